@@ -1,0 +1,12 @@
+from afas_shared.entrypoint import serve
+
+from afas_identity.bootstrap import build
+from afas_identity.config import Settings
+
+
+def main() -> None:
+    serve(Settings, build)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared kernel of the AFAS services: contracts and plumbing only, never business rules."""

@@ -1,0 +1,191 @@
+"""A service's connection to the bus: streams, durable consumers, RPC handlers and requests.
+
+FastStream runs the subscribers (durable pull consumers and RPC responders) and documents them
+in AsyncAPI; a plain nats-py connection serves the outbox relay, whose batched async publishes
+are about six times faster than awaiting each ack (stack notes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import nats
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from nats.aio.client import Client
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
+
+from afas_shared.contracts.envelope import EventData
+from afas_shared.contracts.registry import envelope_model, produced_by
+from afas_shared.messaging import context
+from afas_shared.messaging.consumer import Handler, IdempotentConsumer
+from afas_shared.messaging.naming import BusNames
+from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
+from afas_shared.messaging.streams import ensure_stream, stream_config
+from afas_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+RpcHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class Bus:
+    def __init__(self, service: str, settings: ServiceSettings, tracer_provider: TracerProvider) -> None:
+        self.service = service
+        self.settings = settings
+        self.names = BusNames(settings.common.bus_prefix)
+        self.broker = NatsBroker(
+            settings.common.nats_url,
+            middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=2,
+            logger=logging.getLogger(f"faststream.{service}"),
+        )
+        self.nc: Client | None = None
+        self.js: JetStreamContext | None = None
+        self.consumers: list[IdempotentConsumer] = []
+        self._streams = {service}
+        self.started = False
+        for contract in produced_by(service):
+            self._document_publication(contract)
+
+    # --- wiring (before start) ---------------------------------------------------------------
+
+    def consume(self, contract: type[EventData], handler: Handler, db, after_commit, name: str | None = None) -> None:
+        consumer_name = name or self.service
+        subject = contract.subject()
+        consumer = IdempotentConsumer(
+            BusNames.durable(consumer_name, subject),
+            subject,
+            handler,
+            db,
+            max_deliver=self.settings.consumer_max_deliver,
+            backoff=self.settings.consumer_backoff_seconds,
+            after_commit=after_commit,
+        )
+        self.consumers.append(consumer)
+        self._streams.add(contract.producer)
+
+        async def on_message(body: Any, message: NatsMessage) -> None:
+            await consumer.handle(message.raw_message)
+
+        self.broker.subscriber(
+            self.names.subject(subject),
+            stream=JStream(self.names.stream(contract.producer), declare=False),
+            durable=consumer.name,
+            pull_sub=PullSub(batch_size=50, timeout=1.0),
+            # The server keeps two deliveries in hand beyond ours, so a process killed during the
+            # last attempt still gets the message back and dead-letters it instead of losing it.
+            config=ConsumerConfig(
+                max_deliver=self.settings.consumer_max_deliver + 2,
+                ack_wait=self.settings.consumer_ack_wait_seconds,
+            ),
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{consumer_name}:{subject}",
+            description=f"{consumer_name} consumes {subject} ({contract.__doc__ or ''})".strip(),
+        )(on_message)
+
+    def rpc(self, verb: str, handler: RpcHandler, version: int = 1) -> None:
+        async def on_request(body: Any) -> dict[str, Any]:
+            payload = body if isinstance(body, dict) else {}
+            try:
+                return await handler(payload)
+            except Exception as exc:  # the caller gets a precise error instead of a timeout
+                log.exception("rpc %s failed", verb)
+                return {"error": f"{type(exc).__name__}: {exc}"}
+
+        self.broker.subscriber(
+            self.names.rpc(self.service, verb, version),
+            queue=f"{self.service}-rpc",
+            title=f"{self.service}.rpc.{verb}.v{version}",
+            description=f"Request/reply: {verb} ({self.service})",
+        )(on_request)
+
+    def _document_publication(self, contract: type[EventData]) -> None:
+        # Declared on the broker so the AsyncAPI document lists every event with its envelope schema;
+        # the outbox relay does the actual publishing.
+        self.broker.publisher(
+            self.names.subject(contract.subject()),
+            schema=envelope_model(contract.subject()),
+            title=contract.subject(),
+            description=(contract.__doc__ or "").strip(),
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        common = self.settings.common
+        self.nc = await nats.connect(
+            common.nats_url,
+            name=f"afas-{self.service}-relay",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=2,
+            allow_reconnect=True,
+        )
+        self.js = self.nc.jetstream(publish_async_max_pending=4000)
+        for producer in sorted(self._streams):
+            await ensure_stream(
+                self.js,
+                stream_config(
+                    self.names,
+                    producer,
+                    replicas=common.bus_stream_replicas,
+                    duplicate_window=common.bus_duplicate_window_seconds,
+                ),
+            )
+        await self.broker.start()
+        self.started = True
+
+    async def close(self) -> None:
+        self.started = False
+        try:
+            await self.broker.stop()
+        except Exception:  # already closed or never started
+            pass
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.drain()
+        self.nc = self.js = None
+
+    def connected(self) -> bool:
+        return self.started and self.nc is not None and self.nc.is_connected
+
+    def jetstream(self) -> JetStreamContext | None:
+        return self.js if self.connected() else None
+
+    # --- request/reply ----------------------------------------------------------------------------
+
+    async def request(
+        self, service: str, verb: str, payload: dict[str, Any] | None = None, *, timeout: float | None = None,
+        version: int = 1,
+    ) -> dict[str, Any]:
+        if not self.connected():
+            raise ServiceUnavailable(service, "bus not connected")
+        timeout = timeout or self.settings.rpc_timeout_seconds
+        try:
+            reply = await asyncio.wait_for(
+                self.broker.request(
+                    payload or {},
+                    self.names.rpc(service, verb, version),
+                    headers={context.CORRELATION_HEADER: context.current_correlation_id()},
+                    timeout=timeout,
+                ),
+                timeout=timeout + 0.5,
+            )
+        except NoRespondersError:
+            raise ServiceUnavailable(service, "no responder") from None
+        except (TimeoutError, NatsTimeoutError):
+            raise ServiceUnavailable(service, f"no answer within {timeout:.1f}s") from None
+        body = json.loads(reply.body) if reply.body else {}
+        if isinstance(body, dict) and "error" in body:
+            raise RemoteError(service, body["error"], body.get("detail"))
+        return body

@@ -1,0 +1,62 @@
+"""The envelope every event travels in; ``id`` doubles as the JetStream ``Nats-Msg-Id``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+D = TypeVar("D", bound="EventData")
+
+
+class EventData(BaseModel):
+    """Base of every event payload: frozen, strict about unknown fields, documented."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Set by each contract: the producing service, the event name (past tense) and the major version.
+    producer: ClassVar[str]
+    event: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    @classmethod
+    def subject(cls) -> str:
+        return f"{cls.producer}.{cls.event}.v{cls.version}"
+
+
+class Envelope(BaseModel, Generic[D]):
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID = Field(description="Unique event id; also the Nats-Msg-Id used for de-duplication.")
+    type: str = Field(description="Contract subject, `<producer>.<event>.v<major>`.")
+    source: str = Field(description="Producing service.")
+    time: datetime = Field(description="When the state change committed (UTC).")
+    subject: str = Field(description="Id of the aggregate the event is about.")
+    aggregate_version: int = Field(ge=1, description="Version of the aggregate after the change.")
+    correlation_id: str = Field(description="Id shared by every message of one user-level operation.")
+    causation_id: str | None = Field(default=None, description="Id of the message that caused this one.")
+    data: D
+
+    @classmethod
+    def wrap(
+        cls,
+        data: EventData,
+        *,
+        subject: str,
+        aggregate_version: int,
+        correlation_id: str,
+        causation_id: str | None = None,
+    ) -> Envelope[Any]:
+        return Envelope[type(data)](  # type: ignore[misc]
+            id=uuid.uuid4(),
+            type=data.subject(),
+            source=data.producer,
+            time=datetime.now(UTC),
+            subject=subject,
+            aggregate_version=aggregate_version,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            data=data,
+        )

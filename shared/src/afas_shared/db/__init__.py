@@ -1,0 +1,3 @@
+from afas_shared.db.engine import Database, async_url, backend_name, sync_url
+
+__all__ = ["Database", "async_url", "backend_name", "sync_url"]

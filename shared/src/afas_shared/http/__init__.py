@@ -1,0 +1,1 @@
+"""HTTP plumbing every service mounts: health, readiness, metrics, tracing middleware."""

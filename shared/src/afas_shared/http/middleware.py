@@ -1,0 +1,61 @@
+"""Server span and correlation id for every HTTP request (lighter than the full instrumentation)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from afas_shared.messaging import context
+
+REQUESTS = Counter("afas_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram("afas_http_request_seconds", "HTTP request duration", ["service", "route"])
+
+UNTRACED = {"/healthz", "/readyz", "/metrics"}
+
+
+class TelemetryMiddleware:
+    def __init__(self, app: ASGIApp, service: str, tracer: trace.Tracer) -> None:
+        self.app = app
+        self.service = service
+        self.tracer = tracer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNTRACED:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        corr = headers.get(context.CORRELATION_HEADER.lower()) or str(uuid.uuid4())
+        token = context.correlation_id.set(corr[:100])
+        status = {"code": 500}
+
+        async def send_with_ids(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"].append((context.CORRELATION_HEADER.encode(), corr[:100].encode()))
+            await send(message)
+
+        start = time.perf_counter()
+        with self.tracer.start_as_current_span(
+            f"{scope['method']} {scope['path']}",
+            context=propagate.extract(headers),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": scope["method"], "url.path": scope["path"],
+                        "afas.correlation_id": corr},
+        ) as span:
+            try:
+                await self.app(scope, receive, send_with_ids)
+            finally:
+                route = scope.get("route")
+                route_path = getattr(route, "path", "unmatched")
+                span.set_attribute("http.response.status_code", status["code"])
+                if status["code"] >= 500:
+                    span.set_status(Status(StatusCode.ERROR))
+                REQUESTS.labels(self.service, scope["method"], route_path, str(status["code"])).inc()
+                LATENCY.labels(self.service, route_path).observe(time.perf_counter() - start)
+                context.correlation_id.reset(token)

@@ -1,0 +1,1 @@
+"""Reliable messaging on NATS JetStream: outbox relay, idempotent consumers, request/reply."""

@@ -1,0 +1,31 @@
+"""One JetStream stream per producing service, created or updated idempotently at start."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from afas_shared.messaging.naming import BusNames
+
+
+def stream_config(names: BusNames, producer: str, *, replicas: int, duplicate_window: float) -> StreamConfig:
+    return StreamConfig(
+        name=names.stream(producer),
+        subjects=names.stream_subjects(producer),
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=30 * 24 * 3600,  # consumers down for a month can still catch up
+        duplicate_window=duplicate_window,
+        num_replicas=replicas,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.stream_info(config.name)
+    except NotFoundError:
+        await js.add_stream(config)
+        return
+    await js.update_stream(config)

@@ -1,0 +1,193 @@
+"""Everything a service process runs beside its own code: database, bus, relay, HTTP, health.
+
+A service's ``bootstrap.py`` builds one ``ServiceRuntime``, registers its consumers, RPC handlers
+and routers on it, and asks it for the FastAPI app. Start-up never crash-loops: migrations and
+the broker connection are retried in the background while ``/readyz`` says not ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream.specification import AsyncAPI
+from opentelemetry.sdk.trace import SpanProcessor
+
+from afas_shared.bus import Bus, RpcHandler
+from afas_shared.contracts.envelope import EventData
+from afas_shared.db import migrations
+from afas_shared.db.engine import Database
+from afas_shared.http.health import health_router
+from afas_shared.http.middleware import TelemetryMiddleware
+from afas_shared.messaging.consumer import Handler
+from afas_shared.messaging.relay import OutboxRelay
+from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
+from afas_shared.settings import ServiceSettings
+from afas_shared.telemetry import configure_logging, configure_tracing
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        name: str,
+        version: str,
+        package: str,
+        settings: ServiceSettings,
+        *,
+        span_processor: SpanProcessor | None = None,
+        configure_logs: bool = True,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.package = package
+        self.settings = settings
+        if configure_logs:
+            configure_logging(name, settings.common.log_level)
+        self.tracer_provider = configure_tracing(name, version, settings.common, span_processor)
+        self.tracer = self.tracer_provider.get_tracer(f"afas.{name}")
+        self.db = Database(settings.database_url)
+        self.bus = Bus(name, settings, self.tracer_provider)
+        self.relay = OutboxRelay(
+            name, self.db, self.bus.jetstream, self.bus.names, poll_seconds=settings.outbox_poll_seconds
+        )
+        self.routers: list[APIRouter] = []
+        self.migrated = False
+        self._bring_up: asyncio.Task | None = None
+        self.rpc("status", self._status)
+
+    # --- registration -------------------------------------------------------------------------
+
+    def consume(self, contract: type[EventData], handler: Handler, name: str | None = None) -> None:
+        self.bus.consume(contract, handler, self.db, self.relay.wake, name)
+
+    def rpc(self, verb: str, handler: RpcHandler) -> None:
+        self.bus.rpc(verb, handler)
+
+    def include_router(self, router: APIRouter) -> None:
+        self.routers.append(router)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with unit_of_work(self.db, self.relay.wake) as uow:
+            yield uow
+
+    async def request(self, service: str, verb: str, payload: dict[str, Any] | None = None, **kw) -> dict[str, Any]:
+        return await self.bus.request(service, verb, payload, **kw)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._bring_up = asyncio.create_task(self._come_up(), name=f"bring-up-{self.name}")
+
+    async def wait_ready(self, timeout: float = 30.0) -> None:
+        assert self._bring_up is not None, "start() first"
+        await asyncio.wait_for(asyncio.shield(self._bring_up), timeout)
+
+    async def _come_up(self) -> None:
+        await self._retry("database migration", self._migrate)
+        await self._retry("broker connection", self._connect)
+        self.relay.start()
+        log.info("%s ready (database %s, bus %s)", self.name, self.db.backend, self.settings.common.nats_url)
+
+    async def _migrate(self) -> None:
+        await asyncio.to_thread(migrations.upgrade, self.package, self.settings.database_url)
+        self.migrated = True
+
+    async def _connect(self) -> None:
+        try:
+            await self.bus.connect()
+        except BaseException:
+            await self.bus.close()
+            raise
+
+    async def _retry(self, what: str, step: Callable[[], Any]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await step()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s failed: %s; retrying in %.1fs", what, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def stop(self) -> None:
+        if self._bring_up is not None:
+            self._bring_up.cancel()
+            try:
+                await self._bring_up
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self.relay.stop()
+        await self.bus.close()
+        await self.db.dispose()
+        self.tracer_provider.force_flush()
+
+    # --- health ---------------------------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, bool]:
+        return {
+            "database": self.migrated and await self.db.ping(),
+            "broker": self.bus.connected(),
+        }
+
+    async def _status(self, _payload: dict[str, Any]) -> dict[str, Any]:
+        checks = await self.readiness()
+        return {
+            "name": self.name,
+            "version": self.version,
+            "database": self.db.backend,
+            "ready": all(checks.values()),
+            "checks": checks,
+        }
+
+    async def status(self) -> dict[str, Any]:
+        return await self._status({})
+
+    def asyncapi(self) -> dict[str, Any]:
+        spec = AsyncAPI(
+            self.bus.broker,
+            title=f"AFAS {self.name}",
+            version=self.version,
+            description=f"Events published and consumed by the AFAS {self.name} service. "
+            "Every event travels in the envelope described by its payload schema; "
+            "subjects are `<producer>.<event>.v<major>`.",
+        )
+        return spec.to_specification().to_jsonable()
+
+    # --- HTTP -----------------------------------------------------------------------------------
+
+    def create_app(self, **fastapi_kwargs: Any) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(
+            title=fastapi_kwargs.pop("title", f"AFAS {self.name}"),
+            version=self.version,
+            lifespan=lifespan,
+            **fastapi_kwargs,
+        )
+        app.add_middleware(TelemetryMiddleware, service=self.name, tracer=self.tracer)
+        app.include_router(health_router(self.readiness))
+
+        @app.get("/asyncapi.json", tags=["exploitation"], summary="Document AsyncAPI des événements")
+        async def asyncapi() -> dict[str, Any]:
+            return self.asyncapi()
+
+        for router in self.routers:
+            app.include_router(router)
+        app.state.runtime = self
+        return app

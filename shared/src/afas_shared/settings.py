@@ -1,0 +1,107 @@
+"""Settings common to every service (prefix ``AFAS_``) and the base of each service's own settings.
+
+Each service subclasses :class:`ServiceSettings` with its own prefix (``AFAS_IDENTITY_`` …) so one
+environment can configure all five processes without ambiguity.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Self, TypeVar
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_ONLY_SECRET = "local-only-change-me"
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    PRODUCTION = "production"
+
+
+class Exporter(StrEnum):
+    NONE = "none"
+    CONSOLE = "console"
+    OTLP = "otlp"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AFAS_", extra="ignore")
+
+    env: Environment = Environment.LOCAL
+    nats_url: str = "nats://127.0.0.1:4222"
+    bus_prefix: str = Field(default="", pattern=r"^[a-z0-9_]*$")
+    bus_stream_replicas: int = Field(default=1, ge=1, le=5)
+    bus_duplicate_window_seconds: int = Field(default=120, ge=1)
+    telemetry_exporter: Exporter = Exporter.NONE
+    telemetry_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    otlp_endpoint: str = "http://127.0.0.1:4318"
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    var_dir: Path = Path("var")
+
+
+S = TypeVar("S", bound="ServiceSettings")
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has; subclasses only set ``env_prefix`` and add their own."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    rpc_timeout_seconds: float = Field(default=2.0, gt=0)
+    consumer_max_deliver: int = Field(default=5, ge=1)
+    consumer_backoff_seconds: list[float] = Field(default=[1.0, 5.0, 15.0, 60.0], min_length=1)
+    consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+
+    common: CommonSettings = Field(default_factory=CommonSettings, exclude=True)
+
+    @model_validator(mode="after")
+    def _database_default(self) -> Self:
+        if not self.database_url:
+            if self.common.env is Environment.PRODUCTION:
+                raise ValueError(f"{self.env_var('DATABASE_URL')} is required in production")
+            path = self.common.var_dir / f"{self.service_name()}.db"
+            self.database_url = f"sqlite:///{path}"
+        return self
+
+    @classmethod
+    def env_var(cls, field: str) -> str:
+        return f"{cls.model_config.get('env_prefix', '')}{field.upper()}"
+
+    @classmethod
+    def service_name(cls) -> str:
+        return cls.model_config.get("env_prefix", "AFAS_SERVICE_").removeprefix("AFAS_").strip("_").lower()
+
+    def require_secret(self, field: str) -> str:
+        """Refuse the built-in development secret outside local mode."""
+        value = getattr(self, field)
+        if self.common.env is not Environment.LOCAL and value == LOCAL_ONLY_SECRET:
+            raise ValueError(f"{self.env_var(field)} must be set to a real secret outside local mode")
+        return value
+
+
+def describe_error(exc: ValidationError, env_prefix: str) -> str:
+    """One line naming the environment variable at fault, for operators reading a crash log."""
+    err = exc.errors()[0]
+    loc = err.get("loc", ())
+    msg = err["msg"].removeprefix("Value error, ")
+    if loc:
+        return f"configuration error: {env_prefix}{str(loc[0]).upper()}: {msg}"
+    return f"configuration error: {msg}"
+
+
+def load_or_exit(settings_cls: type[S]) -> S:
+    try:
+        common = CommonSettings()
+        return settings_cls(common=common)
+    except ValidationError as exc:
+        prefix = "AFAS_" if exc.title == CommonSettings.__name__ else settings_cls.model_config.get("env_prefix", "")
+        print(describe_error(exc, prefix), file=sys.stderr)
+        raise SystemExit(2) from None
