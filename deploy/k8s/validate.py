@@ -389,7 +389,7 @@ def _check_deployment(doc: Doc, images: set[str]) -> list[str]:
         where = f"container {container.get('name')}"
         image = container.get("image")
         if image not in images:
-            problems.append(f"{where}: image {image!r} is not built by a service Dockerfile ({sorted(images)})")
+            problems.append(f"{where}: image {image!r} is not built by a service Dockerfile {sorted(images)}")
         if _http_get_path(container, "livenessProbe") != "/healthz":
             problems.append(f"{where}: livenessProbe must be httpGet /healthz")
         if _http_get_path(container, "readinessProbe") != "/readyz":
@@ -426,6 +426,17 @@ def _index(docs: list[Doc]) -> dict[tuple[str, str], Doc]:
     return {(doc.kind, doc.name): doc for doc in docs}
 
 
+_VOLUME_REFS = (("ConfigMap", "configMap", "name"), ("Secret", "secret", "secretName"))
+
+
+def _is_cnpg(doc: Doc) -> bool:
+    return str(doc.data.get("apiVersion", "")).startswith("postgresql.cnpg.io/")
+
+
+def _managed_roles(cluster: Doc) -> list[dict[str, Any]]:
+    return ((cluster.data.get("spec") or {}).get("managed") or {}).get("roles") or []
+
+
 def _check_references(docs: list[Doc]) -> list[str]:
     problems = []
     index = _index(docs)
@@ -453,18 +464,16 @@ def _check_references(docs: list[Doc]) -> list[str]:
                     if not ref or ref.get("optional"):
                         continue
                     keys = keys_of(kind, ref.get("name"))
+                    where = f"{doc.label()}: env {env.get('name')}"
                     if keys is None:
-                        problems.append(f"{doc.label()}: env {env.get('name')}: {kind} {ref.get('name')!r} not found")
+                        problems.append(f"{where}: {kind} {ref.get('name')!r} not found")
                     elif ref.get("key") not in keys:
-                        problems.append(
-                            f"{doc.label()}: env {env.get('name')}: key {ref.get('key')!r} "
-                            f"not in {kind} {ref.get('name')!r}"
-                        )
+                        problems.append(f"{where}: key {ref.get('key')!r} not in {kind} {ref.get('name')!r}")
         for volume in pod_spec.get("volumes") or []:
-            if "configMap" in volume and ("ConfigMap", volume["configMap"].get("name")) not in index:
-                problems.append(f"{doc.label()}: volume ConfigMap {volume['configMap'].get('name')!r} not found")
-            if "secret" in volume and ("Secret", volume["secret"].get("secretName")) not in index:
-                problems.append(f"{doc.label()}: volume Secret {volume['secret'].get('secretName')!r} not found")
+            for kind, key, name_key in _VOLUME_REFS:
+                name = (volume.get(key) or {}).get(name_key)
+                if key in volume and (kind, name) not in index:
+                    problems.append(f"{doc.label()}: volume {kind} {name!r} not found")
 
     # Services select pods of some workload.
     pod_labels = [
@@ -480,34 +489,33 @@ def _check_references(docs: list[Doc]) -> list[str]:
             problems.append(f"{doc.label()}: selector {selector} matches no workload's pods")
 
     # CloudNativePG: Database -> Cluster and owner role; role password Secrets exist.
-    clusters = {doc.name: doc for doc in docs if doc.kind == "Cluster" and "cnpg.io" in doc.data["apiVersion"]}
-    for name, cluster in clusters.items():
-        for role in ((cluster.data.get("spec") or {}).get("managed") or {}).get("roles") or []:
+    clusters = {doc.name: doc for doc in docs if doc.kind == "Cluster" and _is_cnpg(doc)}
+    for cluster in clusters.values():
+        for role in _managed_roles(cluster):
             secret = (role.get("passwordSecret") or {}).get("name")
             if secret is None:
                 continue
+            where = f"{cluster.label()}: role {role.get('name')}: Secret {secret!r}"
             keys = keys_of("Secret", secret)
             if keys is None:
-                problems.append(f"{cluster.label()}: role {role.get('name')}: Secret {secret!r} not found")
+                problems.append(f"{where} not found")
             elif not {"username", "password"} <= keys:
-                problems.append(f"{cluster.label()}: role {role.get('name')}: Secret {secret!r} needs username+password")
+                problems.append(f"{where} needs the keys username and password")
             else:
                 username = (index[("Secret", secret)].data.get("stringData") or {}).get("username")
                 if username is not None and username != role.get("name"):
-                    problems.append(
-                        f"{cluster.label()}: role {role.get('name')}: Secret {secret!r} username is {username!r}"
-                    )
+                    problems.append(f"{where}: username is {username!r}, not the role name")
     for doc in docs:
-        if doc.kind != "Database" or "cnpg.io" not in doc.data["apiVersion"]:
+        if doc.kind != "Database" or not _is_cnpg(doc):
             continue
         spec = doc.data.get("spec") or {}
         cluster = clusters.get((spec.get("cluster") or {}).get("name"))
         if cluster is None:
             problems.append(f"{doc.label()}: Cluster {(spec.get('cluster') or {}).get('name')!r} not found")
             continue
-        roles = {r.get("name") for r in ((cluster.data.get("spec") or {}).get("managed") or {}).get("roles") or []}
-        if spec.get("owner") not in roles:
-            problems.append(f"{doc.label()}: owner {spec.get('owner')!r} is not a managed role of {cluster.name}")
+        if spec.get("owner") not in {role.get("name") for role in _managed_roles(cluster)}:
+            owner = spec.get("owner")
+            problems.append(f"{doc.label()}: owner {owner!r} is not a managed role of {cluster.name}")
     return problems
 
 

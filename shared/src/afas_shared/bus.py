@@ -48,7 +48,10 @@ class Bus:
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=2,
-            logger=logging.getLogger(f"faststream.{service}"),
+            # Outside the `faststream` logger tree, so lines go through our JSON handler; one line per
+            # message is debugging detail, not an operator's concern.
+            logger=logging.getLogger(f"afas.bus.{service}"),
+            log_level=logging.DEBUG,
         )
         self.nc: Client | None = None
         self.js: JetStreamContext | None = None

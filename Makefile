@@ -1,0 +1,45 @@
+# The entry points people type. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+# uv from PATH, else a private copy in .uv/ installed from PyPI (works where pip --user is refused)
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
+PY := python3
+RUN := $(UV) run --python $(PY) --frozen
+
+.PHONY: run test lint install uv contracts asyncapi dead-letters replay-dead-letter k8s-validate bench clean
+
+uv:
+	@test -x "$(UV)" || command -v uv >/dev/null 2>&1 || ($(PY) -m venv .uv && .uv/bin/pip install --quiet uv)
+
+install: uv
+	@$(UV) sync --python $(PY) --frozen --quiet
+
+run: install
+	@$(RUN) python tools/run_local.py
+
+test: install
+	@$(RUN) pytest
+
+lint: install
+	@$(RUN) ruff check .
+
+contracts: install  ## refresh the JSON Schema snapshot after a reviewed contract change
+	@$(RUN) python -m afas_shared.contracts.snapshot --write
+
+asyncapi: install  ## refresh the AsyncAPI documents after a reviewed change
+	@$(RUN) python tools/asyncapi_docs.py --write
+
+dead-letters: install  ## make dead-letters SERVICE=habilitation
+	@$(RUN) afas-dead-letters --service $(SERVICE) list
+
+replay-dead-letter: install  ## make replay-dead-letter SERVICE=habilitation ID=3
+	@$(RUN) afas-dead-letters --service $(SERVICE) replay $(ID)
+
+k8s-validate: install
+	@$(RUN) python deploy/k8s/validate.py
+
+bench: install
+	@$(RUN) python benchmarks/outbox_relay.py
+
+clean:
+	rm -rf var .venv .uv .pytest_cache .ruff_cache

@@ -1,0 +1,13 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from afas_shared.settings import LOCAL_ONLY_SECRET, ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="AFAS_DECLARATION_", extra="ignore")
+
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    # Bootstrap credential for operator endpoints until user sessions exist (identity issue).
+    admin_token: str = Field(default=LOCAL_ONLY_SECRET, min_length=16)
+    status_timeout_seconds: float = Field(default=1.0, gt=0, le=10)

@@ -1,0 +1,88 @@
+"""The public HTTP API, ``/api/v1``: every call goes through here to the services behind it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from importlib.resources import files
+from typing import Any
+
+from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
+from afas_shared.runtime import ServiceRuntime
+from fastapi import APIRouter, Depends, Header, HTTPException, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, EmailStr, Field
+
+from afas_declaration.application.status import platform_status
+from afas_declaration.application.users import list_users
+from afas_declaration.config import Settings
+
+SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
+
+
+class ServiceState(BaseModel):
+    name: str
+    version: str
+    database: str = Field(description="sqlite or postgresql")
+    ready: bool
+
+
+class StatusReport(BaseModel):
+    status: str = Field(description="ok, or unavailable when a service is down or not ready")
+    services: list[ServiceState]
+    unavailable: list[str] = Field(default_factory=list)
+    detail: str | None = None
+
+
+class NewUser(BaseModel):
+    last_name: str = Field(min_length=1, max_length=100, examples=["Durand"])
+    first_name: str = Field(min_length=1, max_length=100, examples=["Anne"])
+    email: EmailStr = Field(examples=["anne.durand@mairie-exemple.fr"])
+
+
+def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+
+    def operator(authorization: str = Header(default="", description="Bearer <jeton d'administration>")) -> None:
+        token = authorization.removeprefix("Bearer ").strip()
+        if not token or not secrets.compare_digest(token, settings.admin_token):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Authentification requise.",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    @api.get("/status", response_model=StatusReport, tags=["exploitation"],
+             summary="État de chaque service de la plateforme",
+             responses={503: {"model": StatusReport, "description": "Un service est absent ou pas prêt"}})
+    async def get_status() -> JSONResponse:
+        report = await platform_status(runtime, settings.status_timeout_seconds)
+        body = StatusReport(status="ok" if report.ready else "unavailable", services=report.services,
+                            unavailable=report.unavailable)
+        if not report.ready:
+            body.detail = "Service(s) indisponible(s) : " + ", ".join(report.not_ready())
+        return JSONResponse(body.model_dump(), status_code=200 if report.ready else 503)
+
+    @api.post("/admin/users", status_code=201, tags=["administration"], dependencies=[Depends(operator)],
+              summary="Créer un compte utilisateur (opérateur)")
+    async def create_user(user: NewUser) -> dict[str, Any]:
+        try:
+            reply = await runtime.request("identity", "create_user", user.model_dump(mode="json"))
+        except ServiceUnavailable as exc:
+            raise HTTPException(503, f"Le service {exc.service} ne répond pas, réessayez plus tard.") from None
+        except RemoteError as exc:
+            code = 409 if exc.error == "conflict" else 422
+            raise HTTPException(code, exc.detail or exc.error) from None
+        return reply["user"]
+
+    @api.get("/admin/users", tags=["administration"], dependencies=[Depends(operator)],
+             summary="Comptes connus de la passerelle (alimentés par les événements)")
+    async def users() -> list[dict[str, Any]]:
+        return await list_users(runtime)
+
+    @api.get("/events/asyncapi/{service}", tags=["événements"],
+             summary="Document AsyncAPI des événements d'un service (pour les systèmes de la Caf)")
+    async def asyncapi(service: str) -> dict[str, Any]:
+        if service not in SERVICES:
+            raise HTTPException(404, f"Service inconnu : {service}. Services : {', '.join(SERVICES)}.")
+        doc = files("afas_shared.contracts") / "asyncapi" / f"{service}.json"
+        return json.loads(doc.read_text(encoding="utf-8"))
+
+    return api

@@ -1,0 +1,12 @@
+from afas_shared.entrypoint import serve
+
+from afas_estimation.bootstrap import build
+from afas_estimation.config import Settings
+
+
+def main() -> None:
+    serve(Settings, build)
+
+
+if __name__ == "__main__":
+    main()

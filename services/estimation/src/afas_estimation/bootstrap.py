@@ -1,0 +1,18 @@
+"""Wires the estimation service: runtime, consumers, RPC handlers, routers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from afas_shared.runtime import ServiceRuntime
+
+from afas_estimation import SERVICE, __version__
+from afas_estimation.config import Settings
+from afas_estimation.entrypoints import bus, http
+
+
+def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
+    runtime = ServiceRuntime(SERVICE, __version__, "afas_estimation", settings, **runtime_options)
+    bus.register(runtime)
+    runtime.include_router(http.router(runtime))
+    return runtime

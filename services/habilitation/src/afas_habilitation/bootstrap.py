@@ -1,0 +1,18 @@
+"""Wires the habilitation service: runtime, consumers, RPC handlers, routers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from afas_shared.runtime import ServiceRuntime
+
+from afas_habilitation import SERVICE, __version__
+from afas_habilitation.config import Settings
+from afas_habilitation.entrypoints import bus, http
+
+
+def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
+    runtime = ServiceRuntime(SERVICE, __version__, "afas_habilitation", settings, **runtime_options)
+    bus.register(runtime)
+    runtime.include_router(http.router(runtime))
+    return runtime

@@ -1,0 +1,3 @@
+from afas_shared.db.migrations import run_env
+
+run_env()

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Field, SQLModel
+
+
+class Recipient(SQLModel, table=True):
+    """Where to reach each user: names and mail address."""
+
+    __tablename__ = "recipient"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    identifier: str = Field(max_length=9)
+    last_name: str = Field(max_length=100)
+    first_name: str = Field(max_length=100)
+    email: str = Field(max_length=254)
+    partner_id: uuid.UUID | None = None
+    version: int

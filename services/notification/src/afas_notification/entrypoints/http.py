@@ -1,0 +1,20 @@
+"""Notification's own HTTP API (internal: the public API is the gateway's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from afas_shared.runtime import ServiceRuntime
+from fastapi import APIRouter
+
+from afas_notification.application.users import list_users
+
+
+def router(runtime: ServiceRuntime) -> APIRouter:
+    r = APIRouter(prefix="/internal/v1", tags=["notification"])
+
+    @r.get("/users", summary="Utilisateurs connus du service")
+    async def users() -> list[dict[str, Any]]:
+        return await list_users(runtime)
+
+    return r

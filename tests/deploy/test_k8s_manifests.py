@@ -1,0 +1,276 @@
+"""Offline checks of the Kubernetes manifests (deploy/k8s) and of the service Dockerfiles."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VALIDATOR_PATH = REPO_ROOT / "deploy" / "k8s" / "validate.py"
+
+
+def _load_validator():
+    spec = importlib.util.spec_from_file_location("afas_k8s_validate", VALIDATOR_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+validate = _load_validator()
+SERVICES = validate.SERVICES
+
+
+@pytest.fixture(scope="module")
+def report():
+    return validate.validate_all()
+
+
+@pytest.fixture(scope="module")
+def crds():
+    return validate.load_crds()
+
+
+@pytest.fixture()
+def objects(report):
+    """Fresh copies of the rendered objects, by (kind, name)."""
+    return {(doc.kind, doc.name): copy.deepcopy(doc.data) for doc in report.docs}
+
+
+# --- the real manifests -----------------------------------------------------------------------------
+
+
+def test_all_manifests_are_valid(report):
+    assert report.problems == []
+    assert len(report.docs) > 20
+
+
+def test_kustomize_namespace_is_applied(report):
+    for doc in report.docs:
+        if doc.kind == "Namespace":
+            assert doc.namespace is None
+        else:
+            assert doc.namespace == "afas", doc.label()
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_each_service_has_deployment_and_service(objects, svc):
+    deployment = objects[("Deployment", svc)]
+    service = objects[("Service", svc)]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == f"afas/{svc}:0.1.0"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    env_names = {env["name"] for env in container["env"]}
+    assert f"AFAS_{svc.upper()}_DATABASE_URL" in env_names
+    assert service["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
+    assert ("Database", f"afas-{svc}") in objects
+
+
+def test_declaration_gets_admin_token(objects):
+    container = objects[("Deployment", "declaration")]["spec"]["template"]["spec"]["containers"][0]
+    assert "AFAS_DECLARATION_ADMIN_TOKEN" in {env["name"] for env in container["env"]}
+
+
+def test_nats_is_a_three_node_jetstream_cluster(objects):
+    statefulset = objects[("StatefulSet", "nats")]
+    assert statefulset["spec"]["replicas"] == 3
+    assert statefulset["spec"]["volumeClaimTemplates"]
+    conf = objects[("ConfigMap", "nats-config")]["data"]["nats.conf"]
+    assert "jetstream" in conf and "cluster" in conf
+    for i in range(3):
+        assert f"nats-{i}.nats-headless:6222" in conf
+    assert objects[("Service", "nats")]["spec"]["ports"][0]["port"] == 4222
+    assert objects[("Service", "nats-headless")]["spec"]["clusterIP"] == "None"
+    assert objects[("ConfigMap", "afas-config")]["data"]["AFAS_NATS_URL"] == "nats://nats:4222"
+
+
+def test_postgres_cluster_and_databases(objects):
+    cluster = objects[("Cluster", "afas-pg")]
+    assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
+    assert cluster["spec"]["instances"] == 3
+    for svc in SERVICES:
+        database = objects[("Database", f"afas-{svc}")]
+        assert database["spec"] == {
+            "cluster": {"name": "afas-pg"},
+            "name": f"afas_{svc}",
+            "owner": f"afas_{svc}",
+            "ensure": "present",
+            "databaseReclaimPolicy": "retain",
+        }
+
+
+# --- broken copies must be rejected ----------------------------------------------------------------
+
+
+def test_unknown_field_in_deployment_spec_is_rejected(objects, crds):
+    deployment = objects[("Deployment", "identity")]
+    assert validate.validate_doc(deployment, crds) == []
+    deployment["spec"]["replicaz"] = 2
+    problems = validate.validate_doc(deployment, crds)
+    assert problems and "replicaz" in problems[0]
+
+
+def test_wrong_type_in_service_is_rejected(objects, crds):
+    service = objects[("Service", "declaration")]
+    service["spec"]["ports"][0]["port"] = "eighty"
+    assert validate.validate_doc(service, crds)
+
+
+def test_wrong_type_in_cluster_spec_is_rejected(objects, crds):
+    cluster = objects[("Cluster", "afas-pg")]
+    assert validate.validate_doc(cluster, crds) == []
+    cluster["spec"]["instances"] = "three"
+    problems = validate.validate_doc(cluster, crds)
+    assert any("spec.instances" in p and "integer" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("spec", "bogus"), True),
+        (("spec", "storage", "sise"), "1Gi"),
+        (("spec", "managed", "roles", 0, "passwd"), "x"),
+        (("metadata", "nmae"), "x"),
+    ],
+)
+def test_unknown_fields_in_cluster_are_rejected(objects, crds, path, value):
+    cluster = objects[("Cluster", "afas-pg")]
+    target = cluster
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    problems = validate.validate_doc(cluster, crds)
+    assert any(path[-1] in p for p in problems), problems
+
+
+def test_database_constraints(objects, crds):
+    database = objects[("Database", "afas-estimation")]
+    del database["spec"]["owner"]
+    database["spec"]["ensure"] = "maybe"
+    problems = validate.validate_doc(database, crds)
+    assert any("owner" in p for p in problems)
+    assert any("maybe" in p for p in problems)
+
+
+def test_unknown_custom_kind_is_rejected(crds):
+    problems = validate.validate_doc(
+        {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Pooler", "metadata": {"name": "x"}, "spec": {}}, crds
+    )
+    assert problems and "no CRD schema" in problems[0]
+
+
+def _broken_tree(tmp_path: Path) -> Path:
+    base = tmp_path / "base"
+    shutil.copytree(validate.BASE_DIR, base)
+    return base
+
+
+def test_broken_tree_is_rejected_end_to_end(tmp_path):
+    base = _broken_tree(tmp_path)
+    deployment_file = base / "apps" / "estimation.yaml"
+    text = deployment_file.read_text()
+    text = text.replace("path: /readyz", "path: /healthz")  # readiness must use /readyz
+    text = text.replace("image: afas/estimation:0.1.0", "image: afas/estimation:latest")
+    text = text.replace("- name: AFAS_ESTIMATION_DATABASE_URL", "- name: AFAS_ESTIMATION_DB_URL")
+    deployment_file.write_text(text)
+    cluster_file = base / "postgres" / "cluster.yaml"
+    cluster_file.write_text(cluster_file.read_text().replace("instances: 3", "instances: three"))
+
+    report = validate.validate_all(base)
+    joined = "\n".join(report.problems)
+    assert not report.ok
+    assert "readinessProbe must be httpGet /readyz" in joined
+    assert "afas/estimation:latest" in joined
+    assert "AFAS_ESTIMATION_DB_URL is not a known AFAS setting" in joined
+    assert "spec.instances" in joined
+
+
+def test_missing_service_and_dangling_secret_are_reported(tmp_path):
+    base = _broken_tree(tmp_path)
+    apps = base / "apps" / "kustomization.yaml"
+    apps.write_text(apps.read_text().replace("  - notification.yaml\n", ""))
+    secrets = base / "secrets.yaml"
+    docs = [d for d in yaml.safe_load_all(secrets.read_text()) if d["metadata"]["name"] != "afas-identity-db"]
+    secrets.write_text(yaml.safe_dump_all(docs))
+
+    joined = "\n".join(validate.validate_all(base).problems)
+    assert "Deployment 'notification' is missing" in joined
+    assert "Service 'notification' is missing" in joined
+    assert "Secret 'afas-identity-db' not found" in joined
+
+
+def test_unsupported_kustomization_feature_is_refused(tmp_path):
+    base = _broken_tree(tmp_path)
+    kfile = base / "kustomization.yaml"
+    kfile.write_text(kfile.read_text() + "configMapGenerator:\n  - name: x\n    literals: [a=b]\n")
+    report = validate.validate_all(base)
+    assert not report.ok and "configMapGenerator" in report.problems[0]
+
+
+def test_cli_exit_codes(tmp_path):
+    ok = subprocess.run([sys.executable, str(VALIDATOR_PATH)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    base = _broken_tree(tmp_path)
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "afas", "colour": "red"}}
+    (base / "namespace.yaml").write_text(yaml.safe_dump(namespace))
+    bad = subprocess.run([sys.executable, str(VALIDATOR_PATH), str(base)], capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "INVALID Namespace/afas" in bad.stderr and "colour" in bad.stderr
+
+
+# --- Dockerfiles ------------------------------------------------------------------------------------
+
+
+def _instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    logical, current = [], ""
+    for line in path.read_text().splitlines():
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        current += stripped
+        logical.append(current)
+        current = ""
+    pairs = [item.split(None, 1) for item in logical]
+    return [(parts[0].upper(), parts[1] if len(parts) > 1 else "") for parts in pairs]
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_dockerfile(svc, objects):
+    path = validate.dockerfile_path(svc)
+    instructions = _instructions(path)
+    froms = [args for ins, args in instructions if ins == "FROM"]
+    assert len(froms) >= 2, "multi-stage build expected"
+    assert all("python:3.11-slim" in args or "${PYTHON_IMAGE}" in args for args in froms)
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in path.read_text()
+
+    users = [args for ins, args in instructions if ins == "USER"]
+    assert users, "no USER instruction"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0") and user.isdigit() and int(user) == validate.NON_ROOT_UID
+    last_user_at = max(i for i, (ins, _) in enumerate(instructions) if ins == "USER")
+    assert all(ins != "RUN" for ins, _ in instructions[last_user_at:]), "RUN after the final USER"
+
+    runs = " ".join(args for ins, args in instructions if ins == "RUN")
+    assert re.search(rf"uv sync --frozen --no-dev --package afas-{svc} --no-editable", runs)
+    assert ("EXPOSE", "8080") in instructions
+    assert instructions[-1] == ("CMD", f'["python", "-m", "afas_{svc}"]')
+
+    image = validate.dockerfile_image(path)
+    assert image == f"afas/{svc}:0.1.0"
+    assert f"docker build -f services/{svc}/Dockerfile -t {image} ." in path.read_text()
+    container = objects[("Deployment", svc)]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == image

