@@ -18,6 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from afas_shared.local_nats import LocalNatsServer
+
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 SERVICES = {"declaration": 8000, "identity": 8001, "habilitation": 8002, "estimation": 8003, "notification": 8004}
@@ -69,22 +71,15 @@ class Platform:
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.env = dict(os.environ)
         self.ports: dict[str, int] = {}
+        self.nats: LocalNatsServer | None = None
 
     def start_nats(self) -> None:
         if self.env.get("AFAS_NATS_URL"):
             print(f"NATS : {self.env['AFAS_NATS_URL']} (fourni)")
             return
-        binary = Path(sys.executable).parent / "nats-server"
-        port, monitor = free_port(), free_port()
-        store = VAR / "nats"
-        store.mkdir(parents=True, exist_ok=True)
-        log = open(VAR / "logs" / "nats-server.log", "ab")
-        proc = subprocess.Popen(
-            [str(binary), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)],
-            stdout=log, stderr=log, start_new_session=True,
-        )
-        self.children.append(("nats-server", proc))
-        wait_tcp(port, 10)
+        server = LocalNatsServer(VAR / "nats", log_file=VAR / "logs" / "nats-server.log").start()
+        self.nats = server
+        port, monitor = server.port, server.monitor_port
         self.env["AFAS_NATS_URL"] = f"nats://127.0.0.1:{port}"
         print(f"NATS : nats://127.0.0.1:{port} (JetStream, données dans var/nats, supervision :{monitor})")
 
@@ -140,6 +135,8 @@ class Platform:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if self.nats is not None:
+            self.nats.stop()
 
 
 def main() -> None:

@@ -58,6 +58,7 @@ class IdempotentConsumer:
         try:
             envelope = parse(self.contract_subject, msg.data)
         except (ValidationError, ValueError) as exc:
+            log.error("%s: unparseable message on %s dead-lettered: %s", self.name, msg.subject, exc)
             await self._dead_letter(msg, None, f"message does not match {self.contract_subject}: {exc}", delivered)
             await msg.term()
             return self._count("poison")
@@ -97,9 +98,9 @@ class IdempotentConsumer:
     async def _record_in_inbox(self, uow: UnitOfWork, envelope: Envelope[Any]) -> bool:
         values = {"consumer": self.name, "event_id": str(envelope.id), "subject": envelope.type}
         dialect = postgresql if self.db.backend == "postgresql" else sqlite
-        stmt = dialect.insert(InboxRecord).values(**values).on_conflict_do_nothing()
-        result = await uow.session.execute(stmt)
-        return result.rowcount == 1
+        # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+        stmt = dialect.insert(InboxRecord).values(**values).on_conflict_do_nothing().returning(InboxRecord.event_id)
+        return (await uow.session.execute(stmt)).first() is not None
 
     async def _dead_letter(self, msg: Msg, event_id: str | None, error: str, delivered: int) -> None:
         async with self.db.transaction() as session:

