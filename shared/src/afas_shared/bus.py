@@ -156,7 +156,10 @@ class Bus:
         except Exception:  # already closed or never started
             pass
         if self.nc is not None and not self.nc.is_closed:
-            await self.nc.drain()
+            try:
+                await asyncio.wait_for(self.nc.drain(), 5)
+            except Exception:  # broker already gone: nothing left to flush
+                await self.nc.close()
         self.nc = self.js = None
 
     def connected(self) -> bool:

@@ -22,7 +22,7 @@ from afas_shared.contracts.envelope import EventData
 from afas_shared.db import migrations
 from afas_shared.db.engine import Database
 from afas_shared.http.health import health_router
-from afas_shared.http.middleware import TelemetryMiddleware
+from afas_shared.http.middleware import UNTRACED, RequestContextMiddleware
 from afas_shared.messaging.consumer import Handler
 from afas_shared.messaging.relay import OutboxRelay
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
@@ -178,9 +178,16 @@ class ServiceRuntime:
             title=fastapi_kwargs.pop("title", f"AFAS {self.name}"),
             version=self.version,
             lifespan=lifespan,
+            telemetry={
+                "tracer_provider": self.tracer_provider,
+                "operation_spans": False,
+                "logs": False,
+                "metrics": False,  # Prometheus metrics come from RequestContextMiddleware
+                "exclude": lambda scope: scope.get("path") in UNTRACED,
+            },
             **fastapi_kwargs,
         )
-        app.add_middleware(TelemetryMiddleware, service=self.name, tracer=self.tracer)
+        app.add_middleware(RequestContextMiddleware, service=self.name)
         app.include_router(health_router(self.readiness))
 
         @app.get("/asyncapi.json", tags=["exploitation"], summary="Document AsyncAPI des événements")

@@ -1,12 +1,14 @@
-"""Server span and correlation id for every HTTP request (lighter than the full instrumentation)."""
+"""Correlation id and Prometheus metrics for every HTTP request.
+
+The server span itself comes from FastAPI's native OpenTelemetry support (configured in the runtime).
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
 
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,11 +20,10 @@ LATENCY = Histogram("afas_http_request_seconds", "HTTP request duration", ["serv
 UNTRACED = {"/healthz", "/readyz", "/metrics"}
 
 
-class TelemetryMiddleware:
-    def __init__(self, app: ASGIApp, service: str, tracer: trace.Tracer) -> None:
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
-        self.tracer = tracer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNTRACED:
@@ -41,21 +42,11 @@ class TelemetryMiddleware:
             await send(message)
 
         start = time.perf_counter()
-        with self.tracer.start_as_current_span(
-            f"{scope['method']} {scope['path']}",
-            context=propagate.extract(headers),
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": scope["method"], "url.path": scope["path"],
-                        "afas.correlation_id": corr},
-        ) as span:
-            try:
-                await self.app(scope, receive, send_with_ids)
-            finally:
-                route = scope.get("route")
-                route_path = getattr(route, "path", "unmatched")
-                span.set_attribute("http.response.status_code", status["code"])
-                if status["code"] >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
-                REQUESTS.labels(self.service, scope["method"], route_path, str(status["code"])).inc()
-                LATENCY.labels(self.service, route_path).observe(time.perf_counter() - start)
-                context.correlation_id.reset(token)
+        trace.get_current_span().set_attribute("afas.correlation_id", corr[:100])
+        try:
+            await self.app(scope, receive, send_with_ids)
+        finally:
+            route_path = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(self.service, scope["method"], route_path, str(status["code"])).inc()
+            LATENCY.labels(self.service, route_path).observe(time.perf_counter() - start)
+            context.correlation_id.reset(token)

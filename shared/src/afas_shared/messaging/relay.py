@@ -81,7 +81,7 @@ class OutboxRelay:
                 FAILURES.labels(self.service).inc()
                 log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, 2.0)
                 continue
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
