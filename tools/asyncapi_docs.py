@@ -1,7 +1,7 @@
 """Generate, or check, the AsyncAPI document of every service's events (checked in, served by the gateway).
 
-    python tools/asyncapi_docs.py           # exit 1 and list differences if a document is stale
-    python tools/asyncapi_docs.py --write   # refresh after a reviewed contract change
+python tools/asyncapi_docs.py           # exit 1 and list differences if a document is stale
+python tools/asyncapi_docs.py --write   # refresh after a reviewed contract change
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 from afas_shared.local_nats import LocalNatsServer
 
 ROOT = Path(__file__).resolve().parents[1]
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("AFAS_VAR_DIR", ROOT / "var")).resolve()
 SERVICES = {"declaration": 8000, "identity": 8001, "habilitation": 8002, "estimation": 8003, "notification": 8004}
 DEMO_USERS = [
     {"last_name": "Martin", "first_name": "Claire", "email": "claire.martin@creche-les-lutins.fr"},
@@ -42,16 +42,6 @@ def free_port(preferred: int | None = None) -> int:
     raise RuntimeError("no free port")
 
 
-def wait_tcp(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on port {port}")
-
-
 def http(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
     req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None)
     req.add_header("Content-Type", "application/json")
@@ -70,6 +60,7 @@ class Platform:
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.env = dict(os.environ)
+        self.env["AFAS_VAR_DIR"] = str(VAR)  # SQLite files and logs of every child in one place
         self.ports: dict[str, int] = {}
         self.nats: LocalNatsServer | None = None
 
@@ -90,8 +81,14 @@ class Platform:
             self.env[key] = str(port)
             self.ports[service] = port
             log = open(VAR / "logs" / f"{service}.log", "ab")
-            proc = subprocess.Popen([sys.executable, "-m", f"afas_{service}"], env=self.env, cwd=ROOT,
-                                    stdout=log, stderr=log, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", f"afas_{service}"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
             self.children.append((service, proc))
 
     def wait_ready(self, timeout: float = 90) -> None:
@@ -153,12 +150,16 @@ def main() -> None:
         print()
         print(f"AFAS est prêt : {gateway}/   (API : {gateway}/docs, état : {gateway}/api/v1/status)")
         for s in report.get("services", []):
-            print(f"  - {s['name']:<13} {s['version']}  base {s['database']:<10} {'prêt' if s['ready'] else 'PAS PRÊT'}")
+            print(
+                f"  - {s['name']:<13} {s['version']}  base {s['database']:<10} {'prêt' if s['ready'] else 'PAS PRÊT'}"
+            )
         print("Comptes de démonstration (identifiant — nom) :")
         for u in users:
             print(f"  - {u['identifier']} — {u['first_name']} {u['last_name']} <{u['email']}>")
-        print(f"Jeton d'administration (opérateur, local uniquement) : "
-              f"{platform.env.get('AFAS_DECLARATION_ADMIN_TOKEN', LOCAL_ADMIN_TOKEN)}")
+        print(
+            f"Jeton d'administration (opérateur, local uniquement) : "
+            f"{platform.env.get('AFAS_DECLARATION_ADMIN_TOKEN', LOCAL_ADMIN_TOKEN)}"
+        )
         print("Journaux : var/logs/   —   Ctrl-C pour tout arrêter.")
         sys.stdout.flush()
         while all(proc.poll() is None for _, proc in platform.children):

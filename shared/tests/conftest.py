@@ -7,10 +7,6 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 import sqlalchemy as sa
-from opentelemetry.sdk.trace import TracerProvider
-from pydantic_settings import SettingsConfigDict
-from sqlmodel import Field, SQLModel
-
 from afas_shared.bus import Bus
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import UserCreatedV1
@@ -19,6 +15,9 @@ from afas_shared.messaging.relay import OutboxRelay
 from afas_shared.messaging.tables import DeadLetter, InboxRecord, OutboxRecord
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
 from afas_shared.settings import CommonSettings, ServiceSettings
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic_settings import SettingsConfigDict
+from sqlmodel import Field, SQLModel
 
 
 class ProbeSettings(ServiceSettings):
@@ -53,9 +52,15 @@ class Probe:
 
     async def start(self, relay: bool = True) -> None:
         async with self.db.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all, tables=[
-                OutboxRecord.__table__, InboxRecord.__table__, DeadLetter.__table__, ProbeEffect.__table__,
-            ])
+            await conn.run_sync(
+                SQLModel.metadata.create_all,
+                tables=[
+                    OutboxRecord.__table__,
+                    InboxRecord.__table__,
+                    DeadLetter.__table__,
+                    ProbeEffect.__table__,
+                ],
+            )
         await self.bus.connect()
         if relay:
             self.relay.start()
@@ -71,8 +76,13 @@ class Probe:
             async with unit_of_work(self.db, self.relay.wake) as uow:
                 for i in range(start, min(count, start + per_transaction)):
                     user_id = uuid.uuid4()
-                    event = UserCreatedV1(user_id=user_id, identifier=f"{100000000 + i}", last_name="Probe",
-                                          first_name=f"N{i}", email=f"probe{i}@example.org")
+                    event = UserCreatedV1(
+                        user_id=user_id,
+                        identifier=f"{100000000 + i}",
+                        last_name="Probe",
+                        first_name=f"N{i}",
+                        email=f"probe{i}@example.org",
+                    )
                     ids.append(str(uow.publish(event, subject=str(user_id), aggregate_version=1).id))
         return ids
 

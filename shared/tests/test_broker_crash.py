@@ -7,7 +7,6 @@ import time
 from collections import Counter
 
 import sqlalchemy as sa
-
 from afas_shared.local_nats import LocalNatsServer
 from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.testing.fixtures import eventually
@@ -41,10 +40,13 @@ async def test_broker_killed_and_restarted_mid_flow_loses_and_doubles_nothing(pr
     assert len(set(effects)) == EVENTS
     async with p.db.sessions() as session:
         unsent = await session.execute(
-            sa.select(sa.func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None)))
+            sa.select(sa.func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None))
+        )
     assert unsent.scalar_one() == 0
-    print(f"\n{EVENTS} events, broker killed mid-flow: all consumed exactly once, "
-          f"caught up {caught_up:.1f}s after restart")
+    print(
+        f"\n{EVENTS} events, broker killed mid-flow: all consumed exactly once, "
+        f"caught up {caught_up:.1f}s after restart"
+    )
 
 
 async def _all_arrived(p) -> bool:

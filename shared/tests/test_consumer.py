@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import nats
-
 from afas_shared.messaging.dead_letter_cli import parser, run
 from afas_shared.messaging.dead_letters import list_dead_letters, replay
 from afas_shared.messaging.tables import InboxRecord
@@ -40,8 +39,9 @@ async def test_redelivered_event_already_handled_is_skipped(probe, backends):
         row = await session.get(OutboxRecord, 1)
     nc = await nats.connect(backends.nats_url)
     try:
-        await nc.jetstream().publish(p.bus.names.subject(row.subject), row.payload.encode(),
-                                     headers={"Nats-Msg-Id": "another-copy"})
+        await nc.jetstream().publish(
+            p.bus.names.subject(row.subject), row.payload.encode(), headers={"Nats-Msg-Id": "another-copy"}
+        )
     finally:
         await nc.close()
     await eventually(lambda: _consumer_caught_up(p), timeout=10)
@@ -52,8 +52,9 @@ async def test_redelivered_event_already_handled_is_skipped(probe, backends):
 async def _consumer_caught_up(p) -> bool:
     from afas_shared.messaging.naming import BusNames
 
-    info = await p.bus.js.consumer_info(p.bus.names.stream("identity"),
-                                        BusNames.durable("probe", "identity.user_created.v1"))
+    info = await p.bus.js.consumer_info(
+        p.bus.names.stream("identity"), BusNames.durable("probe", "identity.user_created.v1")
+    )
     return info.num_pending == 0 and info.num_ack_pending == 0
 
 
@@ -93,7 +94,6 @@ async def test_message_that_always_fails_ends_in_dead_letters_and_can_be_replaye
     assert len(await list_dead_letters(p.db, include_replayed=True)) == 1
     # replaying twice is refused
     import pytest
-
     from afas_shared.messaging.dead_letters import NothingToReplay
 
     with pytest.raises(NothingToReplay):

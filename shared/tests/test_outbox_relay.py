@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import nats
 import sqlalchemy as sa
-
 from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.testing.fixtures import eventually
 
@@ -22,8 +21,9 @@ async def test_event_committed_while_relay_is_dead_is_published_when_it_restarts
 
 async def _all_sent(p) -> bool:
     async with p.db.sessions() as session:
-        unsent = await session.execute(sa.select(sa.func.count()).select_from(OutboxRecord)
-                                       .where(OutboxRecord.sent_at.is_(None)))
+        unsent = await session.execute(
+            sa.select(sa.func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None))
+        )
         return unsent.scalar_one() == 0
 
 

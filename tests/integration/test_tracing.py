@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from afas_shared.settings import LOCAL_ONLY_SECRET
+from afas_shared.testing.fixtures import eventually, running
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-
-from afas_shared.settings import LOCAL_ONLY_SECRET
-from afas_shared.testing.fixtures import eventually, running
 
 
 async def test_one_trace_id_spans_gateway_identity_and_habilitation(make_settings):
@@ -31,13 +30,17 @@ async def test_one_trace_id_spans_gateway_identity_and_habilitation(make_setting
         await eventually(lambda: habilitation.request("habilitation", "list_users"), timeout=1)
 
         async def habilitation_consumed() -> bool:
-            return any(s.resource.attributes["service.name"] == "afas-habilitation"
-                       and s.kind == SpanKind.CONSUMER for s in exporter.get_finished_spans())
+            return any(
+                s.resource.attributes["service.name"] == "afas-habilitation" and s.kind == SpanKind.CONSUMER
+                for s in exporter.get_finished_spans()
+            )
 
         await eventually(habilitation_consumed, timeout=10)
 
     finished = exporter.get_finished_spans()
-    [http_span] = [s for s in finished if s.kind == SpanKind.SERVER and s.resource.attributes["service.name"] == "afas-declaration"]
+    [http_span] = [
+        s for s in finished if s.kind == SpanKind.SERVER and s.resource.attributes["service.name"] == "afas-declaration"
+    ]
     in_trace = [s for s in finished if s.context.trace_id == http_span.context.trace_id]
     by_service = {(s.resource.attributes["service.name"], s.kind) for s in in_trace}
     assert ("afas-declaration", SpanKind.SERVER) in by_service

@@ -171,7 +171,12 @@ class Bus:
     # --- request/reply ----------------------------------------------------------------------------
 
     async def request(
-        self, service: str, verb: str, payload: dict[str, Any] | None = None, *, timeout: float | None = None,
+        self,
+        service: str,
+        verb: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
         version: int = 1,
     ) -> dict[str, Any]:
         if not self.connected():

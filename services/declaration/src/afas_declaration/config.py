@@ -1,7 +1,6 @@
+from afas_shared.settings import LOCAL_ONLY_SECRET, ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-
-from afas_shared.settings import LOCAL_ONLY_SECRET, ServiceSettings
 
 
 class Settings(ServiceSettings):

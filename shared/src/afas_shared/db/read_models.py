@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 
-async def apply_versioned(session: AsyncSession, model: type[SQLModel], key: Any, version: int,
-                          values: dict[str, Any]) -> bool:
+async def apply_versioned(
+    session: AsyncSession, model: type[SQLModel], key: Any, version: int, values: dict[str, Any]
+) -> bool:
     """Insert or update the row ``key`` to ``values`` at ``version``; False when the event was stale."""
     row = await session.get(model, key)
     if row is None:

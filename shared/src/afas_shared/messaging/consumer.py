@@ -80,8 +80,9 @@ class IdempotentConsumer:
                 await msg.term()
                 return self._count("dead_lettered")
             delay = self.backoff[min(delivered - 1, len(self.backoff) - 1)]
-            log.warning("%s: event %s failed (attempt %d), retry in %.1fs: %s", self.name, envelope.id,
-                        delivered, delay, exc)
+            log.warning(
+                "%s: event %s failed (attempt %d), retry in %.1fs: %s", self.name, envelope.id, delivered, delay, exc
+            )
             await msg.nak(delay=delay)
             return self._count("retried")
         finally:

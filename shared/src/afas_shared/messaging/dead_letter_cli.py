@@ -22,8 +22,11 @@ SERVICES = ("identity", "habilitation", "declaration", "estimation", "notificati
 
 
 def settings_for(service: str) -> ServiceSettings:
-    cls = type(f"{service.title()}DeadLetterSettings", (ServiceSettings,),
-               {"model_config": SettingsConfigDict(env_prefix=f"AFAS_{service.upper()}_", extra="ignore")})
+    cls = type(
+        f"{service.title()}DeadLetterSettings",
+        (ServiceSettings,),
+        {"model_config": SettingsConfigDict(env_prefix=f"AFAS_{service.upper()}_", extra="ignore")},
+    )
     return load_or_exit(cls)
 
 
@@ -37,8 +40,11 @@ async def run(args: argparse.Namespace, out=sys.stdout) -> int:
                 print("no dead letters", file=out)
             for d in letters:
                 state = f"replayed {d.replayed_at}" if d.replayed_at else "waiting"
-                print(f"#{d.id}  {d.failed_at}  {d.consumer}  {d.subject}  event={d.event_id}  "
-                      f"deliveries={d.deliveries}  {state}\n     {d.error}", file=out)
+                print(
+                    f"#{d.id}  {d.failed_at}  {d.consumer}  {d.subject}  event={d.event_id}  "
+                    f"deliveries={d.deliveries}  {state}\n     {d.error}",
+                    file=out,
+                )
             return 0
         nc = await nats.connect(settings.common.nats_url, connect_timeout=3, max_reconnect_attempts=2)
         try:
@@ -55,8 +61,9 @@ async def run(args: argparse.Namespace, out=sys.stdout) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="afas-dead-letters", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="afas-dead-letters", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--service", required=True, choices=SERVICES)
     sub = p.add_subparsers(dest="command", required=True)
     lst = sub.add_parser("list", help="list dead letters not yet replayed")

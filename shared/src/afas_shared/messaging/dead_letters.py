@@ -37,8 +37,16 @@ async def list_dead_letters(db: Database, *, include_replayed: bool = False) -> 
     async with db.sessions() as session:
         rows = (await session.execute(query)).scalars().all()
     return [
-        DeadLetterView(r.id, r.consumer, r.subject, r.event_id, r.deliveries, r.failed_at.isoformat(),
-                       r.replayed_at.isoformat() if r.replayed_at else None, r.error)
+        DeadLetterView(
+            r.id,
+            r.consumer,
+            r.subject,
+            r.event_id,
+            r.deliveries,
+            r.failed_at.isoformat(),
+            r.replayed_at.isoformat() if r.replayed_at else None,
+            r.error,
+        )
         for r in rows
     ]
 

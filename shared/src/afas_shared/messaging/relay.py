@@ -119,8 +119,13 @@ class OutboxRelay:
 
     def _unsent(self) -> sa.Select:
         return (
-            sa.select(OutboxRecord.seq, OutboxRecord.event_id, OutboxRecord.subject,
-                      OutboxRecord.payload, OutboxRecord.headers)
+            sa.select(
+                OutboxRecord.seq,
+                OutboxRecord.event_id,
+                OutboxRecord.subject,
+                OutboxRecord.payload,
+                OutboxRecord.headers,
+            )
             .where(OutboxRecord.sent_at.is_(None))
             .order_by(OutboxRecord.seq)
             .limit(self.batch_size)
@@ -135,14 +140,18 @@ class OutboxRelay:
         for row in rows:
             headers = json.loads(row.headers)
             headers["Nats-Msg-Id"] = row.event_id
-            futures.append(await js.publish_async(self.names.subject(row.subject), row.payload.encode(), headers=headers))
+            futures.append(
+                await js.publish_async(self.names.subject(row.subject), row.payload.encode(), headers=headers)
+            )
         # An ack lost to a broker crash must not hang the relay: time out and retry the batch.
         await asyncio.wait_for(asyncio.gather(*futures), timeout=self.ack_timeout)
 
     async def pending(self) -> int:
         async with self.db.sessions() as session:
             return (
-                await session.execute(sa.select(sa.func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None)))
+                await session.execute(
+                    sa.select(sa.func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None))
+                )
             ).scalar_one()
 
     async def purge_sent(self) -> int:

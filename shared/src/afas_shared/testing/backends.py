@@ -96,8 +96,10 @@ class Backends:
             return f"sqlite:///{self.tmp / (db_name + '.db')}"
         self._admin(f'CREATE DATABASE "{db_name}"')
         self._created_databases.append(db_name)
-        return make_url(self.pg_admin_url).set(drivername="postgresql+psycopg", database=db_name).render_as_string(
-            hide_password=False
+        return (
+            make_url(self.pg_admin_url)
+            .set(drivername="postgresql+psycopg", database=db_name)
+            .render_as_string(hide_password=False)
         )
 
     def _admin(self, sql: str) -> None:

@@ -16,21 +16,34 @@ from afas_declaration.adapters.tables import UserProfile
 
 async def on_user_created(uow: UnitOfWork, envelope: Envelope[UserCreatedV1]) -> None:
     user = envelope.data
-    await apply_versioned(uow.session, UserProfile, user.user_id, envelope.aggregate_version, {
-        "user_id": user.user_id,
-        "identifier": user.identifier,
-        "last_name": user.last_name,
-        "first_name": user.first_name,
-        "email": str(user.email),
-        "partner_id": user.partner_id,
-    })
+    await apply_versioned(
+        uow.session,
+        UserProfile,
+        user.user_id,
+        envelope.aggregate_version,
+        {
+            "user_id": user.user_id,
+            "identifier": user.identifier,
+            "last_name": user.last_name,
+            "first_name": user.first_name,
+            "email": str(user.email),
+            "partner_id": user.partner_id,
+        },
+    )
 
 
 async def list_users(runtime: ServiceRuntime) -> list[dict[str, Any]]:
     async with runtime.db.sessions() as session:
-        rows = (await session.execute(sa.select(UserProfile).order_by(UserProfile.last_name, UserProfile.first_name))).scalars()
+        rows = (
+            await session.execute(sa.select(UserProfile).order_by(UserProfile.last_name, UserProfile.first_name))
+        ).scalars()
         return [
-            {"user_id": str(r.user_id), "identifier": r.identifier, "last_name": r.last_name,
-             "first_name": r.first_name, "email": r.email}
+            {
+                "user_id": str(r.user_id),
+                "identifier": r.identifier,
+                "last_name": r.last_name,
+                "first_name": r.first_name,
+                "email": r.email,
+            }
             for r in rows
         ]

@@ -46,22 +46,33 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
     def operator(authorization: str = Header(default="", description="Bearer <jeton d'administration>")) -> None:
         token = authorization.removeprefix("Bearer ").strip()
         if not token or not secrets.compare_digest(token, settings.admin_token):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Authentification requise.",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "Authentification requise.", headers={"WWW-Authenticate": "Bearer"}
+            )
 
-    @api.get("/status", response_model=StatusReport, tags=["exploitation"],
-             summary="État de chaque service de la plateforme",
-             responses={503: {"model": StatusReport, "description": "Un service est absent ou pas prêt"}})
+    @api.get(
+        "/status",
+        response_model=StatusReport,
+        tags=["exploitation"],
+        summary="État de chaque service de la plateforme",
+        responses={503: {"model": StatusReport, "description": "Un service est absent ou pas prêt"}},
+    )
     async def get_status() -> JSONResponse:
         report = await platform_status(runtime, settings.status_timeout_seconds)
-        body = StatusReport(status="ok" if report.ready else "unavailable", services=report.services,
-                            unavailable=report.unavailable)
+        body = StatusReport(
+            status="ok" if report.ready else "unavailable", services=report.services, unavailable=report.unavailable
+        )
         if not report.ready:
             body.detail = "Service(s) indisponible(s) : " + ", ".join(report.not_ready())
         return JSONResponse(body.model_dump(), status_code=200 if report.ready else 503)
 
-    @api.post("/admin/users", status_code=201, tags=["administration"], dependencies=[Depends(operator)],
-              summary="Créer un compte utilisateur (opérateur)")
+    @api.post(
+        "/admin/users",
+        status_code=201,
+        tags=["administration"],
+        dependencies=[Depends(operator)],
+        summary="Créer un compte utilisateur (opérateur)",
+    )
     async def create_user(user: NewUser) -> dict[str, Any]:
         try:
             reply = await runtime.request("identity", "create_user", user.model_dump(mode="json"))
@@ -72,13 +83,20 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
             raise HTTPException(code, exc.detail or exc.error) from None
         return reply["user"]
 
-    @api.get("/admin/users", tags=["administration"], dependencies=[Depends(operator)],
-             summary="Comptes connus de la passerelle (alimentés par les événements)")
+    @api.get(
+        "/admin/users",
+        tags=["administration"],
+        dependencies=[Depends(operator)],
+        summary="Comptes connus de la passerelle (alimentés par les événements)",
+    )
     async def users() -> list[dict[str, Any]]:
         return await list_users(runtime)
 
-    @api.get("/events/asyncapi/{service}", tags=["événements"],
-             summary="Document AsyncAPI des événements d'un service (pour les systèmes de la Caf)")
+    @api.get(
+        "/events/asyncapi/{service}",
+        tags=["événements"],
+        summary="Document AsyncAPI des événements d'un service (pour les systèmes de la Caf)",
+    )
     async def asyncapi(service: str) -> dict[str, Any]:
         if service not in SERVICES:
             raise HTTPException(404, f"Service inconnu : {service}. Services : {', '.join(SERVICES)}.")

@@ -32,12 +32,17 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         report = await platform_status(runtime, settings.status_timeout_seconds)
         rows = [
             f"<tr><td>{escape(s['name'])}</td><td>{escape(s['version'])}</td><td>{escape(s['database'])}</td>"
-            f"<td class=\"{'ok' if s['ready'] else 'ko'}\">{'prêt' if s['ready'] else 'pas prêt'}</td></tr>"
+            f'<td class="{"ok" if s["ready"] else "ko"}">{"prêt" if s["ready"] else "pas prêt"}</td></tr>'
             for s in report.services
-        ] + [f"<tr><td>{escape(n)}</td><td>—</td><td>—</td><td class=\"ko\">ne répond pas</td></tr>"
-             for n in report.unavailable]
-        summary = ("Tous les services sont opérationnels." if report.ready
-                   else "Service(s) indisponible(s) : " + escape(", ".join(report.not_ready())))
+        ] + [
+            f'<tr><td>{escape(n)}</td><td>—</td><td>—</td><td class="ko">ne répond pas</td></tr>'
+            for n in report.unavailable
+        ]
+        summary = (
+            "Tous les services sont opérationnels."
+            if report.ready
+            else "Service(s) indisponible(s) : " + escape(", ".join(report.not_ready()))
+        )
         return HTMLResponse(PAGE.format(summary=summary, rows="".join(rows)), status_code=200 if report.ready else 503)
 
     return web

@@ -4,9 +4,8 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
-
 from afas_shared.messaging.tables import utcnow
+from sqlmodel import Field, SQLModel
 
 
 class UserAccount(SQLModel, table=True):

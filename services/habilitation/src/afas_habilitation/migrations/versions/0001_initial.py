@@ -5,9 +5,8 @@ Revises:
 """
 
 import sqlalchemy as sa
-from alembic import op
-
 from afas_shared.messaging.tables import create_messaging_tables, drop_messaging_tables
+from alembic import op
 
 revision = "0001"
 down_revision = None

@@ -1,0 +1,40 @@
+"""Habilitation keeps its own copy of users from identity's events, newest version wins."""
+
+from __future__ import annotations
+
+import uuid
+
+from afas_habilitation.application.users import list_users, on_user_created
+from afas_shared.contracts.envelope import Envelope
+from afas_shared.contracts.events.identity import UserCreatedV1
+from afas_shared.testing.fixtures import eventually, running
+
+
+def _event(user_id: uuid.UUID, version: int, last_name: str) -> Envelope:
+    data = UserCreatedV1(
+        user_id=user_id, identifier="123456789", last_name=last_name, first_name="Inès", email="ines@asso.fr"
+    )
+    return Envelope.wrap(data, subject=str(user_id), aggregate_version=version, correlation_id="c")
+
+
+async def test_stale_event_does_not_overwrite_a_newer_one(make_settings):
+    async with running(make_settings("habilitation")) as habilitation:
+        user_id = uuid.uuid4()
+        for version, name in ((2, "Nouveau"), (1, "Ancien"), (2, "Rejoué")):
+            async with habilitation.unit_of_work() as uow:
+                await on_user_created(uow, _event(user_id, version, name))
+        [user] = await list_users(habilitation)
+    assert user["last_name"] == "Nouveau"
+
+
+async def test_user_created_in_identity_reaches_habilitation_over_the_bus(make_settings):
+    async with running(make_settings("identity")) as identity, running(make_settings("habilitation")) as hab:
+        created = (
+            await identity.request(
+                "identity",
+                "create_user",
+                {"last_name": "Garcia", "first_name": "Nora", "email": "nora.garcia@ville-nantes.fr"},
+            )
+        )["user"]
+        users = await eventually(lambda: list_users(hab), timeout=10)
+    assert [(u["user_id"], u["identifier"]) for u in users] == [(created["id"], created["identifier"])]

@@ -1,0 +1,52 @@
+"""Creating a user stores it and announces it on the bus, in the published contract's shape."""
+
+from __future__ import annotations
+
+import nats
+import pytest
+from afas_identity.domain.users import new_identifier
+from afas_shared.contracts.registry import parse
+from afas_shared.messaging.rpc import RemoteError
+from afas_shared.testing.fixtures import running
+
+
+def test_identifiers_are_nine_digits():
+    assert all(len(i) == 9 and i.isdigit() and i[0] != "0" for i in (new_identifier() for _ in range(1000)))
+
+
+async def test_created_user_is_published_as_identity_user_created_v1(make_settings, backends):
+    async with running(make_settings("identity")) as identity:
+        reply = await identity.request(
+            "identity",
+            "create_user",
+            {"last_name": "Moreau", "first_name": "Léa", "email": "Lea.Moreau@creche-arc-en-ciel.fr"},
+        )
+        user = reply["user"]
+        nc = await nats.connect(backends.nats_url)
+        try:
+            sub = await nc.jetstream().pull_subscribe(
+                identity.bus.names.subject("identity.user_created.v1"),
+                durable=None,
+                stream=identity.bus.names.stream("identity"),
+            )
+            [msg] = await sub.fetch(1, timeout=5)
+        finally:
+            await nc.close()
+    envelope = parse("identity.user_created.v1", msg.data)
+    assert msg.headers["Nats-Msg-Id"] == str(envelope.id)
+    assert envelope.source == "identity"
+    assert envelope.subject == user["id"]
+    assert envelope.aggregate_version == 1
+    assert envelope.data.identifier == user["identifier"]
+    assert envelope.data.email == "lea.moreau@creche-arc-en-ciel.fr"
+    assert "password" not in msg.data.decode().lower()
+
+
+async def test_same_mail_twice_is_refused_in_french(make_settings):
+    async with running(make_settings("identity")) as identity:
+        payload = {"last_name": "Roux", "first_name": "Paul", "email": "paul.roux@mairie-lille.fr"}
+        await identity.request("identity", "create_user", payload)
+        with pytest.raises(RemoteError) as refused:
+            await identity.request("identity", "create_user", {**payload, "email": "PAUL.ROUX@mairie-lille.fr"})
+    assert refused.value.error == "conflict"
+    assert "déjà utilisée" in refused.value.detail

@@ -1,0 +1,86 @@
+"""`make run`'s launcher on the test backends: five services up, demo data through the bus, the UI
+answering, and Ctrl-C stopping every process it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from afas_shared.local_nats import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        body = resp.read().decode()
+        return resp.status, (json.loads(body) if resp.headers.get_content_type() == "application/json" else body)
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefix, tmp_path):
+    ports = {s: free_port() for s in SERVICES}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFAS_")}
+    env.update({"AFAS_VAR_DIR": str(tmp_path), "AFAS_NATS_URL": backends.nats_url, "AFAS_BUS_PREFIX": bus_prefix})
+    for service, port in ports.items():
+        env[f"AFAS_{service.upper()}_HTTP_PORT"] = str(port)
+        env[f"AFAS_{service.upper()}_DATABASE_URL"] = backends.database_url(service)
+    launcher = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "run_local.py")],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = launcher.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if line.startswith("Journaux"):
+                break
+        printed = "".join(output)
+        assert "AFAS est prêt" in printed, printed
+        gateway = re.search(r"AFAS est prêt : (http://[\d.:]+)/", printed).group(1)
+        assert gateway == f"http://127.0.0.1:{ports['declaration']}"
+        assert len(re.findall(r"^  - \d{9} — ", printed, re.M)) == 3  # demo logins printed
+
+        status, report = _get(f"{gateway}/api/v1/status")
+        assert status == 200 and report["status"] == "ok"
+        backend = "sqlite" if backends.pg_admin_url is None else "postgresql"
+        assert {(s["name"], s["database"], s["ready"]) for s in report["services"]} == {
+            (s, backend, True) for s in SERVICES
+        }
+        status, page = _get(f"{gateway}/")
+        assert status == 200 and "Tous les services sont opérationnels" in page
+
+        # demo users crossed the bus into every service that keeps a copy
+        for service in ("habilitation", "notification"):
+            _, users = _get(f"http://127.0.0.1:{ports[service]}/internal/v1/users")
+            assert len(users) == 3, (service, users)
+        _, metrics = _get(f"http://127.0.0.1:{ports['identity']}/metrics")
+        assert re.search(r'afas_outbox_published_total\{service="identity"\} [3-9]', metrics)
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        rest, _ = launcher.communicate(timeout=30)
+    assert launcher.returncode == 0, "".join(output) + rest
+    assert "Arrêt de la plateforme" in rest
+    assert not any(_listening(p) for p in ports.values()), "a service outlived Ctrl-C"
