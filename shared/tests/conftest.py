@@ -7,6 +7,10 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 import sqlalchemy as sa
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic_settings import SettingsConfigDict
+from sqlmodel import Field, SQLModel
+
 from afas_shared.bus import Bus
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import UserCreatedV1
@@ -15,9 +19,6 @@ from afas_shared.messaging.relay import OutboxRelay
 from afas_shared.messaging.tables import DeadLetter, InboxRecord, OutboxRecord
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
 from afas_shared.settings import CommonSettings, ServiceSettings
-from opentelemetry.sdk.trace import TracerProvider
-from pydantic_settings import SettingsConfigDict
-from sqlmodel import Field, SQLModel
 
 
 class ProbeSettings(ServiceSettings):

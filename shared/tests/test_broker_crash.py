@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 import sqlalchemy as sa
+
 from afas_shared.local_nats import LocalNatsServer
 from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.testing.fixtures import eventually
@@ -14,7 +15,9 @@ from afas_shared.testing.fixtures import eventually
 EVENTS = 500
 
 
-async def test_broker_killed_and_restarted_mid_flow_loses_and_doubles_nothing(probe, common_settings, tmp_path):
+async def test_broker_killed_and_restarted_mid_flow_loses_and_doubles_nothing(
+    probe, common_settings, tmp_path, report_measurement
+):
     # Always our own nats-server: the shared one of the machine must never be killed.
     server = LocalNatsServer(tmp_path / "nats-store").start()
     try:
@@ -43,9 +46,8 @@ async def test_broker_killed_and_restarted_mid_flow_loses_and_doubles_nothing(pr
             sa.select(sa.func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None))
         )
     assert unsent.scalar_one() == 0
-    print(
-        f"\n{EVENTS} events, broker killed mid-flow: all consumed exactly once, "
-        f"caught up {caught_up:.1f}s after restart"
+    report_measurement(
+        f"broker killed mid-flow: {EVENTS} events all consumed exactly once, caught up {caught_up:.1f}s after restart"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import nats
+
 from afas_shared.messaging.dead_letter_cli import parser, run
 from afas_shared.messaging.dead_letters import list_dead_letters, replay
 from afas_shared.messaging.tables import InboxRecord
@@ -94,6 +95,7 @@ async def test_message_that_always_fails_ends_in_dead_letters_and_can_be_replaye
     assert len(await list_dead_letters(p.db, include_replayed=True)) == 1
     # replaying twice is refused
     import pytest
+
     from afas_shared.messaging.dead_letters import NothingToReplay
 
     with pytest.raises(NothingToReplay):

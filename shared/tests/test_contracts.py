@@ -7,11 +7,12 @@ import shutil
 import uuid
 
 import pytest
+from pydantic import ValidationError
+
 from afas_shared.contracts import snapshot
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.contracts.registry import REGISTRY, UnknownEvent, model_for, parse
-from pydantic import ValidationError
 
 
 def _user(**overrides) -> UserCreatedV1:

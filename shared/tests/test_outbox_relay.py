@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import nats
 import sqlalchemy as sa
+
 from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.testing.fixtures import eventually
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import httpx
-from afas_shared.settings import LOCAL_ONLY_SECRET
-from afas_shared.testing.fixtures import eventually, running
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+
+from afas_shared.settings import LOCAL_ONLY_SECRET
+from afas_shared.testing.fixtures import eventually, running
 
 
 async def test_one_trace_id_spans_gateway_identity_and_habilitation(make_settings):

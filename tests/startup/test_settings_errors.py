@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+
 from afas_shared.local_nats import free_port
 
 

@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 
 import httpx
 import pytest
+
 from afas_shared.settings import LOCAL_ONLY_SECRET
 from afas_shared.testing.fixtures import eventually, running
 

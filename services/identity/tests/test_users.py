@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import nats
 import pytest
+
 from afas_identity.domain.users import new_identifier
 from afas_shared.contracts.registry import parse
 from afas_shared.messaging.rpc import RemoteError

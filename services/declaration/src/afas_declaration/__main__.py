@@ -1,7 +1,6 @@
-from afas_shared.entrypoint import serve
-
 from afas_declaration.bootstrap import build
 from afas_declaration.config import Settings
+from afas_shared.entrypoint import serve
 
 
 def main() -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_shared.runtime import ServiceRuntime
-
 from afas_declaration import SERVICE, __version__
 from afas_declaration.config import Settings
 from afas_declaration.entrypoints import bus, gateway, http, web
+from afas_shared.runtime import ServiceRuntime
 
 
 def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:

@@ -1,6 +1,7 @@
-from afas_shared.settings import LOCAL_ONLY_SECRET, ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from afas_shared.settings import LOCAL_ONLY_SECRET, ServiceSettings
 
 
 class Settings(ServiceSettings):

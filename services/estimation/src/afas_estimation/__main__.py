@@ -1,7 +1,6 @@
-from afas_shared.entrypoint import serve
-
 from afas_estimation.bootstrap import build
 from afas_estimation.config import Settings
+from afas_shared.entrypoint import serve
 
 
 def main() -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_shared.runtime import ServiceRuntime
-
 from afas_estimation import SERVICE, __version__
 from afas_estimation.config import Settings
 from afas_estimation.entrypoints import bus, http
+from afas_shared.runtime import ServiceRuntime
 
 
 def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:

@@ -1,6 +1,7 @@
-from afas_shared.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from afas_shared.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

@@ -1,7 +1,6 @@
-from afas_shared.entrypoint import serve
-
 from afas_habilitation.bootstrap import build
 from afas_habilitation.config import Settings
+from afas_shared.entrypoint import serve
 
 
 def main() -> None:

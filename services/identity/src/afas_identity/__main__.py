@@ -1,7 +1,6 @@
-from afas_shared.entrypoint import serve
-
 from afas_identity.bootstrap import build
 from afas_identity.config import Settings
+from afas_shared.entrypoint import serve
 
 
 def main() -> None:

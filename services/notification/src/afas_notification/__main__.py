@@ -1,7 +1,6 @@
-from afas_shared.entrypoint import serve
-
 from afas_notification.bootstrap import build
 from afas_notification.config import Settings
+from afas_shared.entrypoint import serve
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from afas_shared.settings import CommonSettings, ServiceSettings
 from afas_shared.testing.backends import Backends
 
 _BACKENDS: Backends | None = None
+_MEASUREMENTS: list[str] = []
 
 
 def pytest_report_header(config) -> str | None:
@@ -25,6 +26,14 @@ def pytest_report_header(config) -> str | None:
 def pytest_terminal_summary(terminalreporter) -> None:
     if _BACKENDS is not None:
         terminalreporter.write_line(_BACKENDS.describe())
+    for line in _MEASUREMENTS:
+        terminalreporter.write_line(f"measured: {line}")
+
+
+@pytest.fixture
+def report_measurement() -> Callable[[str], None]:
+    """Figures a test measured, printed in the run's summary (benchmarks report; they do not assert speed)."""
+    return _MEASUREMENTS.append
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+
+from afas_declaration.adapters.tables import UserProfile
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.db.read_models import apply_versioned
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.runtime import ServiceRuntime
-
-from afas_declaration.adapters.tables import UserProfile
 
 
 async def on_user_created(uow: UnitOfWork, envelope: Envelope[UserCreatedV1]) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from afas_declaration.application.users import list_users, on_user_created
 from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.runtime import ServiceRuntime
-
-from afas_declaration.application.users import list_users, on_user_created
 
 
 def register(runtime: ServiceRuntime) -> None:

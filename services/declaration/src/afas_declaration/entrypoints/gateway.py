@@ -7,8 +7,6 @@ import secrets
 from importlib.resources import files
 from typing import Any
 
-from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
-from afas_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Depends, Header, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, EmailStr, Field
@@ -16,6 +14,8 @@ from pydantic import BaseModel, EmailStr, Field
 from afas_declaration.application.status import platform_status
 from afas_declaration.application.users import list_users
 from afas_declaration.config import Settings
+from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
+from afas_shared.runtime import ServiceRuntime
 
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
 

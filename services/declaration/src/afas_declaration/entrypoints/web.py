@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
-from afas_shared.runtime import ServiceRuntime
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from afas_declaration.application.status import platform_status
 from afas_declaration.config import Settings
+from afas_shared.runtime import ServiceRuntime
 
 PAGE = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>AFAS — état de la plateforme</title>

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from afas_shared.runtime import ServiceRuntime
 from fastapi import APIRouter
+
+from afas_shared.runtime import ServiceRuntime
 
 
 def router(runtime: ServiceRuntime) -> APIRouter:

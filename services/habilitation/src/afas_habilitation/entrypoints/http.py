@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_shared.runtime import ServiceRuntime
 from fastapi import APIRouter
 
 from afas_habilitation.application.users import list_users
+from afas_shared.runtime import ServiceRuntime
 
 
 def router(runtime: ServiceRuntime) -> APIRouter:

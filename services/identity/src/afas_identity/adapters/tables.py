@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from afas_shared.messaging.tables import utcnow
 from sqlmodel import Field, SQLModel
+
+from afas_shared.messaging.tables import utcnow
 
 
 class UserAccount(SQLModel, table=True):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from afas_shared.runtime import ServiceRuntime
 from pydantic import BaseModel, EmailStr, Field
 
 from afas_identity.adapters.tables import UserAccount
 from afas_identity.domain.users import NewUser
+from afas_shared.runtime import ServiceRuntime
 
 
 class CreateUser(BaseModel):

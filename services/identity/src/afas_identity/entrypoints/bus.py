@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_shared.runtime import ServiceRuntime
 from pydantic import ValidationError
 
 from afas_identity.application.users import CreateUser, DuplicateEmail, create_user
+from afas_shared.runtime import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime) -> None:

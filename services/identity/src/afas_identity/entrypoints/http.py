@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from afas_shared.runtime import ServiceRuntime
 from fastapi import APIRouter
 
 from afas_identity.application.users import UserView, list_users
+from afas_shared.runtime import ServiceRuntime
 
 
 def router(runtime: ServiceRuntime) -> APIRouter:

@@ -5,8 +5,9 @@ Revises:
 """
 
 import sqlalchemy as sa
-from afas_shared.messaging.tables import create_messaging_tables, drop_messaging_tables
 from alembic import op
+
+from afas_shared.messaging.tables import create_messaging_tables, drop_messaging_tables
 
 revision = "0001"
 down_revision = None
