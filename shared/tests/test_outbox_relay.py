@@ -60,3 +60,30 @@ async def test_relay_wakes_on_commit_without_waiting_for_its_poll(probe):
     p.relay.poll_seconds = 30.0  # only the after-commit wake-up can publish within the test
     await p.emit(1)
     await eventually(lambda: p.stream_messages(), timeout=3)
+
+
+async def test_sent_rows_are_purged_after_the_retention_period_and_unsent_never(probe):
+    from datetime import timedelta
+
+    from afas_shared.messaging.relay import SENT_RETENTION
+    from afas_shared.messaging.tables import utcnow
+
+    p = await probe(consume=False, relay=False)
+    await p.emit(3)
+    assert await p.relay.publish_batch() == 3
+    await p.emit(1)  # stays unsent: the broker never saw it
+    async with p.db.transaction() as session:
+        await session.execute(
+            sa.update(OutboxRecord)
+            .where(OutboxRecord.seq.in_([1, 2, 4]))
+            .values(created_at=utcnow() - SENT_RETENTION - timedelta(days=1))
+        )
+        await session.execute(
+            sa.update(OutboxRecord)
+            .where(OutboxRecord.seq.in_([1, 2]))
+            .values(sent_at=utcnow() - SENT_RETENTION - timedelta(minutes=1))
+        )
+    assert await p.relay.purge_sent() == 2
+    async with p.db.sessions() as session:
+        left = (await session.execute(sa.select(OutboxRecord.seq).order_by(OutboxRecord.seq))).scalars().all()
+    assert left == [3, 4]

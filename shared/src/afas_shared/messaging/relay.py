@@ -26,7 +26,8 @@ PUBLISHED = Counter("afas_outbox_published_total", "Events published by the outb
 PENDING = Gauge("afas_outbox_pending", "Events committed but not yet acknowledged by the broker", ["service"])
 FAILURES = Counter("afas_outbox_publish_failures_total", "Failed outbox publish batches", ["service"])
 
-SENT_RETENTION = timedelta(days=7)
+SENT_RETENTION = timedelta(days=7)  # sent rows kept for investigation, then purged
+PURGE_EVERY_SECONDS = 3600.0
 
 
 class OutboxRelay:
@@ -50,6 +51,7 @@ class OutboxRelay:
         self.ack_timeout = ack_timeout
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._last_purge = float("-inf")
         self.published = 0
 
     def wake(self) -> None:
@@ -80,9 +82,11 @@ class OutboxRelay:
             except Exception as exc:  # broker or database away: keep the rows, try again later
                 FAILURES.labels(self.service).inc()
                 log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
+                await self._update_pending_gauge()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
+            await self._purge_if_due()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             except TimeoutError:
@@ -153,6 +157,21 @@ class OutboxRelay:
                     sa.select(sa.func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None))
                 )
             ).scalar_one()
+
+    async def _update_pending_gauge(self) -> None:
+        # What operators watch while the broker is away: how many events wait in the outbox.
+        try:
+            PENDING.labels(self.service).set(await self.pending())
+        except Exception:  # the database may be the thing that is away
+            pass
+
+    async def _purge_if_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._last_purge >= PURGE_EVERY_SECONDS:
+            self._last_purge = now
+            purged = await self.purge_sent()
+            if purged:
+                log.info("outbox relay: purged %d events sent more than %s ago", purged, SENT_RETENTION)
 
     async def purge_sent(self) -> int:
         async with self.db.transaction() as session:

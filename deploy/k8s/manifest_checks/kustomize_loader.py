@@ -1,0 +1,98 @@
+"""Offline rendering of a kustomization, for the subset of kustomize the AFAS base uses.
+
+Only ``resources:`` (files, and directories with their own kustomization.yaml) and ``namespace:`` are
+followed; any other field is refused rather than ignored, so the validator never checks something other
+than what ``kubectl kustomize`` would produce.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .documents import Doc, KustomizeError, load_yaml_docs
+from .project import BASE_DIR
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+SUPPORTED_KUSTOMIZATION_KEYS = frozenset({"apiVersion", "kind", "resources", "namespace"})
+
+# Kinds that kustomize leaves without a namespace (the cluster-scoped ones we may meet).
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "IngressClass",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "APIService",
+    }
+)
+
+
+def _kustomization_file(directory: Path) -> Path:
+    for name in KUSTOMIZATION_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    raise KustomizeError(f"{directory}: no kustomization.yaml")
+
+
+def _read_spec(kfile: Path) -> dict[str, Any]:
+    try:
+        spec = yaml.safe_load(kfile.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise KustomizeError(f"{kfile}: invalid YAML: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise KustomizeError(f"{kfile}: not a mapping")
+    unsupported = sorted(set(spec) - SUPPORTED_KUSTOMIZATION_KEYS)
+    if unsupported:
+        raise KustomizeError(
+            f"{kfile}: unsupported kustomization field(s) {', '.join(unsupported)} "
+            "(this loader only follows resources: and namespace:)"
+        )
+    return spec
+
+
+def _reject_duplicates(docs: list[Doc]) -> None:
+    seen: dict[tuple[str, str, str | None, str], Path] = {}
+    for doc in docs:
+        group = str(doc.data.get("apiVersion", "")).rpartition("/")[0]
+        key = (group, doc.kind, doc.namespace, doc.name)
+        if key in seen:
+            raise KustomizeError(f"{doc.label()}: duplicate of an object from {seen[key]}")
+        seen[key] = doc.source
+
+
+def load_kustomization(directory: Path | str = BASE_DIR, _stack: tuple[Path, ...] = ()) -> list[Doc]:
+    """Render a kustomization directory into its objects (resources + namespace only)."""
+    directory = Path(directory).resolve()
+    if directory in _stack:
+        raise KustomizeError(f"{directory}: cycle in kustomization resources")
+    kfile = _kustomization_file(directory)
+    spec = _read_spec(kfile)
+    docs: list[Doc] = []
+    for entry in spec.get("resources") or []:
+        if not isinstance(entry, str) or "://" in entry or entry.startswith("github.com/"):
+            raise KustomizeError(f"{kfile}: resource {entry!r} is not a local path")
+        target = (directory / entry).resolve()
+        if target.is_dir():
+            docs.extend(load_kustomization(target, _stack + (directory,)))
+        elif target.is_file():
+            docs.extend(load_yaml_docs(target))
+        else:
+            raise KustomizeError(f"{kfile}: resource {entry!r} not found")
+    namespace = spec.get("namespace")
+    if namespace:
+        # Applied after the nested kustomizations rendered, so the outermost namespace wins.
+        for doc in docs:
+            if doc.kind not in CLUSTER_SCOPED_KINDS:
+                doc.data.setdefault("metadata", {})["namespace"] = namespace
+    _reject_duplicates(docs)
+    return docs

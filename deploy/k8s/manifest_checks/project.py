@@ -1,0 +1,18 @@
+"""Paths and fixed facts of the AFAS deployment that several checks share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+K8S_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = K8S_DIR.parent.parent
+BASE_DIR = K8S_DIR / "base"
+CRD_DIR = K8S_DIR / "crds"
+
+# The oldest Kubernetes the base supports (deploy/k8s/README.md, "Prerequisites").
+K8S_VERSION = "1.31"
+
+SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
+HTTP_PORT = 8080
+# The user the service Dockerfiles create; pods must run as it so /app/var stays writable.
+NON_ROOT_UID = 10001
