@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from afas_habilitation.application.users import list_users, on_user_created
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import UserCreatedV1
+from afas_shared.read_models.user_directory import list_known_users, on_user_created
 from afas_shared.testing.fixtures import eventually, running
 
 
@@ -23,7 +23,7 @@ async def test_stale_event_does_not_overwrite_a_newer_one(make_settings):
         for version, name in ((2, "Nouveau"), (1, "Ancien"), (2, "Rejoué")):
             async with habilitation.unit_of_work() as uow:
                 await on_user_created(uow, _event(user_id, version, name))
-        [user] = await list_users(habilitation)
+        [user] = await list_known_users(habilitation.db)
     assert user["last_name"] == "Nouveau"
 
 
@@ -36,5 +36,5 @@ async def test_user_created_in_identity_reaches_habilitation_over_the_bus(make_s
                 {"last_name": "Garcia", "first_name": "Nora", "email": "nora.garcia@ville-nantes.fr"},
             )
         )["user"]
-        users = await eventually(lambda: list_users(hab), timeout=10)
+        users = await eventually(lambda: list_known_users(hab.db), timeout=10)
     assert [(u["user_id"], u["identifier"]) for u in users] == [(created["id"], created["identifier"])]

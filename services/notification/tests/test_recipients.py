@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from afas_notification.application.users import list_users
+from afas_shared.read_models.user_directory import list_known_users
 from afas_shared.testing.fixtures import eventually, running
 
 
@@ -11,5 +11,5 @@ async def test_new_user_becomes_a_recipient(make_settings):
         await identity.request(
             "identity", "create_user", {"last_name": "Simon", "first_name": "Éric", "email": "eric.simon@cc-somme.fr"}
         )
-        [recipient] = await eventually(lambda: list_users(notif), timeout=10)
+        [recipient] = await eventually(lambda: list_known_users(notif.db), timeout=10)
     assert recipient["email"] == "eric.simon@cc-somme.fr"

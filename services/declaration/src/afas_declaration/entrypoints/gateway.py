@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, EmailStr, Field
 
 from afas_declaration.application.status import platform_status
-from afas_declaration.application.users import list_users
 from afas_declaration.config import Settings
 from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
+from afas_shared.read_models.user_directory import list_known_users
 from afas_shared.runtime import ServiceRuntime
 
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
@@ -90,7 +90,7 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         summary="Comptes connus de la passerelle (alimentés par les événements)",
     )
     async def users() -> list[dict[str, Any]]:
-        return await list_users(runtime)
+        return await list_known_users(runtime.db)
 
     @api.get(
         "/events/asyncapi/{service}",

@@ -1,13 +1,13 @@
-"""Messaging tables and the recipient read model.
+"""Messaging tables and the user directory read model.
 
 Revision ID: 0001
 Revises:
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 from afas_shared.messaging.tables import create_messaging_tables, drop_messaging_tables
+from afas_shared.read_models.user_directory import create_user_directory_table
 
 revision = "0001"
 down_revision = None
@@ -17,18 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     create_messaging_tables()
-    op.create_table(
-        "recipient",
-        sa.Column("user_id", sa.Uuid(), primary_key=True),
-        sa.Column("identifier", sa.String(9), nullable=False),
-        sa.Column("last_name", sa.String(100), nullable=False),
-        sa.Column("first_name", sa.String(100), nullable=False),
-        sa.Column("email", sa.String(254), nullable=False),
-        sa.Column("partner_id", sa.Uuid(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-    )
+    create_user_directory_table()
 
 
 def downgrade() -> None:
-    op.drop_table("recipient")
+    op.drop_table("known_user")
     drop_messaging_tables()
