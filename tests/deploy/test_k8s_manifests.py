@@ -15,18 +15,24 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR_PATH = REPO_ROOT / "deploy" / "k8s" / "validate.py"
+CHECKS_DIR = REPO_ROOT / "deploy" / "k8s" / "manifest_checks"
 
 
-def _load_validator():
-    spec = importlib.util.spec_from_file_location("afas_k8s_validate", VALIDATOR_PATH)
+def _load_checks():
+    """Import deploy/k8s/manifest_checks by path: deploy/ is not a package and not on sys.path."""
+    if "manifest_checks" in sys.modules:
+        return sys.modules["manifest_checks"]
+    spec = importlib.util.spec_from_file_location(
+        "manifest_checks", CHECKS_DIR / "__init__.py", submodule_search_locations=[str(CHECKS_DIR)]
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    sys.modules[spec.name] = module  # relative imports and dataclasses look the package up by name
     spec.loader.exec_module(module)
     return module
 
 
-validate = _load_validator()
+validate = _load_checks()
 SERVICES = validate.SERVICES
 
 
@@ -44,6 +50,17 @@ def crds():
 def objects(report):
     """Fresh copies of the rendered objects, by (kind, name)."""
     return {(doc.kind, doc.name): copy.deepcopy(doc.data) for doc in report.docs}
+
+
+@pytest.fixture()
+def docs(report):
+    """Fresh copies of the rendered objects, as the policy checks take them."""
+    return [validate.Doc(copy.deepcopy(doc.data), doc.source) for doc in report.docs]
+
+
+def _app_container(docs, svc):
+    deployment = next(doc for doc in docs if (doc.kind, doc.name) == ("Deployment", svc))
+    return deployment.data["spec"]["template"]["spec"]["containers"][0]
 
 
 # --- the real manifests -----------------------------------------------------------------------------
@@ -169,6 +186,79 @@ def test_unknown_custom_kind_is_rejected(crds):
     assert problems and "no CRD schema" in problems[0]
 
 
+# --- AFAS_* settings derived from the settings classes ------------------------------------------------
+
+
+def test_allowed_env_names_come_from_the_settings_classes():
+    allowed = validate.allowed_env_names()
+    assert {"AFAS_ENV", "AFAS_NATS_URL", "AFAS_VAR_DIR", "AFAS_TELEMETRY_SAMPLE_RATIO"} <= allowed
+    for svc in SERVICES:
+        prefix = f"AFAS_{svc.upper()}_"
+        assert {f"{prefix}DATABASE_URL", f"{prefix}HTTP_HOST", f"{prefix}HTTP_PORT"} <= allowed
+        assert f"{prefix}COMMON" not in allowed
+    assert "AFAS_DECLARATION_ADMIN_TOKEN" in allowed
+    assert "AFAS_IDENTITY_ADMIN_TOKEN" not in allowed
+
+
+def test_required_env_names():
+    assert validate.required_env_names("declaration") == {
+        "AFAS_DECLARATION_DATABASE_URL",
+        "AFAS_DECLARATION_ADMIN_TOKEN",
+    }
+    for svc in set(SERVICES) - {"declaration"}:
+        assert validate.required_env_names(svc) == {f"AFAS_{svc.upper()}_DATABASE_URL"}
+
+
+def test_unknown_afas_name_is_rejected(docs):
+    assert validate.check_policies(docs) == []
+    container = _app_container(docs, "identity")
+    for env in container["env"]:
+        if env["name"] == "AFAS_IDENTITY_DATABASE_URL":
+            env["name"] = "AFAS_IDENTITY_DATABASE_ULR"
+    joined = "\n".join(validate.check_policies(docs))
+    assert "AFAS_IDENTITY_DATABASE_ULR is not a known AFAS setting" in joined
+
+
+def test_unknown_afas_name_in_configmap_is_rejected(docs):
+    config = next(doc for doc in docs if (doc.kind, doc.name) == ("ConfigMap", "afas-config"))
+    config.data["data"]["AFAS_NATS_URI"] = "nats://nats:4222"
+    assert any("AFAS_NATS_URI is not a known AFAS setting" in p for p in validate.check_policies(docs))
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_deployment_without_database_url_is_rejected(docs, svc):
+    container = _app_container(docs, svc)
+    container["env"] = [env for env in container["env"] if env["name"] != f"AFAS_{svc.upper()}_DATABASE_URL"]
+    problems = validate.check_policies(docs)
+    assert any(f"Deployment/{svc} " in p and f"AFAS_{svc.upper()}_DATABASE_URL is required" in p for p in problems)
+
+
+def test_empty_database_url_is_rejected(docs):
+    container = _app_container(docs, "habilitation")
+    container["env"] = [
+        {"name": env["name"], "value": ""} if env["name"] == "AFAS_HABILITATION_DATABASE_URL" else env
+        for env in container["env"]
+    ]
+    assert any("AFAS_HABILITATION_DATABASE_URL is required" in p for p in validate.check_policies(docs))
+
+
+def test_declaration_without_admin_token_is_rejected(docs):
+    container = _app_container(docs, "declaration")
+    container["env"] = [env for env in container["env"] if env["name"] != "AFAS_DECLARATION_ADMIN_TOKEN"]
+    assert any("AFAS_DECLARATION_ADMIN_TOKEN is required" in p for p in validate.check_policies(docs))
+
+
+def test_required_setting_may_come_from_env_from(docs):
+    container = _app_container(docs, "notification")
+    container["env"] = [env for env in container["env"] if env["name"] != "AFAS_NOTIFICATION_DATABASE_URL"]
+    config = next(doc for doc in docs if (doc.kind, doc.name) == ("ConfigMap", "afas-config"))
+    config.data["data"]["AFAS_NOTIFICATION_DATABASE_URL"] = "postgresql+psycopg://afas-pg-rw/afas_notification"
+    assert validate.check_policies(docs) == []
+
+
+# --- broken trees, end to end ----------------------------------------------------------------------
+
+
 def _broken_tree(tmp_path: Path) -> Path:
     base = tmp_path / "base"
     shutil.copytree(validate.BASE_DIR, base)
@@ -192,6 +282,7 @@ def test_broken_tree_is_rejected_end_to_end(tmp_path):
     assert "readinessProbe must be httpGet /readyz" in joined
     assert "afas/estimation:latest" in joined
     assert "AFAS_ESTIMATION_DB_URL is not a known AFAS setting" in joined
+    assert "AFAS_ESTIMATION_DATABASE_URL is required in production" in joined
     assert "spec.instances" in joined
 
 
@@ -218,8 +309,10 @@ def test_unsupported_kustomization_feature_is_refused(tmp_path):
 
 
 def test_cli_exit_codes(tmp_path):
-    ok = subprocess.run([sys.executable, str(VALIDATOR_PATH)], capture_output=True, text=True)
+    # From another directory: the CLI must find its package and the base without relying on the cwd.
+    ok = subprocess.run([sys.executable, str(VALIDATOR_PATH)], capture_output=True, text=True, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("OK: ")
     base = _broken_tree(tmp_path)
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "afas", "colour": "red"}}
     (base / "namespace.yaml").write_text(yaml.safe_dump(namespace))

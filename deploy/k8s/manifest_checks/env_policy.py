@@ -25,7 +25,9 @@ def _env_names_in(doc: Doc) -> Iterator[str]:
                     yield source["prefix"]
     # ConfigMaps and Secrets are checked too because envFrom turns their keys into variable names.
     if doc.kind in ("ConfigMap", "Secret"):
-        yield from data_keys(doc)
+        yield from (doc.data.get("data") or {}).keys()
+    if doc.kind == "Secret":
+        yield from (doc.data.get("stringData") or {}).keys()
 
 
 def check_env_names(docs: list[Doc]) -> list[str]:

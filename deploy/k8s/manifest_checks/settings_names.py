@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from afas_shared.settings import LOCAL_ONLY_SECRET, CommonSettings, ServiceSettings
 from pydantic_settings import BaseSettings
+
+from afas_shared.settings import LOCAL_ONLY_SECRET, CommonSettings, ServiceSettings
 
 from .project import SERVICES
 
