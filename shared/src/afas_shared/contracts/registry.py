@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from afas_shared.contracts.envelope import Envelope, EventData
-from afas_shared.contracts.events.identity import UserCreatedV1
+from afas_shared.contracts.events import identity
 
-CONTRACTS: tuple[type[EventData], ...] = (UserCreatedV1,)
+CONTRACTS: tuple[type[EventData], ...] = (
+    identity.UserCreatedV1,
+    identity.UserUpdatedV1,
+    identity.UserClosedV1,
+    identity.UserSuspendedV1,
+    identity.UserReactivatedV1,
+    identity.GroupMembershipAddedV1,
+    identity.GroupMembershipRemovedV1,
+    identity.PartnerRegisteredV1,
+    identity.PartnerUpdatedV1,
+    identity.DelegationChangedV1,
+    identity.ConventionSignedV1,
+    identity.ConventionClosedV1,
+    identity.SessionRevokedV1,
+    identity.ActivationRequestedV1,
+    identity.PasswordResetRequestedV1,
+    identity.PasswordChangedV1,
+)
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}
 

@@ -1,18 +1,31 @@
+"""Events published by the identity service. None carries a password or a password hash."""
+
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import EmailStr, Field
 
 from afas_shared.contracts.envelope import EventData
 
+PartnerKind = Literal["commune", "epci", "association", "entreprise", "autre"]
+ConventionKind = Literal["convention_acces", "contrat_service", "bulletin_adhesion"]
+Group = Literal["AFAS-HABILITER", "AFAS-DECLARER"]
+Mobility = Literal["sedentaire", "itinerant"]
+CafCode = Field(pattern=r"^\d{3}$", description="Code of the Caf (three digits, e.g. 080 for the Somme).")
 
-class UserCreatedV1(EventData):
+
+class _Identity(EventData):
+    producer = "identity"
+    version = 1
+
+
+class UserCreatedV1(_Identity):
     """A partner or Caf user account was created. Carries no secret: activation travels separately."""
 
-    producer = "identity"
     event = "user_created"
-    version = 1
 
     user_id: uuid.UUID = Field(description="Stable technical id of the user.")
     identifier: str = Field(pattern=r"^\d{9}$", description="Personal 9-digit login identifier.")
@@ -20,3 +33,179 @@ class UserCreatedV1(EventData):
     first_name: str = Field(min_length=1, max_length=100, description="Prénom.")
     email: EmailStr = Field(description="Nominative mail address.")
     partner_id: uuid.UUID | None = Field(default=None, description="Partner the user belongs to; none for Caf staff.")
+    caf_code: str | None = Field(default=None, pattern=r"^\d{3}$", description="Caf of a Caf agent; none for partners.")
+    mobility: Mobility | None = Field(default=None, description="Sédentaire or itinérant.")
+    opening_date: date | None = Field(default=None, description="First day the account may be used.")
+    closing_date: date | None = Field(default=None, description="Last day the account may be used.")
+
+
+class UserUpdatedV1(_Identity):
+    """A user's civil or contact data, or its dates, changed (full new state of those fields)."""
+
+    event = "user_updated"
+
+    user_id: uuid.UUID
+    last_name: str = Field(min_length=1, max_length=100)
+    first_name: str = Field(min_length=1, max_length=100)
+    email: EmailStr
+    mobility: Mobility
+    opening_date: date
+    closing_date: date | None = None
+
+
+class UserClosedV1(_Identity):
+    """The account was closed: from ``closing_date`` it may no longer be used; its grants end."""
+
+    event = "user_closed"
+
+    user_id: uuid.UUID
+    partner_id: uuid.UUID | None = None
+    closing_date: date
+
+
+class UserSuspendedV1(_Identity):
+    """A Caf agent suspended the account; its sessions are revoked and its grants end."""
+
+    event = "user_suspended"
+
+    user_id: uuid.UUID
+    partner_id: uuid.UUID | None = None
+    reason: str = Field(max_length=500)
+
+
+class UserReactivatedV1(_Identity):
+    """A suspended account may be used again."""
+
+    event = "user_reactivated"
+
+    user_id: uuid.UUID
+    partner_id: uuid.UUID | None = None
+
+
+class GroupMembershipAddedV1(_Identity):
+    """The user joined an AFAS group ("Ajouter au groupe") for the given dates."""
+
+    event = "group_membership_added"
+
+    user_id: uuid.UUID
+    partner_id: uuid.UUID
+    group: Group
+    start_date: date
+    end_date: date | None = None
+
+
+class GroupMembershipRemovedV1(_Identity):
+    """The user left an AFAS group (end date set); leaving AFAS-DECLARER ends the user's grants."""
+
+    event = "group_membership_removed"
+
+    user_id: uuid.UUID
+    partner_id: uuid.UUID
+    group: Group
+    end_date: date
+
+
+class PartnerRegisteredV1(_Identity):
+    """A Caf agent registered a partner (organisme gestionnaire)."""
+
+    event = "partner_registered"
+
+    partner_id: uuid.UUID
+    name: str = Field(description="Raison sociale.")
+    siret: str = Field(pattern=r"^\d{14}$")
+    kind: PartnerKind
+    caf_code: str = CafCode
+    delegated: bool = Field(description="True when the partner's administrators manage its users.")
+
+
+class PartnerUpdatedV1(_Identity):
+    """The partner's identity data changed (full new state)."""
+
+    event = "partner_updated"
+
+    partner_id: uuid.UUID
+    name: str
+    siret: str = Field(pattern=r"^\d{14}$")
+    kind: PartnerKind
+    caf_code: str = CafCode
+
+
+class DelegationChangedV1(_Identity):
+    """The Caf withdrew or restored the partner's delegated management of its users."""
+
+    event = "delegation_changed"
+
+    partner_id: uuid.UUID
+    delegated: bool
+
+
+class ConventionSignedV1(_Identity):
+    """A convention between the partner and its Caf was signed."""
+
+    event = "convention_signed"
+
+    convention_id: uuid.UUID
+    partner_id: uuid.UUID
+    caf_code: str = CafCode
+    kind: ConventionKind
+    label: str
+    opening_date: date
+    closing_date: date | None = None
+
+
+class ConventionClosedV1(_Identity):
+    """A convention was closed (statut Fermé)."""
+
+    event = "convention_closed"
+
+    convention_id: uuid.UUID
+    partner_id: uuid.UUID
+    kind: ConventionKind
+    closing_date: date
+
+
+class SessionRevokedV1(_Identity):
+    """A session ended before its time (logout, suspension, password change): refuse its tokens at once."""
+
+    event = "session_revoked"
+
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    reason: Literal["logout", "suspension", "password_change", "closure", "forced_password_change"]
+    expires_at: datetime = Field(description="When the session would have expired anyway; forget it after.")
+
+
+class ActivationRequestedV1(_Identity):
+    """A new account's single-use activation link, for the notification service to mail."""
+
+    event = "activation_requested"
+
+    user_id: uuid.UUID
+    email: EmailStr
+    first_name: str
+    last_name: str
+    link: str = Field(description="Single-use activation URL carrying a random token (never a password).")
+    expires_at: datetime
+
+
+class PasswordResetRequestedV1(_Identity):
+    """A one-time password reset link, for the notification service to mail."""
+
+    event = "password_reset_requested"
+
+    user_id: uuid.UUID
+    email: EmailStr
+    first_name: str
+    last_name: str
+    link: str
+    expires_at: datetime
+
+
+class PasswordChangedV1(_Identity):
+    """The user's password changed (by the user, by reset, or at activation); the user is told by mail."""
+
+    event = "password_changed"
+
+    user_id: uuid.UUID
+    email: EmailStr
+    changed_at: datetime
