@@ -23,11 +23,6 @@ from afas_shared.local_nats import LocalNatsServer
 ROOT = Path(__file__).resolve().parents[1]
 VAR = Path(os.environ.get("AFAS_VAR_DIR", ROOT / "var")).resolve()
 SERVICES = {"declaration": 8000, "identity": 8001, "habilitation": 8002, "estimation": 8003, "notification": 8004}
-DEMO_USERS = [
-    {"last_name": "Martin", "first_name": "Claire", "email": "claire.martin@creche-les-lutins.fr"},
-    {"last_name": "Bernard", "first_name": "Karim", "email": "karim.bernard@mairie-amiens.fr"},
-    {"last_name": "Petit", "first_name": "Sophie", "email": "sophie.petit@centre-social-nord.fr"},
-]
 LOCAL_ADMIN_TOKEN = "local-only-change-me"
 
 
@@ -106,21 +101,21 @@ class Platform:
         if pending:
             raise RuntimeError(f"pas prêt après {timeout:.0f} s : {', '.join(pending)} (voir var/logs/)")
 
-    def load_demo_data(self) -> list[dict]:
+    def load_demo_data(self) -> dict:
         gateway = f"http://127.0.0.1:{self.ports['declaration']}"
         token = self.env.get("AFAS_DECLARATION_ADMIN_TOKEN", LOCAL_ADMIN_TOKEN)
-        for user in DEMO_USERS:
-            status, body = http("POST", f"{gateway}/api/v1/admin/users", user, token)
-            if status not in (201, 409):
-                raise RuntimeError(f"données de démonstration : {status} {body}")
-        # the gateway's own read model fills from identity's events: wait until it has them all
+        status, demo = http("POST", f"{gateway}/api/v1/admin/demo", None, token)
+        if status != 200:
+            raise RuntimeError(f"données de démonstration : {status} {demo}")
+        # the other services keep their own copy of users, fed by identity's events: wait for them
+        port = self.ports["habilitation"]
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            status, users = http("GET", f"{gateway}/api/v1/admin/users", token=token)
-            if status == 200 and len(users) >= len(DEMO_USERS):
-                return users
+            status, users = http("GET", f"http://127.0.0.1:{port}/internal/v1/users")
+            if status == 200 and len(users) >= len(demo["comptes"]):
+                return demo
             time.sleep(0.2)
-        raise RuntimeError("les événements identity.user_created.v1 ne sont pas arrivés à la passerelle")
+        raise RuntimeError("les événements identity.user_created.v1 ne sont pas arrivés aux autres services")
 
     def stop(self) -> None:
         for _name, proc in reversed(self.children):
@@ -144,7 +139,7 @@ def main() -> None:
         platform.start_nats()
         platform.start_services()
         platform.wait_ready()
-        users = platform.load_demo_data()
+        demo = platform.load_demo_data()
         gateway = f"http://127.0.0.1:{platform.ports['declaration']}"
         status, report = http("GET", f"{gateway}/api/v1/status")
         print()
@@ -153,9 +148,9 @@ def main() -> None:
             print(
                 f"  - {s['name']:<13} {s['version']}  base {s['database']:<10} {'prêt' if s['ready'] else 'PAS PRÊT'}"
             )
-        print("Comptes de démonstration (identifiant — nom) :")
-        for u in users:
-            print(f"  - {u['identifier']} — {u['first_name']} {u['last_name']} <{u['email']}>")
+        print(f"Comptes de démonstration (mot de passe pour tous : {demo['mot_de_passe']}) :")
+        for account in demo["comptes"]:
+            print(f"  - {account['identifiant']} — {account['qui']}, {account['role']}")
         print(
             f"Jeton d'administration (opérateur, local uniquement) : "
             f"{platform.env.get('AFAS_DECLARATION_ADMIN_TOKEN', LOCAL_ADMIN_TOKEN)}"

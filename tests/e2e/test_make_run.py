@@ -61,7 +61,8 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         assert "AFAS est prêt" in printed, printed
         gateway = re.search(r"AFAS est prêt : (http://[\d.:]+)/", printed).group(1)
         assert gateway == f"http://127.0.0.1:{ports['declaration']}"
-        assert len(re.findall(r"^  - \d{9} — ", printed, re.M)) == 3  # demo logins printed
+        assert len(re.findall(r"^  - \d{9} — ", printed, re.M)) == 5  # demo logins printed
+        assert "Demo-Afas-2026!" in printed
 
         status, report = _get(f"{gateway}/api/v1/status")
         assert status == 200 and report["status"] == "ok"
@@ -75,9 +76,9 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         # demo users crossed the bus into every service that keeps a copy
         for service in ("habilitation", "notification"):
             _, users = _get(f"http://127.0.0.1:{ports[service]}/internal/v1/users")
-            assert len(users) == 3, (service, users)
+            assert len(users) == 5, (service, users)
         _, metrics = _get(f"http://127.0.0.1:{ports['identity']}/metrics")
-        assert re.search(r'afas_outbox_published_total\{service="identity"\} [3-9]', metrics)
+        assert re.search(r'afas_outbox_published_total\{service="identity"\} \d\d', metrics)
     finally:
         launcher.send_signal(signal.SIGINT)
         rest, _ = launcher.communicate(timeout=30)

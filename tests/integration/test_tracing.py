@@ -22,8 +22,14 @@ async def test_one_trace_id_spans_gateway_identity_and_habilitation(make_setting
         transport = httpx.ASGITransport(app=gateway.create_app())
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
             response = await client.post(
-                "/api/v1/admin/users",
-                json={"last_name": "Lefebvre", "first_name": "Julie", "email": "julie.lefebvre@asso-eveil.fr"},
+                "/api/v1/cafs/080/agents",
+                json={
+                    "nom": "Lefebvre",
+                    "prenom": "Julie",
+                    "email": "julie.lefebvre@caf-somme.example",
+                    "email_confirmation": "julie.lefebvre@caf-somme.example",
+                    "roles_caf": ["lecture"],
+                },
                 headers={"Authorization": f"Bearer {LOCAL_ONLY_SECRET}", "X-Correlation-Id": "corr-trace-test"},
             )
         assert response.status_code == 201, response.text

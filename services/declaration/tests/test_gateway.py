@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from afas_shared.settings import LOCAL_ONLY_SECRET
-from afas_shared.testing.fixtures import eventually, running
+from afas_shared.testing.fixtures import running
 
 ALL = ("identity", "habilitation", "declaration", "estimation", "notification")
 OPERATOR = {"Authorization": f"Bearer {LOCAL_ONLY_SECRET}"}
@@ -53,40 +53,18 @@ async def test_status_names_the_missing_service_with_503_and_does_not_hang(make_
 async def test_operator_endpoints_require_the_token(make_settings):
     async with AsyncExitStack() as stack:
         _, client = await _platform(stack, make_settings, ["declaration"])
-        anonymous = await client.post("/api/v1/admin/users", json={})
-        wrong = await client.get("/api/v1/admin/users", headers={"Authorization": "Bearer not-the-token-at-all"})
+        anonymous = await client.post("/api/v1/admin/demo")
+        wrong = await client.post("/api/v1/admin/demo", headers={"Authorization": "Bearer not-the-token-at-all"})
     assert anonymous.status_code == 401 and anonymous.json()["detail"] == "Authentification requise."
     assert wrong.status_code == 401
-
-
-async def test_operator_creates_a_user_and_the_gateway_learns_it_from_the_event(make_settings):
-    async with AsyncExitStack() as stack:
-        _, client = await _platform(stack, make_settings, ["identity", "declaration"])
-        user = {"last_name": "Fournier", "first_name": "Hugo", "email": "hugo.fournier@alsh-soleil.fr"}
-        created = await client.post("/api/v1/admin/users", json=user, headers=OPERATOR)
-        again = await client.post("/api/v1/admin/users", json=user, headers=OPERATOR)
-        invalid = await client.post("/api/v1/admin/users", json={**user, "email": "pas-une-adresse"}, headers=OPERATOR)
-
-        async def known() -> list:
-            return (await client.get("/api/v1/admin/users", headers=OPERATOR)).json()
-
-        users = await eventually(known, timeout=10)
-    assert created.status_code == 201
-    assert again.status_code == 409 and "déjà utilisée" in again.json()["detail"]
-    assert invalid.status_code == 422
-    assert [u["identifier"] for u in users] == [created.json()["identifier"]]
 
 
 async def test_identity_down_gives_503_naming_it(make_settings):
     async with AsyncExitStack() as stack:
         _, client = await _platform(stack, make_settings, ["declaration"])
-        response = await client.post(
-            "/api/v1/admin/users",
-            headers=OPERATOR,
-            json={"last_name": "Blanc", "first_name": "Zoé", "email": "zoe.blanc@mairie-rouen.fr"},
-        )
+        response = await client.post("/api/v1/auth/login", json={"identifiant": "100000001", "mot_de_passe": "x"})
     assert response.status_code == 503
-    assert "identity" in response.json()["detail"]
+    assert "identité" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("service", ALL)

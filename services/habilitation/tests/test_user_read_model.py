@@ -17,6 +17,19 @@ def _event(user_id: uuid.UUID, version: int, last_name: str) -> Envelope:
     return Envelope.wrap(data, subject=str(user_id), aggregate_version=version, correlation_id="c")
 
 
+OPERATOR_CREATES_AGENT = {
+    "actor": {"kind": "operator"},
+    "caf_code": "080",
+    "user": {
+        "last_name": "Moreau",
+        "first_name": "Léa",
+        "email": "Lea.Moreau@caf-somme.example",
+        "email_confirmation": "lea.moreau@caf-somme.example",
+        "caf_roles": ["instruction"],
+    },
+}
+
+
 async def test_stale_event_does_not_overwrite_a_newer_one(make_settings):
     async with running(make_settings("habilitation")) as habilitation:
         user_id = uuid.uuid4()
@@ -29,12 +42,6 @@ async def test_stale_event_does_not_overwrite_a_newer_one(make_settings):
 
 async def test_user_created_in_identity_reaches_habilitation_over_the_bus(make_settings):
     async with running(make_settings("identity")) as identity, running(make_settings("habilitation")) as hab:
-        created = (
-            await identity.request(
-                "identity",
-                "create_user",
-                {"last_name": "Garcia", "first_name": "Nora", "email": "nora.garcia@ville-nantes.fr"},
-            )
-        )["user"]
+        created = (await identity.request("identity", "create_caf_agent", OPERATOR_CREATES_AGENT))["result"]
         users = await eventually(lambda: list_known_users(hab.db), timeout=10)
-    assert [(u["user_id"], u["identifier"]) for u in users] == [(created["id"], created["identifier"])]
+    assert [(u["user_id"], u["identifier"]) for u in users] == [(created["id"], created["identifiant"])]

@@ -10,6 +10,18 @@ from afas_shared.contracts.registry import parse
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.testing.fixtures import running
 
+OPERATOR_CREATES_AGENT = {
+    "actor": {"kind": "operator"},
+    "caf_code": "080",
+    "user": {
+        "last_name": "Moreau",
+        "first_name": "Léa",
+        "email": "Lea.Moreau@caf-somme.example",
+        "email_confirmation": "lea.moreau@caf-somme.example",
+        "caf_roles": ["instruction"],
+    },
+}
+
 
 def test_identifiers_are_nine_digits():
     assert all(len(i) == 9 and i.isdigit() and i[0] != "0" for i in (new_identifier() for _ in range(1000)))
@@ -17,12 +29,8 @@ def test_identifiers_are_nine_digits():
 
 async def test_created_user_is_published_as_identity_user_created_v1(make_settings, backends):
     async with running(make_settings("identity")) as identity:
-        reply = await identity.request(
-            "identity",
-            "create_user",
-            {"last_name": "Moreau", "first_name": "Léa", "email": "Lea.Moreau@creche-arc-en-ciel.fr"},
-        )
-        user = reply["user"]
+        reply = await identity.request("identity", "create_caf_agent", OPERATOR_CREATES_AGENT)
+        user = reply["result"]
         nc = await nats.connect(backends.nats_url)
         try:
             sub = await nc.jetstream().pull_subscribe(
@@ -38,16 +46,17 @@ async def test_created_user_is_published_as_identity_user_created_v1(make_settin
     assert envelope.source == "identity"
     assert envelope.subject == user["id"]
     assert envelope.aggregate_version == 1
-    assert envelope.data.identifier == user["identifier"]
-    assert envelope.data.email == "lea.moreau@creche-arc-en-ciel.fr"
+    assert envelope.data.identifier == user["identifiant"]
+    assert envelope.data.email == "lea.moreau@caf-somme.example"
+    assert envelope.data.caf_code == "080"
     assert "password" not in msg.data.decode().lower()
 
 
 async def test_same_mail_twice_is_refused_in_french(make_settings):
     async with running(make_settings("identity")) as identity:
-        payload = {"last_name": "Roux", "first_name": "Paul", "email": "paul.roux@mairie-lille.fr"}
-        await identity.request("identity", "create_user", payload)
+        await identity.request("identity", "create_caf_agent", OPERATOR_CREATES_AGENT)
+        again = {**OPERATOR_CREATES_AGENT["user"], "email": "LEA.MOREAU@caf-somme.example"}
         with pytest.raises(RemoteError) as refused:
-            await identity.request("identity", "create_user", {**payload, "email": "PAUL.ROUX@mairie-lille.fr"})
+            await identity.request("identity", "create_caf_agent", {**OPERATOR_CREATES_AGENT, "user": again})
     assert refused.value.error == "conflict"
     assert "déjà utilisée" in refused.value.detail

@@ -28,7 +28,7 @@ from afas_shared.contracts.registry import envelope_model, produced_by
 from afas_shared.messaging import context
 from afas_shared.messaging.consumer import Handler, IdempotentConsumer
 from afas_shared.messaging.naming import BusNames
-from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
+from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.messaging.streams import ensure_stream, stream_config
 from afas_shared.settings import ServiceSettings
 
@@ -102,6 +102,8 @@ class Bus:
             payload = body if isinstance(body, dict) else {}
             try:
                 return await handler(payload)
+            except RpcFailure as refusal:
+                return {"error": refusal.code, "detail": refusal.detail, "field": refusal.field}
             except Exception as exc:  # the caller gets a precise error instead of a timeout
                 log.exception("rpc %s failed", verb)
                 return {"error": f"{type(exc).__name__}: {exc}"}
@@ -198,5 +200,5 @@ class Bus:
             raise ServiceUnavailable(service, f"no answer within {timeout:.1f}s") from None
         body = json.loads(reply.body) if reply.body else {}
         if isinstance(body, dict) and "error" in body:
-            raise RemoteError(service, body["error"], body.get("detail"))
+            raise RemoteError(service, body["error"], body.get("detail"), body.get("field"))
         return body

@@ -17,8 +17,12 @@ from fastapi import APIRouter, FastAPI
 from faststream.specification import AsyncAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from afas_shared.auth.revocation import RevocationList, load_revocations, revocation_handler
+from afas_shared.auth.tokens import TokenVerifier
 from afas_shared.bus import Bus, RpcHandler
+from afas_shared.clock import Clock, SystemClock
 from afas_shared.contracts.envelope import EventData
+from afas_shared.contracts.events.identity import SessionRevokedV1
 from afas_shared.db import migrations
 from afas_shared.db.engine import Database
 from afas_shared.http.health import health_router
@@ -56,7 +60,13 @@ class ServiceRuntime:
         self.relay = OutboxRelay(
             name, self.db, self.bus.jetstream, self.bus.names, poll_seconds=settings.outbox_poll_seconds
         )
+        self.clock: Clock = SystemClock()  # tests replace it with a ManualClock
+        self.state: dict[str, Any] = {}  # service-wide singletons a service's own code keeps
+        self.revocations = RevocationList()
+        self.tokens = TokenVerifier(self._fetch_jwks, _RuntimeClock(self), self.revocations)
+        self.accepts_sessions = False
         self.routers: list[APIRouter] = []
+        self.exception_handlers: dict[Any, Any] = {}
         self.migrated = False
         self._bring_up: asyncio.Task | None = None
         self.rpc("status", self._status)
@@ -68,6 +78,14 @@ class ServiceRuntime:
 
     def rpc(self, verb: str, handler: RpcHandler) -> None:
         self.bus.rpc(verb, handler)
+
+    def accept_sessions(self) -> None:
+        """Verify user session tokens here: identity's public keys, and its revocations within a second."""
+        self.accepts_sessions = True
+        self.consume(SessionRevokedV1, revocation_handler(self.revocations))
+
+    async def _fetch_jwks(self) -> dict[str, Any]:
+        return await self.request("identity", "jwks")
 
     def include_router(self, router: APIRouter) -> None:
         self.routers.append(router)
@@ -97,6 +115,8 @@ class ServiceRuntime:
 
     async def _migrate(self) -> None:
         await asyncio.to_thread(migrations.upgrade, self.package, self.settings.database_url)
+        if self.accepts_sessions:  # a restart must not forget the sessions revoked while it was down
+            await load_revocations(self.db, self.revocations, self.clock.now())
         self.migrated = True
 
     async def _connect(self) -> None:
@@ -178,6 +198,7 @@ class ServiceRuntime:
             title=fastapi_kwargs.pop("title", f"AFAS {self.name}"),
             version=self.version,
             lifespan=lifespan,
+            exception_handlers=self.exception_handlers,
             telemetry={
                 "tracer_provider": self.tracer_provider,
                 "operation_spans": False,
@@ -198,3 +219,13 @@ class ServiceRuntime:
             app.include_router(router)
         app.state.runtime = self
         return app
+
+
+class _RuntimeClock:
+    """Follows whichever clock the runtime has now, so a test may swap it after the wiring."""
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self._runtime = runtime
+
+    def now(self):
+        return self._runtime.clock.now()

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
+
 from afas_declaration import SERVICE, __version__
 from afas_declaration.config import Settings
-from afas_declaration.entrypoints import bus, gateway, http, web
+from afas_declaration.entrypoints import auth_routes, bus, directory_routes, gateway, http, web
+from afas_declaration.entrypoints.caller import caller_dependency
+from afas_declaration.entrypoints.validation_messages import french_validation_errors
 from afas_shared.runtime import ServiceRuntime
 
 
 def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     settings.require_secret("admin_token")
     runtime = ServiceRuntime(SERVICE, __version__, "afas_declaration", settings, **runtime_options)
+    runtime.accept_sessions()
     bus.register(runtime)
     runtime.include_router(http.router(runtime))
     runtime.include_router(gateway.router(runtime, settings))
+    current_caller = caller_dependency(runtime, settings)
+    runtime.include_router(auth_routes.router(runtime, current_caller))
+    runtime.include_router(directory_routes.router(runtime, current_caller))
+    runtime.exception_handlers[RequestValidationError] = french_validation_errors
     runtime.include_router(web.router(runtime, settings))
     return runtime

@@ -12,6 +12,7 @@ from afas_shared.runtime import ServiceRuntime
 
 def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime = ServiceRuntime(SERVICE, __version__, "afas_habilitation", settings, **runtime_options)
+    runtime.accept_sessions()
     bus.register(runtime)
     runtime.include_router(http.router(runtime))
     return runtime

@@ -8,3 +8,8 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AFAS_IDENTITY_", extra="ignore")
 
     http_port: int = Field(default=8001, ge=1, le=65535)
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Base of the links sent by mail")
+    session_idle_minutes: int = Field(default=30, ge=1, le=240)
+    session_max_hours: int = Field(default=12, ge=1, le=72)
+    activation_link_hours: int = Field(default=72, ge=1, le=720)
+    reset_link_minutes: int = Field(default=60, ge=5, le=1440)

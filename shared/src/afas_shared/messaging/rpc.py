@@ -15,8 +15,23 @@ class ServiceUnavailable(Exception):
 class RemoteError(Exception):
     """The service answered with an error payload."""
 
-    def __init__(self, service: str, error: str, detail: object = None) -> None:
+    def __init__(self, service: str, error: str, detail: object = None, field: str | None = None) -> None:
         super().__init__(f"{service}: {error}" + (f" ({detail})" if detail else ""))
         self.service = service
         self.error = error
         self.detail = detail
+        self.field = field
+
+
+class RpcFailure(Exception):
+    """Raised by an RPC handler to answer a precise, expected refusal (not a crash).
+
+    ``code`` is one of: invalid, conflict, forbidden, not_found, unauthorized, locked; ``detail`` is
+    the French message for the user; ``field`` names the input at fault, when there is one.
+    """
+
+    def __init__(self, code: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.field = field

@@ -9,12 +9,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
 from afas_declaration.application.status import platform_status
 from afas_declaration.config import Settings
-from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
-from afas_shared.read_models.user_directory import list_known_users
+from afas_declaration.entrypoints.identity_calls import call_identity
 from afas_shared.runtime import ServiceRuntime
 
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
@@ -32,12 +31,6 @@ class StatusReport(BaseModel):
     services: list[ServiceState]
     unavailable: list[str] = Field(default_factory=list)
     detail: str | None = None
-
-
-class NewUser(BaseModel):
-    last_name: str = Field(min_length=1, max_length=100, examples=["Durand"])
-    first_name: str = Field(min_length=1, max_length=100, examples=["Anne"])
-    email: EmailStr = Field(examples=["anne.durand@mairie-exemple.fr"])
 
 
 def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
@@ -67,30 +60,13 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         return JSONResponse(body.model_dump(), status_code=200 if report.ready else 503)
 
     @api.post(
-        "/admin/users",
-        status_code=201,
+        "/admin/demo",
         tags=["administration"],
         dependencies=[Depends(operator)],
-        summary="Créer un compte utilisateur (opérateur)",
+        summary="Charger les données de démonstration (mode local uniquement)",
     )
-    async def create_user(user: NewUser) -> dict[str, Any]:
-        try:
-            reply = await runtime.request("identity", "create_user", user.model_dump(mode="json"))
-        except ServiceUnavailable as exc:
-            raise HTTPException(503, f"Le service {exc.service} ne répond pas, réessayez plus tard.") from None
-        except RemoteError as exc:
-            code = 409 if exc.error == "conflict" else 422
-            raise HTTPException(code, exc.detail or exc.error) from None
-        return reply["user"]
-
-    @api.get(
-        "/admin/users",
-        tags=["administration"],
-        dependencies=[Depends(operator)],
-        summary="Comptes connus de la passerelle (alimentés par les événements)",
-    )
-    async def users() -> list[dict[str, Any]]:
-        return await list_known_users(runtime.db)
+    async def demo() -> dict[str, Any]:
+        return await call_identity(runtime, "seed_demo", {"actor": {"kind": "operator"}})
 
     @api.get(
         "/events/asyncapi/{service}",

@@ -1,24 +1,179 @@
-"""What identity answers on the bus."""
+"""What identity answers on the bus: the gateway forwards each user request here with its caller."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from afas_identity.application.users import CreateUser, DuplicateEmail, create_user
+from afas_identity.application import (
+    audit,
+    conventions,
+    groups,
+    partners,
+    passwords,
+    sessions,
+    signing_keys,
+    users,
+)
+from afas_identity.application.context import caller_from
+from afas_identity.application.errors import invalid
+from afas_identity.domain.cafs import CAFS
+from afas_identity.domain.policy import Forbidden
+from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parsed(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data or {})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in error.get("loc", ())) or "body"
+        raise invalid(field, f"Valeur invalide pour {field} : {error['msg']}") from None
+
+
+def uid(payload: dict[str, Any], key: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(payload[key]))
+    except (KeyError, ValueError):
+        raise invalid(key, f"Identifiant {key} manquant ou invalide.") from None
 
 
 def register(runtime: ServiceRuntime) -> None:
-    async def on_create_user(payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            command = CreateUser.model_validate(payload)
-        except ValidationError as exc:
-            return {"error": "invalid", "detail": exc.errors(include_url=False, include_context=False)}
-        try:
-            return {"user": (await create_user(runtime, command)).model_dump()}
-        except DuplicateEmail as exc:
-            return {"error": "conflict", "detail": str(exc)}
+    def on(verb: str, handler: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
+        async def answer(payload: dict[str, Any]) -> dict[str, Any]:
+            try:
+                return {"result": await handler(payload)}
+            except Forbidden as exc:
+                raise RpcFailure("forbidden", str(exc)) from None
 
-    runtime.rpc("create_user", on_create_user)
+        runtime.rpc(verb, answer)
+
+    def c(p):
+        return caller_from(p)
+
+    # sessions and passwords
+    on("jwks", lambda p: signing_keys.public_jwks(runtime))
+    on("rotate_signing_key", lambda p: _operator_only(runtime, p, signing_keys.rotate))
+    on(
+        "login",
+        lambda p: sessions.login(runtime, str(p.get("identifier", "")), str(p.get("password", "")), p.get("address")),
+    )
+    on("refresh", lambda p: sessions.refresh(runtime, uid(p, "session_id")))
+    on("logout", lambda p: sessions.logout(runtime, uid(p, "session_id")))
+    on("whoami", lambda p: sessions.who_am_i(runtime, uid(p, "user_id")))
+    on(
+        "activate",
+        lambda p: passwords.activate(
+            runtime, str(p.get("token", "")), str(p.get("password", "")), str(p.get("password_confirmation", ""))
+        ),
+    )
+    on(
+        "change_password",
+        lambda p: passwords.change(
+            runtime,
+            uid(p, "user_id"),
+            uid(p, "session_id"),
+            str(p.get("current_password", "")),
+            str(p.get("password", "")),
+            str(p.get("password_confirmation", "")),
+        ),
+    )
+    on("request_password_reset", lambda p: passwords.request_reset(runtime, str(p.get("identifier", ""))))
+    on(
+        "reset_password",
+        lambda p: passwords.reset(
+            runtime, str(p.get("token", "")), str(p.get("password", "")), str(p.get("password_confirmation", ""))
+        ),
+    )
+    # reference data
+    on("list_cafs", lambda p: _cafs())
+    # partners and conventions
+    on("register_partner", lambda p: partners.register(runtime, c(p), parsed(partners.PartnerInput, p.get("partner"))))
+    on(
+        "update_partner",
+        lambda p: partners.update(runtime, c(p), uid(p, "partner_id"), parsed(partners.PartnerInput, p.get("partner"))),
+    )
+    on(
+        "change_delegation",
+        lambda p: partners.change_delegation(runtime, c(p), uid(p, "partner_id"), bool(p.get("delegated"))),
+    )
+    on("list_partners", lambda p: partners.visible_to(runtime, c(p)))
+    on("get_partner", lambda p: partners.get(runtime, c(p), uid(p, "partner_id")))
+    on("audit_trail", lambda p: audit.trail_of_partner(runtime, c(p), uid(p, "partner_id")))
+    on(
+        "sign_convention",
+        lambda p: conventions.sign(
+            runtime, c(p), uid(p, "partner_id"), parsed(conventions.ConventionInput, p.get("convention"))
+        ),
+    )
+    on(
+        "close_convention",
+        lambda p: conventions.close(runtime, c(p), uid(p, "convention_id"), parsed(_Closing, p).closing_date),
+    )
+    on(
+        "search_conventions",
+        lambda p: conventions.search(runtime, c(p), parsed(conventions.ConventionFilters, p.get("filters"))),
+    )
+    # users and groups
+    on(
+        "create_user",
+        lambda p: users.create_partner_user(
+            runtime, c(p), uid(p, "partner_id"), parsed(users.UserInput, p.get("user"))
+        ),
+    )
+    on(
+        "create_caf_agent",
+        lambda p: users.create_caf_agent(
+            runtime, c(p), str(p.get("caf_code", "")), parsed(users.CafAgentInput, p.get("user"))
+        ),
+    )
+    on("update_user", lambda p: users.update(runtime, c(p), uid(p, "user_id"), parsed(users.UserInput, p.get("user"))))
+    on("close_user", lambda p: users.close(runtime, c(p), uid(p, "user_id"), parsed(_Closing, p).closing_date))
+    on("suspend_user", lambda p: users.suspend(runtime, c(p), uid(p, "user_id"), str(p.get("reason", ""))))
+    on("reactivate_user", lambda p: users.reactivate(runtime, c(p), uid(p, "user_id")))
+    on("force_password_change", lambda p: users.force_password_change(runtime, c(p), uid(p, "user_id")))
+    on("list_users", lambda p: users.of_partner(runtime, c(p), uid(p, "partner_id")))
+    on(
+        "add_to_group",
+        lambda p: groups.add(runtime, c(p), uid(p, "user_id"), parsed(groups.MembershipInput, p.get("membership"))),
+    )
+    register_demo(runtime)
+    on(
+        "remove_from_group",
+        lambda p: groups.remove(
+            runtime, c(p), uid(p, "user_id"), str(p.get("group", "")), parsed(_Closing, p).closing_date
+        ),
+    )
+
+
+class _Closing(BaseModel):
+    closing_date: Any = None
+
+    model_config = {"extra": "ignore"}
+
+
+async def _cafs() -> list[dict[str, str]]:
+    return [{"code": caf.code, "nom": caf.name, "departement": caf.departement} for caf in CAFS.values()]
+
+
+async def _operator_only(runtime: ServiceRuntime, payload: dict[str, Any], action) -> Any:
+    caller = caller_from(payload)
+    await audit.authorize(runtime, caller, caller.actor.kind == "operator", "signing_key.rotate")
+    return await action(runtime)
+
+
+def register_demo(runtime: ServiceRuntime) -> None:
+    from afas_identity.application import demo
+
+    async def seed(payload: dict[str, Any]) -> dict[str, Any]:
+        if caller_from(payload).actor.kind != "operator":
+            raise RpcFailure("forbidden", "Réservé à l'opérateur.")
+        return {"result": await demo.seed(runtime)}
+
+    runtime.rpc("seed_demo", seed)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
-from afas_identity.application.users import UserView, list_users
+from afas_identity.application import signing_keys
 from afas_shared.runtime import ServiceRuntime
 
 
 def router(runtime: ServiceRuntime) -> APIRouter:
-    r = APIRouter(prefix="/internal/v1", tags=["identité"])
+    r = APIRouter(tags=["identité"])
 
-    @r.get("/users", response_model=list[UserView], summary="Comptes utilisateurs")
-    async def users() -> list[UserView]:
-        return await list_users(runtime)
+    @r.get("/.well-known/jwks.json", summary="Clés publiques de vérification des jetons de session")
+    async def jwks() -> dict[str, Any]:
+        return await signing_keys.public_jwks(runtime)
 
     return r

@@ -1,0 +1,88 @@
+"""Who calls the gateway: a user's session token (verified locally), or the operator's bootstrap token.
+
+Activity slides the session: a token older than a minute is exchanged with identity for a fresh one,
+returned in the ``X-Session-Token`` header; without activity for 30 minutes the token expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+
+from afas_declaration.config import Settings
+from afas_shared.auth.tokens import InvalidToken
+from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
+from afas_shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+REFRESH_AFTER_SECONDS = 60
+SESSION_HEADER = "X-Session-Token"
+# What a user who must change its password may still do.
+WHILE_PASSWORD_CHANGE_REQUIRED = {"/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/auth/session"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    claims: dict[str, Any]
+    address: str | None
+    session_id: str | None = None
+    user_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def rpc(self, **payload: Any) -> dict[str, Any]:
+        """Payload of a request to identity: the caller travels with it."""
+        return {"actor": self.claims, "address": self.address, **payload}
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def unauthorized(message: str = "Authentification requise.") -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    return token or request.cookies.get("afas_session", "")
+
+
+def caller_dependency(runtime: ServiceRuntime, settings: Settings):
+    async def current_caller(request: Request, response: Response) -> Caller:
+        token = bearer(request)
+        address = client_address(request)
+        if not token:
+            raise unauthorized()
+        if secrets.compare_digest(token, settings.admin_token):
+            return Caller(claims={"kind": "operator"}, address=address)
+        try:
+            claims = await runtime.tokens.verify(token)
+        except InvalidToken as exc:
+            raise unauthorized(exc.message) from None
+        except ServiceUnavailable:
+            raise HTTPException(503, "Le service d'identité ne répond pas, réessayez plus tard.") from None
+        if claims.password_change_required and request.url.path not in WHILE_PASSWORD_CHANGE_REQUIRED:
+            raise HTTPException(403, "Vous devez changer votre mot de passe avant de continuer.")
+        if (
+            runtime.clock.now().timestamp() - claims.iat >= REFRESH_AFTER_SECONDS
+            and request.url.path != "/api/v1/auth/logout"
+        ):
+            try:
+                fresh = await runtime.request("identity", "refresh", {"session_id": str(claims.sid)})
+            except RemoteError as exc:
+                raise unauthorized(str(exc.detail)) from None
+            except ServiceUnavailable:
+                fresh = None  # keep serving on the still-valid token; the next call retries
+            if fresh is not None:
+                response.headers[SESSION_HEADER] = fresh["result"]["jeton"]
+        return Caller(
+            claims=claims.model_dump(mode="json"), address=address, session_id=str(claims.sid), user_id=str(claims.sub)
+        )
+
+    return current_caller

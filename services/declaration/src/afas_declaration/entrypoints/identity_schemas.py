@@ -1,0 +1,140 @@
+"""Request bodies of the identity part of the public API, in the vocabulary of the Caf screens."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+# identity's input names → the public API's, so a refusal names the field the client sent
+FIELD_NAMES = {
+    "last_name": "nom",
+    "first_name": "prenom",
+    "email_confirmation": "email_confirmation",
+    "phone": "telephone",
+    "phone_confirmation": "telephone_confirmation",
+    "mobility": "mobilite",
+    "opening_date": "date_ouverture",
+    "closing_date": "date_fermeture",
+    "name": "raison_sociale",
+    "kind": "type",
+    "caf_code": "caf",
+    "delegated": "gestion_deleguee",
+    "label": "libelle",
+    "group": "groupe",
+    "start_date": "date_debut",
+    "end_date": "date_fin",
+    "reason": "motif",
+    "password": "mot_de_passe",
+    "password_confirmation": "confirmation",
+    "current_password": "mot_de_passe_actuel",
+    "token": "jeton",
+    "caf_roles": "roles_caf",
+}
+
+
+class Login(BaseModel):
+    identifiant: str = Field(min_length=1, max_length=50, examples=["123456789"])
+    mot_de_passe: str = Field(min_length=1, max_length=256)
+
+
+class NewPassword(BaseModel):
+    jeton: str = Field(min_length=1, max_length=200)
+    mot_de_passe: str = Field(min_length=1, max_length=256)
+    confirmation: str
+
+
+class PasswordChange(BaseModel):
+    mot_de_passe_actuel: str
+    mot_de_passe: str = Field(min_length=1, max_length=256)
+    confirmation: str
+
+
+class ResetRequest(BaseModel):
+    identifiant: str = Field(min_length=1, max_length=50)
+
+
+class PartnerBody(BaseModel):
+    raison_sociale: str = Field(min_length=1, max_length=200, examples=["Commune d'Amiens"])
+    siret: str = Field(examples=["21800021900016"])
+    type: Literal["commune", "epci", "association", "entreprise", "autre"]
+    caf: str = Field(examples=["080"])
+    gestion_deleguee: bool = True
+
+    def to_identity(self) -> dict[str, Any]:
+        return {
+            "name": self.raison_sociale,
+            "siret": self.siret,
+            "kind": self.type,
+            "caf_code": self.caf,
+            "delegated": self.gestion_deleguee,
+        }
+
+
+class Delegation(BaseModel):
+    gestion_deleguee: bool
+
+
+class ConventionBody(BaseModel):
+    type: Literal["convention_acces", "contrat_service", "bulletin_adhesion"]
+    libelle: str | None = Field(default=None, max_length=200)
+    date_ouverture: date
+    date_fermeture: date | None = None
+
+    def to_identity(self) -> dict[str, Any]:
+        return {
+            "kind": self.type,
+            "label": self.libelle,
+            "opening_date": self.date_ouverture,
+            "closing_date": self.date_fermeture,
+        }
+
+
+class Closing(BaseModel):
+    date_fermeture: date | None = None
+
+
+class UserBody(BaseModel):
+    nom: str = Field(min_length=1, max_length=100, examples=["Martin"])
+    prenom: str = Field(min_length=1, max_length=100, examples=["Claire"])
+    email: EmailStr = Field(examples=["claire.martin@amiens.fr"])
+    email_confirmation: str = Field(examples=["claire.martin@amiens.fr"])
+    telephone: str | None = Field(default=None, examples=["0322000000"])
+    telephone_confirmation: str | None = None
+    mobilite: Literal["sedentaire", "itinerant"] = "sedentaire"
+    date_ouverture: date | None = None
+    date_fermeture: date | None = None
+
+    def to_identity(self) -> dict[str, Any]:
+        return {
+            "last_name": self.nom,
+            "first_name": self.prenom,
+            "email": self.email,
+            "email_confirmation": self.email_confirmation,
+            "phone": self.telephone,
+            "phone_confirmation": self.telephone_confirmation,
+            "mobility": self.mobilite,
+            "opening_date": self.date_ouverture,
+            "closing_date": self.date_fermeture,
+        }
+
+
+class CafAgentBody(UserBody):
+    roles_caf: list[Literal["habilitations", "instruction", "parametrage", "lecture"]] = Field(min_length=1)
+
+    def to_identity(self) -> dict[str, Any]:
+        return {**super().to_identity(), "caf_roles": self.roles_caf}
+
+
+class Suspension(BaseModel):
+    motif: str = Field(min_length=1, max_length=500)
+
+
+class MembershipBody(BaseModel):
+    groupe: Literal["AFAS-HABILITER", "AFAS-DECLARER"]
+    date_debut: date | None = None
+    date_fin: date | None = None
+
+    def to_identity(self) -> dict[str, Any]:
+        return {"group": self.groupe, "start_date": self.date_debut, "end_date": self.date_fin}

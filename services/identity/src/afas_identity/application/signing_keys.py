@@ -1,0 +1,59 @@
+"""The keys that sign session tokens; their public halves are published for every service."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+
+from afas_identity.adapters.tables import SigningKeyRow
+from afas_shared.auth.keys import KeyRing, SigningKey, generate_signing_key, jwks
+from afas_shared.runtime import ServiceRuntime
+
+
+async def key_ring(runtime: ServiceRuntime) -> KeyRing:
+    lock = runtime.state.setdefault("key_ring_lock", asyncio.Lock())
+    async with lock:  # concurrent first logins must not each create a key
+        ring = runtime.state.get("key_ring")
+        if ring is None:
+            ring = await _load_or_create(runtime)
+            runtime.state["key_ring"] = ring
+    return ring
+
+
+async def _load_or_create(runtime: ServiceRuntime) -> KeyRing:
+    async with runtime.db.transaction() as session:
+        rows = (
+            (
+                await session.execute(
+                    sa.select(SigningKeyRow)
+                    .where(SigningKeyRow.retired_at.is_(None))
+                    .order_by(SigningKeyRow.created_at)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            key = generate_signing_key(runtime.clock.now())
+            session.add(SigningKeyRow(kid=key.kid, private_pem=key.private_pem, created_at=key.created_at))
+            return KeyRing([key])
+    return KeyRing([SigningKey(kid=r.kid, private_pem=r.private_pem, created_at=r.created_at) for r in rows])
+
+
+async def rotate(runtime: ServiceRuntime) -> dict[str, Any]:
+    """New active key; the previous ones keep verifying the tokens they signed until retired."""
+    ring = await key_ring(runtime)
+    key = ring.rotate(runtime.clock.now())
+    async with runtime.db.transaction() as session:
+        session.add(SigningKeyRow(kid=key.kid, private_pem=key.private_pem, created_at=key.created_at))
+    return {"kid": key.kid}
+
+
+async def public_jwks(runtime: ServiceRuntime) -> dict[str, Any]:
+    """Every key not retired, read from the database: replicas of identity may each have signed with theirs."""
+    await key_ring(runtime)
+    async with runtime.db.sessions() as session:
+        rows = (await session.execute(sa.select(SigningKeyRow).where(SigningKeyRow.retired_at.is_(None)))).scalars()
+        return jwks(SigningKey(kid=r.kid, private_pem=r.private_pem, created_at=r.created_at) for r in rows)
