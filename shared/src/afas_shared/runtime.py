@@ -85,7 +85,7 @@ class ServiceRuntime:
         self.consume(SessionRevokedV1, revocation_handler(self.revocations))
 
     async def _fetch_jwks(self) -> dict[str, Any]:
-        return await self.request("identity", "jwks")
+        return (await self.request("identity", "jwks"))["result"]
 
     def include_router(self, router: APIRouter) -> None:
         self.routers.append(router)

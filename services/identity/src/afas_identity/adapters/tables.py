@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from afas_shared.db.types import UtcDateTime
 from afas_shared.messaging.tables import utcnow
 
-TZ = sa.DateTime(timezone=True)
+TZ = UtcDateTime()
 
 
 class Partner(SQLModel, table=True):

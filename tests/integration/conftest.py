@@ -1,0 +1,85 @@
+"""A platform for journeys through the gateway: identity, gateway and habilitation on one hand-turned
+clock, demo data loaded, and the links identity mails read off the bus as the notification service would."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import nats
+import pytest
+
+from afas_shared.clock import ManualClock
+from afas_shared.runtime import ServiceRuntime
+from afas_shared.settings import LOCAL_ONLY_SECRET
+from afas_shared.testing.fixtures import eventually, running
+
+DEMO_PASSWORD = "Demo-Afas-2026!"
+OPERATOR = {"Authorization": f"Bearer {LOCAL_ONLY_SECRET}"}
+
+
+@dataclass
+class Platform:
+    client: httpx.AsyncClient
+    identity: ServiceRuntime
+    gateway: ServiceRuntime
+    habilitation: ServiceRuntime
+    clock: ManualClock
+    nats_url: str
+
+    async def login(self, identifier: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"identifiant": identifier, "mot_de_passe": password}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['jeton']}"}
+
+    async def amiens(self, headers: dict[str, str]) -> str:
+        partners = (await self.client.get("/api/v1/partners", headers=headers)).json()
+        return next(p["id"] for p in partners if p["raison_sociale"] == "Commune d'Amiens")
+
+    async def mailed_link(self, event: str, user_id: str) -> str:
+        """The token of the newest link identity asked to mail to this user (activation or reset)."""
+        names = self.identity.bus.names
+
+        async def newest() -> str | None:
+            nc = await nats.connect(self.nats_url)
+            try:
+                sub = await nc.jetstream().pull_subscribe(
+                    names.subject(f"identity.{event}.v1"), durable=None, stream=names.stream("identity")
+                )
+                try:
+                    messages = await sub.fetch(500, timeout=0.5)
+                except TimeoutError:
+                    messages = []
+            finally:
+                await nc.close()
+            links = [
+                json.loads(m.data)["data"]["link"] for m in messages if json.loads(m.data)["data"]["user_id"] == user_id
+            ]
+            return links[-1].split("jeton=")[1] if links else None
+
+        return await eventually(newest, timeout=10)
+
+
+@pytest.fixture
+async def platform(make_settings, backends):
+    clock = ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    async with AsyncExitStack() as stack:
+        runtimes = {}
+        for service in ("identity", "habilitation", "declaration"):
+            runtimes[service] = await stack.enter_async_context(running(make_settings(service)))
+            runtimes[service].clock = clock
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=runtimes["declaration"].create_app()), base_url="http://gateway"
+            )
+        )
+        seeded = await client.post("/api/v1/admin/demo", headers=OPERATOR)
+        assert seeded.status_code == 200, seeded.text
+        yield Platform(
+            client, runtimes["identity"], runtimes["declaration"], runtimes["habilitation"], clock, backends.nats_url
+        )

@@ -1,0 +1,245 @@
+"""Login, lockout, idle expiry, previous login, revocation everywhere, activation, password change and reset."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+
+from afas_shared.auth.tokens import InvalidToken
+
+# the demo accounts the platform fixture loads (see afas_identity.application.demo)
+DEMO_PASSWORD = "Demo-Afas-2026!"
+AGENT, ADMIN, KARIM, SOPHIE, LUCAS = "100000001", "200000001", "200000002", "200000003", "200000004"
+WRONG = "Identifiant ou mot de passe incorrect."
+
+
+async def test_login_then_previous_login_date_for_the_home_page(platform):
+    first = await platform.login(KARIM)
+    session = (await platform.client.get("/api/v1/auth/session", headers=first)).json()
+    assert session["identifiant"] == KARIM and session["derniere_connexion"] is None
+    assert session["groupes"] == ["AFAS-DECLARER"]
+    first_login_at = platform.clock.now()
+    platform.clock.advance(timedelta(hours=2))
+    second = await platform.login(KARIM)
+    session = (await platform.client.get("/api/v1/auth/session", headers=second)).json()
+    assert session["derniere_connexion"] == first_login_at.isoformat()
+
+
+async def test_wrong_password_and_unknown_identifier_get_the_same_answer(platform):
+    wrong = await platform.client.post("/api/v1/auth/login", json={"identifiant": KARIM, "mot_de_passe": "Faux-1"})
+    unknown = await platform.client.post(
+        "/api/v1/auth/login", json={"identifiant": "999999999", "mot_de_passe": "Faux-1"}
+    )
+    assert (wrong.status_code, wrong.json()) == (unknown.status_code, unknown.json()) == (401, {"detail": WRONG})
+
+
+async def _fail(platform, identifier: str, times: int) -> list[int]:
+    codes = []
+    for _ in range(times):
+        response = await platform.client.post(
+            "/api/v1/auth/login", json={"identifiant": identifier, "mot_de_passe": "Mauvais-mdp-1"}
+        )
+        codes.append(response.status_code)
+        platform.clock.advance(timedelta(seconds=6))  # past the slow-down between attempts
+    return codes
+
+
+async def test_five_failures_lock_the_account_for_a_while_even_with_the_right_password(platform):
+    assert await _fail(platform, SOPHIE, 5) == [401] * 5
+    locked = await platform.client.post(
+        "/api/v1/auth/login", json={"identifiant": SOPHIE, "mot_de_passe": DEMO_PASSWORD}
+    )
+    assert locked.status_code == 429 and "Trop de tentatives" in locked.json()["detail"]
+    platform.clock.advance(timedelta(minutes=16))
+    await platform.login(SOPHIE)
+
+
+async def test_an_unknown_identifier_locks_the_same_way(platform):
+    assert await _fail(platform, "987654321", 5) == [401] * 5
+    again = await platform.client.post("/api/v1/auth/login", json={"identifiant": "987654321", "mot_de_passe": "x"})
+    assert again.status_code == 429
+
+
+async def test_rapid_attempts_are_slowed_down_after_three_failures(platform):
+    for _ in range(3):
+        await platform.client.post("/api/v1/auth/login", json={"identifiant": LUCAS, "mot_de_passe": "Faux-mdp-9"})
+    too_soon = await platform.client.post(
+        "/api/v1/auth/login", json={"identifiant": LUCAS, "mot_de_passe": DEMO_PASSWORD}
+    )
+    assert too_soon.status_code == 429
+
+
+async def test_failures_from_one_address_lock_that_address(platform):
+    for identifier in ("111111111", "222222222", "333333333", "444444444", "555555555"):
+        await _fail(platform, identifier, 1)
+    blocked = await platform.client.post(
+        "/api/v1/auth/login", json={"identifiant": KARIM, "mot_de_passe": DEMO_PASSWORD}
+    )
+    assert blocked.status_code == 429
+
+
+async def test_session_ends_after_thirty_minutes_without_activity_and_activity_extends_it(platform):
+    headers = await platform.login(KARIM)
+    platform.clock.advance(timedelta(minutes=20))
+    active = await platform.client.get("/api/v1/auth/session", headers=headers)
+    assert active.status_code == 200
+    renewed = {"Authorization": f"Bearer {active.headers['X-Session-Token']}"}
+    platform.clock.advance(timedelta(minutes=25))  # 45 min after login, 25 after the last activity
+    assert (await platform.client.get("/api/v1/auth/session", headers=renewed)).status_code == 200
+    stale = await platform.client.get("/api/v1/auth/session", headers=headers)
+    assert stale.status_code == 401 and stale.json()["detail"] == "Session expirée, veuillez vous reconnecter."
+    platform.clock.advance(timedelta(minutes=31))
+    idle = await platform.client.get("/api/v1/auth/session", headers=renewed)
+    assert idle.status_code == 401
+
+
+async def test_session_ends_after_its_maximum_lifetime_whatever_the_activity(platform):
+    headers = await platform.login(KARIM)
+    for _ in range(25):  # 12 h 30 of steady activity
+        platform.clock.advance(timedelta(minutes=30) - timedelta(seconds=1))
+        response = await platform.client.get("/api/v1/auth/session", headers=headers)
+        if response.status_code != 200:
+            break
+        headers = {"Authorization": f"Bearer {response.headers.get('X-Session-Token', headers['Authorization'][7:])}"}
+    assert response.status_code == 401
+
+
+async def test_logout_is_refused_everywhere_within_a_second(platform):
+    headers = await platform.login(ADMIN)
+    token = headers["Authorization"][7:]
+    claims = await platform.habilitation.tokens.verify(token)  # another service, verifying locally
+    assert str(claims.sub) and claims.groups == ["AFAS-DECLARER", "AFAS-HABILITER"]
+    assert (await platform.client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+    started = time.monotonic()
+    while True:
+        try:
+            await platform.habilitation.tokens.verify(token)
+        except InvalidToken as refused:
+            assert refused.reason == "revoked"
+            break
+        assert time.monotonic() - started < 1.0, "revocation did not reach habilitation within a second"
+        await asyncio.sleep(0.01)
+    assert (await platform.client.get("/api/v1/auth/session", headers=headers)).status_code == 401
+
+
+async def test_new_user_activates_its_account_with_the_single_use_link(platform):
+    admin = await platform.login(ADMIN)
+    partner = await platform.amiens(admin)
+    created = await platform.client.post(
+        f"/api/v1/partners/{partner}/users",
+        headers=admin,
+        json={
+            "nom": "Garnier",
+            "prenom": "Inès",
+            "email": "ines.garnier@amiens.example",
+            "email_confirmation": "ines.garnier@amiens.example",
+            "telephone": "03 22 00 00 01",
+            "telephone_confirmation": "0322000001",
+        },
+    )
+    assert created.status_code == 201, created.text
+    user = created.json()
+    assert len(user["identifiant"]) == 9 and user["statut"] == "en_attente"
+    token = await platform.mailed_link("activation_requested", user["id"])
+
+    weak = await platform.client.post(
+        "/api/v1/auth/activation", json={"jeton": token, "mot_de_passe": "court", "confirmation": "court"}
+    )
+    assert weak.status_code == 422 and "12 caractères" in weak.json()["detail"][0]["msg"]
+    assert weak.json()["detail"][0]["loc"] == ["body", "mot_de_passe"]
+    mismatch = await platform.client.post(
+        "/api/v1/auth/activation",
+        json={"jeton": token, "mot_de_passe": "Crèche-Soleil-2026", "confirmation": "Creche-Soleil-2026"},
+    )
+    assert mismatch.status_code == 422 and mismatch.json()["detail"][0]["loc"] == ["body", "confirmation"]
+    done = await platform.client.post(
+        "/api/v1/auth/activation",
+        json={"jeton": token, "mot_de_passe": "Crèche-Soleil-2026", "confirmation": "Crèche-Soleil-2026"},
+    )
+    assert done.status_code == 200
+    await platform.login(user["identifiant"], "Crèche-Soleil-2026")
+    reused = await platform.client.post(
+        "/api/v1/auth/activation",
+        json={"jeton": token, "mot_de_passe": "Autre-Mot-De-Passe-1", "confirmation": "Autre-Mot-De-Passe-1"},
+    )
+    assert reused.status_code == 422 and "n'est plus valable" in reused.json()["detail"][0]["msg"]
+
+
+async def test_activation_link_expires(platform):
+    admin = await platform.login(ADMIN)
+    partner = await platform.amiens(admin)
+    user = (
+        await platform.client.post(
+            f"/api/v1/partners/{partner}/users",
+            headers=admin,
+            json={
+                "nom": "Roux",
+                "prenom": "Paul",
+                "email": "paul.roux@amiens.example",
+                "email_confirmation": "paul.roux@amiens.example",
+            },
+        )
+    ).json()
+    token = await platform.mailed_link("activation_requested", user["id"])
+    platform.clock.advance(timedelta(hours=73))
+    late = await platform.client.post(
+        "/api/v1/auth/activation",
+        json={"jeton": token, "mot_de_passe": "Crèche-Soleil-2026", "confirmation": "Crèche-Soleil-2026"},
+    )
+    assert late.status_code == 422
+
+
+async def test_password_change_signs_out_the_other_sessions(platform):
+    here = await platform.login(KARIM)
+    elsewhere = await platform.login(KARIM)
+    changed = await platform.client.post(
+        "/api/v1/auth/password",
+        headers=here,
+        json={
+            "mot_de_passe_actuel": DEMO_PASSWORD,
+            "mot_de_passe": "Nouveau-Mot-2026!",
+            "confirmation": "Nouveau-Mot-2026!",
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    fresh = {"Authorization": f"Bearer {changed.json()['jeton']}"}
+    await asyncio.sleep(0.3)  # the revocation event reaches the gateway
+    assert (await platform.client.get("/api/v1/auth/session", headers=elsewhere)).status_code == 401
+    assert (await platform.client.get("/api/v1/auth/session", headers=fresh)).status_code == 200
+    await platform.login(KARIM, "Nouveau-Mot-2026!")
+    wrong_current = await platform.client.post(
+        "/api/v1/auth/password",
+        headers=fresh,
+        json={
+            "mot_de_passe_actuel": "pas-le-bon",
+            "mot_de_passe": "Encore-Un-2026!",
+            "confirmation": "Encore-Un-2026!",
+        },
+    )
+    assert wrong_current.status_code == 422
+
+
+async def test_password_reset_by_mailed_link(platform):
+    before = await platform.login(SOPHIE)
+    asked = await platform.client.post("/api/v1/auth/password-reset", json={"identifiant": SOPHIE})
+    unknown = await platform.client.post("/api/v1/auth/password-reset", json={"identifiant": "999999999"})
+    assert asked.status_code == unknown.status_code == 202 and asked.json() == unknown.json()
+    who = (await platform.client.get("/api/v1/auth/session", headers=before)).json()
+    token = await platform.mailed_link("password_reset_requested", who["id"])
+    reset = await platform.client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"jeton": token, "mot_de_passe": "Reinit-Compte-2026!", "confirmation": "Reinit-Compte-2026!"},
+    )
+    assert reset.status_code == 200
+    await asyncio.sleep(0.3)
+    assert (await platform.client.get("/api/v1/auth/session", headers=before)).status_code == 401
+    await platform.login(SOPHIE, "Reinit-Compte-2026!")
+
+
+@pytest.mark.parametrize("identifier", [AGENT])
+async def test_jwks_lists_the_public_keys(platform, identifier):
+    keys = (await platform.client.get("/api/v1/auth/jwks")).json()["keys"]
+    assert keys and all(k["kty"] == "OKP" and k["alg"] == "EdDSA" and "d" not in k for k in keys)
