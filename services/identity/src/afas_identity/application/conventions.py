@@ -69,8 +69,8 @@ def view(c: Convention, partner_name: str, today: date) -> dict[str, Any]:
         "partenaire": partner_name,
         "date_ouverture": c.opening_date.isoformat(),
         "date_fermeture": c.closing_date.isoformat() if c.closing_date else None,
-        "statut": Status(c.status).value,
-        "etat": state.value,
+        "statut": Status(c.status).label,
+        "etat": state.label,
     }
 
 
@@ -180,7 +180,7 @@ async def search(runtime: ServiceRuntime, caller: Caller, filters: ConventionFil
         rows = (await session.execute(query.order_by(Partner.name, Convention.opening_date))).all()
     found = [view(c, name, today) for c, name in rows]
     if filters.state:
-        found = [c for c in found if c["etat"] == filters.state.value]
+        found = [c for c in found if c["etat"] == filters.state.label]
     return found
 
 
