@@ -300,3 +300,58 @@ async def test_closing_a_user_ends_its_sessions_and_groups(platform):
         if u["id"] == sophie_id
     ]
     assert all(g["date_fin"] for g in row["groupes"])
+
+
+async def test_updates_of_a_user_and_of_a_partner(platform):
+    agent = await platform.login(AGENT)
+    admin = await platform.login(ADMIN)
+    amiens = await platform.amiens(admin)
+    users = {
+        u["identifiant"]: u
+        for u in (await platform.client.get(f"/api/v1/partners/{amiens}/users", headers=admin)).json()
+    }
+    karim = users[KARIM]
+    updated = await platform.client.put(
+        f"/api/v1/users/{karim['id']}",
+        headers=admin,
+        json=_person(
+            "Karim",
+            "Bernard-Nouri",
+            "amiens.example",
+            mobilite="itinerant",
+            telephone="+33322000002",
+            telephone_confirmation="03 22 00 00 02",
+        ),
+    )
+    assert updated.status_code == 200, updated.text
+    assert (updated.json()["nom"], updated.json()["mobilite"], updated.json()["telephone"]) == (
+        "Bernard-Nouri",
+        "itinerant",
+        "0322000002",
+    )
+    taken = await platform.client.put(
+        f"/api/v1/users/{karim['id']}",
+        headers=admin,
+        json={
+            **_person("Karim", "Bernard", "amiens.example"),
+            "email": users[SOPHIE]["email"],
+            "email_confirmation": users[SOPHIE]["email"],
+        },
+    )
+    assert taken.status_code == 409
+    renamed = await platform.client.put(
+        f"/api/v1/partners/{amiens}",
+        headers=agent,
+        json={"raison_sociale": "Ville d'Amiens", "siret": "21800021900004", "type": "commune", "caf": "080"},
+    )
+    assert renamed.status_code == 200 and renamed.json()["raison_sociale"] == "Ville d'Amiens"
+    assert (
+        await platform.client.put(
+            f"/api/v1/partners/{amiens}",
+            headers=admin,
+            json={"raison_sociale": "Amiens", "siret": "21800021900004", "type": "commune", "caf": "080"},
+        )
+    ).status_code == 403
+    trail = (await platform.client.get(f"/api/v1/partners/{amiens}/audit", headers=agent)).json()
+    updates = [e["resultat"] for e in trail if e["action"] == "partner.update"]
+    assert updates == ["ok", "refused"]

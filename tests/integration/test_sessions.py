@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from afas_shared.auth.tokens import InvalidToken
+from afas_shared.messaging.rpc import RemoteError
 
 # the demo accounts the platform fixture loads (see afas_identity.application.demo)
 DEMO_PASSWORD = "Demo-Afas-2026!"
@@ -243,3 +244,26 @@ async def test_password_reset_by_mailed_link(platform):
 async def test_jwks_lists_the_public_keys(platform, identifier):
     keys = (await platform.client.get("/api/v1/auth/jwks")).json()["keys"]
     assert keys and all(k["kty"] == "OKP" and k["alg"] == "EdDSA" and "d" not in k for k in keys)
+
+
+async def test_signing_key_rotation_keeps_old_tokens_valid_and_new_ones_verified_everywhere(platform):
+    before = await platform.login(KARIM)
+    operator = {"Authorization": "Bearer local-only-change-me"}
+    rotated = await platform.identity.request("identity", "rotate_signing_key", {"actor": {"kind": "operator"}})
+    new_kid = rotated["result"]["kid"]
+    platform.clock.advance(timedelta(seconds=6))  # past the verifiers' re-fetch interval
+    after = await platform.login(KARIM)
+    claims = await platform.habilitation.tokens.verify(after["Authorization"][7:])
+    assert new_kid in platform.habilitation.tokens.known_kids and claims.sid
+    assert (await platform.client.get("/api/v1/auth/session", headers=after)).status_code == 200
+    assert (await platform.client.get("/api/v1/auth/session", headers=before)).status_code == 200
+    assert {k["kid"] for k in (await platform.client.get("/api/v1/auth/jwks", headers=operator)).json()["keys"]} >= {
+        new_kid
+    }
+    with pytest.raises(RemoteError) as refused:
+        await platform.identity.request(
+            "identity",
+            "rotate_signing_key",
+            {"actor": {"kind": "partner", "sub": str(claims.sub), "partner_id": str(claims.partner_id)}},
+        )
+    assert refused.value.error == "forbidden"

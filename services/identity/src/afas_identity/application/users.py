@@ -26,7 +26,15 @@ from afas_shared.contracts.events.identity import (
 )
 from afas_shared.runtime import ServiceRuntime
 
-PHONE = re.compile(r"^(\+33|0)[1-9]\d{8}$")
+PHONE = re.compile(r"^0[1-9]\d{8}$")
+
+
+def _national(phone: str | None) -> str | None:
+    """One form for one number: spaces, dots and dashes dropped, +33 written 0."""
+    if not phone:
+        return None
+    digits = re.sub(r"[\s.\-]", "", phone)
+    return "0" + digits[3:] if digits.startswith("+33") else digits
 
 
 class UserInput(BaseModel):
@@ -51,11 +59,11 @@ def _checked(data: UserInput, today: date) -> tuple[str, str | None, date]:
         raise invalid("email_confirmation", "Les deux adresses de messagerie saisies sont différentes.")
     if problem := shared_mailbox_problem(email):
         raise invalid("email", problem)
-    phone = re.sub(r"[\s.\-]", "", data.phone) if data.phone else None
+    phone = _national(data.phone)
     if phone is not None:
         if not PHONE.match(phone):
             raise invalid("phone", "Le numéro de téléphone doit comporter 10 chiffres (ou +33 suivi de 9 chiffres).")
-        confirmation = re.sub(r"[\s.\-]", "", data.phone_confirmation or "")
+        confirmation = _national(data.phone_confirmation)
         if confirmation != phone:
             raise invalid("phone_confirmation", "Les deux numéros de téléphone saisis sont différents.")
     opening = data.opening_date or today
