@@ -154,8 +154,9 @@ class Bus:
     async def close(self) -> None:
         self.started = False
         try:
-            await self.broker.stop()
-        except Exception:  # already closed or never started
+            # Bounded: with the broker gone, FastStream may wait for it indefinitely.
+            await asyncio.wait_for(self.broker.stop(), 5)
+        except Exception:  # already closed, never started, or the broker is unreachable
             pass
         if self.nc is not None and not self.nc.is_closed:
             try:

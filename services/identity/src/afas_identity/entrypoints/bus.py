@@ -16,6 +16,7 @@ from afas_identity.application import (
     passwords,
     sessions,
     signing_keys,
+    supervision,
     users,
 )
 from afas_identity.application.context import caller_from
@@ -135,9 +136,9 @@ def register(runtime: ServiceRuntime) -> None:
     )
     on("update_user", lambda p: users.update(runtime, c(p), uid(p, "user_id"), parsed(users.UserInput, p.get("user"))))
     on("close_user", lambda p: users.close(runtime, c(p), uid(p, "user_id"), parsed(_Closing, p).closing_date))
-    on("suspend_user", lambda p: users.suspend(runtime, c(p), uid(p, "user_id"), str(p.get("reason", ""))))
-    on("reactivate_user", lambda p: users.reactivate(runtime, c(p), uid(p, "user_id")))
-    on("force_password_change", lambda p: users.force_password_change(runtime, c(p), uid(p, "user_id")))
+    on("suspend_user", lambda p: supervision.suspend(runtime, c(p), uid(p, "user_id"), str(p.get("reason", ""))))
+    on("reactivate_user", lambda p: supervision.reactivate(runtime, c(p), uid(p, "user_id")))
+    on("force_password_change", lambda p: supervision.force_password_change(runtime, c(p), uid(p, "user_id")))
     on("list_users", lambda p: users.of_partner(runtime, c(p), uid(p, "partner_id")))
     on(
         "add_to_group",
