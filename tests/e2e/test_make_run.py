@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -23,6 +24,20 @@ def _get(url: str):
     with urllib.request.urlopen(url, timeout=5) as resp:
         body = resp.read().decode()
         return resp.status, (json.loads(body) if resp.headers.get_content_type() == "application/json" else body)
+
+
+def _login(gateway: str, identifier: str, password: str, forwarded_for: str) -> int:
+    request = urllib.request.Request(
+        f"{gateway}/api/v1/auth/login",
+        method="POST",
+        data=json.dumps({"identifiant": identifier, "mot_de_passe": password}).encode(),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
 
 
 def _listening(port: int) -> bool:
@@ -77,6 +92,12 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         for service in ("habilitation", "notification"):
             _, users = _get(f"http://127.0.0.1:{ports[service]}/internal/v1/users")
             assert len(users) == 5, (service, users)
+        # behind the trusted proxy (127.0.0.1), the forwarded client address is the one throttled
+        for identifier in ("111111111", "222222222", "333333333"):  # then that address is slowed down
+            assert _login(gateway, identifier, "Mauvais-1", forwarded_for="203.0.113.7") == 401
+        assert _login(gateway, "200000002", "Demo-Afas-2026!", forwarded_for="203.0.113.7") == 429
+        assert _login(gateway, "200000002", "Demo-Afas-2026!", forwarded_for="198.51.100.9") == 200
+
         _, metrics = _get(f"http://127.0.0.1:{ports['identity']}/metrics")
         assert re.search(r'afas_outbox_published_total\{service="identity"\} \d\d', metrics)
     finally:

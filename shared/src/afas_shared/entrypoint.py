@@ -19,4 +19,12 @@ def serve(settings_cls: type[ServiceSettings], build: Callable[[ServiceSettings]
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     app = runtime.create_app()
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )

@@ -54,6 +54,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses, or *): behind an ingress the
+    # client address, which login throttling and the audit trail use, is the one the proxy saw.
+    forwarded_allow_ips: str = "127.0.0.1"
     rpc_timeout_seconds: float = Field(default=2.0, gt=0)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_backoff_seconds: list[float] = Field(default=[1.0, 5.0, 15.0, 60.0], min_length=1)
