@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from afas_shared.contracts.envelope import Envelope, EventData
-from afas_shared.contracts.events import identity
+from afas_shared.contracts.events import habilitation, identity
 
 CONTRACTS: tuple[type[EventData], ...] = (
     identity.UserCreatedV1,
@@ -22,6 +22,9 @@ CONTRACTS: tuple[type[EventData], ...] = (
     identity.ActivationRequestedV1,
     identity.PasswordResetRequestedV1,
     identity.PasswordChangedV1,
+    habilitation.ActivityRegisteredV1,
+    habilitation.ActivityUpdatedV1,
+    habilitation.ActivityClosedV1,
 )
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from afas_declaration.entrypoints.caller import Caller, client_address
-from afas_declaration.entrypoints.identity_calls import call_identity
 from afas_declaration.entrypoints.identity_schemas import Login, NewPassword, PasswordChange, ResetRequest
+from afas_declaration.entrypoints.service_calls import call_identity
 from afas_shared.runtime import ServiceRuntime
 
 RESET_ACCEPTED = (

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from afas_declaration.entrypoints import identity_schemas as s
 from afas_declaration.entrypoints.caller import Caller
-from afas_declaration.entrypoints.identity_calls import call_identity
+from afas_declaration.entrypoints.service_calls import call_identity
 from afas_shared.runtime import ServiceRuntime
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from afas_declaration.application.status import platform_status
 from afas_declaration.config import Settings
-from afas_declaration.entrypoints.identity_calls import call_identity
+from afas_declaration.entrypoints.service_calls import call_identity
 from afas_shared.runtime import ServiceRuntime
 
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")

@@ -1,0 +1,58 @@
+"""Request bodies of the catalogue part of the public API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+# habilitation's input names → the public API's
+FIELD_NAMES = {
+    "partner_id": "partenaire_id",
+    "family": "type",
+    "name": "nom",
+    "site_mode": "mode_lieux",
+    "sites": "lieux",
+    "opening_date": "date_ouverture",
+    "opening": "date_ouverture",
+    "closing_date": "date_fermeture",
+    "closing": "date_fermeture",
+    "capacity": "places",
+    "equipment_id": "ideq",
+    "afc_file": "dossier_afc",
+}
+
+
+class ActivityBody(BaseModel):
+    partenaire_id: uuid.UUID
+    type: str = Field(examples=["alsh"], description="Famille de prestation de service")
+    nature: str = Field(examples=["periscolaire"])
+    nom: str = Field(min_length=1, max_length=200, examples=["ALSH Les Coccinelles"])
+    mode_lieux: str = Field(default="mono_lieu", examples=["multi_lieux_antennes"])
+    lieux: list[str] = Field(default_factory=list, examples=[["École Jules Ferry", "École Victor Hugo"]])
+    date_ouverture: date
+    date_fermeture: date | None = None
+    places: int | None = None
+    ideq: str | None = Field(default=None, examples=["ALSH0801"])
+    dossier_afc: str | None = Field(default=None, examples=["800123"])
+
+    def to_service(self) -> dict[str, Any]:
+        return {
+            "partner_id": self.partenaire_id,
+            "family": self.type,
+            "nature": self.nature,
+            "name": self.nom,
+            "site_mode": self.mode_lieux,
+            "sites": self.lieux,
+            "opening_date": self.date_ouverture,
+            "closing_date": self.date_fermeture,
+            "capacity": self.places,
+            "equipment_id": self.ideq,
+            "afc_file": self.dossier_afc,
+        }
+
+
+class ActivityClosing(BaseModel):
+    date_fermeture: date

@@ -1,0 +1,52 @@
+"""Habilitation's own tables (no other service reads them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+from afas_shared.db.types import UtcDateTime
+from afas_shared.messaging.tables import utcnow
+
+
+class KnownPartner(SQLModel, table=True):
+    """Partners as identity announced them: activities belong to one, grants are given within one."""
+
+    __tablename__ = "known_partner"
+
+    partner_id: uuid.UUID = Field(primary_key=True)
+    name: str = Field(max_length=200)
+    siret: str = Field(max_length=14, index=True)
+    caf_code: str = Field(max_length=3)
+    delegated: bool = True
+    version: int
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = "activity"
+
+    id: uuid.UUID = Field(primary_key=True)
+    partner_id: uuid.UUID = Field(index=True)
+    caf_code: str = Field(max_length=3, index=True)
+    family: str = Field(max_length=30)
+    nature: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    site_mode: str = Field(max_length=30)
+    opening_date: date
+    closing_date: date | None = None
+    capacity: int | None = None
+    equipment_id: str | None = Field(default=None, max_length=12, unique=True)
+    afc_file: str | None = Field(default=None, max_length=10)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime())
+
+
+class Site(SQLModel, table=True):
+    __tablename__ = "site"
+
+    id: uuid.UUID = Field(primary_key=True)
+    activity_id: uuid.UUID = Field(foreign_key="activity.id", index=True)
+    name: str = Field(max_length=200)
+    position: int

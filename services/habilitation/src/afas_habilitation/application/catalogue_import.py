@@ -1,0 +1,94 @@
+"""CSV import of the catalogue: validated row by row, valid rows applied in one transaction, a report
+of every rejected row; the IDEQU is the natural key, so importing the same file twice changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from afas_habilitation.adapters.tables import Activity, KnownPartner
+from afas_habilitation.application.catalogue import apply_changes, create, may_edit
+from afas_habilitation.domain.csv_rows import parse_csv
+from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.runtime import ServiceRuntime
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+async def import_csv(runtime: ServiceRuntime, caller: ForwardedCaller, text: str) -> dict[str, Any]:
+    if caller.kind not in ("caf", "operator"):
+        raise RpcFailure("forbidden", "L'import du catalogue est réservé aux agents de la Caf.")
+    if len(text.encode()) > MAX_BYTES:
+        return _report(0, 0, 0, 0, [{"ligne": 0, "motif": "Fichier trop volumineux (5 Mo au plus)."}])
+    rows, rejections = parse_csv(text)
+    rejected = [{"ligne": r.line, "motif": r.reason} for r in rejections]
+    created = updated = unchanged = 0
+    async with runtime.unit_of_work() as uow:
+        sirets = {row.partner_siret for row in rows}
+        partners = {
+            p.siret: p
+            for p in (
+                await uow.session.execute(sa.select(KnownPartner).where(KnownPartner.siret.in_(sirets)))
+            ).scalars()
+        }
+        existing = {
+            a.equipment_id: a
+            for a in (
+                await uow.session.execute(
+                    sa.select(Activity).where(Activity.equipment_id.in_([row.facts.equipment_id for row in rows]))
+                )
+            ).scalars()
+        }
+        for row in rows:
+            partner = partners.get(row.partner_siret)
+            if partner is None:
+                rejected.append(
+                    {"ligne": row.line, "motif": f"Ligne {row.line} : partenaire de SIRET {row.partner_siret} inconnu."}
+                )
+                continue
+            if row.caf_code != partner.caf_code:
+                rejected.append(
+                    {
+                        "ligne": row.line,
+                        "motif": f"Ligne {row.line} : la Caf {row.caf_code} n'est pas "
+                        f"la Caf du partenaire ({partner.caf_code}).",
+                    }
+                )
+                continue
+            if not may_edit(caller, partner.caf_code):
+                rejected.append(
+                    {
+                        "ligne": row.line,
+                        "motif": f"Ligne {row.line} : vous ne gérez pas le catalogue de la Caf {partner.caf_code}.",
+                    }
+                )
+                continue
+            activity = existing.get(row.facts.equipment_id)
+            if activity is None:
+                existing[row.facts.equipment_id] = await create(uow, partner, row.facts, partner.caf_code)
+                created += 1
+            elif activity.partner_id != partner.partner_id:
+                rejected.append(
+                    {
+                        "ligne": row.line,
+                        "motif": f"Ligne {row.line} : l'IDEQU "
+                        f"{row.facts.equipment_id} appartient à un autre partenaire.",
+                    }
+                )
+            elif await apply_changes(uow, activity, row.facts):
+                updated += 1
+            else:
+                unchanged += 1
+    return _report(len(rows) + len(rejections), created, updated, unchanged, rejected)
+
+
+def _report(read: int, created: int, updated: int, unchanged: int, rejected: list[dict]) -> dict[str, Any]:
+    return {
+        "lignes_lues": read,
+        "creees": created,
+        "modifiees": updated,
+        "inchangees": unchanged,
+        "rejets": sorted(rejected, key=lambda r: r["ligne"]),
+    }

@@ -1,0 +1,62 @@
+"""Events published by the habilitation service about the activity catalogue."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from afas_shared.contracts.envelope import EventData
+
+
+class SiteV1(BaseModel):
+    """A lieu d'implantation of an activity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    site_id: uuid.UUID
+    name: str = Field(min_length=1, max_length=200)
+
+
+class _Habilitation(EventData):
+    producer = "habilitation"
+    version = 1
+
+
+class _ActivityState(_Habilitation):
+    activity_id: uuid.UUID
+    partner_id: uuid.UUID
+    caf_code: str = Field(pattern=r"^\d{3}$")
+    family: str = Field(description="PS family id, e.g. eaje_psu, alsh, laep.")
+    nature: str = Field(description="Nature id within the family, e.g. periscolaire, multi_accueil.")
+    name: str
+    site_mode: str = Field(description="mono_lieu, multi_lieux_itinerant or multi_lieux_antennes.")
+    sites: list[SiteV1] = Field(description="Its lieux d'implantation (one for a mono-lieu activity).")
+    opening_date: date
+    closing_date: date | None = None
+    capacity: int | None = Field(default=None, description="Places (EAJE).")
+    equipment_id: str | None = Field(default=None, description="IDEQU-like equipment id in the Caf's system.")
+    afc_file: str | None = Field(default=None, description="N° de dossier AFC.")
+
+
+class ActivityRegisteredV1(_ActivityState):
+    """A Caf agent registered an activity (one by one or by CSV import)."""
+
+    event = "activity_registered"
+
+
+class ActivityUpdatedV1(_ActivityState):
+    """An activity's data changed (full new state)."""
+
+    event = "activity_updated"
+
+
+class ActivityClosedV1(_Habilitation):
+    """The activity closes on ``closing_date``: its grants end then."""
+
+    event = "activity_closed"
+
+    activity_id: uuid.UUID
+    partner_id: uuid.UUID
+    closing_date: date

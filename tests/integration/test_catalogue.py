@@ -1,0 +1,142 @@
+"""The catalogue of activities and sites through the gateway: one by one, and by CSV import."""
+
+from __future__ import annotations
+
+import uuid
+
+from afas_shared.testing.fixtures import eventually
+
+AGENT, KARIM = "100000001", "200000002"
+AMIENS_SIRET = "21800021900004"
+
+
+async def _amiens_known_to_habilitation(platform, headers) -> str:
+    amiens = await platform.amiens(headers)
+
+    async def known() -> bool:
+        response = await platform.client.get("/api/v1/activities", headers=headers, params={"partenaire": amiens})
+        return response.status_code == 200 and await _partner_copied(platform, amiens)
+
+    await eventually(known, timeout=10)
+    return amiens
+
+
+async def _partner_copied(platform, partner_id: str) -> bool:
+    from afas_habilitation.adapters.tables import KnownPartner
+
+    async with platform.habilitation.db.sessions() as session:
+        return await session.get(KnownPartner, uuid.UUID(partner_id)) is not None
+
+
+def _alsh(partner: str, **overrides) -> dict:
+    return {
+        "partenaire_id": partner,
+        "type": "alsh",
+        "nature": "periscolaire",
+        "nom": "ALSH Les Coccinelles",
+        "mode_lieux": "multi_lieux_antennes",
+        "lieux": ["École Jules Ferry", "École Victor Hugo"],
+        "date_ouverture": "2024-09-01",
+        "ideq": "ALSH0801",
+        "dossier_afc": "800123",
+        **overrides,
+    }
+
+
+async def test_caf_agent_registers_updates_and_closes_an_activity(platform):
+    agent = await platform.login(AGENT)
+    amiens = await _amiens_known_to_habilitation(platform, agent)
+    created = await platform.client.post("/api/v1/activities", headers=agent, json=_alsh(amiens))
+    assert created.status_code == 201, created.text
+    activity = created.json()
+    assert (activity["type_libelle"], activity["nature_libelle"], activity["partenaire"]) == (
+        "ALSH",
+        "ALSH périscolaire",
+        "Commune d'Amiens",
+    )
+    assert [site["nom"] for site in activity["lieux"]] == ["École Jules Ferry", "École Victor Hugo"]
+
+    karim = await platform.login(KARIM)
+    visible = (await platform.client.get("/api/v1/activities", headers=karim)).json()
+    assert [a["id"] for a in visible] == [activity["id"]]
+    assert (
+        await platform.client.post("/api/v1/activities", headers=karim, json=_alsh(amiens, ideq="ALSH0802"))
+    ).status_code == 403
+
+    renamed = await platform.client.put(
+        f"/api/v1/activities/{activity['id']}",
+        headers=agent,
+        json=_alsh(amiens, lieux=["École Jules Ferry", "Groupe scolaire Pasteur", "École Victor Hugo"]),
+    )
+    assert renamed.status_code == 200
+    sites = {s["nom"]: s["id"] for s in renamed.json()["lieux"]}
+    assert sites["École Jules Ferry"] == activity["lieux"][0]["id"]  # a site keeps its identity
+    closed = await platform.client.post(
+        f"/api/v1/activities/{activity['id']}/close", headers=agent, json={"date_fermeture": "2026-08-31"}
+    )
+    assert closed.status_code == 200 and closed.json()["date_fermeture"] == "2026-08-31"
+    too_early = await platform.client.post(
+        f"/api/v1/activities/{activity['id']}/close", headers=agent, json={"date_fermeture": "2020-01-01"}
+    )
+    assert too_early.status_code == 422 and too_early.json()["detail"][0]["loc"] == ["body", "date_fermeture"]
+
+
+async def test_bad_activities_are_refused_with_the_field_named(platform):
+    agent = await platform.login(AGENT)
+    amiens = await _amiens_known_to_habilitation(platform, agent)
+    cases = {
+        "places": _alsh(amiens, type="eaje_psu", nature="multi_accueil", mode_lieux="mono_lieu", lieux=[]),
+        "nature": _alsh(amiens, nature="colonie"),
+        "date_fermeture": _alsh(amiens, date_fermeture="2024-01-01"),
+        "lieux": _alsh(amiens, mode_lieux="multi_lieux_itinerant", lieux=["Un seul lieu"]),
+    }
+    for field, body in cases.items():
+        response = await platform.client.post("/api/v1/activities", headers=agent, json=body)
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["detail"][0]["loc"] == ["body", field], (field, response.json())
+    assert (await platform.client.post("/api/v1/activities", headers=agent, json=_alsh(amiens))).status_code == 201
+    twice = await platform.client.post("/api/v1/activities", headers=agent, json=_alsh(amiens))
+    assert twice.status_code == 409 and "IDEQU" in twice.json()["detail"]
+
+
+CSV = """partenaire_siret;caf;famille;nature;nom;mode_lieux;lieux;date_ouverture;date_fermeture;places;ideq;dossier_afc
+{siret};080;alsh;extrascolaire;ALSH Hortillons;multi_lieux_antennes;Centre Nord|Centre Sud;2023-07-01;;;ALSH0810;800200
+{siret};080;eaje_psu;multi_accueil;Multi-accueil Les Lucioles;mono_lieu;Les Lucioles;01/01/2020;;45;EAJE0801;800201
+{siret};080;laep;general;LAEP Petits Pas;mono_lieu;Maison des familles;2022-01-01;;;LAEP0801;800202
+{siret};080;rpe;general;RPE Amiens Nord;mono_lieu;Relais Nord;2022-13-01;;;RPE0801;800203
+21800021900012;080;rpe;general;RPE Ailleurs;mono_lieu;Relais;2022-01-01;;;RPE0802;800204
+"""
+
+
+async def test_csv_import_reports_rejected_rows_and_reimport_changes_nothing(platform):
+    agent = await platform.login(AGENT)
+    await _amiens_known_to_habilitation(platform, agent)
+    text = CSV.format(siret=AMIENS_SIRET)
+    headers = {**agent, "Content-Type": "text/csv"}
+    first = await platform.client.post("/api/v1/activities/import", headers=headers, content=text.encode())
+    assert first.status_code == 200, first.text
+    report = first.json()
+    assert (report["lignes_lues"], report["creees"], report["modifiees"], report["inchangees"]) == (5, 3, 0, 0)
+    assert [r["ligne"] for r in report["rejets"]] == [5, 6]
+    assert "date_ouverture" in report["rejets"][0]["motif"] and "inconnu" in report["rejets"][1]["motif"]
+    names = {a["nom"] for a in (await platform.client.get("/api/v1/activities", headers=agent)).json()}
+    assert names == {"ALSH Hortillons", "Multi-accueil Les Lucioles", "LAEP Petits Pas"}
+
+    again = (await platform.client.post("/api/v1/activities/import", headers=headers, content=text.encode())).json()
+    assert (again["creees"], again["modifiees"], again["inchangees"]) == (0, 0, 3)
+    changed = text.replace(
+        "Multi-accueil Les Lucioles;mono_lieu;Les Lucioles;01/01/2020;;45",
+        "Multi-accueil Les Lucioles;mono_lieu;Les Lucioles;01/01/2020;;50",
+    )
+    third = (await platform.client.post("/api/v1/activities/import", headers=headers, content=changed.encode())).json()
+    assert (third["creees"], third["modifiees"], third["inchangees"]) == (0, 1, 2)
+    eaje = [
+        a for a in (await platform.client.get("/api/v1/activities", headers=agent, params={"type": "eaje_psu"})).json()
+    ]
+    assert [a["places"] for a in eaje] == [50]
+
+    karim = await platform.login(KARIM)
+    refused = await platform.client.post(
+        "/api/v1/activities/import", headers={**karim, "Content-Type": "text/csv"}, content=text.encode()
+    )
+    assert refused.status_code == 403
