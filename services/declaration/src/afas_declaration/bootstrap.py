@@ -8,7 +8,16 @@ from fastapi.exceptions import RequestValidationError
 
 from afas_declaration import SERVICE, __version__
 from afas_declaration.config import Settings
-from afas_declaration.entrypoints import activity_routes, auth_routes, bus, directory_routes, gateway, http, web
+from afas_declaration.entrypoints import (
+    activity_routes,
+    auth_routes,
+    bus,
+    directory_routes,
+    gateway,
+    grant_routes,
+    http,
+    web,
+)
 from afas_declaration.entrypoints.caller import caller_dependency
 from afas_declaration.entrypoints.validation_messages import french_validation_errors
 from afas_shared.runtime import ServiceRuntime
@@ -25,6 +34,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.include_router(auth_routes.router(runtime, current_caller))
     runtime.include_router(directory_routes.router(runtime, current_caller))
     runtime.include_router(activity_routes.router(runtime, current_caller))
+    runtime.include_router(grant_routes.router(runtime, current_caller))
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
     runtime.include_router(web.router(runtime, settings))
     return runtime

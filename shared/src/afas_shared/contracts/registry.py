@@ -25,6 +25,10 @@ CONTRACTS: tuple[type[EventData], ...] = (
     habilitation.ActivityRegisteredV1,
     habilitation.ActivityUpdatedV1,
     habilitation.ActivityClosedV1,
+    habilitation.RoleGrantedV1,
+    habilitation.GrantValidatedV1,
+    habilitation.GrantRejectedV1,
+    habilitation.GrantEndedV1,
 )
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}

@@ -1,10 +1,10 @@
-"""Request bodies of the catalogue part of the public API."""
+"""Request bodies of the catalogue and grants part of the public API."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,11 @@ FIELD_NAMES = {
     "capacity": "places",
     "equipment_id": "ideq",
     "afc_file": "dossier_afc",
+    "user_id": "utilisateur_id",
+    "scope": "perimetre",
+    "start_date": "date_debut",
+    "end_date": "date_fin",
+    "reason": "motif",
 }
 
 
@@ -56,3 +61,31 @@ class ActivityBody(BaseModel):
 
 class ActivityClosing(BaseModel):
     date_fermeture: date
+
+
+class ScopeItem(BaseModel):
+    activite_id: uuid.UUID
+    lieu_id: uuid.UUID | None = None
+
+
+class GrantBody(BaseModel):
+    utilisateur_id: uuid.UUID
+    role: Literal["fda", "fdf", "approbateur"] = Field(
+        description="Fournisseur de données d'activité, Fournisseur de données financières, Approbateur"
+    )
+    perimetre: list[ScopeItem] = Field(min_length=1, description="Des activités, ou des lieux d'implantation")
+    date_debut: date | None = None
+    date_fin: date | None = None
+
+    def to_service(self) -> dict[str, Any]:
+        return {
+            "user_id": self.utilisateur_id,
+            "role": self.role,
+            "start_date": self.date_debut,
+            "end_date": self.date_fin,
+            "scope": [{"activity_id": s.activite_id, "site_id": s.lieu_id} for s in self.perimetre],
+        }
+
+
+class Refusal(BaseModel):
+    motif: str = Field(min_length=1, max_length=500)

@@ -50,3 +50,45 @@ class Site(SQLModel, table=True):
     activity_id: uuid.UUID = Field(foreign_key="activity.id", index=True)
     name: str = Field(max_length=200)
     position: int
+
+
+class RoleGrant(SQLModel, table=True):
+    """One line of a grant: a role for a user on one activity or one site. Ended, never deleted."""
+
+    __tablename__ = "role_grant"
+
+    id: uuid.UUID = Field(primary_key=True)
+    group_id: uuid.UUID = Field(index=True)
+    user_id: uuid.UUID = Field(index=True)
+    partner_id: uuid.UUID = Field(index=True)
+    role: str = Field(max_length=20)
+    activity_id: uuid.UUID = Field(index=True)
+    site_id: uuid.UUID | None = None
+    start_date: date
+    end_date: date | None = None
+    end_reason: str | None = Field(default=None, max_length=30)
+    validation: str = Field(max_length=20)
+    decided_by: uuid.UUID | None = None
+    decision_reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime())
+
+
+class DeclarerMembership(SQLModel, table=True):
+    """Periods during which a user is in AFAS-DECLARER, as identity announced them."""
+
+    __tablename__ = "declarer_membership"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: uuid.UUID = Field(index=True)
+    partner_id: uuid.UUID
+    start_date: date
+    end_date: date | None = None
+
+
+class AccountState(SQLModel, table=True):
+    """Suspended or closed accounts: they may receive no grant."""
+
+    __tablename__ = "account_state"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    state: str = Field(max_length=12)

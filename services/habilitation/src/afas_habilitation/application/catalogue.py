@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
 from afas_habilitation.adapters.tables import Activity, KnownPartner, Site
+from afas_habilitation.application.grants import end_all
 from afas_habilitation.domain.catalogue import NATURES, ActivityFacts, Family, SiteMode, activity_problems
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.habilitation import (
@@ -251,6 +252,7 @@ async def close(runtime: ServiceRuntime, caller: ForwardedCaller, activity_id: u
                 "invalid", "La date de fermeture doit être postérieure ou égale à la date d'ouverture.", "closing_date"
             )
         activity.closing_date, activity.version = closing, activity.version + 1
+        await end_all(uow, closing, "activity_closed", activity_id=activity.id)
         uow.publish(
             ActivityClosedV1(activity_id=activity.id, partner_id=activity.partner_id, closing_date=closing),
             subject=str(activity.id),

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from afas_habilitation.application import catalogue, catalogue_import, partner_directory
+from afas_habilitation.application import account_events, catalogue, catalogue_import, grants, partner_directory
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.events.identity import DelegationChangedV1, PartnerRegisteredV1, PartnerUpdatedV1
 from afas_shared.messaging.rpc import RpcFailure
@@ -18,8 +18,12 @@ from afas_shared.runtime import ServiceRuntime
 
 
 def _activity(data: Any) -> catalogue.ActivityInput:
+    return _parsed(catalogue.ActivityInput, data)
+
+
+def _parsed(model, data: Any):
     try:
-        return catalogue.ActivityInput.model_validate(data or {})
+        return model.model_validate(data or {})
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in error.get("loc", ())) or "body"
@@ -45,6 +49,8 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.consume(PartnerRegisteredV1, partner_directory.on_partner_registered)
     runtime.consume(PartnerUpdatedV1, partner_directory.on_partner_updated)
     runtime.consume(DelegationChangedV1, partner_directory.on_delegation_changed)
+    for contract, handler in account_events.handlers(runtime).items():
+        runtime.consume(contract, handler)
 
     def on(verb: str, handler: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
         async def answer(payload: dict[str, Any]) -> dict[str, Any]:
@@ -69,3 +75,12 @@ def register(runtime: ServiceRuntime) -> None:
         ),
     )
     on("import_activities", lambda p: catalogue_import.import_csv(runtime, c(p), str(p.get("csv", ""))))
+
+    on("grant", lambda p: grants.grant(runtime, c(p), _parsed(grants.GrantInput, p.get("grant"))))
+    on(
+        "decide_grant",
+        lambda p: grants.decide(runtime, c(p), _uuid(p, "grant_id"), bool(p.get("accept")), p.get("reason")),
+    )
+    on("end_grant", lambda p: grants.end(runtime, c(p), _uuid(p, "grant_id")))
+    on("grants_of_partner", lambda p: grants.of_partner(runtime, c(p), _uuid(p, "partner_id"), p.get("state")))
+    on("pending_approbateurs", lambda p: grants.pending_queue(runtime, c(p)))

@@ -60,3 +60,53 @@ class ActivityClosedV1(_Habilitation):
     activity_id: uuid.UUID
     partner_id: uuid.UUID
     closing_date: date
+
+
+class RoleGrantedV1(_Habilitation):
+    """A declaration role was granted to a user on an activity (or one of its sites)."""
+
+    event = "role_granted"
+
+    grant_id: uuid.UUID = Field(description="One line of a grant: one role, one activity or site.")
+    group_id: uuid.UUID = Field(description="The grant as the administrator made it (all its lines).")
+    user_id: uuid.UUID
+    partner_id: uuid.UUID
+    role: str = Field(description="fda, fdf or approbateur.")
+    activity_id: uuid.UUID
+    site_id: uuid.UUID | None = None
+    start_date: date
+    end_date: date | None = None
+    validation: str = Field(description="not_required, or pending for an approbateur until the Caf decides.")
+
+
+class GrantValidatedV1(_Habilitation):
+    """The Caf validated an approbateur: from now on it may act."""
+
+    event = "grant_validated"
+
+    grant_id: uuid.UUID
+    user_id: uuid.UUID
+    activity_id: uuid.UUID
+
+
+class GrantRejectedV1(_Habilitation):
+    """The Caf rejected an approbateur, with its reason."""
+
+    event = "grant_rejected"
+
+    grant_id: uuid.UUID
+    user_id: uuid.UUID
+    activity_id: uuid.UUID
+    reason: str
+
+
+class GrantEndedV1(_Habilitation):
+    """A grant ended (by an administrator, or because the user or the activity closed): refuse its actions."""
+
+    event = "grant_ended"
+
+    grant_id: uuid.UUID
+    user_id: uuid.UUID
+    activity_id: uuid.UUID
+    end_date: date
+    reason: str = Field(description="ended, user_closed, user_suspended, left_declarer_group or activity_closed.")

@@ -1,0 +1,306 @@
+"""Role grants: given by the partner's administrators (delegated) or its Caf, approbateurs validated by
+the Caf, ended rather than deleted — and ended by themselves when the user or the activity goes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+
+from afas_habilitation.adapters.tables import AccountState, Activity, DeclarerMembership, KnownPartner, RoleGrant, Site
+from afas_habilitation.domain import grants as rules
+from afas_habilitation.domain.catalogue import Family, SiteMode, site_scoped
+from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
+from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.read_models.user_directory import KnownUser
+from afas_shared.runtime import ServiceRuntime
+
+PARIS = ZoneInfo("Europe/Paris")
+# which refusals are about the input (422, with the field) rather than a rule of the platform (409)
+INPUT_PROBLEMS = {
+    rules.END_BEFORE_START: "end_date",
+    rules.SITE_NOT_ALLOWED: "scope",
+    rules.UNKNOWN_SITE: "scope",
+    rules.OTHER_PARTNER: "scope",
+}
+
+
+class Scope(BaseModel):
+    activity_id: uuid.UUID
+    site_id: uuid.UUID | None = None
+
+
+class GrantInput(BaseModel):
+    user_id: uuid.UUID
+    role: rules.Role
+    scope: list[Scope] = Field(min_length=1)
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+def today_of(now: datetime) -> date:
+    return now.astimezone(PARIS).date()
+
+
+def facts(g: RoleGrant) -> rules.GrantFacts:
+    return rules.GrantFacts(
+        grant_id=str(g.id),
+        user_id=str(g.user_id),
+        role=rules.Role(g.role),
+        activity_id=str(g.activity_id),
+        site=str(g.site_id) if g.site_id else None,
+        start=g.start_date,
+        end=g.end_date,
+        validation=rules.Validation(g.validation),
+    )
+
+
+def state(g: RoleGrant, today: date) -> rules.State:
+    if g.end_reason and g.end_date is not None and g.end_date <= today:
+        return rules.State.historique  # ended by someone: no longer effective, even today
+    return rules.state_of(facts(g), today)
+
+
+def may_grant(caller: ForwardedCaller, partner: KnownPartner) -> bool:
+    return (
+        caller.kind == "operator"
+        or caller.is_caf_agent_of(partner.caf_code, "habilitations")
+        or (
+            caller.kind == "partner"
+            and caller.partner_id == partner.partner_id
+            and "AFAS-HABILITER" in caller.groups
+            and partner.delegated
+        )
+    )
+
+
+def view(g: RoleGrant, today: date, activity: Activity | None = None, user: KnownUser | None = None) -> dict:
+    role = rules.Role(g.role)
+    return {
+        "id": str(g.id),
+        "habilitation": str(g.group_id),
+        "utilisateur_id": str(g.user_id),
+        "utilisateur": f"{user.first_name} {user.last_name}" if user else None,
+        "role": role.value,
+        "role_libelle": role.label,
+        "activite_id": str(g.activity_id),
+        "activite": activity.name if activity else None,
+        "lieu_id": str(g.site_id) if g.site_id else None,
+        "date_debut": g.start_date.isoformat(),
+        "date_fin": g.end_date.isoformat() if g.end_date else None,
+        "validation": rules.Validation(g.validation).label,
+        "etat": state(g, today).label,
+    }
+
+
+async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInput) -> list[dict[str, Any]]:
+    today = today_of(runtime.clock.now())
+    start = data.start_date or today
+    async with runtime.unit_of_work() as uow:
+        user = await uow.session.get(KnownUser, data.user_id)
+        if user is None or user.partner_id is None:
+            raise RpcFailure("invalid", "Utilisateur inconnu ou sans partenaire.", "user_id")
+        partner = await uow.session.get(KnownPartner, user.partner_id)
+        if partner is None or not may_grant(caller, partner):
+            raise RpcFailure("forbidden", "Vous ne pouvez pas habiliter les utilisateurs de ce partenaire.")
+        account = await uow.session.get(AccountState, user.user_id)
+        if account is not None:
+            raise RpcFailure("conflict", "Un compte suspendu ou fermé ne peut pas recevoir de rôle.")
+        in_declarer = await _declarer_on(uow.session, user.user_id, start)
+        group_id, created = uuid.uuid4(), []
+        existing = [facts(g) for g in await _open_grants(uow.session, [s.activity_id for s in data.scope], start)]
+        for scope in data.scope:
+            activity = await uow.session.get(Activity, scope.activity_id)
+            if activity is None:
+                raise RpcFailure("invalid", "Activité inconnue.", "scope")
+            site = await uow.session.get(Site, scope.site_id) if scope.site_id else None
+            line = RoleGrant(
+                id=uuid.uuid4(),
+                group_id=group_id,
+                user_id=user.user_id,
+                partner_id=partner.partner_id,
+                role=data.role.value,
+                activity_id=activity.id,
+                site_id=scope.site_id,
+                start_date=start,
+                end_date=data.end_date,
+                validation=rules.initial_validation(data.role).value,
+            )
+            problems = rules.grant_problems(
+                facts(line),
+                existing,
+                user_in_declarer_group=in_declarer,
+                activity_partner_matches=activity.partner_id == partner.partner_id,
+                site_allowed=site_scoped(Family(activity.family), SiteMode(activity.site_mode)),
+                site_known=scope.site_id is None or (site is not None and site.activity_id == activity.id),
+                activity_name=activity.name,
+            )
+            if problems:
+                field = INPUT_PROBLEMS.get(problems[0])
+                raise RpcFailure("invalid" if field else "conflict", problems[0], field)
+            existing.append(facts(line))
+            uow.session.add(line)
+            uow.publish(
+                RoleGrantedV1(
+                    grant_id=line.id,
+                    group_id=group_id,
+                    user_id=line.user_id,
+                    partner_id=line.partner_id,
+                    role=line.role,
+                    activity_id=line.activity_id,
+                    site_id=line.site_id,
+                    start_date=start,
+                    end_date=line.end_date,
+                    validation=line.validation,
+                ),
+                subject=str(line.id),
+                aggregate_version=1,
+            )
+            created.append(view(line, today, activity, user))
+    return created
+
+
+async def _declarer_on(session, user_id: uuid.UUID, day: date) -> bool:
+    rows = await session.execute(
+        sa.select(DeclarerMembership.id).where(
+            DeclarerMembership.user_id == user_id,
+            DeclarerMembership.start_date <= day,
+            sa.or_(DeclarerMembership.end_date.is_(None), DeclarerMembership.end_date >= day),
+        )
+    )
+    return rows.first() is not None
+
+
+async def _open_grants(session, activity_ids: list[uuid.UUID], day: date) -> list[RoleGrant]:
+    rows = await session.execute(
+        sa.select(RoleGrant).where(
+            RoleGrant.activity_id.in_(activity_ids),
+            RoleGrant.validation != rules.Validation.rejected.value,
+            sa.or_(RoleGrant.end_date.is_(None), RoleGrant.end_date >= day),
+        )
+    )
+    return [g for g in rows.scalars() if not g.end_reason]
+
+
+async def decide(
+    runtime: ServiceRuntime, caller: ForwardedCaller, grant_id: uuid.UUID, accept: bool, reason: str | None
+) -> dict[str, Any]:
+    """The Caf validates or rejects a pending approbateur."""
+    async with runtime.unit_of_work() as uow:
+        line = await uow.session.get(RoleGrant, grant_id)
+        if line is None:
+            raise RpcFailure("not_found", "Habilitation inconnue.")
+        activity = await uow.session.get(Activity, line.activity_id)
+        if not (caller.kind == "operator" or caller.is_caf_agent_of(activity.caf_code, "habilitations")):
+            raise RpcFailure("forbidden", "Seuls les agents habilitations de la Caf valident les approbateurs.")
+        if line.validation != rules.Validation.pending.value:
+            raise RpcFailure("conflict", "Cette habilitation n'attend pas de validation.")
+        if not accept and not (reason or "").strip():
+            raise RpcFailure("invalid", "Le motif du refus est obligatoire.", "reason")
+        line.validation = (rules.Validation.validated if accept else rules.Validation.rejected).value
+        line.decided_by, line.decision_reason = caller.user_id, (reason or "").strip() or None
+        event = (
+            GrantValidatedV1(grant_id=line.id, user_id=line.user_id, activity_id=line.activity_id)
+            if accept
+            else GrantRejectedV1(
+                grant_id=line.id, user_id=line.user_id, activity_id=line.activity_id, reason=line.decision_reason
+            )
+        )
+        uow.publish(event, subject=str(line.id), aggregate_version=2)
+        user = await uow.session.get(KnownUser, line.user_id)
+    return view(line, today_of(runtime.clock.now()), activity, user)
+
+
+async def end(runtime: ServiceRuntime, caller: ForwardedCaller, grant_id: uuid.UUID) -> dict[str, Any]:
+    today = today_of(runtime.clock.now())
+    async with runtime.unit_of_work() as uow:
+        line = await uow.session.get(RoleGrant, grant_id)
+        if line is None:
+            raise RpcFailure("not_found", "Habilitation inconnue.")
+        partner = await uow.session.get(KnownPartner, line.partner_id)
+        if not may_grant(caller, partner):
+            raise RpcFailure("forbidden", "Vous ne pouvez pas modifier les habilitations de ce partenaire.")
+        if line.end_reason:
+            raise RpcFailure("conflict", "Cette habilitation est déjà terminée.")
+        _end(uow, line, today, "ended")
+        activity = await uow.session.get(Activity, line.activity_id)
+        user = await uow.session.get(KnownUser, line.user_id)
+    return view(line, today, activity, user)
+
+
+def _end(uow: UnitOfWork, line: RoleGrant, day: date, reason: str) -> None:
+    line.end_date = min(line.end_date, day) if line.end_date else day
+    line.end_reason = reason
+    uow.publish(
+        GrantEndedV1(
+            grant_id=line.id, user_id=line.user_id, activity_id=line.activity_id, end_date=line.end_date, reason=reason
+        ),
+        subject=str(line.id),
+        aggregate_version=3,
+    )
+
+
+async def end_all(
+    uow: UnitOfWork, day: date, reason: str, *, user_id: uuid.UUID | None = None, activity_id: uuid.UUID | None = None
+) -> int:
+    """End every open grant of a user or of an activity (automatic ends)."""
+    query = sa.select(RoleGrant).where(
+        RoleGrant.end_reason.is_(None), sa.or_(RoleGrant.end_date.is_(None), RoleGrant.end_date >= day)
+    )
+    query = query.where(RoleGrant.user_id == user_id) if user_id else query.where(RoleGrant.activity_id == activity_id)
+    lines = list((await uow.session.execute(query)).scalars())
+    for line in lines:
+        _end(uow, line, day, reason)
+    return len(lines)
+
+
+async def of_partner(
+    runtime: ServiceRuntime, caller: ForwardedCaller, partner_id: uuid.UUID, state_filter: str | None = None
+) -> list[dict[str, Any]]:
+    today = today_of(runtime.clock.now())
+    async with runtime.db.sessions() as session:
+        partner = await session.get(KnownPartner, partner_id)
+        if partner is None:
+            raise RpcFailure("not_found", "Partenaire inconnu.")
+        allowed = may_grant(caller, partner) or caller.is_caf_agent_of(partner.caf_code)
+        if not allowed:
+            raise RpcFailure("forbidden", "Ce partenaire n'est pas dans votre périmètre.")
+        rows = (
+            await session.execute(
+                sa.select(RoleGrant, Activity, KnownUser)
+                .join(Activity, Activity.id == RoleGrant.activity_id)
+                .join(KnownUser, KnownUser.user_id == RoleGrant.user_id, isouter=True)
+                .where(RoleGrant.partner_id == partner_id)
+                .order_by(Activity.name, RoleGrant.role, RoleGrant.start_date)
+            )
+        ).all()
+    found = [view(g, today, a, u) for g, a, u in rows]
+    return [g for g in found if state_filter is None or g["etat"] == state_filter]
+
+
+async def pending_queue(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
+    """The approbateurs awaiting the Caf agent's validation, oldest first."""
+    if caller.kind != "caf" or not caller.caf_code:
+        raise RpcFailure("forbidden", "La file de validation est celle des agents de la Caf.")
+    today = today_of(runtime.clock.now())
+    async with runtime.db.sessions() as session:
+        rows = (
+            await session.execute(
+                sa.select(RoleGrant, Activity, KnownUser)
+                .join(Activity, Activity.id == RoleGrant.activity_id)
+                .join(KnownUser, KnownUser.user_id == RoleGrant.user_id, isouter=True)
+                .where(
+                    Activity.caf_code == caller.caf_code,
+                    RoleGrant.validation == rules.Validation.pending.value,
+                    RoleGrant.end_reason.is_(None),
+                )
+                .order_by(RoleGrant.created_at)
+            )
+        ).all()
+    return [view(g, today, a, u) for g, a, u in rows]

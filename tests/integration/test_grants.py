@@ -1,0 +1,203 @@
+"""Role grants through the gateway: the rules, the Caf's validation of approbateurs, automatic ends."""
+
+from __future__ import annotations
+
+from afas_shared.testing.fixtures import eventually
+
+AGENT, ADMIN, KARIM, SOPHIE, LUCAS = "100000001", "200000001", "200000002", "200000003", "200000004"
+
+
+class Scene:
+    """The demo partner as habilitation sees it, with three activities of different families."""
+
+    def __init__(self, platform, agent, admin, partner, users, alsh, eaje, laep):
+        self.platform, self.agent, self.admin, self.partner, self.users = platform, agent, admin, partner, users
+        self.alsh, self.eaje, self.laep = alsh, eaje, laep
+
+    async def grant(self, who: str, role: str, scope: list[dict], headers=None, **extra):
+        body = {"utilisateur_id": self.users[who], "role": role, "perimetre": scope, **extra}
+        return await self.platform.client.post("/api/v1/grants", headers=headers or self.admin, json=body)
+
+    async def grants(self, etat: str | None = None) -> list[dict]:
+        params = {"etat": etat} if etat else {}
+        response = await self.platform.client.get(
+            f"/api/v1/partners/{self.partner}/grants", headers=self.agent, params=params
+        )
+        return response.json()
+
+
+async def _scene(platform) -> Scene:
+    agent, admin = await platform.login(AGENT), await platform.login(ADMIN)
+    partner = await platform.amiens(admin)
+    users = {
+        u["identifiant"]: u["id"]
+        for u in (await platform.client.get(f"/api/v1/partners/{partner}/users", headers=admin)).json()
+    }
+
+    async def habilitation_knows_them() -> bool:
+        response = await platform.client.get(f"/api/v1/partners/{partner}/grants", headers=agent)
+        from sqlalchemy import func, select
+
+        from afas_habilitation.adapters.tables import DeclarerMembership
+
+        async with platform.habilitation.db.sessions() as session:
+            members = (await session.execute(select(func.count()).select_from(DeclarerMembership))).scalar_one()
+        return response.status_code == 200 and members >= 4
+
+    await eventually(habilitation_knows_them, timeout=15)
+    made = {}
+    for key, body in {
+        "alsh": {
+            "type": "alsh",
+            "nature": "periscolaire",
+            "nom": "ALSH Les Coccinelles",
+            "mode_lieux": "multi_lieux_antennes",
+            "lieux": ["École Jules Ferry", "École Victor Hugo"],
+            "ideq": "ALSH0801",
+        },
+        "eaje": {
+            "type": "eaje_psu",
+            "nature": "multi_accueil",
+            "nom": "Multi-accueil Les Lucioles",
+            "places": 40,
+            "ideq": "EAJE0801",
+        },
+        "laep": {"type": "laep", "nature": "general", "nom": "LAEP Petits Pas", "ideq": "LAEP0801"},
+    }.items():
+        response = await platform.client.post(
+            "/api/v1/activities", headers=agent, json={"partenaire_id": partner, "date_ouverture": "2024-01-01", **body}
+        )
+        assert response.status_code == 201, response.text
+        made[key] = response.json()
+    return Scene(platform, agent, admin, partner, users, made["alsh"], made["eaje"], made["laep"])
+
+
+def on(activity: dict, site: int | None = None) -> dict:
+    return {"activite_id": activity["id"], "lieu_id": activity["lieux"][site]["id"] if site is not None else None}
+
+
+async def test_grants_follow_the_rules_and_the_approbateur_waits_for_the_caf(platform):
+    s = await _scene(platform)
+    fda = await s.grant(KARIM, "fda", [on(s.alsh), on(s.eaje)])
+    assert fda.status_code == 201, fda.text
+    assert [(g["activite"], g["etat"]) for g in fda.json()] == [
+        ("ALSH Les Coccinelles", "Actif"),
+        ("Multi-accueil Les Lucioles", "Actif"),
+    ]
+    assert len({g["habilitation"] for g in fda.json()}) == 1  # one grant per role, on several activities
+
+    approbateur = await s.grant(ADMIN, "approbateur", [on(s.eaje)])
+    [line] = approbateur.json()
+    assert (line["validation"], line["etat"]) == ("En attente de validation par votre Caf", "Inactif")
+    queue = (await platform.client.get("/api/v1/grants/pending", headers=s.agent)).json()
+    assert [g["id"] for g in queue] == [line["id"]]
+    assert (await platform.client.post(f"/api/v1/grants/{line['id']}/validate", headers=s.admin)).status_code == 403
+    validated = await platform.client.post(f"/api/v1/grants/{line['id']}/validate", headers=s.agent)
+    assert validated.status_code == 200 and validated.json()["etat"] == "Actif"
+    assert (await platform.client.get("/api/v1/grants/pending", headers=s.agent)).json() == []
+
+    second = await s.grant(LUCAS, "approbateur", [on(s.eaje)])
+    assert second.status_code == 409 and "un seul approbateur" in second.json()["detail"]
+    assert (await s.grant(SOPHIE, "fda", [on(s.eaje)])).status_code == 201
+    third = await s.grant(LUCAS, "fda", [on(s.eaje)])
+    assert third.status_code == 409 and "Au plus deux personnes" in third.json()["detail"]
+    again = await s.grant(KARIM, "fda", [on(s.eaje)])
+    assert again.status_code == 409
+
+
+async def test_bad_grants_name_the_rule(platform):
+    s = await _scene(platform)
+    site_on_eaje = await s.grant(KARIM, "fda", [{"activite_id": s.eaje["id"], "lieu_id": s.alsh["lieux"][0]["id"]}])
+    assert (
+        site_on_eaje.status_code == 422 and "n'appartient pas à l'activité" in site_on_eaje.json()["detail"][0]["msg"]
+    )
+    fdf_on_site = await s.grant(KARIM, "fdf", [on(s.alsh, 0)])
+    assert fdf_on_site.status_code == 422 and fdf_on_site.json()["detail"][0]["loc"] == ["body", "perimetre"]
+    backwards = await s.grant(KARIM, "fda", [on(s.laep)], date_debut="2026-06-01", date_fin="2026-05-01")
+    assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["body", "date_fin"]
+    by_declarant = await s.grant(SOPHIE, "fda", [on(s.laep)], headers=await platform.login(KARIM))
+    assert by_declarant.status_code == 403
+    newcomer = await platform.client.post(
+        f"/api/v1/partners/{s.partner}/users",
+        headers=s.admin,
+        json={
+            "nom": "Garnier",
+            "prenom": "Inès",
+            "email": "ines.garnier@amiens.example",
+            "email_confirmation": "ines.garnier@amiens.example",
+        },
+    )
+    s.users["newcomer"] = newcomer.json()["id"]
+    await eventually(lambda: _known(platform, s.users["newcomer"]), timeout=10)
+    outsider = await s.grant("newcomer", "fda", [on(s.laep)])
+    assert outsider.status_code == 409 and "AFAS-DECLARER" in outsider.json()["detail"]
+    # nothing partial: the failed requests left no line behind
+    assert await s.grants() == []
+    per_site = await s.grant(KARIM, "fda", [on(s.alsh, 0), on(s.alsh, 1)])
+    assert per_site.status_code == 201 and [g["lieu_id"] for g in per_site.json()] == [
+        s.alsh["lieux"][0]["id"],
+        s.alsh["lieux"][1]["id"],
+    ]
+
+
+async def _known(platform, user_id: str) -> bool:
+    import uuid
+
+    from afas_shared.read_models.user_directory import KnownUser
+
+    async with platform.habilitation.db.sessions() as session:
+        return await session.get(KnownUser, uuid.UUID(user_id)) is not None
+
+
+async def test_one_person_may_hold_every_role_and_a_rejected_or_ended_grant_is_history(platform):
+    s = await _scene(platform)
+    for role in ("fda", "fdf", "approbateur"):
+        assert (await s.grant(ADMIN, role, [on(s.laep)])).status_code == 201
+    [pending] = (await platform.client.get("/api/v1/grants/pending", headers=s.agent)).json()
+    no_reason = await platform.client.post(f"/api/v1/grants/{pending['id']}/reject", headers=s.agent, json={})
+    assert no_reason.status_code == 422
+    rejected = await platform.client.post(
+        f"/api/v1/grants/{pending['id']}/reject",
+        headers=s.agent,
+        json={"motif": "Approbateur déjà désigné par délibération"},
+    )
+    assert rejected.status_code == 200 and rejected.json()["etat"] == "Historique"
+    fdf = next(g for g in await s.grants("Actif") if g["role"] == "fdf")
+    ended = await platform.client.post(f"/api/v1/grants/{fdf['id']}/end", headers=s.admin)
+    assert ended.status_code == 200 and ended.json()["etat"] == "Historique"
+    assert {g["role"] for g in await s.grants("Historique")} == {"fdf", "approbateur"}
+    assert [g["role"] for g in await s.grants("Actif")] == ["fda"]
+
+
+async def test_grants_end_by_themselves_on_suspension_leaving_the_group_and_activity_closing(platform):
+    s = await _scene(platform)
+    assert (await s.grant(KARIM, "fda", [on(s.eaje)])).status_code == 201
+    assert (await s.grant(SOPHIE, "fdf", [on(s.eaje)])).status_code == 201
+    assert (await s.grant(LUCAS, "fda", [on(s.laep)])).status_code == 201
+
+    suspended = await platform.client.post(
+        f"/api/v1/users/{s.users[KARIM]}/suspend", headers=s.agent, json={"motif": "Départ de la structure"}
+    )
+    assert suspended.status_code == 200
+
+    async def karim_ended() -> bool:
+        return all(g["etat"] == "Historique" for g in await s.grants() if g["utilisateur_id"] == s.users[KARIM])
+
+    await eventually(karim_ended, timeout=10)
+    left = await platform.client.delete(f"/api/v1/users/{s.users[SOPHIE]}/groups/AFAS-DECLARER", headers=s.admin)
+    assert left.status_code == 200
+
+    async def sophie_ended() -> bool:
+        return all(g["etat"] == "Historique" for g in await s.grants() if g["utilisateur_id"] == s.users[SOPHIE])
+
+    await eventually(sophie_ended, timeout=10)
+    today = platform.clock.now().date().isoformat()
+    closed = await platform.client.post(
+        f"/api/v1/activities/{s.laep['id']}/close", headers=s.agent, json={"date_fermeture": today}
+    )
+    assert closed.status_code == 200
+    assert {(g["activite"], g["etat"]) for g in await s.grants()} == {
+        ("Multi-accueil Les Lucioles", "Historique"),
+        ("LAEP Petits Pas", "Historique"),
+    }
+    assert (await s.grant(KARIM, "fdf", [on(s.alsh)])).status_code == 409  # suspended: no new role
