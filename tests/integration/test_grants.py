@@ -201,3 +201,28 @@ async def test_grants_end_by_themselves_on_suspension_leaving_the_group_and_acti
         ("LAEP Petits Pas", "Historique"),
     }
     assert (await s.grant(KARIM, "fdf", [on(s.alsh)])).status_code == 409  # suspended: no new role
+
+
+async def test_search_like_the_seed_screen_including_non_attribue(platform):
+    s = await _scene(platform)
+    assert (await s.grant(KARIM, "fda", [on(s.alsh, 0)])).status_code == 201
+    assert (await s.grant(SOPHIE, "fdf", [on(s.alsh)])).status_code == 201
+    assert (await s.grant(ADMIN, "approbateur", [on(s.alsh)])).status_code == 201  # pending still counts
+
+    async def search(**params) -> list[dict]:
+        response = await platform.client.get("/api/v1/grants", headers=s.agent, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    holes = await search(activite=s.alsh["id"], etat="Non attribué")
+    assert [(h["lieu"], h["role"]) for h in holes] == [("École Victor Hugo", "fda")]
+    eaje_holes = await search(type="eaje_psu", etat="Non attribué")
+    assert sorted(h["role"] for h in eaje_holes) == ["approbateur", "fda", "fdf"]
+    assert [g["utilisateur"] for g in await search(role="fda", etat="Actif")] == ["Karim Bernard"]
+    assert {g["activite"] for g in await search(lieux="oui")} == {"ALSH Les Coccinelles"}
+    assert await search(lieux="non", etat="Actif") == []
+    assert [g["role"] for g in await search(utilisateur=s.users[ADMIN], etat="Inactif")] == ["approbateur"]
+    own = await platform.client.get("/api/v1/grants", headers=s.admin, params={"etat": "Non attribué"})
+    assert own.status_code == 200 and len(own.json()) == len(holes) + len(eaje_holes) + 3  # LAEP: 3 roles
+    declarant = await platform.client.get("/api/v1/grants", headers=await platform.login(KARIM))
+    assert declarant.status_code == 403

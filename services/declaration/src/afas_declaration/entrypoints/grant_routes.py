@@ -32,6 +32,30 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     ) -> list[dict[str, Any]]:
         return await ask("grants_of_partner", caller, partner_id=partner_id, state=etat)
 
+    @api.get("/grants", summary="Rechercher les habilitations (Administration des profils)")
+    async def search(
+        caller: Caller = who,
+        partenaire: uuid.UUID | None = None,
+        utilisateur: uuid.UUID | None = None,
+        role: str | None = Query(default=None, pattern="^(fda|fdf|approbateur)$"),
+        activite: uuid.UUID | None = None,
+        type: str | None = Query(default=None, max_length=30),
+        nature: str | None = Query(default=None, max_length=40),
+        lieux: str | None = Query(default=None, pattern="^(oui|non)$", description="Activités multi-lieux ?"),
+        etat: str | None = Query(default=None, pattern="^(Actif|Historique|Inactif|Non attribué)$"),
+    ) -> list[dict[str, Any]]:
+        filters = {
+            "partner_id": partenaire,
+            "user_id": utilisateur,
+            "role": role,
+            "activity_id": activite,
+            "family": type,
+            "nature": nature,
+            "with_sites": None if lieux is None else lieux == "oui",
+            "state": etat,
+        }
+        return await ask("search_grants", caller, filters=filters)
+
     @api.get("/grants/pending", summary="Approbateurs en attente de validation par la Caf")
     async def pending(caller: Caller = who) -> list[dict[str, Any]]:
         return await ask("pending_approbateurs", caller)

@@ -260,30 +260,6 @@ async def end_all(
     return len(lines)
 
 
-async def of_partner(
-    runtime: ServiceRuntime, caller: ForwardedCaller, partner_id: uuid.UUID, state_filter: str | None = None
-) -> list[dict[str, Any]]:
-    today = today_of(runtime.clock.now())
-    async with runtime.db.sessions() as session:
-        partner = await session.get(KnownPartner, partner_id)
-        if partner is None:
-            raise RpcFailure("not_found", "Partenaire inconnu.")
-        allowed = may_grant(caller, partner) or caller.is_caf_agent_of(partner.caf_code)
-        if not allowed:
-            raise RpcFailure("forbidden", "Ce partenaire n'est pas dans votre périmètre.")
-        rows = (
-            await session.execute(
-                sa.select(RoleGrant, Activity, KnownUser)
-                .join(Activity, Activity.id == RoleGrant.activity_id)
-                .join(KnownUser, KnownUser.user_id == RoleGrant.user_id, isouter=True)
-                .where(RoleGrant.partner_id == partner_id)
-                .order_by(Activity.name, RoleGrant.role, RoleGrant.start_date)
-            )
-        ).all()
-    found = [view(g, today, a, u) for g, a, u in rows]
-    return [g for g in found if state_filter is None or g["etat"] == state_filter]
-
-
 async def pending_queue(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
     """The approbateurs awaiting the Caf agent's validation, oldest first."""
     if caller.kind != "caf" or not caller.caf_code:

@@ -9,7 +9,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from afas_habilitation.application import account_events, catalogue, catalogue_import, grants, partner_directory
+from afas_habilitation.application import (
+    account_events,
+    catalogue,
+    catalogue_import,
+    grant_search,
+    grants,
+    partner_directory,
+)
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.events.identity import DelegationChangedV1, PartnerRegisteredV1, PartnerUpdatedV1
 from afas_shared.messaging.rpc import RpcFailure
@@ -82,5 +89,9 @@ def register(runtime: ServiceRuntime) -> None:
         lambda p: grants.decide(runtime, c(p), _uuid(p, "grant_id"), bool(p.get("accept")), p.get("reason")),
     )
     on("end_grant", lambda p: grants.end(runtime, c(p), _uuid(p, "grant_id")))
-    on("grants_of_partner", lambda p: grants.of_partner(runtime, c(p), _uuid(p, "partner_id"), p.get("state")))
+    on("grants_of_partner", lambda p: grant_search.of_partner(runtime, c(p), _uuid(p, "partner_id"), p.get("state")))
     on("pending_approbateurs", lambda p: grants.pending_queue(runtime, c(p)))
+    on(
+        "search_grants",
+        lambda p: grant_search.search(runtime, c(p), _parsed(grant_search.GrantFilters, p.get("filters"))),
+    )
