@@ -18,6 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import demo_catalogue
+
 from afas_shared.local_nats import LocalNatsServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +39,10 @@ def free_port(preferred: int | None = None) -> int:
     raise RuntimeError("no free port")
 
 
-def http(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+def http(
+    method: str, url: str, body: dict | None = None, token: str | None = None, query: str | None = None
+) -> tuple[int, dict]:
+    url = f"{url}?{query}" if query else url
     req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None)
     req.add_header("Content-Type", "application/json")
     if token:
@@ -113,6 +118,7 @@ class Platform:
         while time.monotonic() < deadline:
             status, users = http("GET", f"http://127.0.0.1:{port}/internal/v1/users")
             if status == 200 and len(users) >= len(demo["comptes"]):
+                demo_catalogue.load(http, gateway)
                 return demo
             time.sleep(0.2)
         raise RuntimeError("les événements identity.user_created.v1 ne sont pas arrivés aux autres services")
@@ -155,6 +161,7 @@ def main() -> None:
             f"Jeton d'administration (opérateur, local uniquement) : "
             f"{platform.env.get('AFAS_DECLARATION_ADMIN_TOKEN', LOCAL_ADMIN_TOKEN)}"
         )
+        print("Catalogue de démonstration : ALSH multi-lieux, EAJE, RPE habilités ; LAEP « Non attribué ».")
         print("Journaux : var/logs/   —   Ctrl-C pour tout arrêter.")
         sys.stdout.flush()
         while all(proc.poll() is None for _, proc in platform.children):

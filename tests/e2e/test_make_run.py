@@ -40,6 +40,23 @@ def _login(gateway: str, identifier: str, password: str, forwarded_for: str) -> 
         return err.code
 
 
+def _token(gateway: str, identifier: str) -> str:
+    request = urllib.request.Request(
+        f"{gateway}/api/v1/auth/login",
+        method="POST",
+        data=json.dumps({"identifiant": identifier, "mot_de_passe": "Demo-Afas-2026!"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())["jeton"]
+
+
+def _get_with(url: str, token: str):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
 def _listening(port: int) -> bool:
     import socket
 
@@ -92,6 +109,17 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         for service in ("habilitation", "notification"):
             _, users = _get(f"http://127.0.0.1:{ports[service]}/internal/v1/users")
             assert len(users) == 5, (service, users)
+        # the demo catalogue: grants in place, the LAEP left "Non attribué"
+        agent = _token(gateway, "100000001")
+        holes = _get_with(f"{gateway}/api/v1/grants?etat=Non%20attribu%C3%A9", agent)
+        assert {(h["activite"], h["role"]) for h in holes} == {
+            ("LAEP Petits Pas", "fda"),
+            ("LAEP Petits Pas", "fdf"),
+            ("LAEP Petits Pas", "approbateur"),
+        }
+        active = _get_with(f"{gateway}/api/v1/grants?etat=Actif", agent)
+        assert len(active) == 10 and {g["role"] for g in active} == {"fda", "fdf", "approbateur"}
+
         # behind the trusted proxy (127.0.0.1), the forwarded client address is the one throttled
         for identifier in ("111111111", "222222222", "333333333"):  # then that address is slowed down
             assert _login(gateway, identifier, "Mauvais-1", forwarded_for="203.0.113.7") == 401
