@@ -226,3 +226,69 @@ async def test_search_like_the_seed_screen_including_non_attribue(platform):
     assert own.status_code == 200 and len(own.json()) == len(holes) + len(eaje_holes) + 3  # LAEP: 3 roles
     declarant = await platform.client.get("/api/v1/grants", headers=await platform.login(KARIM))
     assert declarant.status_code == 403
+
+
+async def test_all_activities_at_once_and_the_limits_of_who_may_grant(platform):
+    s = await _scene(platform)
+    everything = await platform.client.post(
+        "/api/v1/grants",
+        headers=s.admin,
+        json={"utilisateur_id": s.users[SOPHIE], "role": "fdf", "toutes_activites": True},
+    )
+    assert everything.status_code == 201, everything.text
+    assert {g["activite"] for g in everything.json()} == {
+        "ALSH Les Coccinelles",
+        "Multi-accueil Les Lucioles",
+        "LAEP Petits Pas",
+    }
+    nothing = await platform.client.post(
+        "/api/v1/grants", headers=s.admin, json={"utilisateur_id": s.users[KARIM], "role": "fda"}
+    )
+    assert nothing.status_code == 422 and nothing.json()["detail"][0]["loc"] == ["body", "perimetre"]
+
+    lutins = await platform.client.post(
+        "/api/v1/partners",
+        headers=s.agent,
+        json={
+            "raison_sociale": "Association Les Lutins",
+            "siret": "77566343800007",
+            "type": "association",
+            "caf": "080",
+        },
+    )
+
+    async def lutins_activity() -> dict | None:
+        response = await platform.client.post(
+            "/api/v1/activities",
+            headers=s.agent,
+            json={
+                "partenaire_id": lutins.json()["id"],
+                "type": "laep",
+                "nature": "general",
+                "nom": "LAEP des Lutins",
+                "date_ouverture": "2024-01-01",
+                "ideq": "LAEP0899",
+            },
+        )
+        return response.json() if response.status_code == 201 else None
+
+    other = await eventually(lutins_activity, timeout=10)
+    foreign = await s.grant(KARIM, "fda", [on(other)], headers=s.agent)
+    assert foreign.status_code == 422 and "n'appartient pas au partenaire" in foreign.json()["detail"][0]["msg"]
+
+    withdrawn = await platform.client.put(
+        f"/api/v1/partners/{s.partner}/delegation", headers=s.agent, json={"gestion_deleguee": False}
+    )
+    assert withdrawn.status_code == 200
+
+    async def delegation_known() -> bool:  # habilitation learns it from identity's event
+        import uuid
+
+        from afas_habilitation.adapters.tables import KnownPartner
+
+        async with platform.habilitation.db.sessions() as session:
+            return not (await session.get(KnownPartner, uuid.UUID(s.partner))).delegated
+
+    await eventually(delegation_known, timeout=10)
+    assert (await s.grant(KARIM, "fda", [on(s.laep)])).status_code == 403
+    assert (await s.grant(KARIM, "fda", [on(s.laep)], headers=s.agent)).status_code == 201

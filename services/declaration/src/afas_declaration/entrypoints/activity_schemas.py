@@ -73,7 +73,8 @@ class GrantBody(BaseModel):
     role: Literal["fda", "fdf", "approbateur"] = Field(
         description="Fournisseur de données d'activité, Fournisseur de données financières, Approbateur"
     )
-    perimetre: list[ScopeItem] = Field(min_length=1, description="Des activités, ou des lieux d'implantation")
+    perimetre: list[ScopeItem] = Field(default_factory=list, description="Des activités, ou des lieux d'implantation")
+    toutes_activites: bool = Field(default=False, description="Sélectionner toutes les activités du partenaire")
     date_debut: date | None = None
     date_fin: date | None = None
 
@@ -84,6 +85,7 @@ class GrantBody(BaseModel):
             "start_date": self.date_debut,
             "end_date": self.date_fin,
             "scope": [{"activity_id": s.activite_id, "site_id": s.lieu_id} for s in self.perimetre],
+            "all_activities": self.toutes_activites,
         }
 
 

@@ -39,7 +39,8 @@ class Scope(BaseModel):
 class GrantInput(BaseModel):
     user_id: uuid.UUID
     role: rules.Role
-    scope: list[Scope] = Field(min_length=1)
+    scope: list[Scope] = Field(default_factory=list)
+    all_activities: bool = False  # "Sélectionner toutes les activités" of the user's partner
     start_date: date | None = None
     end_date: date | None = None
 
@@ -113,9 +114,12 @@ async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInp
         if account is not None:
             raise RpcFailure("conflict", "Un compte suspendu ou fermé ne peut pas recevoir de rôle.")
         in_declarer = await _declarer_on(uow.session, user.user_id, start)
+        scopes = await _all_open_activities(uow.session, partner, start) if data.all_activities else data.scope
+        if not scopes:
+            raise RpcFailure("invalid", "Choisissez au moins une activité ou un lieu d'implantation.", "scope")
         group_id, created = uuid.uuid4(), []
-        existing = [facts(g) for g in await _open_grants(uow.session, [s.activity_id for s in data.scope], start)]
-        for scope in data.scope:
+        existing = [facts(g) for g in await _open_grants(uow.session, [s.activity_id for s in scopes], start)]
+        for scope in scopes:
             activity = await uow.session.get(Activity, scope.activity_id)
             if activity is None:
                 raise RpcFailure("invalid", "Activité inconnue.", "scope")
@@ -164,6 +168,18 @@ async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInp
             )
             created.append(view(line, today, activity, user))
     return created
+
+
+async def _all_open_activities(session, partner: KnownPartner, day: date) -> list[Scope]:
+    rows = await session.execute(
+        sa.select(Activity.id)
+        .where(
+            Activity.partner_id == partner.partner_id,
+            sa.or_(Activity.closing_date.is_(None), Activity.closing_date >= day),
+        )
+        .order_by(Activity.name)
+    )
+    return [Scope(activity_id=activity_id) for activity_id in rows.scalars()]
 
 
 async def _declarer_on(session, user_id: uuid.UUID, day: date) -> bool:
