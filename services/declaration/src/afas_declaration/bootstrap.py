@@ -16,6 +16,7 @@ from afas_declaration.entrypoints import (
     gateway,
     grant_routes,
     http,
+    permission_routes,
     web,
 )
 from afas_declaration.entrypoints.caller import caller_dependency
@@ -35,6 +36,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.include_router(directory_routes.router(runtime, current_caller))
     runtime.include_router(activity_routes.router(runtime, current_caller))
     runtime.include_router(grant_routes.router(runtime, current_caller))
+    runtime.include_router(permission_routes.router(runtime, current_caller))
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
     runtime.include_router(web.router(runtime, settings))
     return runtime

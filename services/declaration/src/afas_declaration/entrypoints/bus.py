@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from afas_declaration.application import permissions
+from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
+from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models import user_directory
 from afas_shared.runtime import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime) -> None:
     user_directory.attach(runtime)
+    runtime.consume(RoleGrantedV1, permissions.on_role_granted)
+    runtime.consume(GrantValidatedV1, permissions.on_grant_validated)
+    runtime.consume(GrantRejectedV1, permissions.on_grant_rejected)
+    runtime.consume(GrantEndedV1, permissions.on_grant_ended)
+
+    async def may(payload: dict[str, Any]) -> dict[str, Any]:
+        """declaration.rpc.may.v1: {user_id, action, activity_id, site_id?} -> {"result": {"allowed": bool}}."""
+        try:
+            allowed = await permissions.may(
+                runtime.db,
+                payload["user_id"],
+                payload["action"],
+                payload["activity_id"],
+                payload.get("site_id"),
+                permissions.today_of(runtime.clock.now()),
+            )
+        except (KeyError, ValueError) as exc:
+            raise RpcFailure("invalid", "Demande de vérification des droits invalide.", _field(exc)) from None
+        # wrapped like identity's and habilitation's replies, so the shared call helpers read it
+        return {"result": {"allowed": allowed}}
+
+    runtime.rpc("may", may)
+
+
+def _field(exc: Exception) -> str | None:
+    return exc.args[0] if isinstance(exc, KeyError) else None
