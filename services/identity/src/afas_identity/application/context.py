@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from afas_identity.domain.policy import Actor
-from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.auth.caller import forwarded_caller
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -21,20 +20,17 @@ class Caller:
 
 
 def caller_from(payload: dict[str, Any]) -> Caller:
-    claims = payload.get("actor") or {}
-    kind = claims.get("kind")
-    if kind not in ("partner", "caf", "operator"):
-        raise RpcFailure("unauthorized", "Authentification requise.")
+    forwarded = forwarded_caller(payload)
     return Caller(
         actor=Actor(
-            user_id=uuid.UUID(claims["sub"]) if claims.get("sub") else None,
-            kind=kind,
-            partner_id=uuid.UUID(claims["partner_id"]) if claims.get("partner_id") else None,
-            caf_code=claims.get("caf_code"),
-            groups=frozenset(claims.get("groups") or ()),
-            caf_roles=frozenset(claims.get("caf_roles") or ()),
+            user_id=forwarded.user_id,
+            kind=forwarded.kind,
+            partner_id=forwarded.partner_id,
+            caf_code=forwarded.caf_code,
+            groups=forwarded.groups,
+            caf_roles=forwarded.caf_roles,
         ),
-        address=payload.get("address"),
+        address=forwarded.address,
     )
 
 
