@@ -83,3 +83,62 @@ async def platform(make_settings, backends):
         yield Platform(
             client, runtimes["identity"], runtimes["declaration"], runtimes["habilitation"], clock, backends.nats_url
         )
+
+
+DEMO_ACTIVITIES = {
+    "alsh": {
+        "type": "alsh",
+        "nature": "periscolaire",
+        "nom": "ALSH Les Coccinelles",
+        "mode_lieux": "multi_lieux_antennes",
+        "lieux": ["École Jules Ferry", "École Victor Hugo"],
+        "ideq": "ALSH0801",
+    },
+    "eaje": {
+        "type": "eaje_psu",
+        "nature": "multi_accueil",
+        "nom": "Multi-accueil Les Lucioles",
+        "places": 40,
+        "ideq": "EAJE0801",
+    },
+    "laep": {"type": "laep", "nature": "general", "nom": "LAEP Petits Pas", "ideq": "LAEP0801"},
+}
+
+
+@dataclass
+class DemoCatalogue:
+    """The demo partner as habilitation sees it, with an ALSH on two sites, an EAJE and a LAEP."""
+
+    agent: dict[str, str]
+    admin: dict[str, str]
+    partner: str
+    users: dict[str, str]  # identifiant -> user id
+    activities: dict[str, dict]
+
+
+@pytest.fixture
+async def catalogue(platform) -> DemoCatalogue:
+    from sqlalchemy import func, select
+
+    from afas_habilitation.adapters.tables import DeclarerMembership
+
+    agent, admin = await platform.login("100000001"), await platform.login("200000001")
+    partner = await platform.amiens(admin)
+    users = {
+        u["identifiant"]: u["id"]
+        for u in (await platform.client.get(f"/api/v1/partners/{partner}/users", headers=admin)).json()
+    }
+
+    async def habilitation_knows_the_declarers() -> bool:
+        async with platform.habilitation.db.sessions() as session:
+            return (await session.execute(select(func.count()).select_from(DeclarerMembership))).scalar_one() >= 4
+
+    await eventually(habilitation_knows_the_declarers, timeout=15)
+    made = {}
+    for key, body in DEMO_ACTIVITIES.items():
+        response = await platform.client.post(
+            "/api/v1/activities", headers=agent, json={"partenaire_id": partner, "date_ouverture": "2024-01-01", **body}
+        )
+        assert response.status_code == 201, response.text
+        made[key] = response.json()
+    return DemoCatalogue(agent, admin, partner, users, made)

@@ -26,58 +26,17 @@ class Scene:
         return response.json()
 
 
-async def _scene(platform) -> Scene:
-    agent, admin = await platform.login(AGENT), await platform.login(ADMIN)
-    partner = await platform.amiens(admin)
-    users = {
-        u["identifiant"]: u["id"]
-        for u in (await platform.client.get(f"/api/v1/partners/{partner}/users", headers=admin)).json()
-    }
-
-    async def habilitation_knows_them() -> bool:
-        response = await platform.client.get(f"/api/v1/partners/{partner}/grants", headers=agent)
-        from sqlalchemy import func, select
-
-        from afas_habilitation.adapters.tables import DeclarerMembership
-
-        async with platform.habilitation.db.sessions() as session:
-            members = (await session.execute(select(func.count()).select_from(DeclarerMembership))).scalar_one()
-        return response.status_code == 200 and members >= 4
-
-    await eventually(habilitation_knows_them, timeout=15)
-    made = {}
-    for key, body in {
-        "alsh": {
-            "type": "alsh",
-            "nature": "periscolaire",
-            "nom": "ALSH Les Coccinelles",
-            "mode_lieux": "multi_lieux_antennes",
-            "lieux": ["École Jules Ferry", "École Victor Hugo"],
-            "ideq": "ALSH0801",
-        },
-        "eaje": {
-            "type": "eaje_psu",
-            "nature": "multi_accueil",
-            "nom": "Multi-accueil Les Lucioles",
-            "places": 40,
-            "ideq": "EAJE0801",
-        },
-        "laep": {"type": "laep", "nature": "general", "nom": "LAEP Petits Pas", "ideq": "LAEP0801"},
-    }.items():
-        response = await platform.client.post(
-            "/api/v1/activities", headers=agent, json={"partenaire_id": partner, "date_ouverture": "2024-01-01", **body}
-        )
-        assert response.status_code == 201, response.text
-        made[key] = response.json()
-    return Scene(platform, agent, admin, partner, users, made["alsh"], made["eaje"], made["laep"])
+def _scene(platform, c) -> Scene:
+    a = c.activities
+    return Scene(platform, c.agent, c.admin, c.partner, dict(c.users), a["alsh"], a["eaje"], a["laep"])
 
 
 def on(activity: dict, site: int | None = None) -> dict:
     return {"activite_id": activity["id"], "lieu_id": activity["lieux"][site]["id"] if site is not None else None}
 
 
-async def test_grants_follow_the_rules_and_the_approbateur_waits_for_the_caf(platform):
-    s = await _scene(platform)
+async def test_grants_follow_the_rules_and_the_approbateur_waits_for_the_caf(platform, catalogue):
+    s = _scene(platform, catalogue)
     fda = await s.grant(KARIM, "fda", [on(s.alsh), on(s.eaje)])
     assert fda.status_code == 201, fda.text
     assert [(g["activite"], g["etat"]) for g in fda.json()] == [
@@ -105,8 +64,8 @@ async def test_grants_follow_the_rules_and_the_approbateur_waits_for_the_caf(pla
     assert again.status_code == 409
 
 
-async def test_bad_grants_name_the_rule(platform):
-    s = await _scene(platform)
+async def test_bad_grants_name_the_rule(platform, catalogue):
+    s = _scene(platform, catalogue)
     site_on_eaje = await s.grant(KARIM, "fda", [{"activite_id": s.eaje["id"], "lieu_id": s.alsh["lieux"][0]["id"]}])
     assert (
         site_on_eaje.status_code == 422 and "n'appartient pas à l'activité" in site_on_eaje.json()["detail"][0]["msg"]
@@ -149,8 +108,8 @@ async def _known(platform, user_id: str) -> bool:
         return await session.get(KnownUser, uuid.UUID(user_id)) is not None
 
 
-async def test_one_person_may_hold_every_role_and_a_rejected_or_ended_grant_is_history(platform):
-    s = await _scene(platform)
+async def test_one_person_may_hold_every_role_and_a_rejected_or_ended_grant_is_history(platform, catalogue):
+    s = _scene(platform, catalogue)
     for role in ("fda", "fdf", "approbateur"):
         assert (await s.grant(ADMIN, role, [on(s.laep)])).status_code == 201
     [pending] = (await platform.client.get("/api/v1/grants/pending", headers=s.agent)).json()
@@ -169,8 +128,8 @@ async def test_one_person_may_hold_every_role_and_a_rejected_or_ended_grant_is_h
     assert [g["role"] for g in await s.grants("Actif")] == ["fda"]
 
 
-async def test_grants_end_by_themselves_on_suspension_leaving_the_group_and_activity_closing(platform):
-    s = await _scene(platform)
+async def test_grants_end_by_themselves_on_suspension_leaving_the_group_and_activity_closing(platform, catalogue):
+    s = _scene(platform, catalogue)
     assert (await s.grant(KARIM, "fda", [on(s.eaje)])).status_code == 201
     assert (await s.grant(SOPHIE, "fdf", [on(s.eaje)])).status_code == 201
     assert (await s.grant(LUCAS, "fda", [on(s.laep)])).status_code == 201
@@ -203,8 +162,8 @@ async def test_grants_end_by_themselves_on_suspension_leaving_the_group_and_acti
     assert (await s.grant(KARIM, "fdf", [on(s.alsh)])).status_code == 409  # suspended: no new role
 
 
-async def test_search_like_the_seed_screen_including_non_attribue(platform):
-    s = await _scene(platform)
+async def test_search_like_the_seed_screen_including_non_attribue(platform, catalogue):
+    s = _scene(platform, catalogue)
     assert (await s.grant(KARIM, "fda", [on(s.alsh, 0)])).status_code == 201
     assert (await s.grant(SOPHIE, "fdf", [on(s.alsh)])).status_code == 201
     assert (await s.grant(ADMIN, "approbateur", [on(s.alsh)])).status_code == 201  # pending still counts
@@ -228,8 +187,8 @@ async def test_search_like_the_seed_screen_including_non_attribue(platform):
     assert declarant.status_code == 403
 
 
-async def test_all_activities_at_once_and_the_limits_of_who_may_grant(platform):
-    s = await _scene(platform)
+async def test_all_activities_at_once_and_the_limits_of_who_may_grant(platform, catalogue):
+    s = _scene(platform, catalogue)
     everything = await platform.client.post(
         "/api/v1/grants",
         headers=s.admin,

@@ -6,10 +6,8 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import func, select
 
 from afas_declaration.adapters.tables import GrantLine
-from afas_habilitation.adapters.tables import DeclarerMembership
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.settings import LOCAL_ONLY_SECRET
 from afas_shared.testing.fixtures import eventually
@@ -50,47 +48,14 @@ class Scene:
             return await session.get(GrantLine, uuid.UUID(grant_id)) is not None
 
 
-async def _scene(platform) -> Scene:
-    headers = {who: await platform.login(who) for who in (AGENT, ADMIN, KARIM, SOPHIE)}
-    partner = await platform.amiens(headers[ADMIN])
-    listed = await platform.client.get(f"/api/v1/partners/{partner}/users", headers=headers[ADMIN])
-    users = {u["identifiant"]: u["id"] for u in listed.json()}
-
-    async def habilitation_knows_the_declarers() -> bool:
-        async with platform.habilitation.db.sessions() as session:
-            return (await session.execute(select(func.count()).select_from(DeclarerMembership))).scalar_one() >= 4
-
-    await eventually(habilitation_knows_the_declarers, timeout=15)
-    made = {}
-    for key, body in {
-        "alsh": {
-            "type": "alsh",
-            "nature": "periscolaire",
-            "nom": "ALSH Les Coccinelles",
-            "mode_lieux": "multi_lieux_antennes",
-            "lieux": ["École Jules Ferry", "École Victor Hugo"],
-            "ideq": "ALSH0801",
-        },
-        "eaje": {
-            "type": "eaje_psu",
-            "nature": "multi_accueil",
-            "nom": "Multi-accueil Les Lucioles",
-            "places": 40,
-            "ideq": "EAJE0801",
-        },
-    }.items():
-        response = await platform.client.post(
-            "/api/v1/activities",
-            headers=headers[AGENT],
-            json={"partenaire_id": partner, "date_ouverture": "2024-01-01", **body},
-        )
-        assert response.status_code == 201, response.text
-        made[key] = response.json()
-    return Scene(platform, headers, users, made["alsh"], made["eaje"])
+async def _scene(platform, c) -> Scene:
+    headers = {who: await platform.login(who) for who in (KARIM, SOPHIE)}
+    headers.update({AGENT: c.agent, ADMIN: c.admin})
+    return Scene(platform, headers, c.users, c.activities["alsh"], c.activities["eaje"])
 
 
-async def test_an_fda_may_enter_activity_data_but_neither_finances_nor_transmit(platform):
-    s = await _scene(platform)
+async def test_an_fda_may_enter_activity_data_but_neither_finances_nor_transmit(platform, catalogue):
+    s = await _scene(platform, catalogue)
     await s.grant(KARIM, "fda", s.eaje)
     later = await s.grant(KARIM, "fdf", s.eaje, date_debut="2026-09-01")
 
@@ -125,8 +90,8 @@ async def test_an_fda_may_enter_activity_data_but_neither_finances_nor_transmit(
     assert unknown.status_code == 422
 
 
-async def test_an_approbateur_transmits_only_once_the_caf_validated_it(platform):
-    s = await _scene(platform)
+async def test_an_approbateur_transmits_only_once_the_caf_validated_it(platform, catalogue):
+    s = await _scene(platform, catalogue)
     line = await s.grant(ADMIN, "approbateur", s.eaje)
     await eventually(lambda: s.known_here(line["id"]))
     assert not await s.check(ADMIN, "transmettre", s.eaje)
@@ -139,8 +104,8 @@ async def test_an_approbateur_transmits_only_once_the_caf_validated_it(platform)
     assert not await s.check(ADMIN, "transmettre", s.alsh)  # per activity: the EAJE only
 
 
-async def test_an_ended_grant_stops_acting_within_a_second(platform, report_measurement):
-    s = await _scene(platform)
+async def test_an_ended_grant_stops_acting_within_a_second(platform, catalogue, report_measurement):
+    s = await _scene(platform, catalogue)
     line = await s.grant(KARIM, "fda", s.eaje)
     await eventually(lambda: s.check(KARIM, "saisir_activite", s.eaje))
 
@@ -158,8 +123,8 @@ async def test_an_ended_grant_stops_acting_within_a_second(platform, report_meas
     assert (await platform.client.get("/api/v1/me/permissions", headers=s.headers[KARIM])).json() == []
 
 
-async def test_a_site_fda_covers_only_its_site_an_activity_fda_every_site(platform):
-    s = await _scene(platform)
+async def test_a_site_fda_covers_only_its_site_an_activity_fda_every_site(platform, catalogue):
+    s = await _scene(platform, catalogue)
     await s.grant(KARIM, "fda", s.alsh, site=0)
     await s.grant(SOPHIE, "fda", s.alsh)
     await eventually(lambda: s.check(KARIM, "saisir_activite", s.alsh, 0))
