@@ -67,6 +67,8 @@ class ServiceRuntime:
         self.accepts_sessions = False
         self.routers: list[APIRouter] = []
         self.exception_handlers: dict[Any, Any] = {}
+        self._periodic: list[tuple[float, Callable[[], Any]]] = []
+        self._periodic_tasks: list[asyncio.Task] = []
         self.migrated = False
         self._bring_up: asyncio.Task | None = None
         self.rpc("status", self._status)
@@ -86,6 +88,10 @@ class ServiceRuntime:
 
     async def _fetch_jwks(self) -> dict[str, Any]:
         return (await self.request("identity", "jwks"))["result"]
+
+    def every(self, seconds: float, job: Callable[[], Any]) -> None:
+        """Run ``job`` every ``seconds`` once the service is up (and once right away); errors are logged."""
+        self._periodic.append((seconds, job))
 
     def include_router(self, router: APIRouter) -> None:
         self.routers.append(router)
@@ -111,6 +117,7 @@ class ServiceRuntime:
         await self._retry("database migration", self._migrate)
         await self._retry("broker connection", self._connect)
         self.relay.start()
+        self._periodic_tasks = [asyncio.create_task(self._repeat(s, j)) for s, j in self._periodic]
         log.info("%s ready (database %s, bus %s)", self.name, self.db.backend, self.settings.common.nats_url)
 
     async def _migrate(self) -> None:
@@ -139,7 +146,19 @@ class ServiceRuntime:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    async def _repeat(self, seconds: float, job: Callable[[], Any]) -> None:
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic job %s failed", getattr(job, "__name__", job))
+            await asyncio.sleep(seconds)
+
     async def stop(self) -> None:
+        for task in self._periodic_tasks:
+            task.cancel()
         if self._bring_up is not None:
             self._bring_up.cancel()
             try:

@@ -12,6 +12,7 @@ from afas_declaration.entrypoints import (
     activity_routes,
     auth_routes,
     bus,
+    campaign_routes,
     directory_routes,
     gateway,
     grant_routes,
@@ -36,6 +37,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.include_router(directory_routes.router(runtime, current_caller))
     runtime.include_router(activity_routes.router(runtime, current_caller))
     runtime.include_router(grant_routes.router(runtime, current_caller))
+    runtime.include_router(campaign_routes.router(runtime, current_caller))
     runtime.include_router(permission_routes.router(runtime, current_caller))
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
     runtime.include_router(web.router(runtime, settings))

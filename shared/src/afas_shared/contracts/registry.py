@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from afas_shared.contracts.envelope import Envelope, EventData
-from afas_shared.contracts.events import habilitation, identity
+from afas_shared.contracts.events import declaration, habilitation, identity
 
 CONTRACTS: tuple[type[EventData], ...] = (
     identity.UserCreatedV1,
@@ -29,6 +29,8 @@ CONTRACTS: tuple[type[EventData], ...] = (
     habilitation.GrantValidatedV1,
     habilitation.GrantRejectedV1,
     habilitation.GrantEndedV1,
+    declaration.CampaignOpenedV1,
+    declaration.DeclarationExpectedV1,
 )
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}

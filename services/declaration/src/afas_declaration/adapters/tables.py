@@ -24,3 +24,64 @@ class GrantLine(SQLModel, table=True):
     validation: str = Field(max_length=20)
     # Separate from end_date: a line ended today must stop acting at once, not at midnight.
     ended: bool = False
+
+
+class ActivityCopy(SQLModel, table=True):
+    """The activities habilitation announced: which declarations a campaign expects, and their forms."""
+
+    __tablename__ = "activity_copy"
+
+    activity_id: uuid.UUID = Field(primary_key=True)
+    partner_id: uuid.UUID = Field(index=True)
+    caf_code: str = Field(max_length=3, index=True)
+    family: str = Field(max_length=30)
+    nature: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    site_mode: str = Field(max_length=30)
+    sites: str = "[]"  # JSON list of {"site_id", "name"}
+    opening_date: date
+    closing_date: date | None = None
+    version: int
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "campaign"
+
+    id: uuid.UUID = Field(primary_key=True)
+    caf_code: str = Field(max_length=3, index=True)
+    family: str = Field(max_length=30)
+    exercice: int
+    declaration_type: str = Field(max_length=30)
+    form_version: str = Field(max_length=20)
+    opening_date: date
+    deadline: date
+    opened: bool = False
+    created_by: uuid.UUID | None = None
+
+
+class Declaration(SQLModel, table=True):
+    __tablename__ = "declaration"
+
+    id: uuid.UUID = Field(primary_key=True)
+    campaign_id: uuid.UUID = Field(index=True)
+    activity_id: uuid.UUID = Field(index=True)
+    partner_id: uuid.UUID = Field(index=True)
+    caf_code: str = Field(max_length=3)
+    exercice: int
+    declaration_type: str = Field(max_length=30)
+    state: str = Field(default="a_saisir", max_length=30)
+    version: int = 1
+
+
+class DeclarationForm(SQLModel, table=True):
+    __tablename__ = "declaration_form"
+
+    id: uuid.UUID = Field(primary_key=True)
+    declaration_id: uuid.UUID = Field(index=True)
+    kind: str = Field(max_length=20)
+    site_id: uuid.UUID | None = None
+    site_name: str | None = Field(default=None, max_length=200)
+    requested: bool = True
+    state: str = Field(default="a_saisir", max_length=30)
+    values: str = "{}"
+    version: int = 0

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_declaration.application import permissions
-from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
+from afas_declaration.application import activity_copy, campaigns, permissions
+from afas_shared.contracts.events.habilitation import (
+    ActivityClosedV1,
+    ActivityRegisteredV1,
+    ActivityUpdatedV1,
+    GrantEndedV1,
+    GrantRejectedV1,
+    GrantValidatedV1,
+    RoleGrantedV1,
+)
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models import user_directory
 from afas_shared.runtime import ServiceRuntime
+
+CAMPAIGN_CHECK_SECONDS = 60  # a campaign opens within a minute of its date, even with nobody acting
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -17,6 +27,10 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.consume(GrantValidatedV1, permissions.on_grant_validated)
     runtime.consume(GrantRejectedV1, permissions.on_grant_rejected)
     runtime.consume(GrantEndedV1, permissions.on_grant_ended)
+    runtime.consume(ActivityRegisteredV1, activity_copy.on_activity_state)
+    runtime.consume(ActivityUpdatedV1, activity_copy.on_activity_state)
+    runtime.consume(ActivityClosedV1, activity_copy.on_activity_closed)
+    runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaigns.open_due(runtime))
 
     async def may(payload: dict[str, Any]) -> dict[str, Any]:
         """declaration.rpc.may.v1: {user_id, action, activity_id, site_id?} -> {"result": {"allowed": bool}}."""

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import HTTPException
 from fastapi.encoders import jsonable_encoder
 
 from afas_declaration.entrypoints import activity_schemas, identity_schemas
-from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
+from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
 
 STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404, "unauthorized": 401, "locked": 429}
-
-
-SERVICE_NAMES = {"identity": "Le service d'identité", "habilitation": "Le service des habilitations"}
-FIELD_NAMES = {"identity": identity_schemas.FIELD_NAMES, "habilitation": activity_schemas.FIELD_NAMES}
+SERVICE_NAMES = {
+    "identity": "Le service d'identité",
+    "habilitation": "Le service des habilitations",
+    "declaration": "Le service des déclarations",
+}
+CAMPAIGN_FIELD_NAMES = {
+    "family": "type_activite",
+    "declaration_type": "type_declaration",
+    "opening_date": "date_ouverture",
+    "deadline": "date_limite",
+    "caf_code": "caf",
+}
+FIELD_NAMES = {
+    "identity": identity_schemas.FIELD_NAMES,
+    "habilitation": activity_schemas.FIELD_NAMES,
+    "declaration": CAMPAIGN_FIELD_NAMES,
+}
 
 
 async def call_identity(runtime: ServiceRuntime, verb: str, payload: dict[str, Any]) -> Any:
@@ -28,13 +42,23 @@ async def call_service(runtime: ServiceRuntime, service: str, verb: str, payload
     except ServiceUnavailable:
         raise HTTPException(503, f"{SERVICE_NAMES[service]} ne répond pas, réessayez plus tard.") from None
     except RemoteError as exc:
-        status = STATUS.get(exc.error)
-        if status is None:
-            raise HTTPException(502, f"Erreur : {SERVICE_NAMES[service].lower()} n'a pas pu répondre.") from None
-        if status == 422:
-            field = FIELD_NAMES[service].get(exc.field or "", exc.field or "body")
-            detail = [{"loc": ["body", *field.split(".")], "msg": exc.detail, "type": "value_error"}]
-            raise HTTPException(422, detail) from None
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        raise HTTPException(status, exc.detail, headers=headers) from None
+        raise _http_error(service, exc.error, exc.detail, exc.field) from None
     return reply["result"]
+
+
+async def call_local(call: Awaitable[Any]) -> Any:
+    """The declaration service's own use cases, refused the same way as a remote service's."""
+    try:
+        return await call
+    except RpcFailure as refusal:
+        raise _http_error("declaration", refusal.code, refusal.detail, refusal.field) from None
+
+
+def _http_error(service: str, code: str, detail: Any, field: str | None) -> HTTPException:
+    status = STATUS.get(code)
+    if status is None:
+        return HTTPException(502, f"Erreur : {SERVICE_NAMES[service].lower()} n'a pas pu répondre.")
+    if status == 422:
+        name = FIELD_NAMES[service].get(field or "", field or "body")
+        return HTTPException(422, [{"loc": ["body", *name.split(".")], "msg": detail, "type": "value_error"}])
+    return HTTPException(status, detail, headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)

@@ -1,0 +1,76 @@
+"""Campaigns (Caf paramétrage) and "Mes déclarations"."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field, ValidationError
+
+from afas_declaration.application import campaigns, declaration_list
+from afas_declaration.entrypoints.caller import Caller
+from afas_declaration.entrypoints.service_calls import call_local
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.runtime import ServiceRuntime
+
+
+class CampaignBody(BaseModel):
+    type_activite: str = Field(examples=["alsh"])
+    exercice: int = Field(examples=[2026])
+    type_declaration: str = Field(
+        examples=["previsionnelle"], description="previsionnelle, actualisee_juin, actualisee_septembre, reelle"
+    )
+    date_ouverture: date
+    date_limite: date
+    caf: str | None = Field(default=None, description="Pour l'opérateur seulement")
+
+    def to_input(self) -> campaigns.CampaignInput:
+        return campaigns.CampaignInput.model_validate(
+            {
+                "family": self.type_activite,
+                "exercice": self.exercice,
+                "declaration_type": self.type_declaration,
+                "opening_date": self.date_ouverture,
+                "deadline": self.date_limite,
+                "caf_code": self.caf,
+            }
+        )
+
+
+def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["déclarations"])
+    who = Depends(current_caller)
+
+    @api.post("/campaigns", status_code=201, summary="Ouvrir une campagne de déclaration (Caf, paramétrage)")
+    async def open_campaign(body: CampaignBody, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(campaigns.create(runtime, forwarded_caller(caller.rpc()), _validated(body)))
+
+    @api.get("/campaigns", summary="Campagnes de la Caf")
+    async def list_campaigns(caller: Caller = who) -> list[dict[str, Any]]:
+        return await call_local(campaigns.visible_to(runtime, forwarded_caller(caller.rpc())))
+
+    @api.get("/declarations", summary="Mes déclarations")
+    async def my_declarations(caller: Caller = who) -> list[dict[str, Any]]:
+        return await call_local(declaration_list.visible_to(runtime, forwarded_caller(caller.rpc())))
+
+    return api
+
+
+def _validated(body: CampaignBody) -> campaigns.CampaignInput:
+    names = {
+        "family": "type_activite",
+        "declaration_type": "type_declaration",
+        "exercice": "exercice",
+        "opening_date": "date_ouverture",
+        "deadline": "date_limite",
+        "caf_code": "caf",
+    }
+    try:
+        return body.to_input()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = names.get(str(error["loc"][0]), str(error["loc"][0]))
+        raise HTTPException(
+            422, [{"loc": ["body", field], "msg": "Valeur non autorisée.", "type": error["type"]}]
+        ) from None
