@@ -157,18 +157,23 @@ class ServiceRuntime:
             await asyncio.sleep(seconds)
 
     async def stop(self) -> None:
-        for task in self._periodic_tasks:
+        """Stop everything this runtime started; each step is bounded so a stuck one cannot hang shutdown."""
+        tasks = [*self._periodic_tasks, *([self._bring_up] if self._bring_up else [])]
+        for task in tasks:
             task.cancel()
-        if self._bring_up is not None:
-            self._bring_up.cancel()
-            try:
-                await self._bring_up
-            except (asyncio.CancelledError, Exception):
-                pass
-        await self.relay.stop()
-        await self.bus.close()
-        await self.db.dispose()
-        self.tracer_provider.force_flush()
+        await self._bounded("background tasks", asyncio.gather(*tasks, return_exceptions=True))
+        await self._bounded("outbox relay", self.relay.stop())
+        await self._bounded("bus", self.bus.close())
+        await self._bounded("database", self.db.dispose())
+        self.tracer_provider.force_flush(timeout_millis=2000)
+
+    async def _bounded(self, what: str, step: Any, seconds: float = 10.0) -> None:
+        try:
+            await asyncio.wait_for(step, seconds)
+        except TimeoutError:
+            log.error("stopping %s took more than %.0fs: abandoned", what, seconds)
+        except Exception as exc:  # shutting down: report and carry on with the next step
+            log.warning("stopping %s: %s", what, exc)
 
     # --- health ---------------------------------------------------------------------------------
 

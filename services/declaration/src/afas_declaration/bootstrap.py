@@ -14,6 +14,7 @@ from afas_declaration.entrypoints import (
     bus,
     campaign_routes,
     directory_routes,
+    form_routes,
     gateway,
     grant_routes,
     http,
@@ -38,6 +39,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.include_router(activity_routes.router(runtime, current_caller))
     runtime.include_router(grant_routes.router(runtime, current_caller))
     runtime.include_router(campaign_routes.router(runtime, current_caller))
+    runtime.include_router(form_routes.router(runtime, current_caller))
     runtime.include_router(permission_routes.router(runtime, current_caller))
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
     runtime.include_router(web.router(runtime, settings))

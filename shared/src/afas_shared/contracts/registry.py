@@ -31,6 +31,7 @@ CONTRACTS: tuple[type[EventData], ...] = (
     habilitation.GrantEndedV1,
     declaration.CampaignOpenedV1,
     declaration.DeclarationExpectedV1,
+    declaration.FormSavedV1,
 )
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}

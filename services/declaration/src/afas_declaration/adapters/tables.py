@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
+
+from afas_shared.db.types import UtcDateTime
 
 
 class GrantLine(SQLModel, table=True):
@@ -85,3 +87,6 @@ class DeclarationForm(SQLModel, table=True):
     state: str = Field(default="a_saisir", max_length=30)
     values: str = "{}"
     version: int = 0
+    saved_by: uuid.UUID | None = None
+    saved_by_name: str | None = Field(default=None, max_length=200)
+    saved_at: datetime | None = Field(default=None, sa_type=UtcDateTime())

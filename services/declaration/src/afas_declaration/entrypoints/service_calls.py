@@ -24,6 +24,7 @@ CAMPAIGN_FIELD_NAMES = {
     "opening_date": "date_ouverture",
     "deadline": "date_limite",
     "caf_code": "caf",
+    "version": "version",
 }
 FIELD_NAMES = {
     "identity": identity_schemas.FIELD_NAMES,

@@ -55,3 +55,17 @@ class DeclarationExpectedV1(_Declaration):
     declaration_type: str = Field(description=DECLARATION_TYPES)
     deadline: date
     forms: list[ExpectedFormV1]
+
+
+class FormSavedV1(_Declaration):
+    """A provider or the approbateur saved a form (draft): values are in the declaration service only."""
+
+    event = "form_saved"
+
+    form_id: uuid.UUID
+    declaration_id: uuid.UUID
+    activity_id: uuid.UUID
+    kind: str = Field(description="activite or financier")
+    site_id: uuid.UUID | None = None
+    form_version: int = Field(description="Version of the form after this save (optimistic locking).")
+    saved_by: uuid.UUID

@@ -1,0 +1,231 @@
+"""Forms being filled: read with their definition, saved as drafts under optimistic versions (a second
+save on a stale version is refused naming who saved first), prefilled from the previous declaration."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
+from afas_declaration.application.declaration_list import STATES
+from afas_declaration.application.permissions import may, today_of
+from afas_declaration.domain.forms import FormDefinition, load_definition, sections_for, validate_values
+from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.events.declaration import FormSavedV1
+from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.read_models.user_directory import KnownUser
+from afas_shared.runtime import ServiceRuntime
+
+PARIS = ZoneInfo("Europe/Paris")
+ACTION_FOR_KIND = {"activite": "saisir_activite", "financier": "saisir_financier"}
+EDITABLE_STATES = ("a_saisir", "en_cours", "controlee")
+
+
+async def _context(session, declaration_id: uuid.UUID):
+    declaration = await session.get(Declaration, declaration_id)
+    if declaration is None:
+        raise RpcFailure("not_found", "Déclaration inconnue.")
+    activity = await session.get(ActivityCopy, declaration.activity_id)
+    campaign = await session.get(Campaign, declaration.campaign_id)
+    return declaration, activity, campaign
+
+
+def _form_definition(activity: ActivityCopy, campaign: Campaign, kind: str) -> FormDefinition:
+    return load_definition(activity.family, campaign.form_version).forms[kind]
+
+
+async def _may_edit(
+    runtime: ServiceRuntime, caller: ForwardedCaller, form: DeclarationForm, activity: ActivityCopy
+) -> bool:
+    if caller.kind != "partner" or caller.user_id is None:
+        return False
+    return await may(
+        runtime.db,
+        caller.user_id,
+        ACTION_FOR_KIND[form.kind],
+        activity.activity_id,
+        form.site_id,
+        today_of(runtime.clock.now()),
+    )
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def form_view(
+    form: DeclarationForm, activity: ActivityCopy, campaign: Campaign, declaration: Declaration, editable: bool
+) -> dict[str, Any]:
+    definition = _form_definition(activity, campaign, form.kind)
+    saved_at = form.saved_at.astimezone(PARIS) if form.saved_at else None
+    return {
+        "id": str(form.id),
+        "type": form.kind,
+        "titre": definition.title_for(declaration.declaration_type),
+        "lieu": form.site_name,
+        "etat": STATES.get(form.state, form.state) if form.requested else "Non demandé",
+        "version": form.version,
+        "modifiable": editable,
+        "enregistre_par": form.saved_by_name,
+        "enregistre_a": saved_at.strftime("%H:%M") if saved_at else None,
+        "enregistre_le": saved_at.date().isoformat() if saved_at else None,
+        "valeurs": json.loads(form.values),
+        "sections": [
+            {
+                "id": section.id,
+                "libelle": section.label,
+                "champs": [
+                    {
+                        "id": f.id,
+                        "libelle": f.label,
+                        "type": f.type,
+                        "unite": f.unit,
+                        "min": _plain(f.min),
+                        "max": _plain(f.max),
+                        "obligatoire": f.required,
+                        "calcule": f.computed is not None,
+                    }
+                    for f in section.fields
+                ],
+            }
+            for section in sections_for(definition, activity.nature)
+        ],
+    }
+
+
+async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
+    async with runtime.db.sessions() as session:
+        declaration, activity, campaign = await _context(session, declaration_id)
+        forms = (
+            (
+                await session.execute(
+                    sa.select(DeclarationForm)
+                    .where(DeclarationForm.declaration_id == declaration_id)
+                    .order_by(DeclarationForm.kind, DeclarationForm.site_name)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    caf_reader = caller.kind == "operator" or (caller.kind == "caf" and caller.caf_code == declaration.caf_code)
+    shown = []
+    for form in forms:
+        editable = await _may_edit(runtime, caller, form, activity)
+        if editable or caf_reader:
+            shown.append(form_view(form, activity, campaign, declaration, editable))
+    if not shown:
+        raise RpcFailure("forbidden", "Cette déclaration n'est pas dans votre périmètre.")
+    return {
+        "id": str(declaration.id),
+        "exercice": declaration.exercice,
+        "type_declaration": declaration.declaration_type,
+        "activite": activity.name,
+        "nature": activity.nature,
+        "date_limite": campaign.deadline.isoformat(),
+        "etat": STATES.get(declaration.state, declaration.state),
+        "formulaires": shown,
+    }
+
+
+async def save(
+    runtime: ServiceRuntime, caller: ForwardedCaller, form_id: uuid.UUID, expected_version: int, values: dict[str, Any]
+) -> dict[str, Any]:
+    async with runtime.db.sessions() as session:
+        form = await session.get(DeclarationForm, form_id)
+        if form is None:
+            raise RpcFailure("not_found", "Formulaire inconnu.")
+        declaration, activity, campaign = await _context(session, form.declaration_id)
+        who = await session.get(KnownUser, caller.user_id) if caller.user_id else None
+    if not await _may_edit(runtime, caller, form, activity):
+        raise RpcFailure("forbidden", "Vous n'avez pas de rôle de saisie sur ce formulaire.")
+    if not form.requested:
+        raise RpcFailure("conflict", "Ce formulaire n'est pas demandé pour cette déclaration.")
+    cleaned, problems = validate_values(_form_definition(activity, campaign, form.kind), activity.nature, values)
+    if problems:
+        raise RpcFailure("invalid", problems[0].message, f"valeurs.{problems[0].field_id}")
+    now = runtime.clock.now()
+    async with runtime.unit_of_work() as uow:
+        form = await uow.session.get(DeclarationForm, form_id, with_for_update=True)
+        declaration = await uow.session.get(Declaration, form.declaration_id)
+        if declaration.state not in EDITABLE_STATES:
+            raise RpcFailure("conflict", "Cette déclaration a été transmise : elle ne se modifie plus.")
+        if form.version != expected_version:
+            moment = form.saved_at.astimezone(PARIS) if form.saved_at else None
+            when = f" le {moment:%d/%m/%Y} à {moment:%H:%M}" if moment else ""
+            raise RpcFailure(
+                "conflict",
+                f"Ce formulaire a été enregistré entre-temps par {form.saved_by_name}"
+                f"{when} : rechargez-le, votre saisie n'a pas été enregistrée.",
+                "version",
+            )
+        form.values = json.dumps({k: _plain(v) for k, v in cleaned.items()}, ensure_ascii=False)
+        form.version += 1
+        form.saved_by = caller.user_id
+        form.saved_by_name = f"{who.first_name} {who.last_name}" if who else None
+        form.saved_at, form.state = now, "en_cours"
+        if declaration.state == "a_saisir":
+            declaration.state = "en_cours"
+        uow.publish(
+            FormSavedV1(
+                form_id=form.id,
+                declaration_id=declaration.id,
+                activity_id=declaration.activity_id,
+                kind=form.kind,
+                site_id=form.site_id,
+                form_version=form.version,
+                saved_by=caller.user_id,
+            ),
+            subject=str(form.id),
+            aggregate_version=form.version,
+        )
+    return form_view(form, activity, campaign, declaration, True)
+
+
+TYPE_ORDER = ("previsionnelle", "actualisee_juin", "actualisee_septembre", "reelle")
+
+
+def _rank(declaration: Declaration) -> tuple[int, int]:
+    """Declarations of an activity in the order they are made: by exercice, then forecast to actual."""
+    return declaration.exercice, TYPE_ORDER.index(declaration.declaration_type)
+
+
+async def prefill(
+    runtime: ServiceRuntime, caller: ForwardedCaller, form_id: uuid.UUID, expected_version: int
+) -> dict[str, Any]:
+    """Start from the same form of the activity's latest earlier declaration (typed values only)."""
+    async with runtime.db.sessions() as session:
+        form = await session.get(DeclarationForm, form_id)
+        if form is None:
+            raise RpcFailure("not_found", "Formulaire inconnu.")
+        declaration, activity, campaign = await _context(session, form.declaration_id)
+        site_filter = (
+            DeclarationForm.site_id.is_(None) if form.site_id is None else DeclarationForm.site_id == form.site_id
+        )
+        candidates = (
+            await session.execute(
+                sa.select(DeclarationForm, Declaration)
+                .join(Declaration, Declaration.id == DeclarationForm.declaration_id)
+                .where(
+                    Declaration.activity_id == declaration.activity_id,
+                    DeclarationForm.kind == form.kind,
+                    site_filter,
+                    DeclarationForm.version > 0,
+                )
+            )
+        ).all()
+    earlier = [(f, d) for f, d in candidates if _rank(d) < _rank(declaration)]
+    previous = max(earlier, key=lambda pair: _rank(pair[1]))[0] if earlier else None
+    if previous is None:
+        raise RpcFailure("not_found", "Aucune déclaration précédente de cette activité à reprendre.")
+    definition = _form_definition(activity, campaign, form.kind)
+    typed = {
+        k: v
+        for k, v in json.loads(previous.values).items()
+        if k in definition.fields and definition.fields[k].computed is None
+    }
+    return await save(runtime, caller, form_id, expected_version, typed)
