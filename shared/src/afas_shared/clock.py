@@ -6,8 +6,9 @@ Code that decides on time (token expiry, idle sessions, lockouts) takes a ``Cloc
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -43,3 +44,11 @@ def _aware_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a clock needs a timezone-aware datetime")
     return moment.astimezone(UTC)
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_today(now: datetime) -> date:
+    """The French calendar day of an instant: dates of accounts, grants and campaigns are Paris days."""
+    return now.astimezone(PARIS).date()

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
-from afas_declaration.application.permissions import today_of
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.clock import paris_today
 from afas_shared.contracts.events.declaration import CampaignOpenedV1, DeclarationExpectedV1, ExpectedFormV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
@@ -124,7 +124,7 @@ async def create(runtime: ServiceRuntime, caller: ForwardedCaller, data: Campaig
 
 async def open_due(runtime: ServiceRuntime) -> int:
     """Open every campaign whose date has come (run at start, periodically, and after each creation)."""
-    today = today_of(runtime.clock.now())
+    today = paris_today(runtime.clock.now())
     opened = 0
     async with runtime.db.sessions() as session:
         due = list(

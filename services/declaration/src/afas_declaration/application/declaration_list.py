@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm
 from afas_declaration.application.campaigns import DECLARATION_TYPES
-from afas_declaration.application.permissions import permissions_of, today_of
+from afas_declaration.application.permissions import permissions_of
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.clock import paris_today
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 
@@ -31,7 +32,7 @@ async def visible_to(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[d
     if caller.kind == "caf":
         query = query.where(Declaration.caf_code == caller.caf_code)
     elif caller.kind == "partner" and caller.user_id:
-        lines = await permissions_of(runtime.db, caller.user_id, today_of(runtime.clock.now()))
+        lines = await permissions_of(runtime.db, caller.user_id, paris_today(runtime.clock.now()))
         query = query.where(Declaration.activity_id.in_({uuid.UUID(line["activity_id"]) for line in lines}))
     elif caller.kind != "operator":
         raise RpcFailure("forbidden", "Liste réservée aux utilisateurs habilités.")

@@ -7,21 +7,20 @@ import json
 import uuid
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_declaration.application.declaration_list import STATES
-from afas_declaration.application.permissions import may, today_of
+from afas_declaration.application.permissions import may
 from afas_declaration.domain.forms import FormDefinition, load_definition, sections_for, validate_values
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.clock import PARIS, paris_today
 from afas_shared.contracts.events.declaration import FormSavedV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
-PARIS = ZoneInfo("Europe/Paris")
 ACTION_FOR_KIND = {"activite": "saisir_activite", "financier": "saisir_financier"}
 EDITABLE_STATES = ("a_saisir", "en_cours", "controlee")
 
@@ -50,7 +49,7 @@ async def _may_edit(
         ACTION_FOR_KIND[form.kind],
         activity.activity_id,
         form.site_id,
-        today_of(runtime.clock.now()),
+        paris_today(runtime.clock.now()),
     )
 
 

@@ -8,10 +8,9 @@ a line acts from its start date to its end date included, once the Caf validated
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -20,8 +19,6 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.unit_of_work import UnitOfWork
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 class Action(StrEnum):
@@ -38,11 +35,6 @@ ROLES_FOR = {
 }
 # Not yet decided, or refused by the Caf: the line never acted.
 NOT_ACTING = ("pending", "rejected")
-
-
-def today_of(now: datetime) -> date:
-    """Grant dates are French calendar days."""
-    return now.astimezone(PARIS).date()
 
 
 def actions_of(role: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from afas_declaration.application import activity_copy, campaigns, permissions
+from afas_shared.clock import paris_today
 from afas_shared.contracts.events.habilitation import (
     ActivityClosedV1,
     ActivityRegisteredV1,
@@ -15,6 +16,7 @@ from afas_shared.contracts.events.habilitation import (
     RoleGrantedV1,
 )
 from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.messaging.rpc_payload import answer_with_result
 from afas_shared.read_models import user_directory
 from afas_shared.runtime import ServiceRuntime
 
@@ -33,7 +35,7 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaigns.open_due(runtime))
 
     async def may(payload: dict[str, Any]) -> dict[str, Any]:
-        """declaration.rpc.may.v1: {user_id, action, activity_id, site_id?} -> {"result": {"allowed": bool}}."""
+        """declaration.rpc.may.v1: {user_id, action, activity_id, site_id?} -> {"allowed": bool}, as a result."""
         try:
             allowed = await permissions.may(
                 runtime.db,
@@ -41,14 +43,13 @@ def register(runtime: ServiceRuntime) -> None:
                 payload["action"],
                 payload["activity_id"],
                 payload.get("site_id"),
-                permissions.today_of(runtime.clock.now()),
+                paris_today(runtime.clock.now()),
             )
         except (KeyError, ValueError) as exc:
             raise RpcFailure("invalid", "Demande de vérification des droits invalide.", _field(exc)) from None
-        # wrapped like identity's and habilitation's replies, so the shared call helpers read it
-        return {"result": {"allowed": allowed}}
+        return {"allowed": allowed}
 
-    runtime.rpc("may", may)
+    answer_with_result(runtime.rpc, "may", may)
 
 
 def _field(exc: Exception) -> str | None:

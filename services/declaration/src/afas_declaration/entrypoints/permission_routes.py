@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from afas_declaration.application import permissions
 from afas_declaration.application.permissions import Action
 from afas_declaration.entrypoints.caller import Caller
+from afas_shared.clock import paris_today
 from afas_shared.runtime import ServiceRuntime
 
 NOT_A_USER = "Les habilitations sont celles d'un utilisateur : le jeton d'exploitation n'en a aucune."
@@ -25,7 +26,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         return caller.user_id
 
     def today():
-        return permissions.today_of(runtime.clock.now())
+        return paris_today(runtime.clock.now())
 
     @api.get("", summary="Mes habilitations en vigueur (rôle, activité, lieu)")
     async def mine(caller: Caller = who) -> list[dict[str, Any]]:

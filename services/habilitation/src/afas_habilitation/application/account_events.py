@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from afas_habilitation.adapters.tables import AccountState, DeclarerMembership
-from afas_habilitation.application.grants import end_all, today_of
+from afas_habilitation.application.grants import end_all
+from afas_shared.clock import paris_today
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import (
     GroupMembershipAddedV1,
@@ -25,11 +26,11 @@ def handlers(runtime: ServiceRuntime):
 
     async def on_suspended(uow: UnitOfWork, envelope: Envelope[UserSuspendedV1]) -> None:
         await uow.session.merge(AccountState(user_id=envelope.data.user_id, state="suspendu"))
-        await end_all(uow, today_of(clock.clock.now()), "user_suspended", user_id=envelope.data.user_id)
+        await end_all(uow, paris_today(clock.clock.now()), "user_suspended", user_id=envelope.data.user_id)
 
     async def on_closed(uow: UnitOfWork, envelope: Envelope[UserClosedV1]) -> None:
         closing = envelope.data.closing_date
-        if closing <= today_of(clock.clock.now()):
+        if closing <= paris_today(clock.clock.now()):
             await uow.session.merge(AccountState(user_id=envelope.data.user_id, state="clos"))
         await end_all(uow, closing, "user_closed", user_id=envelope.data.user_id)
 

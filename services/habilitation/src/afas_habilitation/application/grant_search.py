@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from afas_habilitation.adapters.tables import Activity, KnownPartner, RoleGrant, Site
-from afas_habilitation.application.grants import facts, may_grant, state, today_of, view
+from afas_habilitation.application.grants import facts, may_grant, state, view
 from afas_habilitation.domain import grants as rules
 from afas_habilitation.domain.catalogue import Family, SiteMode, site_scoped
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.clock import paris_today
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
@@ -44,7 +45,7 @@ def _scope(caller: ForwardedCaller):
 
 
 async def search(runtime: ServiceRuntime, caller: ForwardedCaller, filters: GrantFilters) -> list[dict[str, Any]]:
-    today = today_of(runtime.clock.now())
+    today = paris_today(runtime.clock.now())
     activities = sa.select(Activity).where(_scope(caller))
     for column, value in (
         (Activity.partner_id, filters.partner_id),

@@ -4,9 +4,8 @@ the Caf, ended rather than deleted — and ended by themselves when the user or 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -15,13 +14,13 @@ from afas_habilitation.adapters.tables import AccountState, Activity, DeclarerMe
 from afas_habilitation.domain import grants as rules
 from afas_habilitation.domain.catalogue import Family, SiteMode, site_scoped
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.clock import paris_today
 from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
-PARIS = ZoneInfo("Europe/Paris")
 # which refusals are about the input (422, with the field) rather than a rule of the platform (409)
 INPUT_PROBLEMS = {
     rules.END_BEFORE_START: "end_date",
@@ -43,10 +42,6 @@ class GrantInput(BaseModel):
     all_activities: bool = False  # "Sélectionner toutes les activités" of the user's partner
     start_date: date | None = None
     end_date: date | None = None
-
-
-def today_of(now: datetime) -> date:
-    return now.astimezone(PARIS).date()
 
 
 def facts(g: RoleGrant) -> rules.GrantFacts:
@@ -101,7 +96,7 @@ def view(g: RoleGrant, today: date, activity: Activity | None = None, user: Know
 
 
 async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInput) -> list[dict[str, Any]]:
-    today = today_of(runtime.clock.now())
+    today = paris_today(runtime.clock.now())
     start = data.start_date or today
     async with runtime.unit_of_work() as uow:
         user = await uow.session.get(KnownUser, data.user_id)
@@ -230,11 +225,11 @@ async def decide(
         )
         uow.publish(event, subject=str(line.id), aggregate_version=2)
         user = await uow.session.get(KnownUser, line.user_id)
-    return view(line, today_of(runtime.clock.now()), activity, user)
+    return view(line, paris_today(runtime.clock.now()), activity, user)
 
 
 async def end(runtime: ServiceRuntime, caller: ForwardedCaller, grant_id: uuid.UUID) -> dict[str, Any]:
-    today = today_of(runtime.clock.now())
+    today = paris_today(runtime.clock.now())
     async with runtime.unit_of_work() as uow:
         line = await uow.session.get(RoleGrant, grant_id)
         if line is None:
@@ -280,7 +275,7 @@ async def pending_queue(runtime: ServiceRuntime, caller: ForwardedCaller) -> lis
     """The approbateurs awaiting the Caf agent's validation, oldest first."""
     if caller.kind != "caf" or not caller.caf_code:
         raise RpcFailure("forbidden", "La file de validation est celle des agents de la Caf.")
-    today = today_of(runtime.clock.now())
+    today = paris_today(runtime.clock.now())
     async with runtime.db.sessions() as session:
         rows = (
             await session.execute(

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from afas_identity.domain.policy import Actor
 from afas_shared.auth.caller import forwarded_caller
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True)
@@ -32,8 +28,3 @@ def caller_from(payload: dict[str, Any]) -> Caller:
         ),
         address=forwarded.address,
     )
-
-
-def paris_today(now: datetime) -> date:
-    """Dates of accounts and conventions are French calendar days."""
-    return now.astimezone(PARIS).date()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_identity.adapters.tables import Convention, Partner
 from afas_identity.application import audit, partners
-from afas_identity.application.context import Caller, paris_today
+from afas_identity.application.context import Caller
 from afas_identity.application.errors import invalid, not_found
 from afas_identity.domain import policy
 from afas_identity.domain.conventions import (
@@ -25,6 +25,7 @@ from afas_identity.domain.conventions import (
     partner_may_have_afas_users,
     state_of,
 )
+from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import ConventionClosedV1, ConventionSignedV1
 from afas_shared.runtime import ServiceRuntime
 

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from afas_identity.adapters.tables import Partner, UserAccount
 from afas_identity.application import conventions, groups, partners, users
-from afas_identity.application.context import Caller, paris_today
+from afas_identity.application.context import Caller
 from afas_identity.domain.passwords import hash_password
 from afas_identity.domain.policy import Actor
+from afas_shared.clock import paris_today
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.settings import Environment

@@ -11,9 +11,10 @@ from pydantic import BaseModel
 
 from afas_identity.adapters.tables import GroupMembership, UserAccount
 from afas_identity.application import audit, conventions, partners, users
-from afas_identity.application.context import Caller, paris_today
+from afas_identity.application.context import Caller
 from afas_identity.application.errors import conflict, invalid, not_found
 from afas_identity.domain import policy
+from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import GroupMembershipAddedV1, GroupMembershipRemovedV1
 from afas_shared.runtime import ServiceRuntime
 

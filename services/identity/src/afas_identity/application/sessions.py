@@ -11,12 +11,12 @@ import sqlalchemy as sa
 
 from afas_identity.adapters.tables import LoginSession, LoginThrottleRow, UserAccount
 from afas_identity.application import groups as group_queries
-from afas_identity.application.context import paris_today
 from afas_identity.application.errors import locked, unauthorized
 from afas_identity.application.signing_keys import key_ring
 from afas_identity.domain import throttling
 from afas_identity.domain.passwords import verify_against_dummy, verify_password
 from afas_shared.auth.tokens import SessionClaims, issue_token
+from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import SessionRevokedV1
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.runtime import ServiceRuntime

@@ -12,11 +12,12 @@ from pydantic import BaseModel, EmailStr, Field
 
 from afas_identity.adapters.tables import GroupMembership, UserAccount
 from afas_identity.application import audit, links, partners, sessions
-from afas_identity.application.context import Caller, paris_today
+from afas_identity.application.context import Caller
 from afas_identity.application.errors import conflict, invalid, not_found
 from afas_identity.domain import policy
 from afas_identity.domain.mailboxes import shared_mailbox_problem
 from afas_identity.domain.users import new_identifier
+from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import (
     UserClosedV1,
     UserCreatedV1,

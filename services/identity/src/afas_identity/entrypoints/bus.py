@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from afas_identity.application import (
     audit,
@@ -20,40 +18,15 @@ from afas_identity.application import (
     users,
 )
 from afas_identity.application.context import caller_from
-from afas_identity.application.errors import invalid
 from afas_identity.domain.cafs import CAFS
-from afas_identity.domain.policy import Forbidden
 from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.messaging.rpc_payload import answer_with_result, parse_model, parse_uuid
 from afas_shared.runtime import ServiceRuntime
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def parsed(model: type[M], data: Any) -> M:
-    try:
-        return model.model_validate(data or {})
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in error.get("loc", ())) or "body"
-        raise invalid(field, f"Valeur invalide pour {field} : {error['msg']}") from None
-
-
-def uid(payload: dict[str, Any], key: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(payload[key]))
-    except (KeyError, ValueError):
-        raise invalid(key, f"Identifiant {key} manquant ou invalide.") from None
 
 
 def register(runtime: ServiceRuntime) -> None:
-    def on(verb: str, handler: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
-        async def answer(payload: dict[str, Any]) -> dict[str, Any]:
-            try:
-                return {"result": await handler(payload)}
-            except Forbidden as exc:
-                raise RpcFailure("forbidden", str(exc)) from None
-
-        runtime.rpc(verb, answer)
+    def on(verb: str, handler) -> None:
+        answer_with_result(runtime.rpc, verb, handler)
 
     def c(p):
         return caller_from(p)
@@ -65,9 +38,9 @@ def register(runtime: ServiceRuntime) -> None:
         "login",
         lambda p: sessions.login(runtime, str(p.get("identifier", "")), str(p.get("password", "")), p.get("address")),
     )
-    on("refresh", lambda p: sessions.refresh(runtime, uid(p, "session_id")))
-    on("logout", lambda p: sessions.logout(runtime, uid(p, "session_id")))
-    on("whoami", lambda p: sessions.who_am_i(runtime, uid(p, "user_id")))
+    on("refresh", lambda p: sessions.refresh(runtime, parse_uuid(p, "session_id")))
+    on("logout", lambda p: sessions.logout(runtime, parse_uuid(p, "session_id")))
+    on("whoami", lambda p: sessions.who_am_i(runtime, parse_uuid(p, "user_id")))
     on(
         "activate",
         lambda p: passwords.activate(
@@ -78,8 +51,8 @@ def register(runtime: ServiceRuntime) -> None:
         "change_password",
         lambda p: passwords.change(
             runtime,
-            uid(p, "user_id"),
-            uid(p, "session_id"),
+            parse_uuid(p, "user_id"),
+            parse_uuid(p, "session_id"),
             str(p.get("current_password", "")),
             str(p.get("password", "")),
             str(p.get("password_confirmation", "")),
@@ -95,60 +68,75 @@ def register(runtime: ServiceRuntime) -> None:
     # reference data
     on("list_cafs", lambda p: _cafs())
     # partners and conventions
-    on("register_partner", lambda p: partners.register(runtime, c(p), parsed(partners.PartnerInput, p.get("partner"))))
+    on(
+        "register_partner",
+        lambda p: partners.register(runtime, c(p), parse_model(partners.PartnerInput, p.get("partner"))),
+    )
     on(
         "update_partner",
-        lambda p: partners.update(runtime, c(p), uid(p, "partner_id"), parsed(partners.PartnerInput, p.get("partner"))),
+        lambda p: partners.update(
+            runtime, c(p), parse_uuid(p, "partner_id"), parse_model(partners.PartnerInput, p.get("partner"))
+        ),
     )
     on(
         "change_delegation",
-        lambda p: partners.change_delegation(runtime, c(p), uid(p, "partner_id"), bool(p.get("delegated"))),
+        lambda p: partners.change_delegation(runtime, c(p), parse_uuid(p, "partner_id"), bool(p.get("delegated"))),
     )
     on("list_partners", lambda p: partners.visible_to(runtime, c(p)))
-    on("get_partner", lambda p: partners.get(runtime, c(p), uid(p, "partner_id")))
-    on("audit_trail", lambda p: audit.trail_of_partner(runtime, c(p), uid(p, "partner_id")))
+    on("get_partner", lambda p: partners.get(runtime, c(p), parse_uuid(p, "partner_id")))
+    on("audit_trail", lambda p: audit.trail_of_partner(runtime, c(p), parse_uuid(p, "partner_id")))
     on(
         "sign_convention",
         lambda p: conventions.sign(
-            runtime, c(p), uid(p, "partner_id"), parsed(conventions.ConventionInput, p.get("convention"))
+            runtime, c(p), parse_uuid(p, "partner_id"), parse_model(conventions.ConventionInput, p.get("convention"))
         ),
     )
     on(
         "close_convention",
-        lambda p: conventions.close(runtime, c(p), uid(p, "convention_id"), parsed(_Closing, p).closing_date),
+        lambda p: conventions.close(
+            runtime, c(p), parse_uuid(p, "convention_id"), parse_model(_Closing, p).closing_date
+        ),
     )
     on(
         "search_conventions",
-        lambda p: conventions.search(runtime, c(p), parsed(conventions.ConventionFilters, p.get("filters"))),
+        lambda p: conventions.search(runtime, c(p), parse_model(conventions.ConventionFilters, p.get("filters"))),
     )
     # users and groups
     on(
         "create_user",
         lambda p: users.create_partner_user(
-            runtime, c(p), uid(p, "partner_id"), parsed(users.UserInput, p.get("user"))
+            runtime, c(p), parse_uuid(p, "partner_id"), parse_model(users.UserInput, p.get("user"))
         ),
     )
     on(
         "create_caf_agent",
         lambda p: users.create_caf_agent(
-            runtime, c(p), str(p.get("caf_code", "")), parsed(users.CafAgentInput, p.get("user"))
+            runtime, c(p), str(p.get("caf_code", "")), parse_model(users.CafAgentInput, p.get("user"))
         ),
     )
-    on("update_user", lambda p: users.update(runtime, c(p), uid(p, "user_id"), parsed(users.UserInput, p.get("user"))))
-    on("close_user", lambda p: users.close(runtime, c(p), uid(p, "user_id"), parsed(_Closing, p).closing_date))
-    on("suspend_user", lambda p: supervision.suspend(runtime, c(p), uid(p, "user_id"), str(p.get("reason", ""))))
-    on("reactivate_user", lambda p: supervision.reactivate(runtime, c(p), uid(p, "user_id")))
-    on("force_password_change", lambda p: supervision.force_password_change(runtime, c(p), uid(p, "user_id")))
-    on("list_users", lambda p: users.of_partner(runtime, c(p), uid(p, "partner_id")))
+    on(
+        "update_user",
+        lambda p: users.update(runtime, c(p), parse_uuid(p, "user_id"), parse_model(users.UserInput, p.get("user"))),
+    )
+    on(
+        "close_user",
+        lambda p: users.close(runtime, c(p), parse_uuid(p, "user_id"), parse_model(_Closing, p).closing_date),
+    )
+    on("suspend_user", lambda p: supervision.suspend(runtime, c(p), parse_uuid(p, "user_id"), str(p.get("reason", ""))))
+    on("reactivate_user", lambda p: supervision.reactivate(runtime, c(p), parse_uuid(p, "user_id")))
+    on("force_password_change", lambda p: supervision.force_password_change(runtime, c(p), parse_uuid(p, "user_id")))
+    on("list_users", lambda p: users.of_partner(runtime, c(p), parse_uuid(p, "partner_id")))
     on(
         "add_to_group",
-        lambda p: groups.add(runtime, c(p), uid(p, "user_id"), parsed(groups.MembershipInput, p.get("membership"))),
+        lambda p: groups.add(
+            runtime, c(p), parse_uuid(p, "user_id"), parse_model(groups.MembershipInput, p.get("membership"))
+        ),
     )
     register_demo(runtime)
     on(
         "remove_from_group",
         lambda p: groups.remove(
-            runtime, c(p), uid(p, "user_id"), str(p.get("group", "")), parsed(_Closing, p).closing_date
+            runtime, c(p), parse_uuid(p, "user_id"), str(p.get("group", "")), parse_model(_Closing, p).closing_date
         ),
     )
 
@@ -175,6 +163,6 @@ def register_demo(runtime: ServiceRuntime) -> None:
     async def seed(payload: dict[str, Any]) -> dict[str, Any]:
         if caller_from(payload).actor.kind != "operator":
             raise RpcFailure("forbidden", "Réservé à l'opérateur.")
-        return {"result": await demo.seed(runtime)}
+        return await demo.seed(runtime)
 
-    runtime.rpc("seed_demo", seed)
+    answer_with_result(runtime.rpc, "seed_demo", seed)

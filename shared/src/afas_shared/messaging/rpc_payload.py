@@ -1,0 +1,53 @@
+"""Request payloads read by RPC handlers, and the reply convention the gateway relies on.
+
+A handler registered with ``answer_with_result`` replies ``{"result": …}``; a malformed payload is
+refused as ``invalid`` naming the field, in French, instead of surfacing as an internal error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from afas_shared.messaging.rpc import RpcFailure
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data or {})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in error.get("loc", ())) or "body"
+        raise RpcFailure("invalid", f"Valeur invalide pour {field} : {error['msg']}", field) from None
+
+
+def parse_uuid(payload: dict[str, Any], key: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(payload[key]))
+    except (KeyError, ValueError):
+        raise RpcFailure("invalid", f"Identifiant {key} manquant ou invalide.", key) from None
+
+
+def parse_date(payload: dict[str, Any], key: str) -> date:
+    try:
+        return date.fromisoformat(str(payload[key]))
+    except (KeyError, ValueError):
+        raise RpcFailure("invalid", "Date invalide : utilisez le format AAAA-MM-JJ.", key) from None
+
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+def answer_with_result(register: Callable[[str, Handler], None], verb: str, handler: Handler) -> None:
+    """Register ``handler`` (through ``runtime.rpc``) so that its value travels as ``{"result": value}``."""
+
+    async def answer(payload: dict[str, Any]) -> dict[str, Any]:
+        return {"result": await handler(payload)}
+
+    register(verb, answer)
