@@ -40,7 +40,12 @@ def free_port(preferred: int | None = None) -> int:
 
 
 def http(
-    method: str, url: str, body: dict | None = None, token: str | None = None, query: str | None = None
+    method: str,
+    url: str,
+    body: dict | None = None,
+    token: str | None = None,
+    query: str | None = None,
+    timeout: float = 5,
 ) -> tuple[int, dict]:
     url = f"{url}?{query}" if query else url
     req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None)
@@ -48,7 +53,7 @@ def http(
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"{}")
@@ -109,7 +114,7 @@ class Platform:
     def load_demo_data(self) -> dict:
         gateway = f"http://127.0.0.1:{self.ports['declaration']}"
         token = self.env.get("AFAS_DECLARATION_ADMIN_TOKEN", LOCAL_ADMIN_TOKEN)
-        status, demo = http("POST", f"{gateway}/api/v1/admin/demo", None, token)
+        status, demo = http("POST", f"{gateway}/api/v1/admin/demo", None, token, timeout=70)
         if status != 200:
             raise RuntimeError(f"données de démonstration : {status} {demo}")
         # the other services keep their own copy of users, fed by identity's events: wait for them

@@ -16,6 +16,7 @@ from afas_declaration.config import Settings
 from afas_declaration.entrypoints.service_calls import call_identity
 from afas_shared.runtime import ServiceRuntime
 
+DEMO_TIMEOUT_SECONDS = 60.0
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
 
 
@@ -66,7 +67,8 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         summary="Charger les données de démonstration (mode local uniquement)",
     )
     async def demo() -> dict[str, Any]:
-        return await call_identity(runtime, "seed_demo", {"actor": {"kind": "operator"}})
+        # a bulk load (dozens of writes and events), not an interactive call: it gets more than the RPC default
+        return await call_identity(runtime, "seed_demo", {"actor": {"kind": "operator"}}, timeout=DEMO_TIMEOUT_SECONDS)
 
     @api.get(
         "/events/asyncapi/{service}",

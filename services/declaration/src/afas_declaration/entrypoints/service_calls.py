@@ -33,13 +33,15 @@ FIELD_NAMES = {
 }
 
 
-async def call_identity(runtime: ServiceRuntime, verb: str, payload: dict[str, Any]) -> Any:
-    return await call_service(runtime, "identity", verb, payload)
+async def call_identity(runtime: ServiceRuntime, verb: str, payload: dict[str, Any], **options: Any) -> Any:
+    return await call_service(runtime, "identity", verb, payload, **options)
 
 
-async def call_service(runtime: ServiceRuntime, service: str, verb: str, payload: dict[str, Any]) -> Any:
+async def call_service(
+    runtime: ServiceRuntime, service: str, verb: str, payload: dict[str, Any], timeout: float | None = None
+) -> Any:
     try:
-        reply = await runtime.request(service, verb, jsonable_encoder(payload))
+        reply = await runtime.request(service, verb, jsonable_encoder(payload), timeout=timeout)
     except ServiceUnavailable:
         raise HTTPException(503, f"{SERVICE_NAMES[service]} ne répond pas, réessayez plus tard.") from None
     except RemoteError as exc:
