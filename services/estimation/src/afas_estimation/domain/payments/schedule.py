@@ -1,0 +1,456 @@
+"""The payment schedule of one activity: a pure function of the policy and the validations the Caf made.
+
+``schedule(policy, facts)`` replays the facts in date order (ties keep the given order) and returns every
+payment they trigger (status ``"due"``, dated by the triggering validation) plus, for exercices not settled
+yet, a projection of what is still to come (status ``"pending"``, undated). A due payment depends only on the
+facts up to its date, so adding later facts never changes it: a caller diffs the keys
+(``"<exercice>:<kind>:<n>"``) against what it already published. Amounts are Decimal, rounded half-up to
+the cent; an ``indu`` is negative (the sum to recover).
+
+Rules, with our reading where the sources (docs/domain.md §4-§5, seed 001 "Paiements") are ambiguous:
+
+* An advance is ``percent`` × the current forecast entitlement of N (the last validated forecast or update).
+  ``forecast_validated`` advances are due at the validation of the forecast of N. ``previous_actual_validated``
+  advances (Caf 92: "2e acompte 30 % en même temps que le paiement du solde N-1") are due at the validation of
+  the actual N-1, or at the forecast of N when that actual came first. For the first exercice of an activity
+  (``first_exercice``: there is no N-1) they are due with the forecast. An advance not yet due when the actual
+  of N is validated is never paid: the balance settles the exercice.
+* Top-ups (policy ``top_ups``): when an update (actualisée) raises the forecast of N above the previous one, a
+  ``complement`` brings the advances paid up to the rates of the advances already due × the new forecast
+  ("selon l'augmentation de la subvention prévisionnelle"): 40 % of the increase after the first advance, 70 %
+  after both. An update that lowers the forecast pays nothing and recovers nothing before the actual.
+* The cap (policy ``cap``): the gap of an exercice is ``|actual − forecast| / forecast`` where forecast is the
+  last forecast validated before the (first) actual, updates included; a forecast of 0 with a non-zero actual
+  counts as above any threshold. When the gap of N-1 is strictly above the threshold (10 %) and the actual N-1
+  was not marked ``forecast_gap_justified``, the payments listed in ``cap.applies_to`` (the second advance,
+  top-ups) are reduced so that the advances of N stay ≤ cap % (70 %) of the last actual entitlement (the actual
+  N-1 as known when the payment falls due), never below 0. An advance capped to 0 is still listed (amount 0).
+  Without the N-1 forecast (an actual N-1 with no forecast in the facts) the gap is unknown: no cap.
+* Balance of N (at the validation of its actual) = actual entitlement − advances paid for N: ``solde`` when
+  ≥ 0 (a zero balance is listed), ``indu`` when negative. A later ``ActualValidated`` of the same exercice is a
+  revision: it settles the difference with the balances already settled (a ``solde`` or an ``indu``; nothing
+  when unchanged).
+* Facts that make no sense are refused (``PaymentFactError``): a second forecast of the same exercice, an
+  update without a forecast or after the actual, a forecast after the actual, a ``PriorActual`` mixed with
+  facts of its own exercice, a negative or non-Decimal entitlement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from afas_estimation.domain.payments.model import (
+    ActualValidated,
+    AdvanceRule,
+    ExerciceSummary,
+    Explanation,
+    Fact,
+    ForecastValidated,
+    Payment,
+    PaymentFactError,
+    PaymentPolicy,
+    PaymentSchedule,
+    PriorActual,
+    UpdateValidated,
+    cents,
+)
+
+ZERO = Decimal(0)
+_KIND_ORDER = {"acompte_1": 0, "acompte_2": 1, "complement": 2, "solde": 3, "indu": 4}
+_ADVANCE_KINDS = ("acompte_1", "acompte_2", "complement")
+
+
+def euros(amount: Decimal) -> str:
+    """``Decimal("-12345.6")`` → ``"-12 345,60 €"``."""
+    text = f"{cents(amount):,.2f}".replace(",", " ").replace(".", ",")
+    return f"{text} €"
+
+
+def _pct(percent: Decimal) -> str:
+    text = f"{percent.normalize():f}".replace(".", ",")
+    return f"{text} %"
+
+
+@dataclass
+class _Previous:
+    """The actual of an exercice as needed by the next one: its entitlement and its forecast/actual gap."""
+
+    exercice: int
+    entitlement: Decimal
+    forecast: Decimal | None
+    justified: bool
+
+
+@dataclass
+class _State:
+    exercice: int
+    forecast: Decimal | None = None
+    basis: str | None = None  # "previsionnel" | "actualise"
+    actual: Decimal | None = None
+    forecast_at_actual: Decimal | None = None
+    justified: bool = False
+    due_advances: set[str] = field(default_factory=set)  # advance kinds already due
+    payments: list[Payment] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def advances_paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments if p.kind in _ADVANCE_KINDS), ZERO)
+
+    @property
+    def settled(self) -> Decimal:
+        return sum((p.amount for p in self.payments if p.kind in ("solde", "indu")), ZERO)
+
+    def next_number(self, kind: str) -> int:
+        return self.counters.get(kind, 0) + 1
+
+
+def gap_exceeds(forecast: Decimal | None, actual: Decimal, threshold: Decimal) -> bool:
+    """Whether ``|actual − forecast| / forecast`` is strictly above ``threshold`` (False if no forecast)."""
+    if forecast is None:
+        return False
+    if forecast == 0:
+        return actual != 0
+    return abs(actual - forecast) / forecast > threshold
+
+
+def forecast_gap(forecast: Decimal | None, actual: Decimal) -> Decimal | None:
+    """``|actual − forecast| / forecast`` to 4 places (0.1234 = 12.34 %); None without a non-zero forecast."""
+    if forecast is None or forecast == 0:
+        return None
+    return (abs(actual - forecast) / forecast).quantize(Decimal("0.0001"))
+
+
+class _Run:
+    def __init__(self, policy: PaymentPolicy, first_exercice: int | None) -> None:
+        self.policy = policy
+        self.first_exercice = first_exercice
+        self.states: dict[int, _State] = {}
+        self.priors: dict[int, _Previous] = {}
+        self.due: list[Payment] = []
+
+    # --- facts ---------------------------------------------------------------------------------------------
+
+    def apply(self, fact: Fact) -> None:
+        if isinstance(fact, PriorActual):
+            self._prior(fact)
+            return
+        if fact.exercice in self.priors:
+            raise PaymentFactError(f"{fact!r}: exercice {fact.exercice} was given as a PriorActual")
+        state = self.states.setdefault(fact.exercice, _State(fact.exercice))
+        if isinstance(fact, ForecastValidated):
+            self._forecast(state, fact)
+        elif isinstance(fact, UpdateValidated):
+            self._update(state, fact)
+        elif isinstance(fact, ActualValidated):
+            self._actual(state, fact)
+        else:  # pragma: no cover - guarded by _check
+            raise PaymentFactError(f"unknown fact {fact!r}")
+
+    def _forecast(self, state: _State, fact: ForecastValidated) -> None:
+        if state.forecast is not None:
+            raise PaymentFactError(f"{fact!r}: the forecast of {fact.exercice} was already validated")
+        if state.actual is not None:
+            raise PaymentFactError(f"{fact!r}: the actual of {fact.exercice} is already validated")
+        state.forecast, state.basis = fact.entitlement, "previsionnel"
+        n = fact.exercice
+        for rule in self.policy.advances:
+            if rule.trigger == "forecast_validated":
+                self._advance(state, rule, fact.at, f"validation de la déclaration prévisionnelle {n}")
+        previous = self._previous(n)
+        first = self.first_exercice == n
+        if previous is not None or first:
+            reason = f"pas d'exercice {n - 1}" if first else f"réel {n - 1} déjà validé"
+            for rule in self.policy.advances:
+                if rule.trigger == "previous_actual_validated":
+                    self._advance(state, rule, fact.at, f"validation de la déclaration prévisionnelle {n} ({reason})")
+
+    def _update(self, state: _State, fact: UpdateValidated) -> None:
+        n = fact.exercice
+        if state.forecast is None:
+            raise PaymentFactError(f"{fact!r}: no validated forecast of {n} to update")
+        if state.actual is not None:
+            raise PaymentFactError(f"{fact!r}: the actual of {n} is already validated")
+        previous, state.forecast, state.basis = state.forecast, fact.entitlement, "actualise"
+        if not self.policy.top_ups or fact.entitlement <= previous or not state.due_advances:
+            return
+        rules = [rule for rule in self.policy.advances if rule.kind in state.due_advances]
+        percent = sum((rule.percent for rule in rules), ZERO)
+        target = cents(fact.entitlement * percent / 100)
+        paid = state.advances_paid
+        amount = target - paid
+        text = (
+            f"{_pct(percent)} × {euros(fact.entitlement)} (droit prévisionnel actualisé {n}) = {euros(target)}, "
+            f"− {euros(paid)} d'acomptes déjà versés"
+        )
+        amount, capped, ceiling, cap_text = self._capped("complement", n, amount, paid)
+        if amount <= 0:
+            return
+        number = state.next_number("complement")
+        label = f"Complément d'acompte {n}" + (f" n°{number}" if number > 1 else "")
+        self._emit(
+            state,
+            "complement",
+            amount,
+            fact.at,
+            f"validation de la déclaration actualisée {n}",
+            label,
+            Explanation(
+                text=f"{text} = {euros(target - paid)}{cap_text}",
+                percent=percent,
+                base=fact.entitlement,
+                base_label=f"droit prévisionnel actualisé {n}",
+                cap_applied=capped,
+                cap_amount=ceiling,
+            ),
+        )
+
+    def _actual(self, state: _State, fact: ActualValidated) -> None:
+        n = fact.exercice
+        revision = state.actual is not None
+        if not revision:
+            state.forecast_at_actual = state.forecast
+        state.actual, state.justified = fact.entitlement, fact.forecast_gap_justified
+        advances, settled = state.advances_paid, state.settled
+        amount = fact.entitlement - advances - settled
+        if revision and amount == 0:
+            return
+        kind = "solde" if amount >= 0 else "indu"
+        number = state.next_number(kind)
+        text = f"droit réel {n} {euros(fact.entitlement)} − acomptes versés {euros(advances)}"
+        if settled:
+            text += f" − soldes déjà réglés {euros(settled)}"
+        text += f" = {euros(amount)}"
+        if kind == "indu":
+            text += " : indu à récupérer"
+            label = f"Indu {n} à récupérer" + (f" (n°{number})" if number > 1 else "")
+        else:
+            label = f"Solde {n}" + (f" (régularisation n°{number})" if number > 1 else "")
+        trigger = f"validation de la déclaration réelle {n}" + (" révisée" if revision else "")
+        self._emit(
+            state,
+            kind,
+            amount,
+            fact.at,
+            trigger,
+            label,
+            Explanation(text=text, base=fact.entitlement, base_label=f"droit réel {n}"),
+        )
+        self._release_next(n, fact.at)
+
+    def _prior(self, fact: PriorActual) -> None:
+        n = fact.exercice
+        if n in self.states or n in self.priors:
+            raise PaymentFactError(f"{fact!r}: exercice {n} already has facts in this history")
+        self.priors[n] = _Previous(n, fact.entitlement, fact.forecast_entitlement, fact.forecast_gap_justified)
+        self._release_next(n, fact.at)
+
+    def _release_next(self, n: int, at: date) -> None:
+        """The actual of ``n`` is validated: the advances of ``n + 1`` waiting for it fall due."""
+        following = self.states.get(n + 1)
+        if following is None or following.forecast is None or following.actual is not None:
+            return
+        for rule in self.policy.advances:
+            if rule.trigger == "previous_actual_validated":
+                self._advance(following, rule, at, f"validation de la déclaration réelle {n}")
+
+    # --- payments ------------------------------------------------------------------------------------------
+
+    def _previous(self, n: int) -> _Previous | None:
+        if n - 1 in self.priors:
+            return self.priors[n - 1]
+        state = self.states.get(n - 1)
+        if state is None or state.actual is None:
+            return None
+        return _Previous(n - 1, state.actual, state.forecast_at_actual, state.justified)
+
+    def _ceiling(self, n: int) -> tuple[Decimal, str] | None:
+        """The cap on total advances of ``n`` in force now, with why; None when no cap applies."""
+        cap = self.policy.cap
+        previous = self._previous(n)
+        if cap is None or previous is None or previous.justified:
+            return None
+        if not gap_exceeds(previous.forecast, previous.entitlement, cap.gap_threshold):
+            return None
+        gap = forecast_gap(previous.forecast, previous.entitlement)
+        gap_text = f"de {_pct(gap * 100)} " if gap is not None else ""
+        reason = (
+            f"total des acomptes {n} limité à {_pct(cap.percent)} du droit réel {n - 1} de "
+            f"{euros(previous.entitlement)}, l'écart prévisionnel/réel {n - 1} {gap_text}"
+            f"dépassant {_pct(cap.gap_threshold_percent)} sans justification"
+        )
+        return cents(previous.entitlement * cap.rate), reason
+
+    def _capped(self, kind: str, n: int, amount: Decimal, paid: Decimal) -> tuple[Decimal, bool, Decimal | None, str]:
+        cap = self.policy.cap
+        ceiling = self._ceiling(n) if cap is not None and kind in cap.applies_to else None
+        if ceiling is None:
+            return amount, False, None, ""
+        limit, reason = ceiling
+        allowed = max(ZERO, limit - paid)
+        if amount <= allowed:
+            return amount, False, limit, f" (plafond de {euros(limit)} non atteint)"
+        return allowed, True, limit, f", plafonné à {euros(allowed)} ({reason})"
+
+    def _advance(self, state: _State, rule: AdvanceRule, at: date, trigger: str) -> None:
+        if rule.kind in state.due_advances:
+            return
+        n = state.exercice
+        base_label = ("droit prévisionnel actualisé" if state.basis == "actualise" else "droit prévisionnel") + f" {n}"
+        raw = cents(state.forecast * rule.rate)
+        amount, capped, ceiling, cap_text = self._capped(rule.kind, n, raw, state.advances_paid)
+        state.due_advances.add(rule.kind)
+        self._emit(
+            state,
+            rule.kind,
+            amount,
+            at,
+            trigger,
+            f"{rule.label} {n}",
+            Explanation(
+                text=f"{_pct(rule.percent)} × {euros(state.forecast)} ({base_label}) = {euros(raw)}{cap_text}",
+                percent=rule.percent,
+                base=state.forecast,
+                base_label=base_label,
+                cap_applied=capped,
+                cap_amount=ceiling,
+            ),
+        )
+
+    def _emit(
+        self, state: _State, kind: str, amount: Decimal, at: date, trigger: str, label: str, why: Explanation
+    ) -> None:
+        number = state.next_number(kind)
+        state.counters[kind] = number
+        payment = Payment(
+            key=f"{state.exercice}:{kind}:{number}",
+            exercice=state.exercice,
+            kind=kind,
+            number=number,
+            amount=cents(amount),
+            status="due",
+            due=at,
+            trigger=trigger,
+            label=label,
+            explanation=why,
+        )
+        state.payments.append(payment)
+        self.due.append(payment)
+
+    # --- projection and summary ----------------------------------------------------------------------------
+
+    def pending(self, state: _State) -> list[Payment]:
+        if state.actual is not None or state.forecast is None:
+            return []
+        n, forecast = state.exercice, state.forecast
+        base_label = ("droit prévisionnel actualisé" if state.basis == "actualise" else "droit prévisionnel") + f" {n}"
+        projected: list[Payment] = []
+        for rule in self.policy.advances:
+            if rule.kind in state.due_advances:
+                continue
+            amount = cents(forecast * rule.rate)
+            text = f"{_pct(rule.percent)} × {euros(forecast)} ({base_label}) = {euros(amount)}"
+            if self.policy.cap is not None and rule.kind in self.policy.cap.applies_to:
+                text += f", sous réserve du plafonnement selon l'écart prévisionnel/réel {n - 1}"
+            projected.append(
+                self._projection(
+                    state,
+                    rule.kind,
+                    amount,
+                    f"validation de la déclaration réelle {n - 1}",
+                    f"{rule.label} {n}",
+                    Explanation(text=text, percent=rule.percent, base=forecast, base_label=base_label),
+                )
+            )
+        advances = state.advances_paid + sum((p.amount for p in projected), ZERO)
+        balance = forecast - advances
+        kind = "solde" if balance >= 0 else "indu"
+        text = (
+            f"estimation : {base_label} {euros(forecast)} − acomptes {euros(advances)} = {euros(balance)}"
+            ", à confirmer par le droit réel"
+        )
+        label = f"Solde {n}" if kind == "solde" else f"Indu {n} à récupérer"
+        projected.append(
+            self._projection(
+                state,
+                kind,
+                balance,
+                f"validation de la déclaration réelle {n}",
+                label,
+                Explanation(text=text, base=forecast, base_label=base_label),
+            )
+        )
+        return projected
+
+    def _projection(
+        self, state: _State, kind: str, amount: Decimal, trigger: str, label: str, why: Explanation
+    ) -> Payment:
+        number = state.next_number(kind)
+        return Payment(
+            key=f"{state.exercice}:{kind}:{number}",
+            exercice=state.exercice,
+            kind=kind,
+            number=number,
+            amount=cents(amount),
+            status="pending",
+            due=None,
+            trigger=trigger,
+            label=label,
+            explanation=why,
+        )
+
+    def summary(self, state: _State, pending: list[Payment]) -> ExerciceSummary:
+        advances = state.advances_paid
+        balance = cents(state.actual - advances) if state.actual is not None else None
+        return ExerciceSummary(
+            exercice=state.exercice,
+            entitlement=state.actual if state.actual is not None else state.forecast,
+            basis="reel" if state.actual is not None else state.basis,
+            advances_paid=cents(advances),
+            paid=cents(sum((p.amount for p in state.payments), ZERO)),
+            scheduled=cents(sum((p.amount for p in pending), ZERO)),
+            balance=balance,
+            overpayment=cents(-sum((p.amount for p in state.payments if p.kind == "indu"), ZERO)),
+            cap_applied=any(p.explanation.cap_applied for p in state.payments),
+            forecast_gap=forecast_gap(state.forecast_at_actual, state.actual) if state.actual is not None else None,
+            forecast_gap_justified=state.justified,
+        )
+
+
+def schedule(policy: PaymentPolicy, facts: Iterable[Fact], *, first_exercice: int | None = None) -> PaymentSchedule:
+    """Every payment the ``facts`` of one activity trigger under ``policy``, and what is still to come.
+
+    ``facts`` may span several exercices (the actual N-1 triggers and may cap the second advance of N);
+    ``first_exercice``: the activity's first exercice (no N-1: its second advance is due with the forecast).
+    """
+    checked = [_check(fact) for fact in facts]
+    run = _Run(policy, first_exercice)
+    if first_exercice is not None and any(fact.exercice < first_exercice for fact in checked):
+        raise PaymentFactError(f"facts before the first exercice {first_exercice}")
+    for fact in sorted(checked, key=lambda f: f.at):
+        run.apply(fact)
+    payments = list(run.due)
+    summaries = {}
+    for n in sorted(run.states):
+        state = run.states[n]
+        pending = run.pending(state)
+        payments.extend(pending)
+        summaries[n] = run.summary(state, pending)
+    return PaymentSchedule(policy_id=policy.id, payments=tuple(payments), summaries=summaries)
+
+
+def _check(fact: object) -> Fact:
+    if not isinstance(fact, ForecastValidated | UpdateValidated | ActualValidated | PriorActual):
+        raise PaymentFactError(f"not a payment fact: {fact!r}")
+    if isinstance(fact.exercice, bool) or not isinstance(fact.exercice, int):
+        raise PaymentFactError(f"{fact!r}: exercice must be a year")
+    if not isinstance(fact.at, date):
+        raise PaymentFactError(f"{fact!r}: at must be a date")
+    amounts = [fact.entitlement] + ([fact.forecast_entitlement] if isinstance(fact, PriorActual) else [])
+    for amount in amounts:
+        if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+            raise PaymentFactError(f"{fact!r}: an entitlement is a non-negative Decimal")
+    return fact
