@@ -1,0 +1,1 @@
+"""Barèmes (rates, ceilings, bonuses, thresholds) as dated data with provenance."""

@@ -1,0 +1,128 @@
+"""Read a family's barème from ``data/<family>.yaml`` (OpenFisca-like: values keyed by start date).
+
+File shape::
+
+    family: laep
+    label: LAEP
+    natures: {general: LAEP}
+    parameters:
+      taux_ps:
+        description: Taux de la prestation de service
+        unit: /1                 # a ratio; "€/h", "€", "%" (a percentage point value), …
+        annual: false            # true: revalued every year, a missing year makes the estimate provisional
+        values:
+          2014-01-01: {value: 0.30, reference: "Circulaire Cnaf n° … du …"}
+        natures:                 # optional: a nature's own series replaces the default one
+          some_nature:
+            2024-01-01: {value: 0.40, reference: "non sourcé — à confirmer par la Caf"}
+
+Reading packaged data is the only I/O, so the domain stays free of infrastructure.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from afas_estimation.domain.errors import ParameterFileError, UnknownFamily
+from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters, Parameter
+
+_FAMILY = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe loader that refuses a repeated key (PyYAML silently keeps the last one: a barème would lose a year)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(key_node, deep=deep) for key_node, _ in node.value]
+        for index, key in enumerate(keys):
+            if key in keys[:index]:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", node.value[index][0].start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _default_base() -> Path:
+    return Path(str(resources.files(__package__) / "data"))
+
+
+def available_families(base: Path | str | None = None) -> list[str]:
+    root = Path(base) if base is not None else _default_base()
+    return sorted(p.stem for p in root.glob("*.yaml"))
+
+
+def load_family(family: str, base: Path | str | None = None) -> FamilyParameters:
+    """The checked barème of ``family``; ``UnknownFamily`` if there is none."""
+    return _load(family, str(base) if base is not None else None)
+
+
+@lru_cache(maxsize=64)
+def _load(family: str, base: str | None) -> FamilyParameters:
+    if not isinstance(family, str) or not _FAMILY.fullmatch(family):
+        raise UnknownFamily(f"Type d'activité inconnu : {family!r}.", "family")
+    path = (Path(base) if base is not None else _default_base()) / f"{family}.yaml"
+    if not path.is_file():
+        raise UnknownFamily(f"Type d'activité inconnu pour l'estimation : {family}.", "family")
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+    except yaml.YAMLError as error:
+        raise ParameterFileError(f"{path.name}: not valid YAML: {error}") from None
+    return _build(raw, path.name, family)
+
+
+def _build(raw: Any, source: str, family: str) -> FamilyParameters:
+    if not isinstance(raw, dict) or raw.get("family") != family:
+        raise ParameterFileError(f"{source}: 'family' must be {family!r}")
+    natures = raw.get("natures")
+    parameters = raw.get("parameters")
+    if not isinstance(natures, dict) or not natures or not isinstance(parameters, dict):
+        raise ParameterFileError(f"{source}: 'natures' and 'parameters' mappings are required")
+    built = {name: _parameter(name, spec, f"{source}: {name}", natures) for name, spec in parameters.items()}
+    return FamilyParameters(family, str(raw.get("label", family)), {str(k): str(v) for k, v in natures.items()}, built)
+
+
+def _parameter(name: str, spec: Any, where: str, natures: dict) -> Parameter:
+    if not isinstance(spec, dict) or "description" not in spec or "unit" not in spec:
+        raise ParameterFileError(f"{where}: 'description' and 'unit' are required")
+    by_nature = {}
+    for nature, series in (spec.get("natures") or {}).items():
+        if nature not in natures:
+            raise ParameterFileError(f"{where}: unknown nature {nature!r}")
+        by_nature[nature] = _series(series, f"{where}.{nature}")
+    return Parameter(
+        name,
+        str(spec["description"]),
+        str(spec["unit"]),
+        bool(spec.get("annual", False)),
+        _series(spec.get("values"), where),
+        by_nature,
+    )
+
+
+def _series(raw: Any, where: str) -> tuple[DatedValue, ...]:
+    if not isinstance(raw, dict) or not raw:
+        raise ParameterFileError(f"{where}: 'values' must map start dates to values")
+    values = []
+    for start, entry in raw.items():
+        if not isinstance(start, date) or not isinstance(entry, dict) or not entry.get("reference"):
+            raise ParameterFileError(f"{where}: each value needs a YYYY-MM-DD date, a value and a reference")
+        values.append(DatedValue(start, _value(entry.get("value"), where), str(entry["reference"])))
+    return tuple(sorted(values, key=lambda v: v.start))
+
+
+def _value(raw: Any, where: str) -> Decimal | bool:
+    if isinstance(raw, bool):
+        return raw
+    try:
+        # Through str: a YAML float 8.61 must become Decimal("8.61"), not its binary approximation.
+        return Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        raise ParameterFileError(f"{where}: value {raw!r} is not a number") from None

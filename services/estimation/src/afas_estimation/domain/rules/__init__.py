@@ -1,0 +1,1 @@
+"""One rule per PS family, and the registry that finds it."""

@@ -1,0 +1,121 @@
+"""Barème files: dated values with provenance, per-nature series, provisional answers for missing years."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from afas_estimation.domain.errors import ParameterFileError, UnknownFamily
+from afas_estimation.domain.estimate import estimate
+from afas_estimation.domain.explanation import estimate_json, french
+from afas_estimation.domain.parameters.loader import available_families, load_family
+from afas_estimation.domain.rules.registry import RULES
+
+BAREME = """
+family: ps_jeunes
+label: PS Jeunes
+natures: {general: PS Jeunes, quartier: PS Jeunes quartier}
+parameters:
+  taux_ps:
+    description: Taux
+    unit: /1
+    values:
+      2020-01-01: {value: 0.5, reference: "Circulaire de test du 1er janvier 2020"}
+    natures:
+      quartier:
+        2020-01-01: {value: 0.6, reference: "non sourcé — à confirmer par la Caf"}
+  prix_plafond_etp:
+    description: Plafond
+    unit: €/ETP
+    annual: true
+    values:
+      2022-01-01: {value: 1000, reference: "non sourcé — à confirmer par la Caf"}
+      2024-07-01: {value: 2000, reference: "non sourcé — à confirmer par la Caf"}
+"""
+
+
+@pytest.fixture
+def custom_dir(tmp_path):
+    (tmp_path / "ps_jeunes.yaml").write_text(BAREME, encoding="utf-8")
+    return tmp_path
+
+
+def test_every_rule_has_a_barème_and_every_barème_a_rule():
+    assert available_families() == sorted(RULES)
+    for family in RULES:
+        assert load_family(family).parameters  # parses and checks every file
+
+
+def test_a_value_applies_from_its_date_until_the_next(custom_dir):
+    plafond = load_family("ps_jeunes", custom_dir).parameters["prix_plafond_etp"]
+    assert plafond.at(date(2024, 6, 30), "general").value == Decimal(1000)
+    assert plafond.at(date(2024, 7, 1), "general").value == Decimal(2000)
+    assert plafond.at(date(2021, 12, 31), "general") is None
+
+
+def test_a_year_after_the_latest_annual_value_is_provisional(custom_dir):
+    plafond = load_family("ps_jeunes", custom_dir).parameters["prix_plafond_etp"]
+    assert plafond.at(date(2024, 1, 1), "general").provisional is True  # 2023 value still in force, 2024 not out
+    assert plafond.at(date(2025, 1, 1), "general").provisional is True
+    taux = load_family("ps_jeunes", custom_dir).parameters["taux_ps"]
+    assert taux.at(date(2030, 1, 1), "general").provisional is False  # not revalued yearly: still the rule
+
+
+def test_a_nature_may_have_its_own_series(custom_dir):
+    general = estimate("ps_jeunes", "general", 2023, {"etp_animateurs": "1", "total_charges": "5000"}, custom_dir)
+    quartier = estimate("ps_jeunes", "quartier", 2023, {"etp_animateurs": "1", "total_charges": "5000"}, custom_dir)
+    assert (general.amount, quartier.amount) == (Decimal("500.00"), Decimal("600.00"))
+    assert quartier.unsourced_parameters == ["taux_ps", "prix_plafond_etp"] or set(quartier.unsourced_parameters) == {
+        "taux_ps",
+        "prix_plafond_etp",
+    }
+
+
+def test_a_repeated_date_is_refused(tmp_path):
+    (tmp_path / "ps_jeunes.yaml").write_text(
+        BAREME.replace("2024-07-01: {value: 2000", "2022-01-01: {value: 2000"), encoding="utf-8"
+    )
+    with pytest.raises(ParameterFileError, match="duplicate"):
+        load_family("ps_jeunes", tmp_path)
+
+
+def test_a_value_without_reference_is_refused(tmp_path):
+    (tmp_path / "ps_jeunes.yaml").write_text(
+        BAREME.replace('{value: 0.5, reference: "Circulaire de test du 1er janvier 2020"}', "{value: 0.5}"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ParameterFileError):
+        load_family("ps_jeunes", tmp_path)
+
+
+def test_unknown_family_file():
+    with pytest.raises(UnknownFamily):
+        load_family("../secrets")
+
+
+def test_the_explanation_is_complete_and_french():
+    answer = estimate_json(
+        estimate(
+            "laep", None, 2024, {"heures_ouverture": "400", "heures_organisation": "100", "total_charges": "60000"}
+        )
+    )
+    assert answer["montant"] == "14250.00"
+    assert answer["montant_affiche"] == "14\u00a0250,00\u00a0€"
+    assert answer["provisoire"] is True and answer["parametres_manquants"] == ["prix_plafond_horaire"]
+    assert any("prix_plafond_horaire" in w and "provisoire" in w for w in answer["avertissements"])
+    plafond = next(p for p in answer["parametres"] if p["nom"] == "prix_plafond_horaire")
+    assert plafond["applicable_depuis"] == "2023-01-01" and plafond["provisoire"] is True
+    assert plafond["provenance"].startswith("non sourcé")
+    taux = next(p for p in answer["parametres"] if p["nom"] == "taux_ps")
+    assert taux["source"] is True and taux["affichage"] == "30\u00a0%"
+    assert answer["entrees"] == {"heures_ouverture": "400", "heures_organisation": "100", "total_charges": "60000"}
+    labels = [s["libelle"] for s in answer["etapes"]]
+    assert labels[0] == "Heures d'ouverture et d'organisation" and labels[-1] == "Montant avant arrondi"
+
+
+def test_french_figures():
+    assert french(Decimal("1234567.891"), "€") == "1\u00a0234\u00a0567,89\u00a0€"
+    assert french(Decimal("0.424"), "/1") == "42,4\u00a0%"
+    assert french(True) == "oui"

@@ -1,0 +1,53 @@
+"""The estimate request over the bus: an explained amount, and French refusals for bad requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from afas_shared.messaging.rpc import RemoteError
+from afas_shared.testing.fixtures import running
+
+PSU_2026 = {
+    "family": "eaje_psu",
+    "nature": "multi_accueil",
+    "declaration_type": "previsionnelle",
+    "exercice": 2026,
+    "caf_code": "921",
+    "figures": {
+        "places": "20",
+        "heures_realisees": "10000",
+        "heures_facturees": "10000",
+        "total_charges": "100000",
+        "participations_familiales": "20000",
+        "part_regime_general": "100",
+        "couches_fournies": "true",
+        "repas_fournis": "true",
+    },
+}
+
+
+async def test_estimate_over_request_reply(make_settings):
+    async with running(make_settings("estimation")) as estimation:
+        reply = await estimation.request("estimation", "estimate", PSU_2026)
+        with pytest.raises(RemoteError) as missing:
+            figures = {k: v for k, v in PSU_2026["figures"].items() if k not in ("places", "total_charges")}
+            await estimation.request("estimation", "estimate", {**PSU_2026, "figures": figures})
+        with pytest.raises(RemoteError) as unknown:
+            await estimation.request("estimation", "estimate", {**PSU_2026, "family": "creche_lunaire"})
+        with pytest.raises(RemoteError) as negative:
+            figures = {**PSU_2026["figures"], "heures_realisees": "-3"}
+            await estimation.request("estimation", "estimate", {**PSU_2026, "figures": figures})
+
+    result = reply["result"]
+    # 0.66 × 9.22 (2025 maximum ceiling, latest known) × 10000 − 20000 = 40852
+    assert result["montant"] == "40852.00"
+    assert result["provisoire"] is True and result["parametres_manquants"] == ["prix_plafond_maximum"]
+    assert result["type_declaration"] == "previsionnelle" and result["caf_code"] == "921"
+    assert result["entrees"]["heures_facturees"] == "10000"
+    assert {p["nom"] for p in result["parametres"]} >= {"taux_ps", "prix_plafond_maximum"}
+    assert all(s["libelle"] for s in result["etapes"])
+
+    assert missing.value.error == "invalid"
+    assert "places" in str(missing.value.detail) and "total_charges" in str(missing.value.detail)
+    assert unknown.value.error == "invalid" and unknown.value.field == "family"
+    assert negative.value.field == "heures_realisees"
