@@ -66,6 +66,8 @@ class ServiceRuntime:
         self.tokens = TokenVerifier(self._fetch_jwks, _RuntimeClock(self), self.revocations)
         self.accepts_sessions = False
         self.routers: list[APIRouter] = []
+        # (middleware class, options): outermost last, so the gateway's hardening wraps every answer
+        self.http_middleware: list[tuple[type, dict[str, Any]]] = []
         self.exception_handlers: dict[Any, Any] = {}
         self._periodic: list[tuple[float, Callable[[], Any]]] = []
         self._periodic_tasks: list[asyncio.Task] = []
@@ -233,6 +235,8 @@ class ServiceRuntime:
             **fastapi_kwargs,
         )
         app.add_middleware(RequestContextMiddleware, service=self.name)
+        for middleware, options in self.http_middleware:
+            app.add_middleware(middleware, **options)
         app.include_router(health_router(self.readiness))
 
         @app.get("/asyncapi.json", tags=["exploitation"], summary="Document AsyncAPI des événements")

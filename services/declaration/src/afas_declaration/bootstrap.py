@@ -19,11 +19,18 @@ from afas_declaration.entrypoints import (
     grant_routes,
     http,
     permission_routes,
+    review_routes,
+    transmission_routes,
     web,
 )
 from afas_declaration.entrypoints.caller import caller_dependency
+from afas_declaration.entrypoints.rate_limit import RateLimit, RateLimitMiddleware
+from afas_declaration.entrypoints.security_headers import SecurityHeadersMiddleware
 from afas_declaration.entrypoints.validation_messages import french_validation_errors
 from afas_shared.runtime import ServiceRuntime
+
+# Where guessing is tried: credentials and reset links (not every /auth/ call, e.g. the session refresh)
+LOGIN_PATHS = ("/api/v1/auth/login", "/api/v1/auth/activation", "/api/v1/auth/password")
 
 
 def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
@@ -41,6 +48,22 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.include_router(campaign_routes.router(runtime, current_caller))
     runtime.include_router(form_routes.router(runtime, current_caller))
     runtime.include_router(permission_routes.router(runtime, current_caller))
+    runtime.include_router(review_routes.router(runtime, current_caller))
+    runtime.include_router(transmission_routes.router(runtime, current_caller))
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
     runtime.include_router(web.router(runtime, settings))
+    runtime.http_middleware += [
+        (
+            RateLimitMiddleware,
+            {
+                "default": RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
+                "strict": RateLimit.per_minute(
+                    settings.login_rate_limit_per_minute, settings.login_rate_limit_per_minute
+                ),
+                "strict_prefixes": LOGIN_PATHS,
+                "session_cookie": "afas_session",
+            },
+        ),
+        (SecurityHeadersMiddleware, {}),
+    ]
     return runtime

@@ -11,3 +11,7 @@ class Settings(ServiceSettings):
     # Bootstrap credential for operator endpoints until user sessions exist (identity issue).
     admin_token: str = Field(default=LOCAL_ONLY_SECRET, min_length=16)
     status_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    # Gateway rate limits, per session (or per address without one); login and resets per address
+    rate_limit_per_second: float = Field(default=10.0, gt=0)
+    rate_limit_burst: int = Field(default=60, ge=1)
+    login_rate_limit_per_minute: int = Field(default=20, ge=1)

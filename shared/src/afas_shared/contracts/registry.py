@@ -32,6 +32,12 @@ CONTRACTS: tuple[type[EventData], ...] = (
     declaration.CampaignOpenedV1,
     declaration.DeclarationExpectedV1,
     declaration.FormSavedV1,
+    declaration.FormSentBackV1,
+    declaration.DeclarationControlledV1,
+    declaration.DeclarationTransmittedV1,
+    declaration.DeclarationValidatedV1,
+    declaration.DeclarationRefusedV1,
+    declaration.DeclarationCancelledV1,
 )
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from afas_shared.db.types import UtcDateTime
@@ -73,6 +74,13 @@ class Declaration(SQLModel, table=True):
     declaration_type: str = Field(max_length=30)
     state: str = Field(default="a_saisir", max_length=30)
     version: int = 1
+    # The latest control run (JSON list) and the approbateur's justifications keyed by control key (JSON object)
+    controls: str = "[]"
+    controlled_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    justifications: str = "{}"
+    complement: str | None = None
+    # Why the Caf refused the latest version, shown to the partner while it revises
+    refusal_reason: str | None = None
 
 
 class DeclarationForm(SQLModel, table=True):
@@ -90,3 +98,53 @@ class DeclarationForm(SQLModel, table=True):
     saved_by: uuid.UUID | None = None
     saved_by_name: str | None = Field(default=None, max_length=200)
     saved_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    # Set when the approbateur sends the form back to its provider; cleared by the next save
+    sent_back_comment: str | None = None
+    sent_back_by_name: str | None = Field(default=None, max_length=200)
+
+
+class Transmission(SQLModel, table=True):
+    """One transmitted version of a declaration: its frozen snapshot, its receipt, and the Caf's decision."""
+
+    __tablename__ = "transmission"
+    __table_args__ = (sa.UniqueConstraint("declaration_id", "version"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    declaration_id: uuid.UUID = Field(index=True)
+    version: int
+    snapshot: str
+    hash: str = Field(max_length=64)
+    signer_id: uuid.UUID
+    signer_name: str = Field(max_length=200)
+    transmitted_at: datetime = Field(sa_type=UtcDateTime())
+    receipt: bytes = Field(sa_type=sa.LargeBinary())
+    decision: str | None = Field(default=None, max_length=20)
+    decision_reason: str | None = None
+    decided_by: uuid.UUID | None = None
+    decided_by_name: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+
+
+class PartnerCopy(SQLModel, table=True):
+    """The partners identity announced: their name and SIRET go on the receipts."""
+
+    __tablename__ = "partner_copy"
+
+    partner_id: uuid.UUID = Field(primary_key=True)
+    name: str = Field(max_length=200)
+    siret: str = Field(max_length=14)
+    caf_code: str = Field(max_length=3)
+    version: int
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer given to a create or a transmit under a client's Idempotency-Key, replayed on a retry."""
+
+    __tablename__ = "idempotency_record"
+
+    owner: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64)
+    status: int | None = None
+    body: str | None = None
+    created_at: datetime = Field(sa_type=UtcDateTime(), index=True)

@@ -1,14 +1,17 @@
-""" "Mes déclarations": the declarations a user takes part in, with each form's state."""
+""" "Mes déclarations": the declarations a user takes part in, with each form's state, the next actions its
+roles allow, the filters of the seed screen, the home page's count and each activity's history."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm
+from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.permissions import permissions_of
 from afas_shared.auth.caller import ForwardedCaller
@@ -19,47 +22,152 @@ from afas_shared.runtime import ServiceRuntime
 STATES = {
     "a_saisir": "À saisir",
     "en_cours": "En cours de saisie",
+    "a_corriger": "À corriger",
     "controlee": "Contrôlée",
     "transmise": "Transmise Caf",
     "validee": "Validée Caf",
     "refusee": "Refusée Caf",
+    "en_revision": "En révision",
     "annulee": "Annulée Caf",
+}
+EDITABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
+AWAITING_INPUT = ("a_saisir", "en_cours", "refusee", "en_revision")
+ACTION_LABELS = {
+    "consulter": "Consulter",
+    "saisir_activite": "Saisir les données d'activité",
+    "saisir_financier": "Saisir les données financières",
+    "controler": "Contrôler ses données avant envoi",
+    "transmettre": "Transmettre ses données",
+    "reviser": "Réviser les données suite refus Caf",
+    "telecharger_accuse": "Télécharger l'accusé de réception",
+    "valider": "Valider la déclaration",
+    "refuser": "Refuser la déclaration",
+    "annuler": "Annuler la déclaration",
 }
 
 
-async def visible_to(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
-    query = sa.select(Declaration, ActivityCopy).join(ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
-    if caller.kind == "caf":
-        query = query.where(Declaration.caf_code == caller.caf_code)
-    elif caller.kind == "partner" and caller.user_id:
-        lines = await permissions_of(runtime.db, caller.user_id, paris_today(runtime.clock.now()))
-        query = query.where(Declaration.activity_id.in_({uuid.UUID(line["activity_id"]) for line in lines}))
-    elif caller.kind != "operator":
-        raise RpcFailure("forbidden", "Liste réservée aux utilisateurs habilités.")
+@dataclass(frozen=True)
+class Filters:
+    type_declaration: str | None = None
+    exercice: int | None = None
+    etat: str | None = None
+    activite: uuid.UUID | None = None
+    type_activite: str | None = None
+    nature: str | None = None
+
+
+async def visible_to(
+    runtime: ServiceRuntime, caller: ForwardedCaller, filters: Filters | None = None
+) -> list[dict[str, Any]]:
+    filters = filters or Filters()
+    if filters.etat is not None and filters.etat not in STATES:
+        raise RpcFailure("invalid", f"État inconnu : {filters.etat}.", "etat")
+    if filters.type_declaration is not None and filters.type_declaration not in DECLARATION_TYPES:
+        raise RpcFailure("invalid", f"Type de déclaration inconnu : {filters.type_declaration}.", "type_declaration")
+    query, roles = await _scope(runtime, caller)
+    for column, value in (
+        (Declaration.declaration_type, filters.type_declaration),
+        (Declaration.exercice, filters.exercice),
+        (Declaration.state, filters.etat),
+        (Declaration.activity_id, filters.activite),
+        (ActivityCopy.family, filters.type_activite),
+        (ActivityCopy.nature, filters.nature),
+    ):
+        if value is not None:
+            query = query.where(column == value)
     async with runtime.db.sessions() as session:
         rows = (await session.execute(query.order_by(Declaration.exercice.desc(), ActivityCopy.name))).all()
+        ids = [d.id for d, _ in rows]
         forms = (
+            (await session.execute(sa.select(DeclarationForm).where(DeclarationForm.declaration_id.in_(ids))))
+            .scalars()
+            .all()
+        )
+        transmitted = set(
             (
                 await session.execute(
-                    sa.select(DeclarationForm).where(DeclarationForm.declaration_id.in_([d.id for d, _ in rows]))
+                    sa.select(Transmission.declaration_id).where(Transmission.declaration_id.in_(ids)).distinct()
                 )
             )
             .scalars()
             .all()
         )
-    return [_row(d, a, [f for f in forms if f.declaration_id == d.id]) for d, a in rows]
+    by_declaration: dict[uuid.UUID, list[DeclarationForm]] = defaultdict(list)
+    for form in forms:
+        by_declaration[form.declaration_id].append(form)
+    return [
+        _row(
+            d,
+            a,
+            by_declaration[d.id],
+            _actions(caller, roles.get(a.activity_id, set()), d, by_declaration[d.id], d.id in transmitted),
+        )
+        for d, a in rows
+    ]
 
 
-def _row(d: Declaration, a: ActivityCopy, forms: list[DeclarationForm]) -> dict[str, Any]:
+async def _scope(runtime: ServiceRuntime, caller: ForwardedCaller):
+    """The declarations the caller may see, and its roles per activity (partner) — never another partner's."""
+    query = sa.select(Declaration, ActivityCopy).join(ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
+    roles: dict[uuid.UUID, set[tuple[str, uuid.UUID | None]]] = defaultdict(set)
+    if caller.kind == "caf":
+        query = query.where(Declaration.caf_code == caller.caf_code)
+    elif caller.kind == "partner" and caller.user_id:
+        for line in await permissions_of(runtime.db, caller.user_id, paris_today(runtime.clock.now())):
+            site = uuid.UUID(line["site_id"]) if line["site_id"] else None
+            roles[uuid.UUID(line["activity_id"])].add((line["role"], site))
+        query = query.where(Declaration.activity_id.in_(set(roles)))
+    elif caller.kind != "operator":
+        raise RpcFailure("forbidden", "Liste réservée aux utilisateurs habilités.")
+    return query, roles
+
+
+def _actions(
+    caller: ForwardedCaller,
+    roles: set[tuple[str, uuid.UUID | None]],
+    d: Declaration,
+    forms: list[DeclarationForm],
+    transmitted: bool,
+) -> list[dict[str, str]]:
+    names = ["consulter"]
+    role_names = {role for role, _ in roles}
+    if caller.kind == "partner" and d.state in EDITABLE_STATES:
+        kinds = {f.kind for f in forms if f.requested}
+        if d.state in ("refusee", "en_revision"):
+            names.append("reviser")
+        if "activite" in kinds and role_names & {"fda", "approbateur"}:
+            names.append("saisir_activite")
+        if "financier" in kinds and role_names & {"fdf", "approbateur"}:
+            names.append("saisir_financier")
+        names.append("controler")
+        if "approbateur" in role_names and d.state == "controlee":
+            names.append("transmettre")
+    if transmitted:
+        names.append("telecharger_accuse")
+    instructor = caller.kind == "operator" or (caller.kind == "caf" and "instruction" in caller.caf_roles)
+    if instructor and d.state == "transmise":
+        names += ["valider", "refuser"]
+    if instructor and d.state not in ("validee", "annulee"):
+        names.append("annuler")
+    return [{"action": name, "libelle": ACTION_LABELS[name]} for name in names]
+
+
+def _row(
+    d: Declaration, a: ActivityCopy, forms: list[DeclarationForm], actions: list[dict[str, str]]
+) -> dict[str, Any]:
     return {
         "id": str(d.id),
         "exercice": d.exercice,
         "type_declaration": DECLARATION_TYPES[d.declaration_type],
+        "type_declaration_code": d.declaration_type,
         "activite_id": str(a.activity_id),
         "activite": a.name,
         "type_activite": a.family,
         "nature": a.nature,
         "etat": STATES.get(d.state, d.state),
+        "etat_code": d.state,
+        "version": d.version,
+        "motif_refus": d.refusal_reason if d.state in ("refusee", "en_revision") else None,
         "formulaires": [
             {
                 "id": str(f.id),
@@ -70,4 +178,57 @@ def _row(d: Declaration, a: ActivityCopy, forms: list[DeclarationForm]) -> dict[
             for f in sorted(forms, key=lambda f: (f.kind, f.site_name or ""))
         ],
         "lieux": [s["name"] for s in json.loads(a.sites)],
+        "actions": actions,
     }
+
+
+async def awaiting_input(runtime: ServiceRuntime, caller: ForwardedCaller) -> dict[str, Any]:
+    """The home page's alert: how many of the caller's declarations still await its input."""
+    rows = await visible_to(runtime, caller)
+    count = sum(
+        1
+        for row in rows
+        if row["etat_code"] in AWAITING_INPUT
+        and any(a["action"] in ("saisir_activite", "saisir_financier", "reviser") for a in row["actions"])
+    )
+    plural = "s" if count > 1 else ""
+    message = f"Vous avez {count} déclaration{plural} à saisir" if count else "Vous n'avez aucune déclaration à saisir"
+    return {"nombre": count, "message": message}
+
+
+async def activity_history(
+    runtime: ServiceRuntime, caller: ForwardedCaller, activity_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Every declaration of one activity, oldest exercice first, with its transmitted versions."""
+    rows = await visible_to(runtime, caller, Filters(activite=activity_id))
+    if not rows:
+        raise RpcFailure("not_found", "Aucune déclaration de cette activité dans votre périmètre.")
+    async with runtime.db.sessions() as session:
+        transmissions = (
+            (
+                await session.execute(
+                    sa.select(Transmission)
+                    .where(Transmission.declaration_id.in_([uuid.UUID(r["id"]) for r in rows]))
+                    .order_by(Transmission.version)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    order = ("previsionnelle", "actualisee_juin", "actualisee_septembre", "reelle")
+    rows.sort(key=lambda r: (r["exercice"], order.index(r["type_declaration_code"])))
+    for row in rows:
+        row["versions"] = [
+            {
+                "version": t.version,
+                "transmise_le": t.transmitted_at.isoformat(),
+                "signataire": t.signer_name,
+                "hash": t.hash,
+                "decision_caf": t.decision,
+                "motif": t.decision_reason,
+                "accuse_reception": f"/api/v1/declarations/{row['id']}/versions/{t.version}/accuse.pdf",
+            }
+            for t in transmissions
+            if str(t.declaration_id) == row["id"]
+        ]
+    return rows

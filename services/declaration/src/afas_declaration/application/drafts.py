@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
-from afas_declaration.application.declaration_list import STATES
+from afas_declaration.application.declaration_list import EDITABLE_STATES, STATES
 from afas_declaration.application.permissions import may
 from afas_declaration.domain.forms import FormDefinition, load_definition, sections_for, validate_values
 from afas_shared.auth.caller import ForwardedCaller
@@ -22,7 +22,6 @@ from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
 ACTION_FOR_KIND = {"activite": "saisir_activite", "financier": "saisir_financier"}
-EDITABLE_STATES = ("a_saisir", "en_cours", "controlee")
 
 
 async def _context(session, declaration_id: uuid.UUID):
@@ -64,6 +63,7 @@ def form_view(
     saved_at = form.saved_at.astimezone(PARIS) if form.saved_at else None
     return {
         "id": str(form.id),
+        "declaration_id": str(declaration.id),
         "type": form.kind,
         "titre": definition.title_for(declaration.declaration_type),
         "lieu": form.site_name,
@@ -71,6 +71,8 @@ def form_view(
         "version": form.version,
         "modifiable": editable,
         "enregistre_par": form.saved_by_name,
+        "renvoye_par": form.sent_back_by_name,
+        "commentaire_renvoi": form.sent_back_comment,
         "enregistre_a": saved_at.strftime("%H:%M") if saved_at else None,
         "enregistre_le": saved_at.date().isoformat() if saved_at else None,
         "valeurs": json.loads(form.values),
@@ -127,6 +129,10 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
         "nature": activity.nature,
         "date_limite": campaign.deadline.isoformat(),
         "etat": STATES.get(declaration.state, declaration.state),
+        "etat_code": declaration.state,
+        "version": declaration.version,
+        "motif_refus": declaration.refusal_reason if declaration.state in ("refusee", "en_revision") else None,
+        "informations_complementaires": declaration.complement,
         "formulaires": shown,
     }
 
@@ -167,8 +173,9 @@ async def save(
         form.saved_by = caller.user_id
         form.saved_by_name = f"{who.first_name} {who.last_name}" if who else None
         form.saved_at, form.state = now, "en_cours"
-        if declaration.state == "a_saisir":
-            declaration.state = "en_cours"
+        form.sent_back_comment = form.sent_back_by_name = None
+        # A change after the controls calls for controlling again; a refused declaration is being revised.
+        declaration.state = "en_revision" if declaration.state in ("refusee", "en_revision") else "en_cours"
         uow.publish(
             FormSavedV1(
                 form_id=form.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_declaration.application import activity_copy, campaigns, permissions
+from afas_declaration.application import activity_copy, campaigns, partner_copy, permissions
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.habilitation import (
     ActivityClosedV1,
@@ -15,6 +15,7 @@ from afas_shared.contracts.events.habilitation import (
     GrantValidatedV1,
     RoleGrantedV1,
 )
+from afas_shared.contracts.events.identity import PartnerRegisteredV1, PartnerUpdatedV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.rpc_payload import answer_with_result
 from afas_shared.read_models import user_directory
@@ -32,6 +33,8 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.consume(ActivityRegisteredV1, activity_copy.on_activity_state)
     runtime.consume(ActivityUpdatedV1, activity_copy.on_activity_state)
     runtime.consume(ActivityClosedV1, activity_copy.on_activity_closed)
+    runtime.consume(PartnerRegisteredV1, partner_copy.on_partner_state)
+    runtime.consume(PartnerUpdatedV1, partner_copy.on_partner_state)
     runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaigns.open_due(runtime))
 
     async def may(payload: dict[str, Any]) -> dict[str, Any]:

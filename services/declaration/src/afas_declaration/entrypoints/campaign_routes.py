@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field, ValidationError
 
 from afas_declaration.application import campaigns, declaration_list
@@ -50,9 +51,26 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     async def list_campaigns(caller: Caller = who) -> list[dict[str, Any]]:
         return await call_local(campaigns.visible_to(runtime, forwarded_caller(caller.rpc())))
 
-    @api.get("/declarations", summary="Mes déclarations")
-    async def my_declarations(caller: Caller = who) -> list[dict[str, Any]]:
-        return await call_local(declaration_list.visible_to(runtime, forwarded_caller(caller.rpc())))
+    @api.get("/declarations", summary="Mes déclarations, avec les actions que vos rôles permettent")
+    async def my_declarations(
+        caller: Caller = who,
+        type_declaration: str | None = Query(None, description="previsionnelle, actualisee_juin, …, reelle"),
+        exercice: int | None = None,
+        etat: str | None = Query(None, description="a_saisir, en_cours, controlee, transmise, refusee, …"),
+        activite: uuid.UUID | None = None,
+        type_activite: str | None = None,
+        nature: str | None = None,
+    ) -> list[dict[str, Any]]:
+        filters = declaration_list.Filters(type_declaration, exercice, etat, activite, type_activite, nature)
+        return await call_local(declaration_list.visible_to(runtime, forwarded_caller(caller.rpc()), filters))
+
+    @api.get("/declarations/a-saisir", summary="Nombre de déclarations à saisir (alerte de l'accueil)")
+    async def awaiting_input(caller: Caller = who) -> dict[str, Any]:
+        return await call_local(declaration_list.awaiting_input(runtime, forwarded_caller(caller.rpc())))
+
+    @api.get("/activities/{activity_id}/declarations", summary="Historique des déclarations d'une activité")
+    async def activity_history(activity_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
+        return await call_local(declaration_list.activity_history(runtime, forwarded_caller(caller.rpc()), activity_id))
 
     return api
 

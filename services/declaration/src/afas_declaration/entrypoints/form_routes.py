@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from afas_declaration.application import drafts
+from afas_declaration.application import drafts, review
 from afas_declaration.entrypoints.caller import Caller
 from afas_declaration.entrypoints.service_calls import call_local
 from afas_shared.auth.caller import forwarded_caller
@@ -34,9 +34,14 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.put("/forms/{form_id}", summary="Enregistrer un formulaire (brouillon)")
     async def save(form_id: uuid.UUID, body: Draft, caller: Caller = who) -> dict[str, Any]:
-        return await call_local(
+        saved = await call_local(
             drafts.save(runtime, forwarded_caller(caller.rpc()), form_id, body.version, body.valeurs)
         )
+        # Every save shows the estimate it leads to (or why there is none): asked after the commit, never blocking it
+        saved["estimation"] = await call_local(
+            review.estimate_for(runtime, forwarded_caller(caller.rpc()), uuid.UUID(saved["declaration_id"]))
+        )
+        return saved
 
     @api.post("/forms/{form_id}/prefill", summary="Reprendre les données de la déclaration précédente")
     async def prefill(form_id: uuid.UUID, body: Prefill, caller: Caller = who) -> dict[str, Any]:

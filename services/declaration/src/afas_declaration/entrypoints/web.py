@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from afas_declaration.application.status import platform_status
 from afas_declaration.config import Settings
@@ -14,9 +14,7 @@ from afas_shared.runtime import ServiceRuntime
 PAGE = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>AFAS — état de la plateforme</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1e1e1e}}
-table{{border-collapse:collapse;width:100%}}th,td{{text-align:left;padding:.4rem;border-bottom:1px solid #ddd}}
-.ok{{color:#18753c}}.ko{{color:#ce0500;font-weight:bold}}</style></head>
+<link rel="stylesheet" href="/static/status.css"></head>
 <body><h1>Déclarations des partenaires — AFAS</h1>
 <p>{summary}</p>
 <table><caption>État des services</caption><thead><tr><th scope="col">Service</th><th scope="col">Version</th>
@@ -24,8 +22,19 @@ table{{border-collapse:collapse;width:100%}}th,td{{text-align:left;padding:.4rem
 <p><a href="/docs">Documentation de l'API</a></p></body></html>"""
 
 
+# Served as a file, not inline: the Content-Security-Policy allows styles from 'self' only
+STYLE = """body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1e1e1e}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd}
+.ok{color:#18753c}.ko{color:#ce0500;font-weight:bold}
+"""
+
+
 def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
     web = APIRouter(include_in_schema=False)
+
+    @web.get("/static/status.css")
+    async def style() -> Response:
+        return Response(STYLE, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
     @web.get("/", response_class=HTMLResponse)
     async def home() -> HTMLResponse:

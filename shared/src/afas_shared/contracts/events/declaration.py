@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,3 +69,90 @@ class FormSavedV1(_Declaration):
     site_id: uuid.UUID | None = None
     form_version: int = Field(description="Version of the form after this save (optimistic locking).")
     saved_by: uuid.UUID
+
+
+class FormSentBackV1(_Declaration):
+    """The approbateur sent a form back to its provider with a comment, to be corrected."""
+
+    event = "form_sent_back"
+
+    form_id: uuid.UUID
+    declaration_id: uuid.UUID
+    activity_id: uuid.UUID
+    kind: str = Field(description="activite or financier")
+    site_id: uuid.UUID | None = None
+    comment: str
+    sent_back_by: uuid.UUID
+
+
+class DeclarationControlledV1(_Declaration):
+    """The coherence controls ran on a declaration; ``ready`` when every requested form is filled and nothing blocks."""
+
+    event = "declaration_controlled"
+
+    declaration_id: uuid.UUID
+    activity_id: uuid.UUID
+    declaration_version: int = Field(description="Revision number of the declaration (1, then 2 after a refusal…).")
+    blocking: int = Field(description="Blocking anomalies found.")
+    flagged: int = Field(description="Flagged anomalies found (each must be justified before transmission).")
+    ready: bool
+
+
+class _DeclarationFacts(_Declaration):
+    declaration_id: uuid.UUID
+    declaration_version: int = Field(description="Revision number of the declaration (1, then 2 after a refusal…).")
+    activity_id: uuid.UUID
+    partner_id: uuid.UUID
+    caf_code: str = Field(pattern=r"^\d{3}$")
+    family: str
+    nature: str
+    exercice: int
+    declaration_type: str = Field(description=DECLARATION_TYPES)
+
+
+class DeclarationTransmittedV1(_DeclarationFacts):
+    """The approbateur signed and transmitted a declaration: its snapshot is frozen under ``snapshot_hash``."""
+
+    event = "declaration_transmitted"
+
+    transmitted_by: uuid.UUID
+    transmitted_at: datetime
+    snapshot_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the canonical JSON snapshot.")
+    figures: dict[str, str] = Field(description="The declaration's aggregate figures, decimals as strings.")
+    flagged_justified: list[str] = Field(description="Keys of the flagged controls justified by the approbateur.")
+    estimate: str | None = Field(default=None, description="Estimated subsidy in euros at transmission, if known.")
+    revision: bool = Field(description="True when this transmission revises a declaration the Caf refused.")
+
+
+class DeclarationValidatedV1(_DeclarationFacts):
+    """A Caf instruction agent validated the transmitted version: its figures are final for the entitlement."""
+
+    event = "declaration_validated"
+
+    validated_by: uuid.UUID | None
+    validated_at: datetime
+    snapshot_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    figures: dict[str, str]
+    forecast_gap_justified: bool = Field(
+        description="False when a forecast/actual gap above 10 % was flagged and not justified (caps advances)."
+    )
+
+
+class DeclarationRefusedV1(_DeclarationFacts):
+    """The Caf refused the transmitted version: it comes back to the partner as ``declaration_version + 1``."""
+
+    event = "declaration_refused"
+
+    refused_by: uuid.UUID | None
+    refused_at: datetime
+    reason: str
+
+
+class DeclarationCancelledV1(_DeclarationFacts):
+    """The Caf cancelled the declaration: nothing more is expected of it."""
+
+    event = "declaration_cancelled"
+
+    cancelled_by: uuid.UUID | None
+    cancelled_at: datetime
+    reason: str

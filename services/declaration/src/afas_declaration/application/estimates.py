@@ -1,0 +1,59 @@
+"""The estimated subsidy of a declaration, asked of the estimation service over request/reply.
+
+Never zero when it cannot be computed: an unreachable service or incomplete figures give an answer that
+says the estimate is unavailable and why, so that nobody mistakes a missing estimate for a nil one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
+from afas_shared.runtime import ServiceRuntime
+
+ESTIMATE_TIMEOUT_SECONDS = 2.0
+UNREACHABLE = "Estimation indisponible : le service d'estimation ne répond pas pour le moment."
+
+
+def figures_as_strings(figures: Mapping[str, Any]) -> dict[str, str]:
+    """Figures as they travel: decimals as plain strings, booleans as "true"/"false", empty ones left out."""
+    plain: dict[str, str] = {}
+    for key, value in figures.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            plain[key] = "true" if value else "false"
+        elif isinstance(value, Decimal):
+            plain[key] = format(value, "f")
+        else:
+            plain[key] = str(value)
+    return plain
+
+
+async def estimate(
+    runtime: ServiceRuntime,
+    *,
+    family: str,
+    nature: str,
+    declaration_type: str,
+    exercice: int,
+    caf_code: str,
+    figures: Mapping[str, Any],
+) -> dict[str, Any]:
+    payload = {
+        "family": family,
+        "nature": nature,
+        "declaration_type": declaration_type,
+        "exercice": exercice,
+        "caf_code": caf_code,
+        "figures": figures_as_strings(figures),
+    }
+    try:
+        reply = await runtime.request("estimation", "estimate", payload, timeout=ESTIMATE_TIMEOUT_SECONDS)
+    except ServiceUnavailable:
+        return {"disponible": False, "message": UNREACHABLE}
+    except RemoteError as exc:
+        return {"disponible": False, "message": f"Estimation indisponible : {exc.detail}"}
+    return {"disponible": True, **reply["result"]}

@@ -1,0 +1,83 @@
+"""Idempotency-Key: a client that retries a create or a transmit (timeout, lost answer) gets the first answer
+again instead of a second effect.
+
+The key is scoped to its owner (the user, or the operator) so that nobody replays another's answer; the
+request's fingerprint (route + body) must match, or the reuse is refused. A first call reserves the key before
+acting, so a concurrent retry is told to wait rather than acting twice. Records are kept a day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from afas_declaration.adapters.tables import IdempotencyRecord
+from afas_shared.runtime import ServiceRuntime
+
+KEEP_FOR = timedelta(days=1)
+MAX_KEY_LENGTH = 200
+
+
+class IdempotencyConflict(Exception):
+    """The key is being used for another request, or its first use is still running; ``message`` is French."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def fingerprint(route: str, body: Any) -> str:
+    text = json.dumps([route, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def once(
+    runtime: ServiceRuntime,
+    owner: str,
+    key: str | None,
+    request_fingerprint: str,
+    action: Callable[[], Awaitable[tuple[int, Any]]],
+) -> tuple[int, Any]:
+    """Run ``action`` (returning status and JSON body) at most once per (owner, key); replay its answer after."""
+    if key is None:
+        return await action()
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise IdempotencyConflict(f"En-tête Idempotency-Key invalide (1 à {MAX_KEY_LENGTH} caractères).")
+    now = runtime.clock.now()
+    try:
+        async with runtime.db.transaction() as session:
+            await session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP_FOR))
+            session.add(IdempotencyRecord(owner=owner, key=key, fingerprint=request_fingerprint, created_at=now))
+    except IntegrityError:
+        return await _replay(runtime, owner, key, request_fingerprint)
+    try:
+        status, body = await action()
+    except BaseException:
+        # A refused or failed first call leaves nothing done: the client may retry under the same key.
+        async with runtime.db.transaction() as session:
+            await session.execute(
+                sa.delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
+            )
+        raise
+    async with runtime.db.transaction() as session:
+        record = await session.get(IdempotencyRecord, (owner, key))
+        record.status, record.body = status, json.dumps(body, ensure_ascii=False, default=str)
+    return status, body
+
+
+async def _replay(runtime: ServiceRuntime, owner: str, key: str, request_fingerprint: str) -> tuple[int, Any]:
+    async with runtime.db.sessions() as session:
+        record = await session.get(IdempotencyRecord, (owner, key))
+    if record is None:
+        raise IdempotencyConflict("Cette clé d'idempotence vient d'être libérée : renvoyez la demande.")
+    if record.fingerprint != request_fingerprint:
+        raise IdempotencyConflict("Cette clé d'idempotence a déjà servi pour une autre demande.")
+    if record.status is None:
+        raise IdempotencyConflict("Une demande avec cette clé d'idempotence est en cours : patientez.")
+    return record.status, json.loads(record.body)

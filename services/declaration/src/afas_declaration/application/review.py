@@ -1,0 +1,364 @@
+"""Before transmission: the coherence controls (blocking and flagged), the justifications of the flagged ones
+(text and figures), the complementary information, the estimate, and the approbateur's send-back of a form.
+
+The controls are data (``domain/controls``); here they meet the stored forms, the activity's earlier
+transmitted declarations (variation, forecast/actual gap) and the ceilings the estimate used.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+
+from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
+from afas_declaration.application import estimates
+from afas_declaration.application.declaration_list import STATES
+from afas_declaration.application.declaration_scope import Loaded, load, require, standing
+from afas_declaration.domain import controls as control_rules
+from afas_declaration.domain.figures import declaration_figures
+from afas_declaration.domain.forms import load_definition
+from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.clock import PARIS
+from afas_shared.contracts.events.declaration import DeclarationControlledV1, FormSentBackV1
+from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.read_models.user_directory import KnownUser
+from afas_shared.runtime import ServiceRuntime
+
+CONTROLLABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
+FORECAST_GAP_CONTROL = "ecart_previsionnel"
+COMMENT_MIN_LENGTH = 5
+
+
+@dataclass
+class Assessment:
+    results: list[dict[str, Any]]
+    figures: dict[str, Any]
+    estimate: dict[str, Any]
+
+    @property
+    def figures_text(self) -> dict[str, str]:
+        return estimates.figures_as_strings(self.figures)
+
+
+def facts(declaration: Declaration, activity: ActivityCopy) -> dict[str, Any]:
+    """The fields every declaration lifecycle event carries."""
+    return {
+        "declaration_id": declaration.id,
+        "declaration_version": declaration.version,
+        "activity_id": declaration.activity_id,
+        "partner_id": declaration.partner_id,
+        "caf_code": declaration.caf_code,
+        "family": activity.family,
+        "nature": activity.nature,
+        "exercice": declaration.exercice,
+        "declaration_type": declaration.declaration_type,
+    }
+
+
+async def _earlier_figures(session, declaration: Declaration) -> tuple[dict | None, dict | None]:
+    """Figures of the same declaration of the previous exercice (a réelle against last year's réelle: another
+    type would cover another period), and of this exercice's forecast; each from its latest transmitted version."""
+    rows = (
+        await session.execute(
+            sa.select(Declaration, Transmission)
+            .join(Transmission, Transmission.declaration_id == Declaration.id)
+            .where(Declaration.activity_id == declaration.activity_id, Declaration.id != declaration.id)
+            .order_by(Transmission.version)
+        )
+    ).all()
+    latest: dict[uuid.UUID, tuple[Declaration, Transmission]] = {d.id: (d, t) for d, t in rows}
+    previous = None
+    for d, t in latest.values():
+        if d.exercice == declaration.exercice - 1 and d.declaration_type == declaration.declaration_type:
+            previous = json.loads(t.snapshot).get("chiffres")
+    forecast = None
+    if declaration.declaration_type != "previsionnelle":
+        for d, t in latest.values():
+            if d.exercice == declaration.exercice and d.declaration_type == "previsionnelle":
+                forecast = json.loads(t.snapshot).get("chiffres")
+    return previous, forecast
+
+
+CEILING_PARAMETERS = ("prix_plafond", "montant_maximum_par_groupe")
+
+
+def _references(estimate: dict[str, Any]) -> dict[str, Decimal]:
+    """The ceiling the estimate applied (``prix_plafond``), for the cost-per-unit control: the computed ceiling
+    step when the rule derives it (PSU brackets and slope), else the barème's own ceiling parameter."""
+    if not estimate.get("disponible"):
+        return {}
+    candidates = [s["valeur"] for s in estimate.get("etapes", []) if s.get("libelle", "").startswith("Prix plafond")]
+    candidates += [
+        p["valeur"] for p in estimate.get("parametres", []) if str(p.get("nom", "")).startswith(CEILING_PARAMETERS)
+    ]
+    for value in candidates:
+        try:
+            return {"prix_plafond": Decimal(str(value))}
+        except InvalidOperation:
+            continue
+    return {}
+
+
+def figures_of(loaded: Loaded) -> dict[str, Any]:
+    family = load_definition(loaded.activity.family, loaded.campaign.form_version)
+    activity_values = [json.loads(f.values) for f in loaded.forms if f.kind == "activite" and f.requested]
+    financial = [json.loads(f.values) for f in loaded.forms if f.kind == "financier" and f.requested]
+    return declaration_figures(family, loaded.activity.nature, activity_values, financial[0] if financial else None)
+
+
+async def estimate_of(runtime: ServiceRuntime, loaded: Loaded, figures: dict[str, Any] | None = None) -> dict:
+    d = loaded.declaration
+    return await estimates.estimate(
+        runtime,
+        family=loaded.activity.family,
+        nature=loaded.activity.nature,
+        declaration_type=d.declaration_type,
+        exercice=d.exercice,
+        caf_code=d.caf_code,
+        figures=figures if figures is not None else figures_of(loaded),
+    )
+
+
+async def assess(runtime: ServiceRuntime, loaded: Loaded) -> Assessment:
+    async with runtime.db.sessions() as session:
+        previous, forecast = await _earlier_figures(session, loaded.declaration)
+    figures = figures_of(loaded)
+    estimate = await estimate_of(runtime, loaded, figures)
+    rules = control_rules.load_controls(loaded.activity.family, loaded.campaign.form_version)
+    results = control_rules.run_controls(
+        rules,
+        loaded.activity.nature,
+        loaded.declaration.declaration_type,
+        [(f.site_name, json.loads(f.values)) for f in loaded.forms if f.kind == "activite" and f.requested],
+        next((json.loads(f.values) for f in loaded.forms if f.kind == "financier" and f.requested), None),
+        previous=previous,
+        forecast=forecast,
+        references=_references(estimate),
+    )
+    justifications = json.loads(loaded.declaration.justifications)
+    return Assessment([_result_view(r, justifications) for r in results], figures, estimate)
+
+
+def _result_view(result, justifications: dict[str, Any]) -> dict[str, Any]:
+    key = control_rules.control_key(result)
+    return {
+        "cle": key,
+        "id": result.control_id,
+        "severite": result.severity,
+        "statut": result.status,
+        "formulaire": result.form,
+        "lieu": result.site,
+        "libelle": result.label,
+        "message": result.message,
+        "mesure": None if result.measured is None else format(result.measured, "f"),
+        "seuil": None if result.threshold is None else format(result.threshold, "f"),
+        "unite": result.unit,
+        "champs": list(result.field_ids),
+        "a_justifier": result.needs_justification,
+        "justification": justifications.get(key) if result.needs_justification else None,
+    }
+
+
+def obstacles(loaded: Loaded, assessment: Assessment) -> list[str]:
+    """What prevents transmission, in French; empty when the declaration may be transmitted."""
+    found = []
+    unsaved = [f for f in loaded.forms if f.requested and f.version == 0]
+    if unsaved:
+        found.append(f"{len(unsaved)} formulaire(s) jamais enregistré(s)")
+    blocking = [r for r in assessment.results if r["statut"] == "anomalie" and r["severite"] == "blocking"]
+    if blocking:
+        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger")
+    unjustified = [r for r in assessment.results if r["a_justifier"] and not r["justification"]]
+    if unjustified:
+        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier")
+    return found
+
+
+def justified_keys(loaded: Loaded, assessment: Assessment) -> list[str]:
+    return [r["cle"] for r in assessment.results if r["a_justifier"] and r["justification"]]
+
+
+def forecast_gap_found(results: list[dict[str, Any]]) -> bool:
+    return any(r["id"].startswith(FORECAST_GAP_CONTROL) and r["statut"] == "anomalie" for r in results)
+
+
+def _view(loaded: Loaded, assessment: Assessment, who) -> dict[str, Any]:
+    sites = {site for role, site in who.roles}
+    visible = [
+        r
+        for r in assessment.results
+        if who.approbateur or who.caf_reader or r["lieu"] is None or None in sites or _site_of(loaded, r) in sites
+    ]
+    problems = obstacles(loaded, assessment)
+    d = loaded.declaration
+    return {
+        "declaration_id": str(d.id),
+        "etat": STATES[d.state],
+        "controles": visible,
+        "anomalies_bloquantes": sum(1 for r in visible if r["statut"] == "anomalie" and r["severite"] == "blocking"),
+        "anomalies_a_justifier": sum(1 for r in visible if r["a_justifier"] and not r["justification"]),
+        "transmissible": not problems,
+        "obstacles": problems,
+        "estimation": assessment.estimate,
+        "informations_complementaires": d.complement,
+        "controle_le": d.controlled_at.astimezone(PARIS).isoformat(timespec="seconds") if d.controlled_at else None,
+    }
+
+
+def _site_of(loaded: Loaded, result: dict[str, Any]) -> uuid.UUID | None:
+    return next((f.site_id for f in loaded.forms if f.site_name == result["lieu"]), None)
+
+
+async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
+    """Run the controls now; a complete declaration with nothing blocking becomes « Contrôlée »."""
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+    who = await standing(runtime, caller, loaded.activity)
+    require(who.partner_member, "Seuls les utilisateurs habilités sur cette activité contrôlent ses données.")
+    if loaded.declaration.state not in CONTROLLABLE_STATES:
+        raise RpcFailure("conflict", "Cette déclaration a été transmise : ses contrôles sont figés.")
+    assessment = await assess(runtime, loaded)
+    problems = obstacles(loaded, assessment)
+    blocking = sum(1 for r in assessment.results if r["statut"] == "anomalie" and r["severite"] == "blocking")
+    flagged = sum(1 for r in assessment.results if r["a_justifier"])
+    ready = not [p for p in problems if "justifier" not in p]
+    now = runtime.clock.now()
+    async with runtime.unit_of_work() as uow:
+        declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
+        if declaration.state not in CONTROLLABLE_STATES:
+            raise RpcFailure("conflict", "Cette déclaration a été transmise : ses contrôles sont figés.")
+        declaration.controls, declaration.controlled_at = json.dumps(assessment.results, ensure_ascii=False), now
+        if ready:
+            declaration.state = "controlee"
+        elif declaration.state == "controlee":
+            declaration.state = "en_revision" if declaration.version > 1 else "en_cours"
+        uow.publish(
+            DeclarationControlledV1(
+                declaration_id=declaration.id,
+                activity_id=declaration.activity_id,
+                declaration_version=declaration.version,
+                blocking=blocking,
+                flagged=flagged,
+                ready=ready,
+            ),
+            subject=str(declaration.id),
+            aggregate_version=declaration.version * 10,
+        )
+    loaded.declaration = declaration
+    return _view(loaded, assessment, who)
+
+
+async def latest(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
+    """The controls as last run (frozen at transmission), without running them again."""
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+    who = await standing(runtime, caller, loaded.activity)
+    require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
+    results = json.loads(loaded.declaration.controls)
+    justifications = json.loads(loaded.declaration.justifications)
+    for r in results:
+        if r["a_justifier"]:
+            r["justification"] = justifications.get(r["cle"], r.get("justification"))
+    return _view(loaded, Assessment(results, {}, {"disponible": False, "message": "Lancez les contrôles."}), who)
+
+
+async def justify(
+    runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, key: str, text: str, amount: Any
+) -> dict[str, Any]:
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+        author = await session.get(KnownUser, caller.user_id) if caller.user_id else None
+    who = await standing(runtime, caller, loaded.activity)
+    require(who.approbateur, "Seul l'approbateur justifie les anomalies signalées.")
+    if loaded.declaration.state not in CONTROLLABLE_STATES:
+        raise RpcFailure("conflict", "Cette déclaration a été transmise : elle ne se modifie plus.")
+    flagged = {r["cle"]: r for r in json.loads(loaded.declaration.controls) if r["a_justifier"]}
+    if key not in flagged:
+        raise RpcFailure("not_found", "Aucune anomalie signalée sous cette clé : relancez les contrôles.")
+    try:
+        figure = None if amount is None or amount == "" else Decimal(str(amount).replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        raise RpcFailure("invalid", "Le montant doit être un nombre (par exemple 1234,50).", "montant") from None
+    problem = control_rules.check_justification(text, figure)
+    if problem:
+        raise RpcFailure("invalid", problem, "texte" if figure is not None else "montant")
+    now = runtime.clock.now()
+    async with runtime.db.transaction() as session:
+        declaration = await session.get(Declaration, declaration_id, with_for_update=True)
+        justifications = json.loads(declaration.justifications)
+        justifications[key] = {
+            "texte": text.strip(),
+            "montant": format(figure, "f"),
+            "par": f"{author.first_name} {author.last_name}" if author else None,
+            "le": now.astimezone(PARIS).isoformat(timespec="seconds"),
+        }
+        declaration.justifications = json.dumps(justifications, ensure_ascii=False)
+    return justifications[key]
+
+
+async def set_complement(
+    runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, text: str | None
+) -> dict[str, Any]:
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+    who = await standing(runtime, caller, loaded.activity)
+    require(who.approbateur, "Seul l'approbateur ajoute des informations complémentaires.")
+    async with runtime.db.transaction() as session:
+        declaration = await session.get(Declaration, declaration_id, with_for_update=True)
+        if declaration.state not in CONTROLLABLE_STATES:
+            raise RpcFailure("conflict", "Cette déclaration a été transmise : elle ne se modifie plus.")
+        declaration.complement = (text or "").strip() or None
+    return {"informations_complementaires": declaration.complement}
+
+
+async def send_back(
+    runtime: ServiceRuntime, caller: ForwardedCaller, form_id: uuid.UUID, comment: str
+) -> dict[str, Any]:
+    """The approbateur returns a form to its provider with a comment; the provider's next save clears it."""
+    async with runtime.db.sessions() as session:
+        form = await session.get(DeclarationForm, form_id)
+        if form is None:
+            raise RpcFailure("not_found", "Formulaire inconnu.")
+        loaded = await load(session, form.declaration_id)
+        author = await session.get(KnownUser, caller.user_id) if caller.user_id else None
+    who = await standing(runtime, caller, loaded.activity)
+    require(who.approbateur, "Seul l'approbateur renvoie un formulaire à son fournisseur.")
+    comment = (comment or "").strip()
+    if len(comment) < COMMENT_MIN_LENGTH:
+        raise RpcFailure("invalid", "Expliquez au fournisseur ce qu'il doit corriger.", "commentaire")
+    async with runtime.unit_of_work() as uow:
+        form = await uow.session.get(DeclarationForm, form_id, with_for_update=True)
+        declaration = await uow.session.get(Declaration, form.declaration_id, with_for_update=True)
+        if declaration.state not in CONTROLLABLE_STATES or not form.requested:
+            raise RpcFailure("conflict", "Ce formulaire ne peut plus être renvoyé.")
+        form.state, form.sent_back_comment = "a_corriger", comment
+        form.sent_back_by_name = f"{author.first_name} {author.last_name}" if author else None
+        if declaration.state == "controlee":
+            declaration.state = "en_revision" if declaration.version > 1 else "en_cours"
+        uow.publish(
+            FormSentBackV1(
+                form_id=form.id,
+                declaration_id=declaration.id,
+                activity_id=declaration.activity_id,
+                kind=form.kind,
+                site_id=form.site_id,
+                comment=comment,
+                sent_back_by=caller.user_id,
+            ),
+            subject=str(form.id),
+            aggregate_version=form.version,
+        )
+    return {"id": str(form_id), "etat": STATES["a_corriger"], "commentaire": comment}
+
+
+async def estimate_for(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict:
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+    who = await standing(runtime, caller, loaded.activity)
+    require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
+    return await estimate_of(runtime, loaded)

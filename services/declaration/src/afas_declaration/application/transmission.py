@@ -1,0 +1,222 @@
+"""Signature and transmission to the Caf: the approbateur ticks the box, the declaration is controlled one last
+time, frozen as an immutable snapshot (canonical JSON + SHA-256, signer, time fixed at the click) with its PDF
+receipt, and announced to the Caf. Every transmitted version stays readable with its receipt."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from afas_declaration.adapters.receipt_pdf import render_receipt
+from afas_declaration.adapters.tables import Declaration, DeclarationForm, PartnerCopy, Transmission
+from afas_declaration.application import review
+from afas_declaration.application.campaigns import DECLARATION_TYPES
+from afas_declaration.application.declaration_scope import Loaded, load, require, standing
+from afas_declaration.domain.forms import load_definition, sections_for
+from afas_declaration.domain.snapshot import sealed
+from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.clock import PARIS
+from afas_shared.contracts.events.declaration import DeclarationTransmittedV1
+from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.read_models.user_directory import KnownUser
+from afas_shared.runtime import ServiceRuntime
+
+TRANSMITTABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
+ROLE_LABELS = {"approbateur": "Approbateur"}
+
+
+async def transmit(
+    runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, signed: bool, complement: str | None
+) -> dict[str, Any]:
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+        partner = await session.get(PartnerCopy, loaded.declaration.partner_id)
+        signer = await session.get(KnownUser, caller.user_id) if caller.user_id else None
+    who = await standing(runtime, caller, loaded.activity)
+    require(who.approbateur, "Seul l'approbateur de l'activité signe et transmet la déclaration.")
+    if not signed:
+        raise RpcFailure(
+            "invalid", "Cochez la case de signature : elle vaut signature et engage le gestionnaire.", "signature"
+        )
+    if loaded.declaration.state not in TRANSMITTABLE_STATES:
+        raise RpcFailure("conflict", "Cette déclaration a déjà été transmise à la Caf.")
+    if complement is not None:
+        loaded.declaration.complement = complement.strip() or None
+    assessment = await review.assess(runtime, loaded)
+    obstacles = review.obstacles(loaded, assessment)
+    if obstacles:
+        raise RpcFailure("conflict", "Transmission impossible : " + " ; ".join(obstacles))
+    now = runtime.clock.now()
+    signer_name = f"{signer.first_name} {signer.last_name}" if signer else "Utilisateur inconnu"
+    snapshot, text = sealed(
+        _snapshot(loaded, partner, assessment, signer, signer_name, now.astimezone(PARIS).isoformat(timespec="seconds"))
+    )
+    receipt = render_receipt(snapshot)
+    async with runtime.unit_of_work() as uow:
+        declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
+        if declaration.state not in TRANSMITTABLE_STATES or declaration.version != loaded.declaration.version:
+            raise RpcFailure("conflict", "Cette déclaration a déjà été transmise à la Caf.")
+        revision = declaration.version > 1
+        declaration.state, declaration.complement = "transmise", loaded.declaration.complement
+        declaration.controls, declaration.controlled_at = json.dumps(assessment.results, ensure_ascii=False), now
+        await uow.session.execute(
+            sa.update(DeclarationForm)
+            .where(DeclarationForm.declaration_id == declaration_id, DeclarationForm.requested)
+            .values(state="transmise")
+        )
+        uow.session.add(
+            Transmission(
+                id=uuid.uuid4(),
+                declaration_id=declaration_id,
+                version=declaration.version,
+                snapshot=text,
+                hash=snapshot["hash"],
+                signer_id=caller.user_id,
+                signer_name=signer_name,
+                transmitted_at=now,
+                receipt=receipt,
+            )
+        )
+        uow.publish(
+            DeclarationTransmittedV1(
+                **review.facts(declaration, loaded.activity),
+                transmitted_by=caller.user_id,
+                transmitted_at=now,
+                snapshot_hash=snapshot["hash"],
+                figures=assessment.figures_text,
+                flagged_justified=sorted(review.justified_keys(loaded, assessment)),
+                estimate=assessment.estimate.get("montant") if assessment.estimate.get("disponible") else None,
+                revision=revision,
+            ),
+            subject=str(declaration_id),
+            aggregate_version=declaration.version * 10 + 1,
+        )
+    return version_view(snapshot, None)
+
+
+def _snapshot(loaded: Loaded, partner, assessment, signer, signer_name: str, transmitted_at: str) -> dict[str, Any]:
+    d, activity = loaded.declaration, loaded.activity
+    family = load_definition(activity.family, loaded.campaign.form_version)
+    return {
+        "declaration_id": str(d.id),
+        "version": d.version,
+        "partenaire": {
+            "nom": partner.name if partner else None,
+            "siret": partner.siret if partner else None,
+            "caf": d.caf_code,
+        },
+        "activite": {
+            "id": str(activity.activity_id),
+            "nom": activity.name,
+            "famille": activity.family,
+            "famille_libelle": family.label,
+            "nature": activity.nature,
+            "nature_libelle": family.natures.get(activity.nature, activity.nature),
+        },
+        "exercice": d.exercice,
+        "type_declaration": d.declaration_type,
+        "type_libelle": DECLARATION_TYPES[d.declaration_type],
+        "version_formulaires": loaded.campaign.form_version,
+        "formulaires": [_form(family, activity.nature, form, d.declaration_type) for form in loaded.forms],
+        "chiffres": assessment.figures_text,
+        "controles": assessment.results,
+        "estimation": assessment.estimate,
+        "informations_complementaires": d.complement,
+        "signataire": {
+            "id": str(signer.user_id) if signer else None,
+            "nom": signer_name,
+            "identifiant": signer.identifier if signer else None,
+            "role": ROLE_LABELS["approbateur"],
+        },
+        "transmise_le": transmitted_at,
+    }
+
+
+def _form(family, nature: str, form, declaration_type: str) -> dict[str, Any]:
+    definition = family.forms[form.kind]
+    values = json.loads(form.values)
+    return {
+        "id": str(form.id),
+        "type": form.kind,
+        "titre": definition.title_for(declaration_type),
+        "lieu": form.site_name,
+        "demande": form.requested,
+        "sections": [
+            {
+                "libelle": section.label,
+                "champs": [
+                    {"id": f.id, "libelle": f.label, "valeur": values.get(f.id), "unite": f.unit, "type": f.type}
+                    for f in section.fields
+                ],
+            }
+            for section in sections_for(definition, nature)
+        ]
+        if form.requested
+        else [],
+    }
+
+
+def receipt_path(declaration_id: str, number: int) -> str:
+    return f"/api/v1/declarations/{declaration_id}/versions/{number}/accuse.pdf"
+
+
+def version_view(snapshot: dict[str, Any], transmission: Transmission | None) -> dict[str, Any]:
+    decision = None
+    if transmission is not None and transmission.decision:
+        decided_at = transmission.decided_at.astimezone(PARIS).isoformat(timespec="seconds")
+        decision = {
+            "decision": transmission.decision,
+            "motif": transmission.decision_reason,
+            "par": transmission.decided_by_name,
+            "le": decided_at,
+        }
+    return {
+        "declaration_id": snapshot["declaration_id"],
+        "version": snapshot["version"],
+        "hash": snapshot["hash"],
+        "transmise_le": snapshot["transmise_le"],
+        "signataire": snapshot["signataire"]["nom"],
+        "estimation": snapshot["estimation"],
+        "decision_caf": decision,
+        "accuse_reception": receipt_path(snapshot["declaration_id"], snapshot["version"]),
+    }
+
+
+async def _transmissions(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID):
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+        rows = (
+            (
+                await session.execute(
+                    sa.select(Transmission)
+                    .where(Transmission.declaration_id == declaration_id)
+                    .order_by(Transmission.version)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    who = await standing(runtime, caller, loaded.activity)
+    require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
+    return list(rows)
+
+
+async def versions(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> list[dict]:
+    return [version_view(json.loads(t.snapshot), t) for t in await _transmissions(runtime, caller, declaration_id)]
+
+
+async def version(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, number: int) -> dict:
+    for t in await _transmissions(runtime, caller, declaration_id):
+        if t.version == number:
+            return {**json.loads(t.snapshot), "decision_caf": version_view(json.loads(t.snapshot), t)["decision_caf"]}
+    raise RpcFailure("not_found", f"Aucune version {number} transmise pour cette déclaration.")
+
+
+async def receipt(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, number: int) -> bytes:
+    for t in await _transmissions(runtime, caller, declaration_id):
+        if t.version == number:
+            return t.receipt
+    raise RpcFailure("not_found", f"Aucune version {number} transmise pour cette déclaration.")

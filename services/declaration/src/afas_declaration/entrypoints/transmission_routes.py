@@ -1,0 +1,136 @@
+"""Signature and transmission, transmitted versions and their PDF receipts; Caf instruction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from afas_declaration.application import instruction, transmission
+from afas_declaration.entrypoints import idempotent
+from afas_declaration.entrypoints.caller import Caller
+from afas_declaration.entrypoints.service_calls import call_local
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.runtime import ServiceRuntime
+
+
+class Transmit(BaseModel):
+    signature: bool = Field(
+        description="La case « Je certifie l'exactitude des données et je signe » : vaut signature électronique",
+        examples=[True],
+    )
+    informations_complementaires: str | None = Field(default=None, max_length=4000)
+
+
+class Reason(BaseModel):
+    motif: str = Field(max_length=2000, examples=["Les heures facturées ne correspondent pas au compte de résultat."])
+
+
+class Validation(BaseModel):
+    justification_ecart_acceptee: bool = Field(
+        default=True,
+        description="Non : l'écart prévisionnel/réel de plus de 10 % n'est pas justifié (plafonne les acomptes)",
+    )
+
+
+def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["transmission et instruction"])
+    who = Depends(current_caller)
+
+    @api.post(
+        "/declarations/{declaration_id}/transmit",
+        status_code=201,
+        summary="Signer et transmettre à la Caf (approbateur)",
+        response_class=JSONResponse,
+    )
+    async def transmit(
+        declaration_id: uuid.UUID,
+        body: Transmit,
+        request: Request,
+        caller: Caller = who,
+        idempotency_key: str | None = Header(default=None, alias=idempotent.HEADER, description=idempotent.HEADER_DOC),
+    ) -> Any:
+        return await idempotent.respond(
+            runtime,
+            caller,
+            request,
+            body.model_dump(),
+            201,
+            lambda: call_local(
+                transmission.transmit(
+                    runtime,
+                    forwarded_caller(caller.rpc()),
+                    declaration_id,
+                    body.signature,
+                    body.informations_complementaires,
+                )
+            ),
+        )
+
+    @api.get("/declarations/{declaration_id}/versions", summary="Versions transmises d'une déclaration")
+    async def versions(declaration_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
+        return await call_local(transmission.versions(runtime, forwarded_caller(caller.rpc()), declaration_id))
+
+    @api.get("/declarations/{declaration_id}/versions/{number}", summary="Contenu figé d'une version transmise")
+    async def version(declaration_id: uuid.UUID, number: int, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(transmission.version(runtime, forwarded_caller(caller.rpc()), declaration_id, number))
+
+    @api.get(
+        "/declarations/{declaration_id}/versions/{number}/accuse.pdf",
+        summary="Accusé de réception (PDF) d'une version transmise",
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    async def receipt(declaration_id: uuid.UUID, number: int, caller: Caller = who) -> Response:
+        pdf = await call_local(transmission.receipt(runtime, forwarded_caller(caller.rpc()), declaration_id, number))
+        filename = f"accuse-reception-{declaration_id}-v{number}.pdf"
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+
+    @api.get("/instruction/declarations", summary="Déclarations à instruire (Caf), les plus anciennes d'abord")
+    async def queue(
+        caller: Caller = who,
+        etat: str = Query("transmise"),
+        type_activite: str | None = None,
+        exercice: int | None = None,
+        type_declaration: str | None = None,
+        partenaire: uuid.UUID | None = None,
+    ) -> list[dict[str, Any]]:
+        return await call_local(
+            instruction.queue(
+                runtime,
+                forwarded_caller(caller.rpc()),
+                etat=etat,
+                famille=type_activite,
+                exercice=exercice,
+                type_declaration=type_declaration,
+                partenaire=partenaire,
+            )
+        )
+
+    @api.post("/declarations/{declaration_id}/validate", summary="Valider une déclaration transmise (Caf)")
+    async def validate(
+        declaration_id: uuid.UUID, body: Validation | None = None, caller: Caller = who
+    ) -> dict[str, Any]:
+        accepted = body.justification_ecart_acceptee if body else True
+        return await call_local(
+            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "validee", None, accepted)
+        )
+
+    @api.post("/declarations/{declaration_id}/refuse", summary="Refuser une déclaration avec un motif (Caf)")
+    async def refuse(declaration_id: uuid.UUID, body: Reason, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(
+            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "refusee", body.motif)
+        )
+
+    @api.post("/declarations/{declaration_id}/cancel", summary="Annuler une déclaration avec un motif (Caf)")
+    async def cancel(declaration_id: uuid.UUID, body: Reason, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(
+            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "annulee", body.motif)
+        )
+
+    return api

@@ -1,0 +1,371 @@
+"""The PDF receipt of a transmitted declaration: content in French, pagination, determinism."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from afas_declaration.adapters.receipt_pdf import UNAVAILABLE_ESTIMATE, format_value, render_receipt
+
+HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+def snapshot(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "declaration_id": "3f2b8c1e-5d1a-4a2b-9c3d-0123456789ab",
+        "version": 1,
+        "hash": HASH,
+        "partenaire": {"nom": "Commune d'Amiens", "siret": "21800021900004", "caf": "080"},
+        "activite": {
+            "nom": "Multi-accueil Les Lutins",
+            "famille": "eaje_psu",
+            "famille_libelle": "EAJE - PSU",
+            "nature": "multi_accueil",
+            "nature_libelle": "Multi-accueil",
+            "numero": "EAJE0801",
+        },
+        "exercice": 2026,
+        "type_declaration": "previsionnelle",
+        "type_libelle": "Prévisionnelle",
+        "formulaires": [
+            {
+                "type": "activite",
+                "titre": "Données d'activité",
+                "lieu": "Site A",
+                "sections": [
+                    {
+                        "libelle": "Capacité et ouverture",
+                        "champs": [
+                            {
+                                "id": "places",
+                                "libelle": "Nombre de places agréées",
+                                "valeur": "40",
+                                "unite": "places",
+                                "type": "integer",
+                            },
+                            {"id": "heures", "libelle": "Heures facturées", "valeur": "61234.5", "type": "hours"},
+                            {"id": "taux", "libelle": "Taux d'occupation", "valeur": "107", "type": "percent"},
+                            {"id": "repas", "libelle": "Repas fournis", "valeur": True, "type": "boolean"},
+                            {"id": "couches", "libelle": "Couches fournies", "valeur": "false", "type": "boolean"},
+                            {"id": "commentaire", "libelle": "Commentaire", "valeur": None, "type": "text"},
+                        ],
+                    }
+                ],
+            },
+            {
+                "type": "financier",
+                "titre": "Budget prévisionnel",
+                "lieu": None,
+                "sections": [
+                    {
+                        "libelle": "Charges",
+                        "champs": [
+                            {
+                                "id": "charges_60",
+                                "libelle": "60 - Achats",
+                                "valeur": "12500.50",
+                                "unite": "€",
+                                "type": "euros",
+                            },
+                            {
+                                "id": "charges_64",
+                                "libelle": "64 - Charges de personnel",
+                                "valeur": "-3.2",
+                                "type": "euros",
+                            },
+                        ],
+                    }
+                ],
+            },
+        ],
+        "controles": [
+            {
+                "id": "taux_facturation",
+                "severite": "flagged",
+                "statut": "anomalie",
+                "libelle": "Taux de facturation",
+                "message": "Taux de facturation : 112,40 % mesuré, seuil 107 %",
+                "lieu": None,
+                "justification": {
+                    "texte": "Œuvre « exceptionnelle » de l’été : fermeture d’un site.",
+                    "montant": "1200.00",
+                },
+            },
+            {
+                "id": "equilibre",
+                "severite": "blocking",
+                "statut": "ok",
+                "libelle": "Équilibre du budget",
+                "message": "Le budget est équilibré.",
+                "lieu": "Site A",
+                "justification": None,
+            },
+        ],
+        "estimation": {
+            "disponible": True,
+            "montant": "123456.78",
+            "provisoire": False,
+            "etapes": [{"libelle": "Prix de revient horaire", "valeur": "9.12", "unite": "€/h"}],
+            "parametres": [
+                {
+                    "libelle": "Prix plafond",
+                    "valeur": "8.86",
+                    "depuis": "2025-01-01",
+                    "source": "Lettre circulaire Cnaf 2025-001",
+                }
+            ],
+        },
+        "informations_complementaires": "Ouverture d'une section de 6 places en septembre.",
+        "signataire": {"nom": "Karim Benali", "identifiant": "200000002", "role": "Approbateur"},
+        "transmise_le": "2026-02-10T14:32:05+01:00",
+    }
+    base.update(overrides)
+    return base
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    """The text of every page; the no-break spaces of French numbers read as plain spaces."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return [page.extract_text().replace("\u00a0", " ").replace("\u202f", " ") for page in reader.pages]
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(pages_text(pdf))
+
+
+def flat(pdf: bytes) -> str:
+    """The text as one line: a phrase wrapped over two lines is still found."""
+    return " ".join(text_of(pdf).split())
+
+
+@pytest.fixture(scope="module")
+def receipt() -> bytes:
+    return render_receipt(snapshot())
+
+
+def test_is_an_a4_pdf_with_the_title_and_headers(receipt: bytes):
+    assert receipt.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(receipt))
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    text = flat(receipt)
+    assert "Accusé de réception de déclaration" in text
+    for expected in (
+        "Caf 080",
+        "Commune d'Amiens (SIRET 21800021900004)",
+        "Multi-accueil Les Lutins (n° EAJE0801)",
+        "EAJE - PSU",
+        "Multi-accueil",
+        "Exercice 2026",
+        "Prévisionnelle",
+        "3f2b8c1e-5d1a-4a2b-9c3d-0123456789ab",
+        "transmise le 10/02/2026 à 14:32:05 (heure de Paris)",
+    ):
+        assert expected in text, expected
+
+
+def test_every_declared_value_is_printed_in_french_under_its_form_and_section(receipt: bytes):
+    text = text_of(receipt)
+    for expected in (
+        "Données d'activité — Site A",
+        "Capacité et ouverture",
+        "Nombre de places agréées 40 places",
+        "Heures facturées 61 234,50 h",
+        "Taux d'occupation 107,00 %",
+        "Repas fournis Oui",
+        "Couches fournies Non",
+        "Commentaire —",
+        "Budget prévisionnel",
+        "Charges",
+        "60 - Achats 12 500,50 €",
+        "64 - Charges de personnel -3,20 €",
+    ):
+        assert expected in text, expected
+    assert text.index("Capacité et ouverture") < text.index("Nombre de places agréées") < text.index("60 - Achats")
+
+
+def test_controls_show_their_status_message_and_justification(receipt: bytes):
+    text = text_of(receipt)
+    for expected in (
+        "2 contrôle(s) : 1 conforme(s), 1 anomalie(s), 0 non évalué(s).",
+        "Taux de facturation Anomalie",
+        "Contrôle de signalement",
+        "Taux de facturation : 112,40 % mesuré, seuil 107 %",
+        "Justification : Œuvre « exceptionnelle » de l’été : fermeture d’un site.",
+        "Montant justifié : 1 200,00 €",
+        "Équilibre du budget Conforme",
+        "Contrôle bloquant — Lieu : Site A",
+        "Le budget est équilibré.",
+    ):
+        assert expected in text, expected
+
+
+def test_estimate_with_its_steps_and_parameters(receipt: bytes):
+    text = text_of(receipt)
+    for expected in (
+        "Montant estimé : 123 456,78 €",
+        "Prix de revient horaire 9,12 €/h",
+        "Prix plafond 8,86 01/01/2025 Lettre circulaire Cnaf 2025-001",
+    ):
+        assert expected in text, expected
+    assert UNAVAILABLE_ESTIMATE not in text
+    assert "provisoire" not in text
+    provisional = text_of(render_receipt(snapshot(estimation={**snapshot()["estimation"], "provisoire": True})))
+    assert "Montant estimé : 123 456,78 € (estimation provisoire)" in provisional
+
+
+def test_signature_statement_and_full_hash_on_the_last_lines(receipt: bytes):
+    pages = pages_text(receipt)
+    text = flat(receipt)
+    assert "Ouverture d'une section de 6 places en septembre." in text
+    statement = (
+        "Déclaration signée électroniquement par Karim Benali (identifiant 200000002) "
+        "le 10/02/2026 à 14:32:05 (heure de Paris)."
+    )
+    assert statement in text
+    assert "Qualité du signataire : Approbateur" in text
+    # The fingerprint is the last thing on the last page, before its footer only
+    last_page_lines = [line for line in pages[-1].splitlines() if line.strip()]
+    assert last_page_lines[-2] == HASH
+    assert last_page_lines[-1].endswith(f"Page {len(pages)} / {len(pages)}")
+    assert "Empreinte SHA-256 de la déclaration transmise (version 1) :" in last_page_lines[-3]
+
+
+def test_the_time_is_printed_in_paris_whatever_the_offset_of_the_snapshot():
+    text = flat(render_receipt(snapshot(transmise_le="2026-07-01T08:05:00+00:00")))
+    assert "le 01/07/2026 à 10:05:00 (heure de Paris)" in text
+
+
+@pytest.mark.parametrize(
+    "estimation",
+    [
+        {"disponible": False, "message": "Estimation indisponible"},
+        {"disponible": False, "message": "Le barème 2026 n'est pas encore publié."},
+        {"disponible": True, "montant": None},
+        None,
+    ],
+)
+def test_unavailable_estimate_is_said_and_never_printed_as_zero(estimation):
+    data = snapshot(estimation=estimation)
+    if estimation is None:
+        del data["estimation"]
+    text = flat(render_receipt(data))
+    assert UNAVAILABLE_ESTIMATE + "." in text
+    assert "Montant estimé" not in text
+    assert "0,00 €" not in text.replace("1 200,00 €", "").replace("12 500,50 €", "")
+    if estimation and "barème" in (estimation.get("message") or ""):
+        assert "Le barème 2026 n'est pas encore publié." in text
+
+
+def test_two_hundred_fields_and_long_texts_wrap_and_paginate():
+    fields = [
+        {
+            "id": f"champ_{i}",
+            "libelle": f"Champ numéro {i} : " + "libellé long " * (i % 7),
+            "valeur": f"{i}000.5",
+            "unite": "€",
+            "type": "euros",
+        }
+        for i in range(200)
+    ]
+    long_text = "Une très longue explication, répétée pour dépasser une page. " * 400
+    fields.append({"id": "texte", "libelle": "Texte très long", "valeur": long_text, "type": "text"})
+    fields.append({"id": "mot", "libelle": "Mot sans espace", "valeur": "x" * 700, "type": "text"})
+    data = snapshot(
+        formulaires=[
+            {
+                "type": "financier",
+                "titre": "Compte de résultat",
+                "lieu": None,
+                "sections": [{"libelle": "Tout", "champs": fields}],
+            }
+        ],
+        informations_complementaires=long_text,
+    )
+    data["controles"][0]["justification"]["texte"] = long_text
+    pdf = render_receipt(data)
+    pages = pages_text(pdf)
+    text = "\n".join(pages)
+    assert len(pages) > 8
+    for i in (0, 57, 123, 199):
+        assert f"Champ numéro {i} :" in text
+    assert "199 000,50 €" in text
+    assert "".join(text.split()).count("x" * 700) == 1  # wrapped, never cut
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} / {len(pages)}" in page
+    assert HASH in pages[-1]
+
+
+def test_same_snapshot_same_bytes_and_dated_by_the_transmission():
+    first, second = render_receipt(snapshot()), render_receipt(copy.deepcopy(snapshot()))
+    assert first == second
+    metadata = PdfReader(io.BytesIO(first)).metadata
+    assert metadata.creation_date == datetime(2026, 2, 10, 13, 32, 5, tzinfo=UTC)
+    assert metadata.title == "Accusé de réception de déclaration — Multi-accueil Les Lutins — 2026"
+    assert render_receipt(snapshot(hash="0" * 64)) != first
+
+
+def test_same_bytes_in_another_process_with_another_hash_seed():
+    # set and dict iteration orders change with the hash seed: the bytes must not
+    data = json.dumps(snapshot())
+    code = (
+        "import hashlib, json, sys\n"
+        "from afas_declaration.adapters.receipt_pdf import render_receipt\n"
+        "print(hashlib.sha256(render_receipt(json.loads(sys.stdin.read()))).hexdigest())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=data, capture_output=True, text=True, env=env, check=True, timeout=120
+    )
+    assert done.stdout.strip() == hashlib.sha256(render_receipt(json.loads(data))).hexdigest()
+
+
+def test_a_minimal_snapshot_renders_with_dashes():
+    text = text_of(render_receipt({"declaration_id": "d-1", "hash": HASH}))
+    assert "Accusé de réception de déclaration" in text
+    assert "Partenaire —" in text
+    assert "Aucun contrôle n'a été exécuté sur cette déclaration." in text
+    assert UNAVAILABLE_ESTIMATE in text
+    assert "Informations complémentaires\nAucune." in text
+    assert HASH in text
+
+
+def test_text_is_printed_as_typed_and_unprintable_characters_do_not_break_the_pdf():
+    typed = "Remarque {nb} : coût 5 € ; œuvre « Noël » l’hiver\tfin\x00\u200b — 漢"
+    text = text_of(render_receipt(snapshot(informations_complementaires=typed)))
+    assert "Remarque {nb} : coût 5 € ; œuvre « Noël » l’hiver    fin — " in text
+    # A character absent from the font is shown, not silently dropped
+    assert "fin — ?" in text
+
+
+@pytest.mark.parametrize(
+    ("value", "field_type", "unit", "expected"),
+    [
+        ("12500.50", "euros", "€", "12\u00a0500,50\u00a0€"),
+        ("12500.5", "euros", None, "12\u00a0500,50\u00a0€"),
+        ("107", "percent", "%", "107,00\u00a0%"),
+        ("1234567.891", "hours", None, "1\u00a0234\u00a0567,89\u00a0h"),
+        ("-1234.5", "decimal", None, "-1\u00a0234,50"),
+        ("40", "integer", "places", "40\u00a0places"),
+        (3, "integer", None, "3"),
+        ("0", "euros", "€", "0,00\u00a0€"),
+        (True, "boolean", None, "Oui"),
+        ("false", "boolean", None, "Non"),
+        (None, "euros", "€", "—"),
+        ("", "text", None, "—"),
+        ("Texte libre", "text", None, "Texte libre"),
+        ("n/a", "euros", "€", "n/a"),
+    ],
+)
+def test_format_value(value, field_type, unit, expected):
+    assert format_value(value, field_type, unit) == expected
