@@ -104,11 +104,32 @@ def _references(estimate: dict[str, Any]) -> dict[str, Decimal]:
     return {}
 
 
+def _typed(loaded: Loaded, kind: str) -> list[tuple[str | None, dict[str, Any]]]:
+    """What was typed in each requested form of ``kind`` (stored values also hold the computed fields)."""
+    definition = load_definition(loaded.activity.family, loaded.campaign.form_version).forms[kind]
+    return [
+        (
+            form.site_name,
+            {
+                k: v
+                for k, v in json.loads(form.values).items()
+                if k in definition.fields and not definition.fields[k].is_computed
+            },
+        )
+        for form in loaded.forms
+        if form.kind == kind and form.requested
+    ]
+
+
 def figures_of(loaded: Loaded) -> dict[str, Any]:
     family = load_definition(loaded.activity.family, loaded.campaign.form_version)
-    activity_values = [json.loads(f.values) for f in loaded.forms if f.kind == "activite" and f.requested]
-    financial = [json.loads(f.values) for f in loaded.forms if f.kind == "financier" and f.requested]
-    return declaration_figures(family, loaded.activity.nature, activity_values, financial[0] if financial else None)
+    financial = _typed(loaded, "financier")
+    return declaration_figures(
+        family,
+        loaded.activity.nature,
+        [values for _, values in _typed(loaded, "activite")],
+        financial[0][1] if financial else None,
+    )
 
 
 async def estimate_of(runtime: ServiceRuntime, loaded: Loaded, figures: dict[str, Any] | None = None) -> dict:
@@ -134,8 +155,8 @@ async def assess(runtime: ServiceRuntime, loaded: Loaded) -> Assessment:
         rules,
         loaded.activity.nature,
         loaded.declaration.declaration_type,
-        [(f.site_name, json.loads(f.values)) for f in loaded.forms if f.kind == "activite" and f.requested],
-        next((json.loads(f.values) for f in loaded.forms if f.kind == "financier" and f.requested), None),
+        _typed(loaded, "activite"),
+        next((values for _, values in _typed(loaded, "financier")), None),
         previous=previous,
         forecast=forecast,
         references=_references(estimate),

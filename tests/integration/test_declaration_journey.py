@@ -1,0 +1,295 @@
+"""A declaration from campaign to Caf decision through the gateway: providers fill, the approbateur controls,
+justifies, signs and transmits (snapshot, hash, PDF), the Caf refuses then validates the revised version."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import pypdf
+import sqlalchemy as sa
+
+from afas_shared.testing.fixtures import eventually, running
+
+ADMIN, KARIM, SOPHIE, LUCAS = "200000001", "200000002", "200000003", "200000004"
+# 40 places × 220 days × 11 h = 96,800 h offered; 60,000 h réalisées (62 %), 66,000 h facturées (110 %: flagged)
+ACTIVITY = {
+    "places": 40,
+    "jours_ouverture": 220,
+    "heures_ouverture_jour": "11",
+    "heures_realisees": "60000",
+    "heures_facturees": "66000",
+    "enfants_accueillis": 70,
+    "enfants_aeeh": 2,
+    "participations_familiales": "90000",
+    "part_regime_general": "95",
+    "couches_fournies": True,
+    "repas_fournis": True,
+}
+BUDGET = {
+    "charges_60": "40000",
+    "charges_61": "30000",
+    "charges_62": "20000",
+    "charges_63": "10000",
+    "charges_64": "500000",
+    "charges_65": "5000",
+    "produits_70_participations_familiales": "90000",
+    "produits_70_autres": "0",
+    "produits_74_caf": "250000",
+    "produits_74_commune": "260000",
+    "produits_74_departement": "0",
+    "produits_74_autres": "0",
+    "produits_75": "5000",
+}
+
+
+@asynccontextmanager
+async def _estimation(make_settings, platform):
+    async with running(make_settings("estimation")) as runtime:
+        runtime.clock = platform.clock
+        yield runtime
+
+
+async def _eaje_declaration(platform, catalogue):
+    from afas_declaration.adapters.tables import ActivityCopy, GrantLine, PartnerCopy
+
+    async def copied() -> bool:
+        async with platform.gateway.db.sessions() as session:
+            activities = (await session.execute(sa.select(sa.func.count()).select_from(ActivityCopy))).scalar_one()
+            partners = (await session.execute(sa.select(sa.func.count()).select_from(PartnerCopy))).scalar_one()
+            return activities >= 3 and partners >= 1
+
+    await eventually(copied, timeout=10)
+    today = platform.clock.now().date()
+    opened = await platform.client.post(
+        "/api/v1/campaigns",
+        headers=catalogue.agent,
+        json={
+            "type_activite": "eaje_psu",
+            "exercice": 2026,
+            "type_declaration": "previsionnelle",
+            "date_ouverture": today.isoformat(),
+            "date_limite": (today + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    eaje = catalogue.activities["eaje"]["id"]
+    granted = {}
+    for who, role in ((KARIM, "fda"), (SOPHIE, "fdf"), (ADMIN, "approbateur")):
+        response = await platform.client.post(
+            "/api/v1/grants",
+            headers=catalogue.admin,
+            json={"utilisateur_id": catalogue.users[who], "role": role, "perimetre": [{"activite_id": eaje}]},
+        )
+        assert response.status_code == 201, response.text
+        granted[who] = response.json()[0]["id"]
+    validated = await platform.client.post(f"/api/v1/grants/{granted[ADMIN]}/validate", headers=catalogue.agent)
+    assert validated.status_code == 200, validated.text
+
+    async def approbateur_acts() -> bool:
+        async with platform.gateway.db.sessions() as session:
+            lines = (await session.execute(sa.select(GrantLine).where(GrantLine.role == "approbateur"))).scalars()
+            return any(line.validation == "validated" for line in lines)
+
+    await eventually(approbateur_acts, timeout=10)
+    [row] = (await platform.client.get("/api/v1/declarations?type_activite=eaje_psu", headers=catalogue.agent)).json()
+    headers = {who: await platform.login(who) for who in (KARIM, SOPHIE, ADMIN)}
+    return row["id"], headers
+
+
+async def _fill(platform, declaration, headers, activity=ACTIVITY, budget=BUDGET):
+    saved = {}
+    for who, values in ((KARIM, activity), (SOPHIE, budget)):
+        [form] = (await platform.client.get(f"/api/v1/declarations/{declaration}", headers=headers[who])).json()[
+            "formulaires"
+        ]
+        response = await platform.client.put(
+            f"/api/v1/forms/{form['id']}", headers=headers[who], json={"version": form["version"], "valeurs": values}
+        )
+        assert response.status_code == 200, response.text
+        saved[who] = response.json()
+    return saved
+
+
+async def test_providers_fill_the_approbateur_justifies_signs_and_transmits_the_caf_refuses_then_validates(
+    platform, catalogue, make_settings
+):
+    declaration, headers = await _eaje_declaration(platform, catalogue)
+    approbateur = headers[ADMIN]
+    url = f"/api/v1/declarations/{declaration}"
+
+    # Without the estimation service, the estimate is said to be unavailable, never zero
+    saved = await _fill(platform, declaration, headers)
+    assert saved[KARIM]["estimation"]["disponible"] is False
+    assert "ne répond pas" in saved[KARIM]["estimation"]["message"]
+    home = (await platform.client.get("/api/v1/declarations/a-saisir", headers=headers[KARIM])).json()
+    assert home == {"nombre": 1, "message": "Vous avez 1 déclaration à saisir"}
+
+    async with _estimation(make_settings, platform):
+        estimate = (await platform.client.get(f"{url}/estimate", headers=approbateur)).json()
+        assert estimate["disponible"] is True and float(estimate["montant"]) > 0, estimate
+
+        # A provider may not transmit; the approbateur's controls flag the 110 % billing rate
+        refused = await platform.client.post(f"{url}/transmit", headers=headers[KARIM], json={"signature": True})
+        assert refused.status_code == 403
+        controls = (await platform.client.post(f"{url}/controls", headers=approbateur)).json()
+        flagged = [c for c in controls["controles"] if c["a_justifier"]]
+        assert [c["id"] for c in flagged] == ["taux_facturation"], controls
+        assert "110,00" in flagged[0]["message"] and "107" in flagged[0]["message"]
+        blocking = [
+            c["message"] for c in controls["controles"] if c["statut"] == "anomalie" and c["severite"] == "blocking"
+        ]
+        assert controls["anomalies_bloquantes"] == 0 and controls["transmissible"] is False, blocking
+        assert controls["etat"] == "Contrôlée"
+        blocked = await platform.client.post(f"{url}/transmit", headers=approbateur, json={"signature": True})
+        assert blocked.status_code == 409 and "à justifier" in blocked.json()["detail"]
+
+        key = flagged[0]["cle"]
+        no_figure = await platform.client.put(
+            f"{url}/justifications/{key}",
+            headers=approbateur,
+            json={"texte": "Facturation au contrat mensualisé des familles, absences non déduites."},
+        )
+        assert no_figure.status_code == 422, no_figure.text
+        justified = await platform.client.put(
+            f"{url}/justifications/{key}",
+            headers=approbateur,
+            json={"texte": "Facturation au contrat mensualisé des familles, absences non déduites.", "montant": "6000"},
+        )
+        assert justified.status_code == 200, justified.text
+        unsigned = await platform.client.post(f"{url}/transmit", headers=approbateur, json={"signature": False})
+        assert unsigned.status_code == 422
+
+        body = {"signature": True, "informations_complementaires": "Extension de 5 places prévue en septembre."}
+        key_header = {**approbateur, "Idempotency-Key": "transmit-1"}
+        first = await platform.client.post(f"{url}/transmit", headers=key_header, json=body)
+        assert first.status_code == 201, first.text
+        retry = await platform.client.post(f"{url}/transmit", headers=key_header, json=body)
+        assert (retry.status_code, retry.json()) == (201, first.json())
+        other = await platform.client.post(f"{url}/transmit", headers=key_header, json={"signature": True})
+        assert other.status_code == 409
+    receipt_url = first.json()["accuse_reception"]
+
+    # The snapshot is frozen: its hash is the SHA-256 of its canonical JSON, and forms no longer change
+    snapshot = (await platform.client.get(f"{url}/versions/1", headers=approbateur)).json()
+    content = {k: v for k, v in snapshot.items() if k not in ("hash", "decision_caf")}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.sha256(canonical.encode()).hexdigest() == snapshot["hash"] == first.json()["hash"]
+    assert snapshot["signataire"]["identifiant"] == ADMIN and snapshot["partenaire"]["siret"] == "21800021900004"
+    assert snapshot["estimation"]["disponible"] is True
+    [form] = (await platform.client.get(url, headers=headers[KARIM])).json()["formulaires"]
+    late = await platform.client.put(
+        f"/api/v1/forms/{form['id']}", headers=headers[KARIM], json={"version": form["version"], "valeurs": {}}
+    )
+    assert late.status_code == 409
+
+    pdf = await platform.client.get(receipt_url, headers=approbateur)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Commune d'Amiens" in text and "Multi-accueil Les Lucioles" in text
+    assert snapshot["hash"][:32] in text.replace("\n", "")
+    assert "Facturation au contrat mensualisé" in text.replace("\n", " ")
+
+    # The Caf: its queue, refusal with a reason; the partner revises version 2
+    queue = (await platform.client.get("/api/v1/instruction/declarations", headers=catalogue.agent)).json()
+    assert [q["id"] for q in queue] == [declaration]
+    assert (await platform.client.get("/api/v1/instruction/declarations", headers=approbateur)).status_code == 403
+    assert (await platform.client.post(f"{url}/validate", headers=approbateur)).status_code == 403
+    assert (
+        await platform.client.post(f"{url}/refuse", headers=catalogue.agent, json={"motif": "non"})
+    ).status_code == 422
+    refusal = await platform.client.post(
+        f"{url}/refuse", headers=catalogue.agent, json={"motif": "Les heures facturées dépassent le contrat."}
+    )
+    assert refusal.status_code == 200 and refusal.json()["version"] == 2, refusal.text
+    [row] = (await platform.client.get("/api/v1/declarations", headers=approbateur)).json()
+    assert row["etat"] == "Refusée Caf" and row["motif_refus"] == "Les heures facturées dépassent le contrat."
+    assert "reviser" in [a["action"] for a in row["actions"]]
+
+    revised = {**ACTIVITY, "heures_facturees": "63000"}  # 105 %: nothing left to justify
+    await _fill(platform, declaration, headers, activity=revised)
+    async with _estimation(make_settings, platform):
+        controls = (await platform.client.post(f"{url}/controls", headers=approbateur)).json()
+        assert controls["transmissible"] is True, controls
+        second = await platform.client.post(f"{url}/transmit", headers=approbateur, json={"signature": True})
+    assert second.status_code == 201 and second.json()["version"] == 2, second.text
+
+    validated = await platform.client.post(f"{url}/validate", headers=catalogue.agent)
+    assert validated.status_code == 200 and validated.json()["etat"] == "Validée Caf"
+    versions = (await platform.client.get(f"{url}/versions", headers=approbateur)).json()
+    assert [(v["version"], v["decision_caf"]["decision"]) for v in versions] == [(1, "refusee"), (2, "validee")]
+    assert (await platform.client.get(receipt_url, headers=approbateur)).status_code == 200  # v1 stays readable
+    history = (
+        await platform.client.get(
+            f"/api/v1/activities/{catalogue.activities['eaje']['id']}/declarations", headers=approbateur
+        )
+    ).json()
+    assert [len(h["versions"]) for h in history] == [2]
+    again = await platform.client.post(f"{url}/cancel", headers=catalogue.agent, json={"motif": "Annulation tardive"})
+    assert again.status_code == 409
+
+    from afas_shared.messaging.tables import OutboxRecord
+
+    async with platform.gateway.db.sessions() as session:
+        subjects = (await session.execute(sa.select(OutboxRecord.subject))).scalars().all()
+    for event in ("declaration_transmitted", "declaration_refused", "declaration_validated", "declaration_controlled"):
+        assert any(event in s for s in subjects), event
+
+
+async def test_lists_filter_and_offer_each_role_its_next_actions(platform, catalogue):
+    declaration, headers = await _eaje_declaration(platform, catalogue)
+    karim = (await platform.client.get("/api/v1/declarations", headers=headers[KARIM])).json()
+    assert [a["action"] for a in karim[0]["actions"]] == ["consulter", "saisir_activite", "controler"]
+    sophie = (await platform.client.get("/api/v1/declarations", headers=headers[SOPHIE])).json()
+    assert [a["action"] for a in sophie[0]["actions"]] == ["consulter", "saisir_financier", "controler"]
+    agent = (await platform.client.get("/api/v1/declarations", headers=catalogue.agent)).json()
+    assert [a["action"] for a in agent[0]["actions"]] == ["consulter", "annuler"]
+    for query, count in (
+        ("exercice=2026", 1),
+        ("exercice=2025", 0),
+        ("type_declaration=reelle", 0),
+        ("etat=a_saisir", 1),
+        ("nature=multi_accueil", 1),
+        ("type_activite=alsh", 0),
+    ):
+        rows = (await platform.client.get(f"/api/v1/declarations?{query}", headers=headers[KARIM])).json()
+        assert len(rows) == count, query
+    bad = await platform.client.get("/api/v1/declarations?etat=perdue", headers=headers[KARIM])
+    assert bad.status_code == 422
+    # Lucas has no role on the EAJE: nothing to see, nothing to control
+    lucas = await platform.login(LUCAS)
+    assert (await platform.client.get("/api/v1/declarations", headers=lucas)).json() == []
+    url = f"/api/v1/declarations/{declaration}"
+    assert (await platform.client.post(f"{url}/controls", headers=lucas)).status_code == 403
+    assert (await platform.client.get(f"{url}/versions", headers=lucas)).status_code == 403
+
+
+async def test_the_approbateur_sends_a_form_back_to_its_provider(platform, catalogue):
+    declaration, headers = await _eaje_declaration(platform, catalogue)
+    await _fill(platform, declaration, headers)
+    [form] = (await platform.client.get(f"/api/v1/declarations/{declaration}", headers=headers[KARIM])).json()[
+        "formulaires"
+    ]
+    assert (
+        await platform.client.post(
+            f"/api/v1/forms/{form['id']}/send-back", headers=headers[KARIM], json={"commentaire": "À revoir"}
+        )
+    ).status_code == 403
+    sent = await platform.client.post(
+        f"/api/v1/forms/{form['id']}/send-back",
+        headers=headers[ADMIN],
+        json={"commentaire": "Les heures facturées de mars manquent."},
+    )
+    assert sent.status_code == 200 and sent.json()["etat"] == "À corriger", sent.text
+    [form] = (await platform.client.get(f"/api/v1/declarations/{declaration}", headers=headers[KARIM])).json()[
+        "formulaires"
+    ]
+    assert (form["etat"], form["commentaire_renvoi"]) == ("À corriger", "Les heures facturées de mars manquent.")
+    assert form["renvoye_par"]
+    resaved = await platform.client.put(
+        f"/api/v1/forms/{form['id']}", headers=headers[KARIM], json={"version": form["version"], "valeurs": ACTIVITY}
+    )
+    assert resaved.json()["etat"] == "En cours de saisie" and resaved.json()["commentaire_renvoi"] is None
