@@ -293,3 +293,30 @@ async def test_the_approbateur_sends_a_form_back_to_its_provider(platform, catal
         f"/api/v1/forms/{form['id']}", headers=headers[KARIM], json={"version": form["version"], "valeurs": ACTIVITY}
     )
     assert resaved.json()["etat"] == "En cours de saisie" and resaved.json()["commentaire_renvoi"] is None
+
+
+async def test_a_retried_create_under_the_same_idempotency_key_creates_once(platform, catalogue):
+    body = {
+        "type_activite": "laep",
+        "exercice": 2026,
+        "type_declaration": "reelle",
+        "date_ouverture": "2027-01-15",
+        "date_limite": "2027-03-31",
+    }
+    headers = {**catalogue.agent, "Idempotency-Key": "campagne-laep-2026"}
+    first = await platform.client.post("/api/v1/campaigns", headers=headers, json=body)
+    retry = await platform.client.post("/api/v1/campaigns", headers=headers, json=body)
+    assert first.status_code == retry.status_code == 201, first.text
+    assert retry.json() == first.json()
+    reused = await platform.client.post("/api/v1/campaigns", headers=headers, json={**body, "exercice": 2027})
+    assert reused.status_code == 409 and "autre demande" in reused.json()["detail"]
+    campaigns = (await platform.client.get("/api/v1/campaigns", headers=catalogue.agent)).json()
+    assert [c["type_activite"] for c in campaigns].count("laep") == 1
+    # A refused call leaves the key free: the corrected retry goes through
+    bad_key = {**catalogue.agent, "Idempotency-Key": "campagne-alsh"}
+    refused = await platform.client.post(
+        "/api/v1/campaigns", headers=bad_key, json={**body, "type_activite": "alsh", "date_limite": "2027-01-01"}
+    )
+    assert refused.status_code == 422
+    fixed = await platform.client.post("/api/v1/campaigns", headers=bad_key, json={**body, "type_activite": "alsh"})
+    assert fixed.status_code == 201, fixed.text

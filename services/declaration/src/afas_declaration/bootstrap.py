@@ -24,6 +24,7 @@ from afas_declaration.entrypoints import (
     web,
 )
 from afas_declaration.entrypoints.caller import caller_dependency
+from afas_declaration.entrypoints.idempotent import IdempotencyMiddleware
 from afas_declaration.entrypoints.rate_limit import RateLimit, RateLimitMiddleware
 from afas_declaration.entrypoints.security_headers import SecurityHeadersMiddleware
 from afas_declaration.entrypoints.validation_messages import french_validation_errors
@@ -53,6 +54,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
     runtime.include_router(web.router(runtime, settings))
     runtime.http_middleware += [
+        (IdempotencyMiddleware, {"runtime": runtime, "admin_token": settings.admin_token}),
         (
             RateLimitMiddleware,
             {

@@ -38,6 +38,7 @@ CONTRACTS: tuple[type[EventData], ...] = (
     declaration.DeclarationValidatedV1,
     declaration.DeclarationRefusedV1,
     declaration.DeclarationCancelledV1,
+    declaration.DeclarationFiguresUpdatedV1,
 )
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}

@@ -11,12 +11,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
+from afas_declaration.application import review
 from afas_declaration.application.declaration_list import EDITABLE_STATES, STATES
+from afas_declaration.application.declaration_scope import load
+from afas_declaration.application.estimates import figures_as_strings
 from afas_declaration.application.permissions import may
 from afas_declaration.domain.forms import FormDefinition, load_definition, sections_for, validate_values
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS, paris_today
-from afas_shared.contracts.events.declaration import FormSavedV1
+from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1, FormSavedV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
@@ -188,6 +191,16 @@ async def save(
             ),
             subject=str(form.id),
             aggregate_version=form.version,
+        )
+        await uow.session.flush()
+        loaded = await load(uow.session, declaration.id)
+        uow.publish(
+            DeclarationFiguresUpdatedV1(
+                **review.facts(declaration, activity),
+                figures=figures_as_strings(review.figures_of(loaded)),
+            ),
+            subject=str(declaration.id),
+            aggregate_version=sum(f.version for f in loaded.forms),
         )
     return form_view(form, activity, campaign, declaration, True)
 

@@ -67,7 +67,7 @@ async def once(
         raise
     async with runtime.db.transaction() as session:
         record = await session.get(IdempotencyRecord, (owner, key))
-        record.status, record.body = status, json.dumps(body, ensure_ascii=False, default=str)
+        record.status, record.body = status, json.dumps(body, ensure_ascii=False)
     return status, body
 
 

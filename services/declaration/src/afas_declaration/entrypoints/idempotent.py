@@ -1,43 +1,132 @@
-"""Route-side Idempotency-Key: the same answer for a retried create or transmit, never a second effect."""
+"""Idempotency-Key on every create and on transmit: a client that retries (timeout, lost answer) gets the first
+answer again instead of a second effect.
+
+A pure-ASGI middleware on the gateway's ``POST /api/v1/…`` routes (logins excepted: they create nothing a retry
+could duplicate). The key is scoped to the user the session token names — not to the token, which the sliding
+session renews — and the request's fingerprint (path + body) must match. Only successful answers are kept: a
+refused or failed call leaves the key free for a retry (see ``application.idempotency``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
 from typing import Any
 
-from fastapi import HTTPException, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
-
 from afas_declaration.application import idempotency
-from afas_declaration.entrypoints.caller import Caller
+from afas_declaration.entrypoints.caller import SESSION_HEADER
+from afas_shared.auth.tokens import InvalidToken
+from afas_shared.messaging.rpc import ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
 
-HEADER = "Idempotency-Key"
-HEADER_DOC = "Clé choisie par le client (UUID conseillé) : une nouvelle tentative renvoie la même réponse."
+HEADER = "idempotency-key"
+EXCLUDED_PREFIXES = ("/api/v1/auth/",)
 
 
-async def respond(
-    runtime: ServiceRuntime,
-    caller: Caller,
-    request: Request,
-    body: Any,
-    status_code: int,
-    action: Callable[[], Awaitable[Any]],
-) -> JSONResponse:
-    async def run() -> tuple[int, Any]:
-        return status_code, jsonable_encoder(await action())
+class _NotKept(Exception):
+    """The answer was not a success: sent as is, and the key released."""
 
-    owner = caller.user_id or "operator"
-    route = f"{request.method} {request.url.path}"
-    try:
-        status, content = await idempotency.once(
-            runtime,
-            owner,
-            request.headers.get(HEADER),
-            idempotency.fingerprint(route, jsonable_encoder(body)),
-            run,
+    def __init__(self, status: int, headers: list, body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app, runtime: ServiceRuntime, admin_token: str) -> None:
+        self.app, self.runtime, self.admin_token = app, runtime, admin_token
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not self._applies(scope):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        owner = await self._owner(headers)
+        if owner is None:  # no valid session: the route answers 401 itself
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        fingerprint = idempotency.fingerprint(scope["path"], body.decode("utf-8", "replace"))
+
+        async def action() -> tuple[int, Any]:
+            status, response_headers, content = await self._call(scope, body)
+            if not 200 <= status < 300:
+                raise _NotKept(status, response_headers, content)
+            return status, {"content": content.decode("utf-8"), "headers": _kept_headers(response_headers)}
+
+        try:
+            status, stored = await idempotency.once(self.runtime, owner, headers[HEADER], fingerprint, action)
+        except _NotKept as answer:
+            await _send(send, answer.status, answer.headers, answer.body)
+            return
+        except idempotency.IdempotencyConflict as conflict:
+            detail = json.dumps({"detail": conflict.message}, ensure_ascii=False).encode()
+            await _send(send, 409, [(b"content-type", b"application/json")], detail)
+            return
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored["headers"]]
+        await _send(send, status, raw_headers, stored["content"].encode("utf-8"))
+
+    def _applies(self, scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].startswith("/api/v1/")
+            and not scope["path"].startswith(EXCLUDED_PREFIXES)
+            and any(k.lower() == HEADER.encode() for k, _ in scope["headers"])
         )
-    except idempotency.IdempotencyConflict as exc:
-        raise HTTPException(409, exc.message) from None
-    return JSONResponse(content, status_code=status)
+
+    async def _owner(self, headers: dict[str, str]) -> str | None:
+        authorization = headers.get("authorization", "")
+        token = authorization.removeprefix("Bearer ").strip() if authorization.startswith("Bearer ") else ""
+        if not token:
+            return None
+        if token == self.admin_token:
+            return "operator"
+        try:
+            return str((await self.runtime.tokens.verify(token)).sub)
+        except (InvalidToken, ServiceUnavailable):
+            return None
+
+    async def _call(self, scope, body: bytes) -> tuple[int, list, bytes]:
+        sent = False
+
+        async def replay_receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status, response_headers, chunks = 500, [], []
+
+        async def capture(message) -> None:
+            nonlocal status, response_headers
+            if message["type"] == "http.response.start":
+                status, response_headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, replay_receive, capture)
+        return status, response_headers, b"".join(chunks)
+
+
+def _kept_headers(headers: list) -> list[tuple[str, str]]:
+    # A replay must not hand out a session token minted for the first call, nor a stale length
+    dropped = {b"content-length", SESSION_HEADER.lower().encode(), b"set-cookie"}
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers if k.lower() not in dropped]
+
+
+async def _read_body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def _send(send, status: int, headers: list, body: bytes) -> None:
+    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -17,6 +17,8 @@ SERVICE_NAMES = {
     "identity": "Le service d'identité",
     "habilitation": "Le service des habilitations",
     "declaration": "Le service des déclarations",
+    "estimation": "Le service d'estimation",
+    "notification": "Le service des notifications",
 }
 CAMPAIGN_FIELD_NAMES = {
     "family": "type_activite",
@@ -30,6 +32,8 @@ FIELD_NAMES = {
     "identity": identity_schemas.FIELD_NAMES,
     "habilitation": activity_schemas.FIELD_NAMES,
     "declaration": CAMPAIGN_FIELD_NAMES,
+    "estimation": {},
+    "notification": {},
 }
 
 

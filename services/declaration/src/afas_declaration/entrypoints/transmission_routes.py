@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from afas_declaration.application import instruction, transmission
-from afas_declaration.entrypoints import idempotent
 from afas_declaration.entrypoints.caller import Caller
 from afas_declaration.entrypoints.service_calls import call_local
 from afas_shared.auth.caller import forwarded_caller
@@ -44,30 +43,17 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/declarations/{declaration_id}/transmit",
         status_code=201,
         summary="Signer et transmettre à la Caf (approbateur)",
-        response_class=JSONResponse,
+        description="Un en-tête Idempotency-Key (UUID conseillé) renvoie la même réponse à une nouvelle tentative.",
     )
-    async def transmit(
-        declaration_id: uuid.UUID,
-        body: Transmit,
-        request: Request,
-        caller: Caller = who,
-        idempotency_key: str | None = Header(default=None, alias=idempotent.HEADER, description=idempotent.HEADER_DOC),
-    ) -> Any:
-        return await idempotent.respond(
-            runtime,
-            caller,
-            request,
-            body.model_dump(),
-            201,
-            lambda: call_local(
-                transmission.transmit(
-                    runtime,
-                    forwarded_caller(caller.rpc()),
-                    declaration_id,
-                    body.signature,
-                    body.informations_complementaires,
-                )
-            ),
+    async def transmit(declaration_id: uuid.UUID, body: Transmit, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(
+            transmission.transmit(
+                runtime,
+                forwarded_caller(caller.rpc()),
+                declaration_id,
+                body.signature,
+                body.informations_complementaires,
+            )
         )
 
     @api.get("/declarations/{declaration_id}/versions", summary="Versions transmises d'une déclaration")

@@ -156,3 +156,12 @@ class DeclarationCancelledV1(_DeclarationFacts):
     cancelled_by: uuid.UUID | None
     cancelled_at: datetime
     reason: str
+
+
+class DeclarationFiguresUpdatedV1(_DeclarationFacts):
+    """A save changed the declaration's aggregate figures (activity summed over sites + financial data): what
+    estimation re-estimates when a barème changes. ``aggregate_version`` grows with every save."""
+
+    event = "declaration_figures_updated"
+
+    figures: dict[str, str] = Field(description="Aggregate figures, decimals as strings, booleans true/false.")
