@@ -154,7 +154,7 @@ def main() -> None:
         gateway = f"http://127.0.0.1:{platform.ports['declaration']}"
         status, report = http("GET", f"{gateway}/api/v1/status")
         print()
-        print(f"AFAS est prêt : {gateway}/   (API : {gateway}/docs, état : {gateway}/api/v1/status)")
+        print(f"AFAS est prêt : {gateway}/   (API : {gateway}/docs, état : {gateway}/etat)")
         for s in report.get("services", []):
             print(
                 f"  - {s['name']:<13} {s['version']}  base {s['database']:<10} {'prêt' if s['ready'] else 'PAS PRÊT'}"

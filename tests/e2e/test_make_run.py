@@ -102,7 +102,7 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         assert {(s["name"], s["database"], s["ready"]) for s in report["services"]} == {
             (s, backend, True) for s in SERVICES
         }
-        status, page = _get(f"{gateway}/")
+        status, page = _get(f"{gateway}/etat")
         assert status == 200 and "Tous les services sont opérationnels" in page
 
         # demo users crossed the bus into every service that keeps a copy

@@ -42,7 +42,7 @@ async def test_status_names_the_missing_service_with_503_and_does_not_hang(make_
         started = time.monotonic()
         response = await client.get("/api/v1/status")
         elapsed = time.monotonic() - started
-        page = await client.get("/")
+        page = await client.get("/etat")
     assert response.status_code == 503
     assert response.json()["unavailable"] == ["estimation"]
     assert "estimation" in response.json()["detail"]

@@ -28,6 +28,7 @@ from afas_declaration.entrypoints.idempotent import IdempotencyMiddleware
 from afas_declaration.entrypoints.rate_limit import RateLimit, RateLimitMiddleware
 from afas_declaration.entrypoints.security_headers import SecurityHeadersMiddleware
 from afas_declaration.entrypoints.validation_messages import french_validation_errors
+from afas_declaration.entrypoints.web import pages
 from afas_shared.runtime import ServiceRuntime
 
 # Where guessing is tried: credentials and reset links (not every /auth/ call, e.g. the session refresh)
@@ -52,7 +53,9 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.include_router(review_routes.router(runtime, current_caller))
     runtime.include_router(transmission_routes.router(runtime, current_caller))
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
-    runtime.include_router(web.router(runtime, settings))
+    for page_router in web.routers(runtime, settings, current_caller):
+        runtime.include_router(page_router)
+    runtime.exception_handlers[pages.PageRedirect] = pages.redirect_to_login
     runtime.http_middleware += [
         (IdempotencyMiddleware, {"runtime": runtime, "admin_token": settings.admin_token}),
         (

@@ -248,3 +248,11 @@ async def prefill(
         if k in definition.fields and definition.fields[k].computed is None
     }
     return await save(runtime, caller, form_id, expected_version, typed)
+
+
+async def declaration_of_form(runtime: ServiceRuntime, form_id: uuid.UUID) -> uuid.UUID:
+    async with runtime.db.sessions() as session:
+        form = await session.get(DeclarationForm, form_id)
+    if form is None:
+        raise RpcFailure("not_found", "Formulaire inconnu.")
+    return form.declaration_id

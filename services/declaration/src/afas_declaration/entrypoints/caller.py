@@ -6,6 +6,8 @@ returned in the ``X-Session-Token`` header; without activity for 30 minutes the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -22,8 +24,16 @@ log = logging.getLogger(__name__)
 
 REFRESH_AFTER_SECONDS = 60
 SESSION_HEADER = "X-Session-Token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # What a user who must change its password may still do.
-WHILE_PASSWORD_CHANGE_REQUIRED = {"/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/auth/session"}
+WHILE_PASSWORD_CHANGE_REQUIRED = {
+    "/api/v1/auth/password",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/session",
+    "/mot-de-passe",
+    "/deconnexion",
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,16 @@ def bearer(request: Request) -> str:
     return token or request.cookies.get("afas_session", "")
 
 
+def _cookie_only(request: Request) -> bool:
+    return not request.headers.get("authorization", "").startswith("Bearer ") and bool(
+        request.cookies.get("afas_session")
+    )
+
+
+def csrf_for(secret: str, session_id: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
+
+
 def caller_dependency(runtime: ServiceRuntime, settings: Settings):
     async def current_caller(request: Request, response: Response) -> Caller:
         token = bearer(request)
@@ -67,6 +87,16 @@ def caller_dependency(runtime: ServiceRuntime, settings: Settings):
             raise unauthorized(exc.message) from None
         except ServiceUnavailable:
             raise HTTPException(503, "Le service d'identité ne répond pas, réessayez plus tard.") from None
+        if (
+            _cookie_only(request)
+            and request.method not in SAFE_METHODS
+            and request.url.path.startswith("/api/")
+            and not hmac.compare_digest(
+                request.headers.get(CSRF_HEADER, ""), csrf_for(settings.admin_token, str(claims.sid))
+            )
+        ):
+            # A browser sends the cookie by itself: an unsafe API call must also prove it comes from our pages
+            raise HTTPException(403, "Jeton de sécurité manquant ou invalide : rechargez la page.")
         if claims.password_change_required and request.url.path not in WHILE_PASSWORD_CHANGE_REQUIRED:
             raise HTTPException(403, "Vous devez changer votre mot de passe avant de continuer.")
         if (

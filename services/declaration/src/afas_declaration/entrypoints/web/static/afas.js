@@ -1,0 +1,100 @@
+// Progressive enhancement of the server-rendered pages: everything works without it.
+// - autosave of forms (PUT to the API with the CSRF token), "Enregistré à HH:MM", totals and estimate refreshed;
+// - idle logout: a warning one minute before the 30-minute limit, then back to the login page.
+"use strict";
+(function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]');
+  const IDLE_LIMIT_MS = 30 * 60 * 1000, WARNING_MS = 60 * 1000;
+  let lastActivity = Date.now();
+
+  function api(method, url, body) {
+    return fetch(url, {
+      method: method, credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf ? csrf.content : ""},
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+  }
+
+  // --- idle logout ---------------------------------------------------------------------------------------------
+  if (document.body.dataset.session === "active") {
+    const dialog = document.getElementById("expiration");
+    const stay = document.getElementById("rester-connecte");
+    const touch = function () { lastActivity = Date.now(); };
+    ["keydown", "mousedown", "touchstart"].forEach(function (e) { document.addEventListener(e, touch, {passive: true}); });
+    if (stay) stay.addEventListener("click", function () {
+      api("POST", "/api/v1/auth/refresh").then(function () { touch(); dialog.close(); });
+    });
+    setInterval(function () {
+      const idle = Date.now() - lastActivity;
+      if (idle >= IDLE_LIMIT_MS) { window.location.href = "/connexion?expiree=1"; }
+      else if (idle >= IDLE_LIMIT_MS - WARNING_MS && dialog && !dialog.open) { dialog.showModal(); stay.focus(); }
+    }, 5000);
+  }
+
+  // --- autosave ------------------------------------------------------------------------------------------------
+  const form = document.querySelector("form[data-autosave]");
+  if (!form) return;
+  const status = document.getElementById("statut-enregistrement");
+  const versionInput = form.querySelector('input[name="version"]');
+  let timer = null, saving = false, pending = false;
+
+  function values() {
+    const out = {};
+    form.querySelectorAll("[data-champ]").forEach(function (input) {
+      if (input.type === "checkbox") { out[input.name] = input.checked; }
+      else if (input.tagName === "SELECT") { if (input.value !== "") out[input.name] = input.value === "oui"; }
+      else { out[input.name] = input.value; }
+    });
+    return out;
+  }
+
+  function showErrors(detail) {
+    form.querySelectorAll(".erreur-champ[data-pour]").forEach(function (e) { e.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (e) { e.removeAttribute("aria-invalid"); });
+    (detail || []).forEach(function (error) {
+      const field = error.loc[error.loc.length - 1];
+      const input = form.querySelector('[name="' + field + '"]');
+      const slot = form.querySelector('.erreur-champ[data-pour="' + field + '"]');
+      if (input) input.setAttribute("aria-invalid", "true");
+      if (slot) slot.textContent = error.msg;
+    });
+  }
+
+  function showSaved(body) {
+    versionInput.value = body.version;
+    status.textContent = "Enregistré à " + body.enregistre_a;
+    Object.keys(body.valeurs).forEach(function (key) {
+      const output = form.querySelector('output[data-calcule="' + key + '"]');
+      if (output) output.textContent = body.valeurs[key] === null ? "—" : Number(body.valeurs[key]).toLocaleString("fr-FR");
+    });
+    const estimate = document.getElementById("estimation-montant");
+    if (estimate && body.estimation) {
+      estimate.textContent = body.estimation.disponible
+        ? Number(body.estimation.montant).toLocaleString("fr-FR", {style: "currency", currency: "EUR"})
+        : body.estimation.message;
+    }
+  }
+
+  function save() {
+    if (saving) { pending = true; return; }
+    saving = true;
+    status.textContent = "Enregistrement en cours…";
+    api("PUT", form.dataset.autosave, {version: Number(versionInput.value), valeurs: values()})
+      .then(function (response) {
+        return response.json().then(function (body) { return {response: response, body: body}; });
+      })
+      .then(function (r) {
+        if (r.response.ok) { showErrors([]); showSaved(r.body); }
+        else if (r.response.status === 422) { showErrors(r.body.detail); status.textContent = "Non enregistré : corrigez les champs signalés."; }
+        else { status.textContent = "Non enregistré : " + (r.body.detail || "erreur") ; }
+      })
+      .catch(function () { status.textContent = "Non enregistré : connexion perdue. Vos saisies restent sur cette page."; })
+      .finally(function () { saving = false; if (pending) { pending = false; save(); } });
+  }
+
+  form.addEventListener("input", function () {
+    status.textContent = "Modifications non enregistrées";
+    clearTimeout(timer);
+    timer = setTimeout(save, 1500);
+  });
+})();

@@ -1,0 +1,91 @@
+"""The partner pages without a browser: cookie session, CSRF, forms saved without JavaScript, controls,
+transmission and the receipt — the same use cases as the API, in French HTML."""
+
+from __future__ import annotations
+
+import re
+
+from afas_shared.testing.fixtures import eventually  # noqa: F401  (fixtures come from conftest)
+from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, BUDGET, KARIM, SOPHIE, _eaje_declaration
+
+PASSWORD = "Demo-Afas-2026!"
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([0-9a-f]+)"', html).group(1)
+
+
+async def _sign_in(client, identifier: str):
+    client.cookies.clear()
+    response = await client.post(
+        "/connexion", data={"identifiant": identifier, "mot_de_passe": PASSWORD, "suite": "/accueil"}
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/accueil"
+    home = await client.get("/accueil")
+    assert home.status_code == 200
+    return home.text
+
+
+async def test_login_page_warns_and_refuses_wrong_passwords_in_french(platform):
+    page = await platform.client.get("/connexion")
+    assert page.status_code == 200 and "loi « Godfrain »" in page.text
+    wrong = await platform.client.post("/connexion", data={"identifiant": KARIM, "mot_de_passe": "mauvais"})
+    assert wrong.status_code == 401 and "erreur à corriger" in wrong.text
+    assert (await platform.client.get("/accueil")).status_code == 303  # no session: back to the login page
+    assert (await platform.client.get("/connexion?suite=//ailleurs.example")).text.count("//ailleurs") == 0
+
+
+async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits(platform, catalogue):
+    declaration, _ = await _eaje_declaration(platform, catalogue)
+    client = platform.client
+    home = await _sign_in(client, KARIM)
+    assert "Vous avez 1 déclaration à saisir" in home
+    listing = await client.get("/declarations")
+    assert "Multi-accueil Les Lucioles" in listing.text and "Saisir les données d&#39;activité" in listing.text
+    detail = await client.get(f"/declarations/{declaration}")
+    [form_id] = re.findall(r'href="/formulaires/([0-9a-f-]+)"', detail.text)
+    page = await client.get(f"/formulaires/{form_id}")
+    assert page.status_code == 200 and 'data-autosave="/api/v1/forms/' in page.text
+    csrf = _csrf(page.text)
+    forged = await client.post(f"/formulaires/{form_id}", data={"csrf": "faux", "version": "0", "places": "40"})
+    assert forged.status_code == 403
+    # An API write with only the cookie needs the page's CSRF token too
+    assert (await client.put(f"/api/v1/forms/{form_id}", json={"version": 0, "valeurs": {}})).status_code == 403
+    invalid = await client.post(f"/formulaires/{form_id}", data={"csrf": csrf, "version": "0", "places": "-3"})
+    assert invalid.status_code == 422 and 'href="#champ-places"' in invalid.text
+    values = {k: ("oui" if v is True else str(v)) for k, v in ACTIVITY.items()}
+    saved = await client.post(f"/formulaires/{form_id}", data={"csrf": csrf, "version": "0", **values})
+    assert saved.status_code == 200 and "Enregistré à" in saved.text, saved.text
+    assert "96\u00a0800" in saved.text  # heures offertes computed, French formatting
+
+    await _sign_in(client, SOPHIE)
+    detail = await client.get(f"/declarations/{declaration}")
+    [form_id] = re.findall(r'href="/formulaires/([0-9a-f-]+)"', detail.text)
+    page = await client.get(f"/formulaires/{form_id}")
+    saved = await client.post(f"/formulaires/{form_id}", data={"csrf": _csrf(page.text), "version": "0", **BUDGET})
+    assert saved.status_code == 200 and "Enregistré à" in saved.text
+
+    await _sign_in(client, ADMIN)
+    page = await client.get(f"/declarations/{declaration}/controle")
+    csrf = _csrf(page.text)
+    ran = await client.post(f"/declarations/{declaration}/controle", data={"csrf": csrf})
+    assert ran.status_code == 200 and "Taux de facturation" in ran.text and "à justifier" in ran.text
+    key = re.search(r'action="/declarations/[0-9a-f-]+/justifications/([^"]+)"', ran.text).group(1)
+    justified = await client.post(
+        f"/declarations/{declaration}/justifications/{key}",
+        data={"csrf": csrf, "texte": "Contrats mensualisés : les absences ne sont pas déduites.", "montant": "6000"},
+    )
+    assert justified.status_code == 303
+    recap = await client.get(f"/declarations/{declaration}/transmission")
+    assert "Transmettre à la Caf" in recap.text
+    unsigned = await client.post(f"/declarations/{declaration}/transmission", data={"csrf": csrf})
+    assert unsigned.status_code == 422 and "Cochez la case de signature" in unsigned.text
+    sent = await client.post(f"/declarations/{declaration}/transmission", data={"csrf": csrf, "signature": "oui"})
+    assert sent.status_code == 303
+    detail = await client.get(sent.headers["location"])
+    assert "Déclaration transmise à la Caf." in detail.text and "accuse.pdf" in detail.text
+    pdf = await client.get(f"/declarations/{declaration}/versions/1/accuse.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    for header in ("content-security-policy", "x-frame-options", "strict-transport-security"):
+        assert header in detail.headers
