@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
 PY := python3
 RUN := $(UV) run --python $(PY) --frozen
 
-.PHONY: run test lint install uv contracts asyncapi dead-letters replay-dead-letter k8s-validate bench clean
+.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter k8s-validate bench clean
 
 uv:
 	@test -x "$(UV)" || command -v uv >/dev/null 2>&1 || ($(PY) -m venv .uv && .uv/bin/pip install --quiet uv)
@@ -17,8 +17,16 @@ install: uv
 run: install
 	@$(RUN) python tools/run_local.py
 
-test: install
+test: install browser-tools
 	@$(RUN) pytest
+
+# Browser tests drive Debian's chromium (never a downloaded browser) and inject axe-core from the npm registry.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-tools:
+	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null)
+	@test -f tests/e2e/node_modules/axe-core/axe.min.js || \
+		npm ci --prefix tests/e2e --no-audit --no-fund --silent
 
 lint: install
 	@$(RUN) ruff check .
@@ -40,6 +48,7 @@ k8s-validate: install
 
 bench: install
 	@$(RUN) python benchmarks/outbox_relay.py
+	@$(RUN) python benchmarks/reestimation.py
 
 clean:
 	rm -rf var .venv .uv .pytest_cache .ruff_cache

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_declaration.application import review
+from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.declaration_list import EDITABLE_STATES, STATES
 from afas_declaration.application.declaration_scope import load
 from afas_declaration.application.estimates import figures_as_strings
@@ -93,6 +94,7 @@ def form_view(
                         "max": _plain(f.max),
                         "obligatoire": f.required,
                         "calcule": f.computed is not None,
+                        "aide": f.help,
                     }
                     for f in section.fields
                 ],
@@ -128,6 +130,7 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
         "id": str(declaration.id),
         "exercice": declaration.exercice,
         "type_declaration": declaration.declaration_type,
+        "type_declaration_libelle": DECLARATION_TYPES[declaration.declaration_type],
         "activite": activity.name,
         "nature": activity.nature,
         "date_limite": campaign.deadline.isoformat(),
