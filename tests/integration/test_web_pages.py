@@ -89,3 +89,34 @@ async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     for header in ("content-security-policy", "x-frame-options", "strict-transport-security"):
         assert header in detail.headers
+
+
+async def test_pilotage_shows_each_activity_ratios_and_the_median_of_similar_activities(platform, catalogue):
+    from afas_declaration.application.management_ratios import ratios_of
+
+    # 110,000 € of charges for 10,000 h; 30,000 € of Caf subsidy out of 120,000 € of products
+    ratios = ratios_of(
+        {"total_charges": "110000", "heures_realisees": "10000", "produits_74_caf": "30000", "total_produits": "120000"}
+    )
+    assert (str(ratios["cout_horaire"]), str(ratios["part_caf"]), ratios["taux_occupation"]) == ("11.00", "25.00", None)
+
+    declaration, headers = await _eaje_declaration(platform, catalogue)
+    await _sign_in(platform.client, ADMIN)
+    empty = await platform.client.get("/pilotage")
+    assert empty.status_code == 200 and "Aucune déclaration transmise" in empty.text
+    from tests.integration.test_declaration_journey import _fill
+
+    await _fill(platform, declaration, headers)
+    url = f"/api/v1/declarations/{declaration}"
+    controls = (await platform.client.post(f"{url}/controls", headers=headers[ADMIN])).json()
+    [flag] = [c for c in controls["controles"] if c["a_justifier"]]
+    await platform.client.put(
+        f"{url}/justifications/{flag['cle']}",
+        headers=headers[ADMIN],
+        json={"texte": "Contrats mensualisés sans déduction des absences.", "montant": "6000"},
+    )
+    sent = await platform.client.post(f"{url}/transmit", headers=headers[ADMIN], json={"signature": True})
+    assert sent.status_code == 201, sent.text
+    page = await platform.client.get("/pilotage")
+    # 605,000 € / 60,000 h = 10.08 €/h; one comparable activity, so the median is itself
+    assert "10,08 €/h" in page.text and "<svg" in page.text and "Médiane des activités comparables" in page.text

@@ -12,7 +12,14 @@ from fastapi import APIRouter
 
 from afas_declaration.config import Settings
 from afas_declaration.entrypoints.service_calls import call_identity
-from afas_declaration.entrypoints.web import auth_pages, declaration_pages, home_page, static_files, status_page
+from afas_declaration.entrypoints.web import (
+    auth_pages,
+    declaration_pages,
+    home_page,
+    pilotage_page,
+    static_files,
+    status_page,
+)
 from afas_declaration.entrypoints.web.pages import viewer_dependency
 from afas_shared.runtime import ServiceRuntime
 
@@ -28,4 +35,5 @@ def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list
         auth_pages.router(runtime, viewer),
         home_page.router(runtime, viewer),
         declaration_pages.router(runtime, viewer),
+        pilotage_page.router(runtime, viewer),
     ]
