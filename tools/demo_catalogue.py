@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 
 DEMO_PASSWORD = "Demo-Afas-2026!"
 AGENT, ADMIN, KARIM, SOPHIE, LUCAS = "100000001", "200000001", "200000002", "200000003", "200000004"
@@ -57,6 +58,9 @@ GRANTS = [
     (ADMIN, "approbateur", "RPE08001", None),
 ]
 
+# Declarations to fill at once: the forecast of next year, open from the day the platform starts
+CAMPAIGN_FAMILIES = ("eaje_psu", "alsh", "rpe", "laep")
+
 Http = Callable[..., tuple[int, object]]
 
 
@@ -65,6 +69,7 @@ def load(http: Http, gateway: str) -> None:
     _, partners = http("GET", f"{gateway}/api/v1/partners", token=admin)
     partner = next(p["id"] for p in partners if p["raison_sociale"] == "Commune d'Amiens")
     activities = _activities(http, gateway, agent, partner)
+    _campaigns(http, gateway, agent)
     _, grants = http("GET", f"{gateway}/api/v1/grants", token=agent, query="etat=Actif")
     if grants:
         return  # already loaded by an earlier run
@@ -79,6 +84,26 @@ def load(http: Http, gateway: str) -> None:
             raise RuntimeError(f"habilitation de démonstration : {status} {lines}")
         if role == "approbateur":
             http("POST", f"{gateway}/api/v1/grants/{lines[0]['id']}/validate", None, agent)
+
+
+def _campaigns(http: Http, gateway: str, agent: str) -> None:
+    today = date.today()
+    exercice = today.year + 1
+    _, existing = http("GET", f"{gateway}/api/v1/campaigns", token=agent)
+    opened = {(c["type_activite"], c["exercice"], c["type_declaration"]) for c in existing}
+    for family in CAMPAIGN_FAMILIES:
+        if (family, exercice, "previsionnelle") in opened:
+            continue
+        body = {
+            "type_activite": family,
+            "exercice": exercice,
+            "type_declaration": "previsionnelle",
+            "date_ouverture": today.isoformat(),
+            "date_limite": (today + timedelta(days=60)).isoformat(),
+        }
+        status, answer = http("POST", f"{gateway}/api/v1/campaigns", body, agent)
+        if status != 201:
+            raise RuntimeError(f"campagne de démonstration {family} : {status} {answer}")
 
 
 def _login(http: Http, gateway: str, identifier: str) -> str:

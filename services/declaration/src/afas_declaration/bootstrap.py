@@ -18,6 +18,7 @@ from afas_declaration.entrypoints import (
     gateway,
     grant_routes,
     http,
+    notification_routes,
     permission_routes,
     review_routes,
     transmission_routes,
@@ -52,6 +53,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.include_router(permission_routes.router(runtime, current_caller))
     runtime.include_router(review_routes.router(runtime, current_caller))
     runtime.include_router(transmission_routes.router(runtime, current_caller))
+    runtime.include_router(notification_routes.router(runtime, current_caller))
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
     for page_router in web.routers(runtime, settings, current_caller):
         runtime.include_router(page_router)

@@ -49,9 +49,7 @@ def paris_moment(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=PARIS).astimezone(UTC)
 
 
-def stages(
-    available_at: datetime, deadline: date, offsets: Iterable[int], overdue_days: int, hour: int
-) -> list[Stage]:
+def stages(available_at: datetime, deadline: date, offsets: Iterable[int], overdue_days: int, hour: int) -> list[Stage]:
     """The reminder sequence of a declaration available from ``available_at`` and due on ``deadline``.
 
     Stages before the declaration became available are left out (a Caf that opens a campaign 10 days before its
@@ -62,9 +60,11 @@ def stages(
         moment = paris_moment(deadline - timedelta(days=days), hour)
         if moment > available_at:
             planned.append(Stage(moment, deadline_kind(days)))
-    planned.append(Stage(max(paris_moment(deadline + timedelta(days=overdue_days), hour), available_at), overdue_kind(
-        overdue_days
-    )))
+    planned.append(
+        Stage(
+            max(paris_moment(deadline + timedelta(days=overdue_days), hour), available_at), overdue_kind(overdue_days)
+        )
+    )
     return sorted(planned)
 
 

@@ -210,26 +210,39 @@ def role_ended(role: str, activity_name: str | None, end: date, first_name: str 
     )
 
 
-def payment_scheduled(what: str, amount: str, on: date | None, first_name: str | None, link: str) -> Rendered:
-    when = f" le {french_date(on)}" if on else ""
-    return _render(
-        AVIS,
-        "Un paiement de votre Caf est programmé",
-        first_name,
-        [f"Votre Caf a programmé le versement de {amount} €{when} : {what}."],
-        link,
-    )
+def french_amount(amount: str) -> str:
+    """``"-40852.5"`` -> ``"40 852,50"`` (sign dropped: the wording says whether it is paid or recovered)."""
+    units, _, cents = amount.lstrip("-").partition(".")
+    grouped = f"{int(units or 0):,}".replace(",", "\u202f")
+    return f"{grouped},{(cents + '00')[:2]}"
 
 
-def estimate_revised(facts: DeclarationFacts, before: str | None, after: str, first_name: str | None, link: str):
-    change = f" passe de {before} € à {after} €" if before else f" est désormais de {after} €"
+def payment_scheduled(label: str, amount: str, due: date, first_name: str | None, link: str) -> Rendered:
+    if amount.startswith("-"):
+        subject = "Un indu est à rembourser à votre Caf"
+        line = f"Votre Caf récupérera {french_amount(amount)} € à partir du {french_date(due)} : {label}."
+    else:
+        subject = "Un paiement de votre Caf est programmé"
+        line = f"Votre Caf versera {french_amount(amount)} € le {french_date(due)} : {label}."
+    return _render(AVIS, subject, first_name, [line], link)
+
+
+def estimate_revised(
+    facts: DeclarationFacts, before: str | None, after: str | None, first_name: str | None, link: str
+) -> Rendered:
+    if after is None:
+        change = " ne peut plus être calculée avec le nouveau barème"
+    elif before is None:
+        change = f" est désormais de {french_amount(after)} €"
+    else:
+        change = f" passe de {french_amount(before)} € à {french_amount(after)} €"
     return _render(
         AVIS,
         f"Nouvelle estimation de votre {facts.title()}",
         first_name,
         [
-            f"Le barème de la prestation de service a changé : l'estimation de la {facts.title()}"
-            f"{facts.of_activity()}{change}.",
+            "Le barème de la prestation de service a changé : l'estimation de la "
+            f"{facts.title()}{facts.of_activity()}{change}.",
         ],
         link,
     )

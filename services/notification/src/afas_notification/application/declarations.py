@@ -1,0 +1,181 @@
+"""Notification's copy of campaigns, declarations and their forms, fed by declaration's events.
+
+Each event type has its own consumer, so events of one declaration may arrive out of order: every handler creates
+what it needs, and outcomes are ordered by (declaration version, step) rather than by arrival.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from afas_notification.adapters.tables import CampaignCopy, DeclarationCopy, FormCopy
+from afas_notification.application import messages, schedule
+from afas_notification.domain import reminders, templates
+from afas_shared.clock import paris_today
+from afas_shared.contracts.envelope import Envelope
+from afas_shared.contracts.events.declaration import (
+    CampaignOpenedV1,
+    DeclarationCancelledV1,
+    DeclarationControlledV1,
+    DeclarationExpectedV1,
+    DeclarationRefusedV1,
+    DeclarationTransmittedV1,
+    DeclarationValidatedV1,
+    FormSavedV1,
+    FormSentBackV1,
+)
+from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.runtime import ServiceRuntime
+
+# Steps of one version, in causal order: a refusal of version v comes after its transmission
+TRANSMITTED, REFUSED, VALIDATED = 1, 2, 3
+
+
+async def on_campaign_opened(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[CampaignOpenedV1]) -> None:
+    c = envelope.data
+    if await uow.session.get(CampaignCopy, c.campaign_id) is None:
+        uow.session.add(
+            CampaignCopy(
+                campaign_id=c.campaign_id,
+                caf_code=c.caf_code,
+                family=c.family,
+                exercice=c.exercice,
+                declaration_type=c.declaration_type,
+                opening_date=c.opening_date,
+                deadline=c.deadline,
+            )
+        )
+
+
+async def _declaration(session: AsyncSession, declaration_id: uuid.UUID, activity_id: uuid.UUID) -> DeclarationCopy:
+    row = await session.get(DeclarationCopy, declaration_id)
+    if row is None:
+        row = DeclarationCopy(declaration_id=declaration_id, activity_id=activity_id)
+        session.add(row)
+    return row
+
+
+async def _form(session: AsyncSession, form_id: uuid.UUID, declaration_id: uuid.UUID, kind: str, site_id) -> FormCopy:
+    row = await session.get(FormCopy, form_id)
+    if row is None:
+        row = FormCopy(form_id=form_id, declaration_id=declaration_id, kind=kind, site_id=site_id)
+        session.add(row)
+    return row
+
+
+async def on_declaration_expected(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationExpectedV1]
+) -> None:
+    """The declaration is available from now: its reminder stages are planned in this same transaction."""
+    d = envelope.data
+    row = await _declaration(uow.session, d.declaration_id, d.activity_id)
+    row.campaign_id, row.partner_id, row.caf_code = d.campaign_id, d.partner_id, d.caf_code
+    row.exercice, row.declaration_type, row.deadline, row.expected = d.exercice, d.declaration_type, d.deadline, True
+    for f in d.forms:
+        form = await _form(uow.session, f.form_id, d.declaration_id, f.kind, f.site_id)
+        form.requested = f.requested
+    await uow.session.flush()
+    settings = runtime.settings
+    available_at = schedule.opening_moment(runtime.clock.now(), settings.reminder_hour)
+    await schedule.plan(uow.session, settings, row, available_at, only_after=None)
+
+
+async def on_form_saved(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[FormSavedV1]) -> None:
+    f = envelope.data
+    declaration = await _declaration(uow.session, f.declaration_id, f.activity_id)
+    form = await _form(uow.session, f.form_id, f.declaration_id, f.kind, f.site_id)
+    if f.form_version >= form.form_version:
+        form.filled, form.form_version, form.saved_at = True, f.form_version, envelope.time
+    # A save after the controls calls for controlling again
+    if declaration.ready and declaration.ready_at is not None and envelope.time > declaration.ready_at:
+        declaration.ready = False
+
+
+async def on_form_sent_back(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[FormSentBackV1]) -> None:
+    f = envelope.data
+    declaration = await _declaration(uow.session, f.declaration_id, f.activity_id)
+    form = await _form(uow.session, f.form_id, f.declaration_id, f.kind, f.site_id)
+    if form.saved_at is None or envelope.time >= form.saved_at:
+        form.filled = False
+        declaration.ready = False
+
+
+async def on_controlled(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationControlledV1]) -> None:
+    c = envelope.data
+    declaration = await _declaration(uow.session, c.declaration_id, c.activity_id)
+    if c.declaration_version < declaration.version:
+        return  # controls of a version the Caf already refused
+    if declaration.ready_at is None or envelope.time >= declaration.ready_at:
+        declaration.version, declaration.ready, declaration.ready_at = c.declaration_version, c.ready, envelope.time
+
+
+async def _outcome(session: AsyncSession, data, step: int, outcome: str) -> DeclarationCopy | None:
+    """Record transmitted / refused / validated of a version unless a later step is already known."""
+    declaration = await _declaration(session, data.declaration_id, data.activity_id)
+    declaration.partner_id = declaration.partner_id or data.partner_id
+    declaration.caf_code = declaration.caf_code or data.caf_code
+    declaration.exercice = declaration.exercice or data.exercice
+    declaration.declaration_type = declaration.declaration_type or data.declaration_type
+    if (data.declaration_version, step) <= (declaration.outcome_version, declaration.outcome_rank):
+        return None
+    declaration.outcome, declaration.outcome_version, declaration.outcome_rank = (
+        outcome,
+        data.declaration_version,
+        step,
+    )
+    return declaration
+
+
+async def on_transmitted(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationTransmittedV1]
+) -> None:
+    if await _outcome(uow.session, envelope.data, TRANSMITTED, "transmise"):
+        await messages.cancel_pending_reminders(uow.session, envelope.data.declaration_id)
+
+
+async def on_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationValidatedV1]) -> None:
+    await _outcome(uow.session, envelope.data, VALIDATED, "validee")
+
+
+async def on_cancelled(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationCancelledV1]) -> None:
+    d = envelope.data
+    declaration = await _declaration(uow.session, d.declaration_id, d.activity_id)
+    declaration.cancelled = True
+    await messages.cancel_pending_reminders(uow.session, d.declaration_id)
+
+
+async def on_refused(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationRefusedV1]) -> None:
+    """The declaration comes back to the partner: its approbateur is told why, and reminders resume."""
+    r = envelope.data
+    declaration = await _outcome(uow.session, r, REFUSED, "refusee")
+    if declaration is None:
+        return
+    declaration.version, declaration.ready, declaration.ready_at = r.declaration_version + 1, False, envelope.time
+    now = runtime.clock.now()
+    lines = await schedule.acting_lines(uow.session, r.activity_id, paris_today(now))
+    facts = await schedule.facts_of(uow.session, declaration)
+    link = schedule.declaration_link(runtime.settings, r.declaration_id)
+    for user_id in sorted({g.user_id for g in lines if g.role == "approbateur"}):
+        await messages.enqueue(
+            uow.session,
+            key=reminders.notice_key("refus", f"{r.declaration_id}:v{r.declaration_version}", user_id),
+            kind="refus_caf",
+            rendered=templates.refused(facts, r.reason, await messages.first_name(uow.session, user_id), link),
+            now=now,
+            sender=runtime.settings.mail_sender,
+            user_id=user_id,
+            declaration_id=r.declaration_id,
+            link=link,
+        )
+
+
+async def open_declarations_of(session: AsyncSession, activity_ids: list[uuid.UUID]) -> list[DeclarationCopy]:
+    if not activity_ids:
+        return []
+    query = sa.select(DeclarationCopy).where(
+        DeclarationCopy.activity_id.in_(activity_ids), DeclarationCopy.expected, sa.not_(DeclarationCopy.cancelled)
+    )
+    return list((await session.execute(query)).scalars())

@@ -1,0 +1,83 @@
+"""Writing a message: its inbox entry and its e-mail, once per idempotency key, in the caller's transaction.
+
+Whoever decides that someone must be told (a consumer, the reminder planner) calls ``enqueue`` inside the same
+transaction that records the decision: both commit or neither does, and the unique key absorbs any replay.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from afas_notification.adapters.tables import Message, Preference
+from afas_notification.domain.reminders import message_id
+from afas_notification.domain.templates import RAPPEL, SECURITE, Rendered
+from afas_shared.read_models.user_directory import KnownUser
+
+
+async def mail_wanted(session: AsyncSession, user_id: uuid.UUID | None, category: str) -> bool:
+    """Security mails always; reminders and notices unless the user switched them off."""
+    if category == SECURITE or user_id is None:
+        return True
+    preference = await session.get(Preference, user_id)
+    if preference is None:
+        return True
+    return preference.email_reminders if category == RAPPEL else preference.email_notices
+
+
+async def first_name(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    user = await session.get(KnownUser, user_id)
+    return user.first_name if user else None
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    rendered: Rendered,
+    now: datetime,
+    sender: str,
+    user_id: uuid.UUID | None = None,
+    email: str | None = None,
+    declaration_id: uuid.UUID | None = None,
+    link: str | None = None,
+    inbox: bool = True,
+) -> bool:
+    """Insert the message unless its key exists; True when it was new."""
+    mail = await mail_wanted(session, user_id, rendered.category)
+    values = {
+        "id": uuid.uuid4(),
+        "key": key,
+        "user_id": user_id,
+        "email": email,
+        "kind": kind,
+        "category": rendered.category,
+        "declaration_id": declaration_id,
+        "subject": rendered.subject[:300],
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "link": link,
+        "created_at": now,
+        "inbox": inbox and user_id is not None,
+        "mail_state": "pending" if mail else "none",
+        "attempts": 0,
+        "next_attempt_at": now if mail else None,
+        "message_id": message_id(key, sender),
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Message).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Message.id)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def cancel_pending_reminders(session: AsyncSession, declaration_id: uuid.UUID) -> None:
+    """A reminder still waiting for the mail server is pointless once the declaration left."""
+    await session.execute(
+        sa.update(Message)
+        .where(Message.declaration_id == declaration_id, Message.category == RAPPEL, Message.mail_state == "pending")
+        .values(mail_state="cancelled", next_attempt_at=None)
+    )
