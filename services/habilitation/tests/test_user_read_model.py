@@ -45,3 +45,31 @@ async def test_user_created_in_identity_reaches_habilitation_over_the_bus(make_s
         created = (await identity.request("identity", "create_caf_agent", OPERATOR_CREATES_AGENT))["result"]
         users = await eventually(lambda: list_known_users(hab.db), timeout=10)
     assert [(u["user_id"], u["identifier"]) for u in users] == [(created["id"], created["identifiant"])]
+
+
+async def test_an_update_changes_name_and_mail_and_waits_for_its_creation(make_settings):
+    import pytest
+
+    from afas_shared.contracts.events.identity import UserUpdatedV1
+    from afas_shared.read_models.user_directory import UserNotYetKnown, on_user_updated
+
+    user_id = uuid.uuid4()
+    update = UserUpdatedV1(
+        user_id=user_id,
+        last_name="Durand",
+        first_name="Inès",
+        email="ines.durand@asso.fr",
+        mobility="sedentaire",
+        opening_date="2026-01-01",
+    )
+    envelope = Envelope.wrap(update, subject=str(user_id), aggregate_version=2, correlation_id="c")
+    async with running(make_settings("habilitation")) as habilitation:
+        with pytest.raises(UserNotYetKnown):
+            async with habilitation.unit_of_work() as uow:
+                await on_user_updated(uow, envelope)
+        async with habilitation.unit_of_work() as uow:
+            await on_user_created(uow, _event(user_id, 1, "Martin"))
+        async with habilitation.unit_of_work() as uow:
+            await on_user_updated(uow, envelope)
+        [user] = await list_known_users(habilitation.db)
+    assert (user["last_name"], user["email"]) == ("Durand", "ines.durand@asso.fr")

@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from sqlmodel import Field, SQLModel
 
 from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.identity import UserCreatedV1
+from afas_shared.contracts.events.identity import UserCreatedV1, UserUpdatedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.versioned import apply_versioned
@@ -46,6 +46,19 @@ async def on_user_created(uow: UnitOfWork, envelope: Envelope[UserCreatedV1]) ->
         "email": str(user.email),
         "partner_id": user.partner_id,
     }
+    await apply_versioned(uow.session, KnownUser, user.user_id, envelope.aggregate_version, values)
+
+
+class UserNotYetKnown(LookupError):
+    """An update overtook the creation (each event type has its own consumer): raised so it is retried."""
+
+
+async def on_user_updated(uow: UnitOfWork, envelope: Envelope[UserUpdatedV1]) -> None:
+    user = envelope.data
+    row = await uow.session.get(KnownUser, user.user_id)
+    if row is None:
+        raise UserNotYetKnown(str(user.user_id))
+    values = {"last_name": user.last_name, "first_name": user.first_name, "email": str(user.email)}
     await apply_versioned(uow.session, KnownUser, user.user_id, envelope.aggregate_version, values)
 
 
@@ -81,6 +94,7 @@ def create_user_directory_table() -> None:
 def attach(runtime: ServiceRuntime) -> None:
     """Feed this service's directory from identity's events; answer ``list_users`` and serve it internally."""
     runtime.consume(UserCreatedV1, on_user_created)
+    runtime.consume(UserUpdatedV1, on_user_updated)
 
     async def users(_payload: dict[str, Any]) -> dict[str, Any]:
         return {"users": await list_known_users(runtime.db)}
