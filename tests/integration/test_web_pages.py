@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from afas_shared.testing.fixtures import eventually  # noqa: F401  (fixtures come from conftest)
+from afas_shared.testing.fixtures import eventually
 from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, BUDGET, KARIM, SOPHIE, _eaje_declaration
 
 PASSWORD = "Demo-Afas-2026!"
@@ -120,3 +120,24 @@ async def test_pilotage_shows_each_activity_ratios_and_the_median_of_similar_act
     page = await platform.client.get("/pilotage")
     # 605,000 € / 60,000 h = 10.08 €/h; one comparable activity, so the median is itself
     assert "10,08 €/h" in page.text and "<svg" in page.text and "Médiane des activités comparables" in page.text
+
+
+async def test_messages_page_stays_usable_without_the_notification_service_and_shows_the_calendar(
+    platform, catalogue, make_settings
+):
+    from afas_shared.testing.fixtures import running
+
+    await _eaje_declaration(platform, catalogue)
+    await _sign_in(platform.client, ADMIN)
+    down = await platform.client.get("/messages")
+    assert down.status_code == 200 and "Le service des notifications ne répond pas" in down.text
+    async with running(make_settings("notification"), clock=platform.clock):
+
+        async def calendar_knows_the_campaign() -> bool:
+            page = await platform.client.get("/messages")
+            return "Mes échéances" in page.text and "Multi-accueil Les Lucioles" in page.text
+
+        await eventually(calendar_knows_the_campaign, timeout=15)
+        page = await platform.client.get("/messages")
+        created = await platform.client.post("/messages/calendrier", data={"csrf": _csrf(page.text), "action": "creer"})
+        assert created.status_code == 200 and ".ics" in created.text
