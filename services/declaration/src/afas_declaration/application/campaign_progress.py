@@ -44,8 +44,10 @@ def _counts(states: list[str]) -> list[dict[str, Any]]:
     return [{"etat": code, "libelle": label, "nombre": counted.get(code, 0)} for code, label in STATES.items()]
 
 
-def _rate(declared: int, expected: int) -> float:
-    return round(100 * declared / expected, 1) if expected else 0.0
+def _rate(declared: int, expected: int) -> int | float:
+    """Percentage with one decimal, a whole number when it is one (100, not 100.0)."""
+    rate = round(100 * declared / expected, 1) if expected else 0
+    return int(rate) if rate == int(rate) else rate
 
 
 async def progress(runtime: ServiceRuntime, caller: ForwardedCaller, campaign_id: uuid.UUID) -> dict[str, Any]:

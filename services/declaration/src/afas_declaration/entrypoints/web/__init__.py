@@ -13,9 +13,12 @@ from fastapi import APIRouter
 from afas_declaration.config import Settings
 from afas_declaration.entrypoints.service_calls import call_identity
 from afas_declaration.entrypoints.web import (
+    admin_pages,
     auth_pages,
+    caf_pages,
     declaration_pages,
     home_page,
+    messages_page,
     pilotage_page,
     static_files,
     status_page,
@@ -35,5 +38,8 @@ def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list
         auth_pages.router(runtime, viewer),
         home_page.router(runtime, viewer),
         declaration_pages.router(runtime, viewer),
+        admin_pages.router(runtime, viewer),
+        caf_pages.router(runtime, viewer),
         pilotage_page.router(runtime, viewer),
+        messages_page.router(runtime, viewer),
     ]

@@ -20,7 +20,10 @@ ROLES = {
     "fdf": "Fournisseur de données financières",
     "approbateur": "Approbateur",
 }
-GROUPS = {"AFAS-HABILITER": "AFAS-HABILITER (administration des profils)", "AFAS-DECLARER": "AFAS-DECLARER (déclaration)"}
+GROUPS = {
+    "AFAS-HABILITER": "AFAS-HABILITER (administration des profils)",
+    "AFAS-DECLARER": "AFAS-DECLARER (déclaration)",
+}
 USER_STATES = {"en_attente": "En attente d'activation", "actif": "Actif", "suspendu": "Suspendu", "clos": "Clos"}
 DONE = {
     "habilitation": "L'habilitation est enregistrée.",

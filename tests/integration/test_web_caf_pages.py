@@ -1,0 +1,312 @@
+"""The Caf's pages without a browser: approbateurs validated or refused, a transmitted declaration refused then
+validated, partners and their users, a campaign opened through the page with its progress dashboard, chart and
+CSV / XLSX exports; a partner user is refused everywhere under /caf."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+import zipfile
+from datetime import timedelta
+from xml.etree import ElementTree
+
+from afas_shared.testing.fixtures import eventually  # noqa: F401  (fixtures come from conftest)
+from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, KARIM, _eaje_declaration, _fill
+from tests.integration.test_web_pages import _csrf, _sign_in
+
+AGENT = "100000001"
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _text(page: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+async def _transmitted(platform, catalogue, activity=ACTIVITY) -> tuple[str, dict]:
+    """The EAJE declaration filled, controlled, justified and transmitted through the API (version 1)."""
+    declaration, headers = await _eaje_declaration(platform, catalogue)
+    await _transmit(platform, declaration, headers, activity)
+    return declaration, headers
+
+
+async def _transmit(platform, declaration, headers, activity=ACTIVITY) -> None:
+    await _fill(platform, declaration, headers, activity=activity)
+    url = f"/api/v1/declarations/{declaration}"
+    controls = await platform.client.post(f"{url}/controls", headers=headers[ADMIN])
+    assert controls.status_code == 200, controls.text
+    for c in controls.json()["controles"]:
+        if c["a_justifier"] and not c["justification"]:
+            justified = await platform.client.put(
+                f"{url}/justifications/{c['cle']}",
+                headers=headers[ADMIN],
+                json={
+                    "texte": "Facturation au contrat mensualisé des familles, absences non déduites.",
+                    "montant": "6000",
+                },
+            )
+            assert justified.status_code == 200, justified.text
+    sent = await platform.client.post(f"{url}/transmit", headers=headers[ADMIN], json={"signature": True})
+    assert sent.status_code == 201, sent.text
+
+
+async def test_the_caf_agent_validates_and_refuses_approbateurs_through_the_page(platform, catalogue):
+    client = platform.client
+    pending = {}
+    for key in ("laep", "alsh"):
+        response = await client.post(
+            "/api/v1/grants",
+            headers=catalogue.admin,
+            json={
+                "utilisateur_id": catalogue.users[ADMIN],
+                "role": "approbateur",
+                "perimetre": [{"activite_id": catalogue.activities[key]["id"]}],
+            },
+        )
+        assert response.status_code == 201, response.text
+        pending[key] = response.json()[0]["id"]
+    await _sign_in(client, AGENT)
+    page = await client.get("/caf/approbateurs")
+    assert page.status_code == 200, page.text
+    assert "<h1>Approbateurs en attente de validation</h1>" in page.text
+    assert "LAEP Petits Pas" in page.text and "ALSH Les Coccinelles" in page.text
+    assert f'for="champ-motif-{pending["alsh"]}"' in page.text
+    csrf = _csrf(page.text)
+    assert (await client.post(f"/caf/approbateurs/{pending['laep']}/valider", data={"csrf": "x"})).status_code == 403
+    validated = await client.post(f"/caf/approbateurs/{pending['laep']}/valider", data={"csrf": csrf})
+    assert validated.status_code == 303, validated.text
+    no_reason = await client.post(f"/caf/approbateurs/{pending['alsh']}/refuser", data={"csrf": csrf, "motif": ""})
+    assert no_reason.status_code == 422 and f'href="#champ-motif-{pending["alsh"]}"' in no_reason.text
+    rejected = await client.post(
+        f"/caf/approbateurs/{pending['alsh']}/refuser",
+        data={"csrf": csrf, "motif": "Approbateur déjà désigné par délibération"},
+    )
+    assert rejected.status_code == 303
+    after = await client.get(rejected.headers["location"])
+    assert "Aucun approbateur n'attend de validation." in after.text and "refusé" in after.text
+    grants = {
+        g["activite"]: g["etat"]
+        for g in (await client.get(f"/api/v1/partners/{catalogue.partner}/grants", headers=catalogue.agent)).json()
+    }
+    assert grants == {"LAEP Petits Pas": "Actif", "ALSH Les Coccinelles": "Historique"}
+
+
+async def test_the_caf_agent_refuses_then_validates_a_transmitted_declaration(platform, catalogue):
+    declaration, headers = await _transmitted(platform, catalogue)
+    client = platform.client
+    await _sign_in(client, AGENT)
+    queue = await client.get("/caf/instruction")
+    assert queue.status_code == 200, queue.text
+    assert f'href="/caf/instruction/{declaration}"' in queue.text and "Commune d&#39;Amiens" in queue.text
+    assert "1 déclaration à instruire" in queue.text
+    assert "Aucune déclaration" in (await client.get("/caf/instruction", params={"exercice": "2025"})).text
+    assert "Aucune déclaration" in (await client.get("/caf/instruction", params={"type_activite": "alsh"})).text
+    assert declaration in (await client.get("/caf/instruction", params={"type_declaration": "previsionnelle"})).text
+
+    page = await client.get(f"/caf/instruction/{declaration}")
+    assert page.status_code == 200, page.text
+    text = _text(page.text)
+    assert "Version 1 transmise le" in text and "Transmise Caf" in text
+    assert "Heures facturées" in text or "heures facturées" in text.lower()
+    assert "66\u00a0000" in page.text  # the frozen value, French formatting
+    assert "Facturation au contrat mensualisé des familles" in text  # the approbateur's justification
+    assert f'href="/declarations/{declaration}/versions/1/accuse.pdf"' in page.text
+    assert 'id="champ-justification_ecart_acceptee" name="justification_ecart_acceptee" value="oui" checked' in (
+        page.text
+    )
+    assert "La justification de l'écart prévisionnel/réel est acceptée" in html.unescape(page.text)
+    pdf = await client.get(f"/declarations/{declaration}/versions/1/accuse.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    csrf = _csrf(page.text)
+
+    short = await client.post(f"/caf/instruction/{declaration}/refuser", data={"csrf": csrf, "motif_refuser": "non"})
+    assert short.status_code == 422 and 'href="#champ-motif_refuser"' in short.text
+    assert 'name="motif_refuser" rows="3" aria-describedby="aide-refus">non</textarea>' in short.text
+    refused = await client.post(
+        f"/caf/instruction/{declaration}/refuser",
+        data={"csrf": csrf, "motif_refuser": "Les heures facturées dépassent le contrat."},
+    )
+    assert refused.status_code == 303, refused.text
+    after = await client.get(refused.headers["location"])
+    assert "La déclaration est refusée" in after.text and "Refusée Caf" in after.text
+    assert 'action="/caf/instruction/' + declaration + '/valider"' not in after.text  # nothing to decide now
+    [row] = (await client.get("/api/v1/declarations", headers=headers[ADMIN])).json()
+    assert row["etat"] == "Refusée Caf" and row["motif_refus"] == "Les heures facturées dépassent le contrat."
+
+    # The partner revises and transmits version 2; the agent validates it, gap justification not accepted
+    await _transmit(platform, declaration, headers, {**ACTIVITY, "heures_facturees": "63000"})
+    page = await client.get(f"/caf/instruction/{declaration}")
+    assert "Version 2 transmise le" in _text(page.text) and "63\u00a0000" in page.text
+    validated = await client.post(
+        f"/caf/instruction/{declaration}/valider", data={"csrf": csrf, "formulaire": "valider"}
+    )
+    assert validated.status_code == 303, validated.text
+    done = await client.get(validated.headers["location"])
+    assert "La déclaration est validée." in done.text and "Validée Caf" in done.text
+    versions = (await client.get(f"/api/v1/declarations/{declaration}/versions", headers=headers[ADMIN])).json()
+    assert [(v["version"], v["decision_caf"]["decision"]) for v in versions] == [(1, "refusee"), (2, "validee")]
+    assert "Aucune déclaration à instruire." in (await client.get("/caf/instruction")).text
+    late = await client.post(
+        f"/caf/instruction/{declaration}/annuler", data={"csrf": csrf, "motif_annuler": "Annulation bien trop tardive"}
+    )
+    assert late.status_code == 409
+
+
+async def test_the_caf_agent_opens_a_campaign_and_follows_its_progress(platform, catalogue):
+    declaration, _ = await _transmitted(platform, catalogue)  # EAJE campaign: its only declaration is transmitted
+    client = platform.client
+    await _sign_in(client, AGENT)
+    page = await client.get("/caf/campagnes")
+    assert page.status_code == 200, page.text
+    assert "EAJE - PSU — Prévisionnelle 2026" in page.text and "Ouvrir une campagne" in page.text
+    for name in ("type_activite", "exercice", "type_declaration", "date_ouverture", "date_limite"):
+        assert f'<label for="champ-{name}">' in page.text
+    csrf = _csrf(page.text)
+    today = platform.clock.now().date()
+    body = {
+        "csrf": csrf,
+        "type_activite": "alsh",
+        "exercice": "2026",
+        "type_declaration": "previsionnelle",
+        "date_ouverture": today.isoformat(),
+        "date_limite": (today + timedelta(days=45)).isoformat(),
+    }
+    incomplete = await client.post("/caf/campagnes", data={**body, "type_activite": "", "exercice": "26x"})
+    assert incomplete.status_code == 422
+    assert 'href="#champ-type_activite"' in incomplete.text and 'href="#champ-exercice"' in incomplete.text
+    backwards = await client.post("/caf/campagnes", data={**body, "date_limite": today.isoformat()})
+    assert backwards.status_code == 422 and 'href="#champ-date_limite"' in backwards.text
+    opened = await client.post("/caf/campagnes", data=body)
+    assert opened.status_code == 303, opened.text
+    twice = await client.post("/caf/campagnes", data=body)
+    assert twice.status_code == 409 and "existe déjà" in html.unescape(twice.text)
+
+    alsh = await client.get(opened.headers["location"])
+    assert alsh.status_code == 200, alsh.text
+    assert "La campagne est enregistrée." in alsh.text
+    assert '<svg class="barres-horizontales" role="img" aria-labelledby="graphique-titre graphique-description"' in (
+        alsh.text
+    )
+    assert '<title id="graphique-titre">' in alsh.text
+    assert '<th scope="row">À saisir</th><td class="nombre">1</td>' in alsh.text
+    assert "Activités n'ayant pas encore déclaré (1)" in alsh.text and "ALSH Les Coccinelles" in alsh.text
+
+    campaigns = (await client.get("/api/v1/campaigns", headers=catalogue.agent)).json()
+    eaje_id = next(c["id"] for c in campaigns if c["type_activite"] == "eaje_psu")
+    eaje = await client.get(f"/caf/campagnes/{eaje_id}")
+    assert '<th scope="row">Transmise Caf</th><td class="nombre">1</td>' in eaje.text
+    assert '<th scope="row">À saisir</th><td class="nombre">0</td>' in eaje.text
+    assert "Activités n'ayant pas encore déclaré (0)" in eaje.text and "100 %" in eaje.text
+    listing = _text((await client.get("/caf/campagnes")).text)
+    assert "ALSH — Prévisionnelle 2026" in listing
+
+    exported = await client.get(f"/caf/campagnes/{eaje_id}/export.csv")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert exported.content.startswith(b"\xef\xbb\xbf")
+    assert "attachment" in exported.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Campagne" and rows[1][3] == "2026" and rows[1][-1] == "100"
+    assert ["Transmise Caf", "1"] in rows and ["À saisir", "0"] in rows and ["Total", "1"] in rows
+    assert ["Multi-accueil Les Lucioles", "multi_accueil", "Commune d'Amiens", "Transmise Caf", "Oui"] in rows
+
+    workbook = await client.get(f"/caf/campagnes/{opened.headers['location'].split('/')[-1].split('?')[0]}/export.xlsx")
+    assert workbook.status_code == 200
+    assert workbook.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheets = _xlsx(workbook.content)
+    assert list(sheets) == ["Synthèse", "Activités"]
+    assert ["À saisir", "1"] in sheets["Synthèse"] and ["Total", "1"] in sheets["Synthèse"]
+    assert sheets["Activités"][0] == ["Activité", "Nature", "Partenaire", "État de la déclaration", "Déclarée"]
+    assert sheets["Activités"][1] == ["ALSH Les Coccinelles", "periscolaire", "Commune d'Amiens", "À saisir", "Non"]
+
+
+def _xlsx(content: bytes) -> dict[str, list[list[str]]]:
+    """Each sheet's rows as text, read with zipfile and the sheet XML only."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert archive.testzip() is None
+        assert "[Content_Types].xml" in archive.namelist()
+        names = [s.get("name") for s in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{MAIN}sheet")]
+        sheets = {}
+        for i, name in enumerate(names, start=1):
+            root = ElementTree.fromstring(archive.read(f"xl/worksheets/sheet{i}.xml"))
+            sheets[name] = [["".join(c.itertext()) for c in row.iter(f"{MAIN}c")] for row in root.iter(f"{MAIN}row")]
+    return sheets
+
+
+async def test_the_caf_agent_manages_partners_and_their_users(platform, catalogue):
+    client = platform.client
+    await _sign_in(client, AGENT)
+    page = await client.get("/caf/partenaires")
+    assert page.status_code == 200, page.text
+    assert "Commune d&#39;Amiens" in page.text and "Bulletin d&#39;adhésion AFAS" in page.text
+    csrf = _csrf(page.text)
+    lutins = {"raison_sociale": "Association Les Lutins", "siret": "77566343800007", "type": "association"}
+    bad = await client.post("/caf/partenaires", data={"csrf": csrf, **lutins, "siret": "77566343800008", "caf": "080"})
+    assert bad.status_code == 422 and 'href="#champ-siret"' in bad.text
+    made = await client.post("/caf/partenaires", data={"csrf": csrf, **lutins, "caf": "080", "gestion_deleguee": "oui"})
+    assert made.status_code == 303, made.text
+    detail = await client.get(made.headers["location"])
+    assert "<h1>Association Les Lutins</h1>" in detail.text and "Le partenaire est enregistré." in detail.text
+    url = made.headers["location"].split("?")[0]
+    signed = await client.post(
+        f"{url}/conventions", data={"csrf": csrf, "type": "convention_acces", "date_ouverture": "2026-01-01"}
+    )
+    assert signed.status_code == 303, signed.text
+    assert "Convention d&#39;accès" in (await client.get(url)).text
+
+    amiens = f"/caf/partenaires/{catalogue.partner}"
+    page = await client.get(amiens)
+    assert "Retirer la gestion déléguée" in page.text
+    withdrawn = await client.post(f"{amiens}/delegation", data={"csrf": csrf, "gestion_deleguee": "non"})
+    assert withdrawn.status_code == 303
+    partner = (await client.get(f"/api/v1/partners/{catalogue.partner}", headers=catalogue.agent)).json()
+    assert partner["gestion_deleguee"] is False
+    assert "Rétablir la gestion déléguée" in (await client.get(amiens)).text
+
+    karim = catalogue.users[KARIM]
+    no_reason = await client.post(f"{amiens}/utilisateurs/{karim}/suspendre", data={"csrf": csrf, "motif": ""})
+    assert no_reason.status_code == 422 and f'href="#champ-motif-{karim}"' in no_reason.text
+    suspended = await client.post(f"{amiens}/utilisateurs/{karim}/suspendre", data={"csrf": csrf, "motif": "Départ"})
+    assert suspended.status_code == 303, suspended.text
+    page = await client.get(amiens)
+    assert f'action="{amiens}/utilisateurs/{karim}/reactiver"' in page.text
+    assert (await client.post(f"{amiens}/utilisateurs/{karim}/reactiver", data={"csrf": csrf})).status_code == 303
+    forced = await client.post(f"{amiens}/utilisateurs/{karim}/mot-de-passe", data={"csrf": csrf})
+    assert forced.status_code == 303
+    users = (await client.get(f"/api/v1/partners/{catalogue.partner}/users", headers=catalogue.agent)).json()
+    assert next(u["statut"] for u in users if u["id"] == karim) == "actif"
+
+
+async def test_partner_users_are_refused_on_the_caf_pages(platform, catalogue):
+    client = platform.client
+    await _sign_in(client, ADMIN)
+    csrf = _csrf((await client.get("/accueil")).text)
+    campaign = await client.post(
+        "/api/v1/campaigns",
+        headers=catalogue.agent,
+        json={
+            "type_activite": "laep",
+            "exercice": 2026,
+            "type_declaration": "reelle",
+            "date_ouverture": "2027-01-15",
+            "date_limite": "2027-03-31",
+        },
+    )
+    assert campaign.status_code == 201, campaign.text
+    campaign_id = campaign.json()["id"]
+    for url in (
+        "/caf/approbateurs",
+        "/caf/instruction",
+        f"/caf/instruction/{campaign_id}",
+        "/caf/partenaires",
+        f"/caf/partenaires/{catalogue.partner}",
+        "/caf/campagnes",
+        f"/caf/campagnes/{campaign_id}",
+        f"/caf/campagnes/{campaign_id}/export.csv",
+        f"/caf/campagnes/{campaign_id}/export.xlsx",
+    ):
+        refused = await client.get(url)
+        assert refused.status_code == 403 and "réservée aux agents de la Caf" in refused.text, url
+    for url in ("/caf/campagnes", "/caf/partenaires", f"/caf/approbateurs/{campaign_id}/valider"):
+        assert (await client.post(url, data={"csrf": csrf})).status_code == 403, url
+    assert 'href="/caf/instruction"' not in (await client.get("/accueil")).text
