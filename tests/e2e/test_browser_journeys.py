@@ -1,13 +1,18 @@
-"""The partner journey in a real browser: providers fill their forms (autosaved, estimate updating), the
-approbateur controls, justifies with figures, signs, transmits and downloads the PDF receipt. axe-core runs on
-every page (no serious or critical violation) and each page's screenshot is kept as a test artefact."""
+"""The partner and Caf journeys in a real browser (Debian's chromium driven by Playwright), on every page an
+axe-core check (no serious or critical violation) and a screenshot kept under tests/e2e/artefacts/.
+
+Partner: the administrator grants the roles, the providers fill their forms (autosaved, estimate updating),
+the approbateur controls, justifies with figures, signs, transmits and downloads the PDF receipt.
+Caf: opens the campaign, validates the approbateur, refuses the declaration, then validates the revised one."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 
-from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, BUDGET, KARIM, SOPHIE, _eaje_declaration
+from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, BUDGET, KARIM, SOPHIE
 
+AGENT = "100000001"
 PASSWORD = "Demo-Afas-2026!"
 
 
@@ -27,6 +32,22 @@ async def _sign_in(site, identifier: str, shot: str | None = None):
     return page
 
 
+async def _visit(site, page, path: str, shot: str, expected: tuple[int, ...] = (200,)) -> None:
+    response = await page.goto(f"{site.base_url}{path}")
+    assert response.status in expected, (path, response.status)
+    await site.check(page, shot)
+
+
+async def _until(page, url: str, text: str, tries: int = 40) -> None:
+    """Reload until ``text`` shows: events take a moment to reach the declaration service's read models."""
+    for _ in range(tries):
+        await page.goto(url)
+        if text in await page.inner_text("main"):
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{text!r} never appeared on {url}")
+
+
 async def _fill_form(page, values: dict) -> None:
     for name, value in values.items():
         field = page.locator(f"#champ-{name}")
@@ -34,43 +55,74 @@ async def _fill_form(page, values: dict) -> None:
             await field.select_option("oui" if value is True else "non")
         else:
             await field.fill(str(value))
+    await page.locator("#statut-enregistrement").filter(has_text="Enregistré à").wait_for(timeout=10_000)
 
 
-async def test_partner_journey_fill_control_justify_sign_transmit_download(site, platform, catalogue):
-    declaration, _ = await _eaje_declaration(platform, catalogue)
+async def test_partner_and_caf_journeys(site, platform, catalogue):
+    base, eaje = site.base_url, catalogue.activities["eaje"]
 
+    # Caf: opens the campaign of the EAJE forecast
+    agent = await _sign_in(site, AGENT)
+    await site.check(agent, "caf-accueil")
+    await _visit(site, agent, "/caf/campagnes", "caf-campagnes")
+    await agent.select_option("#champ-type_activite", "eaje_psu")
+    await agent.fill("#champ-exercice", "2026")
+    await agent.select_option("#champ-type_declaration", "previsionnelle")
+    await agent.fill("#champ-date_ouverture", "2026-03-02")
+    await agent.fill("#champ-date_limite", "2026-04-15")
+    await agent.click("button:has-text('Ouvrir la campagne')")
+    await _until(agent, f"{base}/caf/campagnes", "1 campagne")
+
+    # Partner administrator: grants the three roles through « Administration des profils »
+    admin = await _sign_in(site, ADMIN)
+    await _visit(site, admin, "/administration/habilitations", "administration-habilitations")
+    for who, role in ((KARIM, "fda"), (SOPHIE, "fdf"), (ADMIN, "approbateur")):
+        await admin.goto(f"{base}/administration/habilitations")
+        await admin.select_option("#champ-utilisateur_id", catalogue.users[who])
+        await admin.select_option("#champ-role", role)
+        await admin.check(f"#champ-activite-{eaje['id']}")
+        await admin.click("button:has-text('Habiliter')")
+        await admin.wait_for_load_state()
+        assert "erreur" not in (await admin.inner_text("main")).lower()
+    await _visit(site, admin, "/administration/utilisateurs", "administration-utilisateurs")
+
+    # Caf: validates the approbateur
+    await _until(agent, f"{base}/caf/approbateurs", "Multi-accueil Les Lucioles")
+    await site.check(agent, "caf-approbateurs")
+    await agent.click("button:has-text('Valider')")
+    await agent.wait_for_load_state()
+
+    # Providers fill their forms; the autosave says when, the estimate follows
     karim = await _sign_in(site, KARIM, shot="connexion")
-    assert "Vous avez 1 déclaration à saisir" in await karim.inner_text("main")
+    await _until(karim, f"{base}/accueil", "Vous avez 1 déclaration à saisir")
     await site.check(karim, "accueil")
     await karim.click("text=Mes déclarations")
     await site.check(karim, "mes-declarations")
     await karim.click("summary[aria-label^='Actions pour Multi-accueil']")
     await karim.click("text=Saisir les données d'activité")
+    await site.check(karim, "declaration")
     await karim.click("a:has-text('Saisir')")
     await site.check(karim, "formulaire-activite")
     await _fill_form(karim, ACTIVITY)
-    status = karim.locator("#statut-enregistrement")
-    await status.filter(has_text="Enregistré à").wait_for(timeout=10_000)
-    assert (await karim.locator("output[data-calcule='heures_offertes']").inner_text()).replace("\u202f", " ") in (
-        "96 800",
-        "96\u00a0800",
-    )
+    offered = await karim.locator("output[data-calcule='heures_offertes']").inner_text()
+    assert re.sub(r"\s", "", offered) == "96800"
+    assert "€" in await karim.locator("#estimation-montant").inner_text()
     # Phone width: the page reflows, only the tables scroll
     await karim.set_viewport_size({"width": 390, "height": 844})
-    await karim.goto(f"{site.base_url}/declarations")
-    overflow = await karim.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1
+    await karim.goto(f"{base}/declarations")
+    assert await karim.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     await site.check(karim, "mes-declarations-telephone")
 
     sophie = await _sign_in(site, SOPHIE)
-    await sophie.goto(f"{site.base_url}/declarations/{declaration}")
+    await sophie.goto(f"{base}/declarations")
+    await sophie.click("a:has-text('Multi-accueil Les Lucioles')")
+    declaration = sophie.url.rsplit("/", 1)[1]
     await sophie.click("a:has-text('Saisir')")
     await _fill_form(sophie, BUDGET)
-    await sophie.locator("#statut-enregistrement").filter(has_text="Enregistré à").wait_for(timeout=10_000)
     await site.check(sophie, "formulaire-financier")
 
-    admin = await _sign_in(site, ADMIN)
-    await admin.goto(f"{site.base_url}/declarations/{declaration}/controle")
+    # Approbateur: controls, justifies with figures, signs, transmits, downloads the receipt
+    await _until(admin, f"{base}/declarations/{declaration}/controle", "Lancer les contrôles")
     await site.check(admin, "controle-avant")
     await admin.click("button:has-text('Lancer les contrôles')")
     assert "Taux de facturation" in await admin.inner_text("main")
@@ -80,8 +132,7 @@ async def test_partner_journey_fill_control_justify_sign_transmit_download(site,
     await admin.click("button:has-text('Enregistrer la justification')")
     await admin.wait_for_url(f"**/declarations/{declaration}/controle**")
     assert "Justifié" in await admin.inner_text("main")
-    await admin.goto(f"{site.base_url}/declarations/{declaration}/transmission")
-    await site.check(admin, "transmission")
+    await _visit(site, admin, f"/declarations/{declaration}/transmission", "transmission")
     await admin.check("#champ-signature")
     await admin.click("button:has-text('Transmettre à la Caf')")
     await admin.wait_for_url(f"**/declarations/{declaration}?transmise=1**")
@@ -89,8 +140,52 @@ async def test_partner_journey_fill_control_justify_sign_transmit_download(site,
     await site.check(admin, "declaration-transmise")
     async with admin.expect_download() as download_info:
         await admin.click("text=Télécharger l'accusé de réception (PDF)")
-    download = await download_info.value
-    path = await download.path()
+    path = await (await download_info.value).path()
     assert (await asyncio.to_thread(path.read_bytes)).startswith(b"%PDF-")
+
+    # Caf: refuses with a reason; the approbateur revises and transmits version 2; the Caf validates it
+    await _visit(site, agent, "/caf/instruction", "caf-instruction")
+    await _visit(site, agent, f"/caf/instruction/{declaration}", "caf-declaration")
+    await agent.fill("#champ-motif_refuser", "Les heures facturées dépassent les contrats signés.")
+    await agent.click("button:has-text('Refuser')")
+    await agent.wait_for_load_state()
+    await admin.goto(f"{base}/declarations")
+    assert "Refusée Caf" in await admin.inner_text("main")
+    await admin.goto(f"{base}/declarations/{declaration}")
+    await admin.locator("a:has-text('Saisir')").first.click()
+    await _fill_form(admin, {"heures_facturees": "63000"})  # 105 %: nothing left to justify
+    await admin.goto(f"{base}/declarations/{declaration}/controle")
+    await admin.click("button:has-text('Lancer les contrôles')")
+    assert "La déclaration peut être transmise" in await admin.inner_text("main")
+    await admin.goto(f"{base}/declarations/{declaration}/transmission")
+    await admin.check("#champ-signature")
+    await admin.click("button:has-text('Transmettre à la Caf')")
+    await admin.wait_for_url(f"**/declarations/{declaration}?transmise=1**")
+    await agent.goto(f"{base}/caf/instruction/{declaration}")
+    await agent.click("button:has-text('Valider')")
+    await agent.wait_for_load_state()
+    await admin.goto(f"{base}/declarations/{declaration}")
+    text = await admin.inner_text("main")
+    assert "Validée Caf" in text and "Version 2" in text and "refusée par la Caf" in text
+
+    # Every other page passes the accessibility check too
+    for path, shot in (
+        ("/pilotage", "pilotage"),
+        ("/messages", "messages"),
+        ("/mot-de-passe", "changer-mot-de-passe"),
+    ):
+        await _visit(site, admin, path, shot)
+    for path, shot in (
+        ("/caf/partenaires", "caf-partenaires"),
+        (f"/caf/partenaires/{catalogue.partner}", "caf-partenaire"),
+    ):
+        await _visit(site, agent, path, shot)
+    campaigns = await agent.goto(f"{base}/caf/campagnes")
+    assert campaigns.status == 200
+    await agent.locator("a[href^='/caf/campagnes/']").first.click()
+    await site.check(agent, "caf-campagne-suivi")
+    anonymous = await (await site.browser.new_context()).new_page()
+    await _visit(site, anonymous, "/mot-de-passe-oublie", "mot-de-passe-oublie")
+    await _visit(site, anonymous, "/etat", "etat-plateforme", expected=(200, 503))  # no notification service here
 
     site.assert_accessible()
