@@ -14,6 +14,7 @@ from afas_declaration.entrypoints import (
     bus,
     campaign_routes,
     directory_routes,
+    estimation_routes,
     form_routes,
     gateway,
     grant_routes,
@@ -54,6 +55,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime.include_router(review_routes.router(runtime, current_caller))
     runtime.include_router(transmission_routes.router(runtime, current_caller))
     runtime.include_router(notification_routes.router(runtime, current_caller))
+    runtime.include_router(estimation_routes.router(runtime, current_caller))
     runtime.exception_handlers[RequestValidationError] = french_validation_errors
     for page_router in web.routers(runtime, settings, current_caller):
         runtime.include_router(page_router)

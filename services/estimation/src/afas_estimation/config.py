@@ -8,3 +8,5 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AFAS_ESTIMATION_", extra="ignore")
 
     http_port: int = Field(default=8003, ge=1, le=65535)
+    # Declarations re-estimated per transaction after a barème change (one barème resolution per batch).
+    reestimation_batch_size: int = Field(default=500, ge=1, le=10000)

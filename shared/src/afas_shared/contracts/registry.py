@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from afas_shared.contracts.envelope import Envelope, EventData
-from afas_shared.contracts.events import declaration, habilitation, identity
+from afas_shared.contracts.events import declaration, estimation, habilitation, identity
 
 CONTRACTS: tuple[type[EventData], ...] = (
     identity.UserCreatedV1,
@@ -39,6 +39,10 @@ CONTRACTS: tuple[type[EventData], ...] = (
     declaration.DeclarationRefusedV1,
     declaration.DeclarationCancelledV1,
     declaration.DeclarationFiguresUpdatedV1,
+    estimation.BaremeChangedV1,
+    estimation.EstimateRevisedV1,
+    estimation.EntitlementComputedV1,
+    estimation.PaymentScheduledV1,
 )
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}

@@ -32,7 +32,15 @@ FIELD_NAMES = {
     "identity": identity_schemas.FIELD_NAMES,
     "habilitation": activity_schemas.FIELD_NAMES,
     "declaration": CAMPAIGN_FIELD_NAMES,
-    "estimation": {},
+    "estimation": {
+        "value": "valeur",
+        "applies_from": "applicable_depuis",
+        "reason": "motif",
+        "family": "famille",
+        "parameter": "parametre",
+        "provenance": "provenance",
+        "nature": "nature",
+    },
     "notification": {},
 }
 

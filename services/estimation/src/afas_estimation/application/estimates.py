@@ -1,15 +1,23 @@
-"""The ``estimate`` request: a stateless computation from the declared figures to an explained amount.
+"""The ``estimate`` request and the one computation behind every amount estimation produces.
 
 Payload ``{family, nature, declaration_type, exercice, caf_code, figures: {field_id: str}}``. The declaration type
 and Caf code are echoed back (barèmes are national; local Caf parameters would be read here when they exist).
+
+``outcome`` is what the instant estimate, the stored estimates re-computed after a barème change and the
+entitlement of a validated declaration all call: same rules, same effective barème, same rounding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from afas_estimation.application.baremes import BaremeCache, Effective
+from afas_estimation.domain.errors import EstimationError
 from afas_estimation.domain.estimate import estimate as compute_estimate
 from afas_estimation.domain.explanation import estimate_json
+from afas_estimation.domain.result import Estimate
 
 DECLARATION_TYPES = frozenset({"previsionnelle", "reelle", "actualisee_juin", "actualisee_septembre"})
 
@@ -23,7 +31,34 @@ class InvalidRequest(ValueError):
         self.field = field
 
 
-def estimate(payload: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Outcome:
+    """An amount (text, two places) or why there is none; ``result`` is the explained estimate when computed."""
+
+    amount: str | None
+    provisional: bool
+    error: str | None
+    result: Estimate | None
+
+
+def outcome(effective: Effective, nature: str | None, exercice: Any, figures: Mapping[str, Any]) -> Outcome:
+    """The estimate of these figures with this barème; a refusal (missing figure…) becomes ``error``, never 0."""
+    try:
+        result = compute_estimate(effective.family, nature, exercice, figures, bareme=effective.bareme)
+    except EstimationError as exc:
+        return Outcome(None, False, exc.message, None)
+    return Outcome(format(result.amount, "f"), result.provisional, None, result)
+
+
+def explained(effective: Effective, result: Estimate) -> dict[str, Any]:
+    return {
+        **estimate_json(result),
+        "version_bareme": effective.version,
+        "empreinte_bareme": effective.fingerprint,
+    }
+
+
+async def estimate(baremes: BaremeCache, payload: dict[str, Any]) -> dict[str, Any]:
     """The explained estimate; raise ``EstimationError`` (family, nature, period, figures) or ``InvalidRequest``."""
     figures = payload.get("figures")
     if figures is None:
@@ -33,9 +68,13 @@ def estimate(payload: dict[str, Any]) -> dict[str, Any]:
     declaration_type = payload.get("declaration_type")
     if declaration_type is not None and declaration_type not in DECLARATION_TYPES:
         raise InvalidRequest(f"Type de déclaration inconnu : {declaration_type!r}.", "declaration_type")
-    result = compute_estimate(payload.get("family"), payload.get("nature"), payload.get("exercice"), figures)
+    family = payload.get("family")
+    if not isinstance(family, str):
+        raise InvalidRequest("Indiquez le type d'activité (famille de prestation).", "family")
+    effective = await baremes.effective(family)
+    result = compute_estimate(family, payload.get("nature"), payload.get("exercice"), figures, bareme=effective.bareme)
     return {
-        **estimate_json(result),
+        **explained(effective, result),
         "type_declaration": declaration_type,
         "caf_code": payload.get("caf_code"),
     }

@@ -14,6 +14,7 @@ from typing import Any
 from afas_estimation.domain.errors import InvalidInputs, UnknownNature, UnknownPeriod
 from afas_estimation.domain.inputs import read_figures
 from afas_estimation.domain.parameters.loader import load_family
+from afas_estimation.domain.parameters.model import FamilyParameters
 from afas_estimation.domain.result import Estimate, to_cents
 from afas_estimation.domain.rules.computation import ZERO, Computation
 from afas_estimation.domain.rules.registry import rule_for
@@ -27,9 +28,15 @@ def estimate(
     exercice: Any,
     figures: Mapping[str, Any],
     parameters_dir: Path | str | None = None,
+    *,
+    bareme: FamilyParameters | None = None,
 ) -> Estimate:
+    """``bareme``: the effective barème (file + Caf changes) when the caller resolved it; else the file's."""
     rule = rule_for(family)
-    bareme = load_family(family, parameters_dir)
+    if bareme is None:
+        bareme = load_family(family, parameters_dir)
+    elif bareme.family != family:
+        raise ValueError(f"barème of {bareme.family!r} given for {family!r}")
     nature = _nature(nature, bareme.natures)
     year = _exercice(exercice)
     values, problems = read_figures(figures)

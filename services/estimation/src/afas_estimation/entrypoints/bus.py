@@ -1,25 +1,84 @@
-"""What estimation answers on the bus (its status responder comes with the runtime)."""
+"""What estimation consumes and answers on the bus (its status responder comes with the runtime).
+
+Verbs (``estimation.rpc.<verb>.v1``, each answering ``{"result": …}``; the gateway forwards the caller as ``actor``):
+
+* ``estimate`` {family, nature, declaration_type, exercice, caf_code, figures} → the explained estimate
+  (no caller: the declaration service asks on every save);
+* ``parameters`` {actor, family} → the family's effective barème, provenance and history of changes;
+* ``set_parameter`` {actor, family, parameter, nature?, applies_from, value, provenance, reason?} → the change
+  (Caf paramétrage agents and the operator); the open declarations are re-estimated in the background;
+* ``reestimation`` {actor, job_id} → progress of the re-estimation a change started;
+* ``payments`` {actor, activity_id, exercice} → what has been / will be paid, with totals;
+* ``entitlement`` {actor, declaration_id} → the entitlement of a validated declaration, explained.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from afas_estimation.application import estimates
+from afas_estimation.application import baremes, declarations, entitlements, estimates, payments, reestimation
+from afas_estimation.application.baremes import BaremeCache
 from afas_estimation.domain.errors import EstimationError
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.contracts.events.declaration import (
+    DeclarationCancelledV1,
+    DeclarationFiguresUpdatedV1,
+    DeclarationValidatedV1,
+)
 from afas_shared.messaging.rpc import RpcFailure
-from afas_shared.messaging.rpc_payload import answer_with_result
+from afas_shared.messaging.rpc_payload import answer_with_result, parse_uuid
 from afas_shared.runtime import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime) -> None:
+    cache = BaremeCache(runtime.db)
+    worker = reestimation.Reestimator(
+        runtime.db, lambda: runtime.clock, runtime.relay.wake, runtime.settings.reestimation_batch_size
+    )
+    runtime.state["baremes"], runtime.state["reestimator"] = cache, worker
+
+    runtime.consume(DeclarationFiguresUpdatedV1, declarations.on_figures_updated)
+    runtime.consume(DeclarationValidatedV1, entitlements.on_validated)
+    runtime.consume(DeclarationCancelledV1, declarations.on_cancelled)
+    runtime.every(0.1, worker.work)
+
     async def estimate(payload: dict[str, Any]) -> dict[str, Any]:
         """estimation.rpc.estimate.v1: {family, nature, declaration_type, exercice, caf_code, figures} -> estimate."""
         try:
-            # Pure CPU work of a few milliseconds: no need to leave the event loop.
-            return estimates.estimate(payload or {})
+            return await estimates.estimate(cache, payload or {})
         except EstimationError as exc:
             raise RpcFailure("invalid", exc.message, exc.field) from None
         except estimates.InvalidRequest as exc:
             raise RpcFailure("invalid", exc.message, exc.field) from None
 
+    async def parameters(payload: dict[str, Any]) -> dict[str, Any]:
+        forwarded_caller(payload)  # any signed-in caller: barèmes are public national data
+        return await baremes.listing(runtime.db, payload.get("family"))
+
+    async def set_parameter(payload: dict[str, Any]) -> dict[str, Any]:
+        caller = forwarded_caller(payload)
+        async with runtime.unit_of_work() as uow:
+            answer, job = await baremes.change(uow, caller, payload, runtime.clock.now())
+        if job is not None:
+            worker.kick()
+        return answer
+
+    async def progress(payload: dict[str, Any]) -> dict[str, Any]:
+        forwarded_caller(payload)
+        found = await reestimation.job_view(runtime.db, parse_uuid(payload, "job_id"))
+        if found is None:
+            raise RpcFailure("not_found", "Aucune ré-estimation sous cet identifiant.")
+        return found
+
+    async def payments_of(payload: dict[str, Any]) -> dict[str, Any]:
+        return await payments.view(runtime.db, payload)
+
+    async def entitlement(payload: dict[str, Any]) -> dict[str, Any]:
+        return await entitlements.entitlement(runtime.db, payload)
+
     answer_with_result(runtime.rpc, "estimate", estimate)
+    answer_with_result(runtime.rpc, "parameters", parameters)
+    answer_with_result(runtime.rpc, "set_parameter", set_parameter)
+    answer_with_result(runtime.rpc, "reestimation", progress)
+    answer_with_result(runtime.rpc, "payments", payments_of)
+    answer_with_result(runtime.rpc, "entitlement", entitlement)

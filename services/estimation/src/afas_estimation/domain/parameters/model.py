@@ -74,6 +74,10 @@ class Parameter:
     def _series(self, nature: str) -> tuple[DatedValue, ...]:
         return self.by_nature.get(nature) or self.values
 
+    def series(self, nature: str | None) -> tuple[DatedValue, ...]:
+        """The dated values that apply to ``nature`` (its own series, else the default one), oldest first."""
+        return self._series(nature or "")
+
 
 @dataclass(frozen=True)
 class FamilyParameters:

@@ -1,0 +1,346 @@
+"""Barèmes as data: the effective barème (file + Caf changes), its listing with history, and changing a value.
+
+A change is one transaction: the override, its audit row, the family's new version, the
+``estimation.bareme_changed.v1`` event and the re-estimation job of the open declarations it may affect.
+Resolution reads the family's version first: the estimate request keeps the resolved barème in memory and
+rebuilds it only when the version moved (another replica's change included).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from afas_estimation.adapters.tables import BaremeVersion, ParameterChange, ParameterOverride, ReestimationJob
+from afas_estimation.domain.errors import EstimationError
+from afas_estimation.domain.explanation import french
+from afas_estimation.domain.parameters.loader import load_family
+from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters
+from afas_estimation.domain.parameters.overrides import (
+    InvalidParameter,
+    Override,
+    apply_overrides,
+    check_start,
+    check_target,
+    fingerprint,
+    parse_stored,
+    read_value,
+    value_text,
+)
+from afas_estimation.domain.rules.registry import rule_for
+from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.events.estimation import BaremeChangedV1
+from afas_shared.db.engine import Database
+from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.messaging.unit_of_work import UnitOfWork
+
+PROVENANCE_MIN, TEXT_MAX = 5, 500
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A family's barème as it applies now: the file with every change, its version and fingerprint."""
+
+    family: str
+    bareme: FamilyParameters
+    version: int
+    fingerprint: str
+
+
+async def current_version(session: AsyncSession, family: str) -> int:
+    found = await session.execute(sa.select(BaremeVersion.version).where(BaremeVersion.family == family))
+    return found.scalar_one_or_none() or 0
+
+
+async def _overrides(session: AsyncSession, family: str) -> list[ParameterOverride]:
+    rows = await session.execute(
+        sa.select(ParameterOverride)
+        .where(ParameterOverride.family == family)
+        .order_by(ParameterOverride.version, ParameterOverride.changed_at)
+    )
+    return list(rows.scalars())
+
+
+async def resolve(session: AsyncSession, family: str) -> Effective:
+    """The effective barème of ``family`` read from the database (one version + one override query)."""
+    rule_for(family)  # an unknown family is refused with the list of known ones
+    version = await current_version(session, family)
+    rows = await _overrides(session, family)
+    bareme = apply_overrides(
+        load_family(family),
+        [Override(r.parameter, r.nature, r.applies_from, parse_stored(r.value), r.provenance) for r in rows],
+    )
+    return Effective(family, bareme, version, fingerprint(bareme))
+
+
+class BaremeCache:
+    """Effective barèmes kept in memory by family, checked against the family's version on every use."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: dict[str, Effective] = {}
+
+    async def effective(self, family: str) -> Effective:
+        async with self._db.sessions() as session:
+            rule_for(family)
+            cached = self._cache.get(family)
+            if cached is not None and cached.version == await current_version(session, family):
+                return cached
+            found = await resolve(session, family)
+        self._cache[family] = found
+        return found
+
+
+# --- listing ---------------------------------------------------------------------------------------------
+
+
+def _value_json(value: DatedValue, unit: str, nature: str | None, overrides: dict) -> dict[str, Any]:
+    override = overrides.get((nature, value.start))
+    return {
+        "applicable_depuis": value.start.isoformat(),
+        "valeur": value_text(value.value),
+        "affichage": french(value.value, unit),
+        "provenance": value.reference,
+        "source": value.sourced,
+        "origine": "parametrage" if override is not None else "fichier",
+        "version": override.version if override is not None else None,
+        "modifie_par": str(override.changed_by) if override is not None and override.changed_by else None,
+        "modifie_le": override.changed_at.isoformat() if override is not None else None,
+    }
+
+
+def change_json(c: ParameterChange) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "parametre": c.parameter,
+        "nature": c.nature,
+        "applicable_depuis": c.applies_from.isoformat(),
+        "ancienne_valeur": c.old_value,
+        "ancienne_valeur_depuis": c.old_since.isoformat() if c.old_since else None,
+        "ancienne_provenance": c.old_provenance,
+        "nouvelle_valeur": c.new_value,
+        "provenance": c.provenance,
+        "motif": c.reason,
+        "version": c.version,
+        "modifie_par": str(c.changed_by) if c.changed_by else None,
+        "profil": c.changed_by_kind,
+        "caf": c.changed_by_caf,
+        "modifie_le": c.changed_at.isoformat(),
+    }
+
+
+async def listing(db: Database, family: Any) -> dict[str, Any]:
+    """A family's effective barème: every parameter with its dated values, provenance and origin, and history."""
+    if not isinstance(family, str) or not family:
+        raise RpcFailure("invalid", "Indiquez le type d'activité (famille de prestation).", "family")
+    async with db.sessions() as session:
+        try:
+            found = await resolve(session, family)
+        except EstimationError as exc:
+            raise RpcFailure("invalid", exc.message, exc.field) from None
+        rows = await _overrides(session, family)
+        history = (
+            await session.execute(
+                sa.select(ParameterChange)
+                .where(ParameterChange.family == family)
+                .order_by(ParameterChange.version.desc(), ParameterChange.changed_at.desc())
+            )
+        ).scalars()
+        history = [change_json(c) for c in history]
+    by_parameter: dict[str, dict] = {}
+    for r in rows:
+        by_parameter.setdefault(r.parameter, {})[(r.nature, r.applies_from)] = r
+    parameters = []
+    for name, p in found.bareme.parameters.items():
+        mine = by_parameter.get(name, {})
+        parameters.append(
+            {
+                "nom": name,
+                "libelle": p.label,
+                "unite": p.unit,
+                "annuel": p.annual,
+                "valeurs": [_value_json(v, p.unit, None, mine) for v in reversed(p.values)],
+                "valeurs_par_nature": {
+                    nature: [_value_json(v, p.unit, nature, mine) for v in reversed(series)]
+                    for nature, series in sorted(p.by_nature.items())
+                },
+            }
+        )
+    return {
+        "famille": family,
+        "libelle": found.bareme.label,
+        "natures": found.bareme.natures,
+        "version": found.version,
+        "empreinte": found.fingerprint,
+        "parametres": parameters,
+        "historique": history,
+    }
+
+
+# --- changing a value ------------------------------------------------------------------------------------
+
+
+def may_change(caller: ForwardedCaller) -> bool:
+    """Barèmes are national: the operator and the paramétrage agents of any Caf change them."""
+    return caller.kind == "operator" or (
+        caller.caf_code is not None and caller.is_caf_agent_of(caller.caf_code, "parametrage")
+    )
+
+
+def _text(payload: dict[str, Any], key: str, *, required: bool, message: str) -> str | None:
+    raw = payload.get(key)
+    text = raw.strip() if isinstance(raw, str) else None
+    if raw is not None and not isinstance(raw, str):
+        raise RpcFailure("invalid", message, key)
+    if not text:
+        if required:
+            raise RpcFailure("invalid", message, key)
+        return None
+    if len(text) > TEXT_MAX:
+        raise RpcFailure("invalid", f"Texte trop long ({TEXT_MAX} caractères au plus).", key)
+    return text
+
+
+def _date(payload: dict[str, Any]) -> date:
+    raw = payload.get("applies_from")
+    try:
+        return date.fromisoformat(str(raw)) if not isinstance(raw, date) else raw
+    except ValueError:
+        raise RpcFailure(
+            "invalid", "Date d'application invalide : utilisez le format AAAA-MM-JJ.", "applies_from"
+        ) from None
+
+
+async def change(
+    uow: UnitOfWork, caller: ForwardedCaller, payload: dict[str, Any], now: datetime
+) -> tuple[dict[str, Any], ReestimationJob | None]:
+    """Apply one barème change for ``caller`` (checked), in ``uow``; the answer and the re-estimation job."""
+    if not may_change(caller):
+        raise RpcFailure("forbidden", "Seuls les agents de paramétrage de la Caf modifient les barèmes.")
+    family = payload.get("family")
+    if not isinstance(family, str) or not family:
+        raise RpcFailure("invalid", "Indiquez le type d'activité (famille de prestation).", "family")
+    nature = payload.get("nature") or None
+    try:
+        rule_for(family)
+        base = load_family(family)
+        parameter = check_target(base, payload.get("parameter"), nature)
+        start = check_start(_date(payload))
+        value = read_value(parameter, payload.get("value"))
+    except (EstimationError, InvalidParameter) as exc:
+        raise RpcFailure("invalid", exc.message, exc.field) from None
+    provenance = _text(
+        payload,
+        "provenance",
+        required=True,
+        message="Indiquez la provenance de la valeur (texte de référence et date, par exemple « Circulaire Cnaf "
+        "n° 2025-001 du 15 janvier 2025 »).",
+    )
+    if len(provenance) < PROVENANCE_MIN:
+        raise RpcFailure("invalid", "Provenance trop courte : citez le texte de référence et sa date.", "provenance")
+    reason = _text(payload, "reason", required=False, message="Le motif doit être un texte.")
+
+    session = uow.session
+    # The family's version row is the lock: concurrent changes of one family are serialised here.
+    row = await session.get(BaremeVersion, family, with_for_update=True)
+    if row is None:
+        row = BaremeVersion(family=family, version=0, changed_at=now)
+        session.add(row)
+        await session.flush()
+    before = await resolve(session, family)
+    current = before.bareme.parameters[parameter.name]
+    in_force = current.at(start, nature or "")
+    same_date = next((v for v in current.series(nature) if v.start == start), None)
+    if same_date is not None and same_date.value == value and same_date.reference == provenance:
+        return {"modifie": False, **await _parameter_view(session, before, parameter.name)}, None
+
+    row.version += 1
+    row.changed_at = now
+    existing = (
+        await session.execute(
+            sa.select(ParameterOverride).where(
+                ParameterOverride.family == family,
+                ParameterOverride.parameter == parameter.name,
+                ParameterOverride.nature.is_(None) if nature is None else ParameterOverride.nature == nature,
+                ParameterOverride.applies_from == start,
+            )
+        )
+    ).scalar_one_or_none()
+    override = existing or ParameterOverride(
+        id=uuid.uuid4(), family=family, parameter=parameter.name, nature=nature, applies_from=start
+    )
+    override.value, override.provenance, override.version = value_text(value), provenance, row.version
+    override.changed_by, override.changed_at = caller.user_id, now
+    session.add(override)
+    audit = ParameterChange(
+        id=uuid.uuid4(),
+        family=family,
+        parameter=parameter.name,
+        nature=nature,
+        applies_from=start,
+        old_value=value_text(in_force.value) if in_force is not None else None,
+        old_since=in_force.since if in_force is not None else None,
+        old_provenance=in_force.reference if in_force is not None else None,
+        new_value=value_text(value),
+        provenance=provenance,
+        reason=reason,
+        version=row.version,
+        changed_by=caller.user_id,
+        changed_by_kind=caller.kind,
+        changed_by_caf=caller.caf_code,
+        changed_at=now,
+    )
+    session.add(audit)
+    job = ReestimationJob(
+        id=uuid.uuid4(), change_id=audit.id, family=family, nature=nature, applies_from=start, created_at=now
+    )
+    session.add(job)
+    uow.publish(
+        BaremeChangedV1(
+            change_id=audit.id,
+            family=family,
+            parameter=parameter.name,
+            nature=nature,
+            applies_from=start,
+            old_value=audit.old_value,
+            new_value=audit.new_value,
+            provenance=provenance,
+            reason=reason,
+            bareme_version=row.version,
+            changed_by=caller.user_id,
+            changed_at=now,
+        ),
+        subject=family,
+        aggregate_version=row.version,
+    )
+    await session.flush()
+    after = await resolve(session, family)
+    view = await _parameter_view(session, after, parameter.name)
+    return {"modifie": True, "changement": change_json(audit), "reestimation": str(job.id), **view}, job
+
+
+async def _parameter_view(session: AsyncSession, found: Effective, name: str) -> dict[str, Any]:
+    rows = await _overrides(session, found.family)
+    mine = {(r.nature, r.applies_from): r for r in rows if r.parameter == name}
+    p = found.bareme.parameters[name]
+    return {
+        "famille": found.family,
+        "version": found.version,
+        "empreinte": found.fingerprint,
+        "parametre": {
+            "nom": name,
+            "libelle": p.label,
+            "unite": p.unit,
+            "annuel": p.annual,
+            "valeurs": [_value_json(v, p.unit, None, mine) for v in reversed(p.values)],
+            "valeurs_par_nature": {
+                nature: [_value_json(v, p.unit, nature, mine) for v in reversed(series)]
+                for nature, series in sorted(p.by_nature.items())
+            },
+        },
+    }

@@ -1,0 +1,168 @@
+"""Barème changes made by Caf paramétrage agents, layered over the packaged files.
+
+The effective barème of a family is its file with every override applied: an override on a date the file (or
+an earlier override) already has replaces that value, an override on a new date adds a value from that date.
+An override for one nature starts that nature's own series from the default series (overrides of the default
+applied first), so the nature keeps every other dated value.
+
+Values arrive as text from the API (``"0,67"``, ``"9.40"``, ``"oui"``): ``read_value`` checks them against the
+parameter (a ratio is at most 1, a flag is oui/non, nothing is negative) with a French message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from afas_estimation.domain.errors import EstimationError
+from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters, Parameter, Value
+
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+MAX_VALUE = Decimal("1000000000")
+_TRUE = {"true", "oui", "vrai", "1"}
+_FALSE = {"false", "non", "faux", "0"}
+
+
+class InvalidParameter(EstimationError):
+    """A barème change that cannot be applied as asked (French message, field at fault)."""
+
+
+@dataclass(frozen=True)
+class Override:
+    parameter: str
+    nature: str | None
+    start: date
+    value: Value
+    reference: str
+
+
+def is_flag(parameter: Parameter) -> bool:
+    """A yes/no parameter (e.g. the 2025 PSU degressive ceiling switch) rather than a number."""
+    series = [parameter.values, *parameter.by_nature.values()]
+    return any(isinstance(v.value, bool) for s in series for v in s)
+
+
+def check_target(bareme: FamilyParameters, parameter: str | None, nature: str | None) -> Parameter:
+    """The parameter a change targets; ``InvalidParameter`` naming the field when it or its nature is unknown."""
+    found = bareme.parameters.get(parameter) if isinstance(parameter, str) else None
+    if found is None:
+        raise InvalidParameter(
+            f"Paramètre inconnu pour le type d'activité {bareme.family} : {parameter!r}. Paramètres : "
+            + ", ".join(sorted(bareme.parameters))
+            + ".",
+            "parameter",
+        )
+    if nature is not None and nature not in bareme.natures:
+        raise InvalidParameter(
+            f"Nature inconnue pour ce type d'activité : {nature!r}. Natures possibles : "
+            + ", ".join(sorted(bareme.natures))
+            + " (ou aucune, pour toutes les natures).",
+            "nature",
+        )
+    return found
+
+
+def check_start(start: date) -> date:
+    if not FIRST_DATE <= start <= LAST_DATE:
+        raise InvalidParameter(
+            f"Date d'application hors des périodes connues : {start.strftime('%d/%m/%Y')} "
+            f"(entre le {FIRST_DATE.strftime('%d/%m/%Y')} et le {LAST_DATE.strftime('%d/%m/%Y')}).",
+            "applies_from",
+        )
+    return start
+
+
+def read_value(parameter: Parameter, raw: object) -> Value:
+    """The typed value of ``raw`` for ``parameter``, or ``InvalidParameter`` on the ``value`` field."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InvalidParameter("Indiquez la nouvelle valeur du paramètre.", "value")
+    if is_flag(parameter):
+        text = str(raw).strip().lower() if not isinstance(raw, bool) else ("true" if raw else "false")
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise InvalidParameter(f"« {raw} » : valeur attendue oui ou non pour « {parameter.label} ».", "value")
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "value")
+    text = str(raw).strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "value") from None
+    if not number.is_finite():
+        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "value")
+    if number < 0:
+        raise InvalidParameter("Un paramètre de barème ne peut pas être négatif.", "value")
+    if number >= MAX_VALUE:
+        raise InvalidParameter(f"Valeur hors limites : {raw}.", "value")
+    if parameter.unit == "/1" and number > 1:
+        raise InvalidParameter(
+            f"« {parameter.label} » est un taux : indiquez-le en fraction (0,66 pour 66 %), au plus 1.", "value"
+        )
+    if number.as_tuple().exponent < -6:
+        raise InvalidParameter("Six décimales au plus.", "value")
+    return number.normalize() if number == number.to_integral_value() else number
+
+
+def _put(series: tuple[DatedValue, ...], override: Override) -> tuple[DatedValue, ...]:
+    kept = [v for v in series if v.start != override.start]
+    kept.append(DatedValue(override.start, override.value, override.reference))
+    return tuple(sorted(kept, key=lambda v: v.start))
+
+
+def apply_overrides(base: FamilyParameters, overrides: Iterable[Override]) -> FamilyParameters:
+    """``base`` with ``overrides`` applied in the given order (later ones win on the same key)."""
+    overrides = list(overrides)
+    if not overrides:
+        return base
+    parameters = dict(base.parameters)
+    # Default series first, so that a nature-specific override starts from the overridden default series.
+    for override in [o for o in overrides if o.nature is None] + [o for o in overrides if o.nature is not None]:
+        current = parameters.get(override.parameter)
+        if current is None:  # a parameter removed from the file since: the override no longer applies
+            continue
+        if override.nature is None:
+            parameters[override.parameter] = replace(current, values=_put(current.values, override))
+        else:
+            own = current.by_nature.get(override.nature) or current.values
+            by_nature = {**current.by_nature, override.nature: _put(own, override)}
+            parameters[override.parameter] = replace(current, by_nature=by_nature)
+    return replace(base, parameters=parameters)
+
+
+def _plain(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return format(value.normalize(), "f")
+
+
+def fingerprint(bareme: FamilyParameters) -> str:
+    """SHA-256 of the effective barème's values (dates, values, natures): equal fingerprints, equal estimates."""
+
+    def series(values: tuple[DatedValue, ...]) -> list[list[str]]:
+        return [[v.start.isoformat(), _plain(v.value)] for v in values]
+
+    canonical = {
+        name: {
+            "annual": p.annual,
+            "values": series(p.values),
+            "natures": {n: series(s) for n, s in sorted(p.by_nature.items())},
+        }
+        for name, p in sorted(bareme.parameters.items())
+    }
+    text = json.dumps([bareme.family, canonical], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def value_text(value: Value) -> str:
+    """How a value is stored and travels: ``"true"``/``"false"`` or a plain decimal."""
+    return _plain(value)
+
+
+def parse_stored(text: str) -> Value:
+    if text in ("true", "false"):
+        return text == "true"
+    return Decimal(text)

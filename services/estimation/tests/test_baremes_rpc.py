@@ -1,0 +1,194 @@
+"""Barèmes as data over the bus: a paramétrage agent changes a value (versioned, audited, announced), the open
+declarations of the family are re-estimated in batches and only the moved amounts are announced."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from afas_estimation.adapters.tables import DeclarationEstimate, ReestimationJob
+from afas_estimation.application import declarations
+from afas_shared.contracts.envelope import Envelope
+from afas_shared.contracts.events.declaration import DeclarationCancelledV1, DeclarationFiguresUpdatedV1
+from afas_shared.messaging.rpc import RemoteError
+from afas_shared.messaging.tables import OutboxRecord
+from afas_shared.testing.fixtures import eventually, running
+
+AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["parametrage"]}
+INSTRUCTOR = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["instruction"]}
+PARTNER_USER = {"kind": "partner", "sub": str(uuid.uuid4()), "partner_id": str(uuid.uuid4())}
+PSU = {
+    "places": "20",
+    "heures_realisees": "10000",
+    "heures_facturees": "10000",
+    "total_charges": "100000",
+    "participations_familiales": "20000",
+    "part_regime_general": "100",
+    "couches_fournies": "true",
+    "repas_fournis": "true",
+}
+ALSH = {"heures_realisees": "10000", "total_charges": "30000", "part_regime_general": "100"}
+CHANGE = {
+    "family": "eaje_psu",
+    "parameter": "taux_ps",
+    "applies_from": "2026-01-01",
+    "value": "0,70",
+    "provenance": "Circulaire Cnaf de test n° 2026-001 du 5 janvier 2026",
+    "reason": "Revalorisation 2026",
+}
+
+
+def figures_updated(family, nature, figures, *, exercice=2026, version=1, declaration_id=None):
+    data = DeclarationFiguresUpdatedV1(
+        declaration_id=declaration_id or uuid.uuid4(),
+        declaration_version=1,
+        activity_id=uuid.uuid4(),
+        partner_id=uuid.uuid4(),
+        caf_code="092",
+        family=family,
+        nature=nature,
+        exercice=exercice,
+        declaration_type="previsionnelle",
+        figures=figures,
+    )
+    return Envelope.wrap(data, subject=str(data.declaration_id), aggregate_version=version, correlation_id="t")
+
+
+async def outbox(runtime, subject: str) -> list[dict]:
+    async with runtime.db.sessions() as session:
+        rows = await session.execute(
+            sa.select(OutboxRecord.payload).where(OutboxRecord.subject == subject).order_by(OutboxRecord.seq)
+        )
+        return [json.loads(payload) for payload in rows.scalars()]
+
+
+async def ask(runtime, verb: str, actor: dict | None, **payload):
+    return (await runtime.request("estimation", verb, {"actor": actor, **payload}, timeout=10))["result"]
+
+
+async def test_a_change_is_versioned_audited_announced_and_used_by_the_next_estimate(make_settings):
+    async with running(make_settings("estimation")) as estimation:
+        request = {"family": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "figures": PSU}
+        before = (await estimation.request("estimation", "estimate", request))["result"]
+        changed = await ask(estimation, "set_parameter", AGENT, **CHANGE)
+        again = await ask(estimation, "set_parameter", AGENT, **CHANGE)
+        after = (await estimation.request("estimation", "estimate", request))["result"]
+        listing = await ask(estimation, "parameters", PARTNER_USER, family="eaje_psu")
+        announced = await outbox(estimation, "estimation.bareme_changed.v1")
+        job = await eventually(lambda: ask(estimation, "reestimation", AGENT, job_id=changed["reestimation"]))
+
+    assert changed["modifie"] is True and changed["version"] == 1
+    assert changed["changement"]["ancienne_valeur"] == "0.66" and changed["changement"]["nouvelle_valeur"] == "0.7"
+    assert changed["changement"]["modifie_par"] == AGENT["sub"] and changed["changement"]["motif"] == CHANGE["reason"]
+    assert again["modifie"] is False and again["version"] == 1  # the same value twice is one change
+    # 0.66 → 0.70 × 9.22 × 10000 − 20000
+    assert before["montant"] == "40852.00" and after["montant"] == "44540.00"
+    assert after["version_bareme"] == 1 and after["empreinte_bareme"] != before["empreinte_bareme"]
+    [taux] = [p for p in listing["parametres"] if p["nom"] == "taux_ps"]
+    assert taux["valeurs"][0] == {
+        **taux["valeurs"][0],
+        "applicable_depuis": "2026-01-01",
+        "valeur": "0.7",
+        "origine": "parametrage",
+        "provenance": CHANGE["provenance"],
+        "version": 1,
+    }
+    assert taux["valeurs"][1]["origine"] == "fichier" and taux["valeurs"][1]["valeur"] == "0.66"
+    assert [h["nouvelle_valeur"] for h in listing["historique"]] == ["0.7"] and listing["version"] == 1
+    [event] = announced
+    assert event["subject"] == "eaje_psu" and event["aggregate_version"] == 1
+    assert event["data"]["old_value"] == "0.66" and event["data"]["new_value"] == "0.7"
+    assert job["famille"] == "eaje_psu"
+
+
+async def test_only_paramétrage_agents_and_the_operator_change_a_barème(make_settings):
+    async with running(make_settings("estimation")) as estimation:
+        refusals = []
+        for actor in (INSTRUCTOR, PARTNER_USER):
+            with pytest.raises(RemoteError) as refused:
+                await ask(estimation, "set_parameter", actor, **CHANGE)
+            refusals.append(refused.value)
+        with pytest.raises(RemoteError) as anonymous:
+            await ask(estimation, "set_parameter", None, **CHANGE)
+        by_operator = await ask(estimation, "set_parameter", {"kind": "operator"}, **CHANGE)
+    assert [r.error for r in refusals] == ["forbidden", "forbidden"]
+    assert "paramétrage" in refusals[0].detail
+    assert anonymous.value.error == "unauthorized"
+    assert by_operator["modifie"] is True and by_operator["changement"]["profil"] == "operator"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"value": "66"}, "value", "fraction"),
+        ({"value": "beaucoup"}, "value", "n'est pas un nombre"),
+        ({"value": None}, "value", "nouvelle valeur"),
+        ({"provenance": "  "}, "provenance", "provenance"),
+        ({"provenance": "x"}, "provenance", "trop courte"),
+        ({"applies_from": "01/01/2026"}, "applies_from", "AAAA-MM-JJ"),
+        ({"parameter": "taux_magique"}, "parameter", "Paramètre inconnu"),
+        ({"nature": "garderie_lunaire"}, "nature", "Nature inconnue"),
+        ({"family": "creche_lunaire"}, "family", "inconnu"),
+    ],
+)
+async def test_a_bad_change_is_refused_naming_the_field(make_settings, change, field, words):
+    async with running(make_settings("estimation")) as estimation:
+        with pytest.raises(RemoteError) as refused:
+            await ask(estimation, "set_parameter", AGENT, **{**CHANGE, **change})
+        listing = await ask(estimation, "parameters", AGENT, family="eaje_psu")
+    assert refused.value.error == "invalid" and refused.value.field == field
+    assert words in refused.value.detail
+    assert listing["version"] == 0 and listing["historique"] == []
+
+
+async def test_a_change_re_estimates_the_open_declarations_and_announces_only_moved_amounts(make_settings):
+    settings = make_settings("estimation", reestimation_batch_size=2)  # several batches even for a few declarations
+    async with running(settings) as estimation:
+        moved = [figures_updated("eaje_psu", "multi_accueil", PSU) for _ in range(3)]
+        incomplete = figures_updated("eaje_psu", "multi_accueil", {"places": "20"})
+        other_family = figures_updated("alsh", "periscolaire", ALSH)
+        older = figures_updated("eaje_psu", "multi_accueil", PSU, exercice=2024)
+        cancelled = figures_updated("eaje_psu", "creche_collective", PSU)
+        stale = figures_updated("eaje_psu", "multi_accueil", {**PSU, "total_charges": "1"}, version=1)
+        newer = figures_updated("eaje_psu", "multi_accueil", PSU, version=2, declaration_id=stale.data.declaration_id)
+        for envelope in [*moved, incomplete, other_family, older, cancelled, newer, stale]:
+            async with estimation.unit_of_work() as uow:
+                await declarations.on_figures_updated(uow, envelope)
+        closing = DeclarationCancelledV1(
+            **cancelled.data.model_dump(exclude={"figures"}),
+            cancelled_by=None,
+            cancelled_at=datetime.now(UTC),
+            reason="Activité fermée",
+        )
+        async with estimation.unit_of_work() as uow:
+            await declarations.on_cancelled(
+                uow, Envelope.wrap(closing, subject="x", aggregate_version=12, correlation_id="t")
+            )
+
+        changed = await ask(estimation, "set_parameter", AGENT, **CHANGE)
+
+        async def finished():
+            async with estimation.db.sessions() as session:
+                job = await session.get(ReestimationJob, uuid.UUID(changed["reestimation"]))
+                return job if job.finished_at else None
+
+        job = await eventually(finished)
+        revised = await outbox(estimation, "estimation.estimate_revised.v1")
+        async with estimation.db.sessions() as session:
+            stored = {e.declaration_id: e for e in (await session.execute(sa.select(DeclarationEstimate))).scalars()}
+
+    expected = {str(e.data.declaration_id) for e in [*moved, newer]}
+    assert {r["data"]["declaration_id"] for r in revised} == expected
+    assert all(r["data"]["old_amount"] == "40852.00" and r["data"]["new_amount"] == "44540.00" for r in revised)
+    assert all(r["aggregate_version"] == 2 and r["data"]["bareme_version"] == 1 for r in revised)
+    # processed: the 4 complete open ones, the incomplete one (still no amount, nothing announced), not 2024
+    assert (job.processed, job.revised) == (5, 4)
+    assert stored[incomplete.data.declaration_id].amount is None
+    assert "manquantes" in stored[incomplete.data.declaration_id].error
+    assert stored[other_family.data.declaration_id].bareme_version == 0
+    assert stored[older.data.declaration_id].bareme_version == 0
+    assert stored[moved[0].data.declaration_id].bareme_version == 1
