@@ -24,7 +24,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from afas_estimation.adapters.outbox import publish_all
 from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures, ReestimationJob
 from afas_estimation.application.baremes import Effective, resolve
 from afas_estimation.application.estimates import outcome
@@ -129,7 +128,7 @@ async def write(uow: UnitOfWork, updates: list[dict], inserts: list[dict], event
         await session.execute(sa.update(DeclarationEstimate), updates)  # bulk UPDATE by primary key
     if inserts:
         await session.execute(sa.insert(DeclarationEstimate), inserts)
-    return await publish_all(uow, events)
+    return await uow.publish_all(events)
 
 
 async def run_batch(db: Database, job_id: uuid.UUID, batch_size: int, now: datetime, after_commit=None) -> bool:
