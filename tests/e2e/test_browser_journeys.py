@@ -168,16 +168,20 @@ async def test_partner_and_caf_journeys(site, platform, catalogue):
     text = await admin.inner_text("main")
     assert "Validée Caf" in text and "Version 2" in text and "refusée par la Caf" in text
 
+    # The validated forecast triggers the Caf's first advance, shown with the partner's messages
+    await _until(admin, f"{base}/messages", "acompte")
+    await site.check(admin, "messages")
+
     # Every other page passes the accessibility check too
     for path, shot in (
         ("/pilotage", "pilotage"),
-        ("/messages", "messages"),
         ("/mot-de-passe", "changer-mot-de-passe"),
     ):
         await _visit(site, admin, path, shot)
     for path, shot in (
         ("/caf/partenaires", "caf-partenaires"),
         (f"/caf/partenaires/{catalogue.partner}", "caf-partenaire"),
+        ("/caf/baremes?famille=eaje_psu", "caf-baremes"),
     ):
         await _visit(site, agent, path, shot)
     campaigns = await agent.goto(f"{base}/caf/campagnes")

@@ -310,3 +310,46 @@ async def test_partner_users_are_refused_on_the_caf_pages(platform, catalogue):
     for url in ("/caf/campagnes", "/caf/partenaires", f"/caf/approbateurs/{campaign_id}/valider"):
         assert (await client.post(url, data={"csrf": csrf})).status_code == 403, url
     assert 'href="/caf/instruction"' not in (await client.get("/accueil")).text
+
+
+async def test_a_parametrage_agent_changes_a_bareme_value_through_the_page(platform, catalogue, make_settings):
+    import re
+
+    from afas_shared.testing.fixtures import running
+
+    client = platform.client
+    client.cookies.clear()
+    signed = await client.post("/connexion", data={"identifiant": "100000001", "mot_de_passe": "Demo-Afas-2026!"})
+    assert signed.status_code == 303
+    async with running(make_settings("estimation")) as estimation:
+        estimation.clock = platform.clock
+        page = await client.get("/caf/baremes?famille=laep")
+        assert (
+            page.status_code == 200 and "Taux de prise en charge" in page.text and "Politique de paiement" in page.text
+        )
+        csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
+        refused = await client.post(
+            "/caf/baremes/laep",
+            data={
+                "csrf": csrf,
+                "parametre": "prix_plafond_horaire",
+                "applicable_depuis": "2026-01-01",
+                "valeur": "-1",
+                "provenance": "Lettre circulaire Cnaf 2026",
+            },
+        )
+        assert refused.status_code == 422 and 'href="#champ-valeur"' in refused.text
+        changed = await client.post(
+            "/caf/baremes/laep",
+            data={
+                "csrf": csrf,
+                "parametre": "prix_plafond_horaire",
+                "applicable_depuis": "2026-01-01",
+                "valeur": "101,25",
+                "provenance": "Lettre circulaire Cnaf 2026",
+                "motif": "Revalorisation",
+            },
+        )
+        assert changed.status_code == 303, changed.text
+        page = await client.get(changed.headers["location"])
+        assert "Paramétrage Caf" in page.text and "Revalorisation" in page.text

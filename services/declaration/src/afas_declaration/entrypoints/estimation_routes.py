@@ -87,4 +87,10 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     async def entitlement(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
         return await ask("entitlement", caller, declaration_id=declaration_id)
 
+    @api.get(
+        "/cafs/{caf}/politique-paiement", summary="Politique de paiement d'une Caf (acomptes, compléments, plafond)"
+    )
+    async def payment_policy(caf: str, caller: Caller = who) -> dict[str, Any]:
+        return await ask("payment_policy", caller, caf=caf)
+
     return api

@@ -222,3 +222,38 @@ async def _any_declaration(session: AsyncSession, activity_id: uuid.UUID) -> Dec
         sa.select(DeclarationFigures).where(DeclarationFigures.activity_id == activity_id).limit(1)
     )
     return found.scalar_one_or_none()
+
+
+TRIGGER_LABELS = {
+    "forecast_validated": "à la validation de la déclaration prévisionnelle",
+    "previous_actual_validated": "à la validation de la déclaration réelle de l'exercice précédent",
+}
+
+
+def policy_view(caf_code: str) -> dict[str, Any]:
+    """The payment policy a Caf applies, in French: advances, top-ups, the cap on unjustified gaps."""
+    policy = policy_for_caf(caf_code)
+    cap = policy.cap
+    return {
+        "caf": caf_code,
+        "id": policy.id,
+        "libelle": policy.label,
+        "source": policy.source,
+        "acomptes": [
+            {
+                "type": rule.kind,
+                "libelle": rule.label,
+                "pourcentage": format(rule.percent, "f"),
+                "declencheur": TRIGGER_LABELS.get(rule.trigger, rule.trigger),
+            }
+            for rule in policy.advances
+        ],
+        "complements": policy.top_ups,
+        "plafond": None
+        if cap is None
+        else {
+            "pourcentage": format(cap.percent, "f"),
+            "seuil_ecart": format(cap.gap_threshold_percent, "f"),
+            "concerne": list(cap.applies_to),
+        },
+    }

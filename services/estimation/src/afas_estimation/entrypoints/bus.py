@@ -82,3 +82,12 @@ def register(runtime: ServiceRuntime) -> None:
     answer_with_result(runtime.rpc, "reestimation", progress)
     answer_with_result(runtime.rpc, "payments", payments_of)
     answer_with_result(runtime.rpc, "entitlement", entitlement)
+
+    async def payment_policy(payload: dict[str, Any]) -> dict[str, Any]:
+        """estimation.rpc.payment_policy.v1: {caf} -> the Caf's payment policy (public rules, no personal data)."""
+        caf = str(payload.get("caf") or "")
+        if not (len(caf) == 3 and caf.isdigit()):
+            raise RpcFailure("invalid", "Indiquez le code de la Caf sur trois chiffres.", "caf")
+        return payments.policy_view(caf)
+
+    answer_with_result(runtime.rpc, "payment_policy", payment_policy)

@@ -15,6 +15,7 @@ from afas_declaration.entrypoints.service_calls import call_identity
 from afas_declaration.entrypoints.web import (
     admin_pages,
     auth_pages,
+    bareme_pages,
     caf_pages,
     declaration_pages,
     home_page,
@@ -42,4 +43,5 @@ def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list
         caf_pages.router(runtime, viewer),
         pilotage_page.router(runtime, viewer),
         messages_page.router(runtime, viewer),
+        bareme_pages.router(runtime, viewer),
     ]

@@ -8,14 +8,37 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from afas_declaration.entrypoints.service_calls import call_service
+from afas_declaration.application import declaration_list
+from afas_declaration.entrypoints.service_calls import call_local, call_service
 from afas_declaration.entrypoints.web.declaration_pages import errors_of
 from afas_declaration.entrypoints.web.pages import Viewer, check_csrf, redirect, render
+from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
 
+MAX_PAYMENT_TABLES = 12
 
-def router(runtime: ServiceRuntime, viewer, payments_of=None) -> APIRouter:
+
+def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     web = APIRouter(include_in_schema=False)
+
+    async def payments_of(me: Viewer) -> tuple[list[dict] | None, str | None]:
+        """Payments per activity and exercice for the declarations the Caf validated (none before that)."""
+        rows = await call_local(declaration_list.visible_to(runtime, forwarded_caller(me.caller.rpc())))
+        pairs = sorted(
+            {(r["activite_id"], r["activite"], r["exercice"]) for r in rows if r["etat_code"] == "validee"},
+            key=lambda p: (-p[2], p[1]),
+        )[:MAX_PAYMENT_TABLES]
+        tables = []
+        for activity_id, name, exercice in pairs:
+            answer, problem = await optional("estimation", "payments", me, activity_id=activity_id, exercice=exercice)
+            if problem:
+                return None, problem
+            lines = [
+                {"libelle": p["libelle"], "date": p["date"], "montant": p["montant"], "etat": p["statut_libelle"]}
+                for p in answer["paiements"]
+            ]
+            tables.append({"activite": name, "exercice": exercice, "lignes": lines, "message": answer.get("message")})
+        return tables, None
 
     async def ask(service: str, verb: str, me: Viewer, **payload: Any) -> Any:
         return await call_service(runtime, service, verb, me.caller.rpc(**payload))
@@ -33,7 +56,7 @@ def router(runtime: ServiceRuntime, viewer, payments_of=None) -> APIRouter:
         preferences, _ = await optional("notification", "preferences_get", me)
         calendar, calendar_error = await optional("notification", "calendar", me)
         payments, payments_error = (None, None)
-        if payments_of is not None and not me.is_caf:
+        if not me.is_caf:
             payments, payments_error = await payments_of(me)
         context = {
             "titre": "Messages, calendrier et paiements",
