@@ -66,7 +66,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 async def site(platform, make_settings):  # noqa: F811
-    async with running(make_settings("estimation")) as estimation:
+    async with (
+        running(make_settings("estimation")) as estimation,
+        running(make_settings("notification"), clock=platform.clock),
+    ):
         estimation.clock = platform.clock
         async for served in _served(platform):
             yield served
