@@ -65,33 +65,35 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-async def site(platform, make_settings):  # noqa: F811
+async def gateway_url(platform, make_settings):  # noqa: F811
+    """The whole platform (estimation and notification too) with its gateway on a real HTTP port."""
     async with (
         running(make_settings("estimation")) as estimation,
         running(make_settings("notification"), clock=platform.clock),
     ):
         estimation.clock = platform.clock
-        async for served in _served(platform):
-            yield served
+        port = _free_port()
+        app = platform.gateway.create_app()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
+            await asyncio.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            await serving
 
 
-async def _served(platform):  # noqa: F811
+@pytest.fixture
+async def site(gateway_url):
     from playwright.async_api import async_playwright
 
     executable = _chromium()
-    port = _free_port()
-    app = platform.gateway.create_app()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.05)
-    try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-            try:
-                yield Site(f"http://127.0.0.1:{port}", browser)
-            finally:
-                await browser.close()
-    finally:
-        server.should_exit = True
-        await serving
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            yield Site(gateway_url, browser)
+        finally:
+            await browser.close()

@@ -186,18 +186,27 @@ def _result_view(result, justifications: dict[str, Any]) -> dict[str, Any]:
 
 
 def obstacles(loaded: Loaded, assessment: Assessment) -> list[str]:
-    """What prevents transmission, in French; empty when the declaration may be transmitted."""
+    """What prevents transmission, in French and by name; empty when the declaration may be transmitted."""
     found = []
     unsaved = [f for f in loaded.forms if f.requested and f.version == 0]
     if unsaved:
-        found.append(f"{len(unsaved)} formulaire(s) jamais enregistré(s)")
+        found.append("formulaires jamais enregistrés : " + ", ".join(_form_name(f) for f in unsaved))
     blocking = [r for r in assessment.results if r["statut"] == "anomalie" and r["severite"] == "blocking"]
     if blocking:
-        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger")
+        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger : " + ", ".join(map(_named, blocking)))
     unjustified = [r for r in assessment.results if r["a_justifier"] and not r["justification"]]
     if unjustified:
-        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier")
+        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier : " + ", ".join(map(_named, unjustified)))
     return found
+
+
+def _named(result: dict[str, Any]) -> str:
+    return f"« {result['libelle']} »" + (f" ({result['lieu']})" if result["lieu"] else "")
+
+
+def _form_name(form: DeclarationForm) -> str:
+    kind = "données d'activité" if form.kind == "activite" else "données financières"
+    return kind + (f" ({form.site_name})" if form.site_name else "")
 
 
 def justified_keys(loaded: Loaded, assessment: Assessment) -> list[str]:
@@ -244,10 +253,10 @@ async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: 
     if loaded.declaration.state not in CONTROLLABLE_STATES:
         raise RpcFailure("conflict", "Cette déclaration a été transmise : ses contrôles sont figés.")
     assessment = await assess(runtime, loaded)
-    problems = obstacles(loaded, assessment)
     blocking = sum(1 for r in assessment.results if r["statut"] == "anomalie" and r["severite"] == "blocking")
     flagged = sum(1 for r in assessment.results if r["a_justifier"])
-    ready = not [p for p in problems if "justifier" not in p]
+    # « Contrôlée »: every requested form saved and nothing blocking; flags are justified afterwards
+    ready = blocking == 0 and all(f.version > 0 for f in loaded.forms if f.requested)
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
         declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
