@@ -72,6 +72,10 @@ def make_settings(backends: Backends, common_settings: CommonSettings) -> Settin
             "consumer_backoff_seconds": [0.1, 0.2, 0.4],
             "consumer_ack_wait_seconds": 5.0,
             "outbox_poll_seconds": 0.2,
+            # Several services share one event loop on a loaded 2-core runner: a reply may take longer than in
+            # production, where each service has its own process. A missing service still fails at once (no
+            # responders), so this only spares slow answers.
+            "rpc_timeout_seconds": 10.0,
         }
         values.update(overrides)
         return config.Settings(common=common or common_settings, **values)

@@ -4,6 +4,7 @@ receipt, and announced to the Caf. Every transmitted version stays readable with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -54,7 +55,7 @@ async def transmit(
     snapshot, text = sealed(
         _snapshot(loaded, partner, assessment, signer, signer_name, now.astimezone(PARIS).isoformat(timespec="seconds"))
     )
-    receipt = render_receipt(snapshot)
+    receipt = await asyncio.to_thread(render_receipt, snapshot)  # ~0.2 s of CPU: not on the event loop
     async with runtime.unit_of_work() as uow:
         declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
         if declaration.state not in TRANSMITTABLE_STATES or declaration.version != loaded.declaration.version:
