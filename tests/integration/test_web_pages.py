@@ -141,3 +141,34 @@ async def test_messages_page_stays_usable_without_the_notification_service_and_s
         page = await platform.client.get("/messages")
         created = await platform.client.post("/messages/calendrier", data={"csrf": _csrf(page.text), "action": "creer"})
         assert created.status_code == 200 and ".ics" in created.text
+
+
+async def test_a_new_user_chooses_a_password_from_the_mailed_link_then_signs_in(platform):
+    admin = await platform.login(ADMIN)
+    partner = await platform.amiens(admin)
+    created = await platform.client.post(
+        f"/api/v1/partners/{partner}/users",
+        headers=admin,
+        json={
+            "nom": "Garnier",
+            "prenom": "Inès",
+            "email": "ines.garnier@amiens.example",
+            "email_confirmation": "ines.garnier@amiens.example",
+        },
+    )
+    assert created.status_code == 201, created.text
+    user = created.json()
+    token = await platform.mailed_link("activation_requested", user["id"])
+    client = platform.client
+    client.cookies.clear()
+    page = await client.get(f"/activation?jeton={token}")
+    assert page.status_code == 200 and "Choisir votre mot de passe" in page.text
+    weak = await client.post("/activation", data={"jeton": token, "mot_de_passe": "court", "confirmation": "court"})
+    assert weak.status_code == 422 and "12 caractères" in weak.text and 'href="#champ-mot_de_passe"' in weak.text
+    chosen = "Crèche-Soleil-2026"
+    done = await client.post("/activation", data={"jeton": token, "mot_de_passe": chosen, "confirmation": chosen})
+    assert done.status_code == 200 and "vous pouvez vous connecter" in done.text
+    signed = await client.post("/connexion", data={"identifiant": user["identifiant"], "mot_de_passe": chosen})
+    assert signed.status_code == 303
+    home = await client.get("/accueil")
+    assert "C'est votre première connexion" in home.text

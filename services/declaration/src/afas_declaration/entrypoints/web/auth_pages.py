@@ -77,12 +77,12 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         return render(request, "mot_de_passe_oublie.html", {"titre": "Mot de passe oublié", "message": RESET_SENT})
 
     @web.get("/activation", response_class=HTMLResponse)
-    @web.get("/reinitialisation", response_class=HTMLResponse)
+    @web.get("/mot-de-passe/nouveau", response_class=HTMLResponse)
     async def choose_page(request: Request, jeton: str = "") -> HTMLResponse:
         return render(request, "choisir_mot_de_passe.html", {"titre": "Choisir votre mot de passe", "jeton": jeton})
 
     @web.post("/activation", response_class=HTMLResponse)
-    @web.post("/reinitialisation", response_class=HTMLResponse)
+    @web.post("/mot-de-passe/nouveau", response_class=HTMLResponse)
     async def choose(
         request: Request, jeton: str = Form(""), mot_de_passe: str = Form(""), confirmation: str = Form("")
     ):
