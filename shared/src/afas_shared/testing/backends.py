@@ -31,6 +31,10 @@ def docker_available() -> bool:
         return False
 
 
+# JetStream's STREAM.LIST answers at most this many streams per request
+STREAM_LIST_PAGE = 256
+
+
 @dataclass
 class Backends:
     run_id: str
@@ -116,12 +120,18 @@ class Backends:
         nc = await nats.connect(self.nats_url)
         try:
             js = nc.jetstream()
-            removed = 0
-            for info in await js.streams_info():
-                if info.config.name.startswith(self.run_id.upper() + "_"):
-                    await js.delete_stream(info.config.name)
-                    removed += 1
-            return removed
+            # The server lists streams a page at a time: read every page before deleting (a run makes hundreds)
+            names, offset = [], 0
+            while True:
+                page = await js.streams_info(offset=offset)
+                names += [info.config.name for info in page]
+                if len(page) < STREAM_LIST_PAGE:
+                    break
+                offset += len(page)
+            mine = [name for name in names if name.startswith(self.run_id.upper() + "_")]
+            for name in mine:
+                await js.delete_stream(name)
+            return len(mine)
         finally:
             await nc.close()
 
