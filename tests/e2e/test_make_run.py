@@ -87,7 +87,7 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
             if not line:
                 break
             output.append(line)
-            if line.startswith("Journaux"):
+            if line.startswith("Ctrl-C pour tout arrêter"):
                 break
         printed = "".join(output)
         assert "AFAS est prêt" in printed, printed
@@ -125,6 +125,18 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
             assert _login(gateway, identifier, "Mauvais-1", forwarded_for="203.0.113.7") == 401
         assert _login(gateway, "200000002", "Demo-Afas-2026!", forwarded_for="203.0.113.7") == 429
         assert _login(gateway, "200000002", "Demo-Afas-2026!", forwarded_for="198.51.100.9") == 200
+
+        # the demo opens next year's forecast campaign: Karim has declarations to fill, the pages answer
+        karim = _token(gateway, "200000002")
+        assert len(_get_with(f"{gateway}/api/v1/declarations", karim)) >= 2
+        status, page = _get(f"{gateway}/connexion")
+        assert status == 200 and "Connexion à votre espace partenaire" in page
+        # notices of the demo grants reach the local mail box
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not list((tmp_path / "mails").glob("*.eml")):
+            time.sleep(0.3)
+        mails = [m.read_text(errors="replace") for m in (tmp_path / "mails").glob("*.eml")]
+        assert mails and any("Subject:" in m for m in mails)
 
         _, metrics = _get(f"http://127.0.0.1:{ports['identity']}/metrics")
         assert re.search(r'afas_outbox_published_total\{service="identity"\} \d\d', metrics)
