@@ -16,12 +16,9 @@ import yaml
 
 from afas_declaration.domain.controls.model import ControlDefinitionError, ControlSet
 from afas_declaration.domain.controls.schema import build_controls
+from afas_declaration.domain.data_files import VERSION, StrictLoader, families_in, versions_in
 from afas_declaration.domain.forms.loader import CURRENT_VERSION, UnknownDefinition, load_definition
 
-# The forms' loader refuses duplicate keys; the same strictness applies here, so it is shared, not copied
-from afas_declaration.domain.forms.loader import _StrictLoader as StrictLoader
-
-_VERSION = re.compile(r"(\d{4})\.(\d+)")
 _FAMILY = re.compile(r"[a-z][a-z0-9_]*")
 
 Base = Path | str
@@ -37,20 +34,12 @@ def _default_base() -> Traversable:
 
 def available_versions(base: Base | None = None) -> list[str]:
     """The campaign versions with controls, oldest first."""
-    root = Path(base) if base is not None else _default_base()
-    if not root.is_dir():
-        return []
-    found = [entry.name for entry in root.iterdir() if entry.is_dir() and _VERSION.fullmatch(entry.name)]
-    return sorted(found, key=lambda v: tuple(int(part) for part in v.split(".")))
+    return versions_in(Path(base) if base is not None else _default_base())
 
 
 def available_families(version: str = CURRENT_VERSION, base: Base | None = None) -> list[str]:
     """The PS family ids with a controls file for ``version``."""
-    root = _version_dir(version, base)
-    if not root.is_dir():
-        return []
-    names = (entry.name for entry in root.iterdir() if entry.is_file() and entry.name.endswith(".yaml"))
-    return sorted(name.removesuffix(".yaml") for name in names)
+    return families_in(_version_dir(version, base))
 
 
 def load_controls(family: str, version: str = CURRENT_VERSION, base: Base | None = None) -> ControlSet:
@@ -81,6 +70,6 @@ def _load(family: str, version: str, base: str | None) -> ControlSet:
 
 
 def _version_dir(version: str, base: Base | None) -> Traversable:
-    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+    if not isinstance(version, str) or not VERSION.fullmatch(version):
         raise UnknownControls(f"invalid version {version!r}: expected YYYY.N, e.g. {CURRENT_VERSION}")
     return (Path(base) if base is not None else _default_base()) / version

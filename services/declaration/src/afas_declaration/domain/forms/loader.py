@@ -16,28 +16,15 @@ from pathlib import Path
 
 import yaml
 
+from afas_declaration.domain.data_files import VERSION, StrictLoader, families_in, versions_in
 from afas_declaration.domain.forms.model import DefinitionError, FamilyDefinition
 from afas_declaration.domain.forms.schema import build_family
 
 CURRENT_VERSION = "2026.1"
 
-_VERSION = re.compile(r"(\d{4})\.(\d+)")
 _FAMILY = re.compile(r"[a-z][a-z0-9_]*")
 
 Base = Path | str
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe loader that refuses a key repeated in a mapping (PyYAML silently keeps the last one)."""
-
-    def construct_mapping(self, node, deep=False):
-        keys = [self.construct_object(key_node, deep=deep) for key_node, _ in node.value]
-        for index, key in enumerate(keys):
-            if key in keys[:index]:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", node.value[index][0].start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
 
 
 class UnknownDefinition(DefinitionError):
@@ -50,20 +37,12 @@ def _default_base() -> Traversable:
 
 def available_versions(base: Base | None = None) -> list[str]:
     """The campaign versions present, oldest first."""
-    root = Path(base) if base is not None else _default_base()
-    if not root.is_dir():
-        return []
-    found = [entry.name for entry in root.iterdir() if entry.is_dir() and _VERSION.fullmatch(entry.name)]
-    return sorted(found, key=lambda v: tuple(int(part) for part in v.split(".")))
+    return versions_in(Path(base) if base is not None else _default_base())
 
 
 def available_families(version: str = CURRENT_VERSION, base: Base | None = None) -> list[str]:
     """The PS family ids with a definition file for ``version``."""
-    root = _version_dir(version, base)
-    if not root.is_dir():
-        return []
-    names = (entry.name for entry in root.iterdir() if entry.is_file() and entry.name.endswith(".yaml"))
-    return sorted(name.removesuffix(".yaml") for name in names)
+    return families_in(_version_dir(version, base))
 
 
 def load_definition(family: str, version: str = CURRENT_VERSION, base: Base | None = None) -> FamilyDefinition:
@@ -80,13 +59,13 @@ def _load(family: str, version: str, base: str | None) -> FamilyDefinition:
     if not path.is_file():
         raise UnknownDefinition(f"no form definition for family {family!r} in version {version!r}")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
     except yaml.YAMLError as error:
         raise DefinitionError(f"{source}: not valid YAML: {error}") from None
     return build_family(raw, source, family, version)
 
 
 def _version_dir(version: str, base: Base | None) -> Traversable:
-    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+    if not isinstance(version, str) or not VERSION.fullmatch(version):
         raise UnknownDefinition(f"invalid version {version!r}: expected YYYY.N, e.g. {CURRENT_VERSION}")
     return (Path(base) if base is not None else _default_base()) / version

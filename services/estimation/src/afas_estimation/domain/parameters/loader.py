@@ -33,21 +33,9 @@ import yaml
 
 from afas_estimation.domain.errors import ParameterFileError, UnknownFamily
 from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters, Parameter
+from afas_shared.strict_yaml import StrictLoader
 
 _FAMILY = re.compile(r"[a-z][a-z0-9_]*")
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe loader that refuses a repeated key (PyYAML silently keeps the last one: a barème would lose a year)."""
-
-    def construct_mapping(self, node, deep=False):
-        keys = [self.construct_object(key_node, deep=deep) for key_node, _ in node.value]
-        for index, key in enumerate(keys):
-            if key in keys[:index]:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", node.value[index][0].start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
 
 
 def _default_base() -> Path:
@@ -72,7 +60,7 @@ def _load(family: str, base: str | None) -> FamilyParameters:
     if not path.is_file():
         raise UnknownFamily(f"Type d'activité inconnu pour l'estimation : {family}.", "family")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
     except yaml.YAMLError as error:
         raise ParameterFileError(f"{path.name}: not valid YAML: {error}") from None
     return _build(raw, path.name, family)

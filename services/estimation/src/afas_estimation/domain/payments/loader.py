@@ -44,6 +44,7 @@ from afas_estimation.domain.payments.model import (
     UnknownPolicy,
     normalise_caf,
 )
+from afas_shared.strict_yaml import StrictLoader
 
 MAPPING_FILE = "cafs"
 _POLICY_ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -52,19 +53,6 @@ _ADVANCE_KEYS = {"percent", "trigger", "label"}
 _CAP_KEYS = {"percent", "gap_threshold_percent", "applies_to"}
 
 Base = Path | str
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe loader that refuses a key repeated in a mapping (PyYAML silently keeps the last one)."""
-
-    def construct_mapping(self, node, deep=False):
-        keys = [self.construct_object(key_node, deep=deep) for key_node, _ in node.value]
-        for index, key in enumerate(keys):
-            if key in keys[:index]:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", node.value[index][0].start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
 
 
 def _default_base() -> Traversable:
@@ -104,7 +92,7 @@ def _read(root: Traversable, name: str) -> Any:
     if not path.is_file():
         raise UnknownPolicy(f"no payment policy file {name}.yaml")
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
     except yaml.YAMLError as error:
         raise PolicyError(f"{name}.yaml: not valid YAML: {error}") from None
 
