@@ -1,0 +1,130 @@
+"""How the receipt writes declared values in French: numbers with no-break thousands, euros, percentages,
+Oui/Non, dates and times in Paris time; « — » for an empty value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from afas_shared.clock import PARIS
+
+NBSP = "\u00a0"
+DASH = "—"
+_DECIMALS = {"integer": 0, "decimal": 2, "percent": 2, "hours": 2, "euros": 2}
+_DEFAULT_UNITS = {"euros": "€", "percent": "%", "hours": "h"}
+_TRUE = {"true", "oui", "vrai", "1"}
+_FALSE = {"false", "non", "faux", "0"}
+
+
+def as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    text = value.strip().replace(NBSP, "").replace(" ", "") if isinstance(value, str) else str(value)
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def format_number(value: Any, decimals: int | None = None) -> str | None:
+    """``"12500.5"`` → ``"12 500,50"`` with ``decimals=2`` (no-break spaces); None when not a number.
+
+    ``decimals=None`` keeps the precision the value was written with (a rate of 0.0125 stays 0,0125).
+    """
+    number = as_decimal(value)
+    if number is None:
+        return None
+    if decimals is not None:
+        number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    sign = "-" if number < 0 and number != 0 else ""
+    digits = f"{abs(number):f}"
+    whole, _, fraction = digits.partition(".")
+    groups = []
+    while len(whole) > 3:
+        whole, tail = whole[:-3], whole[-3:]
+        groups.insert(0, tail)
+    grouped = NBSP.join([whole, *groups])
+    return sign + grouped + ("," + fraction if fraction else "")
+
+
+def with_unit(number: str, unit: str | None) -> str:
+    return f"{number}{NBSP}{unit}" if unit else number
+
+
+def format_euros(value: Any) -> str:
+    number = format_number(value, 2)
+    return with_unit(number, "€") if number is not None else (as_text(value) or DASH)
+
+
+def format_value(value: Any, field_type: str | None = None, unit: str | None = None) -> str:
+    """A declared value as printed on the receipt: French numbers with their unit, Oui/Non, "—" when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DASH
+    unit = unit or _DEFAULT_UNITS.get(field_type or "")
+    if field_type == "boolean" or isinstance(value, bool):
+        if isinstance(value, bool):
+            return "Oui" if value else "Non"
+        lowered = as_text(value).strip().lower()
+        if lowered in _TRUE:
+            return "Oui"
+        if lowered in _FALSE:
+            return "Non"
+        return as_text(value)
+    if field_type in _DECIMALS:
+        number = format_number(value, _DECIMALS[field_type])
+        return with_unit(number, unit) if number is not None else as_text(value)
+    if isinstance(value, int | float | Decimal):  # a JSON number of another type: kept at its precision
+        return with_unit(format_number(value) or as_text(value), unit)
+    return as_text(value)
+
+
+def format_measure(value: Any, unit: str | None) -> str:
+    """An estimate step or parameter: French number at its own precision (money at the cent), with its unit."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DASH
+    decimals = 2 if unit and unit.strip().startswith("€") else None
+    number = format_number(value, decimals)
+    return with_unit(number if number is not None else as_text(value), unit)
+
+
+def format_day(value: Any) -> str:
+    try:
+        return date.fromisoformat(as_text(value)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return as_text(value) or DASH
+
+
+def as_instant(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(as_text(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
+
+
+def paris_parts(moment: datetime | None) -> tuple[str, str] | None:
+    """(day, time) of ``moment`` in Paris: ("10/02/2026", "14:32:05")."""
+    if moment is None:
+        return None
+    local = moment.astimezone(PARIS)
+    return local.strftime("%d/%m/%Y"), local.strftime("%H:%M:%S")
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str | bytes) else []
+
+
+# --- the document ---------------------------------------------------------------------------------------
