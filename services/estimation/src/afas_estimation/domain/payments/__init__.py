@@ -4,6 +4,7 @@ Policies are data (``policies/*.yaml``, see ``loader``); the schedule is a pure 
 the Caf made for one activity (see ``schedule`` for the rules and our reading of the sources).
 """
 
+from afas_estimation.domain.payments.amounts import euros, forecast_gap, gap_exceeds
 from afas_estimation.domain.payments.loader import (
     available_policies,
     build_policy,
@@ -30,7 +31,7 @@ from afas_estimation.domain.payments.model import (
     UpdateValidated,
     normalise_caf,
 )
-from afas_estimation.domain.payments.schedule import euros, forecast_gap, gap_exceeds, schedule
+from afas_estimation.domain.payments.schedule import schedule
 
 __all__ = [
     "ActualValidated",

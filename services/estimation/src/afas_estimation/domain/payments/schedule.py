@@ -38,10 +38,10 @@ Rules, with our reading where the sources (docs/domain.md §4-§5, seed 001 "Pai
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from afas_estimation.domain.payments.amounts import euros, forecast_gap, gap_exceeds, pct
 from afas_estimation.domain.payments.model import (
     ActualValidated,
     AdvanceRule,
@@ -57,79 +57,17 @@ from afas_estimation.domain.payments.model import (
     UpdateValidated,
     cents,
 )
+from afas_estimation.domain.payments.schedule_state import ZERO, ExerciceState, Previous
 
-ZERO = Decimal(0)
 _KIND_ORDER = {"acompte_1": 0, "acompte_2": 1, "complement": 2, "solde": 3, "indu": 4}
-_ADVANCE_KINDS = ("acompte_1", "acompte_2", "complement")
-
-
-def euros(amount: Decimal) -> str:
-    """``Decimal("-12345.6")`` → ``"-12 345,60 €"``."""
-    text = f"{cents(amount):,.2f}".replace(",", " ").replace(".", ",")
-    return f"{text} €"
-
-
-def _pct(percent: Decimal) -> str:
-    text = f"{percent.normalize():f}".replace(".", ",")
-    return f"{text} %"
-
-
-@dataclass
-class _Previous:
-    """The actual of an exercice as needed by the next one: its entitlement and its forecast/actual gap."""
-
-    exercice: int
-    entitlement: Decimal
-    forecast: Decimal | None
-    justified: bool
-
-
-@dataclass
-class _State:
-    exercice: int
-    forecast: Decimal | None = None
-    basis: str | None = None  # "previsionnel" | "actualise"
-    actual: Decimal | None = None
-    forecast_at_actual: Decimal | None = None
-    justified: bool = False
-    due_advances: set[str] = field(default_factory=set)  # advance kinds already due
-    payments: list[Payment] = field(default_factory=list)
-    counters: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def advances_paid(self) -> Decimal:
-        return sum((p.amount for p in self.payments if p.kind in _ADVANCE_KINDS), ZERO)
-
-    @property
-    def settled(self) -> Decimal:
-        return sum((p.amount for p in self.payments if p.kind in ("solde", "indu")), ZERO)
-
-    def next_number(self, kind: str) -> int:
-        return self.counters.get(kind, 0) + 1
-
-
-def gap_exceeds(forecast: Decimal | None, actual: Decimal, threshold: Decimal) -> bool:
-    """Whether ``|actual − forecast| / forecast`` is strictly above ``threshold`` (False if no forecast)."""
-    if forecast is None:
-        return False
-    if forecast == 0:
-        return actual != 0
-    return abs(actual - forecast) / forecast > threshold
-
-
-def forecast_gap(forecast: Decimal | None, actual: Decimal) -> Decimal | None:
-    """``|actual − forecast| / forecast`` to 4 places (0.1234 = 12.34 %); None without a non-zero forecast."""
-    if forecast is None or forecast == 0:
-        return None
-    return (abs(actual - forecast) / forecast).quantize(Decimal("0.0001"))
 
 
 class _Run:
     def __init__(self, policy: PaymentPolicy, first_exercice: int | None) -> None:
         self.policy = policy
         self.first_exercice = first_exercice
-        self.states: dict[int, _State] = {}
-        self.priors: dict[int, _Previous] = {}
+        self.states: dict[int, ExerciceState] = {}
+        self.priors: dict[int, Previous] = {}
         self.due: list[Payment] = []
 
     # --- facts ---------------------------------------------------------------------------------------------
@@ -140,7 +78,7 @@ class _Run:
             return
         if fact.exercice in self.priors:
             raise PaymentFactError(f"{fact!r}: exercice {fact.exercice} was given as a PriorActual")
-        state = self.states.setdefault(fact.exercice, _State(fact.exercice))
+        state = self.states.setdefault(fact.exercice, ExerciceState(fact.exercice))
         if isinstance(fact, ForecastValidated):
             self._forecast(state, fact)
         elif isinstance(fact, UpdateValidated):
@@ -150,7 +88,7 @@ class _Run:
         else:  # pragma: no cover - guarded by _check
             raise PaymentFactError(f"unknown fact {fact!r}")
 
-    def _forecast(self, state: _State, fact: ForecastValidated) -> None:
+    def _forecast(self, state: ExerciceState, fact: ForecastValidated) -> None:
         if state.forecast is not None:
             raise PaymentFactError(f"{fact!r}: the forecast of {fact.exercice} was already validated")
         if state.actual is not None:
@@ -168,7 +106,7 @@ class _Run:
                 if rule.trigger == "previous_actual_validated":
                     self._advance(state, rule, fact.at, f"validation de la déclaration prévisionnelle {n} ({reason})")
 
-    def _update(self, state: _State, fact: UpdateValidated) -> None:
+    def _update(self, state: ExerciceState, fact: UpdateValidated) -> None:
         n = fact.exercice
         if state.forecast is None:
             raise PaymentFactError(f"{fact!r}: no validated forecast of {n} to update")
@@ -183,7 +121,7 @@ class _Run:
         paid = state.advances_paid
         amount = target - paid
         text = (
-            f"{_pct(percent)} × {euros(fact.entitlement)} (droit prévisionnel actualisé {n}) = {euros(target)}, "
+            f"{pct(percent)} × {euros(fact.entitlement)} (droit prévisionnel actualisé {n}) = {euros(target)}, "
             f"− {euros(paid)} d'acomptes déjà versés"
         )
         amount, capped, ceiling, cap_text = self._capped("complement", n, amount, paid)
@@ -208,7 +146,7 @@ class _Run:
             ),
         )
 
-    def _actual(self, state: _State, fact: ActualValidated) -> None:
+    def _actual(self, state: ExerciceState, fact: ActualValidated) -> None:
         n = fact.exercice
         revision = state.actual is not None
         if not revision:
@@ -245,7 +183,7 @@ class _Run:
         n = fact.exercice
         if n in self.states or n in self.priors:
             raise PaymentFactError(f"{fact!r}: exercice {n} already has facts in this history")
-        self.priors[n] = _Previous(n, fact.entitlement, fact.forecast_entitlement, fact.forecast_gap_justified)
+        self.priors[n] = Previous(n, fact.entitlement, fact.forecast_entitlement, fact.forecast_gap_justified)
         self._release_next(n, fact.at)
 
     def _release_next(self, n: int, at: date) -> None:
@@ -259,13 +197,13 @@ class _Run:
 
     # --- payments ------------------------------------------------------------------------------------------
 
-    def _previous(self, n: int) -> _Previous | None:
+    def _previous(self, n: int) -> Previous | None:
         if n - 1 in self.priors:
             return self.priors[n - 1]
         state = self.states.get(n - 1)
         if state is None or state.actual is None:
             return None
-        return _Previous(n - 1, state.actual, state.forecast_at_actual, state.justified)
+        return Previous(n - 1, state.actual, state.forecast_at_actual, state.justified)
 
     def _ceiling(self, n: int) -> tuple[Decimal, str] | None:
         """The cap on total advances of ``n`` in force now, with why; None when no cap applies."""
@@ -276,11 +214,11 @@ class _Run:
         if not gap_exceeds(previous.forecast, previous.entitlement, cap.gap_threshold):
             return None
         gap = forecast_gap(previous.forecast, previous.entitlement)
-        gap_text = f"de {_pct(gap * 100)} " if gap is not None else ""
+        gap_text = f"de {pct(gap * 100)} " if gap is not None else ""
         reason = (
-            f"total des acomptes {n} limité à {_pct(cap.percent)} du droit réel {n - 1} de "
+            f"total des acomptes {n} limité à {pct(cap.percent)} du droit réel {n - 1} de "
             f"{euros(previous.entitlement)}, l'écart prévisionnel/réel {n - 1} {gap_text}"
-            f"dépassant {_pct(cap.gap_threshold_percent)} sans justification"
+            f"dépassant {pct(cap.gap_threshold_percent)} sans justification"
         )
         return cents(previous.entitlement * cap.rate), reason
 
@@ -295,7 +233,7 @@ class _Run:
             return amount, False, limit, f" (plafond de {euros(limit)} non atteint)"
         return allowed, True, limit, f", plafonné à {euros(allowed)} ({reason})"
 
-    def _advance(self, state: _State, rule: AdvanceRule, at: date, trigger: str) -> None:
+    def _advance(self, state: ExerciceState, rule: AdvanceRule, at: date, trigger: str) -> None:
         if rule.kind in state.due_advances:
             return
         n = state.exercice
@@ -311,7 +249,7 @@ class _Run:
             trigger,
             f"{rule.label} {n}",
             Explanation(
-                text=f"{_pct(rule.percent)} × {euros(state.forecast)} ({base_label}) = {euros(raw)}{cap_text}",
+                text=f"{pct(rule.percent)} × {euros(state.forecast)} ({base_label}) = {euros(raw)}{cap_text}",
                 percent=rule.percent,
                 base=state.forecast,
                 base_label=base_label,
@@ -321,7 +259,7 @@ class _Run:
         )
 
     def _emit(
-        self, state: _State, kind: str, amount: Decimal, at: date, trigger: str, label: str, why: Explanation
+        self, state: ExerciceState, kind: str, amount: Decimal, at: date, trigger: str, label: str, why: Explanation
     ) -> None:
         number = state.next_number(kind)
         state.counters[kind] = number
@@ -342,7 +280,7 @@ class _Run:
 
     # --- projection and summary ----------------------------------------------------------------------------
 
-    def pending(self, state: _State) -> list[Payment]:
+    def pending(self, state: ExerciceState) -> list[Payment]:
         if state.actual is not None or state.forecast is None:
             return []
         n, forecast = state.exercice, state.forecast
@@ -352,7 +290,7 @@ class _Run:
             if rule.kind in state.due_advances:
                 continue
             amount = cents(forecast * rule.rate)
-            text = f"{_pct(rule.percent)} × {euros(forecast)} ({base_label}) = {euros(amount)}"
+            text = f"{pct(rule.percent)} × {euros(forecast)} ({base_label}) = {euros(amount)}"
             if self.policy.cap is not None and rule.kind in self.policy.cap.applies_to:
                 text += f", sous réserve du plafonnement selon l'écart prévisionnel/réel {n - 1}"
             projected.append(
@@ -386,7 +324,7 @@ class _Run:
         return projected
 
     def _projection(
-        self, state: _State, kind: str, amount: Decimal, trigger: str, label: str, why: Explanation
+        self, state: ExerciceState, kind: str, amount: Decimal, trigger: str, label: str, why: Explanation
     ) -> Payment:
         number = state.next_number(kind)
         return Payment(
@@ -402,7 +340,7 @@ class _Run:
             explanation=why,
         )
 
-    def summary(self, state: _State, pending: list[Payment]) -> ExerciceSummary:
+    def summary(self, state: ExerciceState, pending: list[Payment]) -> ExerciceSummary:
         advances = state.advances_paid
         balance = cents(state.actual - advances) if state.actual is not None else None
         return ExerciceSummary(

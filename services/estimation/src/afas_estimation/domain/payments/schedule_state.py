@@ -1,0 +1,46 @@
+"""What the schedule remembers while it replays the facts: each exercice's state, and the actual the next
+exercice needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from afas_estimation.domain.payments.model import Payment
+
+ZERO = Decimal(0)
+ADVANCE_KINDS = ("acompte_1", "acompte_2", "complement")
+
+
+@dataclass
+class Previous:
+    """The actual of an exercice as needed by the next one: its entitlement and its forecast/actual gap."""
+
+    exercice: int
+    entitlement: Decimal
+    forecast: Decimal | None
+    justified: bool
+
+
+@dataclass
+class ExerciceState:
+    exercice: int
+    forecast: Decimal | None = None
+    basis: str | None = None  # "previsionnel" | "actualise"
+    actual: Decimal | None = None
+    forecast_at_actual: Decimal | None = None
+    justified: bool = False
+    due_advances: set[str] = field(default_factory=set)  # advance kinds already due
+    payments: list[Payment] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def advances_paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments if p.kind in ADVANCE_KINDS), ZERO)
+
+    @property
+    def settled(self) -> Decimal:
+        return sum((p.amount for p in self.payments if p.kind in ("solde", "indu")), ZERO)
+
+    def next_number(self, kind: str) -> int:
+        return self.counters.get(kind, 0) + 1
