@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from afas_declaration.domain.controls.french import french_number
 from afas_shared.clock import PARIS
 
 NBSP = "\u00a0"
@@ -41,19 +42,7 @@ def format_number(value: Any, decimals: int | None = None) -> str | None:
     ``decimals=None`` keeps the precision the value was written with (a rate of 0.0125 stays 0,0125).
     """
     number = as_decimal(value)
-    if number is None:
-        return None
-    if decimals is not None:
-        number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    sign = "-" if number < 0 and number != 0 else ""
-    digits = f"{abs(number):f}"
-    whole, _, fraction = digits.partition(".")
-    groups = []
-    while len(whole) > 3:
-        whole, tail = whole[:-3], whole[-3:]
-        groups.insert(0, tail)
-    grouped = NBSP.join([whole, *groups])
-    return sign + grouped + ("," + fraction if fraction else "")
+    return None if number is None else french_number(number, decimals=decimals)
 
 
 def with_unit(number: str, unit: str | None) -> str:

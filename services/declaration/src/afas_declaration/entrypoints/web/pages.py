@@ -18,6 +18,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from afas_declaration.domain.controls.french import french_number as domain_french_number
 from afas_declaration.entrypoints.caller import SESSION_HEADER, Caller, csrf_for
 from afas_shared.clock import PARIS
 
@@ -28,23 +29,14 @@ NBSP = "\u00a0"
 
 
 def french_number(value: Any, decimals: int | None = None) -> str:
+    """A figure of a page in French notation (« 12 500,50 »); « — » when empty, as typed when not a number."""
     if value is None or value == "":
         return "—"
     try:
         number = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    if decimals is not None:
-        number = number.quantize(Decimal(1).scaleb(-decimals))
-    sign = "-" if number < 0 else ""
-    text = format(abs(number), "f")
-    whole, _, fraction = text.partition(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return sign + NBSP.join(groups) + ("," + fraction if fraction else "")
+    return domain_french_number(number, decimals=decimals)
 
 
 def euros(value: Any) -> str:
