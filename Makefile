@@ -41,7 +41,8 @@ dead-letters: install  ## make dead-letters SERVICE=habilitation
 	@$(RUN) afas-dead-letters --service $(SERVICE) list
 
 replay-dead-letter: install  ## make replay-dead-letter SERVICE=habilitation ID=3
-	@$(RUN) afas-dead-letters --service $(SERVICE) replay $(ID)
+	@set -a; if [ -f var/nats-auth/credentials.env ]; then . var/nats-auth/credentials.env; fi; set +a; \
+		$(RUN) afas-dead-letters --service $(SERVICE) replay $(ID)
 
 k8s-validate: install
 	@$(RUN) python deploy/k8s/validate.py

@@ -22,6 +22,7 @@ import demo_catalogue
 from mail_sink import MailSink
 
 from afas_shared.local_nats import LocalNatsServer
+from afas_shared.nats_auth import write_local
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = Path(os.environ.get("AFAS_VAR_DIR", ROOT / "var")).resolve()
@@ -68,6 +69,7 @@ class Platform:
         self.env = dict(os.environ)
         self.env["AFAS_VAR_DIR"] = str(VAR)  # SQLite files and logs of every child in one place
         self.ports: dict[str, int] = {}
+        self.internal_ports: dict[str, int] = {}
         self.nats: LocalNatsServer | None = None
         self.mails: MailSink | None = None
 
@@ -82,13 +84,23 @@ class Platform:
 
     def start_nats(self) -> None:
         if self.env.get("AFAS_NATS_URL"):
+            # an external broker: its credentials are the user's (AFAS_<SERVICE>_NATS_PASSWORD)
             print(f"NATS : {self.env['AFAS_NATS_URL']} (fourni)")
             return
-        server = LocalNatsServer(VAR / "nats", log_file=VAR / "logs" / "nats-server.log").start()
-        self.nats = server
+        server = LocalNatsServer(VAR / "nats", log_file=VAR / "logs" / "nats-server.log")
+        # One user per service (bcrypt hashes and subject permissions in the config); passwords created once
+        # in var/nats-auth/ (0600) and reused, so a restart keeps working.
+        prefix = self.env.get("AFAS_BUS_PREFIX", "")
+        auth = write_local(VAR / "nats-auth", store_dir=VAR / "nats", port=server.port, prefix=prefix)
+        server.config_file = auth.config_file
+        self.nats = server.start()
+        self.env.update(auth.service_env())
         port, monitor = server.port, server.monitor_port
         self.env["AFAS_NATS_URL"] = f"nats://127.0.0.1:{port}"
-        print(f"NATS : nats://127.0.0.1:{port} (JetStream, données dans var/nats, supervision :{monitor})")
+        print(
+            f"NATS : nats://127.0.0.1:{port} (JetStream, données dans var/nats, supervision :{monitor}, "
+            "un identifiant par service : var/nats-auth/)"
+        )
 
     def start_services(self) -> None:
         gateway_port = int(self.env.get("AFAS_DECLARATION_HTTP_PORT") or free_port(SERVICES["declaration"]))
@@ -96,11 +108,19 @@ class Platform:
         # Links in mails (activation, reset, reminders) lead to this gateway's pages
         for key in ("AFAS_IDENTITY_PUBLIC_URL", "AFAS_NOTIFICATION_PUBLIC_BASE_URL"):
             self.env.setdefault(key, f"http://127.0.0.1:{gateway_port}")
+        # Identity exchanges the operator's secret (the gateway's admin token) for a signed token: one value for both
+        operator_secret = self.env.get("AFAS_DECLARATION_ADMIN_TOKEN", LOCAL_ADMIN_TOKEN)
+        self.env.setdefault("AFAS_IDENTITY_OPERATOR_TOKEN", operator_secret)
         for service, preferred in SERVICES.items():
             key = f"AFAS_{service.upper()}_HTTP_PORT"
             port = int(self.env[key]) if key in self.env else free_port(preferred)
             self.env[key] = str(port)
             self.ports[service] = port
+            # /internal/* and /metrics: on their own port (default HTTP port + 100), never on the public one
+            key = f"AFAS_{service.upper()}_INTERNAL_PORT"
+            internal = int(self.env[key]) if key in self.env else free_port(port + 100)
+            self.env[key] = str(internal)
+            self.internal_ports[service] = internal
             log = open(VAR / "logs" / f"{service}.log", "ab")
             proc = subprocess.Popen(
                 [sys.executable, "-m", f"afas_{service}"],
@@ -134,7 +154,7 @@ class Platform:
         if status != 200:
             raise RuntimeError(f"données de démonstration : {status} {demo}")
         # the other services keep their own copy of users, fed by identity's events: wait for them
-        port = self.ports["habilitation"]
+        port = self.internal_ports["habilitation"]
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             status, users = http("GET", f"http://127.0.0.1:{port}/internal/v1/users")

@@ -204,9 +204,18 @@ def test_required_env_names():
     assert validate.required_env_names("declaration") == {
         "AFAS_DECLARATION_DATABASE_URL",
         "AFAS_DECLARATION_ADMIN_TOKEN",
+        "AFAS_DECLARATION_NATS_PASSWORD",
     }
-    for svc in set(SERVICES) - {"declaration"}:
-        assert validate.required_env_names(svc) == {f"AFAS_{svc.upper()}_DATABASE_URL"}
+    assert validate.required_env_names("identity") == {
+        "AFAS_IDENTITY_DATABASE_URL",
+        "AFAS_IDENTITY_OPERATOR_TOKEN",
+        "AFAS_IDENTITY_NATS_PASSWORD",
+    }
+    for svc in set(SERVICES) - {"declaration", "identity"}:
+        assert validate.required_env_names(svc) == {
+            f"AFAS_{svc.upper()}_DATABASE_URL",
+            f"AFAS_{svc.upper()}_NATS_PASSWORD",
+        }
 
 
 def test_unknown_afas_name_is_rejected(docs):
@@ -360,6 +369,7 @@ def test_dockerfile(svc, objects):
     runs = " ".join(args for ins, args in instructions if ins == "RUN")
     assert re.search(rf"uv sync --frozen --no-dev --package afas-{svc} --no-editable", runs)
     assert ("EXPOSE", "8080") in instructions
+    assert ("EXPOSE", "8180") in instructions  # the internal port: /metrics, /internal/*
     assert instructions[-1] == ("CMD", f'["python", "-m", "afas_{svc}"]')
 
     image = validate.dockerfile_image(path)
@@ -367,3 +377,28 @@ def test_dockerfile(svc, objects):
     assert f"docker build -f services/{svc}/Dockerfile -t {image} ." in path.read_text()
     container = objects[("Deployment", svc)]["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == image
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_metrics_and_internal_routes_are_on_the_internal_port_only(objects, svc):
+    deployment = objects[("Deployment", svc)]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "internal", "containerPort": 8180, "protocol": "TCP"} in container["ports"]
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert (annotations["prometheus.io/port"], annotations["prometheus.io/path"]) == ("8180", "/metrics")
+    assert objects[("ConfigMap", "afas-config")]["data"][f"AFAS_{svc.upper()}_INTERNAL_PORT"] == "8180"
+    assert all(p["targetPort"] == "http" for p in objects[("Service", svc)]["spec"]["ports"])
+
+
+def test_scraping_the_public_port_or_exposing_the_internal_one_is_reported(docs):
+    assert validate.check_policies(docs) == []
+    deployment = next(doc for doc in docs if (doc.kind, doc.name) == ("Deployment", "identity"))
+    deployment.data["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] = "8080"
+    service = next(doc for doc in docs if (doc.kind, doc.name) == ("Service", "habilitation"))
+    service.data["spec"]["ports"].append({"name": "internal", "port": 8180, "targetPort": "internal"})
+    container = _app_container(docs, "estimation")
+    container["ports"] = [p for p in container["ports"] if p["name"] != "internal"]
+    joined = "\n".join(validate.check_policies(docs))
+    assert "prometheus.io/port must be the internal port 8180" in joined
+    assert "Service/habilitation" in joined and "must not expose the internal port" in joined
+    assert "container estimation: needs a port named internal on 8180" in joined

@@ -26,6 +26,14 @@ def _get(url: str):
         return resp.status, (json.loads(body) if resp.headers.get_content_type() == "application/json" else body)
 
 
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
 def _login(gateway: str, identifier: str, password: str, forwarded_for: str) -> int:
     request = urllib.request.Request(
         f"{gateway}/api/v1/auth/login",
@@ -66,10 +74,12 @@ def _listening(port: int) -> bool:
 
 def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefix, tmp_path):
     ports = {s: free_port() for s in SERVICES}
+    internal_ports = {s: free_port() for s in SERVICES}
     env = {k: v for k, v in os.environ.items() if not k.startswith("AFAS_")}
     env.update({"AFAS_VAR_DIR": str(tmp_path), "AFAS_NATS_URL": backends.nats_url, "AFAS_BUS_PREFIX": bus_prefix})
     for service, port in ports.items():
         env[f"AFAS_{service.upper()}_HTTP_PORT"] = str(port)
+        env[f"AFAS_{service.upper()}_INTERNAL_PORT"] = str(internal_ports[service])
         env[f"AFAS_{service.upper()}_DATABASE_URL"] = backends.database_url(service)
     launcher = subprocess.Popen(
         [sys.executable, str(ROOT / "tools" / "run_local.py")],
@@ -107,8 +117,11 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
 
         # demo users crossed the bus into every service that keeps a copy
         for service in ("habilitation", "notification"):
-            _, users = _get(f"http://127.0.0.1:{ports[service]}/internal/v1/users")
+            _, users = _get(f"http://127.0.0.1:{internal_ports[service]}/internal/v1/users")
             assert len(users) == 5, (service, users)
+        # ... on the internal port only: the public gateway does not serve the directory nor the metrics
+        assert _status(f"{gateway}/internal/v1/users") == 404
+        assert _status(f"{gateway}/metrics") == 404
         # the demo catalogue: grants in place, the LAEP left "Non attribué"
         agent = _token(gateway, "100000001")
         holes = _get_with(f"{gateway}/api/v1/grants?etat=Non%20attribu%C3%A9", agent)
@@ -120,11 +133,11 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         active = _get_with(f"{gateway}/api/v1/grants?etat=Actif", agent)
         assert len(active) == 10 and {g["role"] for g in active} == {"fda", "fdf", "approbateur"}
 
-        # behind the trusted proxy (127.0.0.1), the forwarded client address is the one throttled
-        for identifier in ("111111111", "222222222", "333333333"):  # then that address is slowed down
+        # a few mistyped identifiers never lock the others behind the same address (an office behind one NAT);
+        # no proxy is trusted locally, so X-Forwarded-For changes nothing (shared/tests/test_forwarded_for.py)
+        for identifier in ("111111111", "222222222", "333333333"):
             assert _login(gateway, identifier, "Mauvais-1", forwarded_for="203.0.113.7") == 401
-        assert _login(gateway, "200000002", "Demo-Afas-2026!", forwarded_for="203.0.113.7") == 429
-        assert _login(gateway, "200000002", "Demo-Afas-2026!", forwarded_for="198.51.100.9") == 200
+        assert _login(gateway, "200000002", "Demo-Afas-2026!", forwarded_for="203.0.113.7") == 200
 
         # the demo opens next year's forecast campaign: Karim has declarations to fill, the pages answer
         karim = _token(gateway, "200000002")
@@ -138,11 +151,11 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         mails = [m.read_text(errors="replace") for m in (tmp_path / "mails").glob("*.eml")]
         assert mails and any("Subject:" in m for m in mails)
 
-        _, metrics = _get(f"http://127.0.0.1:{ports['identity']}/metrics")
+        _, metrics = _get(f"http://127.0.0.1:{internal_ports['identity']}/metrics")
         assert re.search(r'afas_outbox_published_total\{service="identity"\} \d\d', metrics)
     finally:
         launcher.send_signal(signal.SIGINT)
         rest, _ = launcher.communicate(timeout=30)
     assert launcher.returncode == 0, "".join(output) + rest
     assert "Arrêt de la plateforme" in rest
-    assert not any(_listening(p) for p in ports.values()), "a service outlived Ctrl-C"
+    assert not any(_listening(p) for p in [*ports.values(), *internal_ports.values()]), "a service outlived Ctrl-C"

@@ -43,26 +43,43 @@ class Platform:
 
     async def mailed_link(self, event: str, user_id: str) -> str:
         """The token of the newest link identity asked to mail to this user (activation or reset)."""
-        names = self.identity.bus.names
+        return (await self.mailed_links(event, user_id))[-1]
 
-        async def newest() -> str | None:
+    async def mailed_links(self, event: str, user_id: str, count: int = 1) -> list[str]:
+        """The tokens of the links identity asked to mail to this user, oldest first (at least ``count``), obtained
+        as the notification service does: the event carries the link's reference, identity answers its URL."""
+        names = self.identity.bus.names
+        kind = "activation" if event.startswith("activation") else "reset"
+
+        async def links() -> list[str] | None:
             nc = await nats.connect(self.nats_url)
             try:
                 sub = await nc.jetstream().pull_subscribe(
-                    names.subject(f"identity.{event}.v1"), durable=None, stream=names.stream("identity")
+                    names.subject(f"identity.{event}.v2"), durable=None, stream=names.stream("identity")
                 )
                 try:
                     messages = await sub.fetch(500, timeout=0.5)
                 except TimeoutError:
                     messages = []
+                refs = [
+                    json.loads(m.data)["data"]["link_id"]
+                    for m in messages
+                    if json.loads(m.data)["data"]["user_id"] == user_id
+                ]
+                if len(refs) < count:
+                    return None
+                tokens = []
+                for ref in refs:
+                    reply = await nc.request(
+                        names.rpc("identity", "mail_link"), json.dumps({"link_id": ref, "kind": kind}).encode()
+                    )
+                    answer = json.loads(reply.data)
+                    tokens.append(answer["result"]["url"].split("jeton=")[1] if "result" in answer else None)
             finally:
                 await nc.close()
-            links = [
-                json.loads(m.data)["data"]["link"] for m in messages if json.loads(m.data)["data"]["user_id"] == user_id
-            ]
-            return links[-1].split("jeton=")[1] if links else None
+            return tokens
 
-        return await eventually(newest, timeout=10)
+        return await eventually(links, timeout=10)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from afas_shared.auth.tokens import InvalidToken
 from afas_shared.messaging.rpc import RemoteError
+from afas_shared.testing.credentials import operator_credential
 
 # the demo accounts the platform fixture loads (see afas_identity.application.demo)
 DEMO_PASSWORD = "Demo-Afas-2026!"
@@ -73,13 +74,76 @@ async def test_rapid_attempts_are_slowed_down_after_three_failures(platform):
     assert too_soon.status_code == 429
 
 
-async def test_failures_from_one_address_lock_that_address(platform):
-    for identifier in ("111111111", "222222222", "333333333", "444444444", "555555555"):
-        await _fail(platform, identifier, 1)
+async def test_one_mistyped_identifier_never_locks_the_others_behind_the_same_address(platform):
+    assert await _fail(platform, "111111111", 5) == [401] * 5
+    assert (
+        await platform.client.post("/api/v1/auth/login", json={"identifiant": "111111111", "mot_de_passe": "x"})
+    ).status_code == 429
+    await platform.login(KARIM)  # same address (an office behind one NAT): not locked
+
+
+async def test_failures_from_one_address_lock_it_at_a_much_higher_threshold(platform):
+    platform.identity.settings.login_address_max_failures = 8
+    for n in range(8):
+        await _fail(platform, f"{n + 1}00000009", 1)
     blocked = await platform.client.post(
         "/api/v1/auth/login", json={"identifiant": KARIM, "mot_de_passe": DEMO_PASSWORD}
     )
-    assert blocked.status_code == 429
+    unknown = await platform.client.post("/api/v1/auth/login", json={"identifiant": "999999999", "mot_de_passe": "x"})
+    assert blocked.status_code == unknown.status_code == 429 and blocked.json() == unknown.json()
+    platform.clock.advance(timedelta(minutes=16))
+    await platform.login(KARIM)
+
+
+async def test_failures_between_successes_still_lock_the_identifier(platform):
+    """A success wipes only its own (identifier, address) pair: 4 failures + 1 success, again, ends up locked."""
+    codes = []
+    for _ in range(2):
+        codes += await _fail(platform, LUCAS, 4)
+        right = await platform.client.post(
+            "/api/v1/auth/login", json={"identifiant": LUCAS, "mot_de_passe": DEMO_PASSWORD}
+        )
+        codes.append(right.status_code)
+        platform.clock.advance(timedelta(seconds=6))
+    assert codes[:5] == [401, 401, 401, 401, 200]
+    assert 429 in codes[5:]
+    locked = await platform.client.post(
+        "/api/v1/auth/login", json={"identifiant": LUCAS, "mot_de_passe": DEMO_PASSWORD}
+    )
+    assert locked.status_code == 429 and "Trop de tentatives" in locked.json()["detail"]
+
+
+async def test_each_address_pair_and_the_identifier_are_counted(platform):
+    """At identity: a success from one address does not forgive the identifier's failures from another."""
+    from afas_identity.application import sessions
+
+    runtime = platform.identity
+    for _ in range(4):
+        with _refused("unauthorized"):
+            await sessions.login(runtime, SOPHIE, "Mauvais-mdp-1", "198.51.100.1")
+        platform.clock.advance(timedelta(seconds=6))
+    await sessions.login(runtime, SOPHIE, DEMO_PASSWORD, "198.51.100.2")  # wipes the pair (SOPHIE, .2) only
+    with _refused("unauthorized"):
+        await sessions.login(runtime, SOPHIE, "Mauvais-mdp-1", "198.51.100.1")  # the identifier's fifth failure
+    with _refused("locked"):
+        await sessions.login(runtime, SOPHIE, DEMO_PASSWORD, "198.51.100.2")
+    await sessions.login(runtime, KARIM, DEMO_PASSWORD, "198.51.100.1")  # the address is not locked
+
+
+class _refused:
+    """``with _refused("locked"):`` the identity call is refused with that code."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb) -> bool:
+        from afas_shared.messaging.rpc import RpcFailure
+
+        assert isinstance(error, RpcFailure) and error.code == self.code, f"expected {self.code}, got {error!r}"
+        return True
 
 
 async def test_session_ends_after_thirty_minutes_without_activity_and_activity_extends_it(platform):
@@ -257,7 +321,9 @@ async def test_jwks_lists_the_public_keys(platform, identifier):
 async def test_signing_key_rotation_keeps_old_tokens_valid_and_new_ones_verified_everywhere(platform):
     before = await platform.login(KARIM)
     operator = {"Authorization": "Bearer local-only-change-me"}
-    rotated = await platform.identity.request("identity", "rotate_signing_key", {"actor": {"kind": "operator"}})
+    rotated = await platform.identity.request(
+        "identity", "rotate_signing_key", {}, credential=await operator_credential(platform.identity)
+    )
     new_kid = rotated["result"]["kid"]
     platform.clock.advance(timedelta(seconds=6))  # past the verifiers' re-fetch interval
     after = await platform.login(KARIM)
@@ -269,9 +335,70 @@ async def test_signing_key_rotation_keeps_old_tokens_valid_and_new_ones_verified
         new_kid
     }
     with pytest.raises(RemoteError) as refused:
-        await platform.identity.request(
-            "identity",
-            "rotate_signing_key",
-            {"actor": {"kind": "partner", "sub": str(claims.sub), "partner_id": str(claims.partner_id)}},
-        )
+        await platform.identity.request("identity", "rotate_signing_key", {}, credential=after["Authorization"][7:])
     assert refused.value.error == "forbidden"
+
+
+async def _new_password(platform, token: str, password: str):
+    return await platform.client.post(
+        "/api/v1/auth/password-reset/confirm", json={"jeton": token, "mot_de_passe": password, "confirmation": password}
+    )
+
+
+async def test_an_older_reset_link_stops_working_once_a_newer_one_was_used(platform):
+    who = (await platform.client.get("/api/v1/auth/session", headers=await platform.login(SOPHIE))).json()
+    for _ in range(2):
+        assert (
+            await platform.client.post("/api/v1/auth/password-reset", json={"identifiant": SOPHIE})
+        ).status_code == 202
+    older, newer = await platform.mailed_links("password_reset_requested", who["id"], count=2)
+    assert older != newer
+    assert (await _new_password(platform, newer, "Reinit-Compte-2026!")).status_code == 200
+    late = await _new_password(platform, older, "Autre-Compte-2026!")
+    assert late.status_code == 422 and "n'est plus valable" in late.json()["detail"][0]["msg"]
+    await platform.login(SOPHIE, "Reinit-Compte-2026!")
+
+
+async def test_a_password_change_ends_the_outstanding_reset_links(platform):
+    headers = await platform.login(KARIM)
+    who = (await platform.client.get("/api/v1/auth/session", headers=headers)).json()
+    assert (await platform.client.post("/api/v1/auth/password-reset", json={"identifiant": KARIM})).status_code == 202
+    pending = await platform.mailed_link("password_reset_requested", who["id"])
+    changed = await platform.client.post(
+        "/api/v1/auth/password",
+        headers=headers,
+        json={
+            "mot_de_passe_actuel": DEMO_PASSWORD,
+            "mot_de_passe": "Nouveau-Mot-2026!",
+            "confirmation": "Nouveau-Mot-2026!",
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    assert (await _new_password(platform, pending, "Pirate-Compte-2026!")).status_code == 422
+    await platform.login(KARIM, "Nouveau-Mot-2026!")
+
+
+async def test_leaving_a_group_takes_effect_at_once_for_new_tokens_and_existing_sessions(platform):
+    lucas = await platform.login(LUCAS)
+    lucas_id = (await platform.client.get("/api/v1/auth/session", headers=lucas)).json()["id"]
+    admin = await platform.login(ADMIN)
+    removed = await platform.client.delete(f"/api/v1/users/{lucas_id}/groups/AFAS-DECLARER", headers=admin)
+    assert removed.status_code == 200, removed.text
+    await _refused_within_a_second(platform, lucas)  # the session that carried the group is revoked
+    token = (await platform.login(LUCAS))["Authorization"][7:]
+    assert (await platform.habilitation.tokens.verify(token)).groups == []  # a membership ended today no longer counts
+
+
+async def test_an_administrator_removed_from_afas_habiliter_loses_the_right_at_once(platform):
+    agent = await platform.login(AGENT)
+    admin = await platform.login(ADMIN)
+    partner = await platform.amiens(admin)
+    admin_id = (await platform.client.get("/api/v1/auth/session", headers=admin)).json()["id"]
+    assert (await platform.client.get(f"/api/v1/partners/{partner}/users", headers=admin)).status_code == 200
+    removed = await platform.client.delete(f"/api/v1/users/{admin_id}/groups/AFAS-HABILITER", headers=agent)
+    assert removed.status_code == 200, removed.text
+    await _refused_within_a_second(platform, admin)
+    again = await platform.login(ADMIN)
+    claims = await platform.habilitation.tokens.verify(again["Authorization"][7:])
+    assert claims.groups == ["AFAS-DECLARER"]
+    assert (await platform.client.get(f"/api/v1/partners/{partner}/users", headers=again)).status_code == 403

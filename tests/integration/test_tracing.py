@@ -34,7 +34,7 @@ async def test_one_trace_id_spans_gateway_identity_and_habilitation(make_setting
             )
         assert response.status_code == 201, response.text
         assert response.headers["X-Correlation-Id"] == "corr-trace-test"
-        await eventually(lambda: habilitation.request("habilitation", "list_users"), timeout=1)
+        await eventually(lambda: habilitation.request("habilitation", "status"), timeout=1)
 
         async def habilitation_consumed() -> bool:
             return any(

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 from afas_shared.testing.fixtures import eventually  # noqa: F401  (fixtures come from conftest)
 from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, KARIM, _eaje_declaration, _fill
-from tests.integration.test_web_pages import _csrf, _sign_in
+from tests.integration.test_web_pages import _csrf, _sign_in, login_csrf
 
 AGENT = "100000001"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -319,7 +319,10 @@ async def test_a_parametrage_agent_changes_a_bareme_value_through_the_page(platf
 
     client = platform.client
     client.cookies.clear()
-    signed = await client.post("/connexion", data={"identifiant": "100000001", "mot_de_passe": "Demo-Afas-2026!"})
+    signed = await client.post(
+        "/connexion",
+        data={"identifiant": "100000001", "mot_de_passe": "Demo-Afas-2026!", "csrf": await login_csrf(client)},
+    )
     assert signed.status_code == 303
     async with running(make_settings("estimation")) as estimation:
         estimation.clock = platform.clock

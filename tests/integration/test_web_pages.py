@@ -15,10 +15,22 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf-token" content="([0-9a-f]+)"', html).group(1)
 
 
+async def login_csrf(client) -> str:
+    """The login form's CSRF token (its cookie is now in the client), as a browser gets it by showing the page."""
+    page = await client.get("/connexion")
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
 async def _sign_in(client, identifier: str):
     client.cookies.clear()
     response = await client.post(
-        "/connexion", data={"identifiant": identifier, "mot_de_passe": PASSWORD, "suite": "/accueil"}
+        "/connexion",
+        data={
+            "identifiant": identifier,
+            "mot_de_passe": PASSWORD,
+            "suite": "/accueil",
+            "csrf": await login_csrf(client),
+        },
     )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/accueil"
@@ -30,7 +42,10 @@ async def _sign_in(client, identifier: str):
 async def test_login_page_warns_and_refuses_wrong_passwords_in_french(platform):
     page = await platform.client.get("/connexion")
     assert page.status_code == 200 and "loi « Godfrain »" in page.text
-    wrong = await platform.client.post("/connexion", data={"identifiant": KARIM, "mot_de_passe": "mauvais"})
+    csrf = await login_csrf(platform.client)
+    wrong = await platform.client.post(
+        "/connexion", data={"identifiant": KARIM, "mot_de_passe": "mauvais", "csrf": csrf}
+    )
     assert wrong.status_code == 401 and "erreur à corriger" in wrong.text
     assert (await platform.client.get("/accueil")).status_code == 303  # no session: back to the login page
     assert (await platform.client.get("/connexion?suite=//ailleurs.example")).text.count("//ailleurs") == 0
@@ -168,7 +183,77 @@ async def test_a_new_user_chooses_a_password_from_the_mailed_link_then_signs_in(
     chosen = "Crèche-Soleil-2026"
     done = await client.post("/activation", data={"jeton": token, "mot_de_passe": chosen, "confirmation": chosen})
     assert done.status_code == 200 and "vous pouvez vous connecter" in done.text
-    signed = await client.post("/connexion", data={"identifiant": user["identifiant"], "mot_de_passe": chosen})
+    signed = await client.post(
+        "/connexion",
+        data={"identifiant": user["identifiant"], "mot_de_passe": chosen, "csrf": await login_csrf(client)},
+    )
     assert signed.status_code == 303
     home = await client.get("/accueil")
     assert "C'est votre première connexion" in home.text
+
+
+async def test_the_login_form_needs_its_csrf_token(platform):
+    client = platform.client
+    client.cookies.clear()
+    right = {"identifiant": KARIM, "mot_de_passe": PASSWORD}
+    bare = await client.post("/connexion", data=right)
+    assert bare.status_code == 403 and "Jeton de sécurité manquant ou invalide" in bare.text
+    csrf = await login_csrf(client)
+    forged = await client.post("/connexion", data={**right, "csrf": csrf[::-1]})
+    assert forged.status_code == 403
+    client.cookies.clear()  # a token without its cookie (another browser's page) is refused too
+    assert (await client.post("/connexion", data={**right, "csrf": csrf})).status_code == 403
+    assert (await client.get("/accueil")).status_code == 303  # none of them signed in
+    signed = await client.post("/connexion", data={**right, "csrf": await login_csrf(client)})
+    assert signed.status_code == 303 and signed.headers["location"] == "/accueil"
+
+
+async def test_an_empty_login_form_is_refused_on_the_page_and_never_reaches_identity(platform):
+    import sqlalchemy as sa
+
+    from afas_identity.adapters.tables import LoginThrottleRow
+
+    client = platform.client
+    client.cookies.clear()
+    csrf = await login_csrf(client)
+    for data, missing in (
+        ({"identifiant": "", "mot_de_passe": ""}, ["identifiant", "mot_de_passe"]),
+        ({"identifiant": KARIM, "mot_de_passe": ""}, ["mot_de_passe"]),
+        ({"identifiant": "   ", "mot_de_passe": "quelque-chose"}, ["identifiant"]),
+    ):
+        page = await client.post("/connexion", data={**data, "csrf": csrf})
+        assert page.status_code == 422 and "à corriger" in page.text
+        for field in missing:
+            assert f'href="#champ-{field}"' in page.text
+    assert "Saisissez votre identifiant." in page.text
+    async with platform.identity.db.sessions() as session:
+        assert (await session.execute(sa.select(LoginThrottleRow))).scalars().all() == []  # no failed login counted
+
+
+async def test_authenticated_pages_are_never_cached(platform):
+    await _sign_in(platform.client, KARIM)
+    for path in ("/accueil", "/declarations", "/mot-de-passe"):
+        page = await platform.client.get(path)
+        assert page.status_code == 200 and page.headers["cache-control"] == "no-store", path
+
+
+async def test_the_login_and_reset_pages_count_in_the_same_rate_limit_as_the_api(platform):
+    """The pages' forms and the API share one bucket per address (AFAS_DECLARATION_LOGIN_RATE_LIMIT_PER_MINUTE)."""
+    client = platform.client
+    client.cookies.clear()
+    limit = platform.gateway.settings.login_rate_limit_per_minute
+    for n in range(limit):
+        if n % 2:
+            answer = await client.post("/mot-de-passe-oublie", data={"identifiant": f"{n:09d}"})
+        else:
+            answer = await client.post("/api/v1/auth/password-reset", json={"identifiant": f"{n:09d}"})
+        assert answer.status_code in (200, 202), answer.text
+    for path, data in (
+        ("/connexion", {"identifiant": KARIM, "mot_de_passe": PASSWORD}),
+        ("/mot-de-passe-oublie", {"identifiant": KARIM}),
+        ("/activation", {"jeton": "x", "mot_de_passe": "y", "confirmation": "y"}),
+        ("/mot-de-passe/nouveau", {"jeton": "x", "mot_de_passe": "y", "confirmation": "y"}),
+    ):
+        refused = await client.post(path, data=data)
+        assert refused.status_code == 429 and "Retry-After" in refused.headers, path
+    assert (await client.get("/connexion")).status_code == 200  # showing the page is not a login attempt

@@ -31,6 +31,10 @@ def _start(service: str, env: dict[str, str], tmp_path) -> subprocess.Popen:
         ({"AFAS_IDENTITY_HTTP_PORT": "quatre-vingts"}, "configuration error: AFAS_IDENTITY_HTTP_PORT:"),
         ({"AFAS_BUS_STREAM_REPLICAS": "9"}, "configuration error: AFAS_BUS_STREAM_REPLICAS:"),
         ({"AFAS_ENV": "production"}, "configuration error: AFAS_IDENTITY_DATABASE_URL is required in production"),
+        (
+            {"AFAS_ENV": "production", "AFAS_IDENTITY_DATABASE_URL": "postgresql://afas@127.0.0.1:1/identity"},
+            "configuration error: AFAS_IDENTITY_NATS_PASSWORD is required in production",
+        ),
         ({"AFAS_IDENTITY_DATABASE_URL": "mysql://x/y"}, "unsupported database URL scheme"),
         ({"AFAS_TELEMETRY_EXPORTER": "zipkin"}, "configuration error: AFAS_TELEMETRY_EXPORTER:"),
     ],
@@ -46,7 +50,11 @@ def test_bad_setting_stops_the_service_with_one_line_naming_it(env, expected, tm
 def test_default_admin_secret_is_refused_outside_local_mode(tmp_path):
     proc = _start(
         "declaration",
-        {"AFAS_ENV": "production", "AFAS_DECLARATION_DATABASE_URL": f"sqlite:///{tmp_path}/d.db"},
+        {
+            "AFAS_ENV": "production",
+            "AFAS_DECLARATION_DATABASE_URL": f"sqlite:///{tmp_path}/d.db",
+            "AFAS_DECLARATION_NATS_PASSWORD": "its-own-nats-password",
+        },
         tmp_path,
     )
     _, err = proc.communicate(timeout=30)
@@ -78,6 +86,7 @@ def test_unreachable_database_and_broker_mean_not_ready_not_a_crash(tmp_path):
         "identity",
         {
             "AFAS_IDENTITY_HTTP_PORT": str(port),
+            "AFAS_IDENTITY_INTERNAL_PORT": str(free_port()),
             "AFAS_IDENTITY_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{_closed_port()}/nowhere",
             "AFAS_NATS_URL": f"nats://127.0.0.1:{_closed_port()}",
         },
@@ -97,3 +106,44 @@ def test_unreachable_database_and_broker_mean_not_ready_not_a_crash(tmp_path):
         proc.terminate()
         _, err = proc.communicate(timeout=15)
     assert "database migration failed" in err and "retrying" in err
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return 0
+
+
+def test_internal_routes_and_metrics_are_served_on_the_internal_port_only(tmp_path):
+    public, internal = free_port(), free_port()
+    proc = _start(
+        "habilitation",
+        {
+            "AFAS_HABILITATION_HTTP_PORT": str(public),
+            "AFAS_HABILITATION_INTERNAL_PORT": str(internal),
+            "AFAS_NATS_URL": f"nats://127.0.0.1:{_closed_port()}",
+        },
+        tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (
+            _status(f"http://127.0.0.1:{public}/healthz") != 200
+            or _status(f"http://127.0.0.1:{internal}/internal/v1/users") != 200  # once the database is migrated
+        ):
+            time.sleep(0.2)
+        assert _get(f"http://127.0.0.1:{internal}/internal/v1/users") == (200, [])
+        assert _status(f"http://127.0.0.1:{public}/metrics") == 404
+        assert _status(f"http://127.0.0.1:{public}/internal/v1/users") == 404
+        assert _status(f"http://127.0.0.1:{internal}/metrics") == 200
+        assert _status(f"http://127.0.0.1:{internal}/healthz") == 200
+        assert _status(f"http://127.0.0.1:{internal}/readyz") == 503  # the broker is unreachable here
+    finally:
+        proc.terminate()  # SIGTERM stops both servers, and the runtime once
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert not any(_status(f"http://127.0.0.1:{p}/healthz") for p in (public, internal))

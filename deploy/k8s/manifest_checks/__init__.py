@@ -12,7 +12,7 @@ from .dockerfiles import dockerfile_image, dockerfile_images, dockerfile_path
 from .documents import Doc, KustomizeError, load_yaml_docs
 from .kustomize_loader import load_kustomization
 from .policies import check_policies
-from .project import BASE_DIR, CRD_DIR, HTTP_PORT, K8S_VERSION, NON_ROOT_UID, REPO_ROOT, SERVICES
+from .project import BASE_DIR, CRD_DIR, HTTP_PORT, INTERNAL_PORT, K8S_VERSION, NON_ROOT_UID, REPO_ROOT, SERVICES
 from .runner import Report, validate_all
 from .schemas import CrdSchemas, close_schema, load_crds, validate_builtin, validate_custom, validate_doc
 from .settings_names import allowed_env_names, required_env_names
@@ -21,6 +21,7 @@ __all__ = [
     "BASE_DIR",
     "CRD_DIR",
     "HTTP_PORT",
+    "INTERNAL_PORT",
     "K8S_VERSION",
     "NON_ROOT_UID",
     "REPO_ROOT",

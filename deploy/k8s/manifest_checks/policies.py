@@ -7,7 +7,7 @@ from typing import Any
 from .dockerfiles import dockerfile_images
 from .documents import Doc
 from .env_policy import check_env_names, check_required_env
-from .project import HTTP_PORT, NON_ROOT_UID, SERVICES
+from .project import HTTP_PORT, INTERNAL_PORT, NON_ROOT_UID, SERVICES
 from .references import check_references
 from .workloads import index_by_kind_and_name, pod_spec
 
@@ -52,6 +52,8 @@ def _check_container(container: dict[str, Any], pod_sc: dict[str, Any], images: 
     ports = {p.get("name"): p.get("containerPort") for p in container.get("ports") or []}
     if ports.get("http") != HTTP_PORT:
         problems.append(f"{where}: needs a port named http on {HTTP_PORT}")
+    if ports.get("internal") != INTERNAL_PORT:
+        problems.append(f"{where}: needs a port named internal on {INTERNAL_PORT} (/internal/*, /metrics)")
     return problems
 
 
@@ -68,6 +70,11 @@ def _check_deployment(doc: Doc, images: set[str]) -> list[str]:
         problems.extend(_check_container(container, pod_sc, images))
     if not any(m.get("mountPath") == "/tmp" for c in containers for m in c.get("volumeMounts") or []):
         problems.append("a writable volume must be mounted at /tmp (read-only root filesystem)")
+    annotations = ((doc.data.get("spec") or {}).get("template") or {}).get("metadata", {}).get("annotations") or {}
+    if annotations.get("prometheus.io/scrape") == "true" and annotations.get("prometheus.io/port") != str(
+        INTERNAL_PORT
+    ):
+        problems.append(f"prometheus.io/port must be the internal port {INTERNAL_PORT}: /metrics is served there only")
     return problems
 
 
@@ -92,6 +99,8 @@ def _check_services_deployed(docs: list[Doc], images: dict[str, str]) -> list[st
                 for p in ports
             ):
                 problems.append(f"{service.label()}: needs port http 80 -> 8080")
+            if any(p.get("targetPort") in ("internal", INTERNAL_PORT) for p in ports):
+                problems.append(f"{service.label()}: must not expose the internal port ({INTERNAL_PORT})")
     return problems
 
 

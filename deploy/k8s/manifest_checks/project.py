@@ -14,5 +14,7 @@ K8S_VERSION = "1.31"
 
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
 HTTP_PORT = 8080
+# /internal/* and /metrics (AFAS_<SERVICE>_INTERNAL_PORT): scraped by Prometheus, exposed by no Service
+INTERNAL_PORT = 8180
 # The user the service Dockerfiles create; pods must run as it so /app/var stays writable.
 NON_ROOT_UID = 10001

@@ -44,11 +44,11 @@ def allowed_env_names() -> frozenset[str]:
 def required_env_names(svc: str) -> frozenset[str]:
     """Variables without which the service refuses to start with ``AFAS_ENV=production``.
 
-    ServiceSettings rejects an empty database URL in production, and ``require_secret`` rejects a field
+    ServiceSettings rejects an empty database URL or NATS password in production, and ``require_secret`` rejects a field
     still holding the development placeholder secret outside local mode.
     """
     settings_cls = service_settings(svc)
-    fields = {"database_url"} | {
+    fields = {"database_url", "nats_password"} | {
         name for name, info in settings_cls.model_fields.items() if info.default == LOCAL_ONLY_SECRET
     }
     return frozenset(_env_name(settings_cls, name) for name in fields)

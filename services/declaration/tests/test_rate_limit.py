@@ -171,3 +171,24 @@ def test_rate_limits_are_validated():
     assert RateLimit.per_minute(30, burst=5) == RateLimit(rate=0.5, burst=5)
     with pytest.raises(ValueError):
         TokenBuckets(max_size=0)
+
+
+async def test_the_login_pages_share_the_api_login_bucket_and_displaying_them_is_not_counted(clock):
+    from afas_declaration.bootstrap import LOGIN_PATHS
+
+    app = FastAPI()
+    for path in ("/api/v1/auth/login", "/connexion", "/mot-de-passe-oublie", "/mot-de-passe/nouveau", "/activation"):
+        app.add_api_route(path, lambda: {"ok": "oui"}, methods=["GET", "POST"])
+    limited = RateLimitMiddleware(
+        app, clock=clock, default=RateLimit(rate=1.0, burst=50), strict=RateLimit(0.1, 4), strict_prefixes=LOGIN_PATHS
+    )
+    async with client(limited) as http:
+        assert [(await http.get("/connexion")).status_code for _ in range(10)] == [200] * 10
+        posted = [
+            (await http.post(path)).status_code
+            for path in ("/api/v1/auth/login", "/connexion", "/mot-de-passe-oublie", "/activation")
+        ]
+        assert posted == [200, 200, 200, 200]
+        assert (await http.post("/mot-de-passe/nouveau")).status_code == 429
+        assert (await http.post("/connexion")).status_code == 429
+        assert (await http.post("/api/v1/auth/login")).status_code == 429

@@ -96,10 +96,31 @@ def snapshot(**overrides: Any) -> dict[str, Any]:
                 "libelle": "Taux de facturation",
                 "message": "Taux de facturation : 112,40 % mesuré, seuil 107 %",
                 "lieu": None,
+                "unite": "%",
                 "justification": {
                     "texte": "Œuvre « exceptionnelle » de l’été : fermeture d’un site.",
-                    "montant": "1200.00",
+                    "montant": "112.4",
                 },
+            },
+            {
+                "id": "heures_realisees_ecart",
+                "severite": "flagged",
+                "statut": "anomalie",
+                "libelle": "Écart des heures réalisées",
+                "message": "Heures réalisées en hausse de 12 %",
+                "lieu": None,
+                "unite": "h",
+                "justification": {"texte": "Ouverture d'une section le samedi matin.", "montant": "800"},
+            },
+            {
+                "id": "charges_ecart",
+                "severite": "flagged",
+                "statut": "anomalie",
+                "libelle": "Écart des charges",
+                "message": "Charges en hausse de 15 %",
+                "lieu": None,
+                "unite": "€",
+                "justification": {"texte": "Recrutement d'une auxiliaire.", "montant": "1200.00"},
             },
             {
                 "id": "equilibre",
@@ -115,14 +136,49 @@ def snapshot(**overrides: Any) -> dict[str, Any]:
             "disponible": True,
             "montant": "123456.78",
             "provisoire": False,
-            "etapes": [{"libelle": "Prix de revient horaire", "valeur": "9.12", "unite": "€/h"}],
+            "avertissements": [
+                "Cette estimation repose sur des valeurs dont la source publique n'a pas été trouvée et qui restent "
+                "à confirmer par la Caf : « Prix plafond horaire maximal »."
+            ],
+            "etapes": [
+                {"libelle": "Prix de revient horaire", "valeur": "9.12", "unite": "€/h", "affichage": "9,12 €/h"},
+                {"libelle": "Bonus territoire", "valeur": "non applicable : aucune place déclarée", "unite": ""},
+            ],
+            # as estimation's estimate answer sends them (domain/explanation.parameter_json)
             "parametres": [
                 {
-                    "libelle": "Prix plafond",
-                    "valeur": "8.86",
-                    "depuis": "2025-01-01",
-                    "source": "Lettre circulaire Cnaf 2025-001",
-                }
+                    "nom": "taux_ps",
+                    "libelle": "Taux de prise en charge",
+                    "valeur": "0.66",
+                    "unite": "/1",
+                    "affichage": "66 %",
+                    "applicable_depuis": "2014-01-01",
+                    "provenance": "Circulaire Psu — Cnaf — 26/03/2014 — Circulaire Cnaf n° 2014-009",
+                    "source": True,
+                    "provisoire": False,
+                },
+                {
+                    "nom": "prix_plafond_maximum",
+                    "libelle": "Prix plafond horaire maximal",
+                    "valeur": "9.22",
+                    "unite": "€/h",
+                    "affichage": "9,22 €/h",
+                    "applicable_depuis": "2025-01-01",
+                    "provenance": "non sourcé — à confirmer par la Caf",
+                    "source": False,
+                    "provisoire": True,
+                },
+                {
+                    "nom": "bareme_degressif",
+                    "libelle": "Prix plafond dégressif",
+                    "valeur": "true",
+                    "unite": "",
+                    "affichage": "oui",
+                    "applicable_depuis": "2025-01-01",
+                    "provenance": "Réforme — Caf du Loiret — 01/07/2024 — caf45-partenaires.fr",
+                    "source": True,
+                    "provisoire": False,
+                },
             ],
         },
         "informations_complementaires": "Ouverture d'une section de 6 places en septembre.",
@@ -161,7 +217,8 @@ def test_is_an_a4_pdf_with_the_title_and_headers(receipt: bytes):
     text = flat(receipt)
     assert "Accusé de réception de déclaration" in text
     for expected in (
-        "Caf 080",
+        "La Caf de la Somme accuse réception",
+        "Caf de la Somme (080)",
         "Commune d'Amiens (SIRET 21800021900004)",
         "Multi-accueil Les Lutins (n° EAJE0801)",
         "EAJE - PSU",
@@ -197,11 +254,13 @@ def test_every_declared_value_is_printed_in_french_under_its_form_and_section(re
 def test_controls_show_their_status_message_and_justification(receipt: bytes):
     text = text_of(receipt)
     for expected in (
-        "2 contrôle(s) : 1 conforme(s), 1 anomalie(s), 0 non évalué(s).",
+        "4 contrôle(s) : 1 conforme(s), 3 anomalie(s), 0 non évalué(s).",
         "Taux de facturation Anomalie",
         "Contrôle de signalement",
         "Taux de facturation : 112,40 % mesuré, seuil 107 %",
         "Justification : Œuvre « exceptionnelle » de l’été : fermeture d’un site.",
+        "Valeur justifiée : 112,40 %",
+        "Valeur justifiée : 800,00 h",
         "Montant justifié : 1 200,00 €",
         "Équilibre du budget Conforme",
         "Contrôle bloquant — Lieu : Site A",
@@ -215,13 +274,34 @@ def test_estimate_with_its_steps_and_parameters(receipt: bytes):
     for expected in (
         "Montant estimé : 123 456,78 €",
         "Prix de revient horaire 9,12 €/h",
-        "Prix plafond 8,86 01/01/2025 Lettre circulaire Cnaf 2025-001",
+        "Taux de prise en charge 66 % 01/01/2014 Circulaire Psu — Cnaf — 26/03/2014 — Circulaire Cnaf n° 2014-009",
+        "Prix plafond horaire maximal 9,22 €/h 01/01/2025 Non sourcé — à confirmer par la Caf",
+        "Prix plafond dégressif Oui 01/01/2025",
+        "Bonus territoire non applicable : aucune place déclarée",
+        "source publique n'a pas été trouvée",
     ):
-        assert expected in text, expected
+        assert expected in flat(receipt), expected
+    for wrong in ("True", "False", "/1", "0,66 /1", "taux_ps", "prix_plafond_maximum", "Montant justifié : 800"):
+        assert wrong not in text, wrong
+    assert "Paramètre Valeur En vigueur Provenance" in flat(receipt)  # the header wraps "depuis"
+    assert "à confirmer par la Caf (valeur retenue à titre provisoire)" in flat(receipt)
     assert UNAVAILABLE_ESTIMATE not in text
-    assert "provisoire" not in text
+    assert "(estimation provisoire)" not in text and "partiel" not in text
     provisional = text_of(render_receipt(snapshot(estimation={**snapshot()["estimation"], "provisoire": True})))
     assert "Montant estimé : 123 456,78 € (estimation provisoire)" in provisional
+    partial = flat(
+        render_receipt(
+            snapshot(
+                estimation={
+                    **snapshot()["estimation"],
+                    "partielle": True,
+                    "parties_non_calculees": ["Bonus inclusion handicap"],
+                }
+            )
+        )
+    )
+    assert "Montant estimé partiel : 123 456,78 €" in partial
+    assert "ne couvre qu'une partie de la prestation ; non calculé faute de données : Bonus inclusion handicap" in partial
 
 
 def test_signature_statement_and_full_hash_on_the_last_lines(receipt: bytes):

@@ -16,9 +16,12 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationCancelledV1, DeclarationFiguresUpdatedV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.messaging.tables import OutboxRecord
+from afas_shared.testing.credentials import credential_for
 from afas_shared.testing.fixtures import eventually, running
 
-AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["parametrage"]}
+CNAF_AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "000", "caf_roles": ["parametrage_national"]}
+AGENT = CNAF_AGENT  # national barèmes: the Cnaf's national paramétrage
+CAF_AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["parametrage"]}
 INSTRUCTOR = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["instruction"]}
 PARTNER_USER = {"kind": "partner", "sub": str(uuid.uuid4()), "partner_id": str(uuid.uuid4())}
 PSU = {
@@ -37,18 +40,23 @@ CHANGE = {
     "parameter": "taux_ps",
     "applies_from": "2026-01-01",
     "value": "0,70",
-    "provenance": "Circulaire Cnaf de test n° 2026-001 du 5 janvier 2026",
+    "provenance": {
+        "titre": "Circulaire de test relative à la PSU",
+        "emetteur": "Cnaf",
+        "date": "2026-01-05",
+        "reference": "Circulaire Cnaf n° 2026-001",
+    },
     "reason": "Revalorisation 2026",
 }
 
 
-def figures_updated(family, nature, figures, *, exercice=2026, version=1, declaration_id=None):
+def figures_updated(family, nature, figures, *, exercice=2026, version=1, declaration_id=None, caf_code="092"):
     data = DeclarationFiguresUpdatedV1(
         declaration_id=declaration_id or uuid.uuid4(),
         declaration_version=1,
         activity_id=uuid.uuid4(),
         partner_id=uuid.uuid4(),
-        caf_code="092",
+        caf_code=caf_code,
         family=family,
         nature=nature,
         exercice=exercice,
@@ -67,7 +75,8 @@ async def outbox(runtime, subject: str) -> list[dict]:
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):
-    return (await runtime.request("estimation", verb, {"actor": actor, **payload}, timeout=10))["result"]
+    credential = credential_for(runtime, actor)
+    return (await runtime.request("estimation", verb, payload, timeout=10, credential=credential))["result"]
 
 
 async def test_a_change_is_versioned_audited_announced_and_used_by_the_next_estimate(make_settings):
@@ -94,7 +103,9 @@ async def test_a_change_is_versioned_audited_announced_and_used_by_the_next_esti
         "applicable_depuis": "2026-01-01",
         "valeur": "0.7",
         "origine": "parametrage",
-        "provenance": CHANGE["provenance"],
+        "provenance": "Circulaire de test relative à la PSU — Cnaf — 05/01/2026 — Circulaire Cnaf n° 2026-001",
+        "provenance_detail": {**CHANGE["provenance"], "note": ""},
+        "source": True,
         "version": 1,
     }
     assert taux["valeurs"][1]["origine"] == "fichier" and taux["valeurs"][1]["valeur"] == "0.66"
@@ -105,20 +116,24 @@ async def test_a_change_is_versioned_audited_announced_and_used_by_the_next_esti
     assert job["famille"] == "eaje_psu"
 
 
-async def test_only_paramétrage_agents_and_the_operator_change_a_barème(make_settings):
+async def test_only_the_cnaf_national_paramétrage_changes_a_national_barème(make_settings):
+    other_caf = {**CAF_AGENT, "caf_code": "080"}
+    national_role_elsewhere = {**CAF_AGENT, "caf_roles": ["parametrage_national"]}  # the role outside the Cnaf
     async with running(make_settings("estimation")) as estimation:
         refusals = []
-        for actor in (INSTRUCTOR, PARTNER_USER):
+        for actor in (CAF_AGENT, other_caf, national_role_elsewhere, {"kind": "operator"}, INSTRUCTOR, PARTNER_USER):
             with pytest.raises(RemoteError) as refused:
                 await ask(estimation, "set_parameter", actor, **CHANGE)
             refusals.append(refused.value)
         with pytest.raises(RemoteError) as anonymous:
             await ask(estimation, "set_parameter", None, **CHANGE)
-        by_operator = await ask(estimation, "set_parameter", {"kind": "operator"}, **CHANGE)
-    assert [r.error for r in refusals] == ["forbidden", "forbidden"]
-    assert "paramétrage" in refusals[0].detail
+        listing = await ask(estimation, "parameters", CAF_AGENT, family="eaje_psu")
+        by_cnaf = await ask(estimation, "set_parameter", CNAF_AGENT, **CHANGE)
+    assert [r.error for r in refusals] == ["forbidden"] * 6
+    assert "Cnaf" in refusals[0].detail and "politique de versement" in refusals[0].detail
     assert anonymous.value.error == "unauthorized"
-    assert by_operator["modifie"] is True and by_operator["changement"]["profil"] == "operator"
+    assert listing["version"] == 0 and listing["historique"] == []  # nothing changed by the refusals
+    assert by_cnaf["modifie"] is True and by_cnaf["changement"]["caf"] == "000"
 
 
 @pytest.mark.parametrize(
@@ -127,8 +142,19 @@ async def test_only_paramétrage_agents_and_the_operator_change_a_barème(make_s
         ({"value": "66"}, "value", "fraction"),
         ({"value": "beaucoup"}, "value", "n'est pas un nombre"),
         ({"value": None}, "value", "nouvelle valeur"),
+        ({"value": "-0,1"}, "value", "négatif"),
+        ({"parameter": "prix_plafond_maximum", "value": "0"}, "value", "supérieur à zéro"),
+        (
+            {"parameter": "prix_plafond_maximum", "applies_from": "2025-07-01", "value": "9,50"},
+            "applies_from",
+            "chevauche",
+        ),
         ({"provenance": "  "}, "provenance", "provenance"),
-        ({"provenance": "x"}, "provenance", "trop courte"),
+        ({"provenance": "Circulaire Cnaf 2026"}, "provenance", "émetteur"),  # free text is not a provenance
+        ({"provenance": {**CHANGE["provenance"], "date": None}}, "provenance", "la date"),
+        ({"provenance": {**CHANGE["provenance"], "emetteur": ""}}, "provenance", "l'émetteur"),
+        ({"provenance": {**CHANGE["provenance"], "reference": " "}}, "provenance", "référence"),
+        ({"provenance": {**CHANGE["provenance"], "titre": "x"}}, "provenance", "trop courte"),
         ({"applies_from": "01/01/2026"}, "applies_from", "AAAA-MM-JJ"),
         ({"parameter": "taux_magique"}, "parameter", "Paramètre inconnu"),
         ({"nature": "garderie_lunaire"}, "nature", "Nature inconnue"),
@@ -148,7 +174,7 @@ async def test_a_bad_change_is_refused_naming_the_field(make_settings, change, f
 async def test_a_change_re_estimates_the_open_declarations_and_announces_only_moved_amounts(make_settings):
     settings = make_settings("estimation", reestimation_batch_size=2)  # several batches even for a few declarations
     async with running(settings) as estimation:
-        moved = [figures_updated("eaje_psu", "multi_accueil", PSU) for _ in range(3)]
+        moved = [figures_updated("eaje_psu", "multi_accueil", PSU, caf_code=caf) for caf in ("092", "080", "059")]
         incomplete = figures_updated("eaje_psu", "multi_accueil", {"places": "20"})
         other_family = figures_updated("alsh", "periscolaire", ALSH)
         older = figures_updated("eaje_psu", "multi_accueil", PSU, exercice=2024)
@@ -181,7 +207,7 @@ async def test_a_change_re_estimates_the_open_declarations_and_announces_only_mo
         async with estimation.db.sessions() as session:
             stored = {e.declaration_id: e for e in (await session.execute(sa.select(DeclarationEstimate))).scalars()}
 
-    expected = {str(e.data.declaration_id) for e in [*moved, newer]}
+    expected = {str(e.data.declaration_id) for e in [*moved, newer]}  # a national change: every Caf's declarations
     assert {r["data"]["declaration_id"] for r in revised} == expected
     assert all(r["data"]["old_amount"] == "40852.00" and r["data"]["new_amount"] == "44540.00" for r in revised)
     assert all(r["aggregate_version"] == 2 and r["data"]["bareme_version"] == 1 for r in revised)

@@ -22,7 +22,7 @@ parameters:
     description: Taux
     unit: /1
     values:
-      2020-01-01: {value: 0.5, reference: "Circulaire de test du 1er janvier 2020"}
+      2020-01-01: {value: 0.5, source: {titre: "Circulaire de test", emetteur: Cnaf, date: 2020-01-01, reference: "T"}}
     natures:
       quartier:
         2020-01-01: {value: 0.6, reference: "non sourcé — à confirmer par la Caf"}
@@ -83,7 +83,10 @@ def test_a_repeated_date_is_refused(tmp_path):
 
 def test_a_value_without_reference_is_refused(tmp_path):
     (tmp_path / "ps_jeunes.yaml").write_text(
-        BAREME.replace('{value: 0.5, reference: "Circulaire de test du 1er janvier 2020"}', "{value: 0.5}"),
+        BAREME.replace(
+            '{value: 0.5, source: {titre: "Circulaire de test", emetteur: Cnaf, date: 2020-01-01, reference: "T"}}',
+            '{value: 0.5, reference: "Circulaire de test du 1er janvier 2020"}',  # free text is not a provenance
+        ),
         encoding="utf-8",
     )
     with pytest.raises(ParameterFileError):
@@ -104,12 +107,15 @@ def test_the_explanation_is_complete_and_french():
     assert answer["montant"] == "14250.00"
     assert answer["montant_affiche"] == "14\u00a0250,00\u00a0€"
     assert answer["provisoire"] is True and answer["parametres_manquants"] == ["prix_plafond_horaire"]
-    assert any("prix_plafond_horaire" in w and "provisoire" in w for w in answer["avertissements"])
+    assert any("Prix plafond horaire" in w and "provisoire" in w for w in answer["avertissements"])
+    assert not any("prix_plafond_horaire" in w for w in answer["avertissements"])  # no parameter code for partners
+    assert any("source publique n'a pas été trouvée" in w for w in answer["avertissements"])
     plafond = next(p for p in answer["parametres"] if p["nom"] == "prix_plafond_horaire")
     assert plafond["applicable_depuis"] == "2023-01-01" and plafond["provisoire"] is True
     assert plafond["provenance"].startswith("non sourcé")
     taux = next(p for p in answer["parametres"] if p["nom"] == "taux_ps")
     assert taux["source"] is True and taux["affichage"] == "30\u00a0%"
+    assert taux["provenance_detail"]["emetteur"] == "Caf des Hauts-de-Seine" and taux["provenance_detail"]["date"]
     assert answer["entrees"] == {"heures_ouverture": "400", "heures_organisation": "100", "total_charges": "60000"}
     labels = [s["libelle"] for s in answer["etapes"]]
     assert labels[0] == "Heures d'ouverture et d'organisation" and labels[-1] == "Montant avant arrondi"

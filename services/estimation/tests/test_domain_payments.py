@@ -39,6 +39,15 @@ VALID = {
     "cap": {"percent": 70, "gap_threshold_percent": 10, "applies_to": ["acompte_2", "complement"]},
 }
 MAPPING = {"default": "demo", "cafs": {"092": "demo"}}
+# 35 % + 35 % with the generic cap (the N-1 forecast against the actual N-1), to test that mechanism on its own
+LEGACY_35 = {
+    **VALID,
+    "advances": [
+        {"percent": 35, "trigger": "forecast_validated", "label": "1er acompte"},
+        {"percent": 35, "trigger": "previous_actual_validated", "label": "2e acompte"},
+    ],
+    "top_ups": False,
+}
 
 
 def write(tmp_path, name, data):
@@ -267,8 +276,11 @@ def test_an_actual_without_its_forecast_has_no_gap_and_no_cap():
         ActualValidated(2022, D("10000"), date(2023, 3, 1)),
         ForecastValidated(2023, D("100000"), date(2023, 3, 10)),
     ]
-    result = schedule(load_policy("acomptes_35_35"), facts).by_key()
-    assert result["2022:solde:1"].amount == D("10000.00")
+    drawn = schedule(build_policy(LEGACY_35, "inline"), facts)
+    result = drawn.by_key()
+    # the 2022 advances were paid before the platform: no balance announced until they are recorded
+    assert "2022:solde:1" not in result and drawn.summary(2022).balance is None
+    assert drawn.summary(2022).note.startswith("Acomptes antérieurs non connus")
     assert result["2023:acompte_2:1"].amount == D("35000.00")
     assert not result["2023:acompte_2:1"].explanation.cap_applied
 
@@ -278,7 +290,7 @@ def test_explanations_say_how_an_amount_was_computed():
         ForecastValidated(2023, D("100000"), date(2023, 2, 10)),
         PriorActual(2022, D("40000"), date(2023, 4, 1), forecast_entitlement=D("60000")),
     ]
-    second = schedule(load_policy("acomptes_35_35"), facts).by_key()["2023:acompte_2:1"]
+    second = schedule(build_policy(LEGACY_35, "inline"), facts).by_key()["2023:acompte_2:1"]
     assert second.label == "2e acompte 2023"
     assert second.trigger == "validation de la déclaration réelle 2022"
     assert (second.explanation.percent, second.explanation.base) == (D(35), D("100000"))

@@ -17,6 +17,7 @@ from afas_estimation.domain.payments import (
     ActualValidated,
     ForecastValidated,
     PriorActual,
+    PriorPayments,
     UpdateValidated,
     load_policy,
     policy_for_caf,
@@ -34,9 +35,11 @@ def _money(value) -> Decimal:
 
 def build_fact(raw: dict):
     kind = raw["type"]
+    if kind == "prior_payments":  # recorded by a Caf agent: what was paid before the platform
+        return PriorPayments(raw["exercice"], _money(raw["advances"]), raw["at"], _money(raw.get("balance", "0")))
     common = {"exercice": raw["exercice"], "entitlement": _money(raw["entitlement"]), "at": raw["at"]}
     if kind == "forecast":
-        return ForecastValidated(**common)
+        return ForecastValidated(**common, gap_justified=raw.get("gap_justified", False))
     if kind == "update":
         return UpdateValidated(**common)
     if kind == "actual":
@@ -48,6 +51,10 @@ def build_fact(raw: dict):
             forecast_gap_justified=raw.get("gap_justified", False),
         )
     raise AssertionError(f"unknown fact type {kind!r}")
+
+
+def _options(case: dict) -> dict:
+    return {"first_exercice": case.get("first_exercice"), "new_equipment": case.get("new_equipment", False)}
 
 
 def load_case(path: Path) -> dict:
@@ -66,7 +73,7 @@ def test_payment_case(path):
     case = load_case(path)
     if "expected_policy" in case:
         assert case["policy"].id == case["expected_policy"]
-    result = schedule(case["policy"], case["facts"], first_exercice=case.get("first_exercice"))
+    result = schedule(case["policy"], case["facts"], **_options(case))
 
     got = [(p.key, p.amount, p.status, p.due) for p in result.payments]
     expected = [(e["key"], _money(e["amount"]), e.get("status", "due"), e.get("due")) for e in case["payments"]]
@@ -87,6 +94,10 @@ def test_payment_case(path):
         summary = result.summary(exercice)
         for name, value in wanted.items():
             actual = getattr(summary, name)
+            if name == "note":  # the French text: its beginning is enough
+                assert (actual or "").startswith(value or ""), f"{exercice}.note: {actual!r}"
+                assert (actual is None) == (value is None), f"{exercice}.note: {actual!r}"
+                continue
             if isinstance(value, str) and name != "basis":
                 value = Decimal(value)
             assert actual == value, f"{exercice}.{name}: {actual!r} != {value!r}"
@@ -96,9 +107,9 @@ def test_payment_case(path):
 def test_a_due_payment_never_changes_when_later_facts_arrive(path):
     """Incremental use: the due payments of any prefix of the facts are kept, unchanged, by the full history."""
     case = load_case(path)
-    full = schedule(case["policy"], case["facts"], first_exercice=case.get("first_exercice")).by_key()
+    full = schedule(case["policy"], case["facts"], **_options(case)).by_key()
     for length in range(len(case["facts"])):
-        prefix = schedule(case["policy"], case["facts"][:length], first_exercice=case.get("first_exercice"))
+        prefix = schedule(case["policy"], case["facts"][:length], **_options(case))
         for payment in prefix.due:
             assert full[payment.key] == payment
 
@@ -109,6 +120,6 @@ def test_facts_are_replayed_in_date_order(path):
     facts = case["facts"]
     if len({fact.at for fact in facts}) < len(facts):
         pytest.skip("same-day facts keep their given order")
-    forward = schedule(case["policy"], facts, first_exercice=case.get("first_exercice"))
-    backward = schedule(case["policy"], list(reversed(facts)), first_exercice=case.get("first_exercice"))
+    forward = schedule(case["policy"], facts, **_options(case))
+    backward = schedule(case["policy"], list(reversed(facts)), **_options(case))
     assert forward == backward

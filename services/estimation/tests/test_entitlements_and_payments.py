@@ -15,6 +15,7 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationValidatedV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.messaging.tables import OutboxRecord
+from afas_shared.testing.credentials import credential_for
 from afas_shared.testing.fixtures import eventually, running
 
 PSU = {
@@ -33,6 +34,7 @@ OWN_USER = {"kind": "partner", "sub": str(uuid.uuid4()), "partner_id": str(PARTN
 OTHER_USER = {"kind": "partner", "sub": str(uuid.uuid4()), "partner_id": str(uuid.uuid4())}
 CAF_92 = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["lecture"]}
 CAF_59 = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "059", "caf_roles": ["instruction"]}
+CAF_92_INSTRUCTOR = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["instruction"]}
 
 
 async def outbox(runtime, subject: str) -> list[dict]:
@@ -44,16 +46,26 @@ async def outbox(runtime, subject: str) -> list[dict]:
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):
-    return (await runtime.request("estimation", verb, {"actor": actor, **payload}, timeout=10))["result"]
+    credential = credential_for(runtime, actor)
+    return (await runtime.request("estimation", verb, payload, timeout=10, credential=credential))["result"]
 
 
-def validated(declaration_type: str, exercice: int, figures: dict, at: datetime, justified: bool = True) -> Envelope:
+def validated(
+    declaration_type: str,
+    exercice: int,
+    figures: dict,
+    at: datetime,
+    justified: bool = True,
+    *,
+    caf_code: str = "092",
+    activity_id: uuid.UUID = ACTIVITY,
+) -> Envelope:
     data = DeclarationValidatedV1(
         declaration_id=uuid.uuid4(),
         declaration_version=1,
-        activity_id=ACTIVITY,
+        activity_id=activity_id,
         partner_id=PARTNER,
-        caf_code="092",
+        caf_code=caf_code,
         family="eaje_psu",
         nature="multi_accueil",
         exercice=exercice,
@@ -92,6 +104,37 @@ async def test_validation_computes_the_entitlement_like_the_estimate_and_announc
         droit = await ask(estimation, "entitlement", OWN_USER, declaration_id=str(forecast.data.declaration_id))
         paid = await ask(estimation, "payments", OWN_USER, activity_id=str(ACTIVITY), exercice=2026)
         by_caf = await ask(estimation, "payments", CAF_92, activity_id=str(ACTIVITY), exercice="2025")
+        prior_refusals = []
+        for actor in (CAF_59, CAF_92, OWN_USER):  # another Caf, a read-only agent, the partner
+            with pytest.raises(RemoteError) as refused:
+                await ask(
+                    estimation,
+                    "record_prior_payments",
+                    actor,
+                    activity_id=str(ACTIVITY),
+                    exercice=2025,
+                    advances="28000",
+                )
+            prior_refusals.append(refused.value.error)
+        with pytest.raises(RemoteError) as on_platform:
+            await ask(
+                estimation,
+                "record_prior_payments",
+                CAF_92_INSTRUCTOR,
+                activity_id=str(ACTIVITY),
+                exercice=2026,
+                advances="1000",
+            )
+        recorded = await ask(
+            estimation,
+            "record_prior_payments",
+            CAF_92_INSTRUCTOR,
+            activity_id=str(ACTIVITY),
+            exercice=2025,
+            advances="28 000,00",
+        )
+        settled = await ask(estimation, "payments", CAF_92, activity_id=str(ACTIVITY), exercice="2025")
+        after_prior = await outbox(estimation, "estimation.payment_scheduled.v1")
         refusals = []
         for actor, verb, key in (
             (OTHER_USER, "payments", "activity_id"),
@@ -111,15 +154,25 @@ async def test_validation_computes_the_entitlement_like_the_estimate_and_announc
         str(forecast.data.declaration_id),
         str(actual_2025.data.declaration_id),
     ]
-    # Caf 92: 40 % at the forecast; 30 % with the actual N-1; the 2025 balance (no advances known for 2025)
-    assert [p["data"]["payment_key"] for p in first] == ["2026:acompte_1:1"]
+    # Caf 92, first exercice on the platform: 40 % and 30 % both due at the forecast (the actual N-1 was validated
+    # before the platform); the actual 2025 announces no balance: its advances were paid before the platform
+    assert [p["data"]["payment_key"] for p in first] == ["2026:acompte_1:1", "2026:acompte_2:1"]
     assert first[0]["data"]["amount"] == "16340.80" and first[0]["data"]["due_date"] == "2026-02-10"
+    assert first[1]["data"]["amount"] == "12255.60" and first[1]["data"]["due_date"] == "2026-02-10"
     assert [(p["data"]["payment_key"], p["data"]["amount"]) for p in scheduled] == [
         ("2026:acompte_1:1", "16340.80"),
-        ("2025:solde:1", "40852.00"),
         ("2026:acompte_2:1", "12255.60"),
     ]
-    assert [p["aggregate_version"] for p in scheduled] == [1, 2, 3]
+    assert [p["aggregate_version"] for p in scheduled] == [1, 2]
+    assert by_caf["solde"] is None and by_caf["acomptes_anterieurs_non_connus"] is True
+    assert by_caf["message"].startswith("Acomptes antérieurs non connus")
+    # recorded by an instruction agent of the Caf 92: the 2025 balance falls due, 40 852 − 28 000
+    assert prior_refusals == ["forbidden", "forbidden", "forbidden"]
+    assert on_platform.value.error == "invalid" and on_platform.value.field == "exercice"
+    assert recorded["acomptes"] == "28000.00" and recorded["paiements_annonces"] == 1
+    assert settled["solde"] == "12852.00" and settled["acomptes_verses"] == "28000.00"
+    assert settled["acomptes_anterieurs_non_connus"] is False
+    assert [(p["data"]["payment_key"], p["data"]["amount"]) for p in after_prior][-1] == ("2025:solde:1", "12852.00")
 
     assert [(p["cle"], p["statut"]) for p in paid["paiements"]] == [
         ("2026:acompte_1:1", "verse"),
@@ -128,7 +181,7 @@ async def test_validation_computes_the_entitlement_like_the_estimate_and_announc
     ]
     assert paid["deja_verse"] == "28596.40" and paid["a_venir"] == "12255.60" and paid["droit"] == "40852.00"
     assert paid["politique"]["id"] == "caf_92" and all(p["annonce"] for p in paid["paiements"][:2])
-    assert by_caf["solde"] == "40852.00" and by_caf["base_du_droit"] == "reel"
+    assert by_caf["base_du_droit"] == "reel" and by_caf["droit"] == "40852.00"
     assert refusals == ["forbidden", "forbidden", "forbidden"]
 
 
@@ -149,3 +202,56 @@ async def test_payments_and_entitlements_refuse_bad_requests(make_settings):
     assert errors == [("invalid", "activity_id"), ("invalid", "exercice"), ("invalid", "declaration_id")]
     assert unknown.value.error == "not_found"
     assert nothing["paiements"] == [] and "Aucune déclaration validée" in nothing["message"]
+
+
+async def test_a_caf_chooses_its_own_payment_policy_only_and_only_its_schedules_move(make_settings):
+    nord, somme = uuid.uuid4(), uuid.uuid4()
+    nord_agent = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "059", "caf_roles": ["parametrage"]}
+    cnaf_agent = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "000", "caf_roles": ["parametrage_national"]}
+    at = datetime(2026, 2, 10, 9, tzinfo=UTC)
+    async with running(make_settings("estimation")) as estimation:
+        for caf, activity in (("059", nord), ("080", somme)):
+            async with estimation.unit_of_work() as uow:
+                await entitlements.on_validated(
+                    uow, validated("previsionnelle", 2026, PSU, at, caf_code=caf, activity_id=activity)
+                )
+        refusals = []
+        for actor, caf in ((nord_agent, "080"), (cnaf_agent, "059"), (CAF_59, "059"), (OWN_USER, "059")):
+            with pytest.raises(RemoteError) as refused:
+                await ask(estimation, "set_payment_policy", actor, caf=caf, policy="caf_92")
+            refusals.append(refused.value.error)
+        with pytest.raises(RemoteError) as unknown:
+            await ask(estimation, "set_payment_policy", nord_agent, caf="059", policy="tout_de_suite")
+        with pytest.raises(RemoteError) as national:  # a Caf agent never changes a national barème
+            await ask(
+                estimation,
+                "set_parameter",
+                nord_agent,
+                family="eaje_psu",
+                parameter="taux_ps",
+                applies_from="2026-01-01",
+                value="0,70",
+                provenance={
+                    "titre": "Délibération locale",
+                    "emetteur": "Caf du Nord",
+                    "date": "2026-01-05",
+                    "reference": "n° 1",
+                },
+            )
+        changed = await ask(estimation, "set_payment_policy", nord_agent, caf="059", policy="caf_92", reason="CA")
+        nord_paid = await ask(estimation, "payments", nord_agent, activity_id=str(nord), exercice=2026)
+        somme_policy = await estimation.request("estimation", "payment_policy", {"caf": "080"})
+        nord_policy = await estimation.request("estimation", "payment_policy", {"caf": "059"})
+        scheduled = await outbox(estimation, "estimation.payment_scheduled.v1")
+    assert refusals == ["forbidden"] * 4 and unknown.value.field == "policy"
+    assert national.value.error == "forbidden" and "Cnaf" in national.value.detail
+    assert changed["modifie"] is True and changed["activites_recalculees"] == 1 and changed["id"] == "caf_92"
+    assert nord_paid["politique"]["id"] == "caf_92"
+    assert nord_policy["result"]["id"] == "caf_92" and somme_policy["result"]["id"] == "acomptes_35_35"
+    # 35 % + 35 % for both (first exercice: both due at the forecast, 14 298.20 each); the Caf du Nord's later
+    # choice redraws only its own schedule, and a payment already announced is never announced again
+    by_activity = {}
+    for p in scheduled:
+        by_activity.setdefault(p["data"]["activity_id"], []).append((p["data"]["payment_key"], p["data"]["amount"]))
+    assert by_activity[str(somme)] == [("2026:acompte_1:1", "14298.20"), ("2026:acompte_2:1", "14298.20")]
+    assert by_activity[str(nord)][:2] == [("2026:acompte_1:1", "14298.20"), ("2026:acompte_2:1", "14298.20")]

@@ -171,3 +171,21 @@ def test_columns_may_come_in_any_order_and_header_case_is_ignored():
     rows, rejections = parse_csv(header + "\n" + ";".join(reversed(cells)) + "\n")
     assert rejections == []
     assert rows[0].facts.sites == ("École Jules Ferry", "École Pasteur")
+
+
+def test_an_oversized_field_is_a_rejection_naming_its_column_not_an_error():
+    huge = "x" * 200_000  # over the csv module's own 128 KiB field limit
+    rows, rejections = parse_csv(_file(ALSH.replace("ALSH Les Explorateurs", huge), CRECHE))
+    assert [r.line for r in rows] == [3]
+    [rejection] = rejections
+    assert rejection.line == 2 and "colonne nom : trop longue (200000 caractères, 1000 au plus)" in rejection.reason
+    assert huge not in rejection.reason
+    [rejection] = parse_csv(_file(ALSH.replace("ALSH8001", "A" * 101)))[1]
+    assert "colonne ideq : trop longue" in rejection.reason
+
+
+def test_control_and_bidi_characters_in_a_cell_are_refused_naming_the_column():
+    for bad in ("\x00", "\u202e", "\u2066", "\x1b", "\x85"):
+        rows, rejections = parse_csv(_file(ALSH.replace("Explorateurs", f"Explo{bad}rateurs"), CRECHE))
+        assert [r.line for r in rows] == [3], repr(bad)
+        assert rejections[0].line == 2 and "colonne nom : caractère interdit" in rejections[0].reason, repr(bad)

@@ -7,6 +7,7 @@ import uuid
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.read_models.user_directory import list_known_users, on_user_created
+from afas_shared.testing.credentials import operator_credential
 from afas_shared.testing.fixtures import eventually, running
 
 
@@ -18,7 +19,6 @@ def _event(user_id: uuid.UUID, version: int, last_name: str) -> Envelope:
 
 
 OPERATOR_CREATES_AGENT = {
-    "actor": {"kind": "operator"},
     "caf_code": "080",
     "user": {
         "last_name": "Moreau",
@@ -42,7 +42,11 @@ async def test_stale_event_does_not_overwrite_a_newer_one(make_settings):
 
 async def test_user_created_in_identity_reaches_habilitation_over_the_bus(make_settings):
     async with running(make_settings("identity")) as identity, running(make_settings("habilitation")) as hab:
-        created = (await identity.request("identity", "create_caf_agent", OPERATOR_CREATES_AGENT))["result"]
+        created = (
+            await identity.request(
+                "identity", "create_caf_agent", OPERATOR_CREATES_AGENT, credential=await operator_credential(identity)
+            )
+        )["result"]
         users = await eventually(lambda: list_known_users(hab.db), timeout=10)
     assert [(u["user_id"], u["identifier"]) for u in users] == [(created["id"], created["identifiant"])]
 

@@ -101,3 +101,22 @@ def test_success_resets():
 )
 def test_blocked_message(retry_after, text):
     assert blocked_message(retry_after) == f"Trop de tentatives de connexion. Réessayez dans {text}."
+
+
+def test_the_address_policy_locks_only_at_its_own_threshold_and_never_slows_down():
+    from datetime import UTC, datetime, timedelta
+
+    from afas_identity.domain import throttling
+
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    policy = throttling.address_policy(20)
+    state = throttling.ThrottleState()
+    for _ in range(19):
+        state = throttling.after_failure(state, now, policy)
+        assert throttling.check(state, now, policy).allowed  # no slowdown, no lock yet
+    state = throttling.after_failure(state, now, policy)
+    assert not throttling.check(state, now + timedelta(minutes=14), policy).allowed
+    account = throttling.ThrottleState()
+    for _ in range(5):
+        account = throttling.after_failure(account, now)
+    assert not throttling.check(account, now).allowed  # the identifier's policy is unchanged: 5 failures lock

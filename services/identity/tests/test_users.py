@@ -8,10 +8,10 @@ import pytest
 from afas_identity.domain.users import new_identifier
 from afas_shared.contracts.registry import parse
 from afas_shared.messaging.rpc import RemoteError
+from afas_shared.testing.credentials import operator_credential
 from afas_shared.testing.fixtures import running
 
 OPERATOR_CREATES_AGENT = {
-    "actor": {"kind": "operator"},
     "caf_code": "080",
     "user": {
         "last_name": "Moreau",
@@ -29,7 +29,9 @@ def test_identifiers_are_nine_digits():
 
 async def test_created_user_is_published_as_identity_user_created_v1(make_settings, backends):
     async with running(make_settings("identity")) as identity:
-        reply = await identity.request("identity", "create_caf_agent", OPERATOR_CREATES_AGENT)
+        reply = await identity.request(
+            "identity", "create_caf_agent", OPERATOR_CREATES_AGENT, credential=await operator_credential(identity)
+        )
         user = reply["result"]
         nc = await nats.connect(backends.nats_url)
         try:
@@ -54,9 +56,16 @@ async def test_created_user_is_published_as_identity_user_created_v1(make_settin
 
 async def test_same_mail_twice_is_refused_in_french(make_settings):
     async with running(make_settings("identity")) as identity:
-        await identity.request("identity", "create_caf_agent", OPERATOR_CREATES_AGENT)
+        await identity.request(
+            "identity", "create_caf_agent", OPERATOR_CREATES_AGENT, credential=await operator_credential(identity)
+        )
         again = {**OPERATOR_CREATES_AGENT["user"], "email": "LEA.MOREAU@caf-somme.example"}
         with pytest.raises(RemoteError) as refused:
-            await identity.request("identity", "create_caf_agent", {**OPERATOR_CREATES_AGENT, "user": again})
+            await identity.request(
+                "identity",
+                "create_caf_agent",
+                {**OPERATOR_CREATES_AGENT, "user": again},
+                credential=await operator_credential(identity),
+            )
     assert refused.value.error == "conflict"
     assert "déjà utilisée" in refused.value.detail

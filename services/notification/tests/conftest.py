@@ -28,6 +28,7 @@ from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.messaging.tables import InboxRecord
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.testing.credentials import credential_for
 from afas_shared.testing.fixtures import eventually, running
 
 
@@ -119,7 +120,9 @@ class Notif:
     async def rpc(self, verb: str, actor: dict[str, Any] | None = None, **payload: Any) -> dict[str, Any]:
         """The reply, or ``{"error": code}`` for a refusal."""
         try:
-            return await self.runtime.request("notification", verb, jsonable_encoder({"actor": actor, **payload}))
+            return await self.runtime.request(
+                "notification", verb, jsonable_encoder(payload), credential=credential_for(self.runtime, actor)
+            )
         except RemoteError as exc:
             return {"error": exc.error, "detail": exc.detail}
 
@@ -259,6 +262,31 @@ async def expect(n: Notif, world: World, activity: str, deadline: date, caf: str
     return ids
 
 
+@asynccontextmanager
+async def identity_links(n: Notif, urls: dict[str, str]):
+    """Stands in for identity's ``mail_link`` verb: the URL of each link id in ``urls``, else "no longer valid"."""
+    import json
+
+    import nats
+
+    asked: list[dict[str, Any]] = []
+    client = await nats.connect(n.runtime.settings.common.nats_url)
+
+    async def answer(msg) -> None:
+        request = json.loads(msg.data)
+        asked.append(request)
+        url = urls.get(request.get("link_id"))
+        body = {"result": {"url": url}} if url else {"error": "invalid", "detail": "Ce lien n'est plus valable."}
+        await msg.respond(json.dumps(body).encode())
+
+    await client.subscribe(n.runtime.bus.names.rpc("identity", "mail_link"), cb=answer)
+    await client.flush()
+    try:
+        yield asked
+    finally:
+        await client.close()
+
+
 @pytest.fixture
 def kit():
     """The helpers above, for the test modules (which cannot import this conftest by name)."""
@@ -272,6 +300,7 @@ def kit():
         open_campaign=open_campaign,
         expect=expect,
         notification=notification,
+        identity_links=identity_links,
         paris=paris,
         SmtpServer=SmtpServer,
         free_port=free_port,

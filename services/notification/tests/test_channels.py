@@ -11,7 +11,7 @@ from afas_shared.clock import ManualClock
 from afas_shared.contracts.events.declaration import DeclarationRefusedV1
 from afas_shared.contracts.events.estimation import PaymentScheduledV1
 from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1
-from afas_shared.contracts.events.identity import ActivationRequestedV1
+from afas_shared.contracts.events.identity import ActivationRequestedV2, PasswordResetRequestedV2
 
 OPERATOR = {"kind": "operator"}
 
@@ -84,6 +84,8 @@ async def test_a_user_never_sees_another_users_inbox(notif_settings, kit):
         assert (await n.rpc("inbox_unread", world.actor("bob")))["result"] == {"non_lues": 2}
         assert (await n.rpc("inbox", None))["error"] == "unauthorized"
         assert (await n.rpc("inbox", OPERATOR))["error"] == "forbidden"
+        # an offset no database integer holds (found by tests/fuzz: it was a server error)
+        assert (await n.rpc("inbox", world.actor("alice"), offset=10**30))["error"] == "invalid"
 
 
 async def test_preferences_switch_reminder_mails_off_but_never_security_mails(notif_settings, smtp, kit):
@@ -102,17 +104,23 @@ async def test_preferences_switch_reminder_mails_off_but_never_security_mails(no
         await kit.grant(n, world, "paul", "fda", "alsh")
         await kit.open_campaign(n, world, date(2026, 1, 15), date(2026, 3, 31))
         await kit.expect(n, world, "alsh", date(2026, 3, 31))
+        link_id = uuid.uuid4()
         await n.emit(
-            ActivationRequestedV1(
+            ActivationRequestedV2(
+                link_id=link_id,
                 user_id=user_id,
                 email=world.email("paul"),
                 first_name="Paul",
                 last_name="Martin",
-                link="https://afas.test/activation?jeton=secret-123",
                 expires_at=datetime(2026, 1, 18, 9, 0, tzinfo=UTC),
             )
         )
-        await n.at(kit.paris(2026, 1, 15, 9, 0))
+        # The link is not in the event: it is asked of identity when the mail leaves, and never stored here
+        async with kit.identity_links(n, {str(link_id): "https://afas.test/activation?jeton=secret-123"}) as asked:
+            await n.at(kit.paris(2026, 1, 15, 9, 0))
+        assert asked == [{"link_id": str(link_id), "kind": "activation"}]
+        stored = [m for m in await n.messages() if m.kind == "activation"]
+        assert stored and all("secret-123" not in m.body_text + m.body_html for m in stored)
         inbox = [m["type"] for m in (await n.rpc("inbox", world.actor("paul")))["result"]]
 
     assert sorted(inbox) == ["rappel_ouverture", "role_accorde"]  # the link never goes to the inbox
@@ -120,6 +128,32 @@ async def test_preferences_switch_reminder_mails_off_but_never_security_mails(no
     assert mail["X-AFAS-Kind"] == "activation" and mail["Subject"] == "Activez votre compte AFAS"
     body = mail.get_body(("plain",)).get_content()
     assert "https://afas.test/activation?jeton=secret-123" in body and "18 janvier 2026 à 10 h 00" in body
+
+
+async def test_a_link_no_longer_valid_when_its_mail_leaves_is_not_mailed(notif_settings, smtp, kit):
+    world, clock = kit.World(), ManualClock(kit.paris(2026, 1, 15, 9, 0))
+    async with kit.notification(notif_settings(), clock) as n:
+        user_id = await kit.add_user(n, world, "lea")
+        older, newer = uuid.uuid4(), uuid.uuid4()
+        for link_id in (older, newer):
+            await n.emit(
+                PasswordResetRequestedV2(
+                    link_id=link_id,
+                    user_id=user_id,
+                    email=world.email("lea"),
+                    first_name="Léa",
+                    last_name="Roux",
+                    expires_at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC),
+                )
+            )
+        # identity answers only for the newer link (the older one was superseded)
+        async with kit.identity_links(n, {str(newer): "https://afas.test/mot-de-passe/nouveau?jeton=neuf"}):
+            await n.send()
+        states = sorted(m.mail_state for m in await n.messages() if m.kind == "reinitialisation_mot_de_passe")
+    assert states == ["cancelled", "sent"]
+    [mail] = smtp.mailbox.to(world.email("lea"))
+    assert "jeton=neuf" in mail.get_body(("plain",)).get_content()
+    assert "jeton=neuf" in mail.get_body(("html",)).get_content()
 
 
 async def test_notices_refusal_roles_and_payment(notif_settings, smtp, kit):

@@ -17,24 +17,29 @@ import nats
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.security import NatsUserPassword
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
 
+from afas_shared.auth.credential import CREDENTIAL_HEADER, current_credential
+from afas_shared.contracts.bus_permissions import inbox_prefix
 from afas_shared.contracts.envelope import EventData
 from afas_shared.contracts.registry import envelope_model, produced_by
 from afas_shared.messaging import context
 from afas_shared.messaging.consumer import Handler, IdempotentConsumer
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
-from afas_shared.messaging.streams import ensure_stream, stream_config
+from afas_shared.messaging.streams import ensure_stream, stream_config, wait_for_stream
 from afas_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 RpcHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+# A responder's handler with the request's headers, where the caller's credential travels.
+RpcHandlerWithHeaders = Callable[[dict[str, Any], dict[str, str]], Awaitable[dict[str, Any]]]
 
 
 class Bus:
@@ -42,8 +47,13 @@ class Bus:
         self.service = service
         self.settings = settings
         self.names = BusNames(settings.common.bus_prefix)
+        # Its own credential and its own inbox prefix on both connections: the server lets it read only
+        # the replies to its own requests (afas_shared.contracts.bus_permissions).
+        self.inbox_prefix = inbox_prefix(service)
         self.broker = NatsBroker(
             settings.common.nats_url,
+            security=self._security(),
+            inbox_prefix=self.inbox_prefix,
             middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
@@ -60,6 +70,15 @@ class Bus:
         self.started = False
         for contract in produced_by(service):
             self._document_publication(contract)
+
+    def _credentials(self) -> dict[str, Any]:
+        if not self.settings.nats_password:
+            return {}  # an unauthenticated local broker (refused in production by the settings)
+        return {"user": self.settings.nats_user, "password": self.settings.nats_password}
+
+    def _security(self) -> NatsUserPassword | None:
+        credentials = self._credentials()
+        return NatsUserPassword(credentials["user"], credentials["password"]) if credentials else None
 
     # --- wiring (before start) ---------------------------------------------------------------
 
@@ -86,6 +105,7 @@ class Bus:
             stream=JStream(self.names.stream(contract.producer), declare=False),
             durable=consumer.name,
             pull_sub=PullSub(batch_size=50, timeout=1.0),
+            inbox_prefix=f"{self.inbox_prefix}.".encode(),
             # The server keeps two deliveries in hand beyond ours, so a process killed during the
             # last attempt still gets the message back and dead-letters it instead of losing it.
             config=ConsumerConfig(
@@ -97,11 +117,11 @@ class Bus:
             description=f"{consumer_name} consumes {subject} ({contract.__doc__ or ''})".strip(),
         )(on_message)
 
-    def rpc(self, verb: str, handler: RpcHandler, version: int = 1) -> None:
-        async def on_request(body: Any) -> dict[str, Any]:
+    def rpc(self, verb: str, handler: RpcHandlerWithHeaders, version: int = 1) -> None:
+        async def on_request(body: Any, message: NatsMessage) -> dict[str, Any]:
             payload = body if isinstance(body, dict) else {}
             try:
-                return await handler(payload)
+                return await handler(payload, dict(message.headers or {}))
             except RpcFailure as refusal:
                 return {"error": refusal.code, "detail": refusal.detail, "field": refusal.field}
             except Exception as exc:  # the caller gets a precise error instead of a timeout
@@ -132,6 +152,8 @@ class Bus:
         self.nc = await nats.connect(
             common.nats_url,
             name=f"afas-{self.service}-relay",
+            inbox_prefix=self.inbox_prefix,
+            **self._credentials(),
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=2,
@@ -139,15 +161,17 @@ class Bus:
         )
         self.js = self.nc.jetstream(publish_async_max_pending=4000)
         for producer in sorted(self._streams):
-            await ensure_stream(
-                self.js,
-                stream_config(
-                    self.names,
-                    producer,
-                    replicas=common.bus_stream_replicas,
-                    duplicate_window=common.bus_duplicate_window_seconds,
-                ),
+            config = stream_config(
+                self.names,
+                producer,
+                replicas=common.bus_stream_replicas,
+                duplicate_window=common.bus_duplicate_window_seconds,
             )
+            if producer == self.service or not self.settings.nats_password:
+                await ensure_stream(self.js, config)
+            else:
+                # With a credential, only a stream's producer may create it: wait for it (retried by the runtime).
+                await wait_for_stream(self.js, config.name)
         await self.broker.start()
         self.started = True
 
@@ -181,16 +205,21 @@ class Bus:
         *,
         timeout: float | None = None,
         version: int = 1,
+        credential: str | None = None,
     ) -> dict[str, Any]:
         if not self.connected():
             raise ServiceUnavailable(service, "bus not connected")
         timeout = timeout or self.settings.rpc_timeout_seconds
+        headers = {context.CORRELATION_HEADER: context.current_correlation_id()}
+        # The caller's credential, when acting for someone: the responder verifies it and believes nothing else.
+        if token := credential or current_credential():
+            headers[CREDENTIAL_HEADER] = token
         try:
             reply = await asyncio.wait_for(
                 self.broker.request(
                     payload or {},
                     self.names.rpc(service, verb, version),
-                    headers={context.CORRELATION_HEADER: context.current_correlation_id()},
+                    headers=headers,
                     timeout=timeout,
                 ),
                 timeout=timeout + 0.5,

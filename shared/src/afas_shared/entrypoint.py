@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import uvicorn
 
@@ -18,13 +22,61 @@ def serve(settings_cls: type[ServiceSettings], build: Callable[[ServiceSettings]
     except ValueError as exc:  # a setting that is well-formed but unacceptable (e.g. a default secret)
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    app = runtime.create_app()
-    uvicorn.run(
+    asyncio.run(serve_both(runtime, settings))
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to ``serve_both``: two servers must not both capture them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _config(app: Any, settings: ServiceSettings, port: int, lifespan: str) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
         host=settings.http_host,
-        port=settings.http_port,
+        port=port,
+        lifespan=lifespan,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        **proxy_options(settings),
     )
+
+
+def proxy_options(settings: ServiceSettings) -> dict[str, Any]:
+    """X-Forwarded-For is believed from the listed proxies only; with none listed, never (not even from 127.0.0.1,
+    uvicorn's own default, nor from its FORWARDED_ALLOW_IPS environment variable)."""
+    trusted = [entry.strip() for entry in settings.forwarded_allow_ips if entry.strip()]
+    if not trusted:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted)}
+
+
+async def serve_both(runtime: ServiceRuntime, settings: ServiceSettings) -> None:
+    """The public app on ``http_port`` and the internal one on ``internal_port``, in one event loop.
+
+    Only the public app has a lifespan, so the runtime starts once and stops once; SIGTERM or SIGINT
+    stops both servers, and either one stopping (e.g. its port is taken) stops the other.
+    """
+    public = _Server(_config(runtime.create_app(), settings, settings.http_port, "on"))
+    internal = _Server(_config(runtime.create_internal_app(), settings, settings.internal_port, "off"))
+    servers = (public, internal)
+
+    def stop(*_: Any) -> None:
+        for server in servers:
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop)
+
+    async def run(server: uvicorn.Server) -> None:
+        try:
+            await server.serve()
+        finally:
+            stop()
+
+    await asyncio.gather(run(public), run(internal))

@@ -4,6 +4,7 @@ that must kill and restart the broker."""
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -28,11 +29,21 @@ def nats_server_binary() -> str:
 
 
 class LocalNatsServer:
-    def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None) -> None:
+    """``config_file``: a nats-server config (``afas_shared.nats_auth``) with listen address, store and
+    authorization; the command line then only adds the monitoring port. Without it: an open server."""
+
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        log_file: Path | None = None,
+        config_file: Path | None = None,
+    ) -> None:
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.monitor_port = free_port()
         self.log_file = log_file
+        self.config_file = Path(config_file) if config_file else None
         self.process: subprocess.Popen | None = None
 
     @property
@@ -42,19 +53,14 @@ class LocalNatsServer:
     def start(self, timeout: float = 10.0) -> LocalNatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        if self.config_file is not None:
+            # Listen address and port come from the config's own `listen` (it was written for self.port).
+            args = ["--config", str(self.config_file), "-m", str(self.monitor_port)]
+        else:
+            args = ["-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)]
+            args += ["-m", str(self.monitor_port)]
         self.process = subprocess.Popen(
-            [
-                nats_server_binary(),
-                "-js",
-                "-sd",
-                str(self.store_dir),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-m",
-                str(self.monitor_port),
-            ],
+            [nats_server_binary(), *args],
             stdout=out,
             stderr=out,
             start_new_session=True,
@@ -68,6 +74,11 @@ class LocalNatsServer:
                     return self
             time.sleep(0.05)
         raise TimeoutError(f"nats-server did not listen on {self.port}")
+
+    def reload(self) -> None:
+        """Re-read the config file (rotated credentials, changed permissions) without a restart: SIGHUP."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGHUP)
 
     def kill(self) -> None:
         """Abrupt stop (SIGKILL): what a crash looks like to clients."""

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 from opentelemetry.sdk.trace import SpanProcessor
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from afas_shared.auth.credential import CREDENTIAL_HEADER, Responder, SessionGuard, credential
 from afas_shared.auth.revocation import RevocationList, load_revocations, revocation_handler
 from afas_shared.auth.tokens import TokenVerifier
 from afas_shared.bus import Bus, RpcHandler
@@ -25,10 +28,11 @@ from afas_shared.contracts.envelope import EventData
 from afas_shared.contracts.events.identity import SessionRevokedV1
 from afas_shared.db import migrations
 from afas_shared.db.engine import Database
-from afas_shared.http.health import health_router
+from afas_shared.http.health import health_router, metrics_router
 from afas_shared.http.middleware import UNTRACED, RequestContextMiddleware
 from afas_shared.messaging.consumer import Handler
 from afas_shared.messaging.relay import OutboxRelay
+from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
 from afas_shared.settings import ServiceSettings
 from afas_shared.telemetry import configure_logging, configure_tracing
@@ -64,8 +68,11 @@ class ServiceRuntime:
         self.state: dict[str, Any] = {}  # service-wide singletons a service's own code keeps
         self.revocations = RevocationList()
         self.tokens = TokenVerifier(self._fetch_jwks, _RuntimeClock(self), self.revocations)
+        self.responder = Responder(name, self.tokens)
+        self.jwks_source: Callable[[], Awaitable[dict[str, Any]]] | None = None
         self.accepts_sessions = False
         self.routers: list[APIRouter] = []
+        self.internal_routers: list[APIRouter] = []  # /internal/*: on the internal port only
         # (middleware class, options): outermost last, so the gateway's hardening wraps every answer
         self.http_middleware: list[tuple[type, dict[str, Any]]] = []
         self.exception_handlers: dict[Any, Any] = {}
@@ -81,7 +88,21 @@ class ServiceRuntime:
         self.bus.consume(contract, handler, self.db, self.relay.wake, name)
 
     def rpc(self, verb: str, handler: RpcHandler) -> None:
-        self.bus.rpc(verb, handler)
+        """Answer ``<service>.rpc.<verb>.v1``; the handler sees an ``actor`` only from a verified credential."""
+
+        async def authenticated(payload: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+            trusted = await self.responder.authenticate(verb, payload, headers)
+            # Calls the handler makes to other services go on with its caller's credential.
+            scope = credential.set(headers.get(CREDENTIAL_HEADER))
+            try:
+                return await handler(trusted)
+            except RpcFailure as refusal:
+                self.responder.refused(verb, refusal, trusted.get("actor"))
+                raise
+            finally:
+                credential.reset(scope)
+
+        self.bus.rpc(verb, authenticated)
 
     def accept_sessions(self) -> None:
         """Verify user session tokens here: identity's public keys, and its revocations within a second."""
@@ -89,14 +110,24 @@ class ServiceRuntime:
         self.consume(SessionRevokedV1, revocation_handler(self.revocations))
 
     async def _fetch_jwks(self) -> dict[str, Any]:
+        if self.jwks_source is not None:
+            return await self.jwks_source()
         return (await self.request("identity", "jwks"))["result"]
+
+    def verify_sessions_with(
+        self, jwks_source: Callable[[], Awaitable[dict[str, Any]]], session_guard: SessionGuard
+    ) -> None:
+        """For identity itself: its own keys, and its own table of sessions instead of the revocation events."""
+        self.jwks_source = jwks_source
+        self.responder.session_guard = session_guard
 
     def every(self, seconds: float, job: Callable[[], Any]) -> None:
         """Run ``job`` every ``seconds`` once the service is up (and once right away); errors are logged."""
         self._periodic.append((seconds, job))
 
     def include_router(self, router: APIRouter) -> None:
-        self.routers.append(router)
+        """Serve ``router`` on the public port, or on the internal one only if its prefix is ``/internal``."""
+        (self.internal_routers if is_internal_path(router.prefix) else self.routers).append(router)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
@@ -212,6 +243,11 @@ class ServiceRuntime:
     # --- HTTP -----------------------------------------------------------------------------------
 
     def create_app(self, **fastapi_kwargs: Any) -> FastAPI:
+        """The public app (``http_port``): everything but ``/internal/*`` and ``/metrics``, which answer 404.
+
+        Its lifespan starts and stops the runtime; the internal app (``create_internal_app``) has none.
+        """
+
         @asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             await self.start()
@@ -220,8 +256,35 @@ class ServiceRuntime:
             finally:
                 await self.stop()
 
+        app = self._app(fastapi_kwargs.pop("title", f"AFAS {self.name}"), lifespan, **fastapi_kwargs)
+        app.add_middleware(_NotServedHere)  # innermost: the 404 still gets the gateway's headers
+        app.add_middleware(RequestContextMiddleware, service=self.name)
+        for middleware, options in self.http_middleware:
+            app.add_middleware(middleware, **options)
+        app.include_router(health_router(self.readiness))
+        self._add_asyncapi(app)
+        for router in self.routers:
+            app.include_router(router)
+        return app
+
+    def create_internal_app(self) -> FastAPI:
+        """The internal app (``internal_port``): health, ``/metrics``, AsyncAPI and the ``/internal/*`` routes.
+
+        Never exposed by a Service or an Ingress; Prometheus scrapes it. It does not start the runtime:
+        it runs in the same process as the public app, whose lifespan does.
+        """
+        app = self._app(f"AFAS {self.name} (interne)", None)
+        app.add_middleware(RequestContextMiddleware, service=self.name)
+        app.include_router(health_router(self.readiness))
+        app.include_router(metrics_router())
+        self._add_asyncapi(app)
+        for router in self.internal_routers:
+            app.include_router(router)
+        return app
+
+    def _app(self, title: str, lifespan: Any, **fastapi_kwargs: Any) -> FastAPI:
         app = FastAPI(
-            title=fastapi_kwargs.pop("title", f"AFAS {self.name}"),
+            title=title,
             version=self.version,
             lifespan=lifespan,
             exception_handlers=self.exception_handlers,
@@ -234,19 +297,35 @@ class ServiceRuntime:
             },
             **fastapi_kwargs,
         )
-        app.add_middleware(RequestContextMiddleware, service=self.name)
-        for middleware, options in self.http_middleware:
-            app.add_middleware(middleware, **options)
-        app.include_router(health_router(self.readiness))
+        app.state.runtime = self
+        return app
 
+    def _add_asyncapi(self, app: FastAPI) -> None:
         @app.get("/asyncapi.json", tags=["exploitation"], summary="Document AsyncAPI des événements")
         async def asyncapi() -> dict[str, Any]:
             return self.asyncapi()
 
-        for router in self.routers:
-            app.include_router(router)
-        app.state.runtime = self
-        return app
+
+# Served on the internal port only: the public app answers 404 for them.
+INTERNAL_PREFIX = "/internal"
+INTERNAL_ONLY_PATHS = frozenset({"/metrics"})
+
+
+def is_internal_path(path: str) -> bool:
+    return path in INTERNAL_ONLY_PATHS or path == INTERNAL_PREFIX or path.startswith(INTERNAL_PREFIX + "/")
+
+
+class _NotServedHere:
+    """404 on the public app for the internal paths, whichever router declared them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_internal_path(scope["path"]):
+            await JSONResponse({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class _RuntimeClock:

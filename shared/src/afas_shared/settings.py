@@ -54,14 +54,21 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
-    # Proxies whose X-Forwarded-For is believed (comma-separated addresses, or *): behind an ingress the
-    # client address, which login throttling and the audit trail use, is the one the proxy saw.
-    forwarded_allow_ips: str = "127.0.0.1"
+    # /internal/* and /metrics are served only here, never on the public port (default: http_port + 100)
+    internal_port: int | None = Field(default=None, ge=1, le=65535)
+    # Proxies whose X-Forwarded-For is believed (a JSON list of addresses or CIDR networks, default none): behind an
+    # ingress the client address, which login throttling and the audit trail use, is the one the proxy saw. Anyone
+    # else's X-Forwarded-For is ignored, so a client cannot choose the address it is throttled and audited under.
+    forwarded_allow_ips: list[str] = Field(default_factory=list)
     rpc_timeout_seconds: float = Field(default=2.0, gt=0)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_backoff_seconds: list[float] = Field(default=[1.0, 5.0, 15.0, 60.0], min_length=1)
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    # This service's own NATS credential (afas_shared.nats_auth); no password = an anonymous connection,
+    # which only a local, unauthenticated broker accepts.
+    nats_user: str = ""
+    nats_password: str = Field(default="", repr=False)
 
     common: CommonSettings = Field(default_factory=CommonSettings, exclude=True)
 
@@ -72,6 +79,24 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(f"{self.env_var('DATABASE_URL')} is required in production")
             path = self.common.var_dir / f"{self.service_name()}.db"
             self.database_url = f"sqlite:///{path}"
+        return self
+
+    @model_validator(mode="after")
+    def _internal_port_default(self) -> Self:
+        if self.internal_port is None:
+            if self.http_port + 100 > 65535:
+                raise ValueError(f"{self.env_var('INTERNAL_PORT')} is required when the HTTP port is above 65435")
+            self.internal_port = self.http_port + 100
+        if self.internal_port == self.http_port:
+            raise ValueError(f"{self.env_var('INTERNAL_PORT')} must differ from {self.env_var('HTTP_PORT')}")
+        return self
+
+    @model_validator(mode="after")
+    def _nats_credentials(self) -> Self:
+        if not self.nats_user:
+            self.nats_user = self.service_name()
+        if not self.nats_password and self.common.env is Environment.PRODUCTION:
+            raise ValueError(f"{self.env_var('NATS_PASSWORD')} is required in production")
         return self
 
     @classmethod

@@ -33,8 +33,17 @@ from afas_declaration.entrypoints.validation_messages import french_validation_e
 from afas_declaration.entrypoints.web import pages
 from afas_shared.runtime import ServiceRuntime
 
-# Where guessing is tried: credentials and reset links (not every /auth/ call, e.g. the session refresh)
-LOGIN_PATHS = ("/api/v1/auth/login", "/api/v1/auth/activation", "/api/v1/auth/password")
+# Where guessing is tried: credentials and reset links (not every /auth/ call, e.g. the session refresh), through
+# the API and through the pages' forms alike (/connexion, /mot-de-passe-oublie, /mot-de-passe/nouveau, /mot-de-passe,
+# /activation): one bucket per address for all of them
+LOGIN_PATHS = (
+    "/api/v1/auth/login",
+    "/api/v1/auth/activation",
+    "/api/v1/auth/password",
+    "/connexion",
+    "/mot-de-passe",
+    "/activation",
+)
 
 
 def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:

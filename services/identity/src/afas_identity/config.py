@@ -1,7 +1,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from afas_shared.settings import ServiceSettings
+from afas_shared.settings import LOCAL_ONLY_SECRET, ServiceSettings
 
 
 class Settings(ServiceSettings):
@@ -13,3 +13,8 @@ class Settings(ServiceSettings):
     session_max_hours: int = Field(default=12, ge=1, le=72)
     activation_link_hours: int = Field(default=72, ge=1, le=720)
     reset_link_minutes: int = Field(default=60, ge=5, le=1440)
+    # Failed logins from one address (any identifier) before it is locked: far above the per-identifier 5, so one
+    # mistyped identifier never locks out an office behind one NAT
+    login_address_max_failures: int = Field(default=100, ge=5, le=100_000)
+    # The operator's bootstrap secret, exchanged here for a short signed token (the gateway's admin token)
+    operator_token: str = Field(default=LOCAL_ONLY_SECRET, min_length=16)

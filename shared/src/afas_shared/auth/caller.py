@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from afas_shared.messaging.rpc import RpcFailure
 
-CAF_ROLES = frozenset({"habilitations", "instruction", "parametrage", "lecture"})
+# ``parametrage_national``: held by the agents of the Cnaf (national code 000), who set the national barèmes.
+CAF_ROLES = frozenset({"habilitations", "instruction", "parametrage", "lecture", "parametrage_national"})
 GROUPS = frozenset({"AFAS-HABILITER", "AFAS-DECLARER"})
 
 

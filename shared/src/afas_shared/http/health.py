@@ -1,4 +1,7 @@
-"""``/healthz`` (the process answers), ``/readyz`` (database and broker reachable), ``/metrics``."""
+"""``/healthz`` (the process answers), ``/readyz`` (database and broker reachable), ``/metrics``.
+
+Health and readiness are served on both ports (public and internal); ``/metrics`` on the internal one only.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,12 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
         checks = await readiness()
         ready = all(checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    return router
+
+
+def metrics_router() -> APIRouter:
+    router = APIRouter(tags=["exploitation"])
 
     @router.get("/metrics", summary="Métriques au format Prometheus")
     async def metrics() -> Response:

@@ -12,6 +12,7 @@ from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from afas_shared.auth.credential import credential
 from afas_shared.messaging import context
 
 REQUESTS = Counter("afas_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
@@ -32,6 +33,8 @@ class RequestContextMiddleware:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         corr = headers.get(context.CORRELATION_HEADER.lower()) or str(uuid.uuid4())
         token = context.correlation_id.set(corr[:100])
+        # Each request starts with no credential: only what this request proved is passed on to other services.
+        credential_scope = credential.set(None)
         status = {"code": 500}
 
         async def send_with_ids(message: Message) -> None:
@@ -50,3 +53,4 @@ class RequestContextMiddleware:
             REQUESTS.labels(self.service, scope["method"], route_path, str(status["code"])).inc()
             LATENCY.labels(self.service, route_path).observe(time.perf_counter() - start)
             context.correlation_id.reset(token)
+            credential.reset(credential_scope)

@@ -24,7 +24,8 @@ def parse_model(model: type[M], data: Any) -> M:
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in error.get("loc", ())) or "body"
-        raise RpcFailure("invalid", f"Valeur invalide pour {field} : {error['msg']}", field) from None
+        message = error["msg"].removeprefix("Value error, ")  # a validator's own French message, as is
+        raise RpcFailure("invalid", f"Valeur invalide pour {field} : {message}", field) from None
 
 
 def parse_uuid(payload: dict[str, Any], key: str) -> uuid.UUID:

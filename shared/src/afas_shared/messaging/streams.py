@@ -29,3 +29,15 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
         await js.add_stream(config)
         return
     await js.update_stream(config)
+
+
+class StreamNotReady(RuntimeError):
+    pass
+
+
+async def wait_for_stream(js: JetStreamContext, name: str) -> None:
+    """A stream another service produces: its producer creates it; a consumer only checks it is there."""
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        raise StreamNotReady(f"stream {name} not created yet by its producer") from None

@@ -16,9 +16,11 @@ from alembic import op
 from fastapi import APIRouter
 from sqlmodel import Field, SQLModel
 
+from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import UserCreatedV1, UserUpdatedV1
 from afas_shared.db.engine import Database
+from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.versioned import apply_versioned
 from afas_shared.runtime import ServiceRuntime
@@ -96,7 +98,10 @@ def attach(runtime: ServiceRuntime) -> None:
     runtime.consume(UserCreatedV1, on_user_created)
     runtime.consume(UserUpdatedV1, on_user_updated)
 
-    async def users(_payload: dict[str, Any]) -> dict[str, Any]:
+    async def users(payload: dict[str, Any]) -> dict[str, Any]:
+        # Personal data of every user: for the platform operator only, whoever else reaches the bus.
+        if forwarded_caller(payload).kind != "operator":
+            raise RpcFailure("forbidden", "Réservé à l'opérateur de la plateforme.")
         return {"users": await list_known_users(runtime.db)}
 
     runtime.rpc("list_users", users)

@@ -11,6 +11,8 @@ from opentelemetry import trace
 
 from afas_shared.messaging import context
 
+AUDIT_FIELDS = ("service_name", "verb", "reason", "actor_kind", "actor_sub", "actor_sid")
+
 
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
@@ -30,6 +32,9 @@ class JsonFormatter(logging.Formatter):
         if span.is_valid:
             line["trace_id"] = format(span.trace_id, "032x")
             line["span_id"] = format(span.span_id, "016x")
+        audit = getattr(record, "audit", None)
+        if audit is not None:  # a security record (a refusal): its fields are kept apart for the audit search
+            line["audit"] = {key: getattr(record, key, None) for key in AUDIT_FIELDS} | {"event": audit}
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

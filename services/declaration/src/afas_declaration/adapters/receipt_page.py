@@ -14,6 +14,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from afas_declaration.adapters.receipt_values import DASH, as_mapping, as_text
+from afas_shared.cafs import caf_name
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVuSans"
@@ -60,8 +61,9 @@ class ReceiptPage(FPDF):
     def header(self) -> None:
         self.alias_nb_pages(None)  # see footer
         partner = as_mapping(self.snapshot.get("partenaire"))
-        caf = as_text(partner.get("caf"))
-        left = " — ".join(p for p in (f"Caf {caf}" if caf else "", as_text(partner.get("nom"))) if p)
+        code = as_text(partner.get("caf"))
+        caf = as_text(partner.get("caf_nom")) or caf_name(code) or (f"Caf {code}" if code else "")
+        left = " — ".join(p for p in (caf, as_text(partner.get("nom"))) if p)
         right = f"Exercice {as_text(self.snapshot.get('exercice'))} — {declaration_type(self.snapshot)}"
         self.font(size=_SMALL, grey=True)
         self.set_xy(_MARGIN, 9)

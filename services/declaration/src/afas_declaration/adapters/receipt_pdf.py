@@ -25,14 +25,22 @@ missing value "—".
 Snapshot shape (optional keys may be missing)::
 
     {"declaration_id", "version", "hash",
-     "partenaire": {"nom", "siret", "caf"},
+     "partenaire": {"nom", "siret", "caf", "caf_nom"},
      "activite": {"nom", "famille", "famille_libelle", "nature", "nature_libelle", "numero"},
      "exercice", "type_declaration", "type_libelle",
      "formulaires": [{"type", "titre", "lieu", "sections": [{"libelle", "champs": [
          {"id", "libelle", "valeur", "unite", "type"}]}]}],
-     "controles": [{"id", "severite", "statut", "libelle", "message", "lieu", "justification": {"texte", "montant"}}],
-     "estimation": {"disponible": true, "montant", "provisoire", "etapes": [{"libelle", "valeur", "unite"}],
-                    "parametres": [{"libelle", "valeur", "depuis", "source"}]} | {"disponible": false, "message"},
+     "controles": [{"id", "severite", "statut", "libelle", "message", "lieu", "unite",
+                    "justification": {"texte", "montant"}}],
+     "estimation": {"disponible": true, "montant", "provisoire", "partielle", "parties_non_calculees",
+                    "avertissements", "etapes": [{"libelle", "valeur", "unite", "affichage"}],
+                    "parametres": [{"libelle", "valeur", "unite", "affichage", "applicable_depuis", "provenance",
+                                    "source", "provisoire"}]} | {"disponible": false, "message"},
+
+The estimate is printed as estimation sent it (``etapes`` and ``parametres`` of its ``estimate`` answer): each
+applied parameter with its value in its unit, the date it applies from and its provenance (« non sourcé » when
+it has none). The Caf is named (``caf_nom``, else the shared table of Caf names), never shown as a bare code.
+A justification's figure is printed in the unit of its control (hours, percent, euros).
      "informations_complementaires", "signataire": {"nom", "identifiant", "role"}, "transmise_le"}
 """
 
@@ -58,6 +66,7 @@ from afas_declaration.adapters.receipt_page import (
 )
 from afas_declaration.adapters.receipt_values import (
     DASH,
+    format_in_unit,
     as_instant,
     as_list,
     as_mapping,
@@ -68,6 +77,7 @@ from afas_declaration.adapters.receipt_values import (
     format_value,
     paris_parts,
 )
+from afas_shared.cafs import caf_name
 
 _STATUS = {"ok": "Conforme", "anomalie": "Anomalie", "non_evalue": "Non évalué"}
 _SEVERITY = {"blocking": "Contrôle bloquant", "flagged": "Contrôle de signalement"}
@@ -121,10 +131,11 @@ def _identification(
     pdf.multi_cell(0, 8, pdf.fit(TITLE), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     when = paris_parts(transmitted)
-    caf = as_text(partner.get("caf"))
+    code = as_text(partner.get("caf"))
+    caf = as_text(partner.get("caf_nom")) or caf_name(code) or (f"Caf {code}" if code else "")
     exercise = as_text(snapshot.get("exercice"))
     intro = (
-        f"La Caf {caf} " if caf else "La Caf "
+        f"La {caf} " if caf.startswith("Caf") else f"{caf} " if caf else "La Caf "
     ) + f"accuse réception de la déclaration {declaration_type(snapshot).lower()} de l'exercice {exercise}"
     intro += f", transmise le {when[0]} à {when[1]} (heure de Paris)." if when else "."
     pdf.paragraph(intro)
@@ -135,7 +146,7 @@ def _identification(
         return f"{text} ({label} {as_text(code)})" if as_text(code) else text
 
     rows = [
-        ("Caf", caf or DASH),
+        ("Caf", f"{caf} ({code})" if caf and code and code not in caf else caf or DASH),
         ("Partenaire", named(partner.get("nom"), partner.get("siret"), "SIRET")),
         ("Activité", named(activity.get("nom"), activity.get("numero"), "n°")),
         ("Famille", as_text(activity.get("famille_libelle") or activity.get("famille")) or DASH),
@@ -201,8 +212,12 @@ def _controls(pdf: ReceiptPage, controls: list[Any]) -> None:
         justification = control.get("justification")
         if isinstance(justification, Mapping):
             pdf.paragraph("Justification : " + (as_text(justification.get("texte")).strip() or DASH), indent=4)
-            if justification.get("montant") not in (None, ""):
-                pdf.paragraph(f"Montant justifié : {format_euros(justification.get('montant'))}", indent=4)
+            figure = justification.get("montant", justification.get("amount"))
+            if figure not in (None, ""):
+                unit = as_text(control.get("unite")).strip()
+                label = "Montant justifié" if unit in ("", "€") else "Valeur justifiée"
+                shown = format_euros(figure) if unit in ("", "€") else format_in_unit(figure, unit)
+                pdf.paragraph(f"{label} : {shown}", indent=4)
         pdf.ln(0.5)
         pdf.set_draw_color(*_SEPARATOR)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
@@ -219,10 +234,22 @@ def _estimate(pdf: ReceiptPage, raw: Any) -> None:
         if message and message.rstrip(".") != UNAVAILABLE_ESTIMATE:
             pdf.paragraph(message, grey=True)
         return
-    amount = f"Montant estimé : {format_euros(estimate.get('montant'))}"
+    partial = [as_text(p) for p in as_list(estimate.get("parties_non_calculees")) if as_text(p)]
+    label = "Montant estimé partiel" if estimate.get("partielle") or partial else "Montant estimé"
+    amount = f"{label} : {format_euros(estimate.get('montant'))}"
     if estimate.get("provisoire"):
         amount += " (estimation provisoire)"
     pdf.paragraph(amount, bold=True)
+    if label != "Montant estimé":
+        pdf.paragraph(
+            "Estimation partielle : ce montant ne couvre qu'une partie de la prestation"
+            + (" ; non calculé faute de données : " + ", ".join(partial) if partial else "")
+            + ".",
+            bold=True,
+        )
+    for warning in as_list(estimate.get("avertissements")):
+        if as_text(warning).strip():
+            pdf.paragraph(as_text(warning).strip(), grey=True, size=_SMALL)
     pdf.paragraph(
         "Cette estimation est indicative ; le montant du droit est arrêté par la Caf après instruction.",
         grey=True,
@@ -232,23 +259,38 @@ def _estimate(pdf: ReceiptPage, raw: Any) -> None:
     if steps:
         pdf.heading("Étapes du calcul", level=2)
         for step in steps:
-            pdf.pair(
-                as_text(step.get("libelle")) or DASH, format_measure(step.get("valeur"), as_text(step.get("unite")))
+            numeric = as_text(step.get("unite")) or as_text(step.get("valeur")).replace(".", "", 1).isdigit()
+            shown = (
+                format_measure(step.get("valeur"), as_text(step.get("unite")))
+                if numeric
+                else as_text(step.get("valeur")) or DASH
             )
+            pdf.pair(as_text(step.get("libelle")) or DASH, shown, align="R" if numeric else "L")
     parameters = [as_mapping(p) for p in as_list(estimate.get("parametres"))]
     if parameters:
         pdf.heading("Paramètres appliqués", level=2)
-        widths = (0.34, 0.16, 0.16, 0.34)
-        headers = ("Paramètre", "Valeur", "En vigueur depuis", "Source")
+        widths = (0.30, 0.14, 0.14, 0.42)
+        headers = ("Paramètre", "Valeur", "En vigueur depuis", "Provenance")
         pdf.row(*(Cell(h, pdf.epw * w, bold=True, size=_SMALL) for h, w in zip(headers, widths, strict=True)))
         for parameter in parameters:
+            since = parameter.get("applicable_depuis") or parameter.get("depuis")
             values = (
                 as_text(parameter.get("libelle")) or DASH,
                 format_measure(parameter.get("valeur"), as_text(parameter.get("unite"))),
-                format_day(parameter.get("depuis")) if parameter.get("depuis") else DASH,
-                as_text(parameter.get("source")) or DASH,
+                format_day(since) if since else DASH,
+                _provenance(parameter),
             )
             pdf.row(*(Cell(v, pdf.epw * w, size=_SMALL) for v, w in zip(values, widths, strict=True)))
+
+
+def _provenance(parameter: Mapping[str, Any]) -> str:
+    """The provenance as estimation sent it; an unsourced value says so (the flag ``source`` is never printed)."""
+    text = as_text(parameter.get("provenance")).strip()
+    if parameter.get("source") is False or text.lower().startswith("non sourcé"):
+        text = text if text.lower().startswith("non sourcé") else f"Non sourcé — {text}" if text else "Non sourcé"
+        text = text[0].upper() + text[1:]
+    provisional = " (valeur retenue à titre provisoire)"
+    return (text or DASH) + (provisional if parameter.get("provisoire") else "")
 
 
 def _signature(pdf: ReceiptPage, snapshot: Mapping[str, Any], transmitted: datetime | None) -> None:

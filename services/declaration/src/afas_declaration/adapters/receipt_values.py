@@ -77,12 +77,31 @@ def format_value(value: Any, field_type: str | None = None, unit: str | None = N
 
 
 def format_measure(value: Any, unit: str | None) -> str:
-    """An estimate step or parameter: French number at its own precision (money at the cent), with its unit."""
+    """An estimate step or parameter: French number at its own precision (money at the cent), with its unit.
+
+    A ratio (unit ``/1``) prints as a percentage (``0.3`` → ``30 %``), a yes/no value as Oui/Non.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return DASH
+    if isinstance(value, bool) or as_text(value).strip().lower() in ("true", "false"):
+        return "Oui" if as_text(value).strip().lower() == "true" else "Non"
+    if unit and unit.strip() == "/1":
+        number = as_decimal(value)
+        if number is not None:
+            return with_unit(french_number((number * 100).normalize(), decimals=None), "%")
     decimals = 2 if unit and unit.strip().startswith("€") else None
     number = format_number(value, decimals)
     return with_unit(number if number is not None else as_text(value), unit)
+
+
+def format_in_unit(value: Any, unit: str | None) -> str:
+    """A justification figure in its control's unit: money at the cent, hours and percentages at two places."""
+    unit = (unit or "").strip() or None
+    if unit in ("€", "h", "%"):
+        number = format_number(value, 2)
+        return with_unit(number, unit) if number is not None else (as_text(value) or DASH)
+    number = format_number(value)
+    return with_unit(number, unit) if number is not None else (as_text(value) or DASH)
 
 
 def format_day(value: Any) -> str:

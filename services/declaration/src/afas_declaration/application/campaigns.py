@@ -39,11 +39,19 @@ FAMILIES = (
     "clas",
     "ctg",
 )
+EXERCICE_MIN, EXERCICE_MAX = 2000, 2100
+
+
+def check_exercice(exercice: int | None) -> None:
+    """A filter on the exercice: a year the platform may hold (a huge number would overflow the database)."""
+    if exercice is not None and not EXERCICE_MIN <= exercice <= EXERCICE_MAX:
+        message = f"Exercice invalide : une année entre {EXERCICE_MIN} et {EXERCICE_MAX}."
+        raise RpcFailure("invalid", message, "exercice")
 
 
 class CampaignInput(BaseModel):
     family: Literal[FAMILIES]  # type: ignore[valid-type]
-    exercice: int = Field(ge=2000, le=2100)
+    exercice: int = Field(ge=EXERCICE_MIN, le=EXERCICE_MAX)
     declaration_type: Literal[tuple(DECLARATION_TYPES)]  # type: ignore[valid-type]
     opening_date: date
     deadline: date

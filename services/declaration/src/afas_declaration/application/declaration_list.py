@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
-from afas_declaration.application.campaigns import DECLARATION_TYPES
+from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
+from afas_declaration.application.declaration_scope import Standing
 from afas_declaration.application.permissions import permissions_of
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
@@ -64,6 +65,7 @@ async def visible_to(
         raise RpcFailure("invalid", f"État inconnu : {filters.etat}.", "etat")
     if filters.type_declaration is not None and filters.type_declaration not in DECLARATION_TYPES:
         raise RpcFailure("invalid", f"Type de déclaration inconnu : {filters.type_declaration}.", "type_declaration")
+    check_exercice(filters.exercice)
     query, roles = await _scope(runtime, caller)
     for column, value in (
         (Declaration.declaration_type, filters.type_declaration),
@@ -142,7 +144,8 @@ def _actions(
         names.append("controler")
         if "approbateur" in role_names and d.state == "controlee":
             names.append("transmettre")
-    if transmitted:
+    # The receipt holds the whole declaration: not offered to a provider granted some sites only
+    if transmitted and (caller.kind != "partner" or Standing(roles=frozenset(roles)).full_view):
         names.append("telecharger_accuse")
     instructor = caller.kind == "operator" or (caller.kind == "caf" and "instruction" in caller.caf_roles)
     if instructor and d.state == "transmise":

@@ -69,6 +69,17 @@ class Standing:
         return any(r == role and (site is None or site == form.site_id) for r, site in self.roles)
 
     @property
+    def full_view(self) -> bool:
+        """Sees the whole declaration (every site, the budget, the estimate, the receipt): Caf readers of its Caf,
+        the approbateur, and providers granted the whole activity. A provider granted some sites only sees its own
+        forms: the receipt and the estimate, which hold the whole budget, are not for it."""
+        return self.caf_reader or self.approbateur or any(site is None for _, site in self.roles)
+
+    def sees(self, form: DeclarationForm) -> bool:
+        """Whether this form's content is shown to the caller (its own forms, or all of them with the full view)."""
+        return self.full_view or self.may_edit(form)
+
+    @property
     def partner_member(self) -> bool:
         return bool(self.roles)
 
@@ -104,6 +115,34 @@ async def standing(runtime: ServiceRuntime, caller: ForwardedCaller, activity: A
     async with runtime.db.sessions() as session:
         rows = (await session.execute(query)).all()
     return Standing(roles=frozenset((role, site) for role, site in rows))
+
+
+WHOLE_BUDGET_REFUSED = (
+    "L'estimation, le droit calculé, les paiements et l'accusé de réception portent sur toute la déclaration, "
+    "budget compris : ils sont réservés à l'approbateur, aux fournisseurs habilités sur toute l'activité et à la Caf."
+)
+
+
+async def require_whole_view(
+    runtime: ServiceRuntime,
+    caller: ForwardedCaller,
+    *,
+    activity_id: uuid.UUID | None = None,
+    declaration_id: uuid.UUID | None = None,
+) -> None:
+    """Refuse (403) a partner user granted only some sites of the activity what covers its whole budget (estimation's
+    entitlement and payments: estimation knows partners, not sites). Anyone else is left to the service that answers."""
+    if caller.kind != "partner" or caller.user_id is None:
+        return
+    async with runtime.db.sessions() as session:
+        if declaration_id is not None:
+            declaration = await session.get(Declaration, declaration_id)
+            activity_id = declaration.activity_id if declaration else None
+        activity = await session.get(ActivityCopy, activity_id) if activity_id else None
+    if activity is None:
+        return
+    who = await standing(runtime, caller, activity)
+    require(not who.partner_member or who.full_view, WHOLE_BUDGET_REFUSED)
 
 
 def require(condition: bool, message: str) -> None:

@@ -168,10 +168,14 @@ async def save(
         if form.version != expected_version:
             moment = form.saved_at.astimezone(PARIS) if form.saved_at else None
             when = f" le {moment:%d/%m/%Y} à {moment:%H:%M}" if moment else ""
+            by = f" par {form.saved_by_name}" if form.saved_by_name else ""
             raise RpcFailure(
                 "conflict",
-                f"Ce formulaire a été enregistré entre-temps par {form.saved_by_name}"
-                f"{when} : rechargez-le, votre saisie n'a pas été enregistrée.",
+                f"Ce formulaire a été enregistré entre-temps{by}{when} : rechargez-le, "
+                "votre saisie n'a pas été enregistrée."
+                if expected_version < form.version
+                else f"La version {expected_version} de ce formulaire n'existe pas (version actuelle : "
+                f"{form.version}) : rechargez-le, votre saisie n'a pas été enregistrée.",
                 "version",
             )
         form.values = json.dumps({k: _plain(v) for k, v in cleaned.items()}, ensure_ascii=False)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, PartnerCopy, Transmission
 from afas_declaration.application import review
-from afas_declaration.application.campaigns import DECLARATION_TYPES
+from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_list import STATES
 from afas_declaration.application.declaration_scope import load, require, standing
 from afas_shared.auth.caller import ForwardedCaller
@@ -46,6 +46,7 @@ async def queue(
         raise RpcFailure("forbidden", "Liste réservée aux agents de la Caf.")
     if etat not in STATES:
         raise RpcFailure("invalid", f"État inconnu : {etat}.", "etat")
+    check_exercice(exercice)
     latest = (
         sa.select(Transmission.declaration_id, sa.func.max(Transmission.version).label("version"))
         .group_by(Transmission.declaration_id)

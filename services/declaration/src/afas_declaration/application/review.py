@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
 from afas_declaration.application import estimates
 from afas_declaration.application.declaration_list import STATES
-from afas_declaration.application.declaration_scope import Loaded, load, require, standing
+from afas_declaration.application.declaration_scope import (
+    WHOLE_BUDGET_REFUSED,
+    Loaded,
+    Standing,
+    load,
+    require,
+    standing,
+)
 from afas_declaration.domain import controls as control_rules
 from afas_declaration.domain.figures import declaration_figures
 from afas_declaration.domain.forms import load_definition
@@ -32,6 +39,10 @@ from afas_shared.runtime import ServiceRuntime
 CONTROLLABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
 FORECAST_GAP_CONTROL = "ecart_previsionnel"
 COMMENT_MIN_LENGTH = 5
+ESTIMATE_OUT_OF_SCOPE = {
+    "disponible": False,
+    "message": "Estimation non affichée : elle porte sur toute l'activité, budget compris, au-delà de vos lieux.",
+}
 
 
 @dataclass
@@ -217,14 +228,17 @@ def forecast_gap_found(results: list[dict[str, Any]]) -> bool:
     return any(r["id"].startswith(FORECAST_GAP_CONTROL) and r["statut"] == "anomalie" for r in results)
 
 
-def _view(loaded: Loaded, assessment: Assessment, who) -> dict[str, Any]:
-    sites = {site for role, site in who.roles}
-    visible = [
-        r
-        for r in assessment.results
-        if who.approbateur or who.caf_reader or r["lieu"] is None or None in sites or _site_of(loaded, r) in sites
-    ]
+def _view(loaded: Loaded, assessment: Assessment, who: Standing) -> dict[str, Any]:
     problems = obstacles(loaded, assessment)
+    if who.full_view:
+        visible, shown_problems, estimate = assessment.results, problems, assessment.estimate
+    else:
+        # A site's provider: the results of its own forms only (declaration-wide ones measure the whole budget),
+        # what stands in their way, and no estimate
+        visible = results_seen(loaded, assessment.results, who)
+        own = Loaded(loaded.declaration, loaded.activity, loaded.campaign, [f for f in loaded.forms if who.sees(f)])
+        shown_problems = obstacles(own, Assessment(visible, {}, {}))
+        estimate = dict(ESTIMATE_OUT_OF_SCOPE)
     d = loaded.declaration
     return {
         "declaration_id": str(d.id),
@@ -233,15 +247,23 @@ def _view(loaded: Loaded, assessment: Assessment, who) -> dict[str, Any]:
         "anomalies_bloquantes": sum(1 for r in visible if r["statut"] == "anomalie" and r["severite"] == "blocking"),
         "anomalies_a_justifier": sum(1 for r in visible if r["a_justifier"] and not r["justification"]),
         "transmissible": not problems,
-        "obstacles": problems,
-        "estimation": assessment.estimate,
+        "obstacles": shown_problems,
+        "estimation": estimate,
         "informations_complementaires": d.complement,
         "controle_le": d.controlled_at.astimezone(PARIS).isoformat(timespec="seconds") if d.controlled_at else None,
     }
 
 
-def _site_of(loaded: Loaded, result: dict[str, Any]) -> uuid.UUID | None:
-    return next((f.site_id for f in loaded.forms if f.site_name == result["lieu"]), None)
+def results_seen(loaded: Loaded, results: list[dict[str, Any]], who: Standing) -> list[dict[str, Any]]:
+    """The control results the caller is shown: all of them with the full view, else those of its own forms."""
+    if who.full_view:
+        return results
+    return [r for r in results if (form := _form_of(loaded, r)) is not None and who.sees(form)]
+
+
+def _form_of(loaded: Loaded, result: dict[str, Any]) -> DeclarationForm | None:
+    """The form a result was measured on; None for a declaration-wide result (aggregate figures)."""
+    return next((f for f in loaded.forms if f.kind == result["formulaire"] and f.site_name == result["lieu"]), None)
 
 
 async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
@@ -366,6 +388,8 @@ async def send_back(
         declaration = await uow.session.get(Declaration, form.declaration_id, with_for_update=True)
         if declaration.state not in CONTROLLABLE_STATES or not form.requested:
             raise RpcFailure("conflict", "Ce formulaire ne peut plus être renvoyé.")
+        if form.version == 0:  # never saved: nothing to correct (and no form version for the event)
+            raise RpcFailure("conflict", "Ce formulaire n'a pas encore été saisi : il n'y a rien à renvoyer.")
         form.state, form.sent_back_comment = "a_corriger", comment
         form.sent_back_by_name = f"{author.first_name} {author.last_name}" if author else None
         if declaration.state == "controlee":
@@ -387,8 +411,21 @@ async def send_back(
 
 
 async def estimate_for(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict:
+    """The estimate of the whole declaration: refused (403) to a provider granted some sites only."""
+    loaded, who = await _seen_by(runtime, caller, declaration_id)
+    require(who.full_view, WHOLE_BUDGET_REFUSED)
+    return await estimate_of(runtime, loaded)
+
+
+async def estimate_shown(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict:
+    """The estimate beside a saved form or on a page: to a site's provider, an unavailable estimate saying why."""
+    loaded, who = await _seen_by(runtime, caller, declaration_id)
+    return await estimate_of(runtime, loaded) if who.full_view else dict(ESTIMATE_OUT_OF_SCOPE)
+
+
+async def _seen_by(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID):
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
     who = await standing(runtime, caller, loaded.activity)
     require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
-    return await estimate_of(runtime, loaded)
+    return loaded, who

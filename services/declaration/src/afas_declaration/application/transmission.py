@@ -15,7 +15,14 @@ from afas_declaration.adapters.receipt_pdf import render_receipt
 from afas_declaration.adapters.tables import Declaration, DeclarationForm, PartnerCopy, Transmission
 from afas_declaration.application import review
 from afas_declaration.application.campaigns import DECLARATION_TYPES
-from afas_declaration.application.declaration_scope import Loaded, load, require, standing
+from afas_declaration.application.declaration_scope import (
+    WHOLE_BUDGET_REFUSED,
+    Loaded,
+    Standing,
+    load,
+    require,
+    standing,
+)
 from afas_declaration.domain.forms import load_definition, sections_for
 from afas_declaration.domain.snapshot import sealed
 from afas_shared.auth.caller import ForwardedCaller
@@ -202,22 +209,47 @@ async def _transmissions(runtime: ServiceRuntime, caller: ForwardedCaller, decla
         )
     who = await standing(runtime, caller, loaded.activity)
     require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
-    return list(rows)
+    return loaded, who, list(rows)
+
+
+def _scoped(snapshot: dict[str, Any], loaded: Loaded, who: Standing) -> dict[str, Any]:
+    """A transmitted version as the caller may read it: whole with the full view; to a site's provider, its own
+    forms and their controls only — no aggregate figures, no estimate (they hold the whole budget)."""
+    if who.full_view:
+        return snapshot
+    own = {str(f.id) for f in loaded.forms if who.sees(f)}
+    return {
+        **snapshot,
+        "formulaires": [f for f in snapshot["formulaires"] if f["id"] in own],
+        "controles": review.results_seen(loaded, snapshot["controles"], who),
+        "chiffres": None,
+        "estimation": dict(review.ESTIMATE_OUT_OF_SCOPE),
+    }
 
 
 async def versions(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> list[dict]:
-    return [version_view(json.loads(t.snapshot), t) for t in await _transmissions(runtime, caller, declaration_id)]
+    loaded, who, rows = await _transmissions(runtime, caller, declaration_id)
+    shown = [version_view(_scoped(json.loads(t.snapshot), loaded, who), t) for t in rows]
+    if not who.full_view:
+        for view in shown:
+            view["accuse_reception"] = None  # the receipt holds the whole declaration
+    return shown
 
 
 async def version(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, number: int) -> dict:
-    for t in await _transmissions(runtime, caller, declaration_id):
+    loaded, who, rows = await _transmissions(runtime, caller, declaration_id)
+    for t in rows:
         if t.version == number:
-            return {**json.loads(t.snapshot), "decision_caf": version_view(json.loads(t.snapshot), t)["decision_caf"]}
+            snapshot = json.loads(t.snapshot)
+            return {**_scoped(snapshot, loaded, who), "decision_caf": version_view(snapshot, t)["decision_caf"]}
     raise RpcFailure("not_found", f"Aucune version {number} transmise pour cette déclaration.")
 
 
 async def receipt(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, number: int) -> bytes:
-    for t in await _transmissions(runtime, caller, declaration_id):
+    """The PDF receipt of a version: the whole declaration, so refused (403) to a provider of some sites only."""
+    _, who, rows = await _transmissions(runtime, caller, declaration_id)
+    require(who.full_view, WHOLE_BUDGET_REFUSED)
+    for t in rows:
         if t.version == number:
             return t.receipt
     raise RpcFailure("not_found", f"Aucune version {number} transmise pour cette déclaration.")

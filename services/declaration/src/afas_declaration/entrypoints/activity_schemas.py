@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from afas_shared.text import InputModel
 
 # habilitation's input names → the public API's
 FIELD_NAMES = {
@@ -30,18 +32,20 @@ FIELD_NAMES = {
 }
 
 
-class ActivityBody(BaseModel):
+class ActivityBody(InputModel):
     partenaire_id: uuid.UUID
-    type: str = Field(examples=["alsh"], description="Famille de prestation de service")
-    nature: str = Field(examples=["periscolaire"])
+    type: str = Field(max_length=30, examples=["alsh"], description="Famille de prestation de service")
+    nature: str = Field(max_length=40, examples=["periscolaire"])
     nom: str = Field(min_length=1, max_length=200, examples=["ALSH Les Coccinelles"])
-    mode_lieux: str = Field(default="mono_lieu", examples=["multi_lieux_antennes"])
-    lieux: list[str] = Field(default_factory=list, examples=[["École Jules Ferry", "École Victor Hugo"]])
+    mode_lieux: str = Field(default="mono_lieu", max_length=30, examples=["multi_lieux_antennes"])
+    lieux: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=100, examples=[["École Jules Ferry", "École Victor Hugo"]]
+    )
     date_ouverture: date
     date_fermeture: date | None = None
-    places: int | None = None
-    ideq: str | None = Field(default=None, examples=["ALSH0801"])
-    dossier_afc: str | None = Field(default=None, examples=["800123"])
+    places: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)  # the domain says which counts are valid
+    ideq: str | None = Field(default=None, max_length=50, examples=["ALSH0801"])
+    dossier_afc: str | None = Field(default=None, max_length=50, examples=["800123"])
 
     def to_service(self) -> dict[str, Any]:
         return {
@@ -59,16 +63,16 @@ class ActivityBody(BaseModel):
         }
 
 
-class ActivityClosing(BaseModel):
+class ActivityClosing(InputModel):
     date_fermeture: date
 
 
-class ScopeItem(BaseModel):
+class ScopeItem(InputModel):
     activite_id: uuid.UUID
     lieu_id: uuid.UUID | None = None
 
 
-class GrantBody(BaseModel):
+class GrantBody(InputModel):
     utilisateur_id: uuid.UUID
     role: Literal["fda", "fdf", "approbateur"] = Field(
         description="Fournisseur de données d'activité, Fournisseur de données financières, Approbateur"
@@ -89,5 +93,6 @@ class GrantBody(BaseModel):
         }
 
 
-class Refusal(BaseModel):
+class Refusal(InputModel):
+    multiline_fields = frozenset({"motif"})  # typed in a textarea: line breaks allowed
     motif: str = Field(min_length=1, max_length=500)

@@ -6,16 +6,19 @@ returned in the ``X-Session-Token`` header; without activity for 30 minutes the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
 
 from afas_declaration.config import Settings
+from afas_shared.auth.credential import credential
 from afas_shared.auth.tokens import InvalidToken
 from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
@@ -45,11 +48,17 @@ class Caller:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def rpc(self, **payload: Any) -> dict[str, Any]:
-        """Payload of a request to identity: the caller travels with it."""
+        """Payload of a use case call with the caller the gateway verified.
+
+        Read as is by the declaration service's own use cases; another service drops ``actor`` and reads
+        the caller from the credential the request carries instead (``afas_shared.auth.credential``).
+        """
         return {"actor": self.claims, "address": self.address, **payload}
 
 
 def client_address(request: Request) -> str | None:
+    """The TCP peer, or the X-Forwarded-For of a proxy listed in FORWARDED_ALLOW_IPS (none by default: uvicorn
+    applies it, see ``afas_shared.entrypoint.proxy_options``); never a header any client may set itself."""
     return request.client.host if request.client else None
 
 
@@ -73,6 +82,28 @@ def csrf_for(secret: str, session_id: str) -> str:
     return hmac.new(secret.encode(), f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
 
 
+OPERATOR_RENEW_SECONDS = 120
+
+
+async def operator_credential(runtime: ServiceRuntime, secret: str) -> str:
+    """The operator's short token signed by identity, exchanged for the bootstrap secret and renewed before its end.
+
+    The secret itself goes no further than identity; every other service sees only the signed token.
+    """
+    cache = runtime.state.setdefault("operator_credential", {"token": None, "until": 0.0, "lock": asyncio.Lock()})
+    async with cache["lock"]:
+        if cache["token"] is None or runtime.clock.now().timestamp() >= cache["until"] - OPERATOR_RENEW_SECONDS:
+            try:
+                reply = await runtime.request("identity", "operator_session", {"token": secret})
+            except RemoteError as exc:
+                raise unauthorized(str(exc.detail or "Authentification requise.")) from None
+            except ServiceUnavailable:
+                raise HTTPException(503, "Le service d'identité ne répond pas, réessayez plus tard.") from None
+            cache["token"] = reply["result"]["jeton"]
+            cache["until"] = datetime.fromisoformat(reply["result"]["expire_a"]).timestamp()
+        return cache["token"]
+
+
 def caller_dependency(runtime: ServiceRuntime, settings: Settings):
     async def current_caller(request: Request, response: Response) -> Caller:
         token = bearer(request)
@@ -80,6 +111,7 @@ def caller_dependency(runtime: ServiceRuntime, settings: Settings):
         if not token:
             raise unauthorized()
         if secrets.compare_digest(token, settings.admin_token):
+            credential.set(await operator_credential(runtime, settings.admin_token))
             return Caller(claims={"kind": "operator"}, address=address)
         try:
             claims = await runtime.tokens.verify(token)
@@ -87,6 +119,8 @@ def caller_dependency(runtime: ServiceRuntime, settings: Settings):
             raise unauthorized(exc.message) from None
         except ServiceUnavailable:
             raise HTTPException(503, "Le service d'identité ne répond pas, réessayez plus tard.") from None
+        # Every service this request reaches verifies this same token itself.
+        credential.set(token)
         if (
             _cookie_only(request)
             and request.method not in SAFE_METHODS

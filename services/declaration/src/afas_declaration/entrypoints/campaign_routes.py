@@ -7,24 +7,28 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from afas_declaration.application import campaigns, declaration_list
+from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
 from afas_declaration.entrypoints.caller import Caller
 from afas_declaration.entrypoints.service_calls import call_local
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 
-class CampaignBody(BaseModel):
-    type_activite: str = Field(examples=["alsh"])
+class CampaignBody(InputModel):
+    type_activite: str = Field(max_length=30, examples=["alsh"])
     exercice: int = Field(examples=[2026])
     type_declaration: str = Field(
-        examples=["previsionnelle"], description="previsionnelle, actualisee_juin, actualisee_septembre, reelle"
+        max_length=30,
+        examples=["previsionnelle"],
+        description="previsionnelle, actualisee_juin, actualisee_septembre, reelle",
     )
     date_ouverture: date
     date_limite: date
-    caf: str | None = Field(default=None, description="Pour l'opérateur seulement")
+    caf: str | None = Field(default=None, max_length=10, description="Pour l'opérateur seulement")
 
     def to_input(self) -> campaigns.CampaignInput:
         return campaigns.CampaignInput.model_validate(
@@ -55,7 +59,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     async def my_declarations(
         caller: Caller = who,
         type_declaration: str | None = Query(None, description="previsionnelle, actualisee_juin, …, reelle"),
-        exercice: int | None = None,
+        exercice: int | None = Query(None, ge=EXERCICE_MIN, le=EXERCICE_MAX),
         etat: str | None = Query(None, description="a_saisir, en_cours, controlee, transmise, refusee, …"),
         activite: uuid.UUID | None = None,
         type_activite: str | None = None,

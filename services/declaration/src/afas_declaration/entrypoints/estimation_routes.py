@@ -7,16 +7,19 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from afas_declaration.application.declaration_scope import require_whole_view
 from afas_declaration.entrypoints.caller import Caller
-from afas_declaration.entrypoints.service_calls import call_service
+from afas_declaration.entrypoints.service_calls import call_local, call_service
+from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 FAMILY = Path(pattern=r"^[a-z][a-z0-9_]{1,29}$", examples=["eaje_psu"], description="Type d'activité")
 
 
-class ParameterChangeBody(BaseModel):
+class ParameterChangeBody(InputModel):
     valeur: str = Field(
         min_length=1,
         max_length=40,
@@ -81,10 +84,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     async def payments(
         activity_id: uuid.UUID, caller: Caller = who, exercice: int = Query(ge=2000, le=2100, examples=[2026])
     ) -> dict[str, Any]:
+        await call_local(require_whole_view(runtime, forwarded_caller(caller.rpc()), activity_id=activity_id))
         return await ask("payments", caller, activity_id=activity_id, exercice=exercice)
 
     @api.get("/declarations/{declaration_id}/entitlement", summary="Droit calculé d'une déclaration validée, expliqué")
     async def entitlement(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        await call_local(require_whole_view(runtime, forwarded_caller(caller.rpc()), declaration_id=declaration_id))
         return await ask("entitlement", caller, declaration_id=declaration_id)
 
     @api.get(

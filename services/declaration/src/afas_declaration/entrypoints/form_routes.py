@@ -6,21 +6,22 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from afas_declaration.application import drafts, review
 from afas_declaration.entrypoints.caller import Caller
 from afas_declaration.entrypoints.service_calls import call_local
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 
-class Draft(BaseModel):
+class Draft(InputModel):
     version: int = Field(ge=0, description="La version lue : une saisie concurrente est refusée (409)")
     valeurs: dict[str, Any] = Field(examples=[{"heures_realisees": "12500", "places": 40}])
 
 
-class Prefill(BaseModel):
+class Prefill(InputModel):
     version: int = Field(ge=0)
 
 
@@ -39,7 +40,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         )
         # Every save shows the estimate it leads to (or why there is none): asked after the commit, never blocking it
         saved["estimation"] = await call_local(
-            review.estimate_for(runtime, forwarded_caller(caller.rpc()), uuid.UUID(saved["declaration_id"]))
+            review.estimate_shown(runtime, forwarded_caller(caller.rpc()), uuid.UUID(saved["declaration_id"]))
         )
         return saved
 

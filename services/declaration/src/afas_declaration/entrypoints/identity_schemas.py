@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import EmailStr, Field
+
+from afas_shared.text import InputModel
 
 # identity's input names → the public API's, so a refusal names the field the client sent
 FIELD_NAMES = {
@@ -34,32 +36,32 @@ FIELD_NAMES = {
 }
 
 
-class Login(BaseModel):
+class Login(InputModel):
     identifiant: str = Field(min_length=1, max_length=50, examples=["123456789"])
     mot_de_passe: str = Field(min_length=1, max_length=256)
 
 
-class NewPassword(BaseModel):
+class NewPassword(InputModel):
     jeton: str = Field(min_length=1, max_length=200)
     mot_de_passe: str = Field(min_length=1, max_length=256)
     confirmation: str
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(InputModel):
     mot_de_passe_actuel: str
     mot_de_passe: str = Field(min_length=1, max_length=256)
     confirmation: str
 
 
-class ResetRequest(BaseModel):
+class ResetRequest(InputModel):
     identifiant: str = Field(min_length=1, max_length=50)
 
 
-class PartnerBody(BaseModel):
+class PartnerBody(InputModel):
     raison_sociale: str = Field(min_length=1, max_length=200, examples=["Commune d'Amiens"])
-    siret: str = Field(examples=["21800021900016"])
+    siret: str = Field(max_length=20, examples=["21800021900016"])
     type: Literal["commune", "epci", "association", "entreprise", "autre"]
-    caf: str = Field(examples=["080"])
+    caf: str = Field(max_length=10, examples=["080"])
     gestion_deleguee: bool = True
 
     def to_identity(self) -> dict[str, Any]:
@@ -72,11 +74,11 @@ class PartnerBody(BaseModel):
         }
 
 
-class Delegation(BaseModel):
+class Delegation(InputModel):
     gestion_deleguee: bool
 
 
-class ConventionBody(BaseModel):
+class ConventionBody(InputModel):
     type: Literal["convention_acces", "contrat_service", "bulletin_adhesion"]
     libelle: str | None = Field(default=None, max_length=200)
     date_ouverture: date
@@ -91,17 +93,17 @@ class ConventionBody(BaseModel):
         }
 
 
-class Closing(BaseModel):
+class Closing(InputModel):
     date_fermeture: date | None = None
 
 
-class UserBody(BaseModel):
+class UserBody(InputModel):
     nom: str = Field(min_length=1, max_length=100, examples=["Martin"])
     prenom: str = Field(min_length=1, max_length=100, examples=["Claire"])
     email: EmailStr = Field(examples=["claire.martin@amiens.fr"])
-    email_confirmation: str = Field(examples=["claire.martin@amiens.fr"])
-    telephone: str | None = Field(default=None, examples=["0322000000"])
-    telephone_confirmation: str | None = None
+    email_confirmation: str = Field(max_length=254, examples=["claire.martin@amiens.fr"])
+    telephone: str | None = Field(default=None, max_length=30, examples=["0322000000"])
+    telephone_confirmation: str | None = Field(default=None, max_length=30)
     mobilite: Literal["sedentaire", "itinerant"] = "sedentaire"
     date_ouverture: date | None = None
     date_fermeture: date | None = None
@@ -127,11 +129,12 @@ class CafAgentBody(UserBody):
         return {**super().to_identity(), "caf_roles": self.roles_caf}
 
 
-class Suspension(BaseModel):
+class Suspension(InputModel):
+    multiline_fields = frozenset({"motif"})  # typed in a textarea: line breaks allowed
     motif: str = Field(min_length=1, max_length=500)
 
 
-class MembershipBody(BaseModel):
+class MembershipBody(InputModel):
     groupe: Literal["AFAS-HABILITER", "AFAS-DECLARER"]
     date_debut: date | None = None
     date_fin: date | None = None

@@ -10,14 +10,15 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from afas_declaration.entrypoints.caller import Caller
 from afas_declaration.entrypoints.service_calls import call_service
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 
-class PreferencesBody(BaseModel):
+class PreferencesBody(InputModel):
     rappels_par_email: bool | None = Field(default=None, description="Rappels de campagne par e-mail")
     avis_par_email: bool | None = Field(default=None, description="Avis (refus, rôles, paiements…) par e-mail")
     securite_par_email: bool | None = Field(
@@ -25,10 +26,12 @@ class PreferencesBody(BaseModel):
     )
 
 
-class ReminderSettingsBody(BaseModel):
-    jours_avant: list[int] = Field(examples=[[15, 3, 1]], description="Rappels N jours avant la date limite")
+class ReminderSettingsBody(InputModel):
+    jours_avant: list[int] = Field(
+        max_length=30, examples=[[15, 3, 1]], description="Rappels N jours avant la date limite"
+    )
     jours_apres: int = Field(examples=[1], description="Relance N jours après la date limite")
-    caf: str | None = Field(default=None, description="Pour l'opérateur seulement")
+    caf: str | None = Field(default=None, max_length=10, description="Pour l'opérateur seulement")
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
@@ -73,7 +76,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         caller: Caller = who,
         non_lues: bool = False,
         limite: int = Query(default=50, ge=1, le=200),
-        decalage: int = Query(default=0, ge=0),
+        decalage: int = Query(default=0, ge=0, le=100_000),
     ) -> list[dict[str, Any]]:
         return await ask("inbox", caller, unread_only=non_lues, limit=limite, offset=decalage)
 

@@ -9,10 +9,11 @@ gateway at all, whatever the account.
 - The client is the SHA-256 of its bearer token when the request has ``Authorization: Bearer …`` (or, if
   ``session_cookie`` is given, that cookie), else its address as ``request.client`` gives it: the server's
   proxy-headers handling has already put the real address there, so no forwarding header is read here.
-- Paths under ``strict_prefixes`` (``/api/v1/auth/``: login, activation, password reset) have their own
-  stricter buckets, keyed by the client address only: those endpoints ignore the Authorization header, so
-  keying them by it would let a client get a fresh bucket per request by sending made-up tokens. The
-  trade-off is that users behind one address (a town hall's NAT) share it; its default leaves room for that.
+- Submissions (any method but GET, HEAD, OPTIONS) to paths under ``strict_prefixes`` (login, activation, password
+  reset: the API's and the pages' forms alike) share one stricter bucket per client address: those endpoints
+  ignore the Authorization header, so keying them by it would let a client get a fresh bucket per request by
+  sending made-up tokens. Displaying those pages (GET) counts in the default bucket. The trade-off is that users
+  behind one address (a town hall's NAT) share it; its default leaves room for that.
 - ``per_address`` (off by default) adds a ceiling per address on every request, tokens or not, against a
   flood of made-up tokens (each would otherwise start with a full bucket).
 - Memory is bounded: at most ``max_buckets`` buckets, least recently used evicted first; buckets idle long
@@ -38,6 +39,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ class RateLimitMiddleware:
             wait = self.buckets.take("all|" + address, self.per_address)
             if wait > 0:
                 return wait
-        if any(path.startswith(prefix) for prefix in self.strict_prefixes):
+        if scope.get("method", "GET") not in READ_METHODS and any(path.startswith(p) for p in self.strict_prefixes):
             return self.buckets.take("strict|" + address, self.strict)
         token = self._token(scope)
         key = "t:" + hashlib.sha256(token.encode()).hexdigest() if token else address

@@ -6,27 +6,34 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from afas_declaration.application import review
 from afas_declaration.entrypoints.caller import Caller
 from afas_declaration.entrypoints.service_calls import call_local
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 
-class Justification(BaseModel):
+class Justification(InputModel):
+    multiline_fields = frozenset({"texte"})  # typed in a textarea: line breaks allowed
     texte: str = Field(max_length=4000, examples=["Ouverture d'une section de 12 places en septembre."])
     montant: str | None = Field(
-        default=None, description="Le chiffre qui explique l'écart (montant, heures…)", examples=["18500,00"]
+        default=None,
+        max_length=40,
+        description="Le chiffre qui explique l'écart (montant, heures…)",
+        examples=["18500,00"],
     )
 
 
-class Complement(BaseModel):
+class Complement(InputModel):
+    multiline_fields = frozenset({"texte"})  # typed in a textarea: line breaks allowed
     texte: str | None = Field(default=None, max_length=4000)
 
 
-class SendBack(BaseModel):
+class SendBack(InputModel):
+    multiline_fields = frozenset({"commentaire"})  # typed in a textarea: line breaks allowed
     commentaire: str = Field(max_length=2000, examples=["Les heures facturées de mars semblent manquer."])
 
 

@@ -15,8 +15,9 @@ stricter or more specific, value):
   every request a page makes, to any origin (and out of other sites' logs). Trade-off: browsers then send
   ``Origin: null`` on same-origin form/``fetch`` POSTs, so a future CSRF check based on ``Origin`` should pass
   ``referrer_policy="strict-origin-when-cross-origin"`` (full URL same-origin, origin only cross-origin).
-- ``Cache-Control: no-store`` on responses under ``/api/`` (personal data must not stay in a browser or proxy
-  cache), unless the route set its own ``Cache-Control``.
+- ``Cache-Control: no-store`` on every response, API and pages alike (personal data must not stay in a browser
+  or proxy cache, nor an authenticated page come back with the Back button after logout), unless the route set
+  its own ``Cache-Control`` (the static assets: ``public, max-age=300``).
 
 Wiring: ``app.add_middleware(SecurityHeadersMiddleware)``. Starlette's ``ServerErrorMiddleware`` sits outside
 the user middlewares, so its bare 500 pages do not get the headers; wrap the whole application
@@ -83,7 +84,7 @@ class SecurityHeadersMiddleware:
         csp_overrides: Mapping[str, str] = DOCS_CSP_OVERRIDES,
         hsts: str | None = STRICT_TRANSPORT_SECURITY,
         referrer_policy: str = "no-referrer",
-        no_store_prefixes: Sequence[str] = ("/api/",),
+        no_store_prefixes: Sequence[str] = ("/",),
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.app = app

@@ -12,7 +12,15 @@ from afas_declaration.entrypoints import activity_schemas, identity_schemas
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
 
-STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404, "unauthorized": 401, "locked": 429}
+STATUS = {
+    "invalid": 422,
+    "conflict": 409,
+    "forbidden": 403,
+    "not_found": 404,
+    "unauthorized": 401,
+    "locked": 429,
+    "too_large": 413,
+}
 SERVICE_NAMES = {
     "identity": "Le service d'identité",
     "habilitation": "Le service des habilitations",

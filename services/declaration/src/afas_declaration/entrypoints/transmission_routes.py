@@ -7,16 +7,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from afas_declaration.application import instruction, transmission
+from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
 from afas_declaration.entrypoints.caller import Caller
 from afas_declaration.entrypoints.service_calls import call_local
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 
-class Transmit(BaseModel):
+class Transmit(InputModel):
+    multiline_fields = frozenset({"informations_complementaires"})  # typed in a textarea: line breaks allowed
     signature: bool = Field(
         description="La case « Je certifie l'exactitude des données et je signe » : vaut signature électronique",
         examples=[True],
@@ -24,11 +27,12 @@ class Transmit(BaseModel):
     informations_complementaires: str | None = Field(default=None, max_length=4000)
 
 
-class Reason(BaseModel):
+class Reason(InputModel):
+    multiline_fields = frozenset({"motif"})  # typed in a textarea: line breaks allowed
     motif: str = Field(max_length=2000, examples=["Les heures facturées ne correspondent pas au compte de résultat."])
 
 
-class Validation(BaseModel):
+class Validation(InputModel):
     justification_ecart_acceptee: bool = Field(
         default=True,
         description="Non : l'écart prévisionnel/réel de plus de 10 % n'est pas justifié (plafonne les acomptes)",
@@ -82,7 +86,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         caller: Caller = who,
         etat: str = Query("transmise"),
         type_activite: str | None = None,
-        exercice: int | None = None,
+        exercice: int | None = Query(None, ge=EXERCICE_MIN, le=EXERCICE_MAX),
         type_declaration: str | None = None,
         partenaire: uuid.UUID | None = None,
     ) -> list[dict[str, Any]]:

@@ -174,3 +174,45 @@ class PublishedPayment(SQLModel, table=True):
     due_date: date
     policy_id: str = Field(max_length=40)
     published_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class PriorPayment(SQLModel, table=True):
+    """What the Caf paid for an activity's exercice before the platform (advances, balance), recorded by one of
+    its agents: until it is, the balance of that exercice is « acomptes antérieurs non connus »."""
+
+    __tablename__ = "prior_payment"
+
+    activity_id: uuid.UUID = Field(primary_key=True)
+    exercice: int = Field(primary_key=True)
+    caf_code: str = Field(max_length=3)
+    advances: str = Field(max_length=20)
+    balance: str = Field(max_length=20)
+    recorded_by: uuid.UUID | None = None
+    recorded_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class CafPaymentPolicy(SQLModel, table=True):
+    """The payment policy a Caf chose (a local rule, set by its paramétrage agents), over the shipped mapping."""
+
+    __tablename__ = "caf_payment_policy"
+
+    caf_code: str = Field(primary_key=True, max_length=3)
+    policy_id: str = Field(max_length=40)
+    version: int
+    changed_by: uuid.UUID | None = None
+    changed_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class CafPaymentPolicyChange(SQLModel, table=True):
+    """Audit of a Caf's payment policy changes: who, when, old → new, why."""
+
+    __tablename__ = "caf_payment_policy_change"
+
+    id: uuid.UUID = Field(primary_key=True)
+    caf_code: str = Field(max_length=3, index=True)
+    old_policy_id: str = Field(max_length=40)
+    new_policy_id: str = Field(max_length=40)
+    reason: str | None = Field(default=None, sa_type=sa.Text())
+    version: int
+    changed_by: uuid.UUID | None = None
+    changed_at: datetime = Field(sa_type=UtcDateTime())

@@ -8,6 +8,7 @@ rebuilds it only when the version moved (another replica's change included).
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,11 +21,12 @@ from afas_estimation.adapters.tables import BaremeVersion, ParameterChange, Para
 from afas_estimation.domain.errors import EstimationError
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters.loader import load_family
-from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters
+from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters, Provenance
 from afas_estimation.domain.parameters.overrides import (
     InvalidParameter,
     Override,
     apply_overrides,
+    check_overlap,
     check_start,
     check_target,
     fingerprint,
@@ -40,6 +42,27 @@ from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
 PROVENANCE_MIN, TEXT_MAX = 5, 500
+# The Cnaf is represented as the national "Caf" 000: its agents holding the ``parametrage_national`` role set the
+# national barèmes (rates, ceilings, bonuses). A Caf's paramétrage agents change only their Caf's local rules.
+CNAF_CODE, NATIONAL_ROLE = "000", "parametrage_national"
+PROVENANCE_HELP = (
+    "Indiquez la provenance de la valeur : le titre du document, son émetteur (par exemple « Cnaf »), sa date "
+    "(AAAA-MM-JJ) et sa référence ou son adresse (par exemple « Lettre circulaire n° 2026-001 »)."
+)
+
+
+def stored_provenance(text: str) -> tuple[str, Provenance | None]:
+    """A stored provenance (JSON of a structured one, or the free text of an older change) as text + structure."""
+    if text.startswith("{"):
+        try:
+            raw = json.loads(text)
+            found = Provenance(
+                raw["titre"], raw["emetteur"], date.fromisoformat(raw["date"]), raw["reference"], raw.get("note", "")
+            )
+        except (ValueError, KeyError, TypeError):
+            return text, None
+        return found.text(), found
+    return text, None  # free text (before structured provenance): shown, but the value counts as unsourced
 
 
 @dataclass(frozen=True)
@@ -73,7 +96,10 @@ async def resolve(session: AsyncSession, family: str) -> Effective:
     rows = await _overrides(session, family)
     bareme = apply_overrides(
         load_family(family),
-        [Override(r.parameter, r.nature, r.applies_from, parse_stored(r.value), r.provenance) for r in rows],
+        [
+            Override(r.parameter, r.nature, r.applies_from, parse_stored(r.value), *stored_provenance(r.provenance))
+            for r in rows
+        ],
     )
     return Effective(family, bareme, version, fingerprint(bareme))
 
@@ -106,6 +132,7 @@ def _value_json(value: DatedValue, unit: str, nature: str | None, overrides: dic
         "valeur": value_text(value.value),
         "affichage": french(value.value, unit),
         "provenance": value.reference,
+        "provenance_detail": value.source.as_json() if value.source is not None else None,
         "source": value.sourced,
         "origine": "parametrage" if override is not None else "fichier",
         "version": override.version if override is not None else None,
@@ -122,9 +149,10 @@ def change_json(c: ParameterChange) -> dict[str, Any]:
         "applicable_depuis": c.applies_from.isoformat(),
         "ancienne_valeur": c.old_value,
         "ancienne_valeur_depuis": c.old_since.isoformat() if c.old_since else None,
-        "ancienne_provenance": c.old_provenance,
+        "ancienne_provenance": stored_provenance(c.old_provenance)[0] if c.old_provenance else None,
         "nouvelle_valeur": c.new_value,
-        "provenance": c.provenance,
+        "provenance": stored_provenance(c.provenance)[0],
+        "provenance_detail": (lambda found: found.as_json() if found else None)(stored_provenance(c.provenance)[1]),
         "motif": c.reason,
         "version": c.version,
         "modifie_par": str(c.changed_by) if c.changed_by else None,
@@ -186,10 +214,49 @@ async def listing(db: Database, family: Any) -> dict[str, Any]:
 
 
 def may_change(caller: ForwardedCaller) -> bool:
-    """Barèmes are national: the operator and the paramétrage agents of any Caf change them."""
-    return caller.kind == "operator" or (
-        caller.caf_code is not None and caller.is_caf_agent_of(caller.caf_code, "parametrage")
-    )
+    """Barèmes are national: only the Cnaf's national paramétrage agents change them (not a Caf, not the operator)."""
+    return caller.is_caf_agent_of(CNAF_CODE, NATIONAL_ROLE)
+
+
+def read_provenance(payload: dict[str, Any]) -> Provenance:
+    """The structured provenance of a change; free text is refused (it cannot be checked nor cited)."""
+    raw = payload.get("provenance")
+    if not isinstance(raw, dict):
+        raise RpcFailure("invalid", PROVENANCE_HELP, "provenance")
+    parts = {}
+    for key in ("titre", "emetteur", "reference", "note"):
+        value = raw.get(key)
+        if key == "reference" and not value:
+            value = raw.get("adresse")
+        if value is not None and not isinstance(value, str):
+            raise RpcFailure("invalid", PROVENANCE_HELP, "provenance")
+        text = (value or "").strip()
+        if len(text) > TEXT_MAX:
+            raise RpcFailure("invalid", f"Texte trop long ({TEXT_MAX} caractères au plus).", "provenance")
+        parts[key] = text
+    missing = [
+        label
+        for key, label in (
+            ("titre", "le titre"),
+            ("emetteur", "l'émetteur"),
+            ("reference", "la référence ou l'adresse"),
+        )
+        if not parts[key]
+    ]
+    try:
+        published = date.fromisoformat(str(raw.get("date") or ""))
+    except ValueError:
+        missing.append("la date (AAAA-MM-JJ)")
+        published = None
+    if missing:
+        raise RpcFailure("invalid", "Provenance incomplète : indiquez " + ", ".join(missing) + ".", "provenance")
+    if len(parts["titre"]) < PROVENANCE_MIN:
+        raise RpcFailure("invalid", "Provenance trop courte : citez le titre du document.", "provenance")
+    return Provenance(parts["titre"], parts["emetteur"], published, parts["reference"], parts["note"])
+
+
+def _stored(source: Provenance) -> str:
+    return json.dumps(source.as_json(), ensure_ascii=False, sort_keys=True)
 
 
 def _text(payload: dict[str, Any], key: str, *, required: bool, message: str) -> str | None:
@@ -221,7 +288,12 @@ async def change(
 ) -> tuple[dict[str, Any], ReestimationJob | None]:
     """Apply one barème change for ``caller`` (checked), in ``uow``; the answer and the re-estimation job."""
     if not may_change(caller):
-        raise RpcFailure("forbidden", "Seuls les agents de paramétrage de la Caf modifient les barèmes.")
+        raise RpcFailure(
+            "forbidden",
+            "Les barèmes nationaux (taux, prix plafonds, bonus) sont fixés par la Cnaf (paramétrage national). "
+            "Une Caf ne modifie que ses règles locales : sa politique de versement, ses calendriers et ses "
+            "compléments locaux.",
+        )
     family = payload.get("family")
     if not isinstance(family, str) or not family:
         raise RpcFailure("invalid", "Indiquez le type d'activité (famille de prestation).", "family")
@@ -234,15 +306,8 @@ async def change(
         value = read_value(parameter, payload.get("value"))
     except (EstimationError, InvalidParameter) as exc:
         raise RpcFailure("invalid", exc.message, exc.field) from None
-    provenance = _text(
-        payload,
-        "provenance",
-        required=True,
-        message="Indiquez la provenance de la valeur (texte de référence et date, par exemple « Circulaire Cnaf "
-        "n° 2025-001 du 15 janvier 2025 »).",
-    )
-    if len(provenance) < PROVENANCE_MIN:
-        raise RpcFailure("invalid", "Provenance trop courte : citez le texte de référence et sa date.", "provenance")
+    source = read_provenance(payload)
+    provenance = _stored(source)
     reason = _text(payload, "reason", required=False, message="Le motif doit être un texte.")
 
     session = uow.session
@@ -254,9 +319,13 @@ async def change(
         await session.flush()
     before = await resolve(session, family)
     current = before.bareme.parameters[parameter.name]
+    try:
+        check_overlap(current, nature, start)
+    except InvalidParameter as exc:
+        raise RpcFailure("invalid", exc.message, exc.field) from None
     in_force = current.at(start, nature or "")
     same_date = next((v for v in current.series(nature) if v.start == start), None)
-    if same_date is not None and same_date.value == value and same_date.reference == provenance:
+    if same_date is not None and same_date.value == value and same_date.source == source:
         return {"modifie": False, **await _parameter_view(session, before, parameter.name)}, None
 
     row.version += 1
@@ -285,7 +354,11 @@ async def change(
         applies_from=start,
         old_value=value_text(in_force.value) if in_force is not None else None,
         old_since=in_force.since if in_force is not None else None,
-        old_provenance=in_force.reference if in_force is not None else None,
+        old_provenance=(
+            (_stored(in_force.source) if in_force.source is not None else in_force.reference)
+            if in_force is not None
+            else None
+        ),
         new_value=value_text(value),
         provenance=provenance,
         reason=reason,
@@ -309,7 +382,7 @@ async def change(
             applies_from=start,
             old_value=audit.old_value,
             new_value=audit.new_value,
-            provenance=provenance,
+            provenance=source.text(),
             reason=reason,
             bareme_version=row.version,
             changed_by=caller.user_id,

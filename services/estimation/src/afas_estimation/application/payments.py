@@ -17,7 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from afas_estimation.adapters.tables import DeclarationFigures, PaymentFact, PublishedPayment
+from afas_estimation.adapters.tables import (
+    CafPaymentPolicy,
+    CafPaymentPolicyChange,
+    DeclarationFigures,
+    PaymentFact,
+    PriorPayment,
+    PublishedPayment,
+)
 from afas_estimation.application.access import may_see
 from afas_estimation.domain.payments import (
     ActualValidated,
@@ -25,9 +32,15 @@ from afas_estimation.domain.payments import (
     ForecastValidated,
     Payment,
     PaymentFactError,
+    PaymentPolicy,
     PaymentSchedule,
+    PolicyError,
+    PriorPayments,
     UpdateValidated,
+    available_policies,
     euros,
+    load_policy,
+    normalise_caf,
     policy_for_caf,
     schedule,
 )
@@ -48,7 +61,7 @@ def _fact(row: PaymentFact) -> Fact:
     at = paris_today(row.validated_at)
     amount = Decimal(row.entitlement)
     if row.kind == "forecast":
-        return ForecastValidated(row.exercice, amount, at)
+        return ForecastValidated(row.exercice, amount, at, row.forecast_gap_justified)
     if row.kind == "update":
         return UpdateValidated(row.exercice, amount, at)
     return ActualValidated(row.exercice, amount, at, row.forecast_gap_justified)
@@ -63,11 +76,37 @@ async def _facts(session: AsyncSession, activity_id: uuid.UUID) -> list[PaymentF
     return list(rows.scalars())
 
 
-def _schedule(rows: list[PaymentFact]) -> tuple[PaymentSchedule | None, str | None]:
-    """The schedule of these facts under the Caf's policy, or why it cannot be drawn (French)."""
-    policy = policy_for_caf(rows[-1].caf_code)
+async def _prior(session: AsyncSession, activity_id: uuid.UUID) -> list[PriorPayment]:
+    rows = await session.execute(
+        sa.select(PriorPayment).where(PriorPayment.activity_id == activity_id).order_by(PriorPayment.exercice)
+    )
+    return list(rows.scalars())
+
+
+def _prior_fact(row: PriorPayment) -> PriorPayments:
+    return PriorPayments(row.exercice, Decimal(row.advances), paris_today(row.recorded_at), Decimal(row.balance))
+
+
+async def policy_of(session: AsyncSession, caf_code: str) -> PaymentPolicy:
+    """The payment policy of a Caf: the one its paramétrage agents chose, else the shipped mapping's."""
+    chosen = await session.get(CafPaymentPolicy, caf_code)
+    return load_policy(chosen.policy_id) if chosen is not None else policy_for_caf(caf_code)
+
+
+def _schedule(
+    rows: list[PaymentFact], prior: list[PriorPayment] | None = None, policy: PaymentPolicy | None = None
+) -> tuple[PaymentSchedule | None, str | None]:
+    """The schedule of these facts under the Caf's policy, or why it cannot be drawn (French).
+
+    The first exercice validated on the platform is the activity's first here: its advances waiting for an
+    actual N-1 fall due with its forecast (that actual was validated before the platform)."""
+    policy = policy or policy_for_caf(rows[-1].caf_code)
+    # an actual alone (its forecast validated before the platform) does not make its exercice the first here
+    planned = [r.exercice for r in rows if r.kind in ("forecast", "update")]
+    first = min(planned) if planned else None
     try:
-        return schedule(policy, [_fact(r) for r in rows]), None
+        facts = [_fact(r) for r in rows] + [_prior_fact(p) for p in prior or []]
+        return schedule(policy, facts, first_exercice=first), None
     except PaymentFactError as exc:
         return None, f"Échéancier incalculable à partir des déclarations validées : {exc}"
 
@@ -77,7 +116,8 @@ async def publish_due(uow: UnitOfWork, activity_id: uuid.UUID, now: datetime) ->
     rows = await _facts(uow.session, activity_id)
     if not rows:
         return 0
-    drawn, problem = _schedule(rows)
+    policy = await policy_of(uow.session, rows[-1].caf_code)
+    drawn, problem = _schedule(rows, await _prior(uow.session, activity_id), policy)
     if drawn is None:
         log.warning("activity %s: %s", activity_id, problem)
         return 0
@@ -161,7 +201,9 @@ async def view(db: Database, payload: dict[str, Any]) -> dict[str, Any]:
         raise RpcFailure("invalid", f"Exercice hors des périodes connues : {exercice}.", "exercice")
     async with db.sessions() as session:
         rows = await _facts(session, activity_id)
+        prior = await _prior(session, activity_id)
         owner = rows[-1] if rows else await _any_declaration(session, activity_id)
+        policy = await policy_of(session, rows[-1].caf_code) if rows else None
         announced = set(
             (
                 await session.execute(
@@ -190,9 +232,8 @@ async def view(db: Database, payload: dict[str, Any]) -> dict[str, Any]:
     if not rows:
         answer["message"] = "Aucune déclaration validée pour cette activité : aucun paiement n'est encore prévu."
         return answer
-    policy = policy_for_caf(rows[-1].caf_code)
     answer["politique"] = {"id": policy.id, "libelle": policy.label}
-    drawn, problem = _schedule(rows)
+    drawn, problem = _schedule(rows, prior, policy)
     if drawn is None:
         answer["message"] = problem
         return answer
@@ -212,9 +253,84 @@ async def view(db: Database, payload: dict[str, Any]) -> dict[str, Any]:
             "indu": _money(summary.overpayment),
             "plafonnement": summary.cap_applied,
             "ecart_previsionnel_reel": _money(summary.forecast_gap),
+            "acomptes_anterieurs_non_connus": summary.note is not None,
         }
     )
+    if summary.note:
+        answer["message"] = summary.note
     return answer
+
+
+def _amount(payload: dict[str, Any], key: str, *, required: bool) -> Decimal:
+    raw = payload.get(key)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            raise RpcFailure("invalid", "Indiquez le total des acomptes versés avant la plateforme.", key)
+        return Decimal(0)
+    text = str(raw).strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        raise RpcFailure("invalid", f"« {raw} » n'est pas un montant.", key) from None
+    if not amount.is_finite() or amount < 0 or amount >= 1_000_000_000:
+        raise RpcFailure("invalid", "Un montant versé est positif ou nul (moins d'un milliard).", key)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise RpcFailure("invalid", "Un montant versé s'écrit au centime près.", key)
+    return amount.quantize(Decimal("0.01"))
+
+
+async def record_prior(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A Caf agent (instruction or paramétrage) of the activity's Caf records what was paid before the platform;
+    the balance that waited for it becomes due and is announced."""
+    caller = forwarded_caller(payload)
+    activity_id = parse_uuid(payload, "activity_id")
+    try:
+        exercice = int(str(payload.get("exercice")).strip())
+    except ValueError:
+        raise RpcFailure("invalid", "Exercice invalide (année attendue, par exemple 2025).", "exercice") from None
+    if not 2000 <= exercice <= 2100:
+        raise RpcFailure("invalid", f"Exercice hors des périodes connues : {exercice}.", "exercice")
+    advances = _amount(payload, "advances", required=True)
+    balance = _amount(payload, "balance", required=False)
+    session = uow.session
+    rows = await _facts(session, activity_id)
+    owner = rows[-1] if rows else await _any_declaration(session, activity_id)
+    if owner is None:
+        raise RpcFailure("not_found", "Activité inconnue : aucune déclaration reçue pour cette activité.")
+    if not caller.is_caf_agent_of(owner.caf_code, "instruction", "parametrage"):
+        raise RpcFailure(
+            "forbidden",
+            "Seuls les agents d'instruction ou de paramétrage de la Caf de l'activité enregistrent ses "
+            "versements antérieurs.",
+        )
+    if any(r.exercice == exercice and r.kind in ("forecast", "update") for r in rows):
+        raise RpcFailure(
+            "invalid",
+            f"Les acomptes {exercice} ont été versés par la plateforme : rien à enregistrer pour cet exercice.",
+            "exercice",
+        )
+    if await session.get(PriorPayment, (activity_id, exercice)) is not None:
+        raise RpcFailure("conflict", f"Les versements antérieurs de {exercice} sont déjà enregistrés.", "exercice")
+    session.add(
+        PriorPayment(
+            activity_id=activity_id,
+            exercice=exercice,
+            caf_code=owner.caf_code,
+            advances=format(advances, "f"),
+            balance=format(balance, "f"),
+            recorded_by=caller.user_id,
+            recorded_at=now,
+        )
+    )
+    await session.flush()
+    announced = await publish_due(uow, activity_id, now) if rows else 0
+    return {
+        "activite_id": str(activity_id),
+        "exercice": exercice,
+        "acomptes": format(advances, "f"),
+        "solde_deja_verse": format(balance, "f"),
+        "paiements_annonces": announced,
+    }
 
 
 async def _any_declaration(session: AsyncSession, activity_id: uuid.UUID) -> DeclarationFigures | None:
@@ -227,12 +343,80 @@ async def _any_declaration(session: AsyncSession, activity_id: uuid.UUID) -> Dec
 TRIGGER_LABELS = {
     "forecast_validated": "à la validation de la déclaration prévisionnelle",
     "previous_actual_validated": "à la validation de la déclaration réelle de l'exercice précédent",
+    "update_validated": "à la validation de la déclaration actualisée (30 septembre)",
 }
+BASE_LABELS = {"forecast": "du droit prévisionnel N", "actual_n_minus_2": "du droit réel N-2"}
 
 
-def policy_view(caf_code: str) -> dict[str, Any]:
+async def policy_of_caf(db: Database, caf_code: str) -> dict[str, Any]:
+    async with db.sessions() as session:
+        return policy_view(caf_code, await policy_of(session, caf_code))
+
+
+async def set_policy(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A local rule: a Caf's paramétrage agent chooses its Caf's payment policy (never another Caf's, and the
+    national paramétrage does not set a Caf's local rules). The schedules of that Caf's activities only are
+    redrawn, and the payments they now make due are announced."""
+    caller = forwarded_caller(payload)
+    try:
+        caf = normalise_caf(payload.get("caf"))
+    except PolicyError:
+        raise RpcFailure("invalid", "Indiquez le code de la Caf sur trois chiffres.", "caf") from None
+    if not caller.is_caf_agent_of(caf, "parametrage"):
+        raise RpcFailure(
+            "forbidden",
+            "Seuls les agents de paramétrage de cette Caf choisissent sa politique de versement ; une Caf ne "
+            "modifie jamais les règles d'une autre Caf.",
+        )
+    choice = payload.get("policy")
+    known = available_policies()
+    if choice not in known:
+        raise RpcFailure(
+            "invalid", "Politique de versement inconnue. Politiques possibles : " + ", ".join(known) + ".", "policy"
+        )
+    reason = payload.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        raise RpcFailure("invalid", "Le motif est un texte de 500 caractères au plus.", "reason")
+    session = uow.session
+    row = await session.get(CafPaymentPolicy, caf, with_for_update=True)
+    old = row.policy_id if row is not None else policy_for_caf(caf).id
+    if old == choice:
+        return {"modifie": False, "activites_recalculees": 0, **policy_view(caf, load_policy(choice))}
+    if row is None:
+        row = CafPaymentPolicy(caf_code=caf, policy_id=choice, version=0, changed_at=now)
+    row.policy_id, row.version, row.changed_by, row.changed_at = choice, row.version + 1, caller.user_id, now
+    session.add(row)
+    session.add(
+        CafPaymentPolicyChange(
+            id=uuid.uuid4(),
+            caf_code=caf,
+            old_policy_id=old,
+            new_policy_id=choice,
+            reason=reason.strip() if isinstance(reason, str) and reason.strip() else None,
+            version=row.version,
+            changed_by=caller.user_id,
+            changed_at=now,
+        )
+    )
+    await session.flush()
+    activities = (
+        await session.execute(sa.select(PaymentFact.activity_id).where(PaymentFact.caf_code == caf).distinct())
+    ).scalars()
+    redrawn = 0
+    for activity_id in list(activities):
+        await publish_due(uow, activity_id, now)
+        redrawn += 1
+    return {
+        "modifie": True,
+        "activites_recalculees": redrawn,
+        "version": row.version,
+        **policy_view(caf, load_policy(choice)),
+    }
+
+
+def policy_view(caf_code: str, policy: PaymentPolicy | None = None) -> dict[str, Any]:
     """The payment policy a Caf applies, in French: advances, top-ups, the cap on unjustified gaps."""
-    policy = policy_for_caf(caf_code)
+    policy = policy or policy_for_caf(caf_code)
     cap = policy.cap
     return {
         "caf": caf_code,
@@ -245,8 +429,19 @@ def policy_view(caf_code: str) -> dict[str, Any]:
                 "libelle": rule.label,
                 "pourcentage": format(rule.percent, "f"),
                 "declencheur": TRIGGER_LABELS.get(rule.trigger, rule.trigger),
+                "assiette": BASE_LABELS[rule.base],
             }
             for rule in policy.advances
+        ],
+        "acomptes_equipement_nouveau": [
+            {
+                "type": rule.kind,
+                "libelle": rule.label,
+                "pourcentage": format(rule.percent, "f"),
+                "declencheur": TRIGGER_LABELS.get(rule.trigger, rule.trigger),
+                "assiette": BASE_LABELS[rule.base],
+            }
+            for rule in policy.new_equipment
         ],
         "complements": policy.top_ups,
         "plafond": None

@@ -61,6 +61,7 @@ def parameter_json(parameter: Resolved) -> dict[str, Any]:
         "affichage": french(parameter.value, parameter.unit),
         "applicable_depuis": parameter.since.isoformat(),
         "provenance": parameter.reference,
+        "provenance_detail": parameter.source.as_json() if parameter.source is not None else None,
         "source": parameter.sourced,
         "provisoire": parameter.provisional,
     }
@@ -76,6 +77,8 @@ def estimate_json(estimate: Estimate) -> dict[str, Any]:
         "montant_affiche": french(estimate.amount, "€"),
         "arrondi": ROUNDING,
         "provisoire": estimate.provisional,
+        "partielle": bool(estimate.uncomputed_parts),
+        "parties_non_calculees": estimate.uncomputed_parts,
         "parametres_manquants": estimate.missing_parameters,
         "parametres_non_sources": estimate.unsourced_parameters,
         "avertissements": warnings(estimate),
@@ -86,15 +89,30 @@ def estimate_json(estimate: Estimate) -> dict[str, Any]:
 
 
 def warnings(estimate: Estimate) -> list[str]:
+    """What the partner must know about the barème behind the amount, in plain French (no parameter code)."""
     found = []
     for p in estimate.parameters:
-        if p.provisional:
+        if p.backfilled:
             found.append(
-                f"Estimation provisoire : le paramètre « {p.label} » ({p.name}) n'est pas encore connu pour "
+                f"Estimation provisoire : la valeur « {p.label} » n'est pas connue pour {estimate.exercice} ; la plus "
+                f"ancienne valeur connue (applicable depuis le {p.since.strftime('%d/%m/%Y')}) a été retenue."
+            )
+        elif p.provisional:
+            found.append(
+                f"Estimation provisoire : la valeur « {p.label} » n'est pas encore connue pour "
                 f"{estimate.exercice} ; la dernière valeur connue (applicable depuis le "
                 f"{p.since.strftime('%d/%m/%Y')}) a été retenue."
             )
-    for p in estimate.parameters:
-        if not p.sourced:
-            found.append(f"Valeur non sourcée, à confirmer par la Caf : « {p.label} » ({p.name}).")
+    if estimate.uncomputed_parts:
+        found.append(
+            "Estimation partielle : le montant ne comprend pas "
+            + ", ".join(f"« {label} »" for label in estimate.uncomputed_parts)
+            + ", faute des données nécessaires."
+        )
+    unsourced = [p.label for p in estimate.parameters if not p.sourced]
+    if unsourced:
+        found.append(
+            "Cette estimation repose sur des valeurs dont la source publique n'a pas été trouvée et qui restent à "
+            "confirmer par la Caf : " + " ; ".join(f"« {label} »" for label in unsourced) + "."
+        )
     return found

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.parameters.model import Resolved, Value
 
@@ -14,9 +16,13 @@ ROUNDING = (
 )
 
 
-def to_cents(amount: Decimal) -> Decimal:
-    """The one rounding of an estimate: ROUND_HALF_UP to the cent, applied to the final amount only."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+def to_cents(amount: Decimal | Fraction) -> Decimal:
+    """The one rounding of an estimate: half up (away from zero) to the cent, on the exact final amount only."""
+    if isinstance(amount, Decimal):
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    cents = abs(amount) * 100
+    whole = math.floor(cents + Fraction(1, 2))
+    return (Decimal(whole if amount >= 0 else -whole) / 100).quantize(CENT)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,11 @@ class Estimate:
     def missing_parameters(self) -> list[str]:
         """Parameters whose value for the exercice is not known yet (the latest known value was applied)."""
         return [p.name for p in self.parameters if p.provisional]
+
+    @property
+    def uncomputed_parts(self) -> list[str]:
+        """Parts of the rule left out for want of figures: the amount is then a *partial* estimate."""
+        return [s.label for s in self.steps if isinstance(s.value, str) and s.value.startswith("non calculé")]
 
     @property
     def unsourced_parameters(self) -> list[str]:

@@ -5,11 +5,16 @@ Verbs (``estimation.rpc.<verb>.v1``, each answering ``{"result": …}``; the gat
 * ``estimate`` {family, nature, declaration_type, exercice, caf_code, figures} → the explained estimate
   (no caller: the declaration service asks on every save);
 * ``parameters`` {actor, family} → the family's effective barème, provenance and history of changes;
-* ``set_parameter`` {actor, family, parameter, nature?, applies_from, value, provenance, reason?} → the change
-  (Caf paramétrage agents and the operator); the open declarations are re-estimated in the background;
+* ``set_parameter`` {actor, family, parameter, nature?, applies_from, value, provenance: {titre, emetteur, date,
+  reference|adresse, note?}, reason?} → the change (national barèmes: the Cnaf's ``parametrage_national`` agents
+  only); the open declarations of every Caf are re-estimated in the background;
 * ``reestimation`` {actor, job_id} → progress of the re-estimation a change started;
 * ``payments`` {actor, activity_id, exercice} → what has been / will be paid, with totals;
-* ``entitlement`` {actor, declaration_id} → the entitlement of a validated declaration, explained.
+* ``record_prior_payments`` {actor, activity_id, exercice, advances, balance?} → a Caf agent of the activity's
+  Caf records what was paid before the platform (until then: « acomptes antérieurs non connus »);
+* ``entitlement`` {actor, declaration_id} → the entitlement of a validated declaration, explained;
+* ``payment_policy`` {caf} → the Caf's payment policy; ``set_payment_policy`` {actor, caf, policy, reason?} → a
+  local rule: that Caf's paramétrage agents choose it (never another Caf's); only that Caf's schedules move.
 """
 
 from __future__ import annotations
@@ -81,6 +86,13 @@ def register(runtime: ServiceRuntime) -> None:
     answer_with_result(runtime.rpc, "set_parameter", set_parameter)
     answer_with_result(runtime.rpc, "reestimation", progress)
     answer_with_result(runtime.rpc, "payments", payments_of)
+
+    async def prior_payments(payload: dict[str, Any]) -> dict[str, Any]:
+        """{actor, activity_id, exercice, advances, balance?}: what the Caf paid before the platform."""
+        async with runtime.unit_of_work() as uow:
+            return await payments.record_prior(uow, payload, runtime.clock.now())
+
+    answer_with_result(runtime.rpc, "record_prior_payments", prior_payments)
     answer_with_result(runtime.rpc, "entitlement", entitlement)
 
     async def payment_policy(payload: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +100,13 @@ def register(runtime: ServiceRuntime) -> None:
         caf = str(payload.get("caf") or "")
         if not (len(caf) == 3 and caf.isdigit()):
             raise RpcFailure("invalid", "Indiquez le code de la Caf sur trois chiffres.", "caf")
-        return payments.policy_view(caf)
+        return await payments.policy_of_caf(runtime.db, caf)
 
     answer_with_result(runtime.rpc, "payment_policy", payment_policy)
+
+    async def set_payment_policy(payload: dict[str, Any]) -> dict[str, Any]:
+        """{actor, caf, policy, reason?}: a local rule, set by that Caf's paramétrage agents only."""
+        async with runtime.unit_of_work() as uow:
+            return await payments.set_policy(uow, payload, runtime.clock.now())
+
+    answer_with_result(runtime.rpc, "set_payment_policy", set_payment_policy)

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from afas_habilitation.adapters.tables import Activity, KnownPartner, Site
 from afas_habilitation.application.grants import end_all
@@ -22,11 +22,12 @@ from afas_shared.contracts.events.habilitation import (
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 EDITORS = ("habilitations", "parametrage")
 
 
-class ActivityInput(BaseModel):
+class ActivityInput(InputModel):  # no control or bidi character in its texts (afas_shared.text)
     partner_id: uuid.UUID
     family: Family
     nature: str

@@ -3,6 +3,9 @@ of every rejected row; the IDEQU is the natural key, so importing the same file 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,17 +14,32 @@ from afas_habilitation.adapters.tables import Activity, KnownPartner
 from afas_habilitation.application.catalogue import apply_changes, create, may_edit
 from afas_habilitation.domain.csv_rows import parse_csv
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.limits import (
+    CATALOGUE_IMPORT_MAX_BYTES,
+    CATALOGUE_IMPORT_REPORT_MAX_BYTES,
+    CATALOGUE_IMPORT_TOO_LARGE,
+)
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = CATALOGUE_IMPORT_MAX_BYTES  # the gateway answers 413 above it; checked here too
+
+
+def csv_text(payload: dict[str, Any]) -> str:
+    """The file the gateway sent: base64 (``csv_base64``, its size on the bus is known) or plain text (``csv``)."""
+    if "csv_base64" not in payload:
+        return str(payload.get("csv", ""))
+    try:
+        return base64.b64decode(str(payload["csv_base64"]), validate=True).decode("utf-8-sig")
+    except (binascii.Error, UnicodeDecodeError):
+        raise RpcFailure("invalid", "Le fichier doit être encodé en UTF-8.", "csv") from None
 
 
 async def import_csv(runtime: ServiceRuntime, caller: ForwardedCaller, text: str) -> dict[str, Any]:
     if caller.kind not in ("caf", "operator"):
         raise RpcFailure("forbidden", "L'import du catalogue est réservé aux agents de la Caf.")
     if len(text.encode()) > MAX_BYTES:
-        return _report(0, 0, 0, 0, [{"ligne": 0, "motif": "Fichier trop volumineux (5 Mo au plus)."}])
+        raise RpcFailure("too_large", CATALOGUE_IMPORT_TOO_LARGE, "csv")
     rows, rejections = parse_csv(text)
     rejected = [{"ligne": r.line, "motif": r.reason} for r in rejections]
     created = updated = unchanged = 0
@@ -90,5 +108,19 @@ def _report(read: int, created: int, updated: int, unchanged: int, rejected: lis
         "creees": created,
         "modifiees": updated,
         "inchangees": unchanged,
-        "rejets": sorted(rejected, key=lambda r: r["ligne"]),
+        "rejets": _within_reply(sorted(rejected, key=lambda r: r["ligne"])),
     }
+
+
+def _within_reply(rejected: list[dict]) -> list[dict]:
+    """The rejected lines, cut short with a last line saying how many more when they would not fit in one reply."""
+    size, kept = 0, []
+    for rejection in rejected:
+        size += len(json.dumps(rejection)) + 2
+        if size > CATALOGUE_IMPORT_REPORT_MAX_BYTES:
+            rest = len(rejected) - len(kept)
+            last = kept[-1]["ligne"] if kept else 0
+            motif = f"… et {rest} autres lignes rejetées, après la ligne {last} : corrigez celles-ci puis réimportez."
+            return [*kept, {"ligne": last, "motif": motif}]
+        kept.append(rejection)
+    return kept

@@ -11,12 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
 from afas_habilitation.domain.catalogue import ActivityFacts, Family, SiteMode, activity_problems
+from afas_shared.contracts.limits import CATALOGUE_IMPORT_MAX_BYTES
+from afas_shared.text import forbidden_character
 
 COLUMNS: tuple[str, ...] = (
     "partenaire_siret",
@@ -54,6 +57,12 @@ _CAF_CODE = re.compile(r"[0-9]{3}")
 _INTEGER = re.compile(r"[0-9]+")
 
 _Choice = TypeVar("_Choice", bound=StrEnum)
+
+# Longest cell read (its value is never echoed in a rejection); the domain has its own, stricter, limits.
+_CELL_MAX_DEFAULT = 100
+_CELL_MAX = {"nom": 1_000, "lieux": 30_000}
+# csv refuses a field over 128 KiB by default (a csv.Error): read any field the import may hold, then name it
+csv.field_size_limit(max(csv.field_size_limit(), CATALOGUE_IMPORT_MAX_BYTES + 1))
 
 
 @dataclass(frozen=True)
@@ -201,27 +210,72 @@ def _read_row(line: int, cells: dict[str, str]) -> ActivityRow | list[str]:
     return ActivityRow(line=line, partner_siret=siret, caf_code=caf_code, facts=facts)
 
 
+def _cell_problems(cells: dict[str, str]) -> list[str]:
+    """Cells too long, or holding a control or bidi character: named by column, their value not echoed."""
+    reasons = []
+    for column, value in cells.items():
+        limit = _CELL_MAX.get(column, _CELL_MAX_DEFAULT)
+        if len(value) > limit:
+            reasons.append(f"colonne {column} : trop longue ({len(value)} caractères, {limit} au plus)")
+        elif problem := forbidden_character(value):
+            reasons.append(f"colonne {column} : {_sentence_part(problem)}")
+    return reasons
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of each record; a line the csv module cannot read ends the file with a _Unreadable."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";")
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _Unreadable(reader.line_num, str(exc)) from None
+        yield reader.line_num, cells
+
+
+class _Unreadable(Exception):
+    def __init__(self, line: int, why: str) -> None:
+        super().__init__(why)
+        self.rejection = Rejection(line, f"Ligne {line} : illisible ({why}) ; la suite du fichier n'a pas été lue.")
+
+
 def parse_csv(text: str) -> tuple[list[ActivityRow], list[Rejection]]:
     """Split the file into importable rows and rejected lines; a bad header rejects the whole file (line 1)."""
-    records = csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";")
-    header = next((cells for cells in records if any(cell.strip() for cell in cells)), None)
-    if header is None:
-        return [], [Rejection(1, f"Ligne 1 : fichier vide. En-tête attendu : {';'.join(COLUMNS)}.")]
-    if problem := _header_problem(records.line_num, header):
-        return [], [Rejection(records.line_num, problem)]
-    names = [name.strip().lower() for name in header]
-
     rows: list[ActivityRow] = []
     rejections: list[Rejection] = []
+    try:
+        _parse_records(_records(text), rows, rejections)
+    except _Unreadable as unreadable:
+        rejections.append(unreadable.rejection)
+    return rows, rejections
+
+
+def _parse_records(
+    records: Iterator[tuple[int, list[str]]], rows: list[ActivityRow], rejections: list[Rejection]
+) -> None:
+    line, header = next(((n, cells) for n, cells in records if any(cell.strip() for cell in cells)), (1, None))
+    if header is None:
+        rejections.append(Rejection(1, f"Ligne 1 : fichier vide. En-tête attendu : {';'.join(COLUMNS)}."))
+        return
+    if problem := _header_problem(line, [name[:_CELL_MAX_DEFAULT] for name in header]):
+        rejections.append(Rejection(line, problem))
+        return
+    names = [name.strip().lower() for name in header]
+
     first_seen: dict[str, int] = {}
-    for cells in records:
-        line = records.line_num
+    for line, cells in records:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(names):
             rejections.append(Rejection(line, f"Ligne {line} : {len(cells)} colonnes au lieu de {len(names)}."))
             continue
-        result = _read_row(line, dict(zip(names, cells, strict=True)))
+        named = dict(zip(names, cells, strict=True))
+        if reasons := _cell_problems(named):
+            rejections.append(Rejection(line, f"Ligne {line} : {'; '.join(reasons)}."))
+            continue
+        result = _read_row(line, named)
         reasons = [] if isinstance(result, ActivityRow) else result
         ideq = cells[names.index("ideq")].strip()
         if ideq:
@@ -234,4 +288,3 @@ def parse_csv(text: str) -> tuple[list[ActivityRow], list[Rejection]]:
             rejections.append(Rejection(line, f"Ligne {line} : {'; '.join(reasons)}."))
         elif isinstance(result, ActivityRow):
             rows.append(result)
-    return rows, rejections

@@ -55,7 +55,7 @@ def register(runtime: ServiceRuntime) -> None:
             runtime, c(p), uuid.UUID(p["partner_id"]) if p.get("partner_id") else None, p.get("family"), p.get("nature")
         ),
     )
-    on("import_activities", lambda p: catalogue_import.import_csv(runtime, c(p), str(p.get("csv", ""))))
+    on("import_activities", lambda p: catalogue_import.import_csv(runtime, c(p), catalogue_import.csv_text(p)))
 
     on("grant", lambda p: grants.grant(runtime, c(p), parse_model(grants.GrantInput, p.get("grant"))))
     on(

@@ -111,6 +111,16 @@ class OneTimeLink(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=TZ)
 
 
+class LinkKeyRow(SQLModel, table=True):
+    """The secret from which one-time link tokens are derived (HMAC of the link's reference); never leaves identity."""
+
+    __tablename__ = "link_key"
+
+    name: str = Field(primary_key=True, max_length=40)
+    secret: str = Field(max_length=128)
+    created_at: datetime = Field(sa_type=TZ)
+
+
 class SigningKeyRow(SQLModel, table=True):
     __tablename__ = "signing_key"
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from afas_identity.domain.policy import Actor
 from afas_shared.auth.caller import forwarded_caller
+from afas_shared.messaging.rpc import RpcFailure
 
 
 @dataclass(frozen=True)
@@ -28,3 +30,17 @@ def caller_from(payload: dict[str, Any]) -> Caller:
         ),
         address=forwarded.address,
     )
+
+
+@dataclass(frozen=True)
+class OwnSession:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+
+
+def own_session(payload: dict[str, Any]) -> OwnSession:
+    """The caller's own user and session, from the credential its request carried (verified on receipt)."""
+    actor = payload.get("actor") or {}
+    if not actor.get("sub") or not actor.get("sid"):
+        raise RpcFailure("unauthorized", "Authentification requise.")
+    return OwnSession(user_id=uuid.UUID(actor["sub"]), session_id=uuid.UUID(actor["sid"]))

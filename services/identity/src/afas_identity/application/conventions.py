@@ -28,9 +28,10 @@ from afas_identity.domain.conventions import (
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import ConventionClosedV1, ConventionSignedV1
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 
-class ConventionInput(BaseModel):
+class ConventionInput(InputModel):  # no control or bidi character in its texts (afas_shared.text)
     kind: ConventionKind
     label: str | None = Field(default=None, max_length=200)
     opening_date: date

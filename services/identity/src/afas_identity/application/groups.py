@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from afas_identity.adapters.tables import GroupMembership, UserAccount
-from afas_identity.application import audit, conventions, partners, users
+from afas_identity.application import audit, conventions, partners, sessions, users
 from afas_identity.application.context import Caller
 from afas_identity.application.errors import conflict, invalid, not_found
 from afas_identity.domain import policy
@@ -28,9 +28,11 @@ class MembershipInput(BaseModel):
 
 
 def _active(today: date):
+    """Memberships that count on ``today``: the end date is the day it stopped counting, so a membership ended today
+    (a removal takes effect at once) no longer counts."""
     return sa.and_(
         GroupMembership.start_date <= today,
-        sa.or_(GroupMembership.end_date.is_(None), GroupMembership.end_date >= today),
+        sa.or_(GroupMembership.end_date.is_(None), GroupMembership.end_date > today),
     )
 
 
@@ -143,6 +145,10 @@ async def remove(
         membership.end_date = end
         account = await uow.session.get(UserAccount, user_id)
         account.version += 1
+        # Effective now: the user's tokens carry the group, so its sessions end (a group joined needs no such step:
+        # the next token refresh, within a minute, carries it)
+        if end <= paris_today(runtime.clock.now()):
+            await sessions.revoke_all(uow, runtime, user_id, "access_change")
         uow.publish(
             GroupMembershipRemovedV1(user_id=user_id, partner_id=partner.id, group=group, end_date=end),
             subject=str(user_id),

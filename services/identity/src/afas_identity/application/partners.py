@@ -6,7 +6,7 @@ import uuid
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from afas_identity.adapters.tables import Partner
 from afas_identity.application import audit
@@ -17,9 +17,10 @@ from afas_identity.domain.cafs import UnknownCaf, get_caf
 from afas_identity.domain.siret import siret_error
 from afas_shared.contracts.events.identity import DelegationChangedV1, PartnerRegisteredV1, PartnerUpdatedV1
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 
-class PartnerInput(BaseModel):
+class PartnerInput(InputModel):  # no control or bidi character in its texts (afas_shared.text)
     name: str = Field(min_length=1, max_length=200)
     siret: str
     kind: Literal["commune", "epci", "association", "entreprise", "autre"]

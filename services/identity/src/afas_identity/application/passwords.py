@@ -28,6 +28,7 @@ def _check(user: UserAccount, password: str, confirmation: str) -> None:
 async def _set(uow: UnitOfWork, runtime: ServiceRuntime, user: UserAccount, password: str) -> None:
     user.password_hash = await asyncio.to_thread(hash_password, password)
     user.password_change_required = False
+    await links.end_outstanding(uow, runtime, user.id)  # any other activation or reset link stops working
     uow.publish(
         PasswordChangedV1(user_id=user.id, email=user.email, changed_at=runtime.clock.now()),
         subject=str(user.id),

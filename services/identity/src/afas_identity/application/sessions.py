@@ -38,11 +38,21 @@ async def _throttles(session, keys: list[str]) -> dict[str, LoginThrottleRow]:
     return {r.key: r for r in rows}
 
 
-async def _record_failure(runtime: ServiceRuntime, keys: list[str], now: datetime) -> None:
+def _throttle_keys(runtime: ServiceRuntime, identifier: str, address: str | None) -> dict[str, throttling.Policy]:
+    """The throttling states a login attempt counts in, with the policy of each (see ``domain.throttling``)."""
+    ident = identifier.strip()[:50]
+    keys = {f"id:{ident}": throttling.ACCOUNT}
+    if address:
+        keys[f"pair:{ident}|{address[:45]}"] = throttling.ACCOUNT
+        keys[f"ip:{address[:45]}"] = throttling.address_policy(runtime.settings.login_address_max_failures)
+    return keys
+
+
+async def _record_failure(runtime: ServiceRuntime, keys: dict[str, throttling.Policy], now: datetime) -> None:
     async with runtime.db.transaction() as session:
-        rows = await _throttles(session, keys)
-        for key in keys:
-            state = throttling.after_failure(_state(rows.get(key)), now)
+        rows = await _throttles(session, list(keys))
+        for key, policy in keys.items():
+            state = throttling.after_failure(_state(rows.get(key)), now, policy)
             row = rows.get(key) or LoginThrottleRow(key=key)
             row.failures, row.last_failure_at, row.locked_until = (
                 state.failures,
@@ -89,10 +99,11 @@ async def _token(runtime: ServiceRuntime, claims: SessionClaims) -> dict[str, An
 
 async def login(runtime: ServiceRuntime, identifier: str, password: str, address: str | None) -> dict[str, Any]:
     now = runtime.clock.now()
-    # The same policy per identifier (known or not, so answers reveal nothing) and per source address.
-    keys = [f"id:{identifier.strip()[:50]}"] + ([f"ip:{address}"] if address else [])
+    # Per identifier (known or not, so answers reveal nothing), per (identifier, address), and per address.
+    keys = _throttle_keys(runtime, identifier, address)
     async with runtime.db.sessions() as session:
-        decisions = [throttling.check(_state(r), now) for r in (await _throttles(session, keys)).values()]
+        rows = await _throttles(session, list(keys))
+        decisions = [throttling.check(_state(r), now, keys[r.key]) for r in rows.values()]
         user = (
             (await session.execute(sa.select(UserAccount).where(UserAccount.identifier == identifier.strip())))
             .scalars()
@@ -113,7 +124,9 @@ async def login(runtime: ServiceRuntime, identifier: str, password: str, address
     if user.status == "clos" or not _usable(user, now):
         raise unauthorized("Votre compte n'est pas ouvert à cette date. Contactez votre administrateur.")
     async with runtime.db.transaction() as session:
-        for row in (await _throttles(session, keys)).values():
+        # A success wipes only its own (identifier, address) pair: the identifier's and the address's counts stay
+        pair = [k for k in keys if k.startswith("pair:")]
+        for row in (await _throttles(session, pair)).values():
             await session.delete(row)
         account = await session.get(UserAccount, user.id)
         previous = account.last_login_at

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import EmailStr, Field
 
 from afas_identity.adapters.tables import GroupMembership, UserAccount
 from afas_identity.application import audit, links, partners, sessions
@@ -24,6 +24,7 @@ from afas_shared.contracts.events.identity import (
     UserUpdatedV1,
 )
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
 
 PHONE = re.compile(r"^0[1-9]\d{8}$")
 
@@ -36,7 +37,7 @@ def _national(phone: str | None) -> str | None:
     return "0" + digits[3:] if digits.startswith("+33") else digits
 
 
-class UserInput(BaseModel):
+class UserInput(InputModel):  # no control or bidi character in its texts (afas_shared.text)
     last_name: str = Field(min_length=1, max_length=100)
     first_name: str = Field(min_length=1, max_length=100)
     email: EmailStr
@@ -49,7 +50,9 @@ class UserInput(BaseModel):
 
 
 class CafAgentInput(UserInput):
-    caf_roles: list[Literal["habilitations", "instruction", "parametrage", "lecture"]] = Field(min_length=1)
+    caf_roles: list[Literal["habilitations", "instruction", "parametrage", "lecture", "parametrage_national"]] = Field(
+        min_length=1
+    )
 
 
 def _checked(data: UserInput, today: date) -> tuple[str, str | None, date]:

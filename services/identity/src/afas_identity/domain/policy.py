@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
-CAF_ROLES = frozenset({"habilitations", "instruction", "parametrage", "lecture"})
+# parametrage_national: the Cnaf's agents (national code 000), who set the national barèmes in estimation.
+CAF_ROLES = frozenset({"habilitations", "instruction", "parametrage", "lecture", "parametrage_national"})
 PARTNER_GROUPS = frozenset({"AFAS-HABILITER", "AFAS-DECLARER"})
 
 DEFAULT_FORBIDDEN = "Vous n'avez pas les droits nécessaires pour effectuer cette action."

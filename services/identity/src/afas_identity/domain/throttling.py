@@ -1,13 +1,16 @@
 """Login throttling policy: slow down, then lock, after repeated failures. The clock is passed in.
 
-The application applies this same policy twice, with one state each:
+The application applies it with one state per key:
 
-- per account identifier, including identifiers that match no account, so that the responses (and their
-  delays) never reveal whether an account exists;
-- per source address, so that one machine cannot try many identifiers.
+- per account identifier (``ACCOUNT``), including identifiers that match no account, so that the responses (and
+  their delays) never reveal whether an account exists; a success does not wipe it, so failures mixed with the
+  owner's successes (4 failures, 1 success, again…) still lock the identifier;
+- per (identifier, source address) pair (``ACCOUNT``), wiped by a success from that pair only;
+- per source address (``address_policy``), with a much higher threshold and no slowdown, so that one machine cannot
+  try many identifiers, while one mistyped identifier never locks out an office behind one NAT.
 
-After SLOWDOWN_AFTER failures, each attempt must wait SLOWDOWN_DELAY after the previous failure; the
-MAX_FAILURES-th failure locks for LOCK_DURATION. A quiet period of FAILURE_MEMORY since the last failure, or the
+After ``slowdown_after`` failures, each attempt must wait SLOWDOWN_DELAY after the previous failure; the
+``max_failures``-th failure locks for LOCK_DURATION. A quiet period of FAILURE_MEMORY since the last failure, or the
 end of a lock, wipes the count.
 """
 
@@ -22,6 +25,19 @@ LOCK_DURATION = timedelta(minutes=15)
 FAILURE_MEMORY = timedelta(minutes=15)
 SLOWDOWN_AFTER = 3
 SLOWDOWN_DELAY = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_failures: int = MAX_FAILURES
+    slowdown_after: int | None = SLOWDOWN_AFTER
+
+
+ACCOUNT = Policy()
+
+
+def address_policy(max_failures: int) -> Policy:
+    return Policy(max_failures=max_failures, slowdown_after=None)
 
 
 @dataclass(frozen=True)
@@ -46,21 +62,22 @@ def _current(state: ThrottleState, now: datetime) -> ThrottleState:
     return state
 
 
-def check(state: ThrottleState, now: datetime) -> Decision:
+def check(state: ThrottleState, now: datetime, policy: Policy = ACCOUNT) -> Decision:
     state = _current(state, now)
     if state.locked_until is not None:
         return Decision(False, state.locked_until - now)
-    if state.failures >= SLOWDOWN_AFTER and state.last_failure_at is not None:
+    slowdown = policy.slowdown_after
+    if slowdown is not None and state.failures >= slowdown and state.last_failure_at is not None:
         slowed_until = state.last_failure_at + SLOWDOWN_DELAY
         if now < slowed_until:
             return Decision(False, slowed_until - now)
     return Decision(True, None)
 
 
-def after_failure(state: ThrottleState, now: datetime) -> ThrottleState:
+def after_failure(state: ThrottleState, now: datetime, policy: Policy = ACCOUNT) -> ThrottleState:
     state = _current(state, now)
     failures = state.failures + 1
-    locked_until = now + LOCK_DURATION if failures >= MAX_FAILURES else None
+    locked_until = now + LOCK_DURATION if failures >= policy.max_failures else None
     return ThrottleState(failures=failures, last_failure_at=now, locked_until=locked_until)
 
 

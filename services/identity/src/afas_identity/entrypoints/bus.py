@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -10,6 +11,8 @@ from afas_identity.application import (
     audit,
     conventions,
     groups,
+    links,
+    operator,
     partners,
     passwords,
     sessions,
@@ -17,7 +20,7 @@ from afas_identity.application import (
     supervision,
     users,
 )
-from afas_identity.application.context import caller_from
+from afas_identity.application.context import caller_from, own_session
 from afas_identity.domain.cafs import CAFS
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.rpc_payload import answer_with_result, parse_model, parse_uuid
@@ -38,9 +41,11 @@ def register(runtime: ServiceRuntime) -> None:
         "login",
         lambda p: sessions.login(runtime, str(p.get("identifier", "")), str(p.get("password", "")), p.get("address")),
     )
-    on("refresh", lambda p: sessions.refresh(runtime, parse_uuid(p, "session_id")))
-    on("logout", lambda p: sessions.logout(runtime, parse_uuid(p, "session_id")))
-    on("whoami", lambda p: sessions.who_am_i(runtime, parse_uuid(p, "user_id")))
+    # The session is the caller's own, from its verified credential: never an id the payload names.
+    on("refresh", lambda p: sessions.refresh(runtime, own_session(p).session_id))
+    on("logout", lambda p: sessions.logout(runtime, own_session(p).session_id))
+    on("whoami", lambda p: sessions.who_am_i(runtime, own_session(p).user_id))
+    on("operator_session", lambda p: operator.open_session(runtime, str(p.get("token", ""))))
     on(
         "activate",
         lambda p: passwords.activate(
@@ -51,8 +56,8 @@ def register(runtime: ServiceRuntime) -> None:
         "change_password",
         lambda p: passwords.change(
             runtime,
-            parse_uuid(p, "user_id"),
-            parse_uuid(p, "session_id"),
+            own_session(p).user_id,
+            own_session(p).session_id,
             str(p.get("current_password", "")),
             str(p.get("password", "")),
             str(p.get("password_confirmation", "")),
@@ -65,6 +70,12 @@ def register(runtime: ServiceRuntime) -> None:
             runtime, str(p.get("token", "")), str(p.get("password", "")), str(p.get("password_confirmation", ""))
         ),
     )
+    # For the notification service only (NATS permissions): the URL of a one-time link, composed when it mails it
+    on(
+        "mail_link",
+        lambda p: links.mail_link(runtime, parse_uuid(p, "link_id"), str(p.get("kind", ""))),
+    )
+    runtime.every(3600, lambda: links.purge_withdrawn(runtime))
     # reference data
     on("list_cafs", lambda p: _cafs())
     # partners and conventions
@@ -142,7 +153,7 @@ def register(runtime: ServiceRuntime) -> None:
 
 
 class _Closing(BaseModel):
-    closing_date: Any = None
+    closing_date: date | None = None  # ISO text on the bus, parsed here (a str compared to a date was a 502)
 
     model_config = {"extra": "ignore"}
 

@@ -128,6 +128,8 @@ class Message(SQLModel, table=True):
     body_text: str
     body_html: str
     link: str | None = Field(default=None, max_length=500)
+    # "<kind>:<link id>" of an activation or reset mail: its one-time URL is asked of identity when sent, never kept
+    mail_link: str | None = Field(default=None, max_length=80)
     created_at: datetime = Field(sa_type=UtcDateTime())
     inbox: bool = True
     read_at: datetime | None = Field(default=None, sa_type=UtcDateTime())

@@ -1,6 +1,8 @@
 """Security mails from identity's events: activation link, password reset link, password changed.
 
 They are always mailed (no preference switches them off); the links travel only by mail, never in the inbox.
+The events carry a link's reference, never the link: the message is stored with a placeholder and the reference
+(``mail_link``), and the sender asks identity for the URL (``identity.rpc.mail_link.v1``) when it sends the mail.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from afas_notification.domain import reminders, templates
 from afas_shared.clock import PARIS
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import (
-    ActivationRequestedV1,
+    ActivationRequestedV2,
     PasswordChangedV1,
-    PasswordResetRequestedV1,
+    PasswordResetRequestedV2,
 )
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.runtime import ServiceRuntime
@@ -26,36 +28,38 @@ def paris_time(moment: datetime) -> str:
 
 
 async def on_activation_requested(
-    runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[ActivationRequestedV1]
+    runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[ActivationRequestedV2]
 ) -> None:
     a = envelope.data
     await messages.enqueue(
         uow.session,
         key=reminders.notice_key("activation", str(envelope.id), a.user_id),
         kind="activation",
-        rendered=templates.activation(a.first_name, a.link, paris_time(a.expires_at)),
+        rendered=templates.activation(a.first_name, templates.LINK_PLACEHOLDER, paris_time(a.expires_at)),
         now=runtime.clock.now(),
         sender=runtime.settings.mail_sender,
         user_id=a.user_id,
         email=str(a.email),
         inbox=False,
+        mail_link=f"activation:{a.link_id}",
     )
 
 
 async def on_password_reset_requested(
-    runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[PasswordResetRequestedV1]
+    runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[PasswordResetRequestedV2]
 ) -> None:
     r = envelope.data
     await messages.enqueue(
         uow.session,
         key=reminders.notice_key("reinitialisation", str(envelope.id), r.user_id),
         kind="reinitialisation_mot_de_passe",
-        rendered=templates.password_reset(r.first_name, r.link, paris_time(r.expires_at)),
+        rendered=templates.password_reset(r.first_name, templates.LINK_PLACEHOLDER, paris_time(r.expires_at)),
         now=runtime.clock.now(),
         sender=runtime.settings.mail_sender,
         user_id=r.user_id,
         email=str(r.email),
         inbox=False,
+        mail_link=f"reset:{r.link_id}",
     )
 
 

@@ -16,6 +16,8 @@ from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 
+MAX_OFFSET = 100_000  # the inbox's pagination: far beyond any user's messages, well within the database's integers
+
 
 def _user(caller: ForwardedCaller) -> uuid.UUID:
     if caller.user_id is None:

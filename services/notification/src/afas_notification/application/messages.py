@@ -47,6 +47,7 @@ async def enqueue(
     declaration_id: uuid.UUID | None = None,
     link: str | None = None,
     inbox: bool = True,
+    mail_link: str | None = None,
 ) -> bool:
     """Insert the message unless its key exists; True when it was new."""
     mail = await mail_wanted(session, user_id, rendered.category)
@@ -62,6 +63,7 @@ async def enqueue(
         "body_text": rendered.text,
         "body_html": rendered.html,
         "link": link,
+        "mail_link": mail_link,
         "created_at": now,
         "inbox": inbox and user_id is not None,
         "mail_state": "pending" if mail else "none",

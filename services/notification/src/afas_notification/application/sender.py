@@ -32,7 +32,9 @@ import sqlalchemy as sa
 
 from afas_notification.adapters.smtp import PermanentFailure, SmtpMailer
 from afas_notification.adapters.tables import Message
+from afas_notification.domain import templates
 from afas_notification.domain.reminders import retry_delay
+from afas_shared.messaging.rpc import RemoteError
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
@@ -125,6 +127,7 @@ async def _claim_one(runtime: ServiceRuntime) -> dict[str, Any] | None:
             "message_id": row.message_id,
             "kind": row.kind,
             "attempts": row.attempts + 1,
+            "mail_link": row.mail_link,
         }
 
 
@@ -147,6 +150,10 @@ async def _attempt(runtime: ServiceRuntime, claimed: dict[str, Any]) -> int:
     try:
         if not claimed["to"]:
             raise UnknownRecipient("adresse du destinataire inconnue")
+        if claimed.get("mail_link"):
+            claimed = await _with_one_time_link(runtime, claimed)
+            if claimed is None:
+                return 0
         email = build_email(claimed, settings.mail_sender, runtime.clock.now())
         await asyncio.to_thread(mailer_of(runtime).send, email)
     except PermanentFailure as exc:
@@ -157,6 +164,26 @@ async def _attempt(runtime: ServiceRuntime, claimed: dict[str, Any]) -> int:
         return 0
     await _record(runtime, claimed["id"], mail_state="sent", sent_at=runtime.clock.now(), last_error=None)
     return 1
+
+
+async def _with_one_time_link(runtime: ServiceRuntime, claimed: dict[str, Any]) -> dict[str, Any] | None:
+    """The mail with its one-time URL, asked of identity now (never stored here, never logged).
+
+    A link that no longer works (used, superseded by a newer one, expired) is not mailed: the message is cancelled.
+    Identity not answering is a failure like the mail server's: retried later.
+    """
+    kind, _, link_id = claimed["mail_link"].partition(":")
+    try:
+        reply = await runtime.request("identity", "mail_link", {"link_id": link_id, "kind": kind})
+    except RemoteError as exc:
+        if exc.error not in ("invalid", "not_found"):
+            raise
+        log.info("message %s not sent: its one-time link is no longer valid", claimed["id"])
+        await _record(runtime, claimed["id"], mail_state="cancelled", next_attempt_at=None, last_error="lien expiré")
+        return None
+    url = reply["result"]["url"]
+    text, page = templates.with_link(claimed["text"], claimed["html"], url)
+    return {**claimed, "text": text, "html": page}
 
 
 async def _record(runtime: ServiceRuntime, message_id: uuid.UUID, **values: Any) -> None:

@@ -287,3 +287,12 @@ def password_changed(first_name: str | None, when: str) -> Rendered:
         ],
         None,
     )
+
+
+# A one-time link (activation, reset) is never stored: its mail is kept with this placeholder, replaced when sent.
+LINK_PLACEHOLDER = "{{lien-a-usage-unique}}"
+
+
+def with_link(text: str, page: str, url: str) -> tuple[str, str]:
+    """The mail's text and HTML with the one-time URL in place of the placeholder."""
+    return text.replace(LINK_PLACEHOLDER, url), page.replace(LINK_PLACEHOLDER, html.escape(url, quote=True))

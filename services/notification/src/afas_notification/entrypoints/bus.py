@@ -51,9 +51,9 @@ from afas_shared.contracts.events.habilitation import (
     RoleGrantedV1,
 )
 from afas_shared.contracts.events.identity import (
-    ActivationRequestedV1,
+    ActivationRequestedV2,
     PasswordChangedV1,
-    PasswordResetRequestedV1,
+    PasswordResetRequestedV2,
 )
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.rpc_payload import answer_with_result, parse_uuid
@@ -76,8 +76,8 @@ CONSUMED = (
     (GrantValidatedV1, grants.on_grant_validated),
     (GrantRejectedV1, grants.on_grant_rejected),
     (GrantEndedV1, grants.on_grant_ended),
-    (ActivationRequestedV1, accounts.on_activation_requested),
-    (PasswordResetRequestedV1, accounts.on_password_reset_requested),
+    (ActivationRequestedV2, accounts.on_activation_requested),
+    (PasswordResetRequestedV2, accounts.on_password_reset_requested),
     (PasswordChangedV1, accounts.on_password_changed),
     (PaymentScheduledV1, payments.on_payment_scheduled),
     (EstimateRevisedV1, payments.on_estimate_revised),
@@ -106,6 +106,8 @@ def register(runtime: ServiceRuntime) -> None:
             limit, offset = int(p.get("limit") or 50), int(p.get("offset") or 0)
         except (TypeError, ValueError):
             raise RpcFailure("invalid", "Pagination invalide.", "limit") from None
+        if not 0 <= offset <= inbox.MAX_OFFSET:  # a huge one would overflow the database's integers
+            raise RpcFailure("invalid", f"Pagination invalide : un décalage entre 0 et {inbox.MAX_OFFSET}.", "offset")
         return await inbox.list_messages(runtime, forwarded_caller(p), bool(p.get("unread_only")), limit, offset)
 
     async def mark_read(p: dict[str, Any]) -> Any:

@@ -1,4 +1,4 @@
-"""Events published by the identity service. None carries a password or a password hash."""
+"""Events published by the identity service. None carries a password, a password hash, a token or a one-time link."""
 
 from __future__ import annotations
 
@@ -165,40 +165,48 @@ class ConventionClosedV1(_Identity):
 
 
 class SessionRevokedV1(_Identity):
-    """A session ended before its time (logout, suspension, password change): refuse its tokens at once."""
+    """A session ended before its time (logout, suspension, password or access change): refuse its tokens at once."""
 
     event = "session_revoked"
 
     session_id: uuid.UUID
     user_id: uuid.UUID
-    reason: Literal["logout", "suspension", "password_change", "closure", "forced_password_change"]
+    reason: Literal["logout", "suspension", "password_change", "closure", "forced_password_change", "access_change"] = (
+        Field(description="`access_change`: the user's groups or roles changed; its tokens would carry the old ones.")
+    )
     expires_at: datetime = Field(description="When the session would have expired anyway; forget it after.")
 
 
-class ActivationRequestedV1(_Identity):
-    """A new account's single-use activation link, for the notification service to mail."""
+# Withdrawn for security: `identity.activation_requested.v1` and `identity.password_reset_requested.v1` carried the
+# one-time link itself, so anyone reading the stream (kept 30 days) could use it. They are no longer published, are
+# purged from the identity stream at start, and have no contract any more: v2 carries a reference only.
+WITHDRAWN_SUBJECTS = ("identity.activation_requested.v1", "identity.password_reset_requested.v1")
+
+
+class _MailLinkRequested(_Identity):
+    version = 2
+
+    link_id: uuid.UUID = Field(
+        description="Reference of the one-time link. Not a secret: the URL is obtained from identity when the mail "
+        "is sent (`identity.rpc.mail_link.v1`, answered for the notification service only)."
+    )
+    user_id: uuid.UUID
+    email: EmailStr
+    first_name: str
+    last_name: str
+    expires_at: datetime = Field(description="When the link stops working.")
+
+
+class ActivationRequestedV2(_MailLinkRequested):
+    """A new account's single-use activation link is to be mailed. Carries its reference, never the link."""
 
     event = "activation_requested"
 
-    user_id: uuid.UUID
-    email: EmailStr
-    first_name: str
-    last_name: str
-    link: str = Field(description="Single-use activation URL carrying a random token (never a password).")
-    expires_at: datetime
 
-
-class PasswordResetRequestedV1(_Identity):
-    """A one-time password reset link, for the notification service to mail."""
+class PasswordResetRequestedV2(_MailLinkRequested):
+    """A one-time password reset link is to be mailed. Carries its reference, never the link."""
 
     event = "password_reset_requested"
-
-    user_id: uuid.UUID
-    email: EmailStr
-    first_name: str
-    last_name: str
-    link: str
-    expires_at: datetime
 
 
 class PasswordChangedV1(_Identity):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -14,6 +17,35 @@ RESET_SENT = (
     "Si cet identifiant correspond à un compte actif, un lien de réinitialisation vient d'être envoyé à son adresse "
     "de messagerie."
 )
+
+
+# The login form's CSRF token (no session yet): a random value in an HttpOnly, SameSite=Strict cookie and in the
+# form; a submission whose two copies differ, or lack, is refused (double-submit), so no other site can log a
+# browser in under an account of its choosing.
+LOGIN_CSRF_COOKIE = "afas_connexion"
+LOGIN_CSRF_REFUSED = "Jeton de sécurité manquant ou invalide : rechargez la page de connexion et réessayez."
+MISSING = {"identifiant": "Saisissez votre identifiant.", "mot_de_passe": "Saisissez votre mot de passe."}
+
+
+def login_form(request: Request, context: dict, status_code: int = 200):
+    """The login page with its CSRF token (kept if the browser has one, else a new one)."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    context = {"titre": "Connexion", "suite": "/accueil", **context, "csrf_connexion": token}
+    response = render(request, "connexion.html", context, status_code)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/connexion",
+    )
+    return response
+
+
+def _login_csrf_ok(request: Request, submitted: str) -> bool:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return bool(submitted and expected) and hmac.compare_digest(submitted.encode(), expected.encode())
 
 
 def _safe_next(url: str | None) -> str:
@@ -38,12 +70,26 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     @web.get("/connexion", response_class=HTMLResponse)
     async def login_page(request: Request, suite: str | None = None, expiree: int = 0) -> HTMLResponse:
         message = "Votre session a expiré après 30 minutes sans activité : reconnectez-vous." if expiree else None
-        return render(request, "connexion.html", {"titre": "Connexion", "suite": _safe_next(suite), "message": message})
+        return login_form(request, {"suite": _safe_next(suite), "message": message})
 
     @web.post("/connexion", response_class=HTMLResponse)
     async def login(
-        request: Request, identifiant: str = Form(""), mot_de_passe: str = Form(""), suite: str = Form("/accueil")
+        request: Request,
+        identifiant: str = Form(""),
+        mot_de_passe: str = Form(""),
+        suite: str = Form("/accueil"),
+        csrf: str = Form(""),
     ):
+        context = {"suite": _safe_next(suite), "identifiant": identifiant}
+        if not _login_csrf_ok(request, csrf):
+            return login_form(request, {**context, "erreurs": [{"champ": None, "message": LOGIN_CSRF_REFUSED}]}, 403)
+        # An empty form is answered here: it never reaches identity (nor counts as a failed login there)
+        missing = [
+            name for name, value in (("identifiant", identifiant), ("mot_de_passe", mot_de_passe)) if not value.strip()
+        ]
+        if missing:
+            errors = [{"champ": name, "message": MISSING[name]} for name in missing]
+            return login_form(request, {**context, "erreurs": errors}, 422)
         try:
             answer = await call_identity(
                 runtime,
@@ -51,8 +97,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 {"identifier": identifiant, "password": mot_de_passe, "address": client_address(request)},
             )
         except HTTPException as refusal:
-            context = {"titre": "Connexion", "suite": _safe_next(suite), "identifiant": identifiant}
-            return render(request, "connexion.html", {**context, "erreurs": _errors(refusal)}, refusal.status_code)
+            return login_form(request, {**context, "erreurs": _errors(refusal)}, refusal.status_code)
         target = "/mot-de-passe?obligatoire=1" if answer["changement_mot_de_passe_requis"] else _safe_next(suite)
         response = RedirectResponse(target, status_code=303)
         set_session_cookie(request, response, answer["jeton"])
@@ -95,7 +140,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             context = {"titre": "Choisir votre mot de passe", "jeton": jeton, "erreurs": _errors(refusal)}
             return render(request, "choisir_mot_de_passe.html", context, refusal.status_code)
         message = "Votre mot de passe est enregistré : vous pouvez vous connecter."
-        return render(request, "connexion.html", {"titre": "Connexion", "suite": "/accueil", "message": message})
+        return login_form(request, {"message": message})
 
     @web.get("/mot-de-passe", response_class=HTMLResponse)
     async def change_page(request: Request, obligatoire: int = 0, me: Viewer = Depends(viewer)) -> HTMLResponse:
@@ -128,11 +173,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             context = {"titre": "Changer votre mot de passe", "erreurs": _errors(refusal)}
             return render(request, "changer_mot_de_passe.html", context, refusal.status_code, viewer=me)
         # The change ends every session: sign in again with the new password
-        response = render(
-            request,
-            "connexion.html",
-            {"titre": "Connexion", "suite": "/accueil", "message": "Mot de passe changé : reconnectez-vous."},
-        )
+        response = login_form(request, {"message": "Mot de passe changé : reconnectez-vous."})
         response.delete_cookie(COOKIE, path="/")
         return response
 

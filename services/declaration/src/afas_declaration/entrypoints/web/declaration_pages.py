@@ -99,7 +99,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         try:
             declaration_id = await call_local(drafts.declaration_of_form(runtime, form_id))
             detail = await call_local(drafts.detail(runtime, caller(me), declaration_id))
-            estimate = await call_local(review.estimate_for(runtime, caller(me), declaration_id))
+            estimate = await call_local(review.estimate_shown(runtime, caller(me), declaration_id))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         form = next((f for f in detail["formulaires"] if f["id"] == str(form_id)), None)
@@ -180,7 +180,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         try:
             detail = await call_local(drafts.detail(runtime, caller(me), declaration_id))
             controls = await call_local(review.latest(runtime, caller(me), declaration_id))
-            estimate = await call_local(review.estimate_for(runtime, caller(me), declaration_id))
+            estimate = await call_local(review.estimate_shown(runtime, caller(me), declaration_id))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {

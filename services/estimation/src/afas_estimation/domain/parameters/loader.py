@@ -11,10 +11,16 @@ File shape::
         unit: /1                 # a ratio; "€/h", "€", "%" (a percentage point value), …
         annual: false            # true: revalued every year, a missing year makes the estimate provisional
         values:
-          2014-01-01: {value: 0.30, reference: "Circulaire Cnaf n° … du …"}
+          2014-01-01:
+            value: 0.30
+            source: {titre: "…", emetteur: "Caf des Hauts-de-Seine", date: 2016-10-01, reference: "https://…"}
         natures:                 # optional: a nature's own series replaces the default one
           some_nature:
             2024-01-01: {value: 0.40, reference: "non sourcé — à confirmer par la Caf"}
+
+A value has a structured ``source`` (title, issuer, date, reference or address; optional note), or is unsourced:
+its ``reference`` then starts with "non sourcé" and says what is missing. A ratio (unit ``/1``) lies in [0, 1],
+a ceiling (``prix_plafond*``) is above zero.
 
 Reading packaged data is the only I/O, so the domain stays free of infrastructure.
 """
@@ -32,7 +38,7 @@ from typing import Any
 import yaml
 
 from afas_estimation.domain.errors import ParameterFileError, UnknownFamily
-from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters, Parameter
+from afas_estimation.domain.parameters.model import UNSOURCED, DatedValue, FamilyParameters, Parameter, Provenance
 from afas_shared.strict_yaml import StrictLoader
 
 _FAMILY = re.compile(r"[a-z][a-z0-9_]*")
@@ -85,7 +91,7 @@ def _parameter(name: str, spec: Any, where: str, natures: dict) -> Parameter:
         if nature not in natures:
             raise ParameterFileError(f"{where}: unknown nature {nature!r}")
         by_nature[nature] = _series(series, f"{where}.{nature}")
-    return Parameter(
+    parameter = Parameter(
         name,
         str(spec["description"]),
         str(spec["unit"]),
@@ -93,6 +99,33 @@ def _parameter(name: str, spec: Any, where: str, natures: dict) -> Parameter:
         _series(spec.get("values"), where),
         by_nature,
     )
+    for series in (parameter.values, *by_nature.values()):
+        for v in series:
+            _check_bounds(parameter, v.value, where)
+    return parameter
+
+
+def _check_bounds(parameter: Parameter, value: Decimal | bool, where: str) -> None:
+    if isinstance(value, bool):
+        return
+    if parameter.unit == "/1" and not 0 <= value <= 1:
+        raise ParameterFileError(f"{where}: a ratio must lie in [0, 1], got {value}")
+    if parameter.name.startswith("prix_plafond") and value <= 0:
+        raise ParameterFileError(f"{where}: a ceiling must be above zero, got {value}")
+    if value < 0:
+        raise ParameterFileError(f"{where}: negative value {value}")
+
+
+def provenance(raw: Any, where: str) -> Provenance:
+    """A structured provenance from its mapping (``titre``, ``emetteur``, ``date``, ``reference`` or ``adresse``)."""
+    if not isinstance(raw, dict):
+        raise ParameterFileError(f"{where}: 'source' must map titre, emetteur, date and reference (or adresse)")
+    title, issuer = str(raw.get("titre") or "").strip(), str(raw.get("emetteur") or "").strip()
+    reference = str(raw.get("reference") or raw.get("adresse") or "").strip()
+    published = raw.get("date")
+    if not title or not issuer or not reference or not isinstance(published, date):
+        raise ParameterFileError(f"{where}: 'source' needs titre, emetteur, a YYYY-MM-DD date and reference or adresse")
+    return Provenance(title, issuer, published, reference, str(raw.get("note") or "").strip())
 
 
 def _series(raw: Any, where: str) -> tuple[DatedValue, ...]:
@@ -100,9 +133,19 @@ def _series(raw: Any, where: str) -> tuple[DatedValue, ...]:
         raise ParameterFileError(f"{where}: 'values' must map start dates to values")
     values = []
     for start, entry in raw.items():
-        if not isinstance(start, date) or not isinstance(entry, dict) or not entry.get("reference"):
-            raise ParameterFileError(f"{where}: each value needs a YYYY-MM-DD date, a value and a reference")
-        values.append(DatedValue(start, _value(entry.get("value"), where), str(entry["reference"])))
+        if not isinstance(start, date) or not isinstance(entry, dict) or "value" not in entry:
+            raise ParameterFileError(f"{where}: each value needs a YYYY-MM-DD date and a value")
+        if entry.get("source") is not None:
+            source = provenance(entry["source"], f"{where} {start}")
+            values.append(DatedValue(start, _value(entry.get("value"), where), source.text(), source))
+            continue
+        reference = str(entry.get("reference") or "")
+        if not reference.lower().startswith(UNSOURCED):
+            raise ParameterFileError(
+                f"{where} {start}: each value needs a structured 'source', or a reference starting with "
+                f"'{UNSOURCED}' saying what is missing"
+            )
+        values.append(DatedValue(start, _value(entry.get("value"), where), reference))
     return tuple(sorted(values, key=lambda v: v.start))
 
 

@@ -1,8 +1,10 @@
 """Barèmes as dated data: a parameter's value applies from its date until the next one.
 
-Each value carries its provenance (document and date, or "non sourcé — à confirmer par la Caf"). A parameter
-marked ``annual`` is revalued every year: asked for a year after its latest value, it answers that latest value
-flagged *provisional*, so an estimate is never blocked nor shown as zero for want of a new barème.
+Each value carries its provenance: a structured ``Provenance`` (document title, issuer, date, reference or
+address), or none — then the value is *unsourced* and ``reference`` says why ("non sourcé — à confirmer …").
+A parameter marked ``annual`` is revalued every year: asked for a year after its latest value, it answers that
+latest value flagged *provisional*, so an estimate is never blocked nor shown as zero for want of a new barème;
+asked for a year before its first value (from 2019, see ``Computation``), the earliest value, flagged likewise.
 """
 
 from __future__ import annotations
@@ -17,14 +19,39 @@ Value = Decimal | bool
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a value comes from: the document (title), who issued it, its date, and its reference or address."""
+
+    title: str
+    issuer: str
+    published: date
+    reference: str
+    note: str = ""  # e.g. "valeur déduite : 30 % de 1,80 €"
+
+    def text(self) -> str:
+        parts = [self.title, self.issuer, self.published.strftime("%d/%m/%Y"), self.reference]
+        return " — ".join(p for p in parts if p) + (f" ({self.note})" if self.note else "")
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "titre": self.title,
+            "emetteur": self.issuer,
+            "date": self.published.isoformat(),
+            "reference": self.reference,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
 class DatedValue:
     start: date
     value: Value
-    reference: str
+    reference: str  # the provenance as text (or why the value is unsourced)
+    source: Provenance | None = None
 
     @property
     def sourced(self) -> bool:
-        return not self.reference.lower().startswith(UNSOURCED)
+        return self.source is not None and not self.reference.lower().startswith(UNSOURCED)
 
 
 @dataclass(frozen=True)
@@ -39,6 +66,8 @@ class Resolved:
     reference: str
     sourced: bool
     provisional: bool
+    source: Provenance | None = None
+    backfilled: bool = False  # the exercice precedes the first known value: the earliest one was applied
 
 
 @dataclass(frozen=True)
@@ -60,6 +89,13 @@ class Parameter:
             return None
         current = applicable[-1]
         provisional = self.annual and current.start.year < on.year
+        return self._resolved(current, provisional)
+
+    def earliest(self, nature: str) -> Resolved:
+        """The first known value, for an exercice that precedes it: always provisional."""
+        return self._resolved(self._series(nature)[0], True, backfilled=True)
+
+    def _resolved(self, current: DatedValue, provisional: bool, *, backfilled: bool = False) -> Resolved:
         return Resolved(
             self.name,
             self.label,
@@ -69,6 +105,8 @@ class Parameter:
             current.reference,
             current.sourced,
             provisional,
+            current.source,
+            backfilled,
         )
 
     def _series(self, nature: str) -> tuple[DatedValue, ...]:

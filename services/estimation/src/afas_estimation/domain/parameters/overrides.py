@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from afas_estimation.domain.errors import EstimationError
-from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters, Parameter, Value
+from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters, Parameter, Provenance, Value
 
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
 MAX_VALUE = Decimal("1000000000")
@@ -38,6 +38,7 @@ class Override:
     start: date
     value: Value
     reference: str
+    source: Provenance | None = None
 
 
 def is_flag(parameter: Parameter) -> bool:
@@ -64,6 +65,20 @@ def check_target(bareme: FamilyParameters, parameter: str | None, nature: str | 
             "nature",
         )
     return found
+
+
+def check_overlap(parameter: Parameter, nature: str | None, start: date) -> None:
+    """A yearly barème has one value per exercice: a new date inside a year that already has another one overlaps it."""
+    if not parameter.annual:
+        return
+    for v in parameter.series(nature):
+        if v.start != start and v.start.year == start.year:
+            raise InvalidParameter(
+                f"Cette date chevauche la valeur applicable depuis le {v.start.strftime('%d/%m/%Y')} : "
+                f"« {parameter.label} » est revalorisé chaque année et n'a qu'une valeur par exercice. "
+                f"Modifiez la valeur du {v.start.strftime('%d/%m/%Y')} ou choisissez une autre année.",
+                "applies_from",
+            )
 
 
 def check_start(start: date) -> date:
@@ -102,6 +117,8 @@ def read_value(parameter: Parameter, raw: object) -> Value:
         raise InvalidParameter(
             f"« {parameter.label} » est un taux : indiquez-le en fraction (0,66 pour 66 %), au plus 1.", "value"
         )
+    if parameter.name.startswith("prix_plafond") and number <= 0:
+        raise InvalidParameter(f"« {parameter.label} » est un prix plafond : il doit être supérieur à zéro.", "value")
     if number.as_tuple().exponent < -6:
         raise InvalidParameter("Six décimales au plus.", "value")
     return number.normalize() if number == number.to_integral_value() else number
@@ -109,7 +126,7 @@ def read_value(parameter: Parameter, raw: object) -> Value:
 
 def _put(series: tuple[DatedValue, ...], override: Override) -> tuple[DatedValue, ...]:
     kept = [v for v in series if v.start != override.start]
-    kept.append(DatedValue(override.start, override.value, override.reference))
+    kept.append(DatedValue(override.start, override.value, override.reference, override.source))
     return tuple(sorted(kept, key=lambda v: v.start))
 
 

@@ -34,7 +34,9 @@ from typing import Any
 import yaml
 
 from afas_estimation.domain.payments.model import (
+    BASES,
     CAPPABLE,
+    COMPARISONS,
     TRIGGERS,
     AdvanceRule,
     CafPolicies,
@@ -48,9 +50,9 @@ from afas_shared.strict_yaml import StrictLoader
 
 MAPPING_FILE = "cafs"
 _POLICY_ID = re.compile(r"[a-z][a-z0-9_]*")
-_POLICY_KEYS = {"id", "label", "source", "advances", "top_ups", "cap"}
-_ADVANCE_KEYS = {"percent", "trigger", "label"}
-_CAP_KEYS = {"percent", "gap_threshold_percent", "applies_to"}
+_POLICY_KEYS = {"id", "label", "source", "advances", "top_ups", "cap", "new_equipment"}
+_ADVANCE_KEYS = {"percent", "trigger", "label", "base"}
+_CAP_KEYS = {"percent", "gap_threshold_percent", "applies_to", "compare"}
 
 Base = Path | str
 
@@ -155,36 +157,16 @@ def build_policy(raw: Any, source: str, expected_id: str | None = None) -> Payme
     if not isinstance(raw["top_ups"], bool):
         raise PolicyError(f"{source}: top_ups: expected true or false, got {raw['top_ups']!r}")
 
-    entries = raw["advances"]
-    if not isinstance(entries, list) or not entries:
-        raise PolicyError(f"{source}: advances: expected a non-empty list")
-    advances = []
-    for index, entry in enumerate(entries):
-        where = f"{source}: advances[{index}]"
-        entry = _mapping(entry, where)
-        _keys(entry, _ADVANCE_KEYS, _ADVANCE_KEYS, where)
-        trigger = entry["trigger"]
-        if trigger not in TRIGGERS:
-            raise PolicyError(f"{where}: trigger: expected one of {', '.join(TRIGGERS)}, got {trigger!r}")
-        advances.append(
-            AdvanceRule(
-                kind=f"acompte_{index + 1}",
-                percent=_percent(entry["percent"], f"{where}: percent"),
-                trigger=trigger,
-                label=_text(entry["label"], f"{where}: label"),
-            )
-        )
-    if len(advances) > 2:
-        raise PolicyError(f"{source}: advances: at most two advances (acompte_1, acompte_2), got {len(advances)}")
-    total = sum((rule.percent for rule in advances), Decimal(0))
-    if total > 100:
-        raise PolicyError(f"{source}: advances: they add up to {total} %, above 100 %")
+    advances = _advances(raw["advances"], f"{source}: advances")
+    new_equipment = (
+        _advances(raw["new_equipment"], f"{source}: new_equipment") if raw.get("new_equipment") is not None else ()
+    )
 
     cap = None
     if raw.get("cap") is not None:
         where = f"{source}: cap"
         entry = _mapping(raw["cap"], where)
-        _keys(entry, _CAP_KEYS, _CAP_KEYS, where)
+        _keys(entry, _CAP_KEYS, _CAP_KEYS - {"compare"}, where)
         applies_to = entry["applies_to"]
         kinds = {rule.kind for rule in advances} | {"complement"}
         if not isinstance(applies_to, list) or not applies_to:
@@ -192,14 +174,55 @@ def build_policy(raw: Any, source: str, expected_id: str | None = None) -> Payme
         for kind in applies_to:
             if kind not in CAPPABLE or kind not in kinds:
                 raise PolicyError(f"{where}: applies_to: {kind!r} is not an advance of this policy")
+        compare = entry.get("compare", "previous_forecast_vs_actual")
+        if compare not in COMPARISONS:
+            raise PolicyError(f"{where}: compare: expected one of {', '.join(COMPARISONS)}, got {compare!r}")
         cap = CapRule(
             percent=_percent(entry["percent"], f"{where}: percent"),
             gap_threshold_percent=_percent(entry["gap_threshold_percent"], f"{where}: gap_threshold_percent"),
             applies_to=tuple(applies_to),
+            compare=compare,
         )
     return PaymentPolicy(
-        id=policy_id, label=label, advances=tuple(advances), top_ups=raw["top_ups"], cap=cap, source=policy_source
+        id=policy_id,
+        label=label,
+        advances=tuple(advances),
+        top_ups=raw["top_ups"],
+        cap=cap,
+        source=policy_source,
+        new_equipment=tuple(new_equipment),
     )
+
+
+def _advances(entries: Any, source: str) -> list[AdvanceRule]:
+    if not isinstance(entries, list) or not entries:
+        raise PolicyError(f"{source}: expected a non-empty list")
+    advances = []
+    for index, entry in enumerate(entries):
+        where = f"{source}[{index}]"
+        entry = _mapping(entry, where)
+        _keys(entry, _ADVANCE_KEYS, _ADVANCE_KEYS - {"base"}, where)
+        trigger = entry["trigger"]
+        if trigger not in TRIGGERS:
+            raise PolicyError(f"{where}: trigger: expected one of {', '.join(TRIGGERS)}, got {trigger!r}")
+        base = entry.get("base", "forecast")
+        if base not in BASES:
+            raise PolicyError(f"{where}: base: expected one of {', '.join(BASES)}, got {base!r}")
+        advances.append(
+            AdvanceRule(
+                kind=f"acompte_{index + 1}",
+                percent=_percent(entry["percent"], f"{where}: percent"),
+                trigger=trigger,
+                label=_text(entry["label"], f"{where}: label"),
+                base=base,
+            )
+        )
+    if len(advances) > 2:
+        raise PolicyError(f"{source}: at most two advances (acompte_1, acompte_2), got {len(advances)}")
+    total = sum((rule.percent for rule in advances), Decimal(0))
+    if total > 100:
+        raise PolicyError(f"{source}: they add up to {total} %, above 100 %")
+    return advances
 
 
 def _mapping(raw: Any, where: str) -> dict:

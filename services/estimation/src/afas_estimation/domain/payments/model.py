@@ -17,8 +17,12 @@ HUNDRED = Decimal(100)
 
 PaymentKind = Literal["acompte_1", "acompte_2", "complement", "solde", "indu"]
 PaymentStatus = Literal["due", "pending"]
-Trigger = Literal["forecast_validated", "previous_actual_validated"]
-TRIGGERS: tuple[str, ...] = ("forecast_validated", "previous_actual_validated")
+Trigger = Literal["forecast_validated", "previous_actual_validated", "update_validated"]
+TRIGGERS: tuple[str, ...] = ("forecast_validated", "previous_actual_validated", "update_validated")
+AdvanceBase = Literal["forecast", "actual_n_minus_2"]
+BASES: tuple[str, ...] = ("forecast", "actual_n_minus_2")
+GapComparison = Literal["forecast_vs_actual_n_minus_1", "previous_forecast_vs_actual"]
+COMPARISONS: tuple[str, ...] = ("previous_forecast_vs_actual", "forecast_vs_actual_n_minus_1")
 CAPPABLE: tuple[str, ...] = ("acompte_1", "acompte_2", "complement")
 
 
@@ -44,12 +48,14 @@ class PaymentFactError(ValueError):
 
 @dataclass(frozen=True)
 class AdvanceRule:
-    """One advance (acompte) of an exercice N: ``percent`` of the current forecast entitlement of N."""
+    """One advance (acompte) of an exercice N: ``percent`` of its ``base``: the current forecast entitlement of N,
+    or the actual entitlement of N-2 (Caf du Nord, existing equipment; the forecast N when N-2 is not known)."""
 
     kind: str  # acompte_1, acompte_2, … (from its position in the policy)
     percent: Decimal
     trigger: Trigger
     label: str
+    base: AdvanceBase = "forecast"
 
     @property
     def rate(self) -> Decimal:
@@ -67,6 +73,9 @@ class CapRule:
     percent: Decimal
     gap_threshold_percent: Decimal
     applies_to: tuple[str, ...]
+    # which gap: the N-1 forecast against the actual N-1 (default), or — Caf du Nord's published reading — the
+    # forecast N against the actual N-1 (|forecast N − actual N-1| / actual N-1), justified at the forecast N
+    compare: GapComparison = "previous_forecast_vs_actual"
 
     @property
     def rate(self) -> Decimal:
@@ -85,6 +94,7 @@ class PaymentPolicy:
     top_ups: bool
     cap: CapRule | None = None
     source: str | None = None
+    new_equipment: tuple[AdvanceRule, ...] = ()  # the advances of a new equipment's first exercice, if they differ
 
     def advance(self, kind: str) -> AdvanceRule:
         for rule in self.advances:
@@ -122,11 +132,16 @@ def normalise_caf(caf: str | int) -> str:
 
 @dataclass(frozen=True)
 class ForecastValidated:
-    """The Caf validated the forecast (prévisionnelle) of ``exercice``: ``entitlement`` is its estimated PS."""
+    """The Caf validated the forecast (prévisionnelle) of ``exercice``: ``entitlement`` is its estimated PS.
+
+    ``gap_justified``: the instruction agent accepted the justification of a gap between this forecast and the
+    actual N-1 (it lifts the cap of a policy comparing ``forecast_vs_actual_n_minus_1``).
+    """
 
     exercice: int
     entitlement: Decimal
     at: date
+    gap_justified: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,7 +182,19 @@ class PriorActual:
     forecast_gap_justified: bool = False
 
 
-Fact = ForecastValidated | UpdateValidated | ActualValidated | PriorActual
+@dataclass(frozen=True)
+class PriorPayments:
+    """What the Caf paid for ``exercice`` before the platform, recorded by a Caf agent: the advances, and the
+    balance already settled (0 when none). Until it is recorded, the balance of an exercice whose advances
+    were paid outside the platform is not announced (« acomptes antérieurs non connus »)."""
+
+    exercice: int
+    advances: Decimal
+    at: date
+    balance: Decimal = Decimal(0)
+
+
+Fact = ForecastValidated | UpdateValidated | ActualValidated | PriorActual | PriorPayments
 
 
 # --- payments ---------------------------------------------------------------------------------------------
@@ -231,6 +258,7 @@ class ExerciceSummary:
     cap_applied: bool
     forecast_gap: Decimal | None = None  # |actual − forecast| / forecast, once the actual is validated
     forecast_gap_justified: bool = False
+    note: str | None = None  # e.g. « acomptes antérieurs non connus », shown instead of a balance
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,18 @@ Rules, with our reading where the sources (docs/domain.md §4-§5, seed 001 "Pai
   ≥ 0 (a zero balance is listed), ``indu`` when negative. A later ``ActualValidated`` of the same exercice is a
   revision: it settles the difference with the balances already settled (a ``solde`` or an ``indu``; nothing
   when unchanged).
+* Advances paid before the platform: an actual validated for an exercice with no forecast on the platform does
+  not announce a balance until a Caf agent records what was paid (``PriorPayments``): the summary says
+  « acomptes antérieurs non connus ». Once recorded, the balance = actual − recorded advances − recorded
+  balance, due at the later of the two dates.
+* First exercice on the platform (``first_exercice``): both advances fall due per the policy — those waiting
+  for an actual N-1 come with the forecast, as no actual N-1 will be validated here.
+* Caf du Nord's published reading (policy ``acomptes_35_35``): existing equipment, 1st advance 35 % of the
+  actual N-2 (``base: actual_n_minus_2``; the forecast N when N-2 is unknown), 2nd advance 35 % of the
+  forecast N at the actual N-1, advances of N limited to 70 % of the actual N-1 when the forecast N differs
+  from it by more than 10 % and the instruction agent did not accept a justification (``compare:
+  forecast_vs_actual_n_minus_1``); new equipment (``new_equipment=True``, its first exercice): 35 % of the
+  forecast N at the forecast, 35 % at the update (30 September).
 * Facts that make no sense are refused (``PaymentFactError``): a second forecast of the same exercice, an
   update without a forecast or after the actual, a forecast after the actual, a ``PriorActual`` mixed with
   facts of its own exercice, a negative or non-Decimal entitlement.
@@ -54,6 +66,7 @@ from afas_estimation.domain.payments.model import (
     PaymentPolicy,
     PaymentSchedule,
     PriorActual,
+    PriorPayments,
     UpdateValidated,
     cents,
 )
@@ -63,18 +76,29 @@ _KIND_ORDER = {"acompte_1": 0, "acompte_2": 1, "complement": 2, "solde": 3, "ind
 
 
 class _Run:
-    def __init__(self, policy: PaymentPolicy, first_exercice: int | None) -> None:
+    def __init__(self, policy: PaymentPolicy, first_exercice: int | None, new_equipment: bool = False) -> None:
         self.policy = policy
         self.first_exercice = first_exercice
+        self.new_equipment = new_equipment
+        self.prior_payments: dict[int, PriorPayments] = {}
         self.states: dict[int, ExerciceState] = {}
         self.priors: dict[int, Previous] = {}
         self.due: list[Payment] = []
 
     # --- facts ---------------------------------------------------------------------------------------------
 
+    def rules(self, n: int) -> tuple[AdvanceRule, ...]:
+        """The advances of exercice ``n``: a new equipment's own in its first exercice, else the policy's."""
+        if self.new_equipment and n == self.first_exercice and self.policy.new_equipment:
+            return self.policy.new_equipment
+        return self.policy.advances
+
     def apply(self, fact: Fact) -> None:
         if isinstance(fact, PriorActual):
             self._prior(fact)
+            return
+        if isinstance(fact, PriorPayments):
+            self._prior_payments(fact)
             return
         if fact.exercice in self.priors:
             raise PaymentFactError(f"{fact!r}: exercice {fact.exercice} was given as a PriorActual")
@@ -94,15 +118,20 @@ class _Run:
         if state.actual is not None:
             raise PaymentFactError(f"{fact!r}: the actual of {fact.exercice} is already validated")
         state.forecast, state.basis = fact.entitlement, "previsionnel"
+        state.forecast_justified = fact.gap_justified
         n = fact.exercice
-        for rule in self.policy.advances:
+        for rule in self.rules(n):
             if rule.trigger == "forecast_validated":
                 self._advance(state, rule, fact.at, f"validation de la déclaration prévisionnelle {n}")
         previous = self._previous(n)
         first = self.first_exercice == n
         if previous is not None or first:
-            reason = f"pas d'exercice {n - 1}" if first else f"réel {n - 1} déjà validé"
-            for rule in self.policy.advances:
+            reason = (
+                f"premier exercice sur la plateforme, pas de réel {n - 1} à y attendre"
+                if first
+                else (f"réel {n - 1} déjà validé")
+            )
+            for rule in self.rules(n):
                 if rule.trigger == "previous_actual_validated":
                     self._advance(state, rule, fact.at, f"validation de la déclaration prévisionnelle {n} ({reason})")
 
@@ -113,6 +142,9 @@ class _Run:
         if state.actual is not None:
             raise PaymentFactError(f"{fact!r}: the actual of {n} is already validated")
         previous, state.forecast, state.basis = state.forecast, fact.entitlement, "actualise"
+        for rule in self.rules(n):
+            if rule.trigger == "update_validated":
+                self._advance(state, rule, fact.at, f"validation de la déclaration actualisée {n}")
         if not self.policy.top_ups or fact.entitlement <= previous or not state.due_advances:
             return
         rules = [rule for rule in self.policy.advances if rule.kind in state.due_advances]
@@ -152,13 +184,25 @@ class _Run:
         if not revision:
             state.forecast_at_actual = state.forecast
         state.actual, state.justified = fact.entitlement, fact.forecast_gap_justified
+        state.actual_at = fact.at
+        if state.forecast is None and n not in self.prior_payments:
+            # advances paid before the platform: the balance waits until the Caf records them
+            self._release_next(n, fact.at)
+            return
+        self._settle(state, fact.at, revision)
+        self._release_next(n, fact.at)
+
+    def _settle(self, state: ExerciceState, at: date, revision: bool) -> None:
+        n, entitlement = state.exercice, state.actual
         advances, settled = state.advances_paid, state.settled
-        amount = fact.entitlement - advances - settled
+        amount = entitlement - advances - settled
         if revision and amount == 0:
             return
         kind = "solde" if amount >= 0 else "indu"
         number = state.next_number(kind)
-        text = f"droit réel {n} {euros(fact.entitlement)} − acomptes versés {euros(advances)}"
+        text = f"droit réel {n} {euros(entitlement)} − acomptes versés {euros(advances)}"
+        if state.prior_advances:
+            text += f" (dont {euros(state.prior_advances)} versés avant la plateforme)"
         if settled:
             text += f" − soldes déjà réglés {euros(settled)}"
         text += f" = {euros(amount)}"
@@ -168,16 +212,29 @@ class _Run:
         else:
             label = f"Solde {n}" + (f" (régularisation n°{number})" if number > 1 else "")
         trigger = f"validation de la déclaration réelle {n}" + (" révisée" if revision else "")
+        if state.forecast is None and not revision:
+            trigger += " et enregistrement des versements antérieurs à la plateforme"
         self._emit(
             state,
             kind,
             amount,
-            fact.at,
+            at,
             trigger,
             label,
-            Explanation(text=text, base=fact.entitlement, base_label=f"droit réel {n}"),
+            Explanation(text=text, base=entitlement, base_label=f"droit réel {n}"),
         )
-        self._release_next(n, fact.at)
+
+    def _prior_payments(self, fact: PriorPayments) -> None:
+        n = fact.exercice
+        if n in self.prior_payments:
+            raise PaymentFactError(f"{fact!r}: the payments of {n} before the platform were already recorded")
+        state = self.states.setdefault(n, ExerciceState(n))
+        if state.forecast is not None:
+            raise PaymentFactError(f"{fact!r}: the advances of {n} were paid on the platform")
+        self.prior_payments[n] = fact
+        state.prior_advances, state.prior_balance = fact.advances, fact.balance
+        if state.actual is not None:
+            self._settle(state, max(fact.at, state.actual_at or fact.at), False)
 
     def _prior(self, fact: PriorActual) -> None:
         n = fact.exercice
@@ -209,6 +266,8 @@ class _Run:
         """The cap on total advances of ``n`` in force now, with why; None when no cap applies."""
         cap = self.policy.cap
         previous = self._previous(n)
+        if cap is not None and cap.compare == "forecast_vs_actual_n_minus_1":
+            return self._ceiling_against_actual(n, previous)
         if cap is None or previous is None or previous.justified:
             return None
         if not gap_exceeds(previous.forecast, previous.entitlement, cap.gap_threshold):
@@ -221,6 +280,28 @@ class _Run:
             f"dépassant {pct(cap.gap_threshold_percent)} sans justification"
         )
         return cents(previous.entitlement * cap.rate), reason
+
+    def _ceiling_against_actual(self, n: int, previous: Previous | None) -> tuple[Decimal, str] | None:
+        """Caf du Nord: forecast N against actual N-1; a justification accepted at the forecast N lifts the cap."""
+        cap, state = self.policy.cap, self.states.get(n)
+        if cap is None or previous is None or state is None or state.forecast is None or state.forecast_justified:
+            return None
+        if not gap_exceeds(previous.entitlement, state.forecast, cap.gap_threshold):
+            return None
+        gap = forecast_gap(previous.entitlement, state.forecast)
+        gap_text = f"de {pct(gap * 100)} " if gap is not None else ""
+        reason = (
+            f"total des acomptes {n} limité à {pct(cap.percent)} du droit réel {n - 1} de "
+            f"{euros(previous.entitlement)}, l'écart {gap_text}entre le prévisionnel {n} et le réel {n - 1} "
+            f"dépassant {pct(cap.gap_threshold_percent)} sans justification acceptée"
+        )
+        return cents(previous.entitlement * cap.rate), reason
+
+    def _actual_of(self, n: int) -> Decimal | None:
+        if n in self.priors:
+            return self.priors[n].entitlement
+        state = self.states.get(n)
+        return state.actual if state is not None else None
 
     def _capped(self, kind: str, n: int, amount: Decimal, paid: Decimal) -> tuple[Decimal, bool, Decimal | None, str]:
         cap = self.policy.cap
@@ -237,8 +318,8 @@ class _Run:
         if rule.kind in state.due_advances:
             return
         n = state.exercice
-        base_label = ("droit prévisionnel actualisé" if state.basis == "actualise" else "droit prévisionnel") + f" {n}"
-        raw = cents(state.forecast * rule.rate)
+        base, base_label = self._base(state, rule)
+        raw = cents(base * rule.rate)
         amount, capped, ceiling, cap_text = self._capped(rule.kind, n, raw, state.advances_paid)
         state.due_advances.add(rule.kind)
         self._emit(
@@ -249,14 +330,26 @@ class _Run:
             trigger,
             f"{rule.label} {n}",
             Explanation(
-                text=f"{pct(rule.percent)} × {euros(state.forecast)} ({base_label}) = {euros(raw)}{cap_text}",
+                text=f"{pct(rule.percent)} × {euros(base)} ({base_label}) = {euros(raw)}{cap_text}",
                 percent=rule.percent,
-                base=state.forecast,
+                base=base,
                 base_label=base_label,
                 cap_applied=capped,
                 cap_amount=ceiling,
             ),
         )
+
+    def _base(self, state: ExerciceState, rule: AdvanceRule) -> tuple[Decimal, str]:
+        n = state.exercice
+        forecast_label = (
+            "droit prévisionnel actualisé" if state.basis == "actualise" else "droit prévisionnel"
+        ) + f" {n}"
+        if rule.base == "actual_n_minus_2":
+            actual = self._actual_of(n - 2)
+            if actual is not None:
+                return actual, f"droit réel {n - 2}"
+            return state.forecast, f"{forecast_label}, à défaut du droit réel {n - 2} non connu"
+        return state.forecast, forecast_label
 
     def _emit(
         self, state: ExerciceState, kind: str, amount: Decimal, at: date, trigger: str, label: str, why: Explanation
@@ -282,15 +375,21 @@ class _Run:
 
     def pending(self, state: ExerciceState) -> list[Payment]:
         if state.actual is not None or state.forecast is None:
-            return []
+            return []  # settled, or (no forecast here) advances paid before the platform: nothing projected
         n, forecast = state.exercice, state.forecast
         base_label = ("droit prévisionnel actualisé" if state.basis == "actualise" else "droit prévisionnel") + f" {n}"
         projected: list[Payment] = []
-        for rule in self.policy.advances:
+        triggers = {
+            "forecast_validated": f"validation de la déclaration prévisionnelle {n}",
+            "previous_actual_validated": f"validation de la déclaration réelle {n - 1}",
+            "update_validated": f"validation de la déclaration actualisée {n} (30 septembre)",
+        }
+        for rule in self.rules(n):
             if rule.kind in state.due_advances:
                 continue
-            amount = cents(forecast * rule.rate)
-            text = f"{pct(rule.percent)} × {euros(forecast)} ({base_label}) = {euros(amount)}"
+            base, rule_label = self._base(state, rule)
+            amount = cents(base * rule.rate)
+            text = f"{pct(rule.percent)} × {euros(base)} ({rule_label}) = {euros(amount)}"
             if self.policy.cap is not None and rule.kind in self.policy.cap.applies_to:
                 text += f", sous réserve du plafonnement selon l'écart prévisionnel/réel {n - 1}"
             projected.append(
@@ -298,7 +397,7 @@ class _Run:
                     state,
                     rule.kind,
                     amount,
-                    f"validation de la déclaration réelle {n - 1}",
+                    triggers[rule.trigger],
                     f"{rule.label} {n}",
                     Explanation(text=text, percent=rule.percent, base=forecast, base_label=base_label),
                 )
@@ -342,7 +441,14 @@ class _Run:
 
     def summary(self, state: ExerciceState, pending: list[Payment]) -> ExerciceSummary:
         advances = state.advances_paid
-        balance = cents(state.actual - advances) if state.actual is not None else None
+        unknown = state.forecast is None and state.exercice not in self.prior_payments
+        balance = cents(state.actual - advances) if state.actual is not None and not unknown else None
+        note = (
+            f"Acomptes antérieurs non connus : les acomptes {state.exercice} ont été versés avant la plateforme ; "
+            "le solde sera indiqué quand la Caf aura enregistré ces versements."
+            if unknown and state.actual is not None
+            else None
+        )
         return ExerciceSummary(
             exercice=state.exercice,
             entitlement=state.actual if state.actual is not None else state.forecast,
@@ -355,19 +461,25 @@ class _Run:
             cap_applied=any(p.explanation.cap_applied for p in state.payments),
             forecast_gap=forecast_gap(state.forecast_at_actual, state.actual) if state.actual is not None else None,
             forecast_gap_justified=state.justified,
+            note=note,
         )
 
 
-def schedule(policy: PaymentPolicy, facts: Iterable[Fact], *, first_exercice: int | None = None) -> PaymentSchedule:
+def schedule(
+    policy: PaymentPolicy, facts: Iterable[Fact], *, first_exercice: int | None = None, new_equipment: bool = False
+) -> PaymentSchedule:
     """Every payment the ``facts`` of one activity trigger under ``policy``, and what is still to come.
 
     ``facts`` may span several exercices (the actual N-1 triggers and may cap the second advance of N);
-    ``first_exercice``: the activity's first exercice (no N-1: its second advance is due with the forecast).
+    ``first_exercice``: the activity's first exercice on the platform (no actual N-1 to wait for here: its
+    second advance is due with the forecast); ``new_equipment``: that first exercice is the equipment's first
+    (a policy's ``new_equipment`` advances apply to it).
     """
     checked = [_check(fact) for fact in facts]
-    run = _Run(policy, first_exercice)
-    if first_exercice is not None and any(fact.exercice < first_exercice for fact in checked):
-        raise PaymentFactError(f"facts before the first exercice {first_exercice}")
+    run = _Run(policy, first_exercice, new_equipment)
+    planned = [f for f in checked if isinstance(f, ForecastValidated | UpdateValidated)]
+    if first_exercice is not None and any(fact.exercice < first_exercice for fact in planned):
+        raise PaymentFactError(f"forecasts before the first exercice {first_exercice}")
     for fact in sorted(checked, key=lambda f: f.at):
         run.apply(fact)
     payments = list(run.due)
@@ -381,13 +493,16 @@ def schedule(policy: PaymentPolicy, facts: Iterable[Fact], *, first_exercice: in
 
 
 def _check(fact: object) -> Fact:
-    if not isinstance(fact, ForecastValidated | UpdateValidated | ActualValidated | PriorActual):
+    if not isinstance(fact, ForecastValidated | UpdateValidated | ActualValidated | PriorActual | PriorPayments):
         raise PaymentFactError(f"not a payment fact: {fact!r}")
     if isinstance(fact.exercice, bool) or not isinstance(fact.exercice, int):
         raise PaymentFactError(f"{fact!r}: exercice must be a year")
     if not isinstance(fact.at, date):
         raise PaymentFactError(f"{fact!r}: at must be a date")
-    amounts = [fact.entitlement] + ([fact.forecast_entitlement] if isinstance(fact, PriorActual) else [])
+    if isinstance(fact, PriorPayments):
+        amounts = [fact.advances, fact.balance]
+    else:
+        amounts = [fact.entitlement] + ([fact.forecast_entitlement] if isinstance(fact, PriorActual) else [])
     for amount in amounts:
         if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
             raise PaymentFactError(f"{fact!r}: an entitlement is a non-negative Decimal")

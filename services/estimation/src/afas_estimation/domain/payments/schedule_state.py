@@ -4,6 +4,7 @@ exercice needs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from afas_estimation.domain.payments.model import Payment
@@ -30,17 +31,21 @@ class ExerciceState:
     actual: Decimal | None = None
     forecast_at_actual: Decimal | None = None
     justified: bool = False
+    forecast_justified: bool = False  # a forecast N / actual N-1 gap justification accepted at the forecast
+    actual_at: date | None = None
+    prior_advances: Decimal = ZERO  # recorded: paid before the platform
+    prior_balance: Decimal = ZERO
     due_advances: set[str] = field(default_factory=set)  # advance kinds already due
     payments: list[Payment] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
 
     @property
     def advances_paid(self) -> Decimal:
-        return sum((p.amount for p in self.payments if p.kind in ADVANCE_KINDS), ZERO)
+        return self.prior_advances + sum((p.amount for p in self.payments if p.kind in ADVANCE_KINDS), ZERO)
 
     @property
     def settled(self) -> Decimal:
-        return sum((p.amount for p in self.payments if p.kind in ("solde", "indu")), ZERO)
+        return self.prior_balance + sum((p.amount for p in self.payments if p.kind in ("solde", "indu")), ZERO)
 
     def next_number(self, kind: str) -> int:
         return self.counters.get(kind, 0) + 1

@@ -7,34 +7,43 @@ complément inclusif per hour of children receiving the AEEH.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.rules.computation import ZERO, Computation
 from afas_estimation.domain.rules.rule import Rule, exceeds
 
 
-def compute(c: Computation) -> Decimal:
+def compute(c: Computation) -> Fraction:
     realised = c.number("heures_realisees")
-    cost = c.step(
-        "Prix de revient horaire", c.number("total_charges") / realised, "€/h", "total des charges ÷ heures réalisées"
+    charges = c.number("total_charges")
+    c.step(
+        "Prix de revient horaire (pour information)", charges / realised, "€/h", "total des charges ÷ heures réalisées"
     )
     retained, wednesday_retained = _wednesday(c, realised)
-    kept = c.step(
-        "Prix de revient horaire retenu",
-        min(cost, c.amount("prix_plafond_horaire")),
-        "€/h",
-        "le plus petit du prix de revient et du prix plafond",
+    if retained != realised:
+        charges = c.step(
+            "Charges des heures retenues",
+            charges * retained / realised,
+            "€",
+            "total des charges × heures retenues ÷ heures réalisées",
+        )
+    cap = c.step(
+        "Plafond des charges retenues",
+        c.amount("prix_plafond_horaire") * retained,
+        "€",
+        "prix plafond horaire × heures retenues",
     )
+    kept = c.step("Charges retenues", min(charges, cap), "€", "le plus petit des charges et du plafond")
     base = c.step(
         "Prestation de service",
-        c.amount("taux_ps") * kept * retained * c.share("part_regime_general"),
+        c.amount("taux_ps") * kept * c.share("part_regime_general"),
         "€",
-        "taux × prix retenu × heures retenues × part du régime général",
+        "taux × charges retenues × part du régime général",
     )
     return base + _plan_mercredi(c, wednesday_retained) + _inclusif(c)
 
 
-def _wednesday(c: Computation, realised: Decimal) -> tuple[Decimal, Decimal]:
+def _wednesday(c: Computation, realised: Fraction) -> tuple[Fraction, Fraction]:
     if not c.has("mercredi_heures"):
         return c.step("Heures retenues", realised, "h", "heures réalisées (pas d'heures du mercredi déclarées)"), ZERO
     days = c.optional("mercredi_journees_repas") or ZERO
@@ -53,7 +62,7 @@ def _wednesday(c: Computation, realised: Decimal) -> tuple[Decimal, Decimal]:
     return retained, min(wednesday, cap)
 
 
-def _plan_mercredi(c: Computation, wednesday_retained: Decimal) -> Decimal:
+def _plan_mercredi(c: Computation, wednesday_retained: Fraction) -> Fraction:
     if not c.has("mercredi_heures_nouvelles"):
         return ZERO
     hours = c.step(
@@ -69,7 +78,7 @@ def _plan_mercredi(c: Computation, wednesday_retained: Decimal) -> Decimal:
     )
 
 
-def _inclusif(c: Computation) -> Decimal:
+def _inclusif(c: Computation) -> Fraction:
     if not c.has("heures_aeeh"):
         return ZERO
     return c.bonus(
@@ -98,7 +107,7 @@ def _check(figures):
 RULE = Rule(
     family="alsh",
     required=("heures_realisees", "part_regime_general", "total_charges"),
-    positive=("heures_realisees",),
+    positive=("heures_realisees", "total_charges"),
     compute=compute,
     check=_check,
 )

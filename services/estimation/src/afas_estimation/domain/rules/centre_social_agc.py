@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.rules.common import eligible_missing, eligible_within_ceiling
 from afas_estimation.domain.rules.computation import Computation
 from afas_estimation.domain.rules.rule import Rule
 
 
-def compute(c: Computation) -> Decimal:
+def compute(c: Computation) -> Fraction:
     return eligible_within_ceiling(c, "charges_pilotage", "charges de pilotage")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.inputs import Figures
 from afas_estimation.domain.rules.computation import Computation
@@ -16,7 +16,7 @@ from afas_estimation.domain.rules.rule import Rule
 _SCHOOL_YEAR = re.compile(r"(\d{4})\s*[-/]\s*(\d{4})")
 
 
-def compute(c: Computation) -> Decimal:
+def compute(c: Computation) -> Fraction:
     c.text("annee_scolaire")  # listed with the inputs used: it dates the barème
     share = c.step("Part des charges", c.amount("taux_ps") * c.number("total_charges"), "€", "taux × total des charges")
     cap = c.step(

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.rules.computation import Computation
 
 
-def hourly_within_ceiling(c: Computation, hours: Decimal, hours_label: str) -> Decimal:
-    """rate × min(total charges ÷ hours, hourly ceiling) × hours (LAEP, Espace de rencontre)."""
+def hourly_within_ceiling(c: Computation, hours: Fraction, hours_label: str) -> Fraction:
+    """rate × min(total charges, hourly ceiling × hours) (LAEP, Espace de rencontre): no division to multiply back."""
     charges = c.number("total_charges")
-    cost = c.step("Prix de revient horaire", charges / hours, "€/h", f"total des charges ÷ {hours_label}")
+    c.step("Prix de revient horaire (pour information)", charges / hours, "€/h", f"total des charges ÷ {hours_label}")
     ceiling = c.amount("prix_plafond_horaire")
-    kept = c.step(
-        "Prix de revient horaire retenu",
-        min(cost, ceiling),
-        "€/h",
-        "le plus petit du prix de revient et du prix plafond",
-    )
+    cap = c.step("Plafond des charges retenues", ceiling * hours, "€", f"prix plafond horaire × {hours_label}")
+    kept = c.step("Charges retenues", min(charges, cap), "€", "le plus petit du total des charges et du plafond")
     rate = c.amount("taux_ps")
-    return c.step("Prestation de service", rate * kept * hours, "€", f"taux × prix retenu × {hours_label}")
+    return c.step("Prestation de service", rate * kept, "€", "taux × charges retenues")
 
 
-def per_post_within_ceiling(c: Computation, etp_field: str, post_label: str) -> Decimal:
+def per_post_within_ceiling(c: Computation, etp_field: str, post_label: str) -> Fraction:
     """rate × min(total charges, ceiling per full-time post × posts) (RPE, médiation familiale, PS Jeunes, CTG)."""
     charges = c.number("total_charges")
     posts = c.number(etp_field)
@@ -37,7 +33,7 @@ def per_post_within_ceiling(c: Computation, etp_field: str, post_label: str) -> 
     return c.step("Prestation de service", rate * kept, "€", "taux × charges retenues")
 
 
-def eligible_within_ceiling(c: Computation, eligible_field: str, eligible_label: str) -> Decimal:
+def eligible_within_ceiling(c: Computation, eligible_field: str, eligible_label: str) -> Fraction:
     """rate × min(eligible charges, ceiling per structure) (centres sociaux); the total stands in when not itemised."""
     if c.has(eligible_field):
         charges = c.step(f"Charges éligibles ({eligible_label})", c.number(eligible_field), "€")

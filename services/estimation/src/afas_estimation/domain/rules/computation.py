@@ -2,20 +2,42 @@
 
 A rule reads figures and parameters only through this object, so the explanation (inputs used, parameters
 with their date and provenance, intermediate figures, bonuses) is complete by construction.
+
+Arithmetic is exact: figures and parameters are read as rationals (``Fraction``), so a division is never an
+approximation and nothing is rounded before the one rounding of the final amount (``result.to_cents``). The
+steps shown keep a decimal rendering of each intermediate figure, for display only.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
+from fractions import Fraction
 
 from afas_estimation.domain.errors import UnknownPeriod
 from afas_estimation.domain.inputs import Figures
 from afas_estimation.domain.parameters.model import FamilyParameters, Resolved, Value
 from afas_estimation.domain.result import Step
 
-ZERO = Decimal(0)
-HUNDRED = Decimal(100)
+ZERO = Fraction(0)
+ONE = Fraction(1)
+HUNDRED = Fraction(100)
+# Before the first known value of a yearly-revalued parameter, exercices from this date on apply the earliest
+# known value, flagged provisional (the rule existed, only that year's figure is missing); earlier ones are refused.
+BACKFILL_FROM = date(2019, 1, 1)
+
+Number = Fraction
+
+
+def display(value: Fraction | Decimal) -> Decimal:
+    """A decimal rendering of an exact figure for the explanation (40 significant digits; never computed with)."""
+    if isinstance(value, Decimal):
+        return value
+    if value.denominator == 1:
+        return Decimal(value.numerator)
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 class Computation:
@@ -33,13 +55,13 @@ class Computation:
     def has(self, field: str) -> bool:
         return field in self._figures
 
-    def number(self, field: str) -> Decimal:
+    def number(self, field: str) -> Fraction:
         value = self._figures[field]
         assert isinstance(value, Decimal), field
         self.inputs[field] = value
-        return value
+        return Fraction(value)
 
-    def optional(self, field: str) -> Decimal | None:
+    def optional(self, field: str) -> Fraction | None:
         return self.number(field) if self.has(field) else None
 
     def flag(self, field: str) -> bool:
@@ -53,7 +75,7 @@ class Computation:
         self.inputs[field] = value
         return value
 
-    def share(self, field: str) -> Decimal:
+    def share(self, field: str) -> Fraction:
         """A percentage figure (``85`` for 85 %) as a ratio."""
         return self.number(field) / HUNDRED
 
@@ -64,6 +86,8 @@ class Computation:
         if parameter is None:
             raise KeyError(f"{self.bareme.family}: parameter {name!r} is missing from its barème file")
         resolved = parameter.at(self.on, self.nature)
+        if resolved is None and parameter.annual and self.on >= BACKFILL_FROM:
+            resolved = parameter.earliest(self.nature)
         if resolved is None:
             first = parameter.first_date(self.nature).strftime("%d/%m/%Y")
             raise UnknownPeriod(
@@ -74,20 +98,27 @@ class Computation:
         self.used[name] = resolved
         return resolved.value
 
-    def amount(self, name: str) -> Decimal:
+    def amount(self, name: str) -> Fraction:
         value = self.param(name)
         assert isinstance(value, Decimal), name
-        return value
+        return Fraction(value)
+
+    def available(self, name: str) -> bool:
+        """Whether ``name`` has a value on the computation date (a bonus created after the exercice has none)."""
+        parameter = self.bareme.parameters.get(name)
+        if parameter is None:
+            return False
+        return parameter.at(self.on, self.nature) is not None or (parameter.annual and self.on >= BACKFILL_FROM)
 
     # --- explanation ------------------------------------------------------------------------------
 
-    def step(self, label: str, value: Decimal, unit: str = "", formula: str = "") -> Decimal:
-        self.steps.append(Step(label, value, unit, formula))
+    def step(self, label: str, value: Fraction, unit: str = "", formula: str = "") -> Fraction:
+        self.steps.append(Step(label, display(value), unit, formula))
         return value
 
     def note(self, label: str, text: str) -> None:
         self.steps.append(Step(label, text))
 
-    def bonus(self, label: str, value: Decimal, formula: str = "") -> Decimal:
-        self.steps.append(Step(label, value, "€", formula, bonus=True))
+    def bonus(self, label: str, value: Fraction, formula: str = "") -> Fraction:
+        self.steps.append(Step(label, display(value), "€", formula, bonus=True))
         return value

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.rules.common import per_post_within_ceiling
 from afas_estimation.domain.rules.computation import Computation
 from afas_estimation.domain.rules.rule import Rule
 
 
-def compute(c: Computation) -> Decimal:
+def compute(c: Computation) -> Fraction:
     return per_post_within_ceiling(c, "etp_charge_cooperation", "ETP de chargé de coopération")
 
 

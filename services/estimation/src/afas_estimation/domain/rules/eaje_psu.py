@@ -1,42 +1,43 @@
-"""PSU (EAJE): 66 % of the hourly cost within the ceiling × billed hours, minus family fees, × régime-général share.
+"""PSU (EAJE): 66 % of the charges within the ceiling × billed hours, minus family fees, × régime-général share.
 
-The ceiling depends on the billing rate (heures facturées ÷ heures réalisées):
+``taux × min(total des charges, prix plafond × heures facturées)``: the hourly cost is shown, never divided then
+multiplied back. The ceiling depends on the billing rate (heures facturées ÷ heures réalisées):
 - to 2024 (Cnaf circular 2014-009), three brackets — ≤ 107 %, between 107 % and 117 %, ≥ 117 % — each with a
   higher value when the facility supplies both nappies and meals;
 - from 2025, one value up to 107 %, a linear decrease to 120 %, and a flat floor beyond.
-Bonuses (per place, not prorated by the régime-général share): mixité sociale by the average hourly family fee,
-inclusion handicap by the share of AEEH children, territoire when the facility is in a CTG territory.
+Bonuses from 2019 (LC Cnaf 2018-002; per place, not prorated by the régime-général share):
+- mixité sociale by the average hourly family fee: ≤ 0.75 / ]0.75 ; 1.00] / ]1.00 ; 1.25] €/h, nothing above;
+- inclusion handicap: a financing rate rising with the share of children with a disability × the cost price per
+  place (charges ÷ places), at most 1,300 € per place — computed as ``min(taux × charges, plafond × places)``;
+- territoire (CTG, from 2020): existing places at the smoothed amount of the former contract (CEJ), new places at
+  the amount per place the Caf set for the territory, within the national range (2,600–3,600 € from 2025).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 
-from afas_estimation.domain.rules.computation import HUNDRED, ZERO, Computation
+from afas_estimation.domain.errors import InvalidInputs
+from afas_estimation.domain.explanation import french
+from afas_estimation.domain.rules.computation import HUNDRED, ONE, ZERO, Computation, display
 from afas_estimation.domain.rules.rule import Rule, exceeds
 
 
-def compute(c: Computation) -> Decimal:
+def compute(c: Computation) -> Fraction:
     realised = c.number("heures_realisees")
     billed = c.number("heures_facturees")
     billing_rate = c.step(
         "Taux de facturation", billed / realised * HUNDRED, "%", "heures facturées ÷ heures réalisées × 100"
     )
-    cost = c.step(
-        "Prix de revient horaire", c.number("total_charges") / billed, "€/h", "total des charges ÷ heures facturées"
+    charges = c.number("total_charges")
+    c.step(
+        "Prix de revient horaire (pour information)", charges / billed, "€/h", "total des charges ÷ heures facturées"
     )
     ceiling = _declining_ceiling(c, billing_rate) if c.param("bareme_degressif") else _bracket_ceiling(c, billing_rate)
-    kept = c.step(
-        "Prix de revient horaire retenu",
-        min(cost, ceiling),
-        "€/h",
-        "le plus petit du prix de revient et du prix plafond",
-    )
+    cap = c.step("Plafond des charges retenues", ceiling * billed, "€", "prix plafond horaire × heures facturées")
+    kept = c.step("Charges retenues", min(charges, cap), "€", "le plus petit du total des charges et du plafond")
     gross = c.step(
-        "Prestation avant participations familiales",
-        c.amount("taux_ps") * kept * billed,
-        "€",
-        "taux × prix retenu × heures facturées",
+        "Prestation avant participations familiales", c.amount("taux_ps") * kept, "€", "taux × charges retenues"
     )
     fees = c.number("participations_familiales")
     net = c.step(
@@ -48,10 +49,10 @@ def compute(c: Computation) -> Decimal:
     base = c.step(
         "PSU au titre du régime général", net * c.share("part_regime_general"), "€", "× part du régime général"
     )
-    return base + _mixite(c, billed, fees) + _inclusion(c) + _territoire(c)
+    return base + _mixite(c, billed, fees) + _inclusion(c, charges) + _territoire(c)
 
 
-def _bracket_ceiling(c: Computation, billing_rate: Decimal) -> Decimal:
+def _bracket_ceiling(c: Computation, billing_rate: Fraction) -> Fraction:
     nappies, meals = c.flag("couches_fournies"), c.flag("repas_fournis")  # both read: both are shown as inputs
     supplied = nappies and meals
     suffix = "couches_repas" if supplied else "sans_couches_repas"
@@ -67,7 +68,7 @@ def _bracket_ceiling(c: Computation, billing_rate: Decimal) -> Decimal:
     )
 
 
-def _declining_ceiling(c: Computation, billing_rate: Decimal) -> Decimal:
+def _declining_ceiling(c: Computation, billing_rate: Fraction) -> Fraction:
     top, floor = c.amount("prix_plafond_maximum"), c.amount("prix_plafond_minimum")
     start, end = c.amount("seuil_degressivite_debut"), c.amount("seuil_degressivite_fin")
     if billing_rate <= start:
@@ -83,54 +84,132 @@ def _declining_ceiling(c: Computation, billing_rate: Decimal) -> Decimal:
     )
 
 
-def _mixite(c: Computation, billed: Decimal, fees: Decimal) -> Decimal:
+def _mixite(c: Computation, billed: Fraction, fees: Fraction) -> Fraction:
+    if not c.available("bonus_mixite_seuil_1"):
+        c.note("Bonus mixité sociale", "non applicable : le bonus mixité sociale existe depuis le 1er janvier 2019")
+        return ZERO
     average = c.step(
         "Participation familiale moyenne par heure facturée", fees / billed, "€/h", "participations ÷ heures facturées"
     )
-    per_place = ZERO
+    per_place, tier_text = ZERO, "participation moyenne au-delà du dernier seuil : pas de bonus"
+    lower = None
     for tier in ("1", "2", "3"):
-        if average < c.amount(f"bonus_mixite_seuil_{tier}"):
+        threshold = c.amount(f"bonus_mixite_seuil_{tier}")
+        if average <= threshold:  # boundaries included (« inférieures ou égales »)
             per_place = c.amount(f"bonus_mixite_montant_{tier}")
+            tier_text = (
+                f"participation moyenne ≤ {_plain(threshold)} €/h"
+                if lower is None
+                else f"participation moyenne dans ]{_plain(lower)} ; {_plain(threshold)}] €/h"
+            )
             break
+        lower = threshold
+    c.step("Bonus mixité sociale par place", per_place, "€/place", tier_text)
     places = c.number("places")
-    return c.bonus(
-        "Bonus mixité sociale", per_place * places, "montant par place selon la participation moyenne × places"
-    )
+    return c.bonus("Bonus mixité sociale", per_place * places, "montant par place × places")
 
 
-def _inclusion(c: Computation) -> Decimal:
+def _inclusion(c: Computation, charges: Fraction) -> Fraction:
+    if not c.available("bonus_inclusion_montant_maximum"):
+        c.note(
+            "Bonus inclusion handicap", "non applicable : le bonus inclusion handicap existe depuis le 1er janvier 2019"
+        )
+        return ZERO
     if not (c.has("enfants_aeeh") and c.has("enfants_accueillis")) or c.number("enfants_accueillis") == 0:
         c.note(
             "Bonus inclusion handicap",
-            "non calculé : enfants accueillis ou enfants bénéficiaires de l'AEEH non renseignés",
+            "non calculé : enfants accueillis ou enfants en situation de handicap non renseignés",
         )
         return ZERO
+    disabled = c.number("enfants_aeeh")
+    if disabled == 0:
+        c.note("Bonus inclusion handicap", "non applicable : aucun enfant en situation de handicap accueilli")
+        return ZERO
     share = c.step(
-        "Part des enfants bénéficiaires de l'AEEH",
-        c.number("enfants_aeeh") / c.number("enfants_accueillis"),
+        "Part des enfants en situation de handicap",
+        disabled / c.number("enfants_accueillis"),
         "/1",
-        "enfants AEEH ÷ enfants accueillis",
+        "enfants en situation de handicap ÷ enfants accueillis",
     )
-    reach = min(share / c.amount("bonus_inclusion_taux_plein"), Decimal(1))
-    per_place = reach * c.amount("bonus_inclusion_montant_maximum")
+    rate = c.step(
+        "Taux de financement",
+        min(share * c.amount("bonus_inclusion_coefficient"), ONE),
+        "/1",
+        "part des enfants en situation de handicap × coefficient (au plus 100 %)",
+    )
+    places = c.number("places")
+    c.step("Prix de revient par place", charges / places, "€/place", "total des charges ÷ places")
+    ceiling = c.amount("bonus_inclusion_montant_maximum")
     return c.bonus(
         "Bonus inclusion handicap",
-        per_place * c.number("places"),
-        "montant maximum × min(part AEEH ÷ taux ouvrant le montant plein, 1) × places",
+        min(rate * charges, ceiling * places),
+        "le plus petit de taux × prix de revient par place et du plafond par place, × places",
     )
 
 
-def _territoire(c: Computation) -> Decimal:
-    if not (c.has("territoire_ctg") and c.flag("territoire_ctg")):
-        c.note("Bonus territoire", "non applicable : établissement non signalé en territoire de CTG")
+def _territoire(c: Computation) -> Fraction:
+    existing = c.optional("bonus_territoire_places_existantes") or ZERO
+    new = c.optional("bonus_territoire_places_nouvelles") or ZERO
+    if existing == 0 and new == 0:
+        c.note("Bonus territoire", "non applicable : aucune place financée par le bonus territoire déclarée")
         return ZERO
-    return c.bonus(
-        "Bonus territoire", c.amount("bonus_territoire_par_place") * c.number("places"), "montant par place × places"
-    )
+    if not (c.available("bonus_territoire_en_vigueur") and c.param("bonus_territoire_en_vigueur")):
+        c.note("Bonus territoire", "non applicable : le bonus territoire existe depuis le 1er janvier 2020")
+        return ZERO
+    total = ZERO
+    if existing:
+        total += c.step(
+            "Bonus territoire, places existantes",
+            existing * c.number("bonus_territoire_montant_lisse_par_place"),
+            "€",
+            "places existantes × montant lissé par place de l'ancien contrat",
+        )
+    if new:
+        _within_range(c, c.number("bonus_territoire_montant_place_nouvelle"))
+        total += c.step(
+            "Bonus territoire, places nouvelles",
+            new * c.number("bonus_territoire_montant_place_nouvelle"),
+            "€",
+            "places nouvelles × montant par place fixé par la Caf pour le territoire",
+        )
+    return c.bonus("Bonus territoire", total, "places existantes + places nouvelles")
+
+
+def _within_range(c: Computation, amount: Fraction) -> None:
+    """The Caf's amount per new place lies in the national range, where one is published (from 2025)."""
+    if not c.available("bonus_territoire_place_nouvelle_minimum"):
+        return
+    low = c.amount("bonus_territoire_place_nouvelle_minimum")
+    high = c.amount("bonus_territoire_place_nouvelle_maximum")
+    if not low <= amount <= high:
+        raise InvalidInputs(
+            [],
+            [
+                (
+                    "bonus_territoire_montant_place_nouvelle",
+                    f"le montant par place nouvelle est compris entre {french(display(low), '€')} et "
+                    f"{french(display(high), '€')} (fourchette nationale).",
+                )
+            ],
+        )
+
+
+def _plain(value: Fraction) -> str:
+    return french(display(value))
+
+
+def _needs(figures):
+    missing = []
+    if figures.get("bonus_territoire_places_existantes") and "bonus_territoire_montant_lisse_par_place" not in figures:
+        missing.append("bonus_territoire_montant_lisse_par_place")
+    if figures.get("bonus_territoire_places_nouvelles") and "bonus_territoire_montant_place_nouvelle" not in figures:
+        missing.append("bonus_territoire_montant_place_nouvelle")
+    return missing
 
 
 def _check(figures):
-    return [], exceeds(figures, "enfants_aeeh", "enfants_accueillis", "ne peut pas dépasser les enfants accueillis.")
+    problems = exceeds(figures, "enfants_aeeh", "enfants_accueillis", "ne peut pas dépasser les enfants accueillis.")
+    return _needs(figures), problems
 
 
 RULE = Rule(
@@ -145,7 +224,7 @@ RULE = Rule(
         "repas_fournis",
         "total_charges",
     ),
-    positive=("heures_realisees", "heures_facturees"),
+    positive=("heures_realisees", "heures_facturees", "places", "total_charges"),
     compute=compute,
     check=_check,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.rules.common import hourly_within_ceiling
 from afas_estimation.domain.rules.computation import Computation
@@ -10,7 +10,7 @@ from afas_estimation.domain.rules.laep import check_hours, opening_and_organisat
 from afas_estimation.domain.rules.rule import Rule
 
 
-def compute(c: Computation) -> Decimal:
+def compute(c: Computation) -> Fraction:
     return hourly_within_ceiling(c, opening_and_organisation_hours(c), "heures d'ouverture et d'organisation")
 
 

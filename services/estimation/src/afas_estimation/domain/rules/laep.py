@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.rules.common import hourly_within_ceiling
 from afas_estimation.domain.rules.computation import Computation
 from afas_estimation.domain.rules.rule import Rule
 
 
-def opening_and_organisation_hours(c: Computation) -> Decimal:
+def opening_and_organisation_hours(c: Computation) -> Fraction:
     return c.step(
         "Heures d'ouverture et d'organisation",
         c.number("heures_ouverture") + c.number("heures_organisation"),
@@ -18,7 +19,7 @@ def opening_and_organisation_hours(c: Computation) -> Decimal:
     )
 
 
-def compute(c: Computation) -> Decimal:
+def compute(c: Computation) -> Fraction:
     return hourly_within_ceiling(c, opening_and_organisation_hours(c), "heures d'ouverture et d'organisation")
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.rules.common import per_post_within_ceiling
 from afas_estimation.domain.rules.computation import Computation
 from afas_estimation.domain.rules.rule import Rule
 
 
-def compute(c: Computation) -> Decimal:
+def compute(c: Computation) -> Fraction:
     base = per_post_within_ceiling(c, "etp_animateurs", "ETP d'animateur")
     if not c.flag("missions_renforcees"):
         c.note("Bonification missions renforcées", "non applicable : aucune mission renforcée")
+        return base
+    if not c.available("bonus_missions_par_etp"):
+        c.note("Bonification missions renforcées", "non applicable : la bonification existe depuis le 1er janvier 2022")
         return base
     bonus = c.bonus(
         "Bonification missions renforcées",

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from afas_estimation.domain.inputs import Figures
 from afas_estimation.domain.rules.computation import Computation
@@ -26,7 +27,7 @@ def no_check(figures: Figures) -> tuple[list[str], Problems]:
 class Rule:
     family: str
     required: tuple[str, ...]
-    compute: Callable[[Computation], Decimal]
+    compute: Callable[[Computation], Fraction]
     positive: tuple[str, ...] = ()  # divisors: zero would make the formula meaningless
     check: Callable[[Figures], tuple[list[str], Problems]] = no_check  # conditional missing, cross-field limits
     period_start: Callable[[int, Figures], date] = start_of_exercice

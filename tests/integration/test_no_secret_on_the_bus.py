@@ -1,0 +1,131 @@
+"""No secret at rest on the bus: activation and reset mails work end to end (identity → event with a reference →
+notification asks identity for the URL when it sends the mail), and afterwards no stream of the run holds a one-time
+link, a token, a password or a password hash; notification's database does not hold the link either."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from email import message_from_bytes, policy
+
+import nats
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from afas_shared.testing.fixtures import eventually, running
+from tests.integration.conftest import DEMO_PASSWORD
+
+ADMIN, SOPHIE = "200000001", "200000003"
+CHOSEN, RESET = "Crèche-Soleil-2026", "Reinit-Compte-2026!"
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.received = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook
+        with self.lock:
+            self.received.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def link_to(self, address: str, path: str) -> str | None:
+        with self.lock:
+            bodies = [m.get_body(("plain",)).get_content() for m in self.received if m["To"] == address]
+        found = [u for body in bodies for u in re.findall(r"https?://\S+", body) if path in u]
+        return found[-1] if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _every_stream_message(nats_url: str, prefix: str) -> list[bytes]:
+    """Every message of every stream of this run's prefix, headers and data."""
+    client = await nats.connect(nats_url)
+    try:
+        js = client.jetstream()
+        found = []
+        for info in await js.streams_info():
+            if not info.config.name.startswith(f"{prefix}_".upper()) or not info.state.messages:
+                continue
+            for seq in range(max(1, info.state.first_seq), info.state.last_seq + 1):
+                try:
+                    message = await js.get_msg(info.config.name, seq)
+                except nats.js.errors.NotFoundError:
+                    continue
+                found.append((message.data or b"") + json.dumps(message.headers or {}).encode())
+        return found
+    finally:
+        await client.close()
+
+
+async def test_mails_carry_the_links_but_no_stream_holds_a_link_token_password_or_hash(platform, make_settings):
+    mailbox, port = _Mailbox(), _free_port()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        settings = make_settings("notification", smtp_port=port, mail_poll_seconds=0.2, schedule_check_seconds=3600)
+        async with running(settings) as notification:
+            admin = await platform.login(ADMIN)
+            partner = await platform.amiens(admin)
+            created = await platform.client.post(
+                f"/api/v1/partners/{partner}/users",
+                headers=admin,
+                json={
+                    "nom": "Garnier",
+                    "prenom": "Inès",
+                    "email": "ines.garnier@amiens.example",
+                    "email_confirmation": "ines.garnier@amiens.example",
+                },
+            )
+            assert created.status_code == 201, created.text
+            user = created.json()
+            # the activation mail, as notification sent it, carries a working link
+            link = await eventually(lambda: mailbox.link_to("ines.garnier@amiens.example", "/activation"), timeout=20)
+            activation_token = link.split("jeton=")[1]
+            activated = await platform.client.post(
+                "/api/v1/auth/activation",
+                json={"jeton": activation_token, "mot_de_passe": CHOSEN, "confirmation": CHOSEN},
+            )
+            assert activated.status_code == 200, activated.text
+            await platform.login(user["identifiant"], CHOSEN)
+
+            # a reset: the mailed link works, once
+            asked = await platform.client.post("/api/v1/auth/password-reset", json={"identifiant": SOPHIE})
+            assert asked.status_code == 202
+            link = await eventually(
+                lambda: mailbox.link_to("sophie.petit@amiens.example", "/mot-de-passe/nouveau"), timeout=20
+            )
+            reset_token = link.split("jeton=")[1]
+            reset = await platform.client.post(
+                "/api/v1/auth/password-reset/confirm",
+                json={"jeton": reset_token, "mot_de_passe": RESET, "confirmation": RESET},
+            )
+            assert reset.status_code == 200, reset.text
+            session_token = (await platform.login(SOPHIE, RESET))["Authorization"][7:]
+            await platform.login(ADMIN, DEMO_PASSWORD)
+
+            async with notification.db.sessions() as session:
+                stored = " ".join(
+                    str(value)
+                    for row in (await session.execute(sa.text("SELECT * FROM message"))).all()
+                    for value in row
+                )
+    finally:
+        smtp.stop()
+
+    assert stored and activation_token not in stored and reset_token not in stored and "jeton=" not in stored
+    # the administrator's token made the request that published identity.user_created: it must not travel with it
+    secrets = [activation_token, reset_token, session_token, admin["Authorization"][7:], CHOSEN, RESET]
+    secrets += [DEMO_PASSWORD, "$argon2", "jeton="]
+    messages = await _every_stream_message(platform.nats_url, platform.identity.bus.names.prefix)
+    assert any(b"activation_requested.v2" in m for m in messages)  # the scan did read identity's stream
+    assert any(b"password_reset_requested.v2" in m for m in messages)
+    leaks = [(secret, m[:200]) for m in messages for secret in secrets if secret.encode() in m]
+    leaks += [(secret, m[:200]) for m in messages for secret in (CHOSEN, RESET) if json.dumps(secret).encode() in m]
+    assert leaks == []
