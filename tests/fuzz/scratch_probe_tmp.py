@@ -17,7 +17,7 @@ async def test_probe(make_settings):
         base = await stack.enter_async_context(fz.serving(rt.create_app()))
         assert (await asyncio.to_thread(fz._http, "POST", f"{base}/api/v1/admin/demo", None, LOCAL_ONLY_SECRET, None, 90))[0] == 200
         await asyncio.to_thread(fz._demo_catalogue().load, fz._http, base)
-        callers = {"partner": fz.Caller("p", fz.PARTNER, base), "agent": fz.Caller("a", fz.AGENT, base), "anon": fz.Caller("n", None, base)}
+        callers = {"partner": fz.Caller("p", fz.PARTNER, base), "agent": fz.Caller("a", fz.AGENT, base), "anon": fz.Caller("n", None, base), "provider": fz.Caller("k", fz.PROVIDER, base)}
         for c in callers.values():
             await asyncio.to_thread(c.ensure_session)
         known = await asyncio.to_thread(fz._known_identifiers, base, callers["agent"], callers["partner"])
@@ -25,6 +25,6 @@ async def test_probe(make_settings):
             for who, method, path, kw in PROBES:
                 for k, v in known.items():
                     path = path.replace("{" + k + "}", str(v[0]))
-                r = requests.request(method, base + path, headers=callers[who].headers(), timeout=30, **kw)
-                print("PROBE", who, method, path, r.status_code, r.text[:300])
+                h = {**callers[who].headers(), **({"Content-Type": "text/csv"} if "import" in path else {})}; kw = {k: (v.encode() if isinstance(v, str) else v) for k, v in kw.items()}; r = requests.request(method, base + path, headers=h, timeout=30, **kw)
+                print("PROBE", who, method, path, r.status_code, r.text[:3000])
         await asyncio.to_thread(run)

@@ -7,15 +7,18 @@ fuzzed with data that fits its schema and data that does not (schemathesis' posi
 modes), three times: anonymously, as a partner user (Claire Martin, administrator, declarant and
 approbateur of the Commune d'Amiens) and as a Caf agent (Agnès Lefèvre, Caf de la Somme). Path
 parameters are drawn either by schemathesis or among the demo's real identifiers, so the fuzz reaches
-past the 404s into the use cases.
+past the 404s into the use cases. The OpenAPI says only "an object" of a form's values, so a provider
+(Karim Bernard) also saves his own forms with odd values in their real fields, then controls and estimates
+them (first: the operation fuzz may end his grants).
 
 Checked: no 5xx, ever (and an answer within the timeout). Any is listed at the end with a ``curl``
 command reproducing it. Response schema conformance is measured, not asserted: the API documents only
 its success bodies (4xx bodies are FastAPI's ``{"detail": ...}``), so strict conformance would drown
 the server errors in undocumented-status noise.
 
-Bounded: ``AFAS_FUZZ_EXAMPLES`` examples per operation and caller (default 4), Hypothesis derandomized
-(same cases every run). A larger run: ``AFAS_FUZZ_EXAMPLES=100 pytest tests/fuzz``.
+Bounded: ``AFAS_FUZZ_EXAMPLES`` examples per operation and caller (default 4, five times as many per form),
+Hypothesis derandomized (same cases every run). A larger run: ``AFAS_FUZZ_EXAMPLES=100 pytest tests/fuzz``.
+The gateway's rate limits are raised for this test, or it would fuzz its 429s.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import itertools
+import json
 import os
 import socket
 import time
@@ -49,7 +53,7 @@ EXAMPLES = int(os.environ.get("AFAS_FUZZ_EXAMPLES", "4"))
 REQUEST_TIMEOUT = 30.0
 SERVICES = ("identity", "habilitation", "estimation", "notification", "declaration")
 DEMO_PASSWORD = "Demo-Afas-2026!"
-PARTNER, AGENT = "200000001", "100000001"
+PARTNER, AGENT, PROVIDER = "200000001", "100000001", "200000002"
 # The fuzz would otherwise spend its requests on 429s: raise the gateway's limits for this test only.
 GATEWAY_OVERRIDES = {
     "rate_limit_per_second": 1_000_000.0,
@@ -157,6 +161,7 @@ class Tally:
     statuses: Counter = field(default_factory=Counter)
     nonconforming: Counter = field(default_factory=Counter)
     seconds: Counter = field(default_factory=Counter)  # per operation, generation included
+    form_statuses: Counter = field(default_factory=Counter)  # (method, status) of the form phase
     server_errors: list[Finding] = field(default_factory=list)
 
 
@@ -258,6 +263,80 @@ def _run_operation(cases, ids, caller: Caller, label: str, base_url: str, sessio
     one()
 
 
+# Values a form field may receive: the OpenAPI says only "an object", so the operation fuzz never names a real field
+ODD_NUMBERS = ["1e999", "-1e999", "NaN", "Infinity", "1e-999", "0x10", "1_000", "1,5", "12 345,67", "-0", "\uff19"]
+ODD_NUMBERS += ["9" * 40, "0." + "0" * 60 + "1", " 12 ", "", "oui", "non", "12.5.3"]
+FIELD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(ODD_NUMBERS),
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+def _fuzz_form_values(provider: Caller, base_url: str, tally: Tally) -> None:
+    """The provider's own forms, saved with odd values in their real fields, then controlled and estimated."""
+    session = requests.Session()
+    provider.ensure_session()
+    listing = session.get(f"{base_url}/api/v1/declarations", headers=provider.headers(), timeout=30).json()
+    for row in listing[:3]:
+        url = f"{base_url}/api/v1/declarations/{row['id']}"
+        detail = session.get(url, headers=provider.headers(), timeout=30).json()
+        for form in [f for f in detail["formulaires"] if f["modifiable"]][:1]:
+            fields = [c["id"] for section in form["sections"] for c in section["champs"]]
+            label = f"PUT /api/v1/forms/{{form_id}} ({detail['activite']}, real fields)"
+            tally.operations.add(label)
+            _save_odd_values(
+                session, provider, f"{base_url}/api/v1/forms/{form['id']}", url, fields, label, form, tally
+            )
+
+
+def _save_odd_values(session, provider: Caller, form_url: str, url: str, fields, label: str, form, tally) -> None:
+    state = {"version": form["version"]}
+
+    @settings(
+        max_examples=EXAMPLES * 5,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(values=st.dictionaries(st.sampled_from(fields), FIELD_VALUES, max_size=len(fields)))
+    def one(values) -> None:
+        calls = [
+            ("PUT", form_url, {"version": state["version"], "valeurs": values}),
+            ("POST", f"{url}/controls", None),
+            ("GET", f"{url}/estimate", None),
+        ]
+        for method, target, body in calls:
+            tally.requests += 1
+            try:
+                response = session.request(
+                    method, target, json=body, headers=provider.headers(), timeout=REQUEST_TIMEOUT
+                )
+            except requests.RequestException as exc:
+                tally.statuses["no answer"] += 1
+                tally.server_errors.append(Finding(provider.name, label, "no answer", target, repr(exc)))
+                continue
+            provider.renewed(response)
+            tally.statuses[response.status_code] += 1
+            tally.form_statuses[f"{method} {response.status_code}"] += 1
+            if response.status_code >= 500:
+                shown = f"curl -X {method} '{target}'" + (f" -d '{json.dumps(body)}'" if body else "")
+                tally.server_errors.append(
+                    Finding(provider.name, f"{method} {target}", response.status_code, shown, response.text[:300])
+                )
+            if method == "PUT" and response.status_code == 200:
+                state["version"] = response.json().get("version", state["version"] + 1)
+
+    one()
+
+
 def _curl(case, headers: dict[str, str]) -> str:
     shown = {k: "Bearer <jeton>" if k == "Authorization" else v for k, v in headers.items()}
     try:
@@ -296,16 +375,21 @@ async def test_no_input_to_the_public_api_gets_a_server_error(make_settings, rep
         schema = schemathesis.openapi.from_dict(openapi.json())
         tally = Tally()
         fuzz_started = time.monotonic()
+        # the forms first: the operation fuzz may end the provider's grants (real grant ids are drawn)
+        await asyncio.to_thread(_fuzz_form_values, Caller("fournisseur", PROVIDER, base_url), base_url, tally)
         await asyncio.to_thread(_fuzz, schema, [anonymous, partner, agent], known, base_url, tally)
 
     elapsed, fuzzing = time.monotonic() - started, time.monotonic() - fuzz_started
     statuses = ", ".join(f"{status}: {count}" for status, count in sorted(tally.statuses.items(), key=str))
     report_measurement(
-        f"OpenAPI fuzz: {len(tally.operations)} operations x 3 callers, {EXAMPLES} examples each, "
+        f"OpenAPI fuzz: {len(tally.operations)} operations x 3 callers, {EXAMPLES} examples each "
+        f"(the provider's forms: {EXAMPLES * 5} each), "
         f"{tally.requests} requests in {fuzzing:.0f} s ({elapsed:.0f} s with the start), "
         f"{len(tally.server_errors)} server errors "
         f"(statuses {statuses}; {sum(tally.nonconforming.values())} 2xx bodies off their schema)"
     )
+    forms = ", ".join(f"{key}: {count}" for key, count in sorted(tally.form_statuses.items()))
+    report_measurement(f"OpenAPI fuzz, the provider's forms with odd values (save, controls, estimate): {forms}")
     slowest = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in tally.seconds.most_common(5))
     report_measurement(f"OpenAPI fuzz, slowest operations (3 callers): {slowest}")
     if tally.nonconforming:

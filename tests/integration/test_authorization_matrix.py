@@ -801,6 +801,9 @@ async def test_a_site_provider_reads_only_its_own_forms_through_every_route(worl
     assert {c["lieu"] for c in everything} > {"École Jules Ferry"} and any(
         c["formulaire"] != "activite" for c in everything
     )
+    # Another site's form: refused as such, without saying whether an earlier declaration exists to take up
+    prefill = await http.post(f"/api/v1/forms/{world.ids['form_id']}/prefill", headers=karim, json={"version": 1})
+    assert prefill.status_code == 403, prefill.text
     run = await http.post(f"{url}/controls", headers=karim)  # transmitted: frozen, but never the whole budget
     assert run.status_code == 409, run.text
 

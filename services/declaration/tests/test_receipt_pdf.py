@@ -301,7 +301,8 @@ def test_estimate_with_its_steps_and_parameters(receipt: bytes):
         )
     )
     assert "Montant estimé partiel : 123 456,78 €" in partial
-    assert "ne couvre qu'une partie de la prestation ; non calculé faute de données : Bonus inclusion handicap" in partial
+    assert "ne couvre qu'une partie de la prestation" in partial
+    assert "non calculé faute de données : Bonus inclusion handicap" in partial
 
 
 def test_signature_statement_and_full_hash_on_the_last_lines(receipt: bytes):

@@ -37,12 +37,15 @@ def test_mixité_and_inclusion_show_their_inputs_and_steps():
     assert "]1 ; 1,25]" in shown["Bonus mixité sociale par place"]["formule"]
     assert shown["Bonus mixité sociale"]["valeur"] == "6000" and shown["Bonus mixité sociale"]["bonus"] is True
     assert shown["Part des enfants en situation de handicap"]["affichage"] == "2,5\u00a0%"
-    assert shown["Taux de financement"]["affichage"] == "2,5\u00a0%"
+    assert shown["Taux de financement"]["affichage"] == "15\u00a0%"
+    assert "part inférieure à 5\u00a0%" in shown["Taux de financement"]["formule"]
     assert shown["Prix de revient par place"]["affichage"] == "10\u00a0000,00\u00a0€/place"
-    assert shown["Bonus inclusion handicap"]["valeur"] == "5000"  # 2.5 % × 10 000 € × 20 places
+    assert shown["Bonus inclusion handicap par place"]["valeur"] == "37.5"  # 2.5 % × 15 % × 10 000 €
+    assert shown["Bonus inclusion handicap"]["valeur"] == "750"  # × 20 places
     assert {"enfants_aeeh", "enfants_accueillis", "places", "participations_familiales"} <= answer["entrees"].keys()
     used = {p["nom"] for p in answer["parametres"]}
     assert {"bonus_mixite_seuil_3", "bonus_mixite_montant_3", "bonus_inclusion_montant_maximum"} <= used
+    assert {"bonus_inclusion_taux_1", "bonus_inclusion_seuil_1"} <= used
     assert answer["partielle"] is False
 
 

@@ -90,9 +90,14 @@ def psu(b: Bareme, x: dict) -> F:
     inclusion = F(0)
     if b.has("bonus_inclusion_montant_maximum") and F(x["enfants_aeeh"]) > 0:
         share = F(x["enfants_aeeh"]) / F(x["enfants_accueillis"])
-        per_place = min(
-            min(share * b("bonus_inclusion_coefficient"), F(1)) * charges / places, b("bonus_inclusion_montant_maximum")
-        )
+        if share < b("bonus_inclusion_seuil_1"):
+            rate = b("bonus_inclusion_taux_1")
+        elif share <= b("bonus_inclusion_seuil_2"):
+            rate = b("bonus_inclusion_taux_2")
+        else:
+            rate = b("bonus_inclusion_taux_3")
+        cost_per_place = charges / places
+        per_place = min(share * rate * cost_per_place, b("bonus_inclusion_montant_maximum"))
         inclusion = per_place * places
     return base + mixite + inclusion
 

@@ -66,13 +66,13 @@ from afas_declaration.adapters.receipt_page import (
 )
 from afas_declaration.adapters.receipt_values import (
     DASH,
-    format_in_unit,
     as_instant,
     as_list,
     as_mapping,
     as_text,
     format_day,
     format_euros,
+    format_in_unit,
     format_measure,
     format_value,
     paris_parts,

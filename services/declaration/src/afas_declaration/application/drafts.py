@@ -244,6 +244,9 @@ async def prefill(
                 )
             )
         ).all()
+    # Refused before saying whether there is anything to take up: no one outside the form learns of its history
+    if not await _may_edit(runtime, caller, form, activity):
+        raise RpcFailure("forbidden", "Vous n'avez pas de rôle de saisie sur ce formulaire.")
     earlier = [(f, d) for f, d in candidates if _rank(d) < _rank(declaration)]
     previous = max(earlier, key=lambda pair: _rank(pair[1]))[0] if earlier else None
     if previous is None:

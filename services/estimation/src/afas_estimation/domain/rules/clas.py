@@ -47,6 +47,7 @@ def _check(figures):
 RULE = Rule(
     family="clas",
     required=("annee_scolaire", "groupes", "total_charges"),
+    positive=("total_charges",),
     compute=compute,
     check=_check,
     period_start=school_year_start,

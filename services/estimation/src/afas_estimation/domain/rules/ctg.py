@@ -16,6 +16,6 @@ def compute(c: Computation) -> Fraction:
 RULE = Rule(
     family="ctg",
     required=("etp_charge_cooperation", "total_charges"),
-    positive=("etp_charge_cooperation",),
+    positive=("etp_charge_cooperation", "total_charges"),
     compute=compute,
 )

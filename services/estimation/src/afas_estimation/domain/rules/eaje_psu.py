@@ -7,8 +7,9 @@ multiplied back. The ceiling depends on the billing rate (heures facturées ÷ h
 - from 2025, one value up to 107 %, a linear decrease to 120 %, and a flat floor beyond.
 Bonuses from 2019 (LC Cnaf 2018-002; per place, not prorated by the régime-général share):
 - mixité sociale by the average hourly family fee: ≤ 0.75 / ]0.75 ; 1.00] / ]1.00 ; 1.25] €/h, nothing above;
-- inclusion handicap: a financing rate rising with the share of children with a disability × the cost price per
-  place (charges ÷ places), at most 1,300 € per place — computed as ``min(taux × charges, plafond × places)``;
+- inclusion handicap: share of children with a disability × a financing rate rising with that share (15 % below
+  5 %, 30 % from 5 to 7.5 %, 45 % above) × the cost price per place (charges ÷ places), at most 1,300 € per place
+  — computed as ``min(part × taux × charges, plafond × places)``;
 - territoire (CTG, from 2020): existing places at the smoothed amount of the former contract (CEJ), new places at
   the amount per place the Caf set for the territory, within the national range (2,600–3,600 € from 2025).
 """
@@ -19,7 +20,7 @@ from fractions import Fraction
 
 from afas_estimation.domain.errors import InvalidInputs
 from afas_estimation.domain.explanation import french
-from afas_estimation.domain.rules.computation import HUNDRED, ONE, ZERO, Computation, display
+from afas_estimation.domain.rules.computation import HUNDRED, ZERO, Computation, display
 from afas_estimation.domain.rules.rule import Rule, exceeds
 
 
@@ -131,19 +132,33 @@ def _inclusion(c: Computation, charges: Fraction) -> Fraction:
         "/1",
         "enfants en situation de handicap ÷ enfants accueillis",
     )
-    rate = c.step(
-        "Taux de financement",
-        min(share * c.amount("bonus_inclusion_coefficient"), ONE),
-        "/1",
-        "part des enfants en situation de handicap × coefficient (au plus 100 %)",
+    first, second = c.amount("bonus_inclusion_seuil_1"), c.amount("bonus_inclusion_seuil_2")
+    tier, bracket = (
+        ("1", f"part inférieure à {french(display(first), '/1')}")
+        if share < first
+        else ("2", f"part de {french(display(first), '/1')} à {french(display(second), '/1')}")
+        if share <= second
+        else ("3", f"part supérieure à {french(display(second), '/1')}")
     )
+    rate = c.step("Taux de financement", c.amount(f"bonus_inclusion_taux_{tier}"), "/1", bracket)
     places = c.number("places")
-    c.step("Prix de revient par place", charges / places, "€/place", "total des charges ÷ places")
+    c.step(
+        "Prix de revient par place",
+        charges / places,
+        "€/place",
+        "total des charges ÷ places (plafond de coût par place non publié : non appliqué)",
+    )
     ceiling = c.amount("bonus_inclusion_montant_maximum")
+    c.step(
+        "Bonus inclusion handicap par place",
+        min(share * rate * charges / places, ceiling),
+        "€/place",
+        "part × taux de financement × prix de revient par place, au plus le plafond par place",
+    )
     return c.bonus(
         "Bonus inclusion handicap",
-        min(rate * charges, ceiling * places),
-        "le plus petit de taux × prix de revient par place et du plafond par place, × places",
+        min(share * rate * charges, ceiling * places),
+        "montant par place × places",
     )
 
 

@@ -17,6 +17,7 @@ def compute(c: Computation) -> Fraction:
 RULE = Rule(
     family="espace_rencontre",
     required=("heures_ouverture", "heures_organisation", "total_charges"),
+    positive=("total_charges",),
     compute=compute,
     check=check_hours,
 )

@@ -33,6 +33,7 @@ def check_hours(figures):
 RULE = Rule(
     family="laep",
     required=("heures_ouverture", "heures_organisation", "total_charges"),
+    positive=("total_charges",),
     compute=compute,
     check=check_hours,
 )

@@ -22,6 +22,6 @@ def compute(c: Computation) -> Fraction:
 RULE = Rule(
     family="mediation_familiale",
     required=("etp_mediateurs", "participations_familiales", "total_charges"),
-    positive=("etp_mediateurs",),
+    positive=("etp_mediateurs", "total_charges"),
     compute=compute,
 )

@@ -16,6 +16,6 @@ def compute(c: Computation) -> Fraction:
 RULE = Rule(
     family="ps_jeunes",
     required=("etp_animateurs", "total_charges"),
-    positive=("etp_animateurs",),
+    positive=("etp_animateurs", "total_charges"),
     compute=compute,
 )

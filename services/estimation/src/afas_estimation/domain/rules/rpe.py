@@ -28,6 +28,6 @@ def compute(c: Computation) -> Fraction:
 RULE = Rule(
     family="rpe",
     required=("etp_animateurs", "missions_renforcees", "total_charges"),
-    positive=("etp_animateurs",),
+    positive=("etp_animateurs", "total_charges"),
     compute=compute,
 )
