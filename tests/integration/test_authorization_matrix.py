@@ -285,10 +285,12 @@ MATRIX: dict[tuple[str, str], Route] = {
         NATIONAL_PARAMETRAGE, body="parameter_body", destructive=True
     ),
     ("GET", "/api/v1/baremes/reestimations/{job_id}"): route(CAF_READERS),
+    # the amounts cover the whole activity: a partner user needs a grant on the whole activity (estimation asks
+    # declaration.rpc.may), so neither a site provider nor an administrator without a grant reads them
     ("GET", "/api/v1/activities/{activity_id}/payments"): route(
-        WHOLE_DECLARATION_READERS | {ADMIN_PARTNER}, query={"exercice": str(date.today().year + 1)}
+        WHOLE_DECLARATION_READERS, query={"exercice": str(date.today().year + 1)}
     ),
-    ("GET", "/api/v1/declarations/{declaration_id}/entitlement"): route(WHOLE_DECLARATION_READERS | {ADMIN_PARTNER}),
+    ("GET", "/api/v1/declarations/{declaration_id}/entitlement"): route(WHOLE_DECLARATION_READERS),
     ("GET", "/api/v1/cafs/{caf}/politique-paiement"): route(USERS),
     # --- pages: public
     ("GET", "/static/{name}"): route(PAGE_PUBLIC),

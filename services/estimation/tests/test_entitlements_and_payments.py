@@ -7,12 +7,14 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import nats
 import pytest
 import sqlalchemy as sa
 
 from afas_estimation.application import entitlements
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationValidatedV1
+from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.testing.credentials import credential_for
@@ -35,6 +37,31 @@ OTHER_USER = {"kind": "partner", "sub": str(uuid.uuid4()), "partner_id": str(uui
 CAF_92 = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["lecture"]}
 CAF_59 = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "059", "caf_roles": ["instruction"]}
 CAF_92_INSTRUCTOR = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["instruction"]}
+
+
+# A provider of the same partner granted one site only: the declaration service says it does not cover the activity
+SITE_PROVIDER = {"kind": "partner", "sub": str(uuid.uuid4()), "partner_id": str(PARTNER)}
+# Users whose grants cover the whole activity, as declaration.rpc.may.v1 answers for consulter_montants
+WHOLE_ACTIVITY = {(OWN_USER["sub"], str(ACTIVITY))}
+
+
+@pytest.fixture
+async def grants(backends, bus_prefix):
+    """Stands in for the declaration service's answer to ``may`` (its grant lines are another service's data)."""
+    nc = await nats.connect(backends.nats_url)
+    asked = []
+
+    async def answer(msg) -> None:
+        request = json.loads(msg.data)
+        asked.append(request)
+        allowed = request["action"] == "consulter_montants" and (
+            (request["user_id"], request["activity_id"]) in WHOLE_ACTIVITY
+        )
+        await msg.respond(json.dumps({"result": {"allowed": allowed}}).encode())
+
+    await nc.subscribe(BusNames(bus_prefix).rpc("declaration", "may"), cb=answer)
+    yield asked
+    await nc.close()
 
 
 async def outbox(runtime, subject: str) -> list[dict]:
@@ -79,7 +106,9 @@ def validated(
     return Envelope.wrap(data, subject=str(data.declaration_id), aggregate_version=12, correlation_id="t")
 
 
-async def test_validation_computes_the_entitlement_like_the_estimate_and_announces_payments_once(make_settings):
+async def test_validation_computes_the_entitlement_like_the_estimate_and_announces_payments_once(
+    make_settings, grants
+):
     forecast = validated("previsionnelle", 2026, PSU, datetime(2026, 2, 10, 9, tzinfo=UTC))
     actual_2025 = validated("reelle", 2025, PSU, datetime(2026, 4, 15, 9, tzinfo=UTC))
     async with running(make_settings("estimation")) as estimation:
@@ -140,6 +169,9 @@ async def test_validation_computes_the_entitlement_like_the_estimate_and_announc
             (OTHER_USER, "payments", "activity_id"),
             (CAF_59, "payments", "activity_id"),
             (OTHER_USER, "entitlement", "declaration_id"),
+            # same partner, but granted one site: the amounts cover the whole activity
+            (SITE_PROVIDER, "payments", "activity_id"),
+            (SITE_PROVIDER, "entitlement", "declaration_id"),
         ):
             target = str(ACTIVITY) if key == "activity_id" else str(forecast.data.declaration_id)
             with pytest.raises(RemoteError) as refused:
@@ -182,7 +214,8 @@ async def test_validation_computes_the_entitlement_like_the_estimate_and_announc
     assert paid["deja_verse"] == "28596.40" and paid["a_venir"] == "12255.60" and paid["droit"] == "40852.00"
     assert paid["politique"]["id"] == "caf_92" and all(p["annonce"] for p in paid["paiements"][:2])
     assert by_caf["base_du_droit"] == "reel" and by_caf["droit"] == "40852.00"
-    assert refusals == ["forbidden", "forbidden", "forbidden"]
+    assert refusals == ["forbidden"] * 5
+    assert {(a["user_id"], a["action"]) for a in grants} >= {(SITE_PROVIDER["sub"], "consulter_montants")}
 
 
 async def test_payments_and_entitlements_refuse_bad_requests(make_settings):

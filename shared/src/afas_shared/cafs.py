@@ -135,6 +135,11 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
 
 CAFS: dict[str, Caf] = {code: Caf(code, name, departement) for code, departement, name in _TABLE}
 
+# The Cnaf (Caisse nationale des allocations familiales) as the national "Caf" 000: it has no partners, only agents
+# (the national paramétrage, who set the national barèmes). Not one of the 101 Caf of ``CAFS``.
+NATIONAL_CODE = "000"
+CNAF = Caf(NATIONAL_CODE, "Cnaf", "")
+
 
 def get_caf(code: str) -> Caf:
     try:
@@ -144,6 +149,6 @@ def get_caf(code: str) -> Caf:
 
 
 def caf_name(code: str | None) -> str | None:
-    """The Caf's name (« Caf de la Somme ») for its code, ``None`` when the code is unknown."""
-    found = CAFS.get(code or "")
+    """The Caf's name (« Caf de la Somme », « Cnaf » for 000) for its code, ``None`` when the code is unknown."""
+    found = CNAF if code == NATIONAL_CODE else CAFS.get(code or "")
     return found.name if found is not None else None

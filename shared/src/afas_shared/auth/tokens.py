@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from afas_shared.auth.keys import SigningKey, b64url_decode
 from afas_shared.auth.revocation import RevocationList
 from afas_shared.clock import Clock
+from afas_shared.messaging.rpc import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ Reason = Literal["malformed", "unknown_key", "bad_signature", "expired", "revoke
 
 _SESSION_OVER = "Session expirée, veuillez vous reconnecter."
 _AUTH_REQUIRED = "Authentification requise."
+UNAVAILABLE_MESSAGE = "Service momentanément indisponible, réessayez dans quelques instants."
 
 
 class SessionClaims(BaseModel):
@@ -59,6 +61,15 @@ class InvalidToken(Exception):
         self.reason: Reason = reason
         self.message = _SESSION_OVER if reason in ("expired", "revoked") else _AUTH_REQUIRED
         super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class KeysUnavailable(ServiceUnavailable):
+    """Identity's keys cannot be had right now: the token may well be valid, so this is a 503, never a 401."""
+
+    message = UNAVAILABLE_MESSAGE
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("identity", f"keys unavailable: {detail}")
 
 
 def issue_token(claims: SessionClaims, key: SigningKey) -> str:
@@ -106,16 +117,29 @@ class TokenVerifier:
         self._revocations = revocations
         self._refetch_interval = refetch_interval
         self._keys: dict[str, Ed25519PublicKey] = {}
-        self._last_refetch: datetime | None = None
+        self._has_keys = False  # one fetch succeeded: the service holds identity's keys
+        self._last_success: datetime | None = None  # only a successful fetch is throttled
+        self._last_error: str | None = None  # the latest fetch failed (and why): keys may be stale
         self._refetching: asyncio.Task[None] | None = None
 
     @property
     def known_kids(self) -> frozenset[str]:
         return frozenset(self._keys)
 
+    @property
+    def has_keys(self) -> bool:
+        """Whether identity's keys were fetched at least once: a service is not ready before."""
+        return self._has_keys
+
+    def source_changed(self) -> None:
+        """The keys now come from elsewhere (a test's issuer): the next unknown key re-reads them at once."""
+        self._last_success = None
+
     async def prime(self) -> None:
-        """Fetch the keys once up front, so the first requests do not wait for them."""
-        self._keys = public_keys_from_jwks(await self._fetch_jwks())
+        """Fetch the keys now (start-up, and its retries); raises if identity cannot give them."""
+        await self._share_fetch()
+        if self._last_error is not None:
+            raise KeysUnavailable(self._last_error)
 
     async def verify(self, token: str) -> SessionClaims:
         try:
@@ -159,26 +183,38 @@ class TokenVerifier:
             await self._refetch()
             key = self._keys.get(kid)
         if key is None:
+            if self._last_error is not None:
+                # Not known because identity could not be asked: the token may be valid (a new key, or none yet).
+                raise KeysUnavailable(self._last_error)
             raise InvalidToken("unknown_key", kid)
         return key
 
     async def _refetch(self) -> None:
-        """Re-read the JWKS after a rotation; throttled, since anyone can send a token with a made-up kid."""
-        if self._refetching is None:
-            now = self._clock.now()
-            if self._last_refetch is not None and now - self._last_refetch < self._refetch_interval:
+        """Re-read the JWKS after a rotation.
+
+        A successful read is throttled, since anyone can send a token with a made-up kid; a failed one is not
+        (identity was down: the next request asks again), concurrent callers still share one fetch.
+        """
+        if self._refetching is None and self._last_error is None and self._last_success is not None:
+            if self._clock.now() - self._last_success < self._refetch_interval:
                 return
-            self._last_refetch = now
+        await self._share_fetch()
+
+    async def _share_fetch(self) -> None:
+        if self._refetching is None:
             self._refetching = asyncio.create_task(self._replace_keys())
-        task = self._refetching
-        try:
-            # Shielded: one caller giving up (its request cancelled) must not cancel the others' fetch.
-            await asyncio.shield(task)
-        except Exception:
-            log.warning("could not re-fetch identity's JWKS", exc_info=True)
+        # Shielded: one caller giving up (its request cancelled) must not cancel the others' fetch.
+        await asyncio.shield(self._refetching)
 
     async def _replace_keys(self) -> None:
         try:
             self._keys = public_keys_from_jwks(await self._fetch_jwks())
+        except Exception as exc:  # identity down or slow: reported by the caller, retried by the next one
+            self._last_error = str(exc) or type(exc).__name__
+            log.warning("could not fetch identity's JWKS: %s", self._last_error)
+        else:
+            self._has_keys = True
+            self._last_error = None
+            self._last_success = self._clock.now()
         finally:
             self._refetching = None

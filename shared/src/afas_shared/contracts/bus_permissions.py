@@ -76,7 +76,8 @@ CALLS: dict[str, tuple[tuple[str, str], ...]] = {
         ("estimation", ALL_VERBS),
         ("notification", ALL_VERBS),
     ),
-    "estimation": (_TOKEN_KEYS,),
+    # may: whether a partner user's grants cover the whole activity before it reads its amounts
+    "estimation": (_TOKEN_KEYS, ("declaration", "may")),
     # mail_link answers the URL of a one-time link: notification alone needs it (to mail it); the gateway must not
     "notification": (_TOKEN_KEYS, ("identity", "mail_link")),
 }

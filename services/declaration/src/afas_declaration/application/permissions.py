@@ -26,19 +26,27 @@ class Action(StrEnum):
     saisir_activite = "saisir_activite"
     saisir_financier = "saisir_financier"
     transmettre = "transmettre"
+    # Amounts of the whole activity (entitlement, payments): every role, but only on the whole activity.
+    consulter_montants = "consulter_montants"
 
 
 ROLES_FOR = {
     Action.saisir_activite: frozenset({"fda", "approbateur"}),
     Action.saisir_financier: frozenset({"fdf", "approbateur"}),
     Action.transmettre: frozenset({"approbateur"}),
+    Action.consulter_montants: frozenset({"fda", "fdf", "approbateur"}),
 }
 # Not yet decided, or refused by the Caf: the line never acted.
 NOT_ACTING = ("pending", "rejected")
 
 
 def actions_of(role: str) -> list[str]:
-    return [action.value for action, roles in ROLES_FOR.items() if role in roles]
+    """What a grant line lets its holder do (reading the amounts is a right, not an action offered)."""
+    return [
+        action.value
+        for action, roles in ROLES_FOR.items()
+        if role in roles and action is not Action.consulter_montants
+    ]
 
 
 # --- the read model, fed by habilitation's events -----------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 from afas_estimation.adapters.tables import Entitlement, PaymentFact
 from afas_estimation.application import declarations, payments
-from afas_estimation.application.access import may_see
+from afas_estimation.application.access import WholeActivityCheck, may_see
 from afas_estimation.application.baremes import resolve
 from afas_estimation.application.estimates import Outcome, explained, outcome
 from afas_estimation.domain.errors import EstimationError
@@ -134,13 +134,13 @@ def entitlement_json(e: Entitlement) -> dict[str, Any]:
     }
 
 
-async def entitlement(db: Database, payload: dict[str, Any]) -> dict[str, Any]:
+async def entitlement(db: Database, payload: dict[str, Any], covers: WholeActivityCheck) -> dict[str, Any]:
     caller = forwarded_caller(payload)
     declaration_id = parse_uuid(payload, "declaration_id")
     async with db.sessions() as session:
         found = await session.get(Entitlement, declaration_id)
     if found is None:
         raise RpcFailure("not_found", "Aucun droit calculé pour cette déclaration : elle n'est pas encore validée.")
-    if not may_see(caller, found.caf_code, found.partner_id):
+    if not (may_see(caller, found.caf_code, found.partner_id) and await covers(caller, found.activity_id)):
         raise RpcFailure("forbidden", "Ce droit concerne une déclaration que vous ne pouvez pas consulter.")
     return entitlement_json(found)

@@ -25,7 +25,7 @@ from afas_estimation.adapters.tables import (
     PriorPayment,
     PublishedPayment,
 )
-from afas_estimation.application.access import may_see
+from afas_estimation.application.access import WholeActivityCheck, may_see
 from afas_estimation.domain.payments import (
     ActualValidated,
     Fact,
@@ -190,7 +190,7 @@ def payment_json(p: Payment, announced: set[str]) -> dict[str, Any]:
     }
 
 
-async def view(db: Database, payload: dict[str, Any]) -> dict[str, Any]:
+async def view(db: Database, payload: dict[str, Any], covers: WholeActivityCheck) -> dict[str, Any]:
     caller = forwarded_caller(payload)
     activity_id = parse_uuid(payload, "activity_id")
     try:
@@ -211,7 +211,9 @@ async def view(db: Database, payload: dict[str, Any]) -> dict[str, Any]:
                 )
             ).scalars()
         )
-    if owner is not None and not may_see(caller, owner.caf_code, owner.partner_id):
+    if owner is not None and not (
+        may_see(caller, owner.caf_code, owner.partner_id) and await covers(caller, activity_id)
+    ):
         raise RpcFailure("forbidden", "Vous ne pouvez pas consulter les paiements de cette activité.")
     answer: dict[str, Any] = {
         "activite_id": str(activity_id),

@@ -21,7 +21,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_estimation.application import baremes, declarations, entitlements, estimates, payments, reestimation
+from afas_estimation.application import (
+    access,
+    baremes,
+    declarations,
+    entitlements,
+    estimates,
+    payments,
+    reestimation,
+)
 from afas_estimation.application.baremes import BaremeCache
 from afas_estimation.domain.errors import EstimationError
 from afas_shared.auth.caller import forwarded_caller
@@ -46,6 +54,8 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.consume(DeclarationValidatedV1, entitlements.on_validated)
     runtime.consume(DeclarationCancelledV1, declarations.on_cancelled)
     runtime.every(0.1, worker.work)
+
+    covers = access.whole_activity_check(runtime.request)
 
     async def estimate(payload: dict[str, Any]) -> dict[str, Any]:
         """estimation.rpc.estimate.v1: {family, nature, declaration_type, exercice, caf_code, figures} -> estimate."""
@@ -76,10 +86,10 @@ def register(runtime: ServiceRuntime) -> None:
         return found
 
     async def payments_of(payload: dict[str, Any]) -> dict[str, Any]:
-        return await payments.view(runtime.db, payload)
+        return await payments.view(runtime.db, payload, covers)
 
     async def entitlement(payload: dict[str, Any]) -> dict[str, Any]:
-        return await entitlements.entitlement(runtime.db, payload)
+        return await entitlements.entitlement(runtime.db, payload, covers)
 
     answer_with_result(runtime.rpc, "estimate", estimate)
     answer_with_result(runtime.rpc, "parameters", parameters)

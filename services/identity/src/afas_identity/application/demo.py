@@ -1,5 +1,5 @@
-"""Demo data for ``make run`` (local mode only): a Caf agent, a delegated partner with valid
-conventions, its administrator and three declarants, all with the same demo password."""
+"""Demo data for ``make run`` (local mode only): a Caf agent, the Cnaf's national paramétrage agent, a delegated
+partner with valid conventions, its administrator and three declarants, all with the same demo password."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from afas_identity.application import conventions, groups, partners, users
 from afas_identity.application.context import Caller
 from afas_identity.domain.passwords import hash_password
 from afas_identity.domain.policy import Actor
+from afas_shared.cafs import NATIONAL_CODE
 from afas_shared.clock import paris_today
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
@@ -29,6 +30,14 @@ AGENT = {
     "first_name": "Agnès",
     "email": "agnes.lefevre@caf-somme.example",
     "caf_roles": ["habilitations", "instruction", "parametrage"],
+}
+# The Cnaf's national paramétrage agent: the only demo account that changes a national barème value.
+CNAF_AGENT = {
+    "identifier": "100000009",
+    "last_name": "Garnier",
+    "first_name": "Hélène",
+    "email": "helene.garnier@cnaf.example",
+    "caf_roles": ["parametrage_national"],
 }
 ADMIN = {
     "identifier": "200000001",
@@ -60,6 +69,7 @@ async def seed(runtime: ServiceRuntime) -> dict[str, Any]:
         exists = (await session.execute(sa.select(Partner.id).where(Partner.siret == DEMO_SIRET))).first()
     if not exists:
         await _create(runtime)
+    await _create_cnaf_agent(runtime)  # also into a demo loaded before the Cnaf agent existed
     return {
         "mot_de_passe": DEMO_PASSWORD,
         "comptes": [
@@ -67,6 +77,11 @@ async def seed(runtime: ServiceRuntime) -> dict[str, Any]:
                 "identifiant": AGENT["identifier"],
                 "qui": f"{AGENT['first_name']} {AGENT['last_name']}",
                 "role": "agent de la Caf de la Somme (habilitations, instruction, paramétrage)",
+            },
+            {
+                "identifiant": CNAF_AGENT["identifier"],
+                "qui": f"{CNAF_AGENT['first_name']} {CNAF_AGENT['last_name']}",
+                "role": "agent de la Cnaf (paramétrage national des barèmes)",
             },
             {
                 "identifiant": ADMIN["identifier"],
@@ -122,5 +137,28 @@ async def _create(runtime: ServiceRuntime) -> None:
         await session.execute(
             sa.update(UserAccount)
             .where(UserAccount.identifier.in_([AGENT["identifier"], *(p["identifier"] for p in people)]))
+            .values(password_hash=digest, status="actif")
+        )
+
+
+async def _create_cnaf_agent(runtime: ServiceRuntime) -> None:
+    async with runtime.db.sessions() as session:
+        found = await session.execute(
+            sa.select(UserAccount.id).where(UserAccount.identifier == CNAF_AGENT["identifier"])
+        )
+        if found.first():
+            return
+    await users.create_caf_agent(
+        runtime,
+        OPERATOR,
+        NATIONAL_CODE,
+        _user(CNAF_AGENT, users.CafAgentInput, caf_roles=CNAF_AGENT["caf_roles"]),
+        identifier=CNAF_AGENT["identifier"],
+    )
+    digest = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            sa.update(UserAccount)
+            .where(UserAccount.identifier == CNAF_AGENT["identifier"])
             .values(password_hash=digest, status="actif")
         )

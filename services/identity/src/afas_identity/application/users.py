@@ -17,6 +17,7 @@ from afas_identity.application.errors import conflict, invalid, not_found
 from afas_identity.domain import policy
 from afas_identity.domain.mailboxes import shared_mailbox_problem
 from afas_identity.domain.users import new_identifier
+from afas_shared.cafs import CAFS, NATIONAL_CODE
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import (
     UserClosedV1,
@@ -212,6 +213,10 @@ async def create_caf_agent(
     await audit.authorize(
         runtime, caller, policy.can_manage_caf_agents(caller.actor, caf_code), "caf_agent.create", target=caf_code
     )
+    if caf_code != NATIONAL_CODE and caf_code not in CAFS:
+        raise invalid("caf_code", f"Caf inconnue : {caf_code} (code à trois chiffres, 000 pour la Cnaf).")
+    if "parametrage_national" in data.caf_roles and caf_code != NATIONAL_CODE:
+        raise invalid("caf_roles", "Le paramétrage national est réservé aux agents de la Cnaf.")
     return await _create(
         runtime, caller, data, partner_id=None, caf_code=caf_code, caf_roles=list(data.caf_roles), identifier=identifier
     )
