@@ -87,6 +87,12 @@ async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits
     ran = await client.post(f"/declarations/{declaration}/controle", data={"csrf": csrf})
     assert ran.status_code == 200 and "Taux de facturation" in ran.text and "à justifier" in ran.text
     key = re.search(r'action="/declarations/[0-9a-f-]+/justifications/([^"]+)"', ran.text).group(1)
+    # A control character (here a bidi override) posted from the page is refused like through the API
+    hidden = await client.post(
+        f"/declarations/{declaration}/justifications/{key}",
+        data={"csrf": csrf, "texte": "Contrats mensualisés \u202e: absences non déduites.", "montant": "6000"},
+    )
+    assert hidden.status_code == 422 and "Caractère interdit (U+202E)" in hidden.text, hidden.text[:500]
     justified = await client.post(
         f"/declarations/{declaration}/justifications/{key}",
         data={"csrf": csrf, "texte": "Contrats mensualisés : les absences ne sont pas déduites.", "montant": "6000"},

@@ -69,7 +69,9 @@ class ServiceRuntime:
         self.revocations = RevocationList()
         self.tokens = TokenVerifier(self._fetch_jwks, _RuntimeClock(self), self.revocations)
         self.responder = Responder(name, self.tokens)
-        self.jwks_source: Callable[[], Awaitable[dict[str, Any]]] | None = None
+        self._jwks_source: Callable[[], Awaitable[dict[str, Any]]] | None = None
+        self._keys_wanted = asyncio.Event()  # wakes the key fetcher's retry (a new source of keys)
+        self._keys_task: asyncio.Task | None = None
         self.accepts_sessions = False
         self.routers: list[APIRouter] = []
         self.internal_routers: list[APIRouter] = []  # /internal/*: on the internal port only
@@ -109,9 +111,20 @@ class ServiceRuntime:
         self.accepts_sessions = True
         self.consume(SessionRevokedV1, revocation_handler(self.revocations))
 
+    @property
+    def jwks_source(self) -> Callable[[], Awaitable[dict[str, Any]]] | None:
+        """Where identity's public keys come from: identity over the bus, unless set (identity itself, tests)."""
+        return self._jwks_source
+
+    @jwks_source.setter
+    def jwks_source(self, source: Callable[[], Awaitable[dict[str, Any]]] | None) -> None:
+        self._jwks_source = source
+        self.tokens.source_changed()
+        self._keys_wanted.set()  # a fetcher waiting to retry tries the new source at once
+
     async def _fetch_jwks(self) -> dict[str, Any]:
-        if self.jwks_source is not None:
-            return await self.jwks_source()
+        if self._jwks_source is not None:
+            return await self._jwks_source()
         return (await self.request("identity", "jwks"))["result"]
 
     def verify_sessions_with(
@@ -150,8 +163,35 @@ class ServiceRuntime:
         await self._retry("database migration", self._migrate)
         await self._retry("broker connection", self._connect)
         self.relay.start()
+        self._keys_task = asyncio.create_task(self._fetch_keys(), name=f"keys-{self.name}")
         self._periodic_tasks = [asyncio.create_task(self._repeat(s, j)) for s, j in self._periodic]
-        log.info("%s ready (database %s, bus %s)", self.name, self.db.backend, self.settings.common.nats_url)
+        log.info("%s up (database %s, bus %s)", self.name, self.db.backend, self.settings.common.nats_url)
+
+    async def _fetch_keys(self) -> None:
+        """Get identity's public keys before saying ready: retried (identity may be down), never given up."""
+        delay = 0.2
+        while not self.tokens.has_keys:
+            self._keys_wanted.clear()
+            try:
+                await self.tokens.prime()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("identity's keys not available yet (%s); retrying in %.1fs", exc, delay)
+                try:  # a new source of keys (identity itself, a test's issuer) is tried at once
+                    await asyncio.wait_for(self._keys_wanted.wait(), delay)
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, 5.0)
+        log.info("%s ready: identity's keys held (%d)", self.name, len(self.tokens.known_kids))
+
+    async def wait_for_keys(self, timeout: float = 30.0) -> None:
+        """Until the service holds identity's keys (tests: ``running()`` waits for bring-up only)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.tokens.has_keys:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{self.name} still has no keys after {timeout}s")
+            await asyncio.sleep(0.02)
 
     async def _migrate(self) -> None:
         await asyncio.to_thread(migrations.upgrade, self.package, self.settings.database_url)
@@ -191,7 +231,7 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         """Stop everything this runtime started; each step is bounded so a stuck one cannot hang shutdown."""
-        tasks = [*self._periodic_tasks, *([self._bring_up] if self._bring_up else [])]
+        tasks = [*self._periodic_tasks, *(t for t in (self._bring_up, self._keys_task) if t is not None)]
         for task in tasks:
             task.cancel()
         await self._bounded("background tasks", asyncio.gather(*tasks, return_exceptions=True))
@@ -211,9 +251,11 @@ class ServiceRuntime:
     # --- health ---------------------------------------------------------------------------------
 
     async def readiness(self) -> dict[str, bool]:
+        """Ready only when it can answer: database migrated, broker connected, identity's keys held."""
         return {
             "database": self.migrated and await self.db.ping(),
             "broker": self.bus.connected(),
+            "keys": self.tokens.has_keys,
         }
 
     async def _status(self, _payload: dict[str, Any]) -> dict[str, Any]:

@@ -79,3 +79,11 @@ class InputModel(BaseModel):
     @classmethod
     def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
         return _check_nested(value, info.field_name in cls.multiline_fields)
+
+
+def refuse_forbidden_characters(value: str | None, field: str, *, multiline: bool = False) -> None:
+    """For use cases reached without a validated body (web forms): an ``invalid`` refusal naming ``field``."""
+    from afas_shared.messaging.rpc import RpcFailure  # text rules stay importable without the messaging layer
+
+    if value and (problem := forbidden_character(value, multiline=multiline)) is not None:
+        raise RpcFailure("invalid", problem, field)

@@ -9,11 +9,12 @@ from afas_shared.auth.revocation import (
     load_revocations,
     revocation_handler,
 )
-from afas_shared.auth.tokens import InvalidToken, SessionClaims, TokenVerifier, issue_token
+from afas_shared.auth.tokens import InvalidToken, KeysUnavailable, SessionClaims, TokenVerifier, issue_token
 
 __all__ = [
     "InvalidToken",
     "KeyRing",
+    "KeysUnavailable",
     "RevocationList",
     "RevokedSession",
     "SessionClaims",

@@ -20,7 +20,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from afas_shared.auth.tokens import InvalidToken, SessionClaims, TokenVerifier
+from afas_shared.auth.tokens import UNAVAILABLE_MESSAGE, InvalidToken, SessionClaims, TokenVerifier
 from afas_shared.messaging import context
 from afas_shared.messaging.rpc import RpcFailure, ServiceUnavailable
 
@@ -28,6 +28,8 @@ log = logging.getLogger("afas.security")
 
 CREDENTIAL_HEADER = "Afas-Credential"
 REFUSED_CODES = frozenset({"unauthorized", "forbidden"})
+# The credential could not be checked (identity's keys cannot be had): the caller may be right, retry later.
+UNAVAILABLE_CODE = "unavailable"
 
 credential: ContextVar[str | None] = ContextVar("afas_credential", default=None)
 
@@ -86,7 +88,7 @@ class Responder:
             raise RpcFailure("unauthorized", exc.message) from None
         except ServiceUnavailable:
             self.audit(verb, "credential_unverifiable", None)
-            raise RpcFailure("unauthorized", "Authentification impossible pour le moment, réessayez.") from None
+            raise RpcFailure(UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE) from None
         trusted["actor"] = actor_of(claims)
         return trusted
 

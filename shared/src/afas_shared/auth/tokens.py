@@ -118,7 +118,7 @@ class TokenVerifier:
         self._refetch_interval = refetch_interval
         self._keys: dict[str, Ed25519PublicKey] = {}
         self._has_keys = False  # one fetch succeeded: the service holds identity's keys
-        self._last_success: datetime | None = None  # only a successful fetch is throttled
+        self._last_refetch: datetime | None = None  # a refetch for an unknown key: throttled unless it failed
         self._last_error: str | None = None  # the latest fetch failed (and why): keys may be stale
         self._refetching: asyncio.Task[None] | None = None
 
@@ -133,7 +133,7 @@ class TokenVerifier:
 
     def source_changed(self) -> None:
         """The keys now come from elsewhere (a test's issuer): the next unknown key re-reads them at once."""
-        self._last_success = None
+        self._last_refetch = None
 
     async def prime(self) -> None:
         """Fetch the keys now (start-up, and its retries); raises if identity cannot give them."""
@@ -195,9 +195,12 @@ class TokenVerifier:
         A successful read is throttled, since anyone can send a token with a made-up kid; a failed one is not
         (identity was down: the next request asks again), concurrent callers still share one fetch.
         """
-        if self._refetching is None and self._last_error is None and self._last_success is not None:
-            if self._clock.now() - self._last_success < self._refetch_interval:
+        if self._refetching is None:
+            now = self._clock.now()
+            recent = self._last_refetch is not None and now - self._last_refetch < self._refetch_interval
+            if recent and self._last_error is None:
                 return
+            self._last_refetch = now
         await self._share_fetch()
 
     async def _share_fetch(self) -> None:
@@ -215,6 +218,5 @@ class TokenVerifier:
         else:
             self._has_keys = True
             self._last_error = None
-            self._last_success = self._clock.now()
         finally:
             self._refetching = None

@@ -26,7 +26,7 @@ class RemoteError(Exception):
 class RpcFailure(Exception):
     """Raised by an RPC handler to answer a precise, expected refusal (not a crash).
 
-    ``code`` is one of: invalid, conflict, forbidden, not_found, unauthorized, locked; ``detail`` is
+    ``code`` is one of: invalid, conflict, forbidden, not_found, unauthorized, locked, unavailable; ``detail`` is
     the French message for the user; ``field`` names the input at fault, when there is one.
     """
 

@@ -1,27 +1,79 @@
 """Read models fed by events: apply a change only if it is newer than what is stored.
 
 Delivery order is not trusted; ``aggregate_version`` decides (a stale or repeated event is a no-op).
+
+Ordering of one aggregate's events is guaranteed in two layers (``afas_shared.messaging.consumer``):
+the idempotent consumer handles the events of one aggregate (the envelope's ``subject``) one at a
+time in a process and, on PostgreSQL, under a transaction-scoped advisory lock on that aggregate, so
+a handler's read-compare-write never interleaves with another replica's. On top, the write here is
+conditional in the database (``INSERT … ON CONFLICT DO UPDATE … WHERE version < :v``). An event
+older than what the read model holds is a no-op that is **counted**: a handler that finds it stale
+calls :func:`stale` (``apply_versioned`` does), and the consumer counts it in
+``afas_events_stale_total{consumer}`` and as outcome ``stale``.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
+
+# Set by the consumer for each message it handles: a one-element list the handler marks.
+_stale_mark: ContextVar[list[bool] | None] = ContextVar("afas_stale_mark", default=None)
+
+
+def stale() -> bool:
+    """Mark the event being handled as older than the read model (a counted no-op); returns False."""
+    mark = _stale_mark.get()
+    if mark is not None:
+        mark[0] = True
+    return False
+
+
+def watch_stale() -> tuple[list[bool], Any]:
+    """For the consumer: a fresh mark for one message, and the token to reset it."""
+    mark = [False]
+    return mark, _stale_mark.set(mark)
+
+
+def reset_stale(token: Any) -> None:
+    _stale_mark.reset(token)
 
 
 async def apply_versioned(
     session: AsyncSession, model: type[SQLModel], key: Any, version: int, values: dict[str, Any]
 ) -> bool:
-    """Insert or update the row ``key`` to ``values`` at ``version``; False when the event was stale."""
-    row = await session.get(model, key)
-    if row is None:
-        session.add(model(**values, version=version))
-        return True
-    if row.version >= version:
-        return False
-    for name, value in values.items():
-        setattr(row, name, value)
-    row.version = version
-    return True
+    """Insert or update the row ``key`` to ``values`` at ``version``; False (and counted) when the event was stale.
+
+    One statement, conditional in the database, so no interleaving of handlers can write an older version
+    over a newer one: ``INSERT … ON CONFLICT (pk) DO UPDATE SET … WHERE version < excluded.version``.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    [pk] = list(table.primary_key.columns)
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    row = {**values, pk.name: key, "version": version}
+    insert = dialect.insert(table).values(**row)
+    stmt = insert.on_conflict_do_update(
+        index_elements=[pk],
+        set_={name: insert.excluded[name] for name in row if name != pk.name},
+        where=table.c.version < insert.excluded.version,
+    ).returning(pk)
+    applied = (await session.execute(stmt)).first() is not None
+    # The ORM may hold the row from an earlier read in this transaction: refresh it on next access.
+    if (held := session.identity_map.get(session.identity_key(model, key))) is not None:
+        session.expire(held)
+    return applied or stale()
+
+
+async def locked(session: AsyncSession, model: type[SQLModel], key: Any) -> Any:
+    """The row ``key`` read with ``SELECT … FOR UPDATE`` on PostgreSQL (latest committed state, held until
+    commit); on SQLite the consumer's transaction already holds the database's write lock."""
+    return await session.get(model, key, with_for_update=session.bind.dialect.name == "postgresql",
+                             populate_existing=True)
+
+
+__all__ = ["apply_versioned", "locked", "sa", "stale"]

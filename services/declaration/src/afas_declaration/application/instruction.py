@@ -24,6 +24,7 @@ from afas_shared.contracts.events.declaration import (
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import refuse_forbidden_characters
 
 FINAL_STATES = ("validee", "annulee")
 REASON_MIN_LENGTH = 10
@@ -114,6 +115,7 @@ async def decide(
     who = await standing(runtime, caller, loaded.activity)
     require(who.instructor, "Seuls les agents d'instruction de la Caf de cette déclaration décident.")
     reason = (reason or "").strip() or None
+    refuse_forbidden_characters(reason, "motif", multiline=True)
     if decision in ("refusee", "annulee") and (reason is None or len(reason) < REASON_MIN_LENGTH):
         raise RpcFailure("invalid", f"Indiquez le motif ({REASON_MIN_LENGTH} caractères au moins).", "motif")
     now = runtime.clock.now()

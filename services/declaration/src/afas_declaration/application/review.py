@@ -35,6 +35,7 @@ from afas_shared.contracts.events.declaration import DeclarationControlledV1, Fo
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import refuse_forbidden_characters
 
 CONTROLLABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
 FORECAST_GAP_CONTROL = "ecart_previsionnel"
@@ -336,6 +337,7 @@ async def justify(
         figure = None if amount is None or amount == "" else Decimal(str(amount).replace(",", ".").replace(" ", ""))
     except InvalidOperation:
         raise RpcFailure("invalid", "Le montant doit être un nombre (par exemple 1234,50).", "montant") from None
+    refuse_forbidden_characters(text, "texte", multiline=True)
     problem = control_rules.check_justification(text, figure)
     if problem:
         raise RpcFailure("invalid", problem, "texte" if figure is not None else "montant")
@@ -360,6 +362,7 @@ async def set_complement(
         loaded = await load(session, declaration_id)
     who = await standing(runtime, caller, loaded.activity)
     require(who.approbateur, "Seul l'approbateur ajoute des informations complémentaires.")
+    refuse_forbidden_characters(text, "informations_complementaires", multiline=True)
     async with runtime.db.transaction() as session:
         declaration = await session.get(Declaration, declaration_id, with_for_update=True)
         if declaration.state not in CONTROLLABLE_STATES:
@@ -381,6 +384,7 @@ async def send_back(
     who = await standing(runtime, caller, loaded.activity)
     require(who.approbateur, "Seul l'approbateur renvoie un formulaire à son fournisseur.")
     comment = (comment or "").strip()
+    refuse_forbidden_characters(comment, "commentaire", multiline=True)
     if len(comment) < COMMENT_MIN_LENGTH:
         raise RpcFailure("invalid", "Expliquez au fournisseur ce qu'il doit corriger.", "commentaire")
     async with runtime.unit_of_work() as uow:

@@ -19,7 +19,7 @@ from fastapi import HTTPException, Request, Response
 
 from afas_declaration.config import Settings
 from afas_shared.auth.credential import credential
-from afas_shared.auth.tokens import InvalidToken
+from afas_shared.auth.tokens import UNAVAILABLE_MESSAGE, InvalidToken
 from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
 
@@ -78,6 +78,11 @@ def _cookie_only(request: Request) -> bool:
     )
 
 
+def unavailable() -> HTTPException:
+    """A token that cannot be checked right now (identity's keys cannot be had) is not refused: 503, retry later."""
+    return HTTPException(503, UNAVAILABLE_MESSAGE, headers={"Retry-After": "5"})
+
+
 def csrf_for(secret: str, session_id: str) -> str:
     return hmac.new(secret.encode(), f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
 
@@ -117,8 +122,8 @@ def caller_dependency(runtime: ServiceRuntime, settings: Settings):
             claims = await runtime.tokens.verify(token)
         except InvalidToken as exc:
             raise unauthorized(exc.message) from None
-        except ServiceUnavailable:
-            raise HTTPException(503, "Le service d'identité ne répond pas, réessayez plus tard.") from None
+        except ServiceUnavailable:  # KeysUnavailable: the session may be valid, never a 401
+            raise unavailable() from None
         # Every service this request reaches verifies this same token itself.
         credential.set(token)
         if (

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from afas_declaration.application.declaration_scope import require_whole_view
 from afas_declaration.entrypoints.caller import Caller
@@ -17,6 +17,47 @@ from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import InputModel
 
 FAMILY = Path(pattern=r"^[a-z][a-z0-9_]{1,29}$", examples=["eaje_psu"], description="Type d'activité")
+CAF = Path(pattern=r"^[0-9]{3}$", examples=["080"], description="Code de la Caf (trois chiffres)")
+
+
+class ProvenanceBody(InputModel):
+    """Where a barème value comes from: shown with every estimate that uses it and printed on the receipt."""
+
+    titre: str = Field(
+        min_length=5,
+        max_length=500,
+        examples=["Lettre circulaire relative à la prestation de service unique"],
+        description="Titre du document",
+    )
+    emetteur: str = Field(min_length=1, max_length=500, examples=["Cnaf"], description="Qui l'a publié")
+    date: dt.date = Field(examples=["2026-01-05"], description="Date du document (AAAA-MM-JJ)")
+    reference: str | None = Field(
+        default=None,
+        max_length=500,
+        examples=["Lettre circulaire n° 2026-001"],
+        description="Sa référence (ou, à défaut, son adresse)",
+    )
+    adresse: str | None = Field(
+        default=None, max_length=500, examples=[None], description="Son adresse (URL), à défaut de référence"
+    )
+    note: str | None = Field(
+        default=None, max_length=500, examples=[None], description="Précision (par exemple : valeur déduite de…)"
+    )
+
+    @model_validator(mode="after")
+    def _reference_or_address(self) -> ProvenanceBody:
+        if not (self.reference or "").strip() and not (self.adresse or "").strip():
+            raise ValueError("Indiquez la référence du document ou son adresse.")
+        return self
+
+    def to_estimation(self) -> dict[str, Any]:
+        return {
+            "titre": self.titre,
+            "emetteur": self.emetteur,
+            "date": self.date.isoformat(),
+            "reference": (self.reference or "").strip() or (self.adresse or "").strip(),
+            "note": self.note or "",
+        }
 
 
 class ParameterChangeBody(InputModel):
@@ -26,17 +67,34 @@ class ParameterChangeBody(InputModel):
         examples=["0,67"],
         description="Nombre (virgule ou point ; un taux en fraction : 0,66 pour 66 %), ou oui/non",
     )
-    applicable_depuis: date = Field(examples=["2026-01-01"], description="Date à partir de laquelle elle s'applique")
-    provenance: str = Field(
-        min_length=1,
-        max_length=500,
-        examples=["Circulaire Cnaf n° 2026-001 du 5 janvier 2026"],
-        description="Texte de référence et date : montré avec chaque estimation",
-    )
+    applicable_depuis: dt.date = Field(examples=["2026-01-01"], description="Date à partir de laquelle elle s'applique")
+    provenance: ProvenanceBody = Field(description="Document d'où vient la valeur : montré avec chaque estimation")
     nature: str | None = Field(
         default=None, max_length=40, examples=[None], description="Une nature seulement (sinon : toutes)"
     )
     motif: str | None = Field(default=None, max_length=500, examples=["Revalorisation annuelle 2026"])
+
+
+class PaymentPolicyBody(InputModel):
+    politique: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{1,59}$",
+        examples=["acomptes_35_35"],
+        description="Identifiant de la politique de versement (voir GET /api/v1/cafs/{caf}/politique-paiement)",
+    )
+    motif: str | None = Field(default=None, max_length=500, examples=["Délibération du conseil d'administration"])
+
+
+class PriorPaymentsBody(InputModel):
+    exercice: int = Field(ge=2000, le=2100, examples=[2025])
+    acomptes: str = Field(
+        min_length=1,
+        max_length=20,
+        examples=["28000,00"],
+        description="Total des acomptes versés avant la plateforme pour cet exercice, en euros au centime",
+    )
+    solde: str | None = Field(
+        default=None, max_length=20, examples=["0"], description="Solde déjà versé, en euros (0 si aucun)"
+    )
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
@@ -52,8 +110,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.put(
         "/baremes/{famille}/parametres/{parametre}",
-        summary="Modifier une valeur du barème (Caf, paramétrage) : versionnée, tracée, ré-estimation des "
-        "déclarations ouvertes",
+        summary="Modifier une valeur du barème national (Cnaf, paramétrage national) : versionnée, tracée, "
+        "ré-estimation des déclarations ouvertes de toutes les Caf",
     )
     async def set_parameter(
         body: ParameterChangeBody,
@@ -69,7 +127,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             nature=body.nature,
             applies_from=body.applicable_depuis,
             value=body.valeur,
-            provenance=body.provenance,
+            provenance=body.provenance.to_estimation(),
             reason=body.motif,
         )
 
@@ -97,5 +155,31 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     )
     async def payment_policy(caf: str, caller: Caller = who) -> dict[str, Any]:
         return await ask("payment_policy", caller, caf=caf)
+
+    @api.put(
+        "/cafs/{caf}/politique-paiement",
+        summary="Choisir la politique de versement de la Caf (paramétrage de cette Caf) : les échéanciers de ses "
+        "activités sont recalculés",
+    )
+    async def set_payment_policy(body: PaymentPolicyBody, caf: str = CAF, caller: Caller = who) -> dict[str, Any]:
+        return await ask("set_payment_policy", caller, caf=caf, policy=body.politique, reason=body.motif)
+
+    @api.post(
+        "/activities/{activity_id}/versements-anterieurs",
+        status_code=201,
+        summary="Enregistrer les versements faits avant la plateforme pour un exercice (Caf de l'activité, "
+        "instruction ou paramétrage)",
+    )
+    async def record_prior_payments(
+        activity_id: uuid.UUID, body: PriorPaymentsBody, caller: Caller = who
+    ) -> dict[str, Any]:
+        return await ask(
+            "record_prior_payments",
+            caller,
+            activity_id=activity_id,
+            exercice=body.exercice,
+            advances=body.acomptes,
+            balance=body.solde,
+        )
 
     return api

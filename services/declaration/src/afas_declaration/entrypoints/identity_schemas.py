@@ -123,7 +123,10 @@ class UserBody(InputModel):
 
 
 class CafAgentBody(UserBody):
-    roles_caf: list[Literal["habilitations", "instruction", "parametrage", "lecture"]] = Field(min_length=1)
+    # parametrage_national: agents of the Cnaf only (created under the national code 000)
+    roles_caf: list[Literal["habilitations", "instruction", "parametrage", "lecture", "parametrage_national"]] = Field(
+        min_length=1
+    )
 
     def to_identity(self) -> dict[str, Any]:
         return {**super().to_identity(), "caf_roles": self.roles_caf}

@@ -49,6 +49,12 @@ FIELD_NAMES = {
         "parameter": "parametre",
         "provenance": "provenance",
         "nature": "nature",
+        "caf": "caf",
+        "policy": "politique",
+        "activity_id": "activity_id",
+        "exercice": "exercice",
+        "advances": "acomptes",
+        "balance": "solde",
     },
     "notification": {},
 }

@@ -13,6 +13,7 @@ from afas_identity.application.users import load, view
 from afas_identity.domain import policy
 from afas_shared.contracts.events.identity import UserReactivatedV1, UserSuspendedV1
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import refuse_forbidden_characters
 
 
 async def _may_supervise(runtime: ServiceRuntime, caller: Caller, user: UserAccount, action: str) -> None:
@@ -29,6 +30,7 @@ async def suspend(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID, r
     await _may_supervise(runtime, caller, current, "user.suspend")
     if not reason.strip():
         raise invalid("reason", "Le motif de la suspension est obligatoire.")
+    refuse_forbidden_characters(reason, "reason", multiline=True)
     async with runtime.unit_of_work() as uow:
         user = await uow.session.get(UserAccount, user_id)
         user.status, user.suspension_reason, user.version = "suspendu", reason.strip(), user.version + 1

@@ -114,6 +114,8 @@ def viewer_dependency(current_caller, secret: str, who_am_i):
         try:
             caller = await current_caller(request, probe)
         except HTTPException as refusal:
+            if refusal.status_code == 503:  # the session may be valid: a login page could not help either
+                raise
             if refusal.status_code == 403 and "mot de passe" in str(refusal.detail):
                 raise PageRedirect("/mot-de-passe?obligatoire=1") from None
             raise PageRedirect(f"/connexion?suite={request.url.path}") from None
