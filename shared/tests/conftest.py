@@ -16,7 +16,7 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.relay import OutboxRelay
-from afas_shared.messaging.tables import DeadLetter, InboxRecord, OutboxRecord
+from afas_shared.messaging.tables import DeadLetter, DeadLetterAction, InboxRecord, OutboxRecord
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
 from afas_shared.settings import CommonSettings, ServiceSettings
 
@@ -59,6 +59,7 @@ class Probe:
                     OutboxRecord.__table__,
                     InboxRecord.__table__,
                     DeadLetter.__table__,
+                    DeadLetterAction.__table__,
                     ProbeEffect.__table__,
                 ],
             )
@@ -119,10 +120,13 @@ def probe_settings(backends, common_settings: CommonSettings) -> Callable[..., P
 async def probe(probe_settings):
     probes: list[Probe] = []
 
-    async def make(consume: bool = True, handler=None, relay: bool = True, **overrides) -> Probe:
+    async def make(consume: bool = True, handler=None, relay: bool = True, also=(), **overrides) -> Probe:
+        """``also``: more consumers of the same event, ``(name, handler)``, each with its own durable."""
         p = Probe(probe_settings(**overrides))
         if consume:
             p.consume(handler)
+        for name, other in also:
+            p.bus.consume(UserCreatedV1, other, p.db, p.relay.wake, name=name)
         await p.start(relay=relay)
         probes.append(p)
         return p

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from afas_shared.auth import (
     InvalidToken,
     KeyRing,
+    KeysUnavailable,
     RevocationList,
     SessionClaims,
     TokenVerifier,
@@ -286,7 +287,7 @@ async def test_concurrent_callers_share_one_fetch(
     assert identity.calls == 2
 
 
-async def test_unreachable_jwks_refuses_unknown_keys_but_keeps_the_known_ones(
+async def test_unreachable_jwks_cannot_judge_unknown_keys_but_keeps_the_known_ones(
     identity: FakeIdentity, ring: KeyRing, clock: ManualClock, revocations: RevocationList
 ) -> None:
     healthy = True
@@ -301,8 +302,39 @@ async def test_unreachable_jwks_refuses_unknown_keys_but_keeps_the_known_ones(
     healthy = False
     new = ring.rotate(clock.now())
 
-    assert (await refused(verifier, issue_token(claims(clock), new))).reason == "unknown_key"
+    # A key it could not fetch: maybe a rotation, maybe forged; not a refusal (401) but "retry later" (503).
+    with pytest.raises(KeysUnavailable):
+        await verifier.verify(issue_token(claims(clock), new))
     assert await verifier.verify(issue_token(claims(clock), ring.keys[1]))
+    healthy = True  # a failed fetch is not throttled: the next request asks again at once
+    assert await verifier.verify(issue_token(claims(clock), new))
+
+
+async def test_no_keys_while_identity_is_down_then_the_first_fetch_that_works(
+    identity: FakeIdentity, ring: KeyRing, clock: ManualClock, revocations: RevocationList
+) -> None:
+    healthy = False
+
+    async def flaky() -> dict[str, Any]:
+        if not healthy:
+            raise ConnectionError("no responders")
+        return await identity.fetch_jwks()
+
+    verifier = TokenVerifier(flaky, clock, revocations)
+    with pytest.raises(KeysUnavailable):
+        await verifier.prime()
+    assert not verifier.has_keys
+    token = issue_token(claims(clock), ring.active)
+    for _ in range(3):  # never "unknown key": the token is valid, only identity cannot say so
+        with pytest.raises(KeysUnavailable):
+            await verifier.verify(token)
+
+    healthy = True
+    assert await verifier.verify(token)  # no 5 s wait after a failure
+    assert verifier.has_keys
+    assert (await refused(verifier, issue_token(claims(clock), generate_signing_key(clock.now())))).reason == (
+        "unknown_key"
+    )
 
 
 async def test_without_prime_the_first_token_fetches_the_keys(

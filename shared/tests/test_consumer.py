@@ -76,20 +76,25 @@ async def test_message_that_always_fails_ends_in_dead_letters_and_can_be_replaye
     assert p.calls == p.settings.consumer_max_deliver
     assert await p.effects() == []
 
-    # The operator lists it from the command line, fixes the cause, then replays it.
+    # The operator lists it from the command line, fixes the cause, then replays it to that consumer.
     monkeypatch.setenv("AFAS_PROBE_DATABASE_URL", p.settings.database_url)
-    monkeypatch.setenv("AFAS_NATS_URL", backends.nats_url)
-    monkeypatch.setenv("AFAS_BUS_PREFIX", p.settings.common.bus_prefix)
     out = io.StringIO()
     from afas_shared.messaging import dead_letter_cli
 
     monkeypatch.setattr(dead_letter_cli, "SERVICES", (*dead_letter_cli.SERVICES, "probe"))
+
+    async def probe_consumers(service):
+        async def keep_open() -> None:
+            pass
+
+        return p.db, {c.name: c for c in p.bus.consumers}, keep_open
+
+    monkeypatch.setattr(dead_letter_cli, "consumers_of", probe_consumers)
     assert await run(parser().parse_args(["--service", "probe", "list"]), out) == 0
     assert f"event={event_id}" in out.getvalue()
 
     broken["yes"] = False
     assert await run(parser().parse_args(["--service", "probe", "replay", str(letters[0].id)]), out) == 0
-    await eventually(lambda: p.effects(), timeout=10)
     assert await p.effects() == [event_id]
     assert await list_dead_letters(p.db) == []
     assert len(await list_dead_letters(p.db, include_replayed=True)) == 1
@@ -98,8 +103,9 @@ async def test_message_that_always_fails_ends_in_dead_letters_and_can_be_replaye
 
     from afas_shared.messaging.dead_letters import NothingToReplay
 
+    consumers = {c.name: c for c in p.bus.consumers}
     with pytest.raises(NothingToReplay):
-        await replay(p.db, p.bus.js, p.bus.names, letters[0].id)
+        await replay(p.db, consumers, letters[0].id, actor="test")
 
 
 async def test_unparseable_message_goes_straight_to_dead_letters(probe, backends):

@@ -331,26 +331,3 @@ async def test_the_caf_consumer_reads_the_event_streams_and_nothing_else(secured
         assert len(await caf.violations()) == 5
         await caf.nc.subscribe("_INBOX.>")
         assert len(await caf.violations()) == 6
-
-
-# --- the operator's tools -----------------------------------------------------------------------------------
-
-
-async def test_the_dead_letter_desk_connects_with_the_services_credential_or_the_operators(secured, monkeypatch):
-    from afas_shared.messaging.dead_letter_cli import nats_credentials, settings_for
-
-    monkeypatch.setenv("AFAS_NATS_URL", secured.url)
-    monkeypatch.setenv("AFAS_HABILITATION_NATS_PASSWORD", secured.auth.passwords["habilitation"])
-    monkeypatch.delenv("AFAS_NATS_ADMIN_PASSWORD", raising=False)
-    settings = settings_for("habilitation")
-    own = nats_credentials("habilitation", settings)
-    assert own["user"] == "habilitation" and own["inbox_prefix"] == inbox_prefix("habilitation")
-    nc = await nats.connect(secured.url, allow_reconnect=False, **own)
-    await nc.close()
-
-    monkeypatch.setenv("AFAS_NATS_ADMIN_PASSWORD", secured.auth.passwords[ADMIN])
-    operator = nats_credentials("habilitation", settings)
-    assert operator["user"] == ADMIN
-    async with client(secured, ADMIN) as admin:  # the operator may republish any producer's event
-        await admin.nc.publish("identity.user_created.v1", b"{}")
-        assert await admin.violations() == []

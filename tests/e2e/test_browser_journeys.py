@@ -106,7 +106,9 @@ async def test_partner_and_caf_journeys(site, platform, catalogue):
     await _fill_form(karim, ACTIVITY)
     offered = await karim.locator("output[data-calcule='heures_offertes']").inner_text()
     assert re.sub(r"\s", "", offered) == "96800"
-    assert "€" in await karim.locator("#estimation-montant").inner_text()
+    # Activity data alone is not the prestation: the estimate waits for the budget, in words, not field ids
+    waiting = await karim.locator("#estimation-montant").inner_text()
+    assert "indisponible" in waiting and "€" not in waiting and "total_charges" not in waiting, waiting
     # Phone width: the page reflows, only the tables scroll
     await karim.set_viewport_size({"width": 390, "height": 844})
     await karim.goto(f"{base}/declarations")
@@ -119,6 +121,7 @@ async def test_partner_and_caf_journeys(site, platform, catalogue):
     declaration = sophie.url.rsplit("/", 1)[1]
     await sophie.click("a:has-text('Saisir')")
     await _fill_form(sophie, BUDGET)
+    assert "€" in await sophie.locator("#estimation-montant").inner_text()
     await site.check(sophie, "formulaire-financier")
 
     # Approbateur: controls, justifies with figures, signs, transmits, downloads the receipt

@@ -103,7 +103,7 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         assert "AFAS est prêt" in printed, printed
         gateway = re.search(r"AFAS est prêt : (http://[\d.:]+)/", printed).group(1)
         assert gateway == f"http://127.0.0.1:{ports['declaration']}"
-        assert len(re.findall(r"^  - \d{9} — ", printed, re.M)) == 5  # demo logins printed
+        assert len(re.findall(r"^  - \d{9} — ", printed, re.M)) == 6  # demo logins printed
         assert "Demo-Afas-2026!" in printed
 
         status, report = _get(f"{gateway}/api/v1/status")
@@ -118,7 +118,7 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
         # demo users crossed the bus into every service that keeps a copy
         for service in ("habilitation", "notification"):
             _, users = _get(f"http://127.0.0.1:{internal_ports[service]}/internal/v1/users")
-            assert len(users) == 5, (service, users)
+            assert len(users) == 6, (service, users)
         # ... on the internal port only: the public gateway does not serve the directory nor the metrics
         assert _status(f"{gateway}/internal/v1/users") == 404
         assert _status(f"{gateway}/metrics") == 404

@@ -313,46 +313,74 @@ async def test_partner_users_are_refused_on_the_caf_pages(platform, catalogue):
 
 
 async def test_a_parametrage_agent_changes_a_bareme_value_through_the_page(platform, catalogue, make_settings):
-    import re
-
+    """A Caf's paramétrage agent is offered no national value to change (and is refused one) but chooses its Caf's
+    payment policy; the Cnaf's national paramétrage agent changes a national value with a structured provenance."""
     from afas_shared.testing.fixtures import running
 
     client = platform.client
-    client.cookies.clear()
-    signed = await client.post(
-        "/connexion",
-        data={"identifiant": "100000001", "mot_de_passe": "Demo-Afas-2026!", "csrf": await login_csrf(client)},
-    )
-    assert signed.status_code == 303
+
+    async def sign_in(identifier: str) -> None:
+        client.cookies.clear()
+        signed = await client.post(
+            "/connexion",
+            data={"identifiant": identifier, "mot_de_passe": "Demo-Afas-2026!", "csrf": await login_csrf(client)},
+        )
+        assert signed.status_code == 303
+
+    value = {"parametre": "prix_plafond_horaire", "applicable_depuis": "2026-01-01", "valeur": "101,25"}
+    provenance = {
+        "provenance_titre": "Lettre circulaire relative aux lieux d'accueil enfants-parents",
+        "provenance_emetteur": "Cnaf",
+        "provenance_date": "2026-01-05",
+        "provenance_reference": "Lettre circulaire n° 2026-001",
+    }
     async with running(make_settings("estimation")) as estimation:
         estimation.clock = platform.clock
+        await sign_in(AGENT)
         page = await client.get("/caf/baremes?famille=laep")
-        assert (
-            page.status_code == 200 and "Taux de prise en charge" in page.text and "Politique de paiement" in page.text
-        )
+        shown = _text(page.text)
+        assert page.status_code == 200 and "Taux de prise en charge" in shown
+        assert "Politique de versement de la Caf de la Somme" in shown and "Choisir la politique" in shown
+        assert "nouvelle valeur nationale" not in shown and 'name="provenance_titre"' not in page.text
+        for code in ("prix_plafond_horaire", "taux_ps", "acomptes_35_35", "Caf 080", "eaje_psu", "laep"):
+            assert code not in shown, code
         csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
-        refused = await client.post(
-            "/caf/baremes/laep",
-            data={
-                "csrf": csrf,
-                "parametre": "prix_plafond_horaire",
-                "applicable_depuis": "2026-01-01",
-                "valeur": "-1",
-                "provenance": "Lettre circulaire Cnaf 2026",
-            },
+        refused = await client.post("/caf/baremes/laep", data={"csrf": csrf, **value, **provenance})
+        assert refused.status_code == 403 and "fixés par la Cnaf" in _text(refused.text)
+        chosen = await client.post(
+            "/caf/politique-paiement",
+            data={"csrf": csrf, "famille": "laep", "politique": "caf_92", "motif_politique": "Délibération du CA"},
         )
-        assert refused.status_code == 422 and 'href="#champ-valeur"' in refused.text
+        assert chosen.status_code == 303, chosen.text
+        page = await client.get(chosen.headers["location"])
+        assert "Caf 92 : 1er acompte de 40 %" in _text(page.text) and "recalculés" in _text(page.text)
+
+        await sign_in("100000009")
+        page = await client.get("/caf/baremes?famille=laep")
+        shown = _text(page.text)
+        assert "Enregistrer une nouvelle valeur nationale" in shown and "Politique de versement" not in shown
+        csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
+        assert (
+            await client.post("/caf/politique-paiement", data={"csrf": csrf, "politique": "caf_92"})
+        ).status_code == 403
+        incomplete = await client.post(
+            "/caf/baremes/laep", data={"csrf": csrf, **value, **provenance, "provenance_emetteur": ""}
+        )
+        assert incomplete.status_code == 422 and 'href="#champ-provenance_emetteur"' in incomplete.text
+        assert "Lettre circulaire n° 2026-001" in incomplete.text  # what was typed is kept
+        negative = await client.post("/caf/baremes/laep", data={"csrf": csrf, **value, **provenance, "valeur": "-1"})
+        assert negative.status_code == 422 and 'href="#champ-valeur"' in negative.text
         changed = await client.post(
-            "/caf/baremes/laep",
-            data={
-                "csrf": csrf,
-                "parametre": "prix_plafond_horaire",
-                "applicable_depuis": "2026-01-01",
-                "valeur": "101,25",
-                "provenance": "Lettre circulaire Cnaf 2026",
-                "motif": "Revalorisation",
-            },
+            "/caf/baremes/laep", data={"csrf": csrf, **value, **provenance, "motif": "Revalorisation"}
         )
         assert changed.status_code == 303, changed.text
         page = await client.get(changed.headers["location"])
-        assert "Paramétrage Caf" in page.text and "Revalorisation" in page.text
+        shown = _text(page.text)
+        assert "Paramétrage national" in shown and "Revalorisation" in shown
+        assert "accueil enfants-parents , Cnaf, 05/01/2026 — Lettre circulaire n° 2026-001" in shown
+        assert "non sourcé non sourcé" not in shown
+
+        # the Caf agent sees the new value with its provenance
+        await sign_in(AGENT)
+        shown = _text((await client.get("/caf/baremes?famille=laep")).text)
+        assert "101,25" in shown and "Lettre circulaire n° 2026-001" in shown and "prix_plafond_horaire" not in shown

@@ -101,7 +101,7 @@ def test_unreachable_database_and_broker_mean_not_ready_not_a_crash(tmp_path):
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
         status, body = _get(f"http://127.0.0.1:{port}/readyz")
         assert status == 503
-        assert body == {"ready": False, "checks": {"database": False, "broker": False}}
+        assert body == {"ready": False, "checks": {"database": False, "broker": False, "keys": False}}
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=15)

@@ -26,7 +26,9 @@ async def _platform(stack: AsyncExitStack, make_settings, services=ALL):
 
 async def test_status_lists_the_five_services_ready(make_settings, backends):
     async with AsyncExitStack() as stack:
-        _, client = await _platform(stack, make_settings)
+        runtimes, client = await _platform(stack, make_settings)
+        for runtime in runtimes.values():  # ready once each holds identity's keys, fetched after bring-up
+            await runtime.wait_for_keys(15)
         response = await client.get("/api/v1/status")
     assert response.status_code == 200
     body = response.json()

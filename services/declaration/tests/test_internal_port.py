@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 import httpx
 
 from afas_shared.settings import LOCAL_ONLY_SECRET
+from afas_shared.testing.credentials import TestIssuer
 from afas_shared.testing.fixtures import running
 
 OPERATOR = {"Authorization": f"Bearer {LOCAL_ONLY_SECRET}"}
@@ -14,6 +15,8 @@ OPERATOR = {"Authorization": f"Bearer {LOCAL_ONLY_SECRET}"}
 
 async def _clients(stack: AsyncExitStack, make_settings) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
     gateway = await stack.enter_async_context(running(make_settings("declaration")))
+    TestIssuer(gateway.clock.now()).trusted_by(gateway)  # in place of identity's keys: ready without identity
+    await gateway.wait_for_keys(10)
     clients = [
         await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")

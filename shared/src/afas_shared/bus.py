@@ -8,6 +8,7 @@ are about six times faster than awaiting each ack (stack notes).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.nats.security import NatsUserPassword
+from faststream.nats.subscriber.usecases import stream_pull_subscriber
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -37,9 +39,24 @@ from afas_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+# FastStream's pull loop suppresses nats-py's ``nats.errors.TimeoutError`` around ``fetch``, but nats-py also raises
+# the builtin ``TimeoutError`` when a fetch's deadline runs out (``JetStreamContext._fetch_n``): the loop task then
+# dies and FastStream's supervisor restarts it, logging an ERROR traceback once and an INFO line at each restart,
+# ~200 lines a minute for an idle service. An empty fetch is the normal idle case: suppress both (the builtin is the
+# nats error's base class).
+if getattr(stream_pull_subscriber, "TimeoutError", None) is NatsTimeoutError:
+    stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[attr-defined,misc]
+
 RpcHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # A responder's handler with the request's headers, where the caller's credential travels.
 RpcHandlerWithHeaders = Callable[[dict[str, Any], dict[str, str]], Awaitable[dict[str, Any]]]
+
+
+def _broker_logger(service: str, level: str) -> logging.Logger:
+    """FastStream's own lines: per-message at DEBUG, its task supervision at INFO; shown only when debugging."""
+    logger = logging.getLogger(f"afas.bus.{service}")
+    logger.setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    return logger
 
 
 class Bus:
@@ -60,7 +77,7 @@ class Bus:
             connect_timeout=2,
             # Outside the `faststream` logger tree, so lines go through our JSON handler; one line per
             # message is debugging detail, not an operator's concern.
-            logger=logging.getLogger(f"afas.bus.{service}"),
+            logger=_broker_logger(service, settings.common.log_level),
             log_level=logging.DEBUG,
         )
         self.nc: Client | None = None

@@ -2,7 +2,9 @@
 
 A service's ``bootstrap.py`` builds one ``ServiceRuntime``, registers its consumers, RPC handlers
 and routers on it, and asks it for the FastAPI app. Start-up never crash-loops: migrations and
-the broker connection are retried in the background while ``/readyz`` says not ready.
+the broker connection are retried in the background while ``/readyz`` says not ready; then identity's
+public keys are fetched (retried until identity answers): without them no session can be checked, so the
+service is not ready before it holds them.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class ServiceRuntime:
         # (middleware class, options): outermost last, so the gateway's hardening wraps every answer
         self.http_middleware: list[tuple[type, dict[str, Any]]] = []
         self.exception_handlers: dict[Any, Any] = {}
+        self.openapi_customizers: list[Callable[[dict[str, Any]], None]] = []  # edit the public OpenAPI once built
         self._periodic: list[tuple[float, Callable[[], Any]]] = []
         self._periodic_tasks: list[asyncio.Task] = []
         self.migrated = False
@@ -307,6 +310,17 @@ class ServiceRuntime:
         self._add_asyncapi(app)
         for router in self.routers:
             app.include_router(router)
+        if self.openapi_customizers:
+            built = app.openapi
+
+            def openapi() -> dict[str, Any]:
+                if app.openapi_schema is None:
+                    schema = built()
+                    for customize in self.openapi_customizers:
+                        customize(schema)
+                return app.openapi_schema
+
+            app.openapi = openapi  # type: ignore[method-assign]
         return app
 
     def create_internal_app(self) -> FastAPI:

@@ -26,7 +26,7 @@ from afas_declaration.entrypoints import (
     web,
 )
 from afas_declaration.entrypoints.caller import caller_dependency
-from afas_declaration.entrypoints.idempotent import IdempotencyMiddleware
+from afas_declaration.entrypoints.idempotent import IdempotencyMiddleware, document_header
 from afas_declaration.entrypoints.rate_limit import RateLimit, RateLimitMiddleware
 from afas_declaration.entrypoints.security_headers import SecurityHeadersMiddleware
 from afas_declaration.entrypoints.validation_messages import french_validation_errors
@@ -69,6 +69,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     for page_router in web.routers(runtime, settings, current_caller):
         runtime.include_router(page_router)
     runtime.exception_handlers[pages.PageRedirect] = pages.redirect_to_login
+    runtime.openapi_customizers.append(lambda schema: document_header(schema, settings.idempotency_lease_seconds))
     runtime.http_middleware += [
         (IdempotencyMiddleware, {"runtime": runtime, "admin_token": settings.admin_token}),
         (

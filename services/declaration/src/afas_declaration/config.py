@@ -15,3 +15,6 @@ class Settings(ServiceSettings):
     rate_limit_per_second: float = Field(default=10.0, gt=0)
     rate_limit_burst: int = Field(default=60, ge=1)
     login_rate_limit_per_minute: int = Field(default=20, ge=1)
+    # An Idempotency-Key whose request never finished (the gateway died) is free again after this long: more than
+    # the longest request it guards (a transmit with its PDF), so a live request is never run twice.
+    idempotency_lease_seconds: float = Field(default=60.0, gt=0, le=3600)

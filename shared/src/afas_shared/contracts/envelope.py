@@ -1,4 +1,11 @@
-"""The envelope every event travels in; ``id`` doubles as the JetStream ``Nats-Msg-Id``."""
+"""The envelope every event travels in; ``id`` doubles as the JetStream ``Nats-Msg-Id``.
+
+Tolerant readers, strict writers: within a major version a producer may add optional fields, so a
+consumer ignores fields it does not know (``parse`` reads with :data:`READING` in the validation
+context, and the published JSON Schemas allow additional properties). A producer building an event in
+code is still refused an unknown field: a misspelt keyword fails at the call, in the producer's tests,
+instead of being silently dropped and never reaching anyone.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,32 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 D = TypeVar("D", bound="EventData")
 
 
-class EventData(BaseModel):
-    """Base of every event payload: frozen, strict about unknown fields, documented."""
+# Validation context of a consumer reading an event: unknown fields are ignored.
+READING = "afas_reading"
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class ContractModel(BaseModel):
+    """Base of every model inside a contract: frozen; unknown fields refused when built, ignored when read."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_field_when_built(cls, values: Any, info: ValidationInfo) -> Any:
+        if isinstance(values, dict) and not (info.context or {}).get(READING):
+            known = {name for name, f in cls.model_fields.items() for name in (name, f.alias) if name}
+            if unknown := sorted(str(k) for k in values if k not in known):
+                raise ValueError(f"unknown field(s) {', '.join(unknown)} in {cls.__name__}")
+        return values
+
+
+class EventData(ContractModel):
+    """Base of every event payload: frozen, documented; tolerant when read, strict when built."""
 
     # Set by each contract: the producing service, the event name (past tense) and the major version.
     producer: ClassVar[str]

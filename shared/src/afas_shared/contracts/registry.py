@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from afas_shared.contracts.envelope import Envelope, EventData
+from afas_shared.contracts.envelope import READING, Envelope, EventData
 from afas_shared.contracts.events import declaration, estimation, habilitation, identity
 
 CONTRACTS: tuple[type[EventData], ...] = (
@@ -68,4 +68,5 @@ def produced_by(producer: str) -> list[type[EventData]]:
 
 
 def parse(subject: str, raw: bytes | str) -> Envelope:
-    return envelope_model(subject).model_validate_json(raw)
+    """A consumer's reading of an event: fields unknown to this version of the contract are ignored."""
+    return envelope_model(subject).model_validate_json(raw, context={READING: True})

@@ -1,4 +1,4 @@
-"""``/healthz`` (the process answers), ``/readyz`` (database and broker reachable), ``/metrics``.
+"""``/healthz`` (the process answers), ``/readyz`` (database, broker and identity's keys), ``/metrics``.
 
 Health and readiness are served on both ports (public and internal); ``/metrics`` on the internal one only.
 """
@@ -21,7 +21,7 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Base de données et bus joignables")
+    @router.get("/readyz", summary="Base de données et bus joignables, clés de vérification des jetons reçues")
     async def readyz() -> JSONResponse:
         checks = await readiness()
         ready = all(checks.values())

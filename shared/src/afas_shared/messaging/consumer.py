@@ -3,13 +3,26 @@
 A failure is retried with backoff (``nak`` with a delay); after ``max_deliver`` attempts, or at
 once for a message that cannot even be parsed, it is written to ``dead_letter`` and terminated,
 so one poison message never blocks the stream.
+
+Per-aggregate ordering: FastStream starts every message of a fetched batch at once, so two events of
+one aggregate could otherwise be handled concurrently and the older commit last. The events of one
+aggregate (the envelope's ``subject``) are therefore handled one at a time: within a process by a keyed
+asyncio lock shared by every consumer of the database (FIFO, so in stream order), and across replicas
+on PostgreSQL by a transaction-scoped advisory lock on the aggregate taken before the inbox row (on
+SQLite the inbox INSERT takes the database's single write lock, which serialises the transactions).
+Read models still compare ``aggregate_version`` (``afas_shared.read_models.versioned``): a stale event
+is a counted no-op (``afas_events_stale_total{consumer}``, outcome ``stale``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,12 +37,56 @@ from afas_shared.db.engine import Database
 from afas_shared.messaging import context
 from afas_shared.messaging.tables import DeadLetter, InboxRecord
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
+from afas_shared.read_models import versioned
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Envelope[Any]], Awaitable[None]]
 
 CONSUMED = Counter("afas_events_consumed_total", "Events handled by consumers", ["consumer", "outcome"])
+STALE = Counter(
+    "afas_events_stale_total", "Events older than what the read model holds: applied as no-ops", ["consumer"]
+)
+
+
+class AggregateLocks:
+    """One asyncio lock per aggregate being handled, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+# Every consumer of one database shares its locks (several consumers feed the same read model).
+_LOCKS: weakref.WeakKeyDictionary[Database, AggregateLocks] = weakref.WeakKeyDictionary()
+
+
+def aggregate_locks(db: Database) -> AggregateLocks:
+    return _LOCKS.setdefault(db, AggregateLocks())
+
+
+def advisory_key(aggregate: str) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_xact_lock`` (the one-bigint key space; migrations use two ints)."""
+    return int.from_bytes(
+        hashlib.blake2b(f"afas-aggregate:{aggregate}".encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 class IdempotentConsumer:
@@ -51,6 +108,7 @@ class IdempotentConsumer:
         self.max_deliver = max_deliver
         self.backoff = list(backoff) or [1.0]
         self.after_commit = after_commit
+        self.locks = aggregate_locks(db)
 
     async def handle(self, msg: Msg) -> str:
         """Handle one JetStream message and settle it; returns the outcome (for metrics and tests)."""
@@ -62,17 +120,8 @@ class IdempotentConsumer:
             await self._dead_letter(msg, None, f"message does not match {self.contract_subject}: {exc}", delivered)
             await msg.term()
             return self._count("poison")
-        tokens = (
-            context.correlation_id.set(envelope.correlation_id),
-            context.causation_id.set(str(envelope.id)),
-        )
         try:
-            async with unit_of_work(self.db, self.after_commit) as uow:
-                if await self._record_in_inbox(uow, envelope):
-                    await self.handler(uow, envelope)
-                    outcome = "handled"
-                else:
-                    outcome = "duplicate"
+            outcome = await self.process(envelope)
         except Exception as exc:
             if delivered >= self.max_deliver:
                 log.error("%s: event %s failed %d times, dead-lettered: %s", self.name, envelope.id, delivered, exc)
@@ -85,15 +134,38 @@ class IdempotentConsumer:
             )
             await msg.nak(delay=delay)
             return self._count("retried")
-        finally:
-            context.correlation_id.reset(tokens[0])
-            context.causation_id.reset(tokens[1])
         # Acked only after commit: a crash before this line means a redelivery the inbox absorbs.
         await msg.ack()
         return self._count(outcome)
 
+    async def process(self, envelope: Envelope[Any]) -> str:
+        """The work for one event, in one transaction, after the aggregate's earlier events: ``handled``,
+        ``stale`` (a counted no-op) or ``duplicate``; raises when the handler fails (nothing committed).
+        Also how an operator replays a dead letter to this consumer alone (``dead_letters.replay``)."""
+        tokens = (
+            context.correlation_id.set(envelope.correlation_id),
+            context.causation_id.set(str(envelope.id)),
+        )
+        stale, stale_token = versioned.watch_stale()
+        try:
+            async with self.locks.hold(envelope.subject), unit_of_work(self.db, self.after_commit) as uow:
+                if self.db.backend == "postgresql":  # other replicas wait for this aggregate until commit
+                    await uow.session.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(envelope.subject)}
+                    )
+                if not await self._record_in_inbox(uow, envelope):
+                    return "duplicate"
+                await self.handler(uow, envelope)
+                return "stale" if stale[0] else "handled"
+        finally:
+            versioned.reset_stale(stale_token)
+            context.correlation_id.reset(tokens[0])
+            context.causation_id.reset(tokens[1])
+
     def _count(self, outcome: str) -> str:
         CONSUMED.labels(self.name, outcome).inc()
+        if outcome == "stale":
+            STALE.labels(self.name).inc()
         return outcome
 
     async def _record_in_inbox(self, uow: UnitOfWork, envelope: Envelope[Any]) -> bool:

@@ -1,21 +1,33 @@
-"""Inspect and replay dead letters: what an operator does once the cause of a failure is fixed.
+"""The operator's dead-letter desk: list, replay to the one consumer that failed, discard; every action audited.
 
-Replay republishes the original message on its subject with a fresh ``Nats-Msg-Id`` (the original
-id would be dropped inside the duplicate window); the envelope keeps its event id, so consumers
-that had already handled it skip it through their inbox and only the failed one does the work.
+Replay re-runs the stored message through **that consumer's own handling** (``IdempotentConsumer.process``:
+parse with its contract, the aggregate's lock, inbox row, handler, outgoing events, one transaction) in the
+operator's process, against the service's database. Nothing is published: the other consumers of the event,
+which handled it long ago, see nothing; the stream gets no second copy; no NATS right is needed. Events the
+handler queues leave through the service's outbox, picked up by its running relay. A replay that fails
+again leaves the dead letter waiting (and says why); one whose event the consumer has handled since
+(``duplicate``) or that a newer version overtook (``stale``) is marked replayed too: nothing is left to do.
+
+Every action — replayed, replay_failed, discarded (with its mandatory reason) — is a ``dead_letter_action``
+row (who, when, which dead letter, what came of it, why) and a JSON audit log line.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from nats.js import JetStreamContext
 
+from afas_shared.contracts.registry import parse
 from afas_shared.db.engine import Database
-from afas_shared.messaging.naming import BusNames
-from afas_shared.messaging.tables import DeadLetter, utcnow
+from afas_shared.messaging.consumer import IdempotentConsumer
+from afas_shared.messaging.tables import DeadLetter, DeadLetterAction, utcnow
+
+log = logging.getLogger(__name__)
+REPLAYED, REPLAY_FAILED, DISCARDED = "replayed", "replay_failed", "discarded"
 
 
 @dataclass(frozen=True)
@@ -28,14 +40,43 @@ class DeadLetterView:
     failed_at: str
     replayed_at: str | None
     error: str
+    state: str = "waiting"  # waiting, replayed or discarded
+    discarded_at: str | None = None
+    discard_reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ActionView:
+    id: int
+    dead_letter_id: int
+    action: str
+    actor: str
+    reason: str | None
+    outcome: str | None
+    at: str
 
 
 async def list_dead_letters(db: Database, *, include_replayed: bool = False) -> list[DeadLetterView]:
-    query = sa.select(DeadLetter).order_by(DeadLetter.id)
+    """Waiting dead letters (with ``include_replayed``, the replayed and discarded ones too), oldest first."""
+    discards = (
+        sa.select(DeadLetterAction.dead_letter_id, sa.func.max(DeadLetterAction.id).label("action_id"))
+        .where(DeadLetterAction.action == DISCARDED)
+        .group_by(DeadLetterAction.dead_letter_id)
+        .subquery()
+    )
+    query = (
+        sa.select(DeadLetter, DeadLetterAction)
+        .outerjoin(discards, discards.c.dead_letter_id == DeadLetter.id)
+        .outerjoin(DeadLetterAction, DeadLetterAction.id == discards.c.action_id)
+        .order_by(DeadLetter.id)
+    )
     if not include_replayed:
-        query = query.where(DeadLetter.replayed_at.is_(None))
+        query = query.where(DeadLetter.replayed_at.is_(None), discards.c.action_id.is_(None))
     async with db.sessions() as session:
-        rows = (await session.execute(query)).scalars().all()
+        rows = (await session.execute(query)).all()
     return [
         DeadLetterView(
             r.id,
@@ -46,27 +87,117 @@ async def list_dead_letters(db: Database, *, include_replayed: bool = False) -> 
             r.failed_at.isoformat(),
             r.replayed_at.isoformat() if r.replayed_at else None,
             r.error,
+            state=DISCARDED if discard else REPLAYED if r.replayed_at else "waiting",
+            discarded_at=discard.at.isoformat() if discard else None,
+            discard_reason=discard.reason if discard else None,
         )
-        for r in rows
+        for r, discard in rows
     ]
+
+
+async def actions(db: Database, dead_letter_id: int | None = None) -> list[ActionView]:
+    """The desk's audit trail, oldest first."""
+    query = sa.select(DeadLetterAction).order_by(DeadLetterAction.id)
+    if dead_letter_id is not None:
+        query = query.where(DeadLetterAction.dead_letter_id == dead_letter_id)
+    async with db.sessions() as session:
+        rows = (await session.execute(query)).scalars().all()
+    return [ActionView(a.id, a.dead_letter_id, a.action, a.actor, a.reason, a.outcome, a.at.isoformat()) for a in rows]
 
 
 class NothingToReplay(LookupError):
     pass
 
 
-async def replay(db: Database, js: JetStreamContext, names: BusNames, dead_letter_id: int) -> str:
-    """Republish one dead letter and mark it replayed; returns the subject it went to."""
+class ReplayFailed(RuntimeError):
+    pass
+
+
+async def _waiting(session, dead_letter_id: int, postgres: bool) -> DeadLetter:
+    row = await session.get(DeadLetter, dead_letter_id, with_for_update=postgres)
+    if row is None:
+        raise NothingToReplay(f"no dead letter with id {dead_letter_id}")
+    if row.replayed_at is not None:
+        raise NothingToReplay(f"dead letter {dead_letter_id} was already replayed at {row.replayed_at.isoformat()}")
+    discarded = await session.scalar(
+        sa.select(DeadLetterAction.at).where(
+            DeadLetterAction.dead_letter_id == dead_letter_id, DeadLetterAction.action == DISCARDED
+        )
+    )
+    if discarded is not None:
+        raise NothingToReplay(f"dead letter {dead_letter_id} was discarded at {discarded.isoformat()}")
+    return row
+
+
+def _audit(session, row: DeadLetter, action: str, actor: str, reason: str | None, outcome: str | None) -> None:
+    entry = DeadLetterAction(
+        dead_letter_id=row.id, action=action, actor=actor, reason=reason, outcome=outcome, at=utcnow()
+    )
+    session.add(entry)
+    log.info(
+        "dead letter %s %s by %s",
+        row.id,
+        action,
+        actor,
+        extra={
+            "audit": {
+                "event": f"dead_letter_{action}",
+                "dead_letter_id": row.id,
+                "consumer": row.consumer,
+                "subject": row.subject,
+                "event_id": row.event_id,
+                "actor": actor,
+                "reason": reason,
+                "outcome": outcome,
+                "at": entry.at.isoformat(),
+            }
+        },
+    )
+
+
+async def replay(
+    db: Database,
+    consumers: dict[str, IdempotentConsumer],
+    dead_letter_id: int,
+    *,
+    actor: str,
+    reason: str | None = None,
+) -> str:
+    """Run one dead letter through the consumer that failed it, and only that one; returns its outcome.
+
+    ``consumers`` maps durable names to the service's consumers (built from its bootstrap, never started).
+    Raises :class:`NothingToReplay` (unknown, replayed or discarded) or :class:`ReplayFailed` (it failed again:
+    the dead letter stays waiting, the failure is audited).
+    """
+    postgres = db.backend == "postgresql"
     async with db.transaction() as session:
-        row = await session.get(DeadLetter, dead_letter_id, with_for_update=db.backend == "postgresql")
-        if row is None:
-            raise NothingToReplay(f"no dead letter with id {dead_letter_id}")
-        if row.replayed_at is not None:
-            raise NothingToReplay(f"dead letter {dead_letter_id} was already replayed at {row.replayed_at}")
-        headers = {k: v for k, v in json.loads(row.headers).items() if not k.lower().startswith("nats-")}
-        headers["Nats-Msg-Id"] = f"{row.event_id or 'unparsed'}:replay:{row.id}"
-        headers["Afas-Replay-Of"] = str(row.id)
-        subject = names.subject(row.subject)
-        await js.publish(subject, row.payload.encode(), headers=headers)
-        row.replayed_at = utcnow()
-    return subject
+        row = await _waiting(session, dead_letter_id, postgres)
+        consumer = consumers.get(row.consumer)
+        if consumer is None:
+            raise NothingToReplay(f"dead letter {dead_letter_id}: this service has no consumer {row.consumer!r} now")
+        try:
+            envelope = parse(consumer.contract_subject, row.payload)
+            # Its own transaction (the consumer's unit of work), while this one holds the dead letter.
+            outcome = await consumer.process(envelope)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:4000]
+            _audit(session, row, REPLAY_FAILED, actor, reason, error)
+            failure = ReplayFailed(f"dead letter {dead_letter_id} failed again in {row.consumer}: {error}")
+        else:
+            row.replayed_at = utcnow()
+            _audit(session, row, REPLAYED, actor, reason, outcome)
+            return outcome
+    raise failure
+
+
+async def discard(db: Database, dead_letter_id: int, *, actor: str, reason: str) -> None:
+    """Give up on one dead letter, with the reason (mandatory); it leaves the waiting list, audited."""
+    if not reason or not reason.strip():
+        raise ValueError("a discard needs a reason")
+    async with db.transaction() as session:
+        row = await _waiting(session, dead_letter_id, db.backend == "postgresql")
+        _audit(session, row, DISCARDED, actor, reason.strip(), None)
+
+
+def render_json(letters: list[DeadLetterView]) -> str:
+    return json.dumps([d.as_json() for d in letters], ensure_ascii=False, indent=2)

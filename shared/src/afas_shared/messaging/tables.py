@@ -1,4 +1,5 @@
-"""The three tables every service keeps for reliable messaging: outbox, inbox, dead letters."""
+"""The tables every service keeps for reliable messaging: outbox, inbox, dead letters and the operators'
+actions on them (``dead_letter_action``: who replayed or discarded which dead letter, when and why)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,34 @@ class DeadLetter(SQLModel, table=True):
     deliveries: int
     failed_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     replayed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class DeadLetterAction(SQLModel, table=True):
+    """The audit trail of the dead-letter desk: one row per replay, failed replay or discard."""
+
+    __tablename__ = "dead_letter_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dead_letter_id: int = Field(index=True)
+    action: str = Field(max_length=20)  # replayed, replay_failed, discarded
+    actor: str = Field(max_length=200)
+    reason: str | None = None
+    outcome: str | None = None  # the consumer's outcome, or the error of a failed replay
+    at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+def create_dead_letter_action_table() -> None:
+    """For each service's revision adding the dead-letter desk's audit trail; frozen here."""
+    op.create_table(
+        "dead_letter_action",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("dead_letter_id", sa.Integer(), nullable=False, index=True),
+        sa.Column("action", sa.String(20), nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def create_messaging_tables() -> None:

@@ -6,7 +6,7 @@ Ordering of one aggregate's events is guaranteed in two layers (``afas_shared.me
 the idempotent consumer handles the events of one aggregate (the envelope's ``subject``) one at a
 time in a process and, on PostgreSQL, under a transaction-scoped advisory lock on that aggregate, so
 a handler's read-compare-write never interleaves with another replica's. On top, the write here is
-conditional in the database (``INSERT … ON CONFLICT DO UPDATE … WHERE version < :v``). An event
+conditional in the database (``UPDATE … WHERE version < :v``, or an insert of an absent row). An event
 older than what the read model holds is a no-op that is **counted**: a handler that finds it stale
 calls :func:`stale` (``apply_versioned`` does), and the consumer counts it in
 ``afas_events_stale_total{consumer}`` and as outcome ``stale``.
@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import SQLModel
 
 # Set by the consumer for each message it handles: a one-element list the handler marks.
@@ -49,31 +50,30 @@ async def apply_versioned(
 ) -> bool:
     """Insert or update the row ``key`` to ``values`` at ``version``; False (and counted) when the event was stale.
 
-    One statement, conditional in the database, so no interleaving of handlers can write an older version
-    over a newer one: ``INSERT … ON CONFLICT (pk) DO UPDATE SET … WHERE version < excluded.version``.
+    Conditional in the database, so no interleaving of handlers can write an older version over a newer one:
+    ``UPDATE … SET … WHERE pk = :key AND version < :version``; when no row is there yet, an
+    ``INSERT … ON CONFLICT DO NOTHING`` (``values`` must then be the whole row), and if another transaction
+    inserted it meanwhile, the conditional update once more. ``values`` may be partial for an existing row.
     """
     table = model.__table__  # type: ignore[attr-defined]
     [pk] = list(table.primary_key.columns)
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    row = {**values, pk.name: key, "version": version}
-    insert = dialect.insert(table).values(**row)
-    stmt = insert.on_conflict_do_update(
-        index_elements=[pk],
-        set_={name: insert.excluded[name] for name in row if name != pk.name},
-        where=table.c.version < insert.excluded.version,
-    ).returning(pk)
-    applied = (await session.execute(stmt)).first() is not None
-    # The ORM may hold the row from an earlier read in this transaction: refresh it on next access.
-    if (held := session.identity_map.get(session.identity_key(model, key))) is not None:
-        session.expire(held)
+    changes = {name: value for name, value in values.items() if name != pk.name} | {"version": version}
+    update = sa.update(table).where(pk == key, table.c.version < version).values(**changes).returning(pk)
+    applied = (await session.execute(update)).first() is not None
+    if not applied and (await session.execute(sa.select(pk).where(pk == key))).first() is None:
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(table).values(**changes, **{pk.name: key}).on_conflict_do_nothing().returning(pk)
+        applied = (await session.execute(insert)).first() is not None or (
+            (await session.execute(update)).first() is not None
+        )
+    # The ORM may hold the row from an earlier read in this transaction: bring it up to date.
+    if (held := session.identity_map.get(identity_key(model, key))) is not None:
+        await session.refresh(held)
     return applied or stale()
 
 
 async def locked(session: AsyncSession, model: type[SQLModel], key: Any) -> Any:
     """The row ``key`` read with ``SELECT … FOR UPDATE`` on PostgreSQL (latest committed state, held until
     commit); on SQLite the consumer's transaction already holds the database's write lock."""
-    return await session.get(model, key, with_for_update=session.bind.dialect.name == "postgresql",
-                             populate_existing=True)
-
-
-__all__ = ["apply_versioned", "locked", "sa", "stale"]
+    postgres = session.bind.dialect.name == "postgresql"
+    return await session.get(model, key, with_for_update=postgres, populate_existing=True)

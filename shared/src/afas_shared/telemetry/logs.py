@@ -33,7 +33,9 @@ class JsonFormatter(logging.Formatter):
             line["trace_id"] = format(span.trace_id, "032x")
             line["span_id"] = format(span.span_id, "016x")
         audit = getattr(record, "audit", None)
-        if audit is not None:  # a security record (a refusal): its fields are kept apart for the audit search
+        if isinstance(audit, dict):  # an audit record carrying its own fields (e.g. the dead-letter desk)
+            line["audit"] = audit
+        elif audit is not None:  # a security record (a refusal): its fields are kept apart for the audit search
             line["audit"] = {key: getattr(record, key, None) for key in AUDIT_FIELDS} | {"event": audit}
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-import sqlalchemy as sa
-
 from afas_declaration.adapters.tables import ActivityCopy, Campaign
-from afas_declaration.application.campaigns import expect
+from afas_declaration.application.campaigns import expect, lock_campaigns
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import ActivityClosedV1, ActivityRegisteredV1, ActivityUpdatedV1
 from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.read_models.versioned import stale
 
 
 class ActivityNotYetKnown(LookupError):
@@ -22,6 +21,7 @@ async def on_activity_state(uow: UnitOfWork, envelope: Envelope[ActivityRegister
     a = envelope.data
     row = await uow.session.get(ActivityCopy, a.activity_id)
     if row is not None and row.version >= envelope.aggregate_version:
+        stale()
         return
     row = row or ActivityCopy(
         activity_id=a.activity_id,
@@ -39,11 +39,11 @@ async def on_activity_state(uow: UnitOfWork, envelope: Envelope[ActivityRegister
     row.opening_date, row.closing_date, row.version = a.opening_date, a.closing_date, envelope.aggregate_version
     uow.session.add(row)
     await uow.session.flush()
-    open_campaigns = await uow.session.execute(
-        sa.select(Campaign).where(Campaign.opened, Campaign.caf_code == row.caf_code, Campaign.family == row.family)
-    )
-    for campaign in open_campaigns.scalars():
-        await expect(uow, campaign, row)
+    # The campaigns' lock, then their state: a campaign being opened now either committed first (it is opened
+    # here) or waits for this commit and then reads this copy (campaigns.open_due). Nothing falls in between.
+    for campaign in await lock_campaigns(uow.session, Campaign.caf_code == row.caf_code, Campaign.family == row.family):
+        if campaign.opened:
+            await expect(uow, campaign, row)
 
 
 async def on_activity_closed(uow: UnitOfWork, envelope: Envelope[ActivityClosedV1]) -> None:
@@ -52,3 +52,5 @@ async def on_activity_closed(uow: UnitOfWork, envelope: Envelope[ActivityClosedV
         raise ActivityNotYetKnown(str(envelope.data.activity_id))
     if row.version < envelope.aggregate_version:
         row.closing_date, row.version = envelope.data.closing_date, envelope.aggregate_version
+    else:
+        stale()

@@ -1,15 +1,26 @@
 """Campaigns: a Caf's calendar of declarations. At the opening date every activity of that Caf and
-PS family active during the exercice gets its expected declaration, with the forms it needs."""
+PS family active during the exercice gets its expected declaration, with the forms it needs.
+
+Opening a campaign and registering an activity (``activity_copy``) meet in either order: both take the lock of
+the campaigns concerned (``lock_campaigns``) before reading what the other writes, so the later of the two
+sees the other's work and creates the expected declaration. ``reconcile`` revisits every opened campaign
+periodically and creates what is still missing (an activity copied by an older release, a lock defeated by a
+bug): each repair is logged and counted (``afas_declaration_reconciliation_repairs_total``).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from collections import defaultdict
 from datetime import date
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from prometheus_client import Counter
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_shared.auth.caller import ForwardedCaller
@@ -18,6 +29,14 @@ from afas_shared.contracts.events.declaration import CampaignOpenedV1, Declarati
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+REPAIRS = Counter(
+    "afas_declaration_reconciliation_repairs_total",
+    "Gaps the periodic reconciliation found and repaired (an opened campaign without an activity's declaration)",
+    ["kind"],
+)
 
 FORM_VERSION = "2026.1"
 DECLARATION_TYPES = {
@@ -144,7 +163,9 @@ async def open_due(runtime: ServiceRuntime) -> int:
         )
     for campaign_id in due:
         async with runtime.unit_of_work() as uow:
-            campaign = await uow.session.get(Campaign, campaign_id)
+            # Locked before the activities are read: a registration being handled now either committed before
+            # (it is read below) or waits for this commit and then finds the campaign opened (activity_copy).
+            [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
             if campaign.opened:  # another replica was quicker
                 continue
             activities = (
@@ -161,23 +182,90 @@ async def open_due(runtime: ServiceRuntime) -> int:
     return opened
 
 
+async def lock_campaigns(session: AsyncSession, *where: sa.ColumnElement[bool]) -> list[Campaign]:
+    """The campaigns matching ``where``, locked until the transaction ends, read after the lock (fresh).
+
+    PostgreSQL: their rows, ``FOR UPDATE``. SQLite has no row locks: a no-op write takes the database's
+    write lock, which serialises the writers the same way.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        query = sa.select(Campaign).where(*where).order_by(Campaign.id).with_for_update()
+    else:
+        await session.execute(
+            sa.update(Campaign)
+            .where(*where)
+            .values(opened=Campaign.opened)
+            .execution_options(synchronize_session=False)
+        )
+        query = sa.select(Campaign).where(*where).order_by(Campaign.id)
+    return list((await session.execute(query.execution_options(populate_existing=True))).scalars())
+
+
+async def reconcile(runtime: ServiceRuntime) -> int:
+    """Create the expected declarations still missing in opened campaigns; idempotent, run periodically.
+
+    Returns how many it created; each is logged (warning) and counted: a gap is a defect to look into.
+    """
+    async with runtime.db.sessions() as session:
+        missing = (
+            await session.execute(
+                sa.select(Campaign.id, Campaign.exercice, ActivityCopy)
+                .join(
+                    ActivityCopy,
+                    sa.and_(ActivityCopy.caf_code == Campaign.caf_code, ActivityCopy.family == Campaign.family),
+                )
+                .where(
+                    Campaign.opened,
+                    ~sa.exists().where(
+                        Declaration.campaign_id == Campaign.id, Declaration.activity_id == ActivityCopy.activity_id
+                    ),
+                )
+            )
+        ).all()
+    gaps: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for campaign_id, exercice, activity in missing:
+        if _active_during(activity, exercice):
+            gaps[campaign_id].append(activity.activity_id)
+    repaired = 0
+    for campaign_id, activity_ids in gaps.items():
+        async with runtime.unit_of_work() as uow:
+            [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
+            for activity_id in activity_ids:
+                activity = await uow.session.get(ActivityCopy, activity_id, populate_existing=True)
+                if activity is not None and await expect(uow, campaign, activity):
+                    repaired += 1
+                    log.warning(
+                        "reconciliation: campaign %s had no declaration for activity %s: created",
+                        campaign_id,
+                        activity_id,
+                        extra={"campaign_id": str(campaign_id), "activity_id": str(activity_id)},
+                    )
+    if repaired:
+        REPAIRS.labels("expected_declaration").inc(repaired)
+        log.warning("reconciliation: %d missing expected declaration(s) created", repaired)
+    return repaired
+
+
 def _active_during(activity: ActivityCopy, exercice: int) -> bool:
     return activity.opening_date <= date(exercice, 12, 31) and (
         activity.closing_date is None or activity.closing_date >= date(exercice, 1, 1)
     )
 
 
-async def expect(uow: UnitOfWork, campaign: Campaign, activity: ActivityCopy) -> None:
-    """The activity's declaration for this campaign, once: activity data per site where multi-site."""
+async def expect(uow: UnitOfWork, campaign: Campaign, activity: ActivityCopy) -> bool:
+    """The activity's declaration for this campaign, once: activity data per site where multi-site.
+
+    True when it created it; the caller holds the campaign's lock (``lock_campaigns``), so two callers never both do.
+    """
     if not _active_during(activity, campaign.exercice):
-        return
+        return False
     exists = await uow.session.execute(
         sa.select(Declaration.id).where(
             Declaration.campaign_id == campaign.id, Declaration.activity_id == activity.activity_id
         )
     )
     if exists.first():
-        return
+        return False
     declaration = Declaration(
         id=uuid.uuid4(),
         campaign_id=campaign.id,
@@ -221,6 +309,7 @@ async def expect(uow: UnitOfWork, campaign: Campaign, activity: ActivityCopy) ->
         subject=str(declaration.id),
         aggregate_version=1,
     )
+    return True
 
 
 async def visible_to(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:

@@ -132,6 +132,7 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
         "type_declaration": declaration.declaration_type,
         "type_declaration_libelle": DECLARATION_TYPES[declaration.declaration_type],
         "activite": activity.name,
+        "activite_id": str(declaration.activity_id),
         "nature": activity.nature,
         "date_limite": campaign.deadline.isoformat(),
         "etat": STATES.get(declaration.state, declaration.state),

@@ -6,6 +6,7 @@ says the estimate is unavailable and why, so that nobody mistakes a missing esti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -41,7 +42,9 @@ async def estimate(
     exercice: int,
     caf_code: str,
     figures: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    labels = labels or {}
     payload = {
         "family": family,
         "nature": nature,
@@ -55,5 +58,13 @@ async def estimate(
     except ServiceUnavailable:
         return {"disponible": False, "message": UNREACHABLE}
     except RemoteError as exc:
-        return {"disponible": False, "message": f"Estimation indisponible : {exc.detail}"}
+        return {"disponible": False, "message": f"Estimation indisponible : {in_words(str(exc.detail), labels)}"}
     return {"disponible": True, **reply["result"]}
+
+
+def in_words(message: str, labels: Mapping[str, str]) -> str:
+    """Estimation names the figures by their ids; the partner reads them by their labels on the forms."""
+    if not labels:
+        return message
+    pattern = re.compile(r"\b(" + "|".join(re.escape(key) for key in sorted(labels, key=len, reverse=True)) + r")\b")
+    return pattern.sub(lambda match: f"« {labels[match.group(1)]} »", message)

@@ -3,7 +3,10 @@ again instead of a second effect.
 
 The key is scoped to its owner (the user, or the operator) so that nobody replays another's answer; the
 request's fingerprint (route + body) must match, or the reuse is refused. A first call reserves the key before
-acting, so a concurrent retry is told to wait rather than acting twice. Records are kept a day.
+acting, so a concurrent retry is told to wait rather than acting twice. A reservation lasts a lease
+(``AFAS_DECLARATION_IDEMPOTENCY_LEASE_SECONDS``, more than the longest request): a request that never finished
+(the gateway died) does not hold its key longer, a retry after the lease takes the key over and runs. A finished
+request's answer is kept a day and replayed.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +25,7 @@ from afas_shared.runtime import ServiceRuntime
 
 KEEP_FOR = timedelta(days=1)
 MAX_KEY_LENGTH = 200
+DEFAULT_LEASE = timedelta(seconds=60)
 
 
 class IdempotencyConflict(Exception):
@@ -55,20 +59,48 @@ async def once(
             await session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP_FOR))
             session.add(IdempotencyRecord(owner=owner, key=key, fingerprint=request_fingerprint, created_at=now))
     except IntegrityError:
-        return await _replay(runtime, owner, key, request_fingerprint)
+        if not await _take_over_expired(runtime, owner, key, request_fingerprint, now):
+            return await _replay(runtime, owner, key, request_fingerprint)
+    mine = (IdempotencyRecord.owner == owner, IdempotencyRecord.key == key, IdempotencyRecord.created_at == now)
     try:
         status, body = await action()
     except BaseException:
         # A refused or failed first call leaves nothing done: the client may retry under the same key.
         async with runtime.db.transaction() as session:
-            await session.execute(
-                sa.delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
-            )
+            await session.execute(sa.delete(IdempotencyRecord).where(*mine, IdempotencyRecord.status.is_(None)))
         raise
     async with runtime.db.transaction() as session:
-        record = await session.get(IdempotencyRecord, (owner, key))
-        record.status, record.body = status, json.dumps(body, ensure_ascii=False)
+        # Only its own reservation: one taken over after the lease belongs to the retry now.
+        await session.execute(
+            sa.update(IdempotencyRecord)
+            .where(*mine, IdempotencyRecord.status.is_(None))
+            .values(status=status, body=json.dumps(body, ensure_ascii=False))
+        )
     return status, body
+
+
+def lease(runtime: ServiceRuntime) -> timedelta:
+    seconds = getattr(runtime.settings, "idempotency_lease_seconds", None)
+    return timedelta(seconds=seconds) if seconds else DEFAULT_LEASE
+
+
+async def _take_over_expired(
+    runtime: ServiceRuntime, owner: str, key: str, request_fingerprint: str, now: datetime
+) -> bool:
+    """Renew a reservation whose lease ran out (its request died unfinished) for this retry; one retry wins."""
+    async with runtime.db.transaction() as session:
+        taken = await session.execute(
+            sa.update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.owner == owner,
+                IdempotencyRecord.key == key,
+                IdempotencyRecord.fingerprint == request_fingerprint,
+                IdempotencyRecord.status.is_(None),
+                IdempotencyRecord.created_at <= now - lease(runtime),
+            )
+            .values(created_at=now)
+        )
+    return taken.rowcount == 1
 
 
 async def _replay(runtime: ServiceRuntime, owner: str, key: str, request_fingerprint: str) -> tuple[int, Any]:
@@ -79,5 +111,9 @@ async def _replay(runtime: ServiceRuntime, owner: str, key: str, request_fingerp
     if record.fingerprint != request_fingerprint:
         raise IdempotencyConflict("Cette clé d'idempotence a déjà servi pour une autre demande.")
     if record.status is None:
-        raise IdempotencyConflict("Une demande avec cette clé d'idempotence est en cours : patientez.")
+        seconds = int(lease(runtime).total_seconds())
+        raise IdempotencyConflict(
+            "Une demande avec cette clé d'idempotence est en cours : "
+            f"patientez (au plus {seconds} s), puis renvoyez-la."
+        )
     return record.status, json.loads(record.body)

@@ -28,7 +28,7 @@ from afas_declaration.application.declaration_scope import (
 )
 from afas_declaration.domain import controls as control_rules
 from afas_declaration.domain.figures import declaration_figures
-from afas_declaration.domain.forms import load_definition
+from afas_declaration.domain.forms import FamilyDefinition, load_definition
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
 from afas_shared.contracts.events.declaration import DeclarationControlledV1, FormSentBackV1
@@ -144,6 +144,10 @@ def figures_of(loaded: Loaded) -> dict[str, Any]:
     )
 
 
+def field_labels(family: FamilyDefinition) -> dict[str, str]:
+    return {field.id: field.label for form in family.forms.values() for field in form.fields.values()}
+
+
 async def estimate_of(runtime: ServiceRuntime, loaded: Loaded, figures: dict[str, Any] | None = None) -> dict:
     d = loaded.declaration
     return await estimates.estimate(
@@ -154,6 +158,7 @@ async def estimate_of(runtime: ServiceRuntime, loaded: Loaded, figures: dict[str
         exercice=d.exercice,
         caf_code=d.caf_code,
         figures=figures if figures is not None else figures_of(loaded),
+        labels=field_labels(load_definition(loaded.activity.family, loaded.campaign.form_version)),
     )
 
 

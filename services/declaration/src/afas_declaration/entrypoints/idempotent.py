@@ -4,7 +4,9 @@ answer again instead of a second effect.
 A pure-ASGI middleware on the gateway's ``POST /api/v1/…`` routes (logins excepted: they create nothing a retry
 could duplicate). The key is scoped to the user the session token names — not to the token, which the sliding
 session renews — and the request's fingerprint (path + body) must match. Only successful answers are kept: a
-refused or failed call leaves the key free for a retry (see ``application.idempotency``).
+refused or failed call leaves the key free for a retry; a call that never finished (the gateway died) holds its
+key for a lease only (``AFAS_DECLARATION_IDEMPOTENCY_LEASE_SECONDS``), then a retry runs (see
+``application.idempotency``). ``document_header`` describes the header in the OpenAPI of every such route.
 """
 
 from __future__ import annotations
@@ -20,6 +22,32 @@ from afas_shared.runtime import ServiceRuntime
 
 HEADER = "idempotency-key"
 EXCLUDED_PREFIXES = ("/api/v1/auth/",)
+
+
+def document_header(schema: dict[str, Any], lease_seconds: float) -> None:
+    """Declare the optional ``Idempotency-Key`` header on every operation the middleware guards."""
+    parameter = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+        "description": (
+            "Clé choisie par le client (UUID conseillé) pour renvoyer sans risque une demande (délai dépassé, "
+            "réponse perdue) : une demande réussie n'est exécutée qu'une fois, sa réponse est rejouée pendant 24 h "
+            "pour la même clé et le même corps (409 si la clé a servi pour un autre corps). Un échec ou un refus "
+            "libère la clé. Tant "
+            "que la première demande est en cours, une nouvelle tentative reçoit 409 « en cours : patientez » ; une "
+            f"demande interrompue (panne) libère sa clé après {lease_seconds:g} s, puis une nouvelle tentative "
+            "s'exécute."
+        ),
+    }
+    for path, operations in schema.get("paths", {}).items():
+        operation = operations.get("post")
+        if operation is None or not path.startswith("/api/v1/") or path.startswith(EXCLUDED_PREFIXES):
+            continue
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("in") == "header" and p.get("name", "").lower() == HEADER for p in parameters):
+            parameters.append(parameter)
 
 
 class _NotKept(Exception):

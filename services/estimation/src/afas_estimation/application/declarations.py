@@ -24,6 +24,7 @@ from afas_shared.contracts.events.declaration import (
     DeclarationValidatedV1,
 )
 from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.read_models.versioned import stale
 
 CLOSING = {DeclarationValidatedV1: "validee", DeclarationCancelledV1: "annulee"}
 
@@ -48,6 +49,7 @@ async def on_figures_updated(uow: UnitOfWork, envelope: Envelope[DeclarationFigu
     row = await uow.session.get(DeclarationFigures, d.declaration_id)
     incoming = (d.declaration_version, envelope.aggregate_version)
     if row is not None and (not row.open or (row.declaration_version, row.figures_version) >= incoming):
+        stale()  # counted: older than the figures held, or the declaration is closed
         return
     if row is None:
         row = DeclarationFigures(**_facts(d), figures_version=envelope.aggregate_version, updated_at=now)

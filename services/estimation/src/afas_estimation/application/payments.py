@@ -351,8 +351,11 @@ BASE_LABELS = {"forecast": "du droit prévisionnel N", "actual_n_minus_2": "du d
 
 
 async def policy_of_caf(db: Database, caf_code: str) -> dict[str, Any]:
+    """The Caf's policy, and the policies it may choose instead (their labels, for the paramétrage page)."""
     async with db.sessions() as session:
-        return policy_view(caf_code, await policy_of(session, caf_code))
+        view = policy_view(caf_code, await policy_of(session, caf_code))
+    view["politiques_possibles"] = [{"id": p, "libelle": load_policy(p).label} for p in available_policies()]
+    return view
 
 
 async def set_policy(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:

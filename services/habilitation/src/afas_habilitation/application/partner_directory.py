@@ -6,6 +6,7 @@ from afas_habilitation.adapters.tables import KnownPartner
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import DelegationChangedV1, PartnerRegisteredV1, PartnerUpdatedV1
 from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.read_models.versioned import stale
 
 
 class PartnerNotYetKnown(LookupError):
@@ -26,6 +27,8 @@ async def on_partner_registered(uow: UnitOfWork, envelope: Envelope[PartnerRegis
                 version=envelope.aggregate_version,
             )
         )
+    else:
+        stale()  # the registration is a partner's first version: anything held is as new or newer
 
 
 async def on_partner_updated(uow: UnitOfWork, envelope: Envelope[PartnerUpdatedV1]) -> None:
@@ -33,12 +36,16 @@ async def on_partner_updated(uow: UnitOfWork, envelope: Envelope[PartnerUpdatedV
     if row.version < envelope.aggregate_version:
         p = envelope.data
         row.name, row.siret, row.caf_code, row.version = p.name, p.siret, p.caf_code, envelope.aggregate_version
+    else:
+        stale()
 
 
 async def on_delegation_changed(uow: UnitOfWork, envelope: Envelope[DelegationChangedV1]) -> None:
     row = await _known(uow, envelope)
     if row.version < envelope.aggregate_version:
         row.delegated, row.version = envelope.data.delegated, envelope.aggregate_version
+    else:
+        stale()
 
 
 async def _known(uow: UnitOfWork, envelope: Envelope) -> KnownPartner:

@@ -28,6 +28,7 @@ from afas_shared.contracts.events.declaration import (
     FormSentBackV1,
 )
 from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.read_models.versioned import stale
 from afas_shared.runtime import ServiceRuntime
 
 # Steps of one version, in causal order: a refusal of version v comes after its transmission
@@ -89,6 +90,8 @@ async def on_form_saved(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Enve
     form = await _form(uow.session, f.form_id, f.declaration_id, f.kind, f.site_id)
     if f.form_version >= form.form_version:
         form.filled, form.form_version, form.saved_at = True, f.form_version, envelope.time
+    else:
+        stale()
     # A save after the controls calls for controlling again
     if declaration.ready and declaration.ready_at is not None and envelope.time > declaration.ready_at:
         declaration.ready = False
@@ -107,6 +110,7 @@ async def on_controlled(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Enve
     c = envelope.data
     declaration = await _declaration(uow.session, c.declaration_id, c.activity_id)
     if c.declaration_version < declaration.version:
+        stale()
         return  # controls of a version the Caf already refused
     if declaration.ready_at is None or envelope.time >= declaration.ready_at:
         declaration.version, declaration.ready, declaration.ready_at = c.declaration_version, c.ready, envelope.time
@@ -120,6 +124,7 @@ async def _outcome(session: AsyncSession, data, step: int, outcome: str) -> Decl
     declaration.exercice = declaration.exercice or data.exercice
     declaration.declaration_type = declaration.declaration_type or data.declaration_type
     if (data.declaration_version, step) <= (declaration.outcome_version, declaration.outcome_rank):
+        stale()
         return None
     declaration.outcome, declaration.outcome_version, declaration.outcome_rank = (
         outcome,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from afas_shared.contracts.envelope import EventData
+from afas_shared.contracts.envelope import ContractModel, EventData
 
 DECLARATION_TYPES = "previsionnelle, actualisee_juin, actualisee_septembre or reelle"
 
@@ -32,9 +32,7 @@ class CampaignOpenedV1(_Declaration):
     form_version: str = Field(description="Version of the form definitions the declarations use.")
 
 
-class ExpectedFormV1(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ExpectedFormV1(ContractModel):
     form_id: uuid.UUID
     kind: str = Field(description="activite or financier")
     site_id: uuid.UUID | None = Field(default=None, description="The site, for activity data declared per site.")

@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from afas_shared.contracts.envelope import EventData
+from afas_shared.contracts.envelope import ContractModel, EventData
 
 
-class SiteV1(BaseModel):
+class SiteV1(ContractModel):
     """A lieu d'implantation of an activity."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     site_id: uuid.UUID
     name: str = Field(min_length=1, max_length=200)

@@ -1,21 +1,126 @@
-"""Barèmes and payment policies for Caf agents: each parameter's dated values with their provenance, a new value
-for paramétrage agents (versioned and audited by estimation, which re-estimates the open declarations), the
-history of changes, and the Caf's payment policy."""
+"""Barèmes and payment policies for Caf agents: each parameter's dated values with their provenance, a new national
+value for the Cnaf's national paramétrage agents (versioned and audited by estimation, which re-estimates the open
+declarations of every Caf), the history of changes, and the Caf's payment policy, which that Caf's paramétrage agents
+choose; from the instruction page, what the Caf paid for an activity before the platform. A form is offered only to
+whom estimation would accept it from."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from afas_declaration.application import drafts
 from afas_declaration.application.campaigns import FAMILIES
-from afas_declaration.entrypoints.service_calls import call_service
+from afas_declaration.entrypoints.service_calls import call_local, call_service
+from afas_declaration.entrypoints.web.caf_common import FAMILY_LABELS
 from afas_declaration.entrypoints.web.declaration_pages import errors_of, failure_page
-from afas_declaration.entrypoints.web.pages import Viewer, check_csrf, redirect, render
+from afas_declaration.entrypoints.web.pages import Viewer, check_csrf, french_number, redirect, render
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.cafs import NATIONAL_CODE, caf_name
 from afas_shared.runtime import ServiceRuntime
 
-FORM_FIELDS = ("parametre", "nature", "applicable_depuis", "valeur", "provenance", "motif")
+PROVENANCE_FIELDS = {
+    "provenance_titre": "le titre du document",
+    "provenance_emetteur": "son émetteur",
+    "provenance_date": "sa date",
+    "provenance_reference": "sa référence ou son adresse",
+}
+FORM_FIELDS = ("parametre", "nature", "applicable_depuis", "valeur", *PROVENANCE_FIELDS, "provenance_note", "motif")
+POLICY_FIELDS = ("politique", "motif_politique")
+NATIONAL_ONLY = (
+    "Les barèmes nationaux (taux, prix plafonds, bonus) sont fixés par la Cnaf (paramétrage national). Une Caf ne "
+    "modifie que ses règles locales, dont sa politique de versement."
+)
+POLICY_REFUSED = "Seuls les agents de paramétrage de la Caf choisissent sa politique de versement."
+PRIOR_REFUSED = (
+    "Seuls les agents d'instruction ou de paramétrage de la Caf de l'activité enregistrent ses versements antérieurs."
+)
+# estimation's field → the page's input, so each error links to the input to correct
+PAGE_FIELDS = {"provenance": "provenance_titre", "politique": "politique", "motif": "motif"}
+
+
+def _caf_of(me: Viewer) -> str | None:
+    return me.caller.claims.get("caf_code") if me.is_caf else None
+
+
+def may_change_national(me: Viewer) -> bool:
+    return _caf_of(me) == NATIONAL_CODE and "parametrage_national" in me.caf_roles
+
+
+def may_choose_policy(me: Viewer) -> bool:
+    caf = _caf_of(me)
+    return bool(caf) and caf != NATIONAL_CODE and "parametrage" in me.caf_roles
+
+
+def may_record_prior_payments(me: Viewer) -> bool:
+    caf = _caf_of(me)
+    return bool(caf) and caf != NATIONAL_CODE and bool({"instruction", "parametrage"} & set(me.caf_roles))
+
+
+def _page_errors(refusal: HTTPException, fields: dict[str, str]) -> list[dict[str, Any]]:
+    return [{**e, "champ": fields.get(e["champ"], e["champ"]) if e["champ"] else None} for e in errors_of(refusal)]
+
+
+def _provenance_problems(submitted: dict[str, str]) -> list[dict[str, Any]]:
+    problems = [
+        {"champ": name, "message": f"Provenance : indiquez {what}."}
+        for name, what in PROVENANCE_FIELDS.items()
+        if not submitted[name]
+    ]
+    if submitted["provenance_date"]:
+        try:
+            date.fromisoformat(submitted["provenance_date"])
+        except ValueError:
+            problems.append(
+                {"champ": "provenance_date", "message": "Provenance : date invalide, utilisez le format AAAA-MM-JJ."}
+            )
+    return problems
+
+
+def _value(text: str | None) -> str | None:
+    return {"true": "oui", "false": "non"}.get(text or "", french_number(text) if text else None)
+
+
+def _history(bareme: dict[str, Any]) -> list[dict[str, Any]]:
+    """The history of changes with labels instead of parameter and nature codes, values in French."""
+    labels = {p["nom"]: p["libelle"] for p in bareme.get("parametres", [])}
+    natures = bareme.get("natures") or {}
+    return [
+        {
+            **h,
+            "parametre_libelle": labels.get(h["parametre"], "Paramètre retiré du barème"),
+            "nature_libelle": natures.get(h["nature"], "une nature") if h.get("nature") else "",
+            "ancienne": _value(h.get("ancienne_valeur")) or "—",
+            "nouvelle": _value(h.get("nouvelle_valeur")),
+        }
+        for h in bareme.get("historique", [])
+    ]
+
+
+def _unsourced_text(value: dict[str, Any]) -> str:
+    """The provenance text of a value, without the « non sourcé » the page already shows as a label."""
+    text = value.get("provenance") or ""
+    if not value.get("source") and text.lower().startswith("non sourcé"):
+        text = text[len("non sourcé") :].lstrip(" —-:,")
+    return text
+
+
+def _parameters(bareme: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each parameter with its rows: the values for every nature, then those of one nature (labelled)."""
+    natures = bareme.get("natures") or {}
+    shown = []
+    for p in bareme.get("parametres", []):
+        rows = [{**v, "nature_libelle": ""} for v in p.get("valeurs", [])]
+        for nature, series in (p.get("valeurs_par_nature") or {}).items():
+            rows += [{**v, "nature_libelle": natures.get(nature, "une nature")} for v in series]
+        rows = [{**v, "provenance": _unsourced_text(v)} for v in rows]
+        if rows:
+            shown.append({"libelle": p["libelle"], "lignes": rows})
+    return shown
 
 
 def router(runtime: ServiceRuntime, viewer) -> APIRouter:
@@ -29,20 +134,25 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return failure_page(request, me, HTTPException(403, "Les barèmes se consultent dans l'espace Caf."))
         if family not in FAMILIES:
             return failure_page(request, me, HTTPException(404, "Type d'activité inconnu."))
+        caf = _caf_of(me)
         try:
             bareme = await ask("parameters", me, family=family)
-            caf = me.caller.claims.get("caf_code") or "080"
-            policy = await ask("payment_policy", me, caf=caf)
+            # the Cnaf and the operator have no payment policy of their own
+            policy = await ask("payment_policy", me, caf=caf) if caf and caf != NATIONAL_CODE else None
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
             "titre": f"Barème {bareme['libelle']}",
             "rubrique": "baremes",
-            "familles": FAMILIES,
+            "familles": {f: FAMILY_LABELS.get(f, f) for f in FAMILIES},
             "famille": family,
             "b": bareme,
+            "historique": _history(bareme),
+            "parametres": _parameters(bareme),
             "politique": policy,
-            "peut_modifier": me.kind == "operator" or "parametrage" in me.caf_roles,
+            "caf_nom": caf_name(caf) or "votre Caf",
+            "peut_modifier": may_change_national(me),
+            "peut_choisir_politique": policy is not None and may_choose_policy(me),
             "erreurs": errors or [],
             "saisie": submitted or {},
             "message": request.query_params.get("info"),
@@ -57,7 +167,12 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     async def change(request: Request, famille: str, me: Viewer = Depends(viewer)):
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         check_csrf(me, form.get("csrf"))
+        if not may_change_national(me):
+            return failure_page(request, me, HTTPException(403, NATIONAL_ONLY))
         submitted = {k: form.get(k, "").strip() for k in FORM_FIELDS}
+        problems = _provenance_problems(submitted)
+        if problems:
+            return await page(request, me, famille, problems, submitted, 422)
         try:
             changed = await ask(
                 "set_parameter",
@@ -67,16 +182,72 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 nature=submitted["nature"] or None,
                 applies_from=submitted["applicable_depuis"],
                 value=submitted["valeur"].replace(",", "."),
-                provenance=submitted["provenance"],
+                provenance={
+                    "titre": submitted["provenance_titre"],
+                    "emetteur": submitted["provenance_emetteur"],
+                    "date": submitted["provenance_date"],
+                    "reference": submitted["provenance_reference"],
+                    "note": submitted["provenance_note"],
+                },
                 reason=submitted["motif"] or None,
             )
         except HTTPException as refusal:
-            return await page(request, me, famille, errors_of(refusal), submitted, refusal.status_code)
+            errors = _page_errors(refusal, PAGE_FIELDS)
+            return await page(request, me, famille, errors, submitted, refusal.status_code)
         info = (
-            "Valeur enregistrée : les déclarations en cours sont ré-estimées."
+            "Valeur enregistrée : les déclarations en cours de toutes les Caf sont ré-estimées."
             if changed.get("modifie")
             else "Cette valeur était déjà en vigueur : rien n'a changé."
         )
         return redirect(request, f"/caf/baremes?famille={famille}&info={info}")
+
+    @web.post("/caf/politique-paiement", response_class=HTMLResponse)
+    async def choose_policy(request: Request, me: Viewer = Depends(viewer)):
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(me, form.get("csrf"))
+        family = form.get("famille", "")
+        family = family if family in FAMILIES else "eaje_psu"
+        if not may_choose_policy(me):
+            return failure_page(request, me, HTTPException(403, POLICY_REFUSED))
+        submitted = {k: form.get(k, "").strip() for k in POLICY_FIELDS}
+        try:
+            changed = await ask(
+                "set_payment_policy",
+                me,
+                caf=_caf_of(me),
+                policy=submitted["politique"],
+                reason=submitted["motif_politique"] or None,
+            )
+        except HTTPException as refusal:
+            errors = _page_errors(refusal, {"politique": "politique", "motif": "motif_politique"})
+            return await page(request, me, family, errors, submitted, refusal.status_code)
+        info = (
+            "Politique de versement enregistrée : les échéanciers des activités de la Caf sont recalculés."
+            if changed.get("modifie")
+            else "Cette politique était déjà appliquée : rien n'a changé."
+        )
+        return redirect(request, f"/caf/baremes?famille={family}&info={info}")
+
+    @web.post("/caf/declarations/{declaration_id}/versements-anterieurs", response_class=HTMLResponse)
+    async def prior_payments(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
+        """From the instruction page: what the Caf paid for the activity before the platform, for one exercice."""
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(me, form.get("csrf"))
+        if not may_record_prior_payments(me):
+            return failure_page(request, me, HTTPException(403, PRIOR_REFUSED))
+        try:
+            # the declaration's use case says whether it is the caller's Caf's, and which activity it is about
+            detail = await call_local(drafts.detail(runtime, forwarded_caller(me.caller.rpc()), declaration_id))
+            await ask(
+                "record_prior_payments",
+                me,
+                activity_id=detail["activite_id"],
+                exercice=(form.get("exercice_anterieur") or "").strip() or detail["exercice"],
+                advances=(form.get("acomptes_anterieurs") or "").strip(),
+                balance=(form.get("solde_anterieur") or "").strip() or None,
+            )
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        return redirect(request, f"/caf/instruction/{declaration_id}?fait=versements")
 
     return web

@@ -29,6 +29,7 @@ DONE = {
     "reactive": "Le compte est réactivé.",
     "mot_de_passe": "L'utilisateur devra changer son mot de passe à sa prochaine connexion.",
     "campagne": "La campagne est enregistrée.",
+    "versements": "Les versements antérieurs à la plateforme sont enregistrés : l'échéancier en tient compte.",
 }
 
 
