@@ -64,7 +64,7 @@ def outcome_count(outcome: str) -> float:
     return REGISTRY.get_sample_value("afas_events_consumed_total", labels) or 0.0
 
 
-async def queue_out_of_order(p: Probe, aggregate: str, order: list[int]) -> None:
+async def queue_out_of_order(p, aggregate: str, order: list[int]) -> None:
     async with unit_of_work(p.db) as uow:
         for version in order:
             event = UserCreatedV1(
@@ -77,12 +77,12 @@ async def queue_out_of_order(p: Probe, aggregate: str, order: list[int]) -> None
             uow.publish(event, subject=aggregate, aggregate_version=version)
 
 
-async def held(p: Probe, aggregate: str) -> ProbeVersioned | None:
+async def held(p, aggregate: str) -> ProbeVersioned | None:
     async with p.db.sessions() as session:
         return await session.get(ProbeVersioned, aggregate)
 
 
-async def create_read_model(p: Probe, *aggregates: str) -> None:
+async def create_read_model(p, *aggregates: str) -> None:
     """The table, holding each aggregate at version 0 (it existed before the backlog)."""
     async with p.db.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all, tables=[ProbeVersioned.__table__])
@@ -90,7 +90,7 @@ async def create_read_model(p: Probe, *aggregates: str) -> None:
         session.add_all(ProbeVersioned(key=a, value="v0", version=0) for a in aggregates)
 
 
-async def inbox_count(p: Probe) -> int:
+async def inbox_count(p) -> int:
     async with p.db.sessions() as session:
         query = sa.select(sa.func.count()).select_from(InboxRecord).where(InboxRecord.consumer == DURABLE)
         return (await session.execute(query)).scalar_one()
@@ -138,7 +138,7 @@ async def test_two_replicas_sharing_one_durable_keep_the_latest_version(probe, p
         assert (row.version, row.value) == (VERSIONS, f"v{VERSIONS}")
 
 
-async def _all_handled(p: Probe, expected: int = VERSIONS) -> bool:
+async def _all_handled(p, expected: int = VERSIONS) -> bool:
     if await inbox_count(p) < expected:
         return False
     info = await p.bus.js.consumer_info(p.bus.names.stream("identity"), DURABLE)

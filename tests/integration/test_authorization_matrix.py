@@ -68,10 +68,11 @@ ADMIN_PARTNER = "administrateur partenaire"  # Claire: AFAS-HABILITER of Amiens,
 OTHER_PARTNER = "autre partenaire"  # Olivier: administrator and declarant of another partner of the same Caf
 CAF_HAB, CAF_INS, CAF_PAR, CAF_LEC = "caf habilitations", "caf instruction", "caf paramétrage", "caf lecture"
 OTHER_CAF = "agent d'une autre caf"  # every role, of Caf 075
+CNAF = "cnaf paramétrage national"  # Hélène (demo): the national barèmes, no Caf's data
 OPERATOR = "opérateur"
 KINDS = (
     ANON, FDA_SITE, FDF, APPROBATEUR, ADMIN_PARTNER, OTHER_PARTNER,
-    CAF_HAB, CAF_INS, CAF_PAR, CAF_LEC, OTHER_CAF, OPERATOR,
+    CAF_HAB, CAF_INS, CAF_PAR, CAF_LEC, OTHER_CAF, CNAF, OPERATOR,
 )  # fmt: skip
 USERS = frozenset(KINDS) - {ANON}
 CAF = frozenset({CAF_HAB, CAF_INS, CAF_PAR, CAF_LEC})
@@ -130,7 +131,7 @@ REASON = {"motif": "Motif de la décision rédigé pour le test de la matrice."}
 PAGE_PUBLIC = set(KINDS)
 PARTNER_USERS = ALSH_PROVIDERS | {ADMIN_PARTNER, OTHER_PARTNER}
 CATALOGUE_EDITORS = {CAF_HAB, CAF_PAR, OPERATOR}  # habilitation's catalogue editors
-NATIONAL_PARAMETRAGE: set[str] = set()  # the barèmes are national: the Cnaf's paramétrage only, none of these callers
+NATIONAL_PARAMETRAGE = {CNAF}  # the barèmes are national: the Cnaf's paramétrage only
 
 # Never on the public gateway, whoever asks (issue 12: internal routes on an internal port)
 NOT_PUBLIC = (("GET", "/internal/v1/users"), ("GET", "/metrics"))
@@ -207,7 +208,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/activities"): route(USERS),
     ("POST", "/api/v1/activities"): route(CATALOGUE_EDITORS, body="activity_body"),
     ("POST", "/api/v1/activities/import"): route(
-        CAF | {OTHER_CAF, OPERATOR},
+        CAF | {OTHER_CAF, CNAF, OPERATOR},  # every row is checked against the caller's Caf: refused rows reported
         csv="partenaire_siret;caf;famille;nature;nom;mode_lieux;lieux;date_ouverture;date_fermeture;places;ideq;dossier_afc\n",
     ),
     ("GET", "/api/v1/activities/{activity_id}"): route(CAF_READERS | {ADMIN_PARTNER, FDA_SITE, FDF, APPROBATEUR}),
@@ -219,8 +220,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/grants"): route({ADMIN_PARTNER, CAF_HAB, OPERATOR}, body="grant_body"),
     ("GET", "/api/v1/partners/{partner_id}/grants"): route({ADMIN_PARTNER} | CAF_READERS),
-    ("GET", "/api/v1/grants"): route(CAF_READERS | {ADMIN_PARTNER, OTHER_PARTNER, OTHER_CAF}),
-    ("GET", "/api/v1/grants/pending"): route(CAF | {OTHER_CAF}),
+    ("GET", "/api/v1/grants"): route(CAF_READERS | {ADMIN_PARTNER, OTHER_PARTNER, OTHER_CAF, CNAF}),
+    ("GET", "/api/v1/grants/pending"): route(CAF | {OTHER_CAF, CNAF}),
     ("POST", "/api/v1/grants/{grant_id}/validate"): route(CAF_HAB_OP, destructive=True),
     ("POST", "/api/v1/grants/{grant_id}/reject"): route(CAF_HAB_OP, body=REASON, destructive=True),
     ("POST", "/api/v1/grants/{grant_id}/end"): route({ADMIN_PARTNER, CAF_HAB, OPERATOR}, destructive=True),
@@ -235,7 +236,7 @@ MATRIX: dict[tuple[str, str], Route] = {
             "date_limite": "2031-03-31",
         },
     ),  # fmt: skip
-    ("GET", "/api/v1/campaigns"): route(CAF_READERS | {OTHER_CAF}),
+    ("GET", "/api/v1/campaigns"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("GET", "/api/v1/declarations"): route(USERS),
     ("GET", "/api/v1/declarations/a-saisir"): route(USERS),
     ("GET", "/api/v1/activities/{activity_id}/declarations"): route(DECLARATION_READERS),
@@ -258,7 +259,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/declarations/{declaration_id}/versions"): route(DECLARATION_READERS),
     ("GET", "/api/v1/declarations/{declaration_id}/versions/{number}"): route(DECLARATION_READERS),
     ("GET", "/api/v1/declarations/{declaration_id}/versions/{number}/accuse.pdf"): route(WHOLE_DECLARATION_READERS),
-    ("GET", "/api/v1/instruction/declarations"): route(CAF_READERS | {OTHER_CAF}),
+    ("GET", "/api/v1/instruction/declarations"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/api/v1/declarations/{declaration_id}/validate"): route(CAF_INS_OP, body={}),
     ("POST", "/api/v1/declarations/{declaration_id}/refuse"): route(CAF_INS_OP, body=REASON),
     ("POST", "/api/v1/declarations/{declaration_id}/cancel"): route(CAF_INS_OP, body=REASON),
@@ -273,7 +274,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/notifications/{message_id}/lue"): route(USERS - {OPERATOR}),
     ("GET", "/api/v1/notifications/preferences"): route(USERS - {OPERATOR}),
     ("PUT", "/api/v1/notifications/preferences"): route(USERS - {OPERATOR}, body={}),
-    ("GET", "/api/v1/rappels/parametres"): route(CAF_READERS | {OTHER_CAF}),
+    ("GET", "/api/v1/rappels/parametres"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("PUT", "/api/v1/rappels/parametres"): route(
         CAF_PAR_OP | {OTHER_CAF}, body={"jours_avant": [15, 3, 1], "jours_apres": 1}
     ),
@@ -292,6 +293,12 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/v1/declarations/{declaration_id}/entitlement"): route(WHOLE_DECLARATION_READERS),
     ("GET", "/api/v1/cafs/{caf}/politique-paiement"): route(USERS),
+    # a Caf chooses its own payment policy: its paramétrage agents only (not the Cnaf, not the operator)
+    ("PUT", "/api/v1/cafs/{caf}/politique-paiement"): route({CAF_PAR}, body="policy_body", destructive=True),
+    # payments made before the platform: the activity's Caf, instruction or paramétrage (201, then 409 once known)
+    ("POST", "/api/v1/activities/{activity_id}/versements-anterieurs"): route(
+        {CAF_INS, CAF_PAR}, body="prior_payments_body"
+    ),
     # --- pages: public
     ("GET", "/static/{name}"): route(PAGE_PUBLIC),
     ("GET", "/etat"): route(PAGE_PUBLIC),
@@ -359,17 +366,17 @@ MATRIX: dict[tuple[str, str], Route] = {
         {ADMIN_PARTNER}, form={}, destructive=True
     ),
     # --- pages: the Caf's back office
-    ("GET", "/caf/approbateurs"): route(CAF | {OTHER_CAF}),
+    ("GET", "/caf/approbateurs"): route(CAF | {OTHER_CAF, CNAF}),
     ("POST", "/caf/approbateurs/{grant_id}/valider"): route(
         {CAF_HAB, OPERATOR}, form={}, destructive=True, last_caller=CAF_HAB
     ),
     ("POST", "/caf/approbateurs/{grant_id}/refuser"): route(
         {CAF_HAB, OPERATOR}, form=REASON, destructive=True, last_caller=CAF_HAB
     ),
-    ("GET", "/caf/instruction"): route(CAF_READERS | {OTHER_CAF}),
+    ("GET", "/caf/instruction"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("GET", "/caf/instruction/{declaration_id}"): route(CAF_READERS),
     ("POST", "/caf/instruction/{declaration_id}/{action}"): route(CAF_INS_OP, form={"motif_refuser": REASON["motif"]}),
-    ("GET", "/caf/partenaires"): route(CAF_READERS | {OTHER_CAF}),
+    ("GET", "/caf/partenaires"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/caf/partenaires"): route(CAF_HAB_OP, form="partner_form"),
     ("GET", "/caf/partenaires/{partner_id}"): route(CAF_READERS),
     ("POST", "/caf/partenaires/{partner_id}/delegation"): route(CAF_HAB_OP, form={"gestion_deleguee": "oui"}),
@@ -379,7 +386,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/caf/partenaires/{partner_id}/utilisateurs/{user_id}/{action}"): route(
         CAF_HAB_OP, form={"motif": REASON["motif"]}, destructive=True
     ),
-    ("GET", "/caf/campagnes"): route(CAF_READERS | {OTHER_CAF}),
+    ("GET", "/caf/campagnes"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/caf/campagnes"): route(
         CAF_PAR_OP | {OTHER_CAF},
         form={
@@ -393,8 +400,13 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/caf/campagnes/{campaign_id}"): route(CAF_READERS),
     ("GET", "/caf/campagnes/{campaign_id}/export.csv"): route(CAF_READERS),
     ("GET", "/caf/campagnes/{campaign_id}/export.xlsx"): route(CAF_READERS),
-    ("GET", "/caf/baremes"): route(CAF_READERS | {OTHER_CAF}),
+    ("GET", "/caf/baremes"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/caf/baremes/{famille}"): route(NATIONAL_PARAMETRAGE, form="parameter_form", destructive=True),
+    # the page form has no Caf: it sets the agent's own Caf's policy (Caf 075's for the other Caf's agent)
+    ("POST", "/caf/politique-paiement"): route({CAF_PAR, OTHER_CAF}, form="policy_form", destructive=True),
+    ("POST", "/caf/declarations/{declaration_id}/versements-anterieurs"): route(
+        {CAF_INS, CAF_PAR}, form="prior_payments_form"
+    ),
 }
 
 
@@ -604,6 +616,7 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
     kinds_of = {
         FDA_SITE: KARIM, FDF: SOPHIE, APPROBATEUR: "200000011", ADMIN_PARTNER: ADMIN, OTHER_PARTNER: "200000021",
         CAF_HAB: "100000101", CAF_INS: "100000102", CAF_PAR: "100000103", CAF_LEC: "100000104", OTHER_CAF: "100000201",
+        CNAF: "100000009",
     }  # fmt: skip
     tokens: dict[str, str | None] = {ANON: None, OPERATOR: admin_token}
     for kind, identifier in kinds_of.items():
@@ -647,6 +660,7 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
     campaigns = await _ok(await http.get("/api/v1/campaigns", headers=as_agent))
     campaign = next(c["id"] for c in campaigns if c["type_activite"] == "alsh")
     bareme = await _ok(await http.get("/api/v1/baremes/alsh", headers=as_agent))
+    policy = await _ok(await http.get("/api/v1/cafs/080/politique-paiement", headers=as_agent))
     parameter = _first_parameter(bareme)
     ids = {
         "service": "identity",
@@ -683,14 +697,23 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "grant_body": {"utilisateur_id": users["200000031"], "role": "fdf", "perimetre": [{"activite_id": laep["id"]}],
                        "date_debut": today},
         "parameter_body": {"valeur": str(parameter["valeur"]).replace(".", ","), "applicable_depuis": "2030-01-01",
-                           "provenance": "Test de la matrice des droits"},
+                           "provenance": {"titre": "Test de la matrice des droits", "emetteur": "Cnaf",
+                                          "date": "2029-12-01", "reference": "Matrice n° 1"}},
+        "policy_body": {"politique": policy["id"], "motif": "Politique inchangée : test de la matrice des droits"},
+        "policy_form": {"famille": "alsh", "politique": policy["id"],
+                        "motif_politique": "Politique inchangée : test de la matrice des droits"},
+        "prior_payments_body": {"exercice": date.today().year - 1, "acomptes": "1000,00", "solde": "0"},
+        "prior_payments_form": {"exercice_anterieur": str(date.today().year - 1), "acomptes_anterieurs": "1000,00",
+                                "solde_anterieur": "0"},
         "permission_query": {"action": "saisir_activite", "activite": alsh["id"]},
         "grant_form": {"utilisateur_id": users["200000031"], "role": "fdf", "perimetre": laep["id"]},
         "user_form": {k: v for k, v in _user_body("formulaire").items()},
         "partner_form": {"raison_sociale": "Commune du formulaire", "siret": SIRET_FORM, "type": "commune",
                          "caf": "080"},
         "parameter_form": {"parametre": parameter["nom"], "valeur": str(parameter["valeur"]).replace(".", ","),
-                           "applicable_depuis": "2030-01-01", "provenance": "Test de la matrice des droits"},
+                           "applicable_depuis": "2030-01-01", "provenance_titre": "Test de la matrice des droits",
+                           "provenance_emetteur": "Cnaf", "provenance_date": "2029-12-01",
+                           "provenance_reference": "Matrice n° 1", "motif": "Test de la matrice des droits"},
     }  # fmt: skip
     csrf = {OPERATOR: csrf_for(gateway.settings.admin_token, "operateur")}
     for kind in USERS - {OPERATOR}:

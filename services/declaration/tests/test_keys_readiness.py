@@ -35,6 +35,8 @@ async def test_gateway_started_while_identity_is_down_answers_503_then_200_once_
         assert refused.status_code == 503, refused.text  # never 401: the session is valid
         assert "momentanément indisponible" in refused.json()["detail"]
         assert (await client.get("/api/v1/campaigns", headers={"Authorization": "Bearer x.y.z"})).status_code == 401
+        page = await client.get("/declarations", headers={"Cookie": f"afas_session={token}"})
+        assert page.status_code == 503 and "momentanément indisponible" in page.text  # not sent to the login page
 
         # A service answering a request whose credential it cannot check says "unavailable", not "unauthorized".
         with pytest.raises(RemoteError) as caught:

@@ -180,7 +180,8 @@ class ServiceRuntime:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("identity's keys not available yet (%s); retrying in %.1fs", exc, delay)
+                # the verifier has logged the failure (warning): this says what happens next
+                log.info("%s not ready: no keys from identity yet (%s); retrying in %.1fs", self.name, exc, delay)
                 try:  # a new source of keys (identity itself, a test's issuer) is tried at once
                     await asyncio.wait_for(self._keys_wanted.wait(), delay)
                 except TimeoutError:

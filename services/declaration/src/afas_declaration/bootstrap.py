@@ -69,6 +69,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     for page_router in web.routers(runtime, settings, current_caller):
         runtime.include_router(page_router)
     runtime.exception_handlers[pages.PageRedirect] = pages.redirect_to_login
+    runtime.exception_handlers[pages.PageUnavailable] = pages.unavailable_page
     runtime.openapi_customizers.append(lambda schema: document_header(schema, settings.idempotency_lease_seconds))
     runtime.http_middleware += [
         (IdempotencyMiddleware, {"runtime": runtime, "admin_token": settings.admin_token}),

@@ -70,10 +70,3 @@ async def apply_versioned(
     if (held := session.identity_map.get(identity_key(model, key))) is not None:
         await session.refresh(held)
     return applied or stale()
-
-
-async def locked(session: AsyncSession, model: type[SQLModel], key: Any) -> Any:
-    """The row ``key`` read with ``SELECT … FOR UPDATE`` on PostgreSQL (latest committed state, held until
-    commit); on SQLite the consumer's transaction already holds the database's write lock."""
-    postgres = session.bind.dialect.name == "postgresql"
-    return await session.get(model, key, with_for_update=postgres, populate_existing=True)

@@ -115,7 +115,7 @@ def viewer_dependency(current_caller, secret: str, who_am_i):
             caller = await current_caller(request, probe)
         except HTTPException as refusal:
             if refusal.status_code == 503:  # the session may be valid: a login page could not help either
-                raise
+                raise PageUnavailable(str(refusal.detail)) from None
             if refusal.status_code == 403 and "mot de passe" in str(refusal.detail):
                 raise PageRedirect("/mot-de-passe?obligatoire=1") from None
             raise PageRedirect(f"/connexion?suite={request.url.path}") from None
@@ -143,6 +143,17 @@ class PageRedirect(Exception):
 
 async def redirect_to_login(request: Request, exc: PageRedirect) -> RedirectResponse:
     return RedirectResponse(exc.url, status_code=303)
+
+
+class PageUnavailable(Exception):
+    """The session cannot be checked right now (identity's keys): a page saying so, not the login page."""
+
+
+async def unavailable_page(request: Request, exc: PageUnavailable) -> HTMLResponse:
+    context = {"titre": "Service indisponible", "erreurs": [{"champ": None, "message": str(exc)}]}
+    response = render(request, "echec.html", context, 503)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def check_csrf(viewer: Viewer, submitted: str | None) -> None:
