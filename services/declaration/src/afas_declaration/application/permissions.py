@@ -52,14 +52,27 @@ def actions_of(role: str) -> list[str]:
 # --- the read model, fed by habilitation's events -----------------------------------------------------------------
 
 
-class GrantNotYetKnown(LookupError):
-    """A decision or end overtook its grant (each subject has its own consumer): raised so it is retried."""
+# A decision or an end may overtake its grant (each event type has its own consumer, and a backlog may hold the
+# grant longer than the retries last): it is kept on a line of its own that cannot act — it starts on the last day
+# representable, and has no role — until the grant arrives and fills it in, keeping what was decided.
+NOT_YET_GRANTED = date.max
+_NO_PARTNER = uuid.UUID(int=0)
 
 
 async def on_role_granted(uow: UnitOfWork, envelope: Envelope[RoleGrantedV1]) -> None:
     g = envelope.data
-    # The grant is a line's first event (the others wait for it), so a replay must not undo what followed it.
-    if await uow.session.get(GrantLine, g.grant_id) is None:
+    line = await uow.session.get(GrantLine, g.grant_id)
+    if line is not None and line.start_date == NOT_YET_GRANTED:
+        # Decided before it arrived here: the grant's data, with the decision (validation, end) kept.
+        line.user_id, line.partner_id, line.role = g.user_id, g.partner_id, g.role
+        line.activity_id, line.site_id, line.start_date = g.activity_id, g.site_id, g.start_date
+        if g.end_date is not None:
+            line.end_date = min(line.end_date, g.end_date) if line.end_date else g.end_date
+        if line.validation not in ("validated", "rejected"):
+            line.validation = g.validation
+        return
+    # Otherwise the grant is a line's first event, so a replay must not undo what followed it.
+    if line is None:
         uow.session.add(
             GrantLine(
                 grant_id=g.grant_id,
@@ -76,23 +89,34 @@ async def on_role_granted(uow: UnitOfWork, envelope: Envelope[RoleGrantedV1]) ->
 
 
 async def on_grant_validated(uow: UnitOfWork, envelope: Envelope[GrantValidatedV1]) -> None:
-    (await _known(uow, envelope.data.grant_id)).validation = "validated"
+    (await _known(uow, envelope)).validation = "validated"
 
 
 async def on_grant_rejected(uow: UnitOfWork, envelope: Envelope[GrantRejectedV1]) -> None:
-    (await _known(uow, envelope.data.grant_id)).validation = "rejected"
+    (await _known(uow, envelope)).validation = "rejected"
 
 
 async def on_grant_ended(uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> None:
-    line = await _known(uow, envelope.data.grant_id)
+    line = await _known(uow, envelope)
     line.ended = True
     line.end_date = min(line.end_date, envelope.data.end_date) if line.end_date else envelope.data.end_date
 
 
-async def _known(uow: UnitOfWork, grant_id: uuid.UUID) -> GrantLine:
-    line = await uow.session.get(GrantLine, grant_id)
+async def _known(uow: UnitOfWork, envelope: Envelope[GrantValidatedV1 | GrantRejectedV1 | GrantEndedV1]) -> GrantLine:
+    """The line the event is about; one that cannot act yet when the decision overtook the grant."""
+    d = envelope.data
+    line = await uow.session.get(GrantLine, d.grant_id)
     if line is None:
-        raise GrantNotYetKnown(f"grant line {grant_id} not granted here yet")
+        line = GrantLine(
+            grant_id=d.grant_id,
+            user_id=d.user_id,
+            partner_id=_NO_PARTNER,
+            role="",
+            activity_id=d.activity_id,
+            start_date=NOT_YET_GRANTED,
+            validation="pending",
+        )
+        uow.session.add(line)
     return line
 
 

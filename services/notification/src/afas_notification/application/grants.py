@@ -4,6 +4,7 @@ ended, approbateur pending, validated or rejected by the Caf."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from afas_notification.adapters.tables import ActivityName, GrantCopy
 from afas_notification.application import messages
@@ -21,9 +22,10 @@ from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.versioned import apply_versioned
 from afas_shared.runtime import ServiceRuntime
 
-
-class GrantNotYetKnown(LookupError):
-    """A decision or end overtook its grant (each event type has its own consumer): raised so it is retried."""
+# A decision or an end may overtake its grant (each event type has its own consumer, and a backlog may hold the
+# grant longer than the retries last): its notice goes out, and the line is kept with a start no date reaches, so it
+# names no recipient of reminders, until the grant arrives and fills it in, keeping what was decided.
+NOT_YET_GRANTED = date.max
 
 
 async def on_activity_state(
@@ -61,7 +63,16 @@ async def _notify(runtime: ServiceRuntime, uow: UnitOfWork, kind: str, grant_id:
 
 async def on_role_granted(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[RoleGrantedV1]) -> None:
     g = envelope.data
-    if await uow.session.get(GrantCopy, g.grant_id) is None:
+    line = await uow.session.get(GrantCopy, g.grant_id)
+    if line is not None and line.start_date == NOT_YET_GRANTED:  # decided before it arrived: keep the decision
+        line.user_id, line.role, line.activity_id = g.user_id, g.role, g.activity_id
+        line.site_id, line.start_date = g.site_id, g.start_date
+        if g.end_date is not None:
+            line.end_date = min(line.end_date, g.end_date) if line.end_date else g.end_date
+        if line.validation not in ("validated", "rejected"):
+            line.validation = g.validation
+        return  # its decision was notified already: a "role granted" notice after it would contradict it
+    if line is None:
         uow.session.add(
             GrantCopy(
                 grant_id=g.grant_id,
@@ -95,15 +106,25 @@ async def on_role_granted(runtime: ServiceRuntime, uow: UnitOfWork, envelope: En
         )
 
 
-async def _known(uow: UnitOfWork, grant_id: uuid.UUID) -> GrantCopy:
-    line = await uow.session.get(GrantCopy, grant_id)
+async def _known(uow: UnitOfWork, envelope: Envelope[GrantValidatedV1 | GrantRejectedV1 | GrantEndedV1]) -> GrantCopy:
+    """The line the event is about; one that names no recipient yet when the decision overtook the grant."""
+    d = envelope.data
+    line = await uow.session.get(GrantCopy, d.grant_id)
     if line is None:
-        raise GrantNotYetKnown(f"grant line {grant_id} not granted here yet")
+        line = GrantCopy(
+            grant_id=d.grant_id,
+            user_id=d.user_id,
+            role="",
+            activity_id=d.activity_id,
+            start_date=NOT_YET_GRANTED,
+            validation="pending",
+        )
+        uow.session.add(line)
     return line
 
 
 async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantValidatedV1]) -> None:
-    line = await _known(uow, envelope.data.grant_id)
+    line = await _known(uow, envelope)
     line.validation = "validated"
     name = await _activity_name(uow, line.activity_id)
     await _notify(
@@ -117,7 +138,7 @@ async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope:
 
 
 async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantRejectedV1]) -> None:
-    line = await _known(uow, envelope.data.grant_id)
+    line = await _known(uow, envelope)
     line.validation = "rejected"
     name, reason = await _activity_name(uow, line.activity_id), envelope.data.reason
     await _notify(
@@ -131,7 +152,7 @@ async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: 
 
 
 async def on_grant_ended(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> None:
-    line = await _known(uow, envelope.data.grant_id)
+    line = await _known(uow, envelope)
     line.ended = True
     end = envelope.data.end_date
     line.end_date = min(line.end_date, end) if line.end_date else end
