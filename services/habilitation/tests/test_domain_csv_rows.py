@@ -189,3 +189,10 @@ def test_control_and_bidi_characters_in_a_cell_are_refused_naming_the_column():
         rows, rejections = parse_csv(_file(ALSH.replace("Explorateurs", f"Explo{bad}rateurs"), CRECHE))
         assert [r.line for r in rows] == [3], repr(bad)
         assert rejections[0].line == 2 and "colonne nom : caractère interdit" in rejections[0].reason, repr(bad)
+
+
+def test_an_unreadable_line_is_explained_in_french():
+    rows, [rejection] = parse_csv(HEADER + "\n1;2\r3;4\n")
+    assert rows == [] and rejection.line == 2
+    assert "retour à la ligne hors d'un champ entre guillemets" in rejection.reason
+    assert "new-line" not in rejection.reason

@@ -231,8 +231,19 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise _Unreadable(reader.line_num, str(exc)) from None
+            raise _Unreadable(reader.line_num, _in_french(str(exc))) from None
         yield reader.line_num, cells
+
+
+def _in_french(reason: str) -> str:
+    """The csv module explains in English; the Caf agent reads the import report in French."""
+    if "new-line" in reason:
+        return "un retour à la ligne hors d'un champ entre guillemets"
+    if "field larger than field limit" in reason:
+        return "un champ trop long"
+    if "NUL" in reason or "null byte" in reason:
+        return "un caractère nul"
+    return "une ligne mal formée (guillemets ou séparateurs)"
 
 
 class _Unreadable(Exception):
