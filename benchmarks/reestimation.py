@@ -41,7 +41,10 @@ from afas_shared.local_nats import LocalNatsServer
 from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.messaging.unit_of_work import unit_of_work
 
-OPERATOR = ForwardedCaller(kind="operator")
+# Barèmes are national: the Cnaf's national paramétrage agent changes them
+CNAF_AGENT = ForwardedCaller(
+    kind="caf", user_id=uuid.uuid4(), caf_code="000", caf_roles=frozenset({"parametrage_national"})
+)
 FAMILIES = {"eaje_psu": ("multi_accueil", "creche_collective"), "alsh": ("periscolaire", "extrascolaire")}
 RATES = {"eaje_psu": ("0.67", "0.68"), "alsh": ("0.31", "0.32")}
 APPLIES_FROM = date(2026, 1, 1)
@@ -131,13 +134,18 @@ async def change_rates(db: Database, step: int) -> list[uuid.UUID]:
         async with unit_of_work(db) as uow:
             _, job = await change(
                 uow,
-                OPERATOR,
+                CNAF_AGENT,
                 {
                     "family": family,
                     "parameter": "taux_ps",
                     "applies_from": APPLIES_FROM.isoformat(),
                     "value": values[step],
-                    "provenance": f"Benchmark : taux de test n° {step + 1}",
+                    "provenance": {
+                        "titre": f"Benchmark : taux de test n° {step + 1}",
+                        "emetteur": "Cnaf",
+                        "date": "2025-12-15",
+                        "reference": f"Benchmark n° {step + 1}",
+                    },
                 },
                 datetime.now(UTC),
             )
