@@ -41,6 +41,17 @@ class Platform:
         partners = (await self.client.get("/api/v1/partners", headers=headers)).json()
         return next(p["id"] for p in partners if p["raison_sociale"] == "Commune d'Amiens")
 
+    async def new_amiens_user(self, admin: dict[str, str], **extra: str) -> dict:
+        """Inès Garnier, created by Amiens's administrator: a new account waiting for its activation link."""
+        email = "ines.garnier@amiens.example"
+        created = await self.client.post(
+            f"/api/v1/partners/{await self.amiens(admin)}/users",
+            headers=admin,
+            json={"nom": "Garnier", "prenom": "Inès", "email": email, "email_confirmation": email, **extra},
+        )
+        assert created.status_code == 201, created.text
+        return created.json()
+
     async def mailed_link(self, event: str, user_id: str) -> str:
         """The token of the newest link identity asked to mail to this user (activation or reset)."""
         return (await self.mailed_links(event, user_id))[-1]

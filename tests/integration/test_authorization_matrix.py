@@ -295,6 +295,13 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/cafs/{caf}/politique-paiement"): route(USERS),
     # a Caf chooses its own payment policy: its paramétrage agents only (not the Cnaf, not the operator)
     ("PUT", "/api/v1/cafs/{caf}/politique-paiement"): route({CAF_PAR}, body="policy_body", destructive=True),
+    # a Caf's local parameter (bonus territoire per new place): its paramétrage agents only (not the Cnaf)
+    ("PUT", "/api/v1/cafs/{caf}/parametres-locaux/{famille}/{parametre}"): route(
+        {CAF_PAR},
+        body="local_parameter_body",
+        params={"famille": "famille_psu", "parametre": "local"},
+        destructive=True,
+    ),
     # payments made before the platform: the activity's Caf, instruction or paramétrage (201, then 409 once known)
     ("POST", "/api/v1/activities/{activity_id}/versements-anterieurs"): route(
         {CAF_INS, CAF_PAR}, body="prior_payments_body"
@@ -680,6 +687,8 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "message_id": MADE_UP,
         "job_id": MADE_UP,
         "famille": "alsh",
+        "famille_psu": "eaje_psu",
+        "local": "bonus_territoire_montant_place_nouvelle",
         "parametre": parameter["nom"],
         "campaign_id": campaign,
         "name": "afas.css",
@@ -699,6 +708,9 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "parameter_body": {"valeur": str(parameter["valeur"]).replace(".", ","), "applicable_depuis": "2030-01-01",
                            "provenance": {"titre": "Test de la matrice des droits", "emetteur": "Cnaf",
                                           "date": "2029-12-01", "reference": "Matrice n° 1"}},
+        "local_parameter_body": {"valeur": "3000", "applicable_depuis": "2030-01-01", "motif": "Matrice des droits",
+                                 "provenance": {"titre": "Délibération de test de la matrice", "emetteur": "Caf 080",
+                                                "date": "2029-12-01", "reference": "Matrice n° 2"}},
         "policy_body": {"politique": policy["id"], "motif": "Politique inchangée : test de la matrice des droits"},
         "policy_form": {"famille": "alsh", "politique": policy["id"],
                         "motif_politique": "Politique inchangée : test de la matrice des droits"},

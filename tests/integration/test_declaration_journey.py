@@ -234,9 +234,15 @@ async def test_providers_fill_the_approbateur_justifies_signs_and_transmits_the_
     from afas_shared.messaging.tables import OutboxRecord
 
     async with platform.gateway.db.sessions() as session:
-        subjects = (await session.execute(sa.select(OutboxRecord.subject))).scalars().all()
+        rows = (await session.execute(sa.select(OutboxRecord.subject, OutboxRecord.payload))).all()
+    subjects = [subject for subject, _ in rows]
     for event in ("declaration_transmitted", "declaration_refused", "declaration_validated", "declaration_controlled"):
         assert any(event in s for s in subjects), event
+    # the activity's opening date travels with the figures, for estimation's new vs existing equipment
+    opened = catalogue.activities["eaje"]["date_ouverture"]
+    for event in ("declaration_validated", "declaration_figures_updated"):
+        carried = {json.loads(p)["data"]["activity_opening_date"] for s, p in rows if event in s}
+        assert carried == {opened}, event
 
 
 async def test_lists_filter_and_offer_each_role_its_next_actions(platform, catalogue):

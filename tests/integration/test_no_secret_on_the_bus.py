@@ -72,19 +72,7 @@ async def test_mails_carry_the_links_but_no_stream_holds_a_link_token_password_o
         settings = make_settings("notification", smtp_port=port, mail_poll_seconds=0.2, schedule_check_seconds=3600)
         async with running(settings) as notification:
             admin = await platform.login(ADMIN)
-            partner = await platform.amiens(admin)
-            created = await platform.client.post(
-                f"/api/v1/partners/{partner}/users",
-                headers=admin,
-                json={
-                    "nom": "Garnier",
-                    "prenom": "Inès",
-                    "email": "ines.garnier@amiens.example",
-                    "email_confirmation": "ines.garnier@amiens.example",
-                },
-            )
-            assert created.status_code == 201, created.text
-            user = created.json()
+            user = await platform.new_amiens_user(admin)
             # the activation mail, as notification sent it, carries a working link
             link = await eventually(lambda: mailbox.link_to("ines.garnier@amiens.example", "/activation"), timeout=20)
             activation_token = link.split("jeton=")[1]

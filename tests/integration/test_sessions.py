@@ -201,22 +201,9 @@ async def _refused_within_a_second(platform, headers) -> None:
 
 
 async def test_new_user_activates_its_account_with_the_single_use_link(platform):
-    admin = await platform.login(ADMIN)
-    partner = await platform.amiens(admin)
-    created = await platform.client.post(
-        f"/api/v1/partners/{partner}/users",
-        headers=admin,
-        json={
-            "nom": "Garnier",
-            "prenom": "Inès",
-            "email": "ines.garnier@amiens.example",
-            "email_confirmation": "ines.garnier@amiens.example",
-            "telephone": "03 22 00 00 01",
-            "telephone_confirmation": "0322000001",
-        },
+    user = await platform.new_amiens_user(
+        await platform.login(ADMIN), telephone="03 22 00 00 01", telephone_confirmation="0322000001"
     )
-    assert created.status_code == 201, created.text
-    user = created.json()
     assert len(user["identifiant"]) == 9 and user["statut"] == "en_attente"
     token = await platform.mailed_link("activation_requested", user["id"])
 

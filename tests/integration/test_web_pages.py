@@ -165,20 +165,7 @@ async def test_messages_page_stays_usable_without_the_notification_service_and_s
 
 
 async def test_a_new_user_chooses_a_password_from_the_mailed_link_then_signs_in(platform):
-    admin = await platform.login(ADMIN)
-    partner = await platform.amiens(admin)
-    created = await platform.client.post(
-        f"/api/v1/partners/{partner}/users",
-        headers=admin,
-        json={
-            "nom": "Garnier",
-            "prenom": "Inès",
-            "email": "ines.garnier@amiens.example",
-            "email_confirmation": "ines.garnier@amiens.example",
-        },
-    )
-    assert created.status_code == 201, created.text
-    user = created.json()
+    user = await platform.new_amiens_user(await platform.login(ADMIN))
     token = await platform.mailed_link("activation_requested", user["id"])
     client = platform.client
     client.cookies.clear()
