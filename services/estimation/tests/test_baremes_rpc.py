@@ -185,7 +185,7 @@ async def test_a_change_re_estimates_the_open_declarations_and_announces_only_mo
             async with estimation.unit_of_work() as uow:
                 await declarations.on_figures_updated(uow, envelope)
         closing = DeclarationCancelledV1(
-            **cancelled.data.model_dump(exclude={"figures"}),
+            **cancelled.data.model_dump(exclude={"figures", "activity_opening_date"}),
             cancelled_by=None,
             cancelled_at=datetime.now(UTC),
             reason="Activité fermée",

@@ -3,13 +3,17 @@ a part of the rule left out for want of figures makes the estimate *partial*, sa
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from afas_estimation.domain.errors import InvalidInputs
+from afas_estimation.domain.errors import EstimationError, InvalidInputs
 from afas_estimation.domain.estimate import estimate
 from afas_estimation.domain.explanation import estimate_json
+from afas_estimation.domain.parameters.loader import load_family
+from afas_estimation.domain.parameters.local import LocalValue, with_local
+from afas_estimation.domain.parameters.model import Provenance
 
 PSU = {
     "places": "20",
@@ -56,31 +60,56 @@ def test_a_bonus_left_out_for_want_of_figures_makes_the_estimate_partial():
     assert any(w.startswith("Estimation partielle") for w in answer["avertissements"])
 
 
+def _caf_amount(value: str, start: date = date(2025, 1, 1)):
+    """The PSU barème with a Caf's amount per new place (its local parameter)."""
+    source = Provenance("Délibération du conseil d'administration", "Caf du Nord", start, "CA 2025-01")
+    local = LocalValue("059", "eaje_psu", "bonus_territoire_montant_place_nouvelle", start, Decimal(value), source)
+    return with_local(load_family("eaje_psu"), [local])
+
+
 def test_bonus_territoire_existing_and_new_places_within_the_national_range():
     figures = {
         **PSU,
         "bonus_territoire_places_existantes": "4",
         "bonus_territoire_montant_lisse_par_place": "1250.5",
         "bonus_territoire_places_nouvelles": "2",
-        "bonus_territoire_montant_place_nouvelle": "2600",
     }
-    shown = steps(estimate_json(estimate("eaje_psu", "multi_accueil", 2025, figures)))
+    answer = estimate_json(estimate("eaje_psu", "multi_accueil", 2025, figures, bareme=_caf_amount("2600")))
+    shown = steps(answer)
     assert shown["Bonus territoire, places existantes"]["valeur"] == "5002"
     assert shown["Bonus territoire, places nouvelles"]["valeur"] == "5200"
     assert shown["Bonus territoire"]["valeur"] == "10202"
-    for outside in ("2599.99", "3600.01"):
+    # the Caf's value is listed with the applied parameters, with its date and provenance
+    [local] = [p for p in answer["parametres"] if p["nom"] == "bonus_territoire_montant_place_nouvelle"]
+    assert (
+        local["valeur"] == "2600"
+        and local["applicable_depuis"] == "2025-01-01"
+        and "Caf du Nord" in local["provenance"]
+    )
+    for outside in ("2599.99", "3600.01"):  # a stored value the national range no longer admits
         with pytest.raises(InvalidInputs) as refused:
-            estimate("eaje_psu", "multi_accueil", 2025, {**figures, "bonus_territoire_montant_place_nouvelle": outside})
-        assert refused.value.field == "bonus_territoire_montant_place_nouvelle"
+            estimate("eaje_psu", "multi_accueil", 2025, figures, bareme=_caf_amount(outside))
+        assert refused.value.field == "bonus_territoire_places_nouvelles"
         assert "2\u00a0600,00\u00a0€ et 3\u00a0600,00\u00a0€" in refused.value.message
-    with pytest.raises(InvalidInputs) as missing:
+    # the Caf has not set its amount yet: no estimate rather than a bonus of 0 (the partner is told why)
+    with pytest.raises(EstimationError) as unset:
         estimate("eaje_psu", "multi_accueil", 2025, {**PSU, "bonus_territoire_places_nouvelles": "2"})
-    assert missing.value.missing == ["bonus_territoire_montant_place_nouvelle"]
+    assert (
+        unset.value.field == "bonus_territoire_places_nouvelles" and "la Caf n'a pas encore fixé" in unset.value.message
+    )
+    # the partner's own figure no longer counts: the amount is the Caf's
+    with pytest.raises(EstimationError):
+        estimate(
+            "eaje_psu",
+            "multi_accueil",
+            2025,
+            {**PSU, "bonus_territoire_places_nouvelles": "2", "bonus_territoire_montant_place_nouvelle": "3000"},
+        )
 
 
 def test_bonuses_before_they_existed_are_said_not_applicable():
-    figures = {**PSU, "bonus_territoire_places_nouvelles": "2", "bonus_territoire_montant_place_nouvelle": "3000"}
-    shown = steps(estimate_json(estimate("eaje_psu", "multi_accueil", 2019, figures)))
+    figures = {**PSU, "bonus_territoire_places_nouvelles": "2"}
+    shown = steps(estimate_json(estimate("eaje_psu", "multi_accueil", 2019, figures, bareme=_caf_amount("3000"))))
     assert shown["Bonus territoire"]["valeur"].startswith("non applicable")
     assert shown["Bonus mixité sociale"]["valeur"] == "6000"  # mixité and inclusion exist from 2019
     rpe = estimate_json(

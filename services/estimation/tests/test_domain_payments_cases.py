@@ -54,7 +54,11 @@ def build_fact(raw: dict):
 
 
 def _options(case: dict) -> dict:
-    return {"first_exercice": case.get("first_exercice"), "new_equipment": case.get("new_equipment", False)}
+    return {
+        "first_exercice": case.get("first_exercice"),
+        "new_equipment": case.get("new_equipment", False),
+        "opened_on": case.get("opened_on"),
+    }
 
 
 def load_case(path: Path) -> dict:

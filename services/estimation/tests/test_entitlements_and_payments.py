@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import nats
 import pytest
@@ -86,6 +86,7 @@ def validated(
     *,
     caf_code: str = "092",
     activity_id: uuid.UUID = ACTIVITY,
+    opened: date | None = None,
 ) -> Envelope:
     data = DeclarationValidatedV1(
         declaration_id=uuid.uuid4(),
@@ -102,13 +103,12 @@ def validated(
         snapshot_hash="a" * 64,
         figures=figures,
         forecast_gap_justified=justified,
+        activity_opening_date=opened,
     )
     return Envelope.wrap(data, subject=str(data.declaration_id), aggregate_version=12, correlation_id="t")
 
 
-async def test_validation_computes_the_entitlement_like_the_estimate_and_announces_payments_once(
-    make_settings, grants
-):
+async def test_validation_computes_the_entitlement_like_the_estimate_and_announces_payments_once(make_settings, grants):
     forecast = validated("previsionnelle", 2026, PSU, datetime(2026, 2, 10, 9, tzinfo=UTC))
     actual_2025 = validated("reelle", 2025, PSU, datetime(2026, 4, 15, 9, tzinfo=UTC))
     async with running(make_settings("estimation")) as estimation:
@@ -216,6 +216,62 @@ async def test_validation_computes_the_entitlement_like_the_estimate_and_announc
     assert by_caf["base_du_droit"] == "reel" and by_caf["droit"] == "40852.00"
     assert refusals == ["forbidden"] * 5
     assert {(a["user_id"], a["action"]) for a in grants} >= {(SITE_PROVIDER["sub"], "consulter_montants")}
+
+
+async def test_caf_du_nord_pays_a_new_equipment_on_its_forecast_and_update_an_existing_one_as_before(
+    make_settings, grants
+):
+    """35/35 (Caf du Nord): the opening date the validation carries tells a new equipment (opened during N or
+    N-1) from an existing one. PSU figures above: entitlement 40 852,00 €; 35 % = 14 298,20 €."""
+    new, existing, unknown = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    forecast_at, update_at = datetime(2026, 2, 10, 9, tzinfo=UTC), datetime(2026, 10, 1, 9, tzinfo=UTC)
+    async with running(make_settings("estimation")) as estimation:
+        for activity, opened in ((new, date(2025, 9, 1)), (existing, date(2020, 1, 6)), (unknown, None)):
+            forecast = validated(
+                "previsionnelle", 2026, PSU, forecast_at, caf_code="059", activity_id=activity, opened=opened
+            )
+            async with estimation.unit_of_work() as uow:
+                uow.publish(forecast.data, subject=forecast.subject, aggregate_version=12)
+        await eventually(
+            lambda: _when(outbox(estimation, "estimation.entitlement_computed.v1"), lambda rows: len(rows) == 3)
+        )
+        at_forecast = await outbox(estimation, "estimation.payment_scheduled.v1")
+        update = validated(
+            "actualisee_septembre", 2026, PSU, update_at, caf_code="059", activity_id=new, opened=date(2025, 9, 1)
+        )
+        async with estimation.unit_of_work() as uow:
+            await entitlements.on_validated(uow, update)
+        after_update = await outbox(estimation, "estimation.payment_scheduled.v1")
+        views = {
+            activity: await ask(estimation, "payments", CAF_59, activity_id=str(activity), exercice=2026)
+            for activity in (new, existing)
+        }
+
+    def keys(rows, activity):
+        return [
+            (p["data"]["payment_key"], p["data"]["amount"], p["data"]["due_date"])
+            for p in rows
+            if p["data"]["activity_id"] == str(activity)
+        ]
+
+    # New equipment (opened 1 September 2025, exercice 2026 = N, opened during N-1): 35 % of the forecast N at the
+    # forecast; the 2nd advance waits for the update (30 September), 35 % of the updated forecast N
+    assert keys(at_forecast, new) == [("2026:acompte_1:1", "14298.20", "2026-02-10")]
+    assert keys(after_update, new) == [
+        ("2026:acompte_1:1", "14298.20", "2026-02-10"),
+        ("2026:acompte_2:1", "14298.20", "2026-10-01"),
+    ]
+    # Existing equipment (opened 2020), and an event without the opening date: unchanged, first exercice on the
+    # platform: 35 % of the actual N-2 (unknown here: the forecast N) and 35 % of the forecast N, both at the forecast
+    both = [("2026:acompte_1:1", "14298.20", "2026-02-10"), ("2026:acompte_2:1", "14298.20", "2026-02-10")]
+    assert keys(after_update, existing) == both and keys(after_update, unknown) == both
+    assert views[new]["deja_verse"] == "28596.40" and views[new]["a_venir"] == "12255.60"
+    assert views[existing]["deja_verse"] == "28596.40"
+
+
+async def _when(rows_coro, ok):
+    rows = await rows_coro
+    return rows if ok(rows) else None
 
 
 async def test_payments_and_entitlements_refuse_bad_requests(make_settings):

@@ -206,6 +206,7 @@ async def save(
             DeclarationFiguresUpdatedV1(
                 **review.facts(declaration, activity),
                 figures=figures_as_strings(review.figures_of(loaded)),
+                activity_opening_date=activity.opening_date,
             ),
             subject=str(declaration.id),
             aggregate_version=sum(f.version for f in loaded.forms),

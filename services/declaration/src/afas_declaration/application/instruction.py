@@ -154,6 +154,7 @@ async def decide(
                     figures=snapshot.get("chiffres", {}),
                     forecast_gap_justified=gap_justification_accepted
                     or not review.forecast_gap_found(snapshot.get("controles", [])),
+                    activity_opening_date=loaded.activity.opening_date,
                 ),
                 subject=str(declaration_id),
                 aggregate_version=step,

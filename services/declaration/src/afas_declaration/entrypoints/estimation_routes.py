@@ -75,6 +75,17 @@ class ParameterChangeBody(InputModel):
     motif: str | None = Field(default=None, max_length=500, examples=["Revalorisation annuelle 2026"])
 
 
+class LocalParameterBody(InputModel):
+    valeur: str = Field(
+        min_length=1, max_length=40, examples=["3000"], description="Montant en euros (dans la fourchette nationale)"
+    )
+    applicable_depuis: dt.date = Field(examples=["2026-01-01"], description="Date à partir de laquelle elle s'applique")
+    provenance: ProvenanceBody = Field(
+        description="Décision de la Caf (délibération…) : montrée avec chaque estimation"
+    )
+    motif: str | None = Field(default=None, max_length=500, examples=["Territoire de richesse moyenne"])
+
+
 class PaymentPolicyBody(InputModel):
     politique: str = Field(
         pattern=r"^[a-z][a-z0-9_]{1,59}$",
@@ -125,6 +136,31 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             family=famille,
             parameter=parametre,
             nature=body.nature,
+            applies_from=body.applicable_depuis,
+            value=body.valeur,
+            provenance=body.provenance.to_estimation(),
+            reason=body.motif,
+        )
+
+    @api.put(
+        "/cafs/{caf}/parametres-locaux/{famille}/{parametre}",
+        summary="Fixer un paramètre local de la Caf (paramétrage de cette Caf), par exemple le montant du bonus "
+        "territoire par place nouvelle, dans la fourchette nationale : tracé, ré-estimation des déclarations "
+        "ouvertes de cette Caf seulement",
+    )
+    async def set_local_parameter(
+        body: LocalParameterBody,
+        caf: str = CAF,
+        famille: str = FAMILY,
+        parametre: str = Path(pattern=r"^[a-z][a-z0-9_]{1,59}$", examples=["bonus_territoire_montant_place_nouvelle"]),
+        caller: Caller = who,
+    ) -> dict[str, Any]:
+        return await ask(
+            "set_parameter",
+            caller,
+            caf=caf,
+            family=famille,
+            parameter=parametre,
             applies_from=body.applicable_depuis,
             value=body.valeur,
             provenance=body.provenance.to_estimation(),

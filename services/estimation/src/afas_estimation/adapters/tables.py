@@ -65,6 +65,41 @@ class ParameterChange(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class CafLocalParameter(SQLModel, table=True):
+    """A value a Caf's paramétrage agent set for one of its local parameters (``domain.parameters.local``), kept
+    apart from the national overrides: it applies to that Caf's estimates only."""
+
+    __tablename__ = "caf_local_parameter"
+
+    caf_code: str = Field(primary_key=True, max_length=3)
+    family: str = Field(primary_key=True, max_length=30)
+    parameter: str = Field(primary_key=True, max_length=60)
+    applies_from: date = Field(primary_key=True)
+    value: str = Field(max_length=40)
+    provenance: str = Field(sa_type=sa.Text())  # structured provenance (JSON)
+    changed_by: uuid.UUID | None = None
+    changed_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class CafLocalParameterChange(SQLModel, table=True):
+    """Audit of every local parameter change: which Caf, who, when, old → new, provenance and reason."""
+
+    __tablename__ = "caf_local_parameter_change"
+
+    id: uuid.UUID = Field(primary_key=True)
+    caf_code: str = Field(max_length=3, index=True)
+    family: str = Field(max_length=30)
+    parameter: str = Field(max_length=60)
+    applies_from: date
+    old_value: str | None = Field(default=None, max_length=40)
+    new_value: str = Field(max_length=40)
+    provenance: str = Field(sa_type=sa.Text())
+    reason: str | None = Field(default=None, sa_type=sa.Text())
+    changed_by: uuid.UUID | None = None
+    changed_by_kind: str = Field(max_length=20)
+    changed_at: datetime = Field(sa_type=UtcDateTime())
+
+
 class DeclarationFigures(SQLModel, table=True):
     """Read model of the declarations' latest figures (``DeclarationFiguresUpdatedV1``): what a barème change
     re-estimates. Closed (never deleted) once validated or cancelled, so a late save cannot reopen it."""
@@ -114,6 +149,7 @@ class ReestimationJob(SQLModel, table=True):
     family: str = Field(max_length=30)
     nature: str | None = Field(default=None, max_length=40)
     applies_from: date
+    caf_code: str | None = Field(default=None, max_length=3)  # a local change: that Caf's declarations only
     cursor: uuid.UUID | None = None
     processed: int = 0
     revised: int = 0
@@ -159,6 +195,7 @@ class PaymentFact(SQLModel, table=True):
     entitlement: str = Field(max_length=20)
     validated_at: datetime = Field(sa_type=UtcDateTime())
     forecast_gap_justified: bool = True
+    activity_opening_date: date | None = None  # from the validation's event; None for events before it was carried
 
 
 class PublishedPayment(SQLModel, table=True):

@@ -111,15 +111,17 @@ class BaremeCache:
         self._db = db
         self._cache: dict[str, Effective] = {}
 
-    async def effective(self, family: str) -> Effective:
+    async def effective(self, family: str, caf_code: str | None = None) -> Effective:
+        """The national barème of ``family``, with the local parameters of ``caf_code`` when given."""
+        from afas_estimation.application.local_parameters import localised
+
         async with self._db.sessions() as session:
             rule_for(family)
             cached = self._cache.get(family)
-            if cached is not None and cached.version == await current_version(session, family):
-                return cached
-            found = await resolve(session, family)
-        self._cache[family] = found
-        return found
+            if cached is None or cached.version != await current_version(session, family):
+                cached = await resolve(session, family)
+                self._cache[family] = cached
+            return await localised(session, cached, caf_code)
 
 
 # --- listing ---------------------------------------------------------------------------------------------

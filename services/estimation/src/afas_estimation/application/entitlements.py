@@ -17,6 +17,7 @@ from afas_estimation.application import declarations, payments
 from afas_estimation.application.access import WholeActivityCheck, may_see
 from afas_estimation.application.baremes import resolve
 from afas_estimation.application.estimates import Outcome, explained, outcome
+from afas_estimation.application.local_parameters import localised
 from afas_estimation.domain.errors import EstimationError
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.envelope import Envelope
@@ -43,7 +44,7 @@ async def on_validated(uow: UnitOfWork, envelope: Envelope[DeclarationValidatedV
     await declarations.close(session, d, d.figures, now)
     if await session.get(Entitlement, d.declaration_id) is None:
         try:
-            effective = await resolve(session, d.family)
+            effective = await localised(session, await resolve(session, d.family), d.caf_code)
         except EstimationError as exc:
             found, version, print_, explanation = Outcome(None, False, exc.message, None), 0, NO_FINGERPRINT, {}
         else:
@@ -105,6 +106,7 @@ async def on_validated(uow: UnitOfWork, envelope: Envelope[DeclarationValidatedV
                     entitlement=found.amount,
                     validated_at=d.validated_at,
                     forecast_gap_justified=d.forecast_gap_justified,
+                    activity_opening_date=d.activity_opening_date,
                 )
             )
         await session.flush()

@@ -1,7 +1,7 @@
 """The ``estimate`` request and the one computation behind every amount estimation produces.
 
 Payload ``{family, nature, declaration_type, exercice, caf_code, figures: {field_id: str}}``. The declaration type
-and Caf code are echoed back (barèmes are national; local Caf parameters would be read here when they exist).
+and Caf code are echoed back; the Caf code also selects the Caf's local parameters (``local_parameters``).
 
 ``outcome`` is what the instant estimate, the stored estimates re-computed after a barème change and the
 entitlement of a validated declaration all call: same rules, same effective barème, same rounding.
@@ -71,7 +71,7 @@ async def estimate(baremes: BaremeCache, payload: dict[str, Any]) -> dict[str, A
     family = payload.get("family")
     if not isinstance(family, str):
         raise InvalidRequest("Indiquez le type d'activité (famille de prestation).", "family")
-    effective = await baremes.effective(family)
+    effective = await baremes.effective(family, payload.get("caf_code"))
     result = compute_estimate(family, payload.get("nature"), payload.get("exercice"), figures, bareme=effective.bareme)
     return {
         **explained(effective, result),

@@ -99,14 +99,18 @@ def _schedule(
     """The schedule of these facts under the Caf's policy, or why it cannot be drawn (French).
 
     The first exercice validated on the platform is the activity's first here: its advances waiting for an
-    actual N-1 fall due with its forecast (that actual was validated before the platform)."""
+    actual N-1 fall due with its forecast (that actual was validated before the platform). The activity's
+    opening date (carried by the validations) makes an exercice N a new equipment's when it opened during N or
+    N-1 (see ``domain.payments.schedule``); without it the equipment is taken as existing."""
     policy = policy or policy_for_caf(rows[-1].caf_code)
     # an actual alone (its forecast validated before the platform) does not make its exercice the first here
     planned = [r.exercice for r in rows if r.kind in ("forecast", "update")]
     first = min(planned) if planned else None
+    # new vs existing equipment (Caf du Nord's 35/35): the latest opening date the validations carried
+    opened = next((r.activity_opening_date for r in reversed(rows) if r.activity_opening_date is not None), None)
     try:
         facts = [_fact(r) for r in rows] + [_prior_fact(p) for p in prior or []]
-        return schedule(policy, facts, first_exercice=first), None
+        return schedule(policy, facts, first_exercice=first, opened_on=opened), None
     except PaymentFactError as exc:
         return None, f"Échéancier incalculable à partir des déclarations validées : {exc}"
 

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures, ReestimationJob
 from afas_estimation.application.baremes import Effective, resolve
 from afas_estimation.application.estimates import outcome
+from afas_estimation.application.local_parameters import localised
 from afas_shared.clock import Clock
 from afas_shared.contracts.events.estimation import EstimateRevisedV1
 from afas_shared.db.engine import Database
@@ -57,7 +58,8 @@ class Overtaken(Exception):
     """Another worker advanced the job first: this batch is rolled back."""
 
 
-def affected(family: str, nature: str | None, applies_from: date) -> list[Any]:
+def affected(family: str, nature: str | None, applies_from: date, caf_code: str | None = None) -> list[Any]:
+    """The open declarations a change may affect: a national change every Caf's, a local one its Caf's only."""
     conditions = [
         DeclarationFigures.family == family,
         DeclarationFigures.open.is_(True),
@@ -65,6 +67,8 @@ def affected(family: str, nature: str | None, applies_from: date) -> list[Any]:
     ]
     if nature is not None:
         conditions.append(DeclarationFigures.nature == nature)
+    if caf_code is not None:
+        conditions.append(DeclarationFigures.caf_code == caf_code)
     return conditions
 
 
@@ -77,12 +81,17 @@ def candidates_query(conditions: list[Any]) -> sa.Select:
     )
 
 
-def revise(effective: Effective, rows: list[Any], now: datetime) -> tuple[list[dict], list[dict], list[tuple]]:
-    """Re-estimate ``rows`` with ``effective``: the estimate rows to update and to insert, the events to publish."""
+def revise(
+    effective: Effective, rows: list[Any], now: datetime, by_caf: dict[str, Effective] | None = None
+) -> tuple[list[dict], list[dict], list[tuple]]:
+    """Re-estimate ``rows`` with ``effective`` (or, for a row of a Caf in ``by_caf``, that Caf's localised barème):
+    the estimate rows to update and to insert, the events to publish."""
+    national = effective
     updates: list[dict] = []
     inserts: list[dict] = []
     events: list[tuple] = []
     for r in rows:
+        effective = (by_caf or {}).get(r.caf_code, national)
         found = outcome(effective, r.nature, r.exercice, json.loads(r.figures))
         revision = r.revision or 0
         old = r.amount if r.estimated is not None else None
@@ -138,12 +147,14 @@ async def run_batch(db: Database, job_id: uuid.UUID, batch_size: int, now: datet
             job = await uow.session.get(ReestimationJob, job_id)
             if job is None or job.finished_at is not None:
                 return False
-            query = candidates_query(affected(job.family, job.nature, job.applies_from)).limit(batch_size)
+            conditions = affected(job.family, job.nature, job.applies_from, job.caf_code)
+            query = candidates_query(conditions).limit(batch_size)
             if job.cursor is not None:
                 query = query.where(DeclarationFigures.declaration_id > job.cursor)
             rows = list(await uow.session.execute(query))
             effective = await resolve(uow.session, job.family)  # one resolution for the whole batch
-            revised = await write(uow, *revise(effective, rows, now))
+            by_caf = {caf: await localised(uow.session, effective, caf) for caf in {r.caf_code for r in rows}}
+            revised = await write(uow, *revise(effective, rows, now, by_caf))
             done = len(rows) < batch_size
             moved = await uow.session.execute(
                 sa.update(ReestimationJob)

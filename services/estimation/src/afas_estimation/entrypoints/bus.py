@@ -27,11 +27,13 @@ from afas_estimation.application import (
     declarations,
     entitlements,
     estimates,
+    local_parameters,
     payments,
     reestimation,
 )
 from afas_estimation.application.baremes import BaremeCache
 from afas_estimation.domain.errors import EstimationError
+from afas_estimation.domain.parameters.local import local_spec
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.events.declaration import (
     DeclarationCancelledV1,
@@ -72,8 +74,11 @@ def register(runtime: ServiceRuntime) -> None:
 
     async def set_parameter(payload: dict[str, Any]) -> dict[str, Any]:
         caller = forwarded_caller(payload)
+        # a Caf's local parameter (bonus territoire per new place) is set apart from the national barèmes
+        local = local_spec(str(payload.get("family") or ""), payload.get("parameter")) is not None
         async with runtime.unit_of_work() as uow:
-            answer, job = await baremes.change(uow, caller, payload, runtime.clock.now())
+            handler = local_parameters.change if local else baremes.change
+            answer, job = await handler(uow, caller, payload, runtime.clock.now())
         if job is not None:
             worker.kick()
         return answer

@@ -134,6 +134,11 @@ class DeclarationValidatedV1(_DeclarationFacts):
     forecast_gap_justified: bool = Field(
         description="False when a forecast/actual gap above 10 % was flagged and not justified (caps advances)."
     )
+    activity_opening_date: date | None = Field(
+        default=None,
+        description="The activity's opening date (catalogue): estimation tells a new equipment (opened during the "
+        "exercice or the one before) from an existing one for the payment policy. Absent from older events.",
+    )
 
 
 class DeclarationRefusedV1(_DeclarationFacts):
@@ -163,3 +168,8 @@ class DeclarationFiguresUpdatedV1(_DeclarationFacts):
     event = "declaration_figures_updated"
 
     figures: dict[str, str] = Field(description="Aggregate figures, decimals as strings, booleans true/false.")
+    activity_opening_date: date | None = Field(
+        default=None,
+        description="The activity's opening date (catalogue): estimation tells a new equipment (opened during the "
+        "exercice or the one before) from an existing one for the payment policy. Absent from older events.",
+    )

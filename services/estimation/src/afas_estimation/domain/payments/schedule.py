@@ -40,8 +40,12 @@ Rules, with our reading where the sources (docs/domain.md §4-§5, seed 001 "Pai
   actual N-2 (``base: actual_n_minus_2``; the forecast N when N-2 is unknown), 2nd advance 35 % of the
   forecast N at the actual N-1, advances of N limited to 70 % of the actual N-1 when the forecast N differs
   from it by more than 10 % and the instruction agent did not accept a justification (``compare:
-  forecast_vs_actual_n_minus_1``); new equipment (``new_equipment=True``, its first exercice): 35 % of the
-  forecast N at the forecast, 35 % at the update (30 September).
+  forecast_vs_actual_n_minus_1``); new equipment: 35 % of the forecast N at the forecast, 35 % at the update
+  (30 September), no cap. Which exercices are a new equipment's: the Caf du Nord's page does not define
+  « équipement nouveau »; its existing-equipment rule rests on the actual N-2 and compares with the actual N-1,
+  so our reading is that an equipment is new for N when it has no actual N-1 of a full year, i.e. it opened
+  during N or N-1 (``opened_on``, the activity's opening date from the catalogue); ``new_equipment=True``
+  also marks the first exercice on the platform as a new equipment's (when the opening date is not known).
 * Facts that make no sense are refused (``PaymentFactError``): a second forecast of the same exercice, an
   update without a forecast or after the actual, a forecast after the actual, a ``PriorActual`` mixed with
   facts of its own exercice, a negative or non-Decimal entitlement.
@@ -76,10 +80,17 @@ _KIND_ORDER = {"acompte_1": 0, "acompte_2": 1, "complement": 2, "solde": 3, "ind
 
 
 class _Run:
-    def __init__(self, policy: PaymentPolicy, first_exercice: int | None, new_equipment: bool = False) -> None:
+    def __init__(
+        self,
+        policy: PaymentPolicy,
+        first_exercice: int | None,
+        new_equipment: bool = False,
+        opened_on: date | None = None,
+    ) -> None:
         self.policy = policy
         self.first_exercice = first_exercice
         self.new_equipment = new_equipment
+        self.opened_on = opened_on
         self.prior_payments: dict[int, PriorPayments] = {}
         self.states: dict[int, ExerciceState] = {}
         self.priors: dict[int, Previous] = {}
@@ -88,10 +99,18 @@ class _Run:
     # --- facts ---------------------------------------------------------------------------------------------
 
     def rules(self, n: int) -> tuple[AdvanceRule, ...]:
-        """The advances of exercice ``n``: a new equipment's own in its first exercice, else the policy's."""
-        if self.new_equipment and n == self.first_exercice and self.policy.new_equipment:
+        """The advances of exercice ``n``: a new equipment's own while it is new, else the policy's."""
+        if self.is_new(n) and self.policy.new_equipment:
             return self.policy.new_equipment
         return self.policy.advances
+
+    def is_new(self, n: int) -> bool:
+        """A new equipment in ``n``: opened during N or N-1 (no actual N-1 of a full year; Caf du Nord, « La
+        prestation de service espaces de rencontre », équipement nouveau vs existant — our reading, see above),
+        or flagged new for its first exercice on the platform."""
+        if self.opened_on is not None and self.opened_on.year >= n - 1:
+            return True
+        return self.new_equipment and n == self.first_exercice
 
     def apply(self, fact: Fact) -> None:
         if isinstance(fact, PriorActual):
@@ -248,7 +267,7 @@ class _Run:
         following = self.states.get(n + 1)
         if following is None or following.forecast is None or following.actual is not None:
             return
-        for rule in self.policy.advances:
+        for rule in self.rules(n + 1):
             if rule.trigger == "previous_actual_validated":
                 self._advance(following, rule, at, f"validation de la déclaration réelle {n}")
 
@@ -265,6 +284,8 @@ class _Run:
     def _ceiling(self, n: int) -> tuple[Decimal, str] | None:
         """The cap on total advances of ``n`` in force now, with why; None when no cap applies."""
         cap = self.policy.cap
+        if self.is_new(n) and self.policy.new_equipment:
+            return None  # a new equipment's advances rest on its forecast N alone: no actual N-1 to limit them
         previous = self._previous(n)
         if cap is not None and cap.compare == "forecast_vs_actual_n_minus_1":
             return self._ceiling_against_actual(n, previous)
@@ -466,17 +487,23 @@ class _Run:
 
 
 def schedule(
-    policy: PaymentPolicy, facts: Iterable[Fact], *, first_exercice: int | None = None, new_equipment: bool = False
+    policy: PaymentPolicy,
+    facts: Iterable[Fact],
+    *,
+    first_exercice: int | None = None,
+    new_equipment: bool = False,
+    opened_on: date | None = None,
 ) -> PaymentSchedule:
     """Every payment the ``facts`` of one activity trigger under ``policy``, and what is still to come.
 
     ``facts`` may span several exercices (the actual N-1 triggers and may cap the second advance of N);
     ``first_exercice``: the activity's first exercice on the platform (no actual N-1 to wait for here: its
     second advance is due with the forecast); ``new_equipment``: that first exercice is the equipment's first
-    (a policy's ``new_equipment`` advances apply to it).
+    (a policy's ``new_equipment`` advances apply to it); ``opened_on``: the activity's opening date, which makes
+    every exercice N with an opening during N or N-1 a new equipment's.
     """
     checked = [_check(fact) for fact in facts]
-    run = _Run(policy, first_exercice, new_equipment)
+    run = _Run(policy, first_exercice, new_equipment, opened_on)
     planned = [f for f in checked if isinstance(f, ForecastValidated | UpdateValidated)]
     if first_exercice is not None and any(fact.exercice < first_exercice for fact in planned):
         raise PaymentFactError(f"forecasts before the first exercice {first_exercice}")

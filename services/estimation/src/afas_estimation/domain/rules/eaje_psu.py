@@ -10,15 +10,16 @@ Bonuses from 2019 (LC Cnaf 2018-002; per place, not prorated by the régime-gén
 - inclusion handicap: share of children with a disability × a financing rate rising with that share (15 % below
   5 %, 30 % from 5 to 7.5 %, 45 % above) × the cost price per place (charges ÷ places), at most 1,300 € per place
   — computed as ``min(part × taux × charges, plafond × places)``;
-- territoire (CTG, from 2020): existing places at the smoothed amount of the former contract (CEJ), new places at
-  the amount per place the Caf set for the territory, within the national range (2,600–3,600 € from 2025).
+- territoire (CTG, from 2020): existing places at the smoothed amount of the former contract (CEJ), both declared
+  in the financial form, new places (declared there too) at the amount per place the Caf set for its territory —
+  a local parameter of that Caf, within the national range (2,600–3,600 € from 2025).
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from afas_estimation.domain.errors import InvalidInputs
+from afas_estimation.domain.errors import EstimationError, InvalidInputs
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.rules.computation import HUNDRED, ZERO, Computation, display
 from afas_estimation.domain.rules.rule import Rule, exceeds
@@ -162,6 +163,9 @@ def _inclusion(c: Computation, charges: Fraction) -> Fraction:
     )
 
 
+NEW_PLACE_AMOUNT = "bonus_territoire_montant_place_nouvelle"
+
+
 def _territoire(c: Computation) -> Fraction:
     existing = c.optional("bonus_territoire_places_existantes") or ZERO
     new = c.optional("bonus_territoire_places_nouvelles") or ZERO
@@ -180,10 +184,18 @@ def _territoire(c: Computation) -> Fraction:
             "places existantes × montant lissé par place de l'ancien contrat",
         )
     if new:
-        _within_range(c, c.number("bonus_territoire_montant_place_nouvelle"))
+        # The amount per new place is the Caf's local parameter (domain.parameters.local), not a partner's figure.
+        if not c.available(NEW_PLACE_AMOUNT):
+            raise EstimationError(
+                "Bonus territoire : la Caf n'a pas encore fixé son montant par place nouvelle pour cette période ; "
+                "l'estimation sera possible dès qu'elle l'aura fixé.",
+                "bonus_territoire_places_nouvelles",
+            )
+        per_place = c.amount(NEW_PLACE_AMOUNT)
+        _within_range(c, per_place)
         total += c.step(
             "Bonus territoire, places nouvelles",
-            new * c.number("bonus_territoire_montant_place_nouvelle"),
+            new * per_place,
             "€",
             "places nouvelles × montant par place fixé par la Caf pour le territoire",
         )
@@ -201,8 +213,9 @@ def _within_range(c: Computation, amount: Fraction) -> None:
             [],
             [
                 (
-                    "bonus_territoire_montant_place_nouvelle",
-                    f"le montant par place nouvelle est compris entre {french(display(low), '€')} et "
+                    "bonus_territoire_places_nouvelles",
+                    f"le montant par place nouvelle fixé par la Caf doit être compris entre "
+                    f"{french(display(low), '€')} et "
                     f"{french(display(high), '€')} (fourchette nationale).",
                 )
             ],
@@ -217,8 +230,6 @@ def _needs(figures):
     missing = []
     if figures.get("bonus_territoire_places_existantes") and "bonus_territoire_montant_lisse_par_place" not in figures:
         missing.append("bonus_territoire_montant_lisse_par_place")
-    if figures.get("bonus_territoire_places_nouvelles") and "bonus_territoire_montant_place_nouvelle" not in figures:
-        missing.append("bonus_territoire_montant_place_nouvelle")
     return missing
 
 
