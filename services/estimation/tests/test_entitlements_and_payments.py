@@ -9,16 +9,15 @@ from datetime import UTC, date, datetime
 
 import nats
 import pytest
-import sqlalchemy as sa
 
 from afas_estimation.application import entitlements
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationValidatedV1
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError
-from afas_shared.messaging.tables import OutboxRecord
-from afas_shared.testing.credentials import credential_for
+from afas_shared.testing.credentials import ask_as
 from afas_shared.testing.fixtures import eventually, running
+from afas_shared.testing.outbox import queued as outbox
 
 PSU = {
     "places": "20",
@@ -64,17 +63,8 @@ async def grants(backends, bus_prefix):
     await nc.close()
 
 
-async def outbox(runtime, subject: str) -> list[dict]:
-    async with runtime.db.sessions() as session:
-        rows = await session.execute(
-            sa.select(OutboxRecord.payload).where(OutboxRecord.subject == subject).order_by(OutboxRecord.seq)
-        )
-        return [json.loads(payload) for payload in rows.scalars()]
-
-
 async def ask(runtime, verb: str, actor: dict | None, **payload):
-    credential = credential_for(runtime, actor)
-    return (await runtime.request("estimation", verb, payload, timeout=10, credential=credential))["result"]
+    return await ask_as(runtime, "estimation", verb, actor, **payload)
 
 
 def validated(

@@ -3,7 +3,6 @@ within the national range, audited, kept apart from the national barèmes, used 
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -14,9 +13,9 @@ from afas_estimation.application import declarations
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1
 from afas_shared.messaging.rpc import RemoteError
-from afas_shared.messaging.tables import OutboxRecord
-from afas_shared.testing.credentials import credential_for
+from afas_shared.testing.credentials import ask_as
 from afas_shared.testing.fixtures import eventually, running
+from afas_shared.testing.outbox import queued as outbox
 
 CNAF_AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "000", "caf_roles": ["parametrage_national"]}
 PSU = {
@@ -71,17 +70,8 @@ def figures_updated(figures: dict, caf_code: str) -> Envelope:
     return Envelope.wrap(data, subject=str(data.declaration_id), aggregate_version=1, correlation_id="t")
 
 
-async def outbox(runtime, subject: str) -> list[dict]:
-    async with runtime.db.sessions() as session:
-        rows = await session.execute(
-            sa.select(OutboxRecord.payload).where(OutboxRecord.subject == subject).order_by(OutboxRecord.seq)
-        )
-        return [json.loads(payload) for payload in rows.scalars()]
-
-
 async def ask(runtime, verb: str, actor: dict | None, **payload):
-    credential = credential_for(runtime, actor)
-    return (await runtime.request("estimation", verb, payload, timeout=10, credential=credential))["result"]
+    return await ask_as(runtime, "estimation", verb, actor, **payload)
 
 
 async def estimate(runtime, caf_code: str) -> dict:

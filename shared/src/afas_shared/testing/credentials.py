@@ -62,3 +62,9 @@ def credential_for(runtime: ServiceRuntime, actor: dict[str, Any] | None) -> str
     if issuer is None:
         issuer = runtime.state["test_issuer"] = TestIssuer(runtime.clock.now()).trusted_by(runtime)
     return issuer.token(actor, runtime.clock.now())
+
+
+async def ask_as(runtime: ServiceRuntime, service: str, verb: str, actor: dict[str, Any] | None, **payload: Any) -> Any:
+    """The ``result`` of ``service.rpc.verb`` asked as ``actor`` (a token ``runtime`` trusts); raises on a refusal."""
+    reply = await runtime.request(service, verb, payload, timeout=10, credential=credential_for(runtime, actor))
+    return reply["result"]
