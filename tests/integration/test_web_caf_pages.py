@@ -384,3 +384,5 @@ async def test_a_parametrage_agent_changes_a_bareme_value_through_the_page(platf
         await sign_in(AGENT)
         shown = _text((await client.get("/caf/baremes?famille=laep")).text)
         assert "101,25" in shown and "Lettre circulaire n° 2026-001" in shown and "prix_plafond_horaire" not in shown
+        history = shown[shown.index("Historique des modifications") :]
+        assert "101,25 €/h" in history  # the history shows values in their unit, not as stored

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -81,21 +82,35 @@ def _provenance_problems(submitted: dict[str, str]) -> list[dict[str, Any]]:
     return problems
 
 
-def _value(text: str | None) -> str | None:
-    return {"true": "oui", "false": "non"}.get(text or "", french_number(text) if text else None)
+def _value(text: str | None, unit: str = "") -> str | None:
+    """A stored value as the Caf agent reads it: in its unit (a ratio ``/1`` as a percentage, euros to the cent)."""
+    if text in ("true", "false"):
+        return "oui" if text == "true" else "non"
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    if unit == "/1":
+        return f"{french_number(number * 100)}\u00a0%"
+    if unit.startswith("€"):
+        return f"{french_number(number, 2)}\u00a0{unit}"
+    return f"{french_number(number)}\u00a0{unit}" if unit else french_number(number)
 
 
 def _history(bareme: dict[str, Any]) -> list[dict[str, Any]]:
     """The history of changes with labels instead of parameter and nature codes, values in French."""
     labels = {p["nom"]: p["libelle"] for p in bareme.get("parametres", [])}
+    units = {p["nom"]: p.get("unite") or "" for p in bareme.get("parametres", [])}
     natures = bareme.get("natures") or {}
     return [
         {
             **h,
             "parametre_libelle": labels.get(h["parametre"], "Paramètre retiré du barème"),
             "nature_libelle": natures.get(h["nature"], "une nature") if h.get("nature") else "",
-            "ancienne": _value(h.get("ancienne_valeur")) or "—",
-            "nouvelle": _value(h.get("nouvelle_valeur")),
+            "ancienne": _value(h.get("ancienne_valeur"), units.get(h["parametre"], "")) or "—",
+            "nouvelle": _value(h.get("nouvelle_valeur"), units.get(h["parametre"], "")),
         }
         for h in bareme.get("historique", [])
     ]
