@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
 PY := python3
 RUN := $(UV) run --python $(PY) --frozen
 
-.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter k8s-validate bench clean
+.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter k8s-validate bench faults clean
 
 uv:
 	@test -x "$(UV)" || command -v uv >/dev/null 2>&1 || ($(PY) -m venv .uv && .uv/bin/pip install --quiet uv)
@@ -19,6 +19,10 @@ run: install
 
 test: install browser-tools
 	@$(RUN) pytest
+
+# The fault drills, long form (tests/faults; the bounded form runs in `make test`)
+faults: install
+	@AFAS_FAULTS_LONG=1 $(RUN) pytest tests/faults -q
 
 # Browser tests drive Debian's chromium (never a downloaded browser) and inject axe-core from the npm registry.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -1,0 +1,227 @@
+"""Fault drills (issue 15, point 9): a service SIGKILLed or frozen (SIGSTOP) during a burst of form saves sent
+through the public API by a partner that retries every failure; then nothing acknowledged is lost or doubled,
+estimation's read model is at the latest save of every declaration, outboxes are drained, no mail is doubled,
+and every service is ready again. ``AFAS_FAULTS_LONG=1`` (``make faults``) runs longer bursts."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from tests.faults.drills import KARIM, Burst, check_invariants, karim_forms
+from tests.faults.platform import LONG, SERVICES, TIMEOUT, wait_for
+
+FREEZE_SECONDS = 10 if LONG else 4
+
+
+def _drill(platform, report_measurement, name: str, base: int, fault) -> None:
+    token = platform.login(KARIM)
+    forms = karim_forms(platform, token)
+    burst = Burst(platform, token, forms, base).start()
+    burst.wait_progress(len(forms))  # the burst is under way
+    started = time.monotonic()
+    fault()
+    burst.join()
+    counts = check_invariants(platform, token, forms)
+    recovery = time.monotonic() - started
+    retries = sum(f.retries for f in forms)
+    report_measurement(
+        f"fault drill {name}: recovered (burst done, invariants hold) {recovery:.1f} s after the fault; "
+        f"{retries} client retries; checked {counts}"
+    )
+
+
+@pytest.mark.parametrize("service", ["declaration", "estimation", "notification"])
+def test_sigkill_during_a_burst_of_saves_then_restart(platform, report_measurement, service):
+    restarted = {}
+
+    def fault():
+        platform.kill(service)
+        restarted["ready_after"] = platform.restart(service)
+
+    base = {"declaration": 10_000, "estimation": 20_000, "notification": 30_000}[service]
+    _drill(platform, report_measurement, f"SIGKILL {service}", base, fault)
+    report_measurement(f"fault drill SIGKILL {service}: ready again {restarted['ready_after']:.1f} s after restart")
+
+
+def test_frozen_estimation_during_a_burst_of_saves(platform, report_measurement):
+    def fault():
+        platform.signal("estimation", signal.SIGSTOP)
+        try:
+            # frozen while the burst goes on: saves keep being acknowledged (estimate said unavailable)
+            before = sum(len(f.acked) for f in forms_holder)
+            wait_for(
+                lambda: sum(len(f.acked) for f in forms_holder) > before or None,
+                what="saves acknowledged while estimation is frozen",
+            )
+            deadline = time.monotonic() + FREEZE_SECONDS
+            while time.monotonic() < deadline:
+                time.sleep(0.2)  # the freeze itself, not an assertion
+        finally:
+            platform.signal("estimation", signal.SIGCONT)
+
+    token = platform.login(KARIM)
+    forms_holder = karim_forms(platform, token)
+    burst = Burst(platform, token, forms_holder, 40_000).start()
+    burst.wait_progress(len(forms_holder))
+    started = time.monotonic()
+    fault()
+    burst.join()
+    counts = check_invariants(platform, token, forms_holder)
+    recovery = time.monotonic() - started - FREEZE_SECONDS
+    report_measurement(
+        f"fault drill SIGSTOP estimation {FREEZE_SECONDS} s: recovered {recovery:.1f} s after SIGCONT; "
+        f"{sum(f.retries for f in forms_holder)} client retries; checked {counts}"
+    )
+
+
+ADMIN, SOPHIE = "200000001", "200000003"  # the EAJE's validated approbateur, its financial-data provider
+# 40 places × 220 days × 11 h offered; billed ≤ 107 % of realised: nothing to justify, the EAJE can be transmitted
+EAJE_ACTIVITY = {
+    "places": 40,
+    "jours_ouverture": 220,
+    "heures_ouverture_jour": "11",
+    "heures_realisees": "60000",
+    "heures_facturees": "62000",
+    "enfants_accueillis": 70,
+    "enfants_aeeh": 2,
+    "participations_familiales": "90000",
+    "part_regime_general": "95",
+    "couches_fournies": True,
+    "repas_fournis": True,
+}
+EAJE_BUDGET = {
+    "charges_60": "40000",
+    "charges_61": "30000",
+    "charges_62": "20000",
+    "charges_63": "10000",
+    "charges_64": "500000",
+    "charges_65": "5000",
+    "produits_70_participations_familiales": "90000",
+    "produits_70_autres": "0",
+    "produits_74_caf": "250000",
+    "produits_74_commune": "260000",
+    "produits_74_departement": "0",
+    "produits_74_autres": "0",
+    "produits_75": "5000",
+}
+
+
+def test_sigkill_of_the_gateway_during_a_transmit_retried_with_its_idempotency_key(platform, report_measurement):
+    """Last of the module: the EAJE's forms are frozen once transmitted."""
+    import threading
+    import uuid
+
+    from tests.faults.platform import http
+
+    g = platform.gateway
+    tokens = {who: platform.login(who) for who in (KARIM, SOPHIE, ADMIN)}
+    [eaje] = [
+        d for d in http("GET", f"{g}/api/v1/declarations", token=tokens[ADMIN])[1] if d["type_activite"] == "eaje_psu"
+    ]
+    url = f"{g}/api/v1/declarations/{eaje['id']}"
+    for who, kind, values in ((KARIM, "activite", EAJE_ACTIVITY), (SOPHIE, "financier", EAJE_BUDGET)):
+        status, detail = http("GET", url, token=tokens[who])
+        [form] = [f for f in detail["formulaires"] if f["type"] == kind] or [
+            f for f in detail["formulaires"] if f["type"] != "activite"
+        ]
+        status, body = http(
+            "PUT", f"{g}/api/v1/forms/{form['id']}", {"version": form["version"], "valeurs": values}, tokens[who]
+        )
+        assert status == 200, (who, status, body)
+    status, controls = http("POST", f"{url}/controls", token=tokens[ADMIN])
+    assert status == 200 and controls["transmissible"], controls
+
+    key = str(uuid.uuid4())
+    answers: list[tuple[int, dict]] = []
+
+    def partner() -> None:  # retries the same transmit with the same key until it gets an answer
+        deadline = time.monotonic() + 3 * TIMEOUT
+        while time.monotonic() < deadline:
+            status, body = http(
+                "POST", f"{url}/transmit", {"signature": True}, tokens[ADMIN], headers={"Idempotency-Key": key}
+            )
+            answers.append((status, body))
+            if status == 201:
+                return
+            time.sleep(1 if status in (409, 429) else 0.2)
+
+    sender = threading.Thread(target=partner, daemon=True)
+    sender.start()
+    time.sleep(0.05)  # the fault's timing, not an assertion: the first transmit is in flight
+    started = time.monotonic()
+    platform.kill("declaration")
+    ready = platform.restart("declaration")
+    sender.join(timeout=3 * TIMEOUT)
+    assert answers and answers[-1][0] == 201, answers
+    first = answers[-1][1]
+    # the same key once more: the first answer replayed, nothing new
+    assert http("POST", f"{url}/transmit", {"signature": True}, tokens[ADMIN], headers={"Idempotency-Key": key}) == (
+        201,
+        first,
+    )
+    rows = platform.query(
+        "declaration",
+        "SELECT version, length(receipt) FROM transmission WHERE CAST(declaration_id AS TEXT) IN (:a, :b)",
+        a=eaje["id"],
+        b=eaje["id"].replace("-", ""),
+    )
+    assert len(rows) == 1 and rows[0][1] > 0, rows  # one snapshot, with its receipt
+    status, versions = http("GET", f"{url}/versions", token=tokens[ADMIN])
+    assert status == 200 and len(versions) == 1, versions
+    assert (
+        http(
+            "GET",
+            first["accuse_reception"]
+            if first["accuse_reception"].startswith("http")
+            else f"{g}{first['accuse_reception']}",
+            token=tokens[ADMIN],
+        )[0]
+        == 200
+    )
+    events = [
+        json.loads(p)
+        for (p,) in platform.query(
+            "declaration", "SELECT payload FROM outbox WHERE subject LIKE '%declaration_transmitted%'"
+        )
+    ]
+    mine = [e for e in events if e["subject"] == eaje["id"]]
+    assert len(mine) == 1, mine  # one declaration_transmitted event
+    wait_for(
+        lambda: platform.query("declaration", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0] == 0,
+        what="the transmitted event published",
+    )
+    [outbox_subject] = {
+        s
+        for (s,) in platform.query(
+            "declaration", "SELECT subject FROM outbox WHERE subject LIKE '%declaration_transmitted%'"
+        )
+    }
+    assert _stream_count(platform, outbox_subject) == 1  # one declaration_transmitted in the stream too
+    for service in SERVICES:
+        assert platform.ready(service)
+    report_measurement(
+        f"fault drill SIGKILL declaration during transmit: {len(answers)} partner attempt(s), answered 201 "
+        f"{time.monotonic() - started:.1f} s after the kill (gateway ready in {ready:.1f} s); 1 snapshot, "
+        f"1 receipt, 1 declaration_transmitted event"
+    )
+
+
+def _stream_count(platform, contract_subject: str) -> int:
+    import asyncio
+
+    import nats
+
+    async def go() -> int:
+        nc = await nats.connect(platform.nats_url)
+        try:
+            wire = f"{platform.prefix}.{contract_subject}"
+            info = await nc.jetstream().stream_info(f"{platform.prefix}_declaration".upper(), subjects_filter=wire)
+            return (info.state.subjects or {}).get(wire, 0)
+        finally:
+            await nc.close()
+
+    return asyncio.run(go())
