@@ -229,6 +229,8 @@ async def platform(settings_by_service) -> AsyncIterator[dict[str, ServiceRuntim
             # in production); the broker connections then come up together
             await eventually(lambda r=runtime: r.migrated, timeout=30)
         await asyncio.gather(*(r.wait_ready(45) for r in runtimes.values()))
+        # ready means holding identity's keys too (fetched in the background once the broker is up)
+        await asyncio.gather(*(r.wait_for_keys(45) for r in runtimes.values()))
         yield runtimes
     finally:
         for runtime in reversed(list(runtimes.values())):
