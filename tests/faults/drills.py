@@ -101,9 +101,16 @@ class Burst:
 
 
 def read_form(platform: Platform, token: str, log: FormLog, timeout: float = 10) -> tuple[int, dict]:
-    status, detail = http(
-        "GET", f"{platform.gateway}/api/v1/declarations/{log.declaration_id}", token=token, timeout=timeout
-    )
+    """The form as the partner reads it; a 429 of the gateway's rate limit is waited out as told, like a partner
+    system would (the drills check the platform's state, not the rate limit)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        status, detail = http(
+            "GET", f"{platform.gateway}/api/v1/declarations/{log.declaration_id}", token=token, timeout=timeout
+        )
+        if status != 429 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     if status != 200:
         return status, detail
     return status, next(f for f in detail["formulaires"] if f["id"] == log.form_id)
