@@ -31,7 +31,7 @@ from afas_shared.contracts.bus_permissions import inbox_prefix
 from afas_shared.contracts.envelope import EventData
 from afas_shared.contracts.registry import envelope_model, produced_by
 from afas_shared.messaging import context
-from afas_shared.messaging.consumer import Handler, IdempotentConsumer
+from afas_shared.messaging.consumer import AggregateKey, Handler, IdempotentConsumer
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.messaging.streams import ensure_stream, stream_config, wait_for_stream
@@ -99,7 +99,15 @@ class Bus:
 
     # --- wiring (before start) ---------------------------------------------------------------
 
-    def consume(self, contract: type[EventData], handler: Handler, db, after_commit, name: str | None = None) -> None:
+    def consume(
+        self,
+        contract: type[EventData],
+        handler: Handler,
+        db,
+        after_commit,
+        name: str | None = None,
+        key: AggregateKey | None = None,
+    ) -> None:
         consumer_name = name or self.service
         subject = contract.subject()
         consumer = IdempotentConsumer(
@@ -110,6 +118,7 @@ class Bus:
             max_deliver=self.settings.consumer_max_deliver,
             backoff=self.settings.consumer_backoff_seconds,
             after_commit=after_commit,
+            key=key,
         )
         self.consumers.append(consumer)
         self._streams.add(contract.producer)

@@ -32,7 +32,7 @@ from afas_shared.db import migrations
 from afas_shared.db.engine import Database
 from afas_shared.http.health import health_router, metrics_router
 from afas_shared.http.middleware import UNTRACED, RequestContextMiddleware
-from afas_shared.messaging.consumer import Handler
+from afas_shared.messaging.consumer import AggregateKey, Handler
 from afas_shared.messaging.relay import OutboxRelay
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
@@ -89,8 +89,11 @@ class ServiceRuntime:
 
     # --- registration -------------------------------------------------------------------------
 
-    def consume(self, contract: type[EventData], handler: Handler, name: str | None = None) -> None:
-        self.bus.consume(contract, handler, self.db, self.relay.wake, name)
+    def consume(
+        self, contract: type[EventData], handler: Handler, name: str | None = None, key: AggregateKey | None = None
+    ) -> None:
+        """Handle ``contract``'s events, one at a time per aggregate: the envelope's subject, or ``key`` of it."""
+        self.bus.consume(contract, handler, self.db, self.relay.wake, name, key)
 
     def rpc(self, verb: str, handler: RpcHandler) -> None:
         """Answer ``<service>.rpc.<verb>.v1``; the handler sees an ``actor`` only from a verified credential."""

@@ -10,6 +10,9 @@ aggregate (the envelope's ``subject``) are therefore handled one at a time: with
 asyncio lock shared by every consumer of the database (FIFO, so in stream order), and across replicas
 on PostgreSQL by a transaction-scoped advisory lock on the aggregate taken before the inbox row (on
 SQLite the inbox INSERT takes the database's single write lock, which serialises the transactions).
+A consumer whose events write a row that another aggregate's events write too is given that row's key instead
+(``key``): notification's copy of a declaration is written by its forms' events and by its own, so the forms'
+events are handled under the declaration's id and never interleave with the declaration's.
 Read models still compare ``aggregate_version`` (``afas_shared.read_models.versioned``): a stale event
 is a counted no-op (``afas_events_stale_total{consumer}``, outcome ``stale``).
 """
@@ -42,6 +45,8 @@ from afas_shared.read_models import versioned
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Envelope[Any]], Awaitable[None]]
+# Which aggregate an event is handled under (one at a time per key): the envelope's subject unless told.
+AggregateKey = Callable[[Envelope[Any]], str]
 
 CONSUMED = Counter("afas_events_consumed_total", "Events handled by consumers", ["consumer", "outcome"])
 STALE = Counter(
@@ -73,6 +78,10 @@ class AggregateLocks:
     def __len__(self) -> int:
         return len(self._locks)
 
+    def __contains__(self, key: object) -> bool:
+        """Whether someone holds or waits for ``key``'s lock."""
+        return key in self._locks
+
 
 # Every consumer of one database shares its locks (several consumers feed the same read model).
 _LOCKS: weakref.WeakKeyDictionary[Database, AggregateLocks] = weakref.WeakKeyDictionary()
@@ -100,6 +109,7 @@ class IdempotentConsumer:
         max_deliver: int,
         backoff: Sequence[float],
         after_commit: Callable[[], None] | None = None,
+        key: AggregateKey | None = None,
     ) -> None:
         self.name = name
         self.contract_subject = contract_subject
@@ -109,6 +119,7 @@ class IdempotentConsumer:
         self.backoff = list(backoff) or [1.0]
         self.after_commit = after_commit
         self.locks = aggregate_locks(db)
+        self.key: AggregateKey = key or (lambda envelope: envelope.subject)
 
     async def handle(self, msg: Msg) -> str:
         """Handle one JetStream message and settle it; returns the outcome (for metrics and tests)."""
@@ -146,12 +157,13 @@ class IdempotentConsumer:
             context.correlation_id.set(envelope.correlation_id),
             context.causation_id.set(str(envelope.id)),
         )
+        aggregate = self.key(envelope)
         stale, stale_token = versioned.watch_stale()
         try:
-            async with self.locks.hold(envelope.subject), unit_of_work(self.db, self.after_commit) as uow:
+            async with self.locks.hold(aggregate), unit_of_work(self.db, self.after_commit) as uow:
                 if self.db.backend == "postgresql":  # other replicas wait for this aggregate until commit
                     await uow.session.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(envelope.subject)}
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(aggregate)}
                     )
                 if not await self._record_in_inbox(uow, envelope):
                     return "duplicate"

@@ -46,27 +46,69 @@ def reset_stale(token: Any) -> None:
 
 
 async def apply_versioned(
-    session: AsyncSession, model: type[SQLModel], key: Any, version: int, values: dict[str, Any]
+    session: AsyncSession,
+    model: type[SQLModel],
+    key: Any,
+    version: int,
+    values: dict[str, Any],
+    *,
+    version_column: str = "version",
+    new_row: dict[str, Any] | None = None,
 ) -> bool:
     """Insert or update the row ``key`` to ``values`` at ``version``; False (and counted) when the event was stale.
 
     Conditional in the database, so no interleaving of handlers can write an older version over a newer one:
     ``UPDATE … SET … WHERE pk = :key AND version < :version``; when no row is there yet, an
-    ``INSERT … ON CONFLICT DO NOTHING`` (``values`` must then be the whole row), and if another transaction
-    inserted it meanwhile, the conditional update once more. ``values`` may be partial for an existing row.
+    ``INSERT … ON CONFLICT DO NOTHING`` (``values`` and ``new_row`` must then make the whole row), and if another
+    transaction inserted it meanwhile, the conditional update once more. ``values`` may be partial for an existing
+    row. ``version_column`` is the version of the group of fields ``values`` belongs to (see :func:`apply_groups`).
+    """
+    return bool(await apply_groups(session, model, key, version, {version_column: values}, new_row))
+
+
+async def apply_groups(
+    session: AsyncSession,
+    model: type[SQLModel],
+    key: Any,
+    version: int,
+    groups: dict[str, dict[str, Any]],
+    new_row: dict[str, Any] | None = None,
+) -> list[str]:
+    """Apply an event to a read model fed by several event types: each group of fields on its own version.
+
+    A read model fed by events that carry different fields of one aggregate keeps one version column per group of
+    fields (``groups`` maps a version column to the event's values of that group). Each group is applied
+    conditionally on its own version, so an event never loses its information to a newer event of another type
+    that arrived first (``ActivityClosed`` v3 before ``ActivityUpdated`` v2: the closure is kept and the name of
+    v2 applied). An absent row is inserted with every group at ``version``, completed by ``new_row``. Returns the
+    version columns applied; none means the event was stale, a counted no-op.
     """
     table = model.__table__  # type: ignore[attr-defined]
     [pk] = list(table.primary_key.columns)
-    changes = {name: value for name, value in values.items() if name != pk.name} | {"version": version}
-    update = sa.update(table).where(pk == key, table.c.version < version).values(**changes).returning(pk)
-    applied = (await session.execute(update)).first() is not None
+    changes = {
+        column: {name: value for name, value in values.items() if name != pk.name} | {column: version}
+        for column, values in groups.items()
+    }
+    updates = {
+        column: sa.update(table).where(pk == key, table.c[column] < version).values(**values).returning(pk)
+        for column, values in changes.items()
+    }
+
+    async def update() -> list[str]:
+        return [column for column, stmt in updates.items() if (await session.execute(stmt)).first() is not None]
+
+    applied = await update()
     if not applied and (await session.execute(sa.select(pk).where(pk == key))).first() is None:
+        row = dict(new_row or {})
+        for values in changes.values():
+            row |= values
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(table).values(**changes, **{pk.name: key}).on_conflict_do_nothing().returning(pk)
-        applied = (await session.execute(insert)).first() is not None or (
-            (await session.execute(update)).first() is not None
-        )
+        insert = dialect.insert(table).values(**row, **{pk.name: key}).on_conflict_do_nothing().returning(pk)
+        # Inserted meanwhile by another transaction: the conditional updates once more.
+        applied = list(changes) if (await session.execute(insert)).first() is not None else await update()
     # The ORM may hold the row from an earlier read in this transaction: bring it up to date.
     if (held := session.identity_map.get(identity_key(model, key))) is not None:
         await session.refresh(held)
-    return applied or stale()
+    if not applied:
+        stale()
+    return applied
