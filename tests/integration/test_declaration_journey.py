@@ -238,6 +238,9 @@ async def test_providers_fill_the_approbateur_justifies_signs_and_transmits_the_
     subjects = [subject for subject, _ in rows]
     for event in ("declaration_transmitted", "declaration_refused", "declaration_validated", "declaration_controlled"):
         assert any(event in s for s in subjects), event
+    # validated without accepting any gap justification: the event says so (estimation computes the gap itself)
+    [validation] = [json.loads(p)["data"] for s, p in rows if "declaration_validated" in s]
+    assert validation["forecast_gap_justified"] is False
     # the activity's opening date travels with the figures, for estimation's new vs existing equipment
     opened = catalogue.activities["eaje"]["date_ouverture"]
     for event in ("declaration_validated", "declaration_figures_updated"):

@@ -7,11 +7,15 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 import zipfile
 from datetime import timedelta
 from xml.etree import ElementTree
 
+import sqlalchemy as sa
+
+from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.testing.fixtures import eventually  # noqa: F401  (fixtures come from conftest)
 from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, KARIM, _eaje_declaration, _fill
 from tests.integration.test_web_pages import _csrf, _sign_in, login_csrf
@@ -112,10 +116,11 @@ async def test_the_caf_agent_refuses_then_validates_a_transmitted_declaration(pl
     assert "66\u00a0000" in page.text  # the frozen value, French formatting
     assert "Facturation au contrat mensualisé des familles" in text  # the approbateur's justification
     assert f'href="/declarations/{declaration}/versions/1/accuse.pdf"' in page.text
-    assert 'id="champ-justification_ecart_acceptee" name="justification_ecart_acceptee" value="oui" checked' in (
+    # the agent accepts a gap justification explicitly: the box starts unchecked
+    assert 'id="champ-justification_ecart_acceptee" name="justification_ecart_acceptee" value="oui" aria-' in (
         page.text
     )
-    assert "La justification de l'écart prévisionnel/réel est acceptée" in html.unescape(page.text)
+    assert "J'accepte la justification d'un écart de plus de 10 %" in html.unescape(page.text)
     pdf = await client.get(f"/declarations/{declaration}/versions/1/accuse.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     csrf = _csrf(page.text)
@@ -134,14 +139,23 @@ async def test_the_caf_agent_refuses_then_validates_a_transmitted_declaration(pl
     [row] = (await client.get("/api/v1/declarations", headers=headers[ADMIN])).json()
     assert row["etat"] == "Refusée Caf" and row["motif_refus"] == "Les heures facturées dépassent le contrat."
 
-    # The partner revises and transmits version 2; the agent validates it, gap justification not accepted
+    # The partner revises and transmits version 2; the agent validates it, accepting a gap justification
     await _transmit(platform, declaration, headers, {**ACTIVITY, "heures_facturees": "63000"})
     page = await client.get(f"/caf/instruction/{declaration}")
     assert "Version 2 transmise le" in _text(page.text) and "63\u00a0000" in page.text
     validated = await client.post(
-        f"/caf/instruction/{declaration}/valider", data={"csrf": csrf, "formulaire": "valider"}
+        f"/caf/instruction/{declaration}/valider",
+        data={"csrf": csrf, "formulaire": "valider", "justification_ecart_acceptee": "oui"},
     )
     assert validated.status_code == 303, validated.text
+    async with platform.gateway.db.sessions() as session:
+        payloads = (
+            await session.execute(
+                sa.select(OutboxRecord.payload).where(OutboxRecord.subject.contains("declaration_validated"))
+            )
+        ).scalars()
+        [event] = [json.loads(p)["data"] for p in payloads if json.loads(p)["data"]["declaration_id"] == declaration]
+    assert event["forecast_gap_justified"] is True  # the agent's explicit acceptance travels to estimation
     done = await client.get(validated.headers["location"])
     assert "La déclaration est validée." in done.text and "Validée Caf" in done.text
     versions = (await client.get(f"/api/v1/declarations/{declaration}/versions", headers=headers[ADMIN])).json()

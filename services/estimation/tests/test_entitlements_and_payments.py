@@ -334,3 +334,70 @@ async def test_a_caf_chooses_its_own_payment_policy_only_and_only_its_schedules_
         by_activity.setdefault(p["data"]["activity_id"], []).append((p["data"]["payment_key"], p["data"]["amount"]))
     assert by_activity[str(somme)] == [("2026:acompte_1:1", "14298.20"), ("2026:acompte_2:1", "14298.20")]
     assert by_activity[str(nord)][:2] == [("2026:acompte_1:1", "14298.20"), ("2026:acompte_2:1", "14298.20")]
+
+
+def _psu(hours: int) -> dict:
+    """PSU figures at 10 €/h (above the 9,22 €/h ceiling): entitlement 0,66 × 9,22 × hours − 20 000."""
+    return {**PSU, "heures_realisees": str(hours), "heures_facturees": str(hours), "total_charges": str(hours * 10)}
+
+
+async def test_caf_du_nord_caps_the_second_advance_on_an_unjustified_gap_it_computes_itself(make_settings, grants):
+    """35/35 (Caf du Nord), existing equipment: the validations carry only the agent's explicit acceptance; the
+    schedule compares the forecast N with the actual N-1 itself. Actual 2025 = 40 852,00 € (10 000 h)."""
+    capped, accepted, accepted_later, close = (uuid.uuid4() for _ in range(4))
+    opened = date(2015, 9, 1)
+    actual_at, forecast_at = datetime(2026, 1, 20, 9, tzinfo=UTC), datetime(2026, 2, 10, 9, tzinfo=UTC)
+    cases = (
+        # forecast 2026 at 15 000 h = 71 278,00 € (+74 % on the actual 2025), no justification accepted
+        (capped, 15000, False, False),
+        # the same gap, the justification accepted by the instruction agent at the forecast 2026
+        (accepted, 15000, False, True),
+        # the same gap, accepted at the validation of the actual 2025
+        (accepted_later, 15000, True, False),
+        # forecast 2026 at 10 600 h = 44 503,12 € (+8,9 %): not above 10 %, no cap without any justification
+        (close, 10600, False, False),
+    )
+    async with running(make_settings("estimation")) as estimation:
+        for activity, hours, at_actual, at_forecast in cases:
+            for envelope in (
+                validated(
+                    "reelle", 2025, PSU, actual_at, at_actual, caf_code="059", activity_id=activity, opened=opened
+                ),
+                validated(
+                    "previsionnelle",
+                    2026,
+                    _psu(hours),
+                    forecast_at,
+                    at_forecast,
+                    caf_code="059",
+                    activity_id=activity,
+                    opened=opened,
+                ),
+            ):
+                async with estimation.unit_of_work() as uow:
+                    await entitlements.on_validated(uow, envelope)
+        scheduled = await outbox(estimation, "estimation.payment_scheduled.v1")
+        views = {
+            activity: await ask(estimation, "payments", CAF_59, activity_id=str(activity), exercice=2026)
+            for activity, *_ in cases
+        }
+
+    def second(activity):
+        [found] = [
+            p["data"]
+            for p in scheduled
+            if p["data"]["activity_id"] == str(activity) and p["data"]["payment_key"] == "2026:acompte_2:1"
+        ]
+        return found
+
+    # 1st advance: 35 % × 71 278,00 (the actual 2024 is not known: the forecast N) = 24 947,30 €; the advances of
+    # 2026 are limited to 70 % × 40 852,00 = 28 596,40 €: the 2nd advance is 28 596,40 − 24 947,30 = 3 649,10 €
+    assert second(capped)["amount"] == "3649.10" and "plafonné" in second(capped)["explanation"]
+    assert "sans justification acceptée" in second(capped)["explanation"]
+    assert views[capped]["plafonnement"] is True and views[capped]["deja_verse"] == "28596.40"
+    # an accepted justification lifts the cap: 35 % × 71 278,00
+    for activity in (accepted, accepted_later):
+        assert second(activity)["amount"] == "24947.30", activity
+        assert views[activity]["plafonnement"] is False
+    # a gap of 8,9 %: no cap, 35 % × 44 503,12 = 15 576,09 € (half-up)
+    assert second(close)["amount"] == "15576.09" and views[close]["plafonnement"] is False

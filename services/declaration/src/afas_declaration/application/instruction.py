@@ -102,12 +102,14 @@ async def decide(
     declaration_id: uuid.UUID,
     decision: str,
     reason: str | None,
-    gap_justification_accepted: bool = True,
+    gap_justification_accepted: bool = False,
 ) -> dict[str, Any]:
     """``decision``: validee | refusee | annulee. Refusing and cancelling need a reason the partner will read.
 
-    On validation the agent says whether it accepts the justification of a forecast/actual gap above 10 %:
-    an unaccepted one caps the next advances (payment policy of the Caf).
+    On validation the agent may explicitly accept the partner's justification of a forecast/actual gap above
+    10 %; the event carries that acceptance only. Whether there is such a gap is estimation's to decide: it holds
+    the entitlements (forecast N, actual N-1) the Caf's payment policy compares, and caps the next advances when
+    the gap is above 10 % and no justification was accepted.
     """
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
@@ -152,8 +154,7 @@ async def decide(
                     validated_at=now,
                     snapshot_hash=transmission.hash,
                     figures=snapshot.get("chiffres", {}),
-                    forecast_gap_justified=gap_justification_accepted
-                    or not review.forecast_gap_found(snapshot.get("controles", [])),
+                    forecast_gap_justified=gap_justification_accepted,
                     activity_opening_date=loaded.activity.opening_date,
                 ),
                 subject=str(declaration_id),

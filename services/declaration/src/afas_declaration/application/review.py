@@ -38,7 +38,6 @@ from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import refuse_forbidden_characters
 
 CONTROLLABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
-FORECAST_GAP_CONTROL = "ecart_previsionnel"
 COMMENT_MIN_LENGTH = 5
 ESTIMATE_OUT_OF_SCOPE = {
     "disponible": False,
@@ -228,10 +227,6 @@ def _form_name(form: DeclarationForm) -> str:
 
 def justified_keys(loaded: Loaded, assessment: Assessment) -> list[str]:
     return [r["cle"] for r in assessment.results if r["a_justifier"] and r["justification"]]
-
-
-def forecast_gap_found(results: list[dict[str, Any]]) -> bool:
-    return any(r["id"].startswith(FORECAST_GAP_CONTROL) and r["statut"] == "anomalie" for r in results)
 
 
 def _view(loaded: Loaded, assessment: Assessment, who: Standing) -> dict[str, Any]:

@@ -34,8 +34,10 @@ class Reason(InputModel):
 
 class Validation(InputModel):
     justification_ecart_acceptee: bool = Field(
-        default=True,
-        description="Non : l'écart prévisionnel/réel de plus de 10 % n'est pas justifié (plafonne les acomptes)",
+        default=False,
+        description="Oui : l'agent accepte la justification, donnée par le partenaire, d'un écart de plus de 10 % "
+        "entre prévisionnel et réel. Sans cette acceptation explicite, un tel écart (calculé par la plateforme sur "
+        "les droits) plafonne les acomptes suivants selon la politique de versement de la Caf",
     )
 
 
@@ -106,7 +108,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     async def validate(
         declaration_id: uuid.UUID, body: Validation | None = None, caller: Caller = who
     ) -> dict[str, Any]:
-        accepted = body.justification_ecart_acceptee if body else True
+        accepted = body.justification_ecart_acceptee if body else False
         return await call_local(
             instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "validee", None, accepted)
         )

@@ -194,7 +194,7 @@ class PaymentFact(SQLModel, table=True):
     kind: str = Field(max_length=20)  # forecast | update | actual
     entitlement: str = Field(max_length=20)
     validated_at: datetime = Field(sa_type=UtcDateTime())
-    forecast_gap_justified: bool = True
+    forecast_gap_justified: bool = False  # the instruction agent's explicit acceptance of a gap justification
     activity_opening_date: date | None = None  # from the validation's event; None for events before it was carried
 
 

@@ -132,7 +132,10 @@ class DeclarationValidatedV1(_DeclarationFacts):
     snapshot_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     figures: dict[str, str]
     forecast_gap_justified: bool = Field(
-        description="False when a forecast/actual gap above 10 % was flagged and not justified (caps advances)."
+        description="True only when the instruction agent explicitly accepted the partner's justification of a "
+        "forecast/actual gap above 10 %. Whether there is such a gap is estimation's to compute (forecast N against "
+        "actual N-1, or the forecast and actual of one exercice, per the Caf's payment policy): an unaccepted gap "
+        "above 10 % caps the next advances."
     )
     activity_opening_date: date | None = Field(
         default=None,

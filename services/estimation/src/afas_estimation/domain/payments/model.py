@@ -134,8 +134,9 @@ def normalise_caf(caf: str | int) -> str:
 class ForecastValidated:
     """The Caf validated the forecast (prévisionnelle) of ``exercice``: ``entitlement`` is its estimated PS.
 
-    ``gap_justified``: the instruction agent accepted the justification of a gap between this forecast and the
-    actual N-1 (it lifts the cap of a policy comparing ``forecast_vs_actual_n_minus_1``).
+    ``gap_justified``: the instruction agent explicitly accepted a justification of a gap between this forecast
+    and the actual N-1 (it lifts the cap of a policy comparing ``forecast_vs_actual_n_minus_1``). It says nothing
+    about whether there is a gap: the schedule computes it from the entitlements.
     """
 
     exercice: int
@@ -157,8 +158,8 @@ class UpdateValidated:
 class ActualValidated:
     """The Caf validated the actual (réelle) of ``exercice``; a second one for the same exercice is a revision.
 
-    ``forecast_gap_justified``: the approbateur justified a forecast/actual gap flagged by the controls; it
-    matters for the cap of the next exercice's advances.
+    ``forecast_gap_justified``: the instruction agent explicitly accepted the partner's justification of a
+    forecast/actual gap (the schedule computes the gap itself); it lifts the cap of the next exercice's advances.
     """
 
     exercice: int

@@ -36,16 +36,19 @@ Rules, with our reading where the sources (docs/domain.md §4-§5, seed 001 "Pai
   balance, due at the later of the two dates.
 * First exercice on the platform (``first_exercice``): both advances fall due per the policy — those waiting
   for an actual N-1 come with the forecast, as no actual N-1 will be validated here.
-* Caf du Nord's published reading (policy ``acomptes_35_35``): existing equipment, 1st advance 35 % of the
-  actual N-2 (``base: actual_n_minus_2``; the forecast N when N-2 is unknown), 2nd advance 35 % of the
-  forecast N at the actual N-1, advances of N limited to 70 % of the actual N-1 when the forecast N differs
-  from it by more than 10 % and the instruction agent did not accept a justification (``compare:
-  forecast_vs_actual_n_minus_1``); new equipment: 35 % of the forecast N at the forecast, 35 % at the update
-  (30 September), no cap. Which exercices are a new equipment's: the Caf du Nord's page does not define
-  « équipement nouveau »; its existing-equipment rule rests on the actual N-2 and compares with the actual N-1,
-  so our reading is that an equipment is new for N when it has no actual N-1 of a full year, i.e. it opened
-  during N or N-1 (``opened_on``, the activity's opening date from the catalogue); ``new_equipment=True``
-  also marks the first exercice on the platform as a new equipment's (when the opening date is not known).
+* Caf du Nord's published reading (policy ``acomptes_35_35``): existing equipment, 1st advance 35 % of the actual
+  N-2 (``base: actual_n_minus_2``; the forecast N when N-2 is unknown), 2nd advance 35 % of the forecast N at the
+  actual N-1, advances of N limited to 70 % of the actual N-1 when the forecast N differs from it by more than
+  10 % and the instruction agent did not accept a justification (``compare: forecast_vs_actual_n_minus_1``). The
+  schedule computes that gap itself from the entitlements (the current forecast N, updates included, against the
+  actual N-1, recorded ``PriorActual`` included); the facts carry only the agent's explicit acceptance, at the
+  validation of the forecast N (``gap_justified``) or of the actual N-1 (``forecast_gap_justified``: the moment
+  both figures are known). New equipment: 35 % of the forecast N at the forecast, 35 % at the update (30
+  September), no cap. Which exercices are a new equipment's: the Caf du Nord's page does not define « équipement
+  nouveau »; its existing-equipment rule rests on the actual N-2 and compares with the actual N-1, so our reading
+  is that an equipment is new for N when it has no actual N-1 of a full year, i.e. it opened during N or N-1
+  (``opened_on``, the activity's opening date from the catalogue); ``new_equipment=True`` also marks the first
+  exercice on the platform as a new equipment's (when the opening date is not known).
 * Facts that make no sense are refused (``PaymentFactError``): a second forecast of the same exercice, an
   update without a forecast or after the actual, a forecast after the actual, a ``PriorActual`` mixed with
   facts of its own exercice, a negative or non-Decimal entitlement.
@@ -303,9 +306,12 @@ class _Run:
         return cents(previous.entitlement * cap.rate), reason
 
     def _ceiling_against_actual(self, n: int, previous: Previous | None) -> tuple[Decimal, str] | None:
-        """Caf du Nord: forecast N against actual N-1; a justification accepted at the forecast N lifts the cap."""
+        """Caf du Nord: forecast N against actual N-1, computed here; a justification the instruction agent accepted
+        at the validation of the forecast N or of the actual N-1 lifts the cap."""
         cap, state = self.policy.cap, self.states.get(n)
-        if cap is None or previous is None or state is None or state.forecast is None or state.forecast_justified:
+        if cap is None or previous is None or state is None or state.forecast is None:
+            return None
+        if state.forecast_justified or previous.justified:
             return None
         if not gap_exceeds(previous.entitlement, state.forecast, cap.gap_threshold):
             return None
