@@ -15,6 +15,7 @@ from afas_estimation.domain.payments import (
     PaymentFactError,
     PolicyError,
     PriorActual,
+    PriorPayments,
     UnknownPolicy,
     UpdateValidated,
     available_policies,
@@ -302,3 +303,24 @@ def test_explanations_say_how_an_amount_was_computed():
 def test_euros():
     assert euros(D("-12345.6")) == "-12 345,60 €"
     assert euros(D("0")) == "0,00 €"
+
+
+@pytest.mark.parametrize("revised", [None, D("95000")])
+def test_the_summary_balance_is_the_balance_the_settlements_pay_a_prior_balance_included(revised):
+    """Paid before the platform: 70 000 of advances and 10 000 of balance; actual 100 000 (then revised to 95 000):
+    the balance is 100 000 − 70 000 − 10 000 = 20 000 in the summary and in the solde alike."""
+    facts = [
+        ActualValidated(2022, D("100000"), date(2023, 3, 1)),
+        PriorPayments(2022, D("70000"), date(2023, 3, 5), balance=D("10000")),
+    ]
+    if revised is not None:
+        facts.append(ActualValidated(2022, revised, date(2023, 6, 1)))
+    drawn = schedule(load_policy("caf_92"), facts)
+    settled = [p for p in drawn.for_exercice(2022) if p.kind in ("solde", "indu")]
+    summary = drawn.summary(2022)
+    assert settled[0].amount == D("20000.00") and settled[0].key == "2022:solde:1"
+    expected = (revised or D("100000")) - D("80000")
+    assert summary.balance == expected == sum(p.amount for p in settled)
+    assert summary.advances_paid == D("70000.00")
+    if revised is not None:  # the revision settles the difference: an indu of 5 000
+        assert (settled[1].kind, settled[1].amount) == ("indu", D("-5000.00"))

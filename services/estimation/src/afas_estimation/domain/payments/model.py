@@ -244,7 +244,8 @@ class ExerciceSummary:
 
     ``entitlement`` is the actual when validated, else the last validated forecast (``basis`` says which);
     ``paid`` is the net of due payments (an indu counts negative), ``scheduled`` the net of pending ones;
-    ``balance`` = actual entitlement − advances paid (None before the actual; negative: an overpayment);
+    ``balance`` = actual entitlement − advances paid − the balance paid before the platform (None before the
+    actual; negative: an overpayment), the figure the settlements pay;
     ``overpayment`` = the indus raised so far (positive), which after a revised actual may differ from −balance.
     """
 

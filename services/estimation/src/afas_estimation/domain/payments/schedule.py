@@ -33,7 +33,8 @@ Rules, with our reading where the sources (docs/domain.md §4-§5, seed 001 "Pai
 * Advances paid before the platform: an actual validated for an exercice with no forecast on the platform does
   not announce a balance until a Caf agent records what was paid (``PriorPayments``): the summary says
   « acomptes antérieurs non connus ». Once recorded, the balance = actual − recorded advances − recorded
-  balance, due at the later of the two dates.
+  balance, due at the later of the two dates. The summary's ``balance`` is the same figure
+  (``ExerciceState.balance``, one rule for both).
 * First exercice on the platform (``first_exercice``): both advances fall due per the policy — those waiting
   for an actual N-1 come with the forecast, as no actual N-1 will be validated here.
 * Caf du Nord's published reading (policy ``acomptes_35_35``): existing equipment, 1st advance 35 % of the actual
@@ -217,7 +218,7 @@ class _Run:
     def _settle(self, state: ExerciceState, at: date, revision: bool) -> None:
         n, entitlement = state.exercice, state.actual
         advances, settled = state.advances_paid, state.settled
-        amount = entitlement - advances - settled
+        amount = state.balance_left
         if revision and amount == 0:
             return
         kind = "solde" if amount >= 0 else "indu"
@@ -469,7 +470,7 @@ class _Run:
     def summary(self, state: ExerciceState, pending: list[Payment]) -> ExerciceSummary:
         advances = state.advances_paid
         unknown = state.forecast is None and state.exercice not in self.prior_payments
-        balance = cents(state.actual - advances) if state.actual is not None and not unknown else None
+        balance = cents(state.balance) if state.balance is not None and not unknown else None
         note = (
             f"Acomptes antérieurs non connus : les acomptes {state.exercice} ont été versés avant la plateforme ; "
             "le solde sera indiqué quand la Caf aura enregistré ces versements."

@@ -47,5 +47,21 @@ class ExerciceState:
     def settled(self) -> Decimal:
         return self.prior_balance + sum((p.amount for p in self.payments if p.kind in ("solde", "indu")), ZERO)
 
+    @property
+    def balance(self) -> Decimal | None:
+        """The balance of the exercice once its actual is known: actual entitlement − advances paid (before the
+        platform and here) − the balance the Caf already paid before the platform; None before the actual.
+
+        The one rule: the summary shows it, and each settlement pays what is left of it (``balance_left``)."""
+        if self.actual is None:
+            return None
+        return self.actual - self.advances_paid - self.prior_balance
+
+    @property
+    def balance_left(self) -> Decimal:
+        """What the balance still needs: ``balance`` − the soldes and indus already settled on the platform."""
+        assert self.balance is not None
+        return self.balance - (self.settled - self.prior_balance)
+
     def next_number(self, kind: str) -> int:
         return self.counters.get(kind, 0) + 1
