@@ -21,7 +21,10 @@ class KnownPartner(SQLModel, table=True):
     siret: str = Field(max_length=14, index=True)
     caf_code: str = Field(max_length=3)
     delegated: bool = True
+    # One version per group of fields, each written by its own events (whatever their arrival order): the identity
+    # (registration, update) on ``version``, the delegation (registration, delegation changed) on its own.
     version: int
+    delegation_version: int = 0
 
 
 class Activity(SQLModel, table=True):
@@ -83,12 +86,29 @@ class DeclarerMembership(SQLModel, table=True):
     partner_id: uuid.UUID
     start_date: date
     end_date: date | None = None
+    version: int = 0  # the user's version when identity announced it (0: before versions were kept)
+
+
+class DeclarerDeparture(SQLModel, table=True):
+    """Each time a user left AFAS-DECLARER, at the user's version: a membership announced before it (a lower
+    version) ends then, even when the departure was handled first."""
+
+    __tablename__ = "declarer_departure"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    end_date: date
 
 
 class AccountState(SQLModel, table=True):
-    """Suspended or closed accounts: they may receive no grant."""
+    """The account's state as identity last announced it (the user's version): suspended or closed accounts may
+    receive no grant; ``actif`` once reactivated."""
 
     __tablename__ = "account_state"
 
     user_id: uuid.UUID = Field(primary_key=True)
     state: str = Field(max_length=12)
+    version: int = 0
+
+
+BARRED = ("suspendu", "clos")  # account states that may receive no grant

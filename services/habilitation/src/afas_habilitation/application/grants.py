@@ -10,7 +10,15 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
-from afas_habilitation.adapters.tables import AccountState, Activity, DeclarerMembership, KnownPartner, RoleGrant, Site
+from afas_habilitation.adapters.tables import (
+    BARRED,
+    AccountState,
+    Activity,
+    DeclarerMembership,
+    KnownPartner,
+    RoleGrant,
+    Site,
+)
 from afas_habilitation.domain import grants as rules
 from afas_habilitation.domain.catalogue import Family, SiteMode, site_scoped
 from afas_shared.auth.caller import ForwardedCaller
@@ -106,7 +114,7 @@ async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInp
         if partner is None or not may_grant(caller, partner):
             raise RpcFailure("forbidden", "Vous ne pouvez pas habiliter les utilisateurs de ce partenaire.")
         account = await uow.session.get(AccountState, user.user_id)
-        if account is not None:
+        if account is not None and account.state in BARRED:
             raise RpcFailure("conflict", "Un compte suspendu ou fermé ne peut pas recevoir de rôle.")
         in_declarer = await _declarer_on(uow.session, user.user_id, start)
         scopes = await _all_open_activities(uow.session, partner, start) if data.all_activities else data.scope
