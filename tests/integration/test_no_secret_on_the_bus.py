@@ -1,6 +1,10 @@
 """No secret at rest on the bus: activation and reset mails work end to end (identity → event with a reference →
-notification asks identity for the URL when it sends the mail), and afterwards no stream of the run holds a one-time
-link, a token, a password or a password hash; notification's database does not hold the link either."""
+notification asks identity for the URL when it sends the mail), and afterwards no stream holds a one-time link, a
+token, a password or a password hash; notification's database does not hold the link either.
+
+The five services run on a nats-server configured as in production (fixture ``secured_platform``: each service
+with its own credential and permissions, production's stream names), and every stream of that server is read
+with the operators' ``admin`` credential."""
 
 from __future__ import annotations
 
@@ -14,10 +18,12 @@ import nats
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from afas_shared.testing.fixtures import eventually, running
-from tests.integration.conftest import DEMO_PASSWORD
+from afas_shared.contracts.bus_permissions import ADMIN
+from afas_shared.testing.fixtures import eventually
+from afas_shared.testing.secured_nats import SecuredNats
+from tests.integration.conftest import DEMO_PASSWORD, OPERATOR, Platform
 
-ADMIN, SOPHIE = "200000001", "200000003"
+PARTNER_ADMIN, SOPHIE = "200000001", "200000003"
 CHOSEN, RESET = "Crèche-Soleil-2026", "Reinit-Compte-2026!"
 
 
@@ -44,14 +50,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _every_stream_message(nats_url: str, prefix: str) -> list[bytes]:
-    """Every message of every stream of this run's prefix, headers and data."""
-    client = await nats.connect(nats_url)
-    try:
-        js = client.jetstream()
-        found = []
+async def _every_stream_message(secured: SecuredNats) -> tuple[list[str], list[bytes]]:
+    """The server's streams and every message they hold, headers and data, read as the operators' admin."""
+    async with secured.client(ADMIN) as admin:
+        js = admin.nc.jetstream()
+        found, streams = [], []
         for info in await js.streams_info():
-            if not info.config.name.startswith(f"{prefix}_".upper()) or not info.state.messages:
+            streams.append(info.config.name)
+            if not info.state.messages:
                 continue
             for seq in range(max(1, info.state.first_seq), info.state.last_seq + 1):
                 try:
@@ -59,19 +65,28 @@ async def _every_stream_message(nats_url: str, prefix: str) -> list[bytes]:
                 except nats.js.errors.NotFoundError:
                     continue
                 found.append((message.data or b"") + json.dumps(message.headers or {}).encode())
-        return found
-    finally:
-        await client.close()
+        return streams, found
 
 
-async def test_mails_carry_the_links_but_no_stream_holds_a_link_token_password_or_hash(platform, make_settings):
+async def test_mails_carry_the_links_but_no_stream_holds_a_link_token_password_or_hash(secured_platform):
     mailbox, port = _Mailbox(), _free_port()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
     smtp.start()
+    mail = {"smtp_port": port, "mail_poll_seconds": 0.2, "schedule_check_seconds": 3600}
     try:
-        settings = make_settings("notification", smtp_port=port, mail_poll_seconds=0.2, schedule_check_seconds=3600)
-        async with running(settings) as notification:
-            admin = await platform.login(ADMIN)
+        async with secured_platform(notification=mail) as secured:
+            notification = secured.runtimes["notification"]
+            platform = Platform(
+                secured.client,
+                secured.identity,
+                secured.gateway,
+                secured.runtimes["habilitation"],
+                secured.identity.clock,
+                secured.nats.url,
+            )
+            seeded = await platform.client.post("/api/v1/admin/demo", headers=OPERATOR)
+            assert seeded.status_code == 200, seeded.text
+            admin = await platform.login(PARTNER_ADMIN)
             user = await platform.new_amiens_user(admin)
             # the activation mail, as notification sent it, carries a working link
             link = await eventually(lambda: mailbox.link_to("ines.garnier@amiens.example", "/activation"), timeout=20)
@@ -96,7 +111,7 @@ async def test_mails_carry_the_links_but_no_stream_holds_a_link_token_password_o
             )
             assert reset.status_code == 200, reset.text
             session_token = (await platform.login(SOPHIE, RESET))["Authorization"][7:]
-            await platform.login(ADMIN, DEMO_PASSWORD)
+            await platform.login(PARTNER_ADMIN, DEMO_PASSWORD)
 
             async with notification.db.sessions() as session:
                 stored = " ".join(
@@ -111,7 +126,9 @@ async def test_mails_carry_the_links_but_no_stream_holds_a_link_token_password_o
     # the administrator's token made the request that published identity.user_created: it must not travel with it
     secrets = [activation_token, reset_token, session_token, admin["Authorization"][7:], CHOSEN, RESET]
     secrets += [DEMO_PASSWORD, "$argon2", "jeton="]
-    messages = await _every_stream_message(platform.nats_url, platform.identity.bus.names.prefix)
+    streams, messages = await _every_stream_message(secured.nats)
+    # production's streams, all of them read: identity's, and the others' the platform's work filled
+    assert {"AFAS_IDENTITY", "AFAS_HABILITATION", "AFAS_DECLARATION", "AFAS_ESTIMATION"} <= set(streams), streams
     assert any(b"activation_requested.v2" in m for m in messages)  # the scan did read identity's stream
     assert any(b"password_reset_requested.v2" in m for m in messages)
     leaks = [(secret, m[:200]) for m in messages for secret in secrets if secret.encode() in m]

