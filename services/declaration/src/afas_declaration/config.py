@@ -18,3 +18,5 @@ class Settings(ServiceSettings):
     # An Idempotency-Key whose request never finished (the gateway died) is free again after this long: more than
     # the longest request it guards (a transmit with its PDF), so a live request is never run twice.
     idempotency_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # Opened campaigns are revisited this often: an activity's missing expected declaration is created (and reported).
+    reconcile_seconds: float = Field(default=300.0, gt=0, le=86400)

@@ -44,7 +44,10 @@ class ActivityCopy(SQLModel, table=True):
     sites: str = "[]"  # JSON list of {"site_id", "name"}
     opening_date: date
     closing_date: date | None = None
+    # One version per group of fields, each written by its own events (whatever their arrival order): the data
+    # (registration, update) on ``version``, the closing date (registration, update, closure) on its own.
     version: int
+    closing_version: int = 0
 
 
 class Campaign(SQLModel, table=True):

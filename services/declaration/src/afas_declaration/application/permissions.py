@@ -19,6 +19,7 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.read_models.versioned import stale
 
 
 class Action(StrEnum):
@@ -71,35 +72,47 @@ async def on_role_granted(uow: UnitOfWork, envelope: Envelope[RoleGrantedV1]) ->
         if line.validation not in ("validated", "rejected"):
             line.validation = g.validation
         return
-    # Otherwise the grant is a line's first event, so a replay must not undo what followed it.
-    if line is None:
-        uow.session.add(
-            GrantLine(
-                grant_id=g.grant_id,
-                user_id=g.user_id,
-                partner_id=g.partner_id,
-                role=g.role,
-                activity_id=g.activity_id,
-                site_id=g.site_id,
-                start_date=g.start_date,
-                end_date=g.end_date,
-                validation=g.validation,
-            )
+    # Otherwise the grant is a line's first event, so a replay (even under a new id) must not undo what followed it.
+    if line is not None:
+        stale()
+        return
+    uow.session.add(
+        GrantLine(
+            grant_id=g.grant_id,
+            user_id=g.user_id,
+            partner_id=g.partner_id,
+            role=g.role,
+            activity_id=g.activity_id,
+            site_id=g.site_id,
+            start_date=g.start_date,
+            end_date=g.end_date,
+            validation=g.validation,
         )
+    )
 
 
 async def on_grant_validated(uow: UnitOfWork, envelope: Envelope[GrantValidatedV1]) -> None:
-    (await _known(uow, envelope)).validation = "validated"
+    _decide(await _known(uow, envelope), "validated")
 
 
 async def on_grant_rejected(uow: UnitOfWork, envelope: Envelope[GrantRejectedV1]) -> None:
-    (await _known(uow, envelope)).validation = "rejected"
+    _decide(await _known(uow, envelope), "rejected")
+
+
+def _decide(line: GrantLine, validation: str) -> None:
+    if line.validation == validation:
+        stale()  # decided so already: a replay, a counted no-op
+    else:
+        line.validation = validation
 
 
 async def on_grant_ended(uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> None:
-    line = await _known(uow, envelope)
+    line, end = await _known(uow, envelope), envelope.data.end_date
+    if line.ended and line.end_date is not None and line.end_date <= end:
+        stale()  # ended as early already: a replay, a counted no-op
+        return
     line.ended = True
-    line.end_date = min(line.end_date, envelope.data.end_date) if line.end_date else envelope.data.end_date
+    line.end_date = min(line.end_date, end) if line.end_date else end
 
 
 async def _known(uow: UnitOfWork, envelope: Envelope[GrantValidatedV1 | GrantRejectedV1 | GrantEndedV1]) -> GrantLine:

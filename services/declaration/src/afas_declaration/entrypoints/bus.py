@@ -22,7 +22,6 @@ from afas_shared.read_models import user_directory
 from afas_shared.runtime import ServiceRuntime
 
 CAMPAIGN_CHECK_SECONDS = 60  # a campaign opens within a minute of its date, even with nobody acting
-RECONCILE_SECONDS = 300  # opened campaigns revisited: an activity's missing declaration is created (and reported)
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -37,7 +36,7 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.consume(PartnerRegisteredV1, partner_copy.on_partner_state)
     runtime.consume(PartnerUpdatedV1, partner_copy.on_partner_state)
     runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaigns.open_due(runtime))
-    runtime.every(RECONCILE_SECONDS, lambda: campaigns.reconcile(runtime))
+    runtime.every(runtime.settings.reconcile_seconds, lambda: campaigns.reconcile(runtime))
 
     async def may(payload: dict[str, Any]) -> dict[str, Any]:
         """declaration.rpc.may.v1: {user_id, action, activity_id, site_id?} -> {"allowed": bool}, as a result."""
