@@ -306,6 +306,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/activities/{activity_id}/versements-anterieurs"): route(
         {CAF_INS, CAF_PAR}, body="prior_payments_body"
     ),
+    # an actual validated before the platform: the activity's Caf, instruction or paramétrage (201, then 409)
+    ("POST", "/api/v1/activities/{activity_id}/reels-anterieurs"): route({CAF_INS, CAF_PAR}, body="prior_actual_body"),
     # --- pages: public
     ("GET", "/static/{name}"): route(PAGE_PUBLIC),
     ("GET", "/etat"): route(PAGE_PUBLIC),
@@ -413,6 +415,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/caf/politique-paiement"): route({CAF_PAR, OTHER_CAF}, form="policy_form", destructive=True),
     ("POST", "/caf/declarations/{declaration_id}/versements-anterieurs"): route(
         {CAF_INS, CAF_PAR}, form="prior_payments_form"
+    ),
+    ("POST", "/caf/declarations/{declaration_id}/reels-anterieurs"): route(
+        {CAF_INS, CAF_PAR}, form="prior_actual_form"
     ),
 }
 
@@ -717,6 +722,8 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "prior_payments_body": {"exercice": date.today().year - 1, "acomptes": "1000,00", "solde": "0"},
         "prior_payments_form": {"exercice_anterieur": str(date.today().year - 1), "acomptes_anterieurs": "1000,00",
                                 "solde_anterieur": "0"},
+        "prior_actual_body": {"exercice": date.today().year - 3, "droit_reel": "1000,00"},
+        "prior_actual_form": {"exercice_reel_anterieur": str(date.today().year - 3), "droit_reel_anterieur": "1000,00"},
         "permission_query": {"action": "saisir_activite", "activite": alsh["id"]},
         "grant_form": {"utilisateur_id": users["200000031"], "role": "fdf", "perimetre": laep["id"]},
         "user_form": {k: v for k, v in _user_body("formulaire").items()},

@@ -169,3 +169,53 @@ async def test_the_activitys_caf_records_what_was_paid_before_the_platform(platf
             in (await client.get(done.headers["location"])).text
         )
         assert (await client.post(form, data=fields)).status_code == 409
+
+
+async def test_the_activitys_caf_records_an_actual_validated_before_the_platform(platform, catalogue, make_settings):
+    client = platform.client
+    eaje = catalogue.activities["eaje"]["id"]
+    url = f"/api/v1/activities/{eaje}/reels-anterieurs"
+    body = {"exercice": 2024, "droit_reel": "40 852,00", "droit_previsionnel": "40000"}
+    paris = await _agent(platform, "075", ["instruction", "parametrage"], "Paris")
+    async with _estimation(make_settings, platform) as estimation:
+        declaration, headers = await _eaje_declaration(platform, catalogue)
+        await _fill(platform, declaration, headers)
+
+        async def estimation_knows_the_activity() -> bool:
+            from afas_estimation.adapters.tables import DeclarationFigures
+
+            async with estimation.db.sessions() as session:
+                return await session.get(DeclarationFigures, uuid.UUID(declaration)) is not None
+
+        await eventually(estimation_knows_the_activity, timeout=15)
+        for who in (paris, headers[ADMIN], headers[KARIM]):  # another Caf's agent, the partner's users
+            refused = await client.post(url, headers=who, json=body)
+            assert refused.status_code == 403, refused.text
+        bad = await client.post(url, headers=catalogue.agent, json={**body, "droit_reel": "beaucoup"})
+        assert bad.status_code == 422 and "pas un montant" in bad.text, bad.text
+        missing = await client.post(url, headers=catalogue.agent, json={"exercice": 2024})
+        assert missing.status_code == 422 and ["body", "droit_reel"] in _loc(missing), missing.text
+        recorded = await client.post(url, headers=catalogue.agent, json=body)
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["droit_reel"] == "40852.00" and recorded.json()["droit_previsionnel"] == "40000.00"
+        again = await client.post(url, headers=catalogue.agent, json=body)
+        assert again.status_code == 409 and "déjà enregistré" in again.text, again.text
+
+        # the same from the instruction page, for another exercice
+        client.cookies.clear()
+        signed = await client.post(
+            "/connexion", data={"identifiant": AGENT, "mot_de_passe": DEMO_PASSWORD, "csrf": await login_csrf(client)}
+        )
+        assert signed.status_code == 303
+        page = await client.get(f"/caf/instruction/{declaration}")
+        assert page.status_code == 200 and "Droit réel d'un exercice validé avant la plateforme" in page.text
+        csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
+        form = f"/caf/declarations/{declaration}/reels-anterieurs"
+        fields = {"csrf": csrf, "exercice_reel_anterieur": "2025", "droit_reel_anterieur": "38 000,50"}
+        bad = await client.post(form, data={**fields, "droit_reel_anterieur": ""})
+        assert bad.status_code == 422 and "Indiquez le droit réel" in bad.text
+        done = await client.post(form, data=fields)
+        assert done.status_code == 303 and done.headers["location"].endswith("?fait=reels"), done.text
+        shown = await client.get(done.headers["location"])
+        assert "droit réel antérieur à la plateforme est enregistré" in shown.text
+        assert (await client.post(form, data=fields)).status_code == 409

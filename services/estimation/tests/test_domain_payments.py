@@ -324,3 +324,13 @@ def test_the_summary_balance_is_the_balance_the_settlements_pay_a_prior_balance_
     assert summary.advances_paid == D("70000.00")
     if revised is not None:  # the revision settles the difference: an indu of 5 000
         assert (settled[1].kind, settled[1].amount) == ("indu", D("-5000.00"))
+
+
+def test_a_prior_actual_without_its_forecast_has_no_gap_for_the_generic_cap():
+    """A Caf agent may record an actual from before the platform without its forecast: the N-1 gap is unknown."""
+    facts = [
+        PriorActual(2022, D("10000"), date(2023, 1, 15), forecast_entitlement=None),
+        ForecastValidated(2023, D("100000"), date(2023, 2, 1)),
+    ]
+    second = schedule(build_policy(LEGACY_35, "inline"), facts).by_key()["2023:acompte_2:1"]
+    assert (second.amount, second.explanation.cap_applied) == (D("35000.00"), False)

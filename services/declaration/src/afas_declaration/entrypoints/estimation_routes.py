@@ -108,6 +108,22 @@ class PriorPaymentsBody(InputModel):
     )
 
 
+class PriorActualBody(InputModel):
+    exercice: int = Field(ge=2000, le=2100, examples=[2024])
+    droit_reel: str = Field(
+        min_length=1,
+        max_length=20,
+        examples=["40852,00"],
+        description="Droit réel de l'exercice, validé avant la plateforme, en euros au centime",
+    )
+    droit_previsionnel: str | None = Field(
+        default=None,
+        max_length=20,
+        examples=[None],
+        description="Droit prévisionnel du même exercice, en euros, s'il est connu (vide : non connu)",
+    )
+
+
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["estimation"])
     who = Depends(current_caller)
@@ -216,6 +232,24 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             exercice=body.exercice,
             advances=body.acomptes,
             balance=body.solde,
+        )
+
+    @api.post(
+        "/activities/{activity_id}/reels-anterieurs",
+        status_code=201,
+        summary="Enregistrer le droit réel d'un exercice validé avant la plateforme (Caf de l'activité, instruction "
+        "ou paramétrage) : base du 1er acompte N+2 et du plafonnement N+1",
+    )
+    async def record_prior_actual(
+        activity_id: uuid.UUID, body: PriorActualBody, caller: Caller = who
+    ) -> dict[str, Any]:
+        return await ask(
+            "record_prior_actual",
+            caller,
+            activity_id=activity_id,
+            exercice=body.exercice,
+            entitlement=body.droit_reel,
+            forecast=body.droit_previsionnel,
         )
 
     return api

@@ -228,6 +228,22 @@ class PriorPayment(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class PriorActualRecord(SQLModel, table=True):
+    """The actual entitlement of an activity's exercice validated before the platform, recorded by one of its Caf's
+    agents (who, when): the first advance of N + 2 rests on it (Caf du Nord, existing equipment) and the cap of
+    N + 1 compares with it. Recorded once; an exercice validated on the platform supersedes it."""
+
+    __tablename__ = "prior_actual"
+
+    activity_id: uuid.UUID = Field(primary_key=True)
+    exercice: int = Field(primary_key=True)
+    caf_code: str = Field(max_length=3)
+    entitlement: str = Field(max_length=20)
+    forecast_entitlement: str | None = Field(default=None, max_length=20)  # its forecast, when known
+    recorded_by: uuid.UUID | None = None
+    recorded_at: datetime = Field(sa_type=UtcDateTime())
+
+
 class CafPaymentPolicy(SQLModel, table=True):
     """The payment policy a Caf chose (a local rule, set by its paramétrage agents), over the shipped mapping."""
 

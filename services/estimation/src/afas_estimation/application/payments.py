@@ -4,6 +4,10 @@
 ``estimation.payment_scheduled.v1`` for each due payment whose key was never published; the key's row and the
 event commit together, so a redelivery or a concurrent replica cannot announce a payment twice.
 ``view`` answers "what has been / will be paid for this activity and exercice".
+``record_prior`` and ``record_prior_actual``: a Caf agent of the activity's Caf records what happened before the
+platform — the payments of an exercice whose actual is validated here, or the actual entitlement of an exercice
+validated before (the actual N-2 the Caf du Nord's first advance rests on, the actual N-1 its cap compares with).
+Each is recorded once, with who and when.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from afas_estimation.adapters.tables import (
     CafPaymentPolicyChange,
     DeclarationFigures,
     PaymentFact,
+    PriorActualRecord,
     PriorPayment,
     PublishedPayment,
 )
@@ -35,6 +40,7 @@ from afas_estimation.domain.payments import (
     PaymentPolicy,
     PaymentSchedule,
     PolicyError,
+    PriorActual,
     PriorPayments,
     UpdateValidated,
     available_policies,
@@ -87,6 +93,20 @@ def _prior_fact(row: PriorPayment) -> PriorPayments:
     return PriorPayments(row.exercice, Decimal(row.advances), paris_today(row.recorded_at), Decimal(row.balance))
 
 
+async def _prior_actuals(session: AsyncSession, activity_id: uuid.UUID) -> list[PriorActualRecord]:
+    rows = await session.execute(
+        sa.select(PriorActualRecord)
+        .where(PriorActualRecord.activity_id == activity_id)
+        .order_by(PriorActualRecord.exercice)
+    )
+    return list(rows.scalars())
+
+
+def _prior_actual_fact(row: PriorActualRecord) -> PriorActual:
+    forecast = Decimal(row.forecast_entitlement) if row.forecast_entitlement is not None else None
+    return PriorActual(row.exercice, Decimal(row.entitlement), paris_today(row.recorded_at), forecast)
+
+
 async def policy_of(session: AsyncSession, caf_code: str) -> PaymentPolicy:
     """The payment policy of a Caf: the one its paramétrage agents chose, else the shipped mapping's."""
     chosen = await session.get(CafPaymentPolicy, caf_code)
@@ -94,14 +114,18 @@ async def policy_of(session: AsyncSession, caf_code: str) -> PaymentPolicy:
 
 
 def _schedule(
-    rows: list[PaymentFact], prior: list[PriorPayment] | None = None, policy: PaymentPolicy | None = None
+    rows: list[PaymentFact],
+    prior: list[PriorPayment] | None = None,
+    policy: PaymentPolicy | None = None,
+    actuals: list[PriorActualRecord] | None = None,
 ) -> tuple[PaymentSchedule | None, str | None]:
     """The schedule of these facts under the Caf's policy, or why it cannot be drawn (French).
 
     The first exercice validated on the platform is the activity's first here: its advances waiting for an
     actual N-1 fall due with its forecast (that actual was validated before the platform). The activity's
     opening date (carried by the validations) makes an exercice N a new equipment's when it opened during N or
-    N-1 (see ``domain.payments.schedule``); without it the equipment is taken as existing."""
+    N-1 (see ``domain.payments.schedule``); without it the equipment is taken as existing. A recorded actual
+    from before the platform counts until an exercice of its year is validated here (that one supersedes it)."""
     policy = policy or policy_for_caf(rows[-1].caf_code)
     # an actual alone (its forecast validated before the platform) does not make its exercice the first here
     planned = [r.exercice for r in rows if r.kind in ("forecast", "update")]
@@ -109,7 +133,9 @@ def _schedule(
     # new vs existing equipment (Caf du Nord's 35/35): the latest opening date the validations carried
     opened = next((r.activity_opening_date for r in reversed(rows) if r.activity_opening_date is not None), None)
     try:
+        on_platform = {r.exercice for r in rows} | {p.exercice for p in prior or []}
         facts = [_fact(r) for r in rows] + [_prior_fact(p) for p in prior or []]
+        facts += [_prior_actual_fact(a) for a in actuals or [] if a.exercice not in on_platform]
         return schedule(policy, facts, first_exercice=first, opened_on=opened), None
     except PaymentFactError as exc:
         return None, f"Échéancier incalculable à partir des déclarations validées : {exc}"
@@ -121,7 +147,8 @@ async def publish_due(uow: UnitOfWork, activity_id: uuid.UUID, now: datetime) ->
     if not rows:
         return 0
     policy = await policy_of(uow.session, rows[-1].caf_code)
-    drawn, problem = _schedule(rows, await _prior(uow.session, activity_id), policy)
+    prior, actuals = await _prior(uow.session, activity_id), await _prior_actuals(uow.session, activity_id)
+    drawn, problem = _schedule(rows, prior, policy, actuals)
     if drawn is None:
         log.warning("activity %s: %s", activity_id, problem)
         return 0
@@ -206,6 +233,7 @@ async def view(db: Database, payload: dict[str, Any], covers: WholeActivityCheck
     async with db.sessions() as session:
         rows = await _facts(session, activity_id)
         prior = await _prior(session, activity_id)
+        actuals = await _prior_actuals(session, activity_id)
         owner = rows[-1] if rows else await _any_declaration(session, activity_id)
         policy = await policy_of(session, rows[-1].caf_code) if rows else None
         announced = set(
@@ -233,18 +261,27 @@ async def view(db: Database, payload: dict[str, Any], covers: WholeActivityCheck
         "indu": "0.00",
         "plafonnement": False,
         "ecart_previsionnel_reel": None,
+        "reels_anterieurs": [_prior_actual_json(a) for a in actuals],
         "message": None,
     }
     if not rows:
         answer["message"] = "Aucune déclaration validée pour cette activité : aucun paiement n'est encore prévu."
         return answer
     answer["politique"] = {"id": policy.id, "libelle": policy.label}
-    drawn, problem = _schedule(rows, prior, policy)
+    drawn, problem = _schedule(rows, prior, policy, actuals)
     if drawn is None:
         answer["message"] = problem
         return answer
     answer["paiements"] = [payment_json(p, announced) for p in drawn.for_exercice(exercice)]
     summary = drawn.summaries.get(exercice)
+    recorded = next((a for a in actuals if a.exercice == exercice), None)
+    if summary is None and recorded is not None:
+        answer.update({"droit": recorded.entitlement, "base_du_droit": "reel"})
+        answer["message"] = (
+            f"Droit réel {exercice} validé avant la plateforme et enregistré par la Caf "
+            f"({euros(Decimal(recorded.entitlement))}) : ses paiements ont eu lieu avant la plateforme."
+        )
+        return answer
     if summary is None:
         answer["message"] = f"Aucune déclaration validée pour l'exercice {exercice}."
         return answer
@@ -267,11 +304,26 @@ async def view(db: Database, payload: dict[str, Any], covers: WholeActivityCheck
     return answer
 
 
-def _amount(payload: dict[str, Any], key: str, *, required: bool) -> Decimal:
+def _prior_actual_json(row: PriorActualRecord) -> dict[str, Any]:
+    return {
+        "exercice": row.exercice,
+        "droit_reel": row.entitlement,
+        "droit_previsionnel": row.forecast_entitlement,
+        "enregistre_le": row.recorded_at.isoformat(),
+    }
+
+
+def _amount(
+    payload: dict[str, Any],
+    key: str,
+    *,
+    required: bool,
+    missing: str = "Indiquez le total des acomptes versés avant la plateforme.",
+) -> Decimal:
     raw = payload.get(key)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
-            raise RpcFailure("invalid", "Indiquez le total des acomptes versés avant la plateforme.", key)
+            raise RpcFailure("invalid", missing, key)
         return Decimal(0)
     text = str(raw).strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
     try:
@@ -279,26 +331,29 @@ def _amount(payload: dict[str, Any], key: str, *, required: bool) -> Decimal:
     except ArithmeticError:
         raise RpcFailure("invalid", f"« {raw} » n'est pas un montant.", key) from None
     if not amount.is_finite() or amount < 0 or amount >= 1_000_000_000:
-        raise RpcFailure("invalid", "Un montant versé est positif ou nul (moins d'un milliard).", key)
+        raise RpcFailure("invalid", "Un montant est positif ou nul (moins d'un milliard d'euros).", key)
     if amount != amount.quantize(Decimal("0.01")):
-        raise RpcFailure("invalid", "Un montant versé s'écrit au centime près.", key)
+        raise RpcFailure("invalid", "Un montant s'écrit au centime près.", key)
     return amount.quantize(Decimal("0.01"))
 
 
-async def record_prior(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A Caf agent (instruction or paramétrage) of the activity's Caf records what was paid before the platform;
-    the balance that waited for it becomes due and is announced."""
-    caller = forwarded_caller(payload)
-    activity_id = parse_uuid(payload, "activity_id")
+def _exercice(payload: dict[str, Any]) -> int:
     try:
         exercice = int(str(payload.get("exercice")).strip())
     except ValueError:
         raise RpcFailure("invalid", "Exercice invalide (année attendue, par exemple 2025).", "exercice") from None
     if not 2000 <= exercice <= 2100:
         raise RpcFailure("invalid", f"Exercice hors des périodes connues : {exercice}.", "exercice")
-    advances = _amount(payload, "advances", required=True)
-    balance = _amount(payload, "balance", required=False)
-    session = uow.session
+    return exercice
+
+
+async def _caf_scope(
+    session: AsyncSession, payload: dict[str, Any], what: str
+) -> tuple[Any, uuid.UUID, list[PaymentFact], PaymentFact | DeclarationFigures]:
+    """The caller, the activity, its validated facts and a row naming its Caf, for a record only an agent
+    (instruction or paramétrage) of the activity's own Caf may make (``what``: what is recorded, in French)."""
+    caller = forwarded_caller(payload)
+    activity_id = parse_uuid(payload, "activity_id")
     rows = await _facts(session, activity_id)
     owner = rows[-1] if rows else await _any_declaration(session, activity_id)
     if owner is None:
@@ -306,8 +361,25 @@ async def record_prior(uow: UnitOfWork, payload: dict[str, Any], now: datetime) 
     if not caller.is_caf_agent_of(owner.caf_code, "instruction", "parametrage"):
         raise RpcFailure(
             "forbidden",
-            "Seuls les agents d'instruction ou de paramétrage de la Caf de l'activité enregistrent ses "
-            "versements antérieurs.",
+            f"Seuls les agents d'instruction ou de paramétrage de la Caf de l'activité enregistrent {what}.",
+        )
+    return caller, activity_id, rows, owner
+
+
+async def record_prior(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A Caf agent (instruction or paramétrage) of the activity's Caf records what was paid before the platform;
+    the balance that waited for it becomes due and is announced."""
+    exercice = _exercice(payload)
+    advances = _amount(payload, "advances", required=True)
+    balance = _amount(payload, "balance", required=False)
+    session = uow.session
+    caller, activity_id, rows, owner = await _caf_scope(session, payload, "ses versements antérieurs")
+    if await session.get(PriorActualRecord, (activity_id, exercice)) is not None:
+        raise RpcFailure(
+            "invalid",
+            f"Le droit réel {exercice} a été enregistré comme validé avant la plateforme : ses versements aussi "
+            "sont antérieurs, rien à enregistrer pour cet exercice.",
+            "exercice",
         )
     if any(r.exercice == exercice and r.kind in ("forecast", "update") for r in rows):
         raise RpcFailure(
@@ -337,6 +409,75 @@ async def record_prior(uow: UnitOfWork, payload: dict[str, Any], now: datetime) 
         "solde_deja_verse": format(balance, "f"),
         "paiements_annonces": announced,
     }
+
+
+async def record_prior_actual(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A Caf agent (instruction or paramétrage) of the activity's Caf records the actual entitlement of an exercice
+    validated before the platform (and its forecast, when known), once: the Caf du Nord's first advance of N + 2
+    rests on it, the cap of N + 1 compares with it; the advances of N + 1 that waited for it fall due."""
+    exercice = _exercice(payload)
+    entitlement = _amount(
+        payload, "entitlement", required=True, missing="Indiquez le droit réel validé avant la plateforme."
+    )
+    forecast = _amount(payload, "forecast", required=False) if _given(payload, "forecast") else None
+    session = uow.session
+    caller, activity_id, rows, owner = await _caf_scope(session, payload, "ses droits réels antérieurs")
+    if any(r.exercice == exercice for r in rows):
+        raise RpcFailure(
+            "invalid",
+            f"L'exercice {exercice} a des déclarations validées sur la plateforme : son droit y est calculé, "
+            "rien à enregistrer.",
+            "exercice",
+        )
+    if await session.get(PriorPayment, (activity_id, exercice)) is not None:
+        raise RpcFailure(
+            "invalid",
+            f"Des versements antérieurs sont enregistrés pour {exercice} : son droit réel est validé sur la "
+            "plateforme, rien à enregistrer.",
+            "exercice",
+        )
+    if await session.get(PriorActualRecord, (activity_id, exercice)) is not None:
+        raise RpcFailure(
+            "conflict", f"Le droit réel {exercice} antérieur à la plateforme est déjà enregistré.", "exercice"
+        )
+    session.add(
+        PriorActualRecord(
+            activity_id=activity_id,
+            exercice=exercice,
+            caf_code=owner.caf_code,
+            entitlement=format(entitlement, "f"),
+            forecast_entitlement=format(forecast, "f") if forecast is not None else None,
+            recorded_by=caller.user_id,
+            recorded_at=now,
+        )
+    )
+    await session.flush()
+    log.info(
+        "prior actual recorded",
+        extra={
+            "audit": {
+                "action": "record_prior_actual",
+                "activity_id": str(activity_id),
+                "exercice": exercice,
+                "caf_code": owner.caf_code,
+                "entitlement": format(entitlement, "f"),
+                "recorded_by": str(caller.user_id) if caller.user_id else None,
+            }
+        },
+    )
+    announced = await publish_due(uow, activity_id, now) if rows else 0
+    return {
+        "activite_id": str(activity_id),
+        "exercice": exercice,
+        "droit_reel": format(entitlement, "f"),
+        "droit_previsionnel": format(forecast, "f") if forecast is not None else None,
+        "paiements_annonces": announced,
+    }
+
+
+def _given(payload: dict[str, Any], key: str) -> bool:
+    raw = payload.get(key)
+    return raw is not None and not (isinstance(raw, str) and not raw.strip())
 
 
 async def _any_declaration(session: AsyncSession, activity_id: uuid.UUID) -> DeclarationFigures | None:

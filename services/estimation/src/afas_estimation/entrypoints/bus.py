@@ -12,6 +12,9 @@ Verbs (``estimation.rpc.<verb>.v1``, each answering ``{"result": …}``; the gat
 * ``payments`` {actor, activity_id, exercice} → what has been / will be paid, with totals;
 * ``record_prior_payments`` {actor, activity_id, exercice, advances, balance?} → a Caf agent of the activity's
   Caf records what was paid before the platform (until then: « acomptes antérieurs non connus »);
+* ``record_prior_actual`` {actor, activity_id, exercice, entitlement, forecast?} → a Caf agent of the activity's
+  Caf records the actual entitlement of an exercice validated before the platform (the Caf du Nord's first
+  advance rests on the actual N-2, its cap compares with the actual N-1);
 * ``entitlement`` {actor, declaration_id} → the entitlement of a validated declaration, explained;
 * ``payment_policy`` {caf} → the Caf's payment policy; ``set_payment_policy`` {actor, caf, policy, reason?} → a
   local rule: that Caf's paramétrage agents choose it (never another Caf's); only that Caf's schedules move.
@@ -108,6 +111,13 @@ def register(runtime: ServiceRuntime) -> None:
             return await payments.record_prior(uow, payload, runtime.clock.now())
 
     answer_with_result(runtime.rpc, "record_prior_payments", prior_payments)
+
+    async def prior_actual(payload: dict[str, Any]) -> dict[str, Any]:
+        """{actor, activity_id, exercice, entitlement, forecast?}: an actual validated before the platform."""
+        async with runtime.unit_of_work() as uow:
+            return await payments.record_prior_actual(uow, payload, runtime.clock.now())
+
+    answer_with_result(runtime.rpc, "record_prior_actual", prior_actual)
     answer_with_result(runtime.rpc, "entitlement", entitlement)
 
     async def payment_policy(payload: dict[str, Any]) -> dict[str, Any]:

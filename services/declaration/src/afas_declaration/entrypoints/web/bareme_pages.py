@@ -265,4 +265,26 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return failure_page(request, me, refusal)
         return redirect(request, f"/caf/instruction/{declaration_id}?fait=versements")
 
+    @web.post("/caf/declarations/{declaration_id}/reels-anterieurs", response_class=HTMLResponse)
+    async def prior_actual(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
+        """From the instruction page: the actual entitlement of an exercice of the activity validated before the
+        platform (the Caf du Nord's first advance rests on the actual N-2, its cap compares with the actual N-1)."""
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(me, form.get("csrf"))
+        if not may_record_prior_payments(me):
+            return failure_page(request, me, HTTPException(403, PRIOR_REFUSED))
+        try:
+            detail = await call_local(drafts.detail(runtime, forwarded_caller(me.caller.rpc()), declaration_id))
+            await ask(
+                "record_prior_actual",
+                me,
+                activity_id=detail["activite_id"],
+                exercice=(form.get("exercice_reel_anterieur") or "").strip(),
+                entitlement=(form.get("droit_reel_anterieur") or "").strip(),
+                forecast=(form.get("droit_previsionnel_anterieur") or "").strip() or None,
+            )
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        return redirect(request, f"/caf/instruction/{declaration_id}?fait=reels")
+
     return web

@@ -30,6 +30,7 @@ DONE = {
     "mot_de_passe": "L'utilisateur devra changer son mot de passe à sa prochaine connexion.",
     "campagne": "La campagne est enregistrée.",
     "versements": "Les versements antérieurs à la plateforme sont enregistrés : l'échéancier en tient compte.",
+    "reels": "Le droit réel antérieur à la plateforme est enregistré : l'échéancier en tient compte.",
 }
 
 

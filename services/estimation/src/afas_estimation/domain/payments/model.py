@@ -173,13 +173,14 @@ class PriorActual:
     """The actual of an exercice whose payments are outside this history (e.g. before the platform).
 
     It produces no payment; it triggers the advances of ``exercice + 1`` that wait for the actual N-1 and may
-    cap them (its ``forecast_entitlement`` is the forecast it is compared with).
+    cap them, and is the actual N-2 the first advance of ``exercice + 2`` may rest on. ``forecast_entitlement``
+    is the forecast of the same exercice the generic cap compares it with (None when not known: no such gap).
     """
 
     exercice: int
     entitlement: Decimal
     at: date
-    forecast_entitlement: Decimal
+    forecast_entitlement: Decimal | None
     forecast_gap_justified: bool = False
 
 

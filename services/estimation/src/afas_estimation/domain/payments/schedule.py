@@ -536,7 +536,9 @@ def _check(fact: object) -> Fact:
     if isinstance(fact, PriorPayments):
         amounts = [fact.advances, fact.balance]
     else:
-        amounts = [fact.entitlement] + ([fact.forecast_entitlement] if isinstance(fact, PriorActual) else [])
+        amounts = [fact.entitlement]
+        if isinstance(fact, PriorActual) and fact.forecast_entitlement is not None:
+            amounts.append(fact.forecast_entitlement)
     for amount in amounts:
         if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
             raise PaymentFactError(f"{fact!r}: an entitlement is a non-negative Decimal")
