@@ -208,3 +208,52 @@ async def test_a_change_re_estimates_the_open_declarations_and_announces_only_mo
     assert stored[other_family.data.declaration_id].bareme_version == 0
     assert stored[older.data.declaration_id].bareme_version == 0
     assert stored[moved[0].data.declaration_id].bareme_version == 1
+
+
+@pytest.mark.parametrize(
+    ("applies_from", "value", "moved"),
+    [
+        # the earliest value (2023): exercices 2021 and 2022 are backfilled from it, 2023 applies it
+        ("2023-01-01", "8,80", {2021: ("37420.00", "38080.00"), 2022: ("37420.00", "38080.00"),
+                                2023: ("37420.00", "38080.00")}),
+        # a value before the earliest one becomes the earliest: 2021 backfilled from it, 2022 applies it
+        ("2022-01-01", "8,50", {2021: ("37420.00", "36100.00"), 2022: ("37420.00", "36100.00")}),
+        # a later value: the exercices before it keep theirs and are not even re-read
+        ("2024-01-01", "9,00", {2024: ("39136.00", "39400.00")}),
+    ],
+)  # fmt: skip
+async def test_a_change_of_the_earliest_yearly_value_re_estimates_the_exercices_backfilled_from_it(
+    make_settings, applies_from, value, moved
+):
+    """PSU at 100 % billing, nappies and meals provided: 0,66 × prix plafond (≤ 107 %) × 10 000 h − 20 000 €; that
+    ceiling is known from 2023 (8,70 €/h) and 2024 (8,96 €/h): 2021 and 2022 apply 8,70 €/h, flagged provisional."""
+    change = {
+        **CHANGE,
+        "parameter": "prix_plafond_107_couches_repas",
+        "applies_from": applies_from,
+        "value": value,
+    }
+    async with running(make_settings("estimation")) as estimation:
+        by_year = {year: figures_updated("eaje_psu", "multi_accueil", PSU, exercice=year) for year in range(2021, 2025)}
+        for envelope in by_year.values():
+            async with estimation.unit_of_work() as uow:
+                await declarations.on_figures_updated(uow, envelope)
+        changed = await ask(estimation, "set_parameter", AGENT, **change)
+
+        async def finished():
+            async with estimation.db.sessions() as session:
+                job = await session.get(ReestimationJob, uuid.UUID(changed["reestimation"]))
+                return job if job.finished_at else None
+
+        job = await eventually(finished)
+        revised = await outbox(estimation, "estimation.estimate_revised.v1")
+        async with estimation.db.sessions() as session:
+            stored = {e.declaration_id: e for e in (await session.execute(sa.select(DeclarationEstimate))).scalars()}
+
+    year_of = {str(e.data.declaration_id): year for year, e in by_year.items()}
+    assert {
+        year_of[r["data"]["declaration_id"]]: (r["data"]["old_amount"], r["data"]["new_amount"]) for r in revised
+    } == (moved)
+    re_read = {year for year, e in by_year.items() if stored[e.data.declaration_id].bareme_version == 1}
+    assert re_read == ({2021, 2022, 2023, 2024} if applies_from < "2024" else {2023, 2024})
+    assert job.revised == len(moved)

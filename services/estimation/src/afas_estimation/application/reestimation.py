@@ -8,8 +8,9 @@ transaction, guarded by its previous value: a restart resumes where it stopped, 
 on the same job loses the race and rolls back instead of publishing twice.
 
 Affected declarations: the open ones of the family (and nature, for a nature's own value) whose exercice may
-start on or after the change's date (``exercice ≥ year − 1``, school years included); the amount decides
-whether anything is published.
+start on or after the change's date (``exercice ≥ year − 1``, school years included) — and every earlier one
+when the change is to the earliest value of a yearly parameter, since the exercices before its first value are
+backfilled from it; the amount decides whether anything is published.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures, ReestimationJob
+from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures, ParameterChange, ReestimationJob
 from afas_estimation.application.baremes import Effective, resolve
 from afas_estimation.application.estimates import outcome
 from afas_estimation.application.local_parameters import localised
@@ -58,18 +60,31 @@ class Overtaken(Exception):
     """Another worker advanced the job first: this batch is rolled back."""
 
 
-def affected(family: str, nature: str | None, applies_from: date, caf_code: str | None = None) -> list[Any]:
-    """The open declarations a change may affect: a national change every Caf's, a local one its Caf's only."""
-    conditions = [
-        DeclarationFigures.family == family,
-        DeclarationFigures.open.is_(True),
-        DeclarationFigures.exercice >= applies_from.year - 1,
-    ]
+def affected(
+    family: str, nature: str | None, applies_from: date, caf_code: str | None = None, *, backfilled: bool = False
+) -> list[Any]:
+    """The open declarations a change may affect: a national change every Caf's, a local one its Caf's only.
+
+    ``backfilled``: the change is to the earliest value of a yearly parameter, which the exercices before it
+    apply too — every exercice may move, not only those from the change's date."""
+    conditions = [DeclarationFigures.family == family, DeclarationFigures.open.is_(True)]
+    if not backfilled:
+        conditions.append(DeclarationFigures.exercice >= applies_from.year - 1)
     if nature is not None:
         conditions.append(DeclarationFigures.nature == nature)
     if caf_code is not None:
         conditions.append(DeclarationFigures.caf_code == caf_code)
     return conditions
+
+
+async def reaches_backfilled(session: AsyncSession, job: ReestimationJob, effective: Effective) -> bool:
+    """Whether the job's change set the earliest value of a yearly national parameter (exercices before it are
+    backfilled from it). A local change (audited apart, no ``ParameterChange``) sets no yearly value: False."""
+    change = await session.get(ParameterChange, job.change_id)
+    if change is None:
+        return False
+    parameter = effective.bareme.parameters.get(change.parameter)
+    return parameter is not None and parameter.backfills_before(job.applies_from, job.nature)
 
 
 def candidates_query(conditions: list[Any]) -> sa.Select:
@@ -147,12 +162,13 @@ async def run_batch(db: Database, job_id: uuid.UUID, batch_size: int, now: datet
             job = await uow.session.get(ReestimationJob, job_id)
             if job is None or job.finished_at is not None:
                 return False
-            conditions = affected(job.family, job.nature, job.applies_from, job.caf_code)
+            effective = await resolve(uow.session, job.family)  # one resolution for the whole batch
+            backfilled = await reaches_backfilled(uow.session, job, effective)
+            conditions = affected(job.family, job.nature, job.applies_from, job.caf_code, backfilled=backfilled)
             query = candidates_query(conditions).limit(batch_size)
             if job.cursor is not None:
                 query = query.where(DeclarationFigures.declaration_id > job.cursor)
             rows = list(await uow.session.execute(query))
-            effective = await resolve(uow.session, job.family)  # one resolution for the whole batch
             by_caf = {caf: await localised(uow.session, effective, caf) for caf in {r.caf_code for r in rows}}
             revised = await write(uow, *revise(effective, rows, now, by_caf))
             done = len(rows) < batch_size

@@ -116,6 +116,16 @@ class Parameter:
         """The dated values that apply to ``nature`` (its own series, else the default one), oldest first."""
         return self._series(nature or "")
 
+    def backfills_before(self, start: date, nature: str | None) -> bool:
+        """Whether the value from ``start`` is (or would become) the earliest of a series this parameter resolves
+        from: for a yearly-revalued parameter, the exercices before it are then backfilled from that value
+        (``earliest``), so a change of it reaches them too. ``nature`` None: the default series and every nature's
+        own one (a change of the default may start them)."""
+        if not self.annual:
+            return False
+        series = [self.series(nature)] if nature else [self.values, *self.by_nature.values()]
+        return any(start <= values[0].start for values in series if values)
+
 
 @dataclass(frozen=True)
 class FamilyParameters:
