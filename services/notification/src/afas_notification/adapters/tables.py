@@ -58,8 +58,9 @@ class FormCopy(SQLModel, table=True):
     kind: str = Field(max_length=20)
     site_id: uuid.UUID | None = None
     requested: bool = True
-    filled: bool = False
+    filled: bool = False  # saved, and not sent back since
     form_version: int = 0
+    # When the form last changed: its latest save or send-back (controls older than this are out of date)
     saved_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
 
 

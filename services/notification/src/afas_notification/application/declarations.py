@@ -1,7 +1,11 @@
 """Notification's copy of campaigns, declarations and their forms, fed by declaration's events.
 
 Each event type has its own consumer, so events of one declaration may arrive out of order: every handler creates
-what it needs, and outcomes are ordered by (declaration version, step) rather than by arrival.
+what it needs, and outcomes are ordered by (declaration version, step) rather than by arrival; a form's save and
+send-back by (form version, step). The copy of a declaration is written by its forms' events too: they are handled
+under the declaration's id (``form_events_key``), so they never interleave with the declaration's own events, and
+whether it is ready is computed so that the order does not matter either: ready when the latest controls said so
+and no form changed after them. A stale or repeated event is a counted no-op.
 """
 
 from __future__ import annotations
@@ -33,22 +37,31 @@ from afas_shared.runtime import ServiceRuntime
 
 # Steps of one version, in causal order: a refusal of version v comes after its transmission
 TRANSMITTED, REFUSED, VALIDATED = 1, 2, 3
+# Steps of one form version: a send-back of version v comes after its save (a new save makes version v + 1)
+SAVED, SENT_BACK = 0, 1
+
+
+def form_events_key(envelope: Envelope[FormSavedV1 | FormSentBackV1]) -> str:
+    """Forms' events are handled under their declaration's id: they write its copy (``ready``) too."""
+    return str(envelope.data.declaration_id)
 
 
 async def on_campaign_opened(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[CampaignOpenedV1]) -> None:
     c = envelope.data
-    if await uow.session.get(CampaignCopy, c.campaign_id) is None:
-        uow.session.add(
-            CampaignCopy(
-                campaign_id=c.campaign_id,
-                caf_code=c.caf_code,
-                family=c.family,
-                exercice=c.exercice,
-                declaration_type=c.declaration_type,
-                opening_date=c.opening_date,
-                deadline=c.deadline,
-            )
+    if await uow.session.get(CampaignCopy, c.campaign_id) is not None:
+        stale()  # a campaign opens once: a replay, a counted no-op
+        return
+    uow.session.add(
+        CampaignCopy(
+            campaign_id=c.campaign_id,
+            caf_code=c.caf_code,
+            family=c.family,
+            exercice=c.exercice,
+            declaration_type=c.declaration_type,
+            opening_date=c.opening_date,
+            deadline=c.deadline,
         )
+    )
 
 
 async def _declaration(session: AsyncSession, declaration_id: uuid.UUID, activity_id: uuid.UUID) -> DeclarationCopy:
@@ -84,36 +97,53 @@ async def on_declaration_expected(
     await schedule.plan(uow.session, settings, row, available_at, only_after=None)
 
 
+def _form_step(form: FormCopy) -> tuple[int, int]:
+    """Where the form stands: its version and whether it was sent back since (a fresh copy is ``(0, SENT_BACK)``)."""
+    return form.form_version, SAVED if form.filled else SENT_BACK
+
+
+def _changed_after_controls(declaration: DeclarationCopy, moment) -> None:
+    """A form changed after the controls calls for controlling again."""
+    if declaration.ready and declaration.ready_at is not None and moment > declaration.ready_at:
+        declaration.ready = False
+
+
 async def on_form_saved(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[FormSavedV1]) -> None:
     f = envelope.data
     declaration = await _declaration(uow.session, f.declaration_id, f.activity_id)
     form = await _form(uow.session, f.form_id, f.declaration_id, f.kind, f.site_id)
-    if f.form_version >= form.form_version:
-        form.filled, form.form_version, form.saved_at = True, f.form_version, envelope.time
-    else:
-        stale()
-    # A save after the controls calls for controlling again
-    if declaration.ready and declaration.ready_at is not None and envelope.time > declaration.ready_at:
-        declaration.ready = False
+    if (f.form_version, SAVED) <= _form_step(form):
+        stale()  # this save, or a later one, or its send-back, is held already
+        return
+    form.filled, form.form_version, form.saved_at = True, f.form_version, envelope.time
+    _changed_after_controls(declaration, envelope.time)
 
 
 async def on_form_sent_back(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[FormSentBackV1]) -> None:
     f = envelope.data
     declaration = await _declaration(uow.session, f.declaration_id, f.activity_id)
     form = await _form(uow.session, f.form_id, f.declaration_id, f.kind, f.site_id)
-    if form.saved_at is None or envelope.time >= form.saved_at:
-        form.filled = False
-        declaration.ready = False
+    # The send-back of the version saved last (its aggregate version is the form's version)
+    if (envelope.aggregate_version, SENT_BACK) <= _form_step(form):
+        stale()  # sent back already, or saved again since
+        return
+    form.filled, form.form_version, form.saved_at = False, envelope.aggregate_version, envelope.time
+    _changed_after_controls(declaration, envelope.time)
 
 
 async def on_controlled(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationControlledV1]) -> None:
     c = envelope.data
     declaration = await _declaration(uow.session, c.declaration_id, c.activity_id)
     if c.declaration_version < declaration.version:
-        stale()
-        return  # controls of a version the Caf already refused
-    if declaration.ready_at is None or envelope.time >= declaration.ready_at:
-        declaration.version, declaration.ready, declaration.ready_at = c.declaration_version, c.ready, envelope.time
+        stale()  # controls of a version the Caf already refused
+        return
+    if declaration.ready_at is not None and envelope.time <= declaration.ready_at:
+        stale()  # these controls, or later ones, are held already
+        return
+    forms = await uow.session.execute(sa.select(FormCopy.saved_at).where(FormCopy.declaration_id == c.declaration_id))
+    changed_since = any(moment is not None and moment > envelope.time for moment in forms.scalars())
+    declaration.version, declaration.ready = c.declaration_version, c.ready and not changed_since
+    declaration.ready_at = envelope.time
 
 
 async def _outcome(session: AsyncSession, data, step: int, outcome: str) -> DeclarationCopy | None:

@@ -19,7 +19,7 @@ from afas_shared.contracts.events.habilitation import (
     RoleGrantedV1,
 )
 from afas_shared.messaging.unit_of_work import UnitOfWork
-from afas_shared.read_models.versioned import apply_versioned
+from afas_shared.read_models.versioned import apply_versioned, stale
 from afas_shared.runtime import ServiceRuntime
 
 # A decision or an end may overtake its grant (each event type has its own consumer, and a backlog may hold the
@@ -72,19 +72,21 @@ async def on_role_granted(runtime: ServiceRuntime, uow: UnitOfWork, envelope: En
         if line.validation not in ("validated", "rejected"):
             line.validation = g.validation
         return  # its decision was notified already: a "role granted" notice after it would contradict it
-    if line is None:
-        uow.session.add(
-            GrantCopy(
-                grant_id=g.grant_id,
-                user_id=g.user_id,
-                role=g.role,
-                activity_id=g.activity_id,
-                site_id=g.site_id,
-                start_date=g.start_date,
-                end_date=g.end_date,
-                validation=g.validation,
-            )
+    if line is not None:
+        stale()  # the grant is a line's first event: a replay (even under a new id), a counted no-op
+        return
+    uow.session.add(
+        GrantCopy(
+            grant_id=g.grant_id,
+            user_id=g.user_id,
+            role=g.role,
+            activity_id=g.activity_id,
+            site_id=g.site_id,
+            start_date=g.start_date,
+            end_date=g.end_date,
+            validation=g.validation,
         )
+    )
     name = await _activity_name(uow, g.activity_id)
     if g.role == "approbateur" and g.validation == "pending":
         await _notify(
@@ -123,9 +125,18 @@ async def _known(uow: UnitOfWork, envelope: Envelope[GrantValidatedV1 | GrantRej
     return line
 
 
+def _decided(line: GrantCopy, validation: str) -> bool:
+    """Record the Caf's decision; False (a counted no-op, nothing notified again) when decided so already."""
+    if line.validation == validation:
+        return stale()
+    line.validation = validation
+    return True
+
+
 async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantValidatedV1]) -> None:
     line = await _known(uow, envelope)
-    line.validation = "validated"
+    if not _decided(line, "validated"):
+        return
     name = await _activity_name(uow, line.activity_id)
     await _notify(
         runtime,
@@ -139,7 +150,8 @@ async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope:
 
 async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantRejectedV1]) -> None:
     line = await _known(uow, envelope)
-    line.validation = "rejected"
+    if not _decided(line, "rejected"):
+        return
     name, reason = await _activity_name(uow, line.activity_id), envelope.data.reason
     await _notify(
         runtime,
@@ -152,9 +164,11 @@ async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: 
 
 
 async def on_grant_ended(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> None:
-    line = await _known(uow, envelope)
+    line, end = await _known(uow, envelope), envelope.data.end_date
+    if line.ended and line.end_date is not None and line.end_date <= end:
+        stale()  # ended as early already: a replay, a counted no-op
+        return
     line.ended = True
-    end = envelope.data.end_date
     line.end_date = min(line.end_date, end) if line.end_date else end
     name, role = await _activity_name(uow, line.activity_id), line.role
     await _notify(

@@ -12,8 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_notification.adapters.tables import Message, Preference
+from afas_notification.domain import templates
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
 MAX_OFFSET = 100_000  # the inbox's pagination: far beyond any user's messages, well within the database's integers
@@ -29,13 +31,14 @@ def _mine(user_id: uuid.UUID) -> sa.ColumnElement[bool]:
     return sa.and_(Message.user_id == user_id, Message.inbox)
 
 
-def view(m: Message) -> dict[str, Any]:
+def view(m: Message, first_name: str | None = None) -> dict[str, Any]:
     return {
         "id": str(m.id),
         "type": m.kind,
         "categorie": m.category,
         "objet": m.subject,
-        "texte": m.body_text,
+        # A message queued before its user was known here greets by the first name known now
+        "texte": templates.with_first_name(m.body_text, "", first_name)[0],
         "lien": m.link,
         "declaration_id": str(m.declaration_id) if m.declaration_id else None,
         "recu_le": m.created_at.isoformat(),
@@ -51,7 +54,8 @@ async def list_messages(
         query = query.where(Message.read_at.is_(None))
     query = query.order_by(Message.created_at.desc(), Message.id).limit(min(max(limit, 1), 200)).offset(max(offset, 0))
     async with runtime.db.sessions() as session:
-        return [view(m) for m in (await session.execute(query)).scalars()]
+        user = await session.get(KnownUser, caller.user_id)
+        return [view(m, user.first_name if user else None) for m in (await session.execute(query)).scalars()]
 
 
 async def unread(runtime: ServiceRuntime, caller: ForwardedCaller) -> dict[str, int]:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_notification.adapters.tables import Message, Preference
 from afas_notification.domain.reminders import message_id
-from afas_notification.domain.templates import RAPPEL, SECURITE, Rendered
+from afas_notification.domain.templates import NAME_PLACEHOLDER, RAPPEL, SECURITE, Rendered
 from afas_shared.read_models.user_directory import KnownUser
 
 
@@ -29,9 +29,11 @@ async def mail_wanted(session: AsyncSession, user_id: uuid.UUID | None, category
     return preference.email_reminders if category == RAPPEL else preference.email_notices
 
 
-async def first_name(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+async def first_name(session: AsyncSession, user_id: uuid.UUID) -> str:
+    """The user's first name, or a placeholder resolved when the mail is sent and the inbox read: identity's
+    announcement of the user may come after the event that calls for the message (a grant before its user)."""
     user = await session.get(KnownUser, user_id)
-    return user.first_name if user else None
+    return user.first_name if user else NAME_PLACEHOLDER
 
 
 async def enqueue(

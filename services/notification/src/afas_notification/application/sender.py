@@ -114,16 +114,18 @@ async def _claim_one(runtime: ServiceRuntime) -> dict[str, Any] | None:
         )
         if taken.rowcount != 1:
             return None
-        email = row.email
-        if email is None and row.user_id is not None:
+        email, text, page = row.email, row.body_text, row.body_html
+        if row.user_id is not None and (email is None or templates.NAME_PLACEHOLDER in text):
             user = await session.get(KnownUser, row.user_id)
-            email = user.email if user else None
+            email = email or (user.email if user else None)
+            # Queued before the user was known here: greeted by the first name known now.
+            text, page = templates.with_first_name(text, page, user.first_name if user else None)
         return {
             "id": row.id,
             "to": email,
             "subject": row.subject,
-            "text": row.body_text,
-            "html": row.body_html,
+            "text": text,
+            "html": page,
             "message_id": row.message_id,
             "kind": row.kind,
             "attempts": row.attempts + 1,

@@ -296,3 +296,18 @@ LINK_PLACEHOLDER = "{{lien-a-usage-unique}}"
 def with_link(text: str, page: str, url: str) -> tuple[str, str]:
     """The mail's text and HTML with the one-time URL in place of the placeholder."""
     return text.replace(LINK_PLACEHOLDER, url), page.replace(LINK_PLACEHOLDER, html.escape(url, quote=True))
+
+
+# A notice to a user not known here yet (the grant overtook identity's announcement) is stored with this first name,
+# resolved from the user directory when the mail is sent and when the inbox is read (``with_first_name``).
+NAME_PLACEHOLDER = "{{prenom}}"
+_GREETING_TO_RESOLVE = f"Bonjour {NAME_PLACEHOLDER},"
+
+
+def with_first_name(text: str, page: str, first_name: str | None) -> tuple[str, str]:
+    """The message's text and HTML greeting the user by the first name now known (``Bonjour,`` if still unknown)."""
+    greeting = f"Bonjour {first_name}," if first_name else "Bonjour,"
+    return (
+        text.replace(_GREETING_TO_RESOLVE, greeting),
+        page.replace(html.escape(_GREETING_TO_RESOLVE), html.escape(greeting)),
+    )

@@ -83,11 +83,14 @@ CONSUMED = (
     (EstimateRevisedV1, payments.on_estimate_revised),
 )
 
+# Handled under another aggregate than their own: forms' events write their declaration's copy too.
+KEYS = {FormSavedV1: declarations.form_events_key, FormSentBackV1: declarations.form_events_key}
+
 
 def register(runtime: ServiceRuntime) -> None:
     user_directory.attach(runtime)
     for contract, handler in CONSUMED:
-        runtime.consume(contract, functools.partial(handler, runtime))
+        runtime.consume(contract, functools.partial(handler, runtime), key=KEYS.get(contract))
     settings = runtime.settings
     runtime.every(settings.schedule_check_seconds, lambda: schedule.run_due(runtime))
     runtime.every(settings.mail_poll_seconds, lambda: sender.send_due(runtime))
