@@ -51,11 +51,10 @@ async def test_user_created_in_identity_reaches_habilitation_over_the_bus(make_s
     assert [(u["user_id"], u["identifier"]) for u in users] == [(created["id"], created["identifiant"])]
 
 
-async def test_an_update_changes_name_and_mail_and_waits_for_its_creation(make_settings):
-    import pytest
-
+async def test_an_update_changes_name_and_mail_and_is_kept_until_its_creation(make_settings):
     from afas_shared.contracts.events.identity import UserUpdatedV1
-    from afas_shared.read_models.user_directory import UserNotYetKnown, on_user_updated
+    from afas_shared.read_models import early_events
+    from afas_shared.testing.delivery import deliver
 
     user_id = uuid.uuid4()
     update = UserUpdatedV1(
@@ -68,12 +67,13 @@ async def test_an_update_changes_name_and_mail_and_waits_for_its_creation(make_s
     )
     envelope = Envelope.wrap(update, subject=str(user_id), aggregate_version=2, correlation_id="c")
     async with running(make_settings("habilitation")) as habilitation:
-        with pytest.raises(UserNotYetKnown):
-            async with habilitation.unit_of_work() as uow:
-                await on_user_updated(uow, envelope)
-        async with habilitation.unit_of_work() as uow:
-            await on_user_created(uow, _event(user_id, 1, "Martin"))
-        async with habilitation.unit_of_work() as uow:
-            await on_user_updated(uow, envelope)
+        # Before its creation: kept (handled, never retried into a dead letter), nobody listed yet
+        assert await deliver(habilitation, envelope) == "handled"
+        assert await list_known_users(habilitation.db) == []
+        assert await deliver(habilitation, _event(user_id, 1, "Martin")) == "handled"
         [user] = await list_known_users(habilitation.db)
-    assert (user["last_name"], user["email"]) == ("Durand", "ines.durand@asso.fr")
+        async with habilitation.db.sessions() as session:
+            assert await early_events.waiting(session, f"known_user:{user_id}") == []
+        # The same update again under a new id: a counted no-op
+        assert await deliver(habilitation, envelope.model_copy(update={"id": uuid.uuid4()})) == "stale"
+    assert (user["last_name"], user["email"], user["identifier"]) == ("Durand", "ines.durand@asso.fr", "123456789")

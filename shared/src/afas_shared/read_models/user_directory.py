@@ -2,7 +2,8 @@
 
 Habilitation needs it to grant roles, the gateway to show names, notification to reach people.
 Each service keeps the table in its own database (created by its own migrations with
-``create_user_directory_table``); none reads another's. A service whose needs diverge grows its
+``create_user_directory_table``, with ``early_events.create_early_event_table`` for the updates that overtake a
+creation); none reads another's. A service whose needs diverge grows its
 own model instead of bending this one.
 """
 
@@ -22,6 +23,7 @@ from afas_shared.contracts.events.identity import UserCreatedV1, UserUpdatedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.read_models import early_events
 from afas_shared.read_models.versioned import apply_versioned
 from afas_shared.runtime import ServiceRuntime
 
@@ -49,19 +51,22 @@ async def on_user_created(uow: UnitOfWork, envelope: Envelope[UserCreatedV1]) ->
         "partner_id": user.partner_id,
     }
     await apply_versioned(uow.session, KnownUser, user.user_id, envelope.aggregate_version, values)
-
-
-class UserNotYetKnown(LookupError):
-    """An update overtook the creation (each event type has its own consumer): raised so it is retried."""
+    # Updates that overtook the creation (each event type has its own consumer) apply now, newest last.
+    await early_events.release(uow, _waiting_for(user.user_id), {UserUpdatedV1.subject(): on_user_updated})
 
 
 async def on_user_updated(uow: UnitOfWork, envelope: Envelope[UserUpdatedV1]) -> None:
+    """Name and mail; an update that overtook the creation is kept until the user arrives (never dead-lettered)."""
     user = envelope.data
-    row = await uow.session.get(KnownUser, user.user_id)
-    if row is None:
-        raise UserNotYetKnown(str(user.user_id))
+    if await uow.session.get(KnownUser, user.user_id) is None:
+        await early_events.keep(uow, envelope, _waiting_for(user.user_id))
+        return
     values = {"last_name": user.last_name, "first_name": user.first_name, "email": str(user.email)}
     await apply_versioned(uow.session, KnownUser, user.user_id, envelope.aggregate_version, values)
+
+
+def _waiting_for(user_id: uuid.UUID) -> str:
+    return f"known_user:{user_id}"
 
 
 async def list_known_users(db: Database) -> list[dict[str, Any]]:
