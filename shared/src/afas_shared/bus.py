@@ -11,6 +11,7 @@ import asyncio
 import builtins
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ import nats
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.nats.security import NatsUserPassword
+from faststream.nats.security import NatsSecurity, NatsUserPassword
 from faststream.nats.subscriber.usecases import stream_pull_subscriber
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
@@ -35,7 +36,7 @@ from afas_shared.messaging.consumer import AggregateKey, Handler, IdempotentCons
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.messaging.streams import ensure_stream, stream_config, wait_for_stream
-from afas_shared.settings import ServiceSettings
+from afas_shared.settings import CommonSettings, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,26 @@ if getattr(stream_pull_subscriber, "TimeoutError", None) is NatsTimeoutError:
 RpcHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # A responder's handler with the request's headers, where the caller's credential travels.
 RpcHandlerWithHeaders = Callable[[dict[str, Any], dict[str, str]], Awaitable[dict[str, Any]]]
+
+
+def tls_context(common: CommonSettings) -> ssl.SSLContext | None:
+    """The broker's certificate checked against ``AFAS_NATS_TLS_CA_FILE`` (a private CA), hostname included; None:
+    the system's CAs, which nats-py uses by itself when the broker requires TLS."""
+    if common.nats_tls_ca_file is None:
+        return None
+    return ssl.create_default_context(cafile=str(common.nats_tls_ca_file))
+
+
+def client_options(settings: ServiceSettings, service: str | None = None) -> dict[str, Any]:
+    """How a service's process connects to the broker (``nats.connect`` keywords): its own user and password (none:
+    an unauthenticated local broker, refused in production by the settings), its own inbox prefix, and the CA of a
+    broker with TLS. Operator commands acting as a service (``afas-rotate-signing-key``) connect the same way."""
+    options: dict[str, Any] = {"inbox_prefix": inbox_prefix(service or settings.service_name())}
+    if settings.nats_password:
+        options |= {"user": settings.nats_user, "password": settings.nats_password}
+    if (tls := tls_context(settings.common)) is not None:
+        options["tls"] = tls
+    return options
 
 
 def _broker_logger(service: str, level: str) -> logging.Logger:
@@ -88,14 +109,11 @@ class Bus:
         for contract in produced_by(service):
             self._document_publication(contract)
 
-    def _credentials(self) -> dict[str, Any]:
-        if not self.settings.nats_password:
-            return {}  # an unauthenticated local broker (refused in production by the settings)
-        return {"user": self.settings.nats_user, "password": self.settings.nats_password}
-
-    def _security(self) -> NatsUserPassword | None:
-        credentials = self._credentials()
-        return NatsUserPassword(credentials["user"], credentials["password"]) if credentials else None
+    def _security(self) -> NatsSecurity | None:
+        options = client_options(self.settings, self.service)
+        if "user" in options:
+            return NatsUserPassword(options["user"], options["password"], ssl_context=options.get("tls"))
+        return NatsSecurity(ssl_context=options["tls"]) if "tls" in options else None
 
     # --- wiring (before start) ---------------------------------------------------------------
 
@@ -178,8 +196,7 @@ class Bus:
         self.nc = await nats.connect(
             common.nats_url,
             name=f"afas-{self.service}-relay",
-            inbox_prefix=self.inbox_prefix,
-            **self._credentials(),
+            **client_options(self.settings, self.service),
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=2,

@@ -11,7 +11,10 @@ each service holds only its own password (a Secret).
 - ``authorization [--prefix P]``: prints the ``authorization { … }`` block with hash placeholders;
 - ``credentials DIR``: a password per user in ``DIR/credentials.json`` and their hashes in
   ``DIR/hashes.json`` (created once, mode 0600, kept on a second run): for a cluster's Secrets and ConfigMap;
-- ``local DIR``: what ``make run`` does: credentials (created once, mode 0600) and ``nats.conf`` in DIR.
+- ``local DIR [--tls-cert F --tls-key F [--tls-ca F]]``: what ``make run`` does: credentials (created once, mode
+  0600) and ``nats.conf`` in DIR, with a ``tls { }`` block when given a certificate (clients then need TLS).
+
+:func:`local_client_env` gives an operator's command the broker and a user's password of such a DIR.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import sys
 from collections.abc import Iterable, Mapping
@@ -197,6 +201,24 @@ def write_local(
     return LocalAuth(config_file, passwords)
 
 
+_LISTEN = re.compile(r'^listen: "([^"]+)"$', re.MULTILINE)
+_TLS_BLOCK = re.compile(r"^tls \{$", re.MULTILINE)
+
+
+def local_client_env(directory: Path, user: str) -> dict[str, str]:
+    """What a process acting as ``user`` needs to reach the broker configured in ``directory`` (``write_local``'s,
+    e.g. ``var/nats-auth`` of ``make run``, whose port changes at each start): ``AFAS_NATS_URL`` from the config's
+    ``listen`` address (``tls://`` when it has a ``tls`` block) and ``AFAS_<USER>_NATS_PASSWORD``."""
+    directory = Path(directory)
+    config = (directory / CONFIG_FILE).read_text()
+    listen = _LISTEN.search(config)
+    if listen is None:
+        raise ValueError(f"{directory / CONFIG_FILE}: no listen address")
+    scheme = "tls" if _TLS_BLOCK.search(config) else "nats"
+    password = json.loads((directory / CREDENTIALS_FILE).read_text())[user]
+    return {"AFAS_NATS_URL": f"{scheme}://{listen.group(1)}", password_env(user): password}
+
+
 BEGIN_MARKER, END_MARKER = "# BEGIN generated authorization", "# END generated authorization"
 
 
@@ -232,6 +254,9 @@ def _main(argv: list[str] | None = None) -> int:
     local.add_argument("directory", type=Path)
     local.add_argument("--store-dir", type=Path, required=True)
     local.add_argument("--port", type=int, default=4222)
+    local.add_argument("--tls-cert", help="the server's certificate (PEM): adds a tls block, clients must use TLS")
+    local.add_argument("--tls-key", help="its private key (PEM)")
+    local.add_argument("--tls-ca", help="a CA to verify client certificates with (optional)")
     args = p.parse_args(argv)
     if args.command == "hash":
         print(bcrypt_hash(sys.stdin.readline().rstrip("\n")))
@@ -248,7 +273,10 @@ def _main(argv: list[str] | None = None) -> int:
         load_or_create_hashes(args.directory, load_or_create_credentials(args.directory))
         print(f"{args.directory / CREDENTIALS_FILE} (passwords, keep secret), {args.directory / HASHES_FILE} (hashes)")
     else:
-        made = write_local(args.directory, store_dir=args.store_dir, port=args.port)
+        if bool(args.tls_cert) != bool(args.tls_key):
+            p.error("--tls-cert and --tls-key go together")
+        tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca) if args.tls_cert else None
+        made = write_local(args.directory, store_dir=args.store_dir, port=args.port, tls=tls)
         print(made.config_file)
     return 0
 

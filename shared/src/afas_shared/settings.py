@@ -33,6 +33,9 @@ class CommonSettings(BaseSettings):
 
     env: Environment = Environment.LOCAL
     nats_url: str = "nats://127.0.0.1:4222"
+    # The CA that signed the broker's certificate, when it is not one the system trusts (a private CA): services
+    # verify the broker's certificate with it on a broker with a `tls { }` block (URL `tls://…`).
+    nats_tls_ca_file: Path | None = None
     bus_prefix: str = Field(default="", pattern=r"^[a-z0-9_]*$")
     bus_stream_replicas: int = Field(default=1, ge=1, le=5)
     bus_duplicate_window_seconds: int = Field(default=120, ge=1)
