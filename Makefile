@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
 PY := python3
 RUN := $(UV) run --python $(PY) --frozen
 
-.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter k8s-validate bench faults clean
+.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter rotate-signing-key k8s-validate bench faults clean
 
 uv:
 	@test -x "$(UV)" || command -v uv >/dev/null 2>&1 || ($(PY) -m venv .uv && .uv/bin/pip install --quiet uv)
@@ -49,6 +49,12 @@ replay-dead-letter: install  ## make replay-dead-letter SERVICE=habilitation ID=
 
 discard-dead-letter: install  ## make discard-dead-letter SERVICE=habilitation ID=3 REASON="…"
 	@$(RUN) afas-dead-letters --service $(SERVICE) discard $(ID) --reason "$(REASON)"
+
+# As the operator: identity signs new tokens with a new key, older tokens verify until they expire (README, Security).
+# Locally it finds the broker of `make run` in var/nats-auth; with AFAS_NATS_URL set, give the gateway's settings.
+rotate-signing-key: install
+	@AFAS_DECLARATION_RPC_TIMEOUT_SECONDS=$${AFAS_DECLARATION_RPC_TIMEOUT_SECONDS:-10} $(RUN) afas-rotate-signing-key \
+		$(if $(AFAS_NATS_URL),,--local $${AFAS_VAR_DIR:-var}/nats-auth)
 
 k8s-validate: install
 	@$(RUN) python deploy/k8s/validate.py

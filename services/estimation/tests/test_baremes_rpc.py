@@ -134,6 +134,30 @@ async def test_only_the_cnaf_national_paramétrage_changes_a_national_barème(ma
         ({"value": None}, "value", "nouvelle valeur"),
         ({"value": "-0,1"}, "value", "négatif"),
         ({"parameter": "prix_plafond_maximum", "value": "0"}, "value", "supérieur à zéro"),
+        # every amount in euros, not only the prix plafonds
+        ({"parameter": "bonus_mixite_montant_1", "value": "0"}, "value", "montant en €/place : il doit être supérieur"),
+        ({"parameter": "bonus_inclusion_montant_maximum", "value": "0,00"}, "value", "supérieur à zéro"),
+        ({"parameter": "bonus_mixite_seuil_1", "value": "0"}, "value", "supérieur à zéro"),
+        # ordered thresholds: seuil 1 < seuil 2 < seuil 3, on every date, once the change is applied
+        (
+            {"parameter": "bonus_mixite_seuil_2", "value": "1,30"},
+            "value",
+            "limite haute du troisième palier",  # the message in full: below
+        ),
+        ({"parameter": "bonus_mixite_seuil_2", "value": "0,75"}, "value", "strictement supérieur"),
+        ({"parameter": "bonus_mixite_seuil_3", "applies_from": "2019-01-01", "value": "1"}, "value", "strictement"),
+        ({"parameter": "bonus_inclusion_seuil_1", "value": "0,08"}, "value", "strictement inférieur"),
+        ({"parameter": "seuil_tranche_2", "value": "100"}, "value", "strictement supérieur"),
+        ({"parameter": "prix_plafond_minimum", "value": "9,50"}, "value", "strictement inférieur"),
+        ({"parameter": "bonus_territoire_place_nouvelle_maximum", "value": "2500"}, "value", "strictement supérieur"),
+        # a nature's own series keeps the order too
+        (
+            {"parameter": "bonus_mixite_seuil_1", "nature": "micro_creche_psu", "value": "1,10"},
+            "value",
+            "pour la nature Micro-crèche PSU",
+        ),
+        # overlapping dates, for a parameter that is not revalued every year too
+        ({"parameter": "taux_ps", "applies_from": "2014-06-01"}, "applies_from", "chevauche"),
         (
             {"parameter": "prix_plafond_maximum", "applies_from": "2025-07-01", "value": "9,50"},
             "applies_from",
@@ -257,3 +281,18 @@ async def test_a_change_of_the_earliest_yearly_value_re_estimates_the_exercices_
     re_read = {year for year, e in by_year.items() if stored[e.data.declaration_id].bareme_version == 1}
     assert re_read == ({2021, 2022, 2023, 2024} if applies_from < "2024" else {2023, 2024})
     assert job.revised == len(moved)
+
+
+async def test_a_threshold_out_of_order_is_refused_naming_both_values_in_french(make_settings):
+    async with running(make_settings("estimation")) as estimation:
+        with pytest.raises(RemoteError) as refused:
+            await ask(
+                estimation, "set_parameter", AGENT, **{**CHANGE, "parameter": "bonus_mixite_seuil_2", "value": "1,30"}
+            )
+        listing = await ask(estimation, "parameters", AGENT, family="eaje_psu")
+    assert refused.value.field == "value"
+    detail = refused.value.detail.replace("\u00a0", " ")
+    [label] = [p["libelle"] for p in listing["parametres"] if p["nom"] == "bonus_mixite_seuil_2"]
+    assert f"« {label} » (1,30 €/h) doit rester strictement inférieur à" in detail, detail
+    assert "(1,25 €/h, en vigueur le 01/01/2026)" in detail and "ces valeurs restent dans l'ordre" in detail
+    assert listing["version"] == 0

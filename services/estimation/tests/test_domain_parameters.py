@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -91,6 +92,27 @@ def test_a_value_without_reference_is_refused(tmp_path):
     )
     with pytest.raises(ParameterFileError):
         load_family("ps_jeunes", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("ordered", "words"),
+    [
+        ("[[prix_plafond_etp, taux_ps]]", "prix_plafond_etp (1000) is not below taux_ps (0.5)"),
+        ("[[taux_ps, inconnu]]", "unknown parameter"),
+        ("[[taux_ps]]", "two distinct parameters"),
+    ],
+)
+def test_an_ordered_chain_of_the_file_is_checked_on_every_date(tmp_path, ordered, words):
+    (tmp_path / "ps_jeunes.yaml").write_text(BAREME + f"ordered: {ordered}\n", encoding="utf-8")
+    with pytest.raises(ParameterFileError, match=re.escape(words)):
+        load_family("ps_jeunes", tmp_path)
+
+
+def test_an_ordered_chain_holds_on_every_date_and_nature(tmp_path):
+    (tmp_path / "ps_jeunes.yaml").write_text(BAREME + "ordered: [[taux_ps, prix_plafond_etp]]\n", encoding="utf-8")
+    bareme = load_family("ps_jeunes", tmp_path)
+    assert bareme.ordered == (("taux_ps", "prix_plafond_etp"),)
+    assert bareme.disorders(("taux_ps", "prix_plafond_etp")) == []
 
 
 def test_unknown_family_file():

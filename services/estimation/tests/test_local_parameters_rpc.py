@@ -158,3 +158,19 @@ async def test_the_cafs_amount_per_new_place_is_used_for_its_estimates_only_and_
     assert (audit.caf_code, audit.old_value, audit.new_value) == ("059", None, "3000")
     assert audit.changed_by == uuid.UUID(NORD["sub"]) and audit.reason == "Territoire de richesse moyenne"
     assert national == 0
+
+
+async def test_a_local_value_overlapping_another_of_the_same_year_is_refused(make_settings):
+    async with running(make_settings("estimation")) as estimation:
+        first = await ask(estimation, "set_parameter", NORD, **LOCAL)
+        with pytest.raises(RemoteError) as refused:
+            await ask(estimation, "set_parameter", NORD, **{**LOCAL, "applies_from": "2025-07-01", "value": "3100"})
+        other_year = await ask(estimation, "set_parameter", NORD, **{**LOCAL, "applies_from": "2026-01-01"})
+        # another Caf's values are its own: the Somme's 2025-07-01 does not overlap the Nord's 2025-01-01
+        somme = await ask(estimation, "set_parameter", SOMME, **{**LOCAL, "caf": "080", "applies_from": "2025-07-01"})
+        async with estimation.db.sessions() as session:
+            audited = (await session.execute(sa.select(sa.func.count()).select_from(CafLocalParameterChange))).scalar()
+    assert first["modifie"] is True and other_year["modifie"] is True and somme["modifie"] is True
+    assert refused.value.error == "invalid" and refused.value.field == "applies_from"
+    assert "chevauche la valeur applicable depuis le 01/01/2025" in refused.value.detail
+    assert audited == 3  # the refusal changed nothing

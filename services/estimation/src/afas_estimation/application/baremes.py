@@ -26,6 +26,7 @@ from afas_estimation.domain.parameters.overrides import (
     InvalidParameter,
     Override,
     apply_overrides,
+    check_order,
     check_overlap,
     check_start,
     check_target,
@@ -323,6 +324,8 @@ async def change(
     current = before.bareme.parameters[parameter.name]
     try:
         check_overlap(current, nature, start)
+        trial = apply_overrides(before.bareme, [Override(parameter.name, nature, start, value, "")])
+        check_order(trial, parameter.name, nature)
     except InvalidParameter as exc:
         raise RpcFailure("invalid", exc.message, exc.field) from None
     in_force = current.at(start, nature or "")

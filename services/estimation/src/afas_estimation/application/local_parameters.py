@@ -33,6 +33,7 @@ from afas_estimation.domain.parameters.local import LocalValue, local_spec, nati
 from afas_estimation.domain.parameters.model import Provenance
 from afas_estimation.domain.parameters.overrides import (
     InvalidParameter,
+    check_dates,
     check_start,
     fingerprint,
     read_value,
@@ -136,6 +137,11 @@ async def change(
     provenance = _stored(source)
     reason = _text(payload, "reason", required=False, message="Le motif doit être un texte.")
 
+    mine = [v.start for v in await values_of(session, caf, family) if v.parameter == spec.name]
+    try:
+        check_dates(spec.label, mine, start)
+    except InvalidParameter as exc:
+        raise RpcFailure("invalid", exc.message, exc.field) from None
     key = (caf, family, spec.name, start)
     row = await session.get(CafLocalParameter, key, with_for_update=True)
     in_force = await _in_force(session, caf, family, spec.name, start)

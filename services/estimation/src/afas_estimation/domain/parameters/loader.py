@@ -20,7 +20,11 @@ File shape::
 
 A value has a structured ``source`` (title, issuer, date, reference or address; optional note), or is unsourced:
 its ``reference`` then starts with "non sourcé" and says what is missing. A ratio (unit ``/1``) lies in [0, 1],
-a ceiling (``prix_plafond*``) is above zero.
+a ceiling (``prix_plafond*``) is above zero. An optional top-level ``ordered`` lists chains of parameters whose
+values stay strictly increasing on every date (thresholds, a national range's minimum and maximum)::
+
+    ordered:
+      - [bonus_mixite_seuil_1, bonus_mixite_seuil_2, bonus_mixite_seuil_3]
 
 Reading packaged data is the only I/O, so the domain stays free of infrastructure.
 """
@@ -80,7 +84,36 @@ def _build(raw: Any, source: str, family: str) -> FamilyParameters:
     if not isinstance(natures, dict) or not natures or not isinstance(parameters, dict):
         raise ParameterFileError(f"{source}: 'natures' and 'parameters' mappings are required")
     built = {name: _parameter(name, spec, f"{source}: {name}", natures) for name, spec in parameters.items()}
-    return FamilyParameters(family, str(raw.get("label", family)), {str(k): str(v) for k, v in natures.items()}, built)
+    family_parameters = FamilyParameters(
+        family,
+        str(raw.get("label", family)),
+        {str(k): str(v) for k, v in natures.items()},
+        built,
+        _ordered(raw.get("ordered"), source, built),
+    )
+    for chain in family_parameters.ordered:
+        for wrong in family_parameters.disorders(chain):
+            raise ParameterFileError(
+                f"{source}: ordered {list(chain)}: on {wrong.on} {wrong.low.name} ({wrong.low.value}) is not below "
+                f"{wrong.high.name} ({wrong.high.value})" + (f" for nature {wrong.nature}" if wrong.nature else "")
+            )
+    return family_parameters
+
+
+def _ordered(raw: Any, source: str, built: dict[str, Parameter]) -> tuple[tuple[str, ...], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ParameterFileError(f"{source}: 'ordered' must list chains of parameter names")
+    chains = []
+    for chain in raw:
+        if not isinstance(chain, list) or len(chain) < 2 or len(set(map(str, chain))) != len(chain):
+            raise ParameterFileError(f"{source}: ordered: {chain!r} must list two distinct parameters or more")
+        unknown = [name for name in chain if name not in built]
+        if unknown:
+            raise ParameterFileError(f"{source}: ordered: unknown parameter(s) {unknown}")
+        chains.append(tuple(chain))
+    return tuple(chains)
 
 
 def _parameter(name: str, spec: Any, where: str, natures: dict) -> Parameter:

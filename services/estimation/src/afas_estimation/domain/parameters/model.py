@@ -128,8 +128,32 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Disorder:
+    """Two parameters of an ordered chain whose values in force on ``on`` are not strictly increasing."""
+
+    on: date
+    nature: str  # "" for the default series
+    low: Resolved  # the one that should be below
+    high: Resolved  # the one that should be above
+
+
+@dataclass(frozen=True)
 class FamilyParameters:
     family: str
     label: str
     natures: dict[str, str]
     parameters: dict[str, Parameter]
+    # chains of parameters whose values must stay strictly increasing on every date (e.g. the mixité thresholds)
+    ordered: tuple[tuple[str, ...], ...] = ()
+
+    def disorders(self, chain: tuple[str, ...], nature: str | None = None) -> list[Disorder]:
+        """Where the values of ``chain`` in force on a date are not strictly increasing: on every date a member's
+        value starts, for ``nature`` (None: the default series and every nature)."""
+        found = []
+        for n in [nature] if nature else ["", *self.natures]:
+            members = [self.parameters[name] for name in chain]
+            for on in sorted({v.start for p in members for v in p.series(n)}):
+                known = [r for r in (p.at(on, n) for p in members) if r is not None and not isinstance(r.value, bool)]
+                pairs = zip(known, known[1:], strict=False)
+                found += [Disorder(on, n, low, high) for low, high in pairs if low.value >= high.value]
+        return found

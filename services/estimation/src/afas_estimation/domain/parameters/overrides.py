@@ -6,7 +6,10 @@ An override for one nature starts that nature's own series from the default seri
 applied first), so the nature keeps every other dated value.
 
 Values arrive as text from the API (``"0,67"``, ``"9.40"``, ``"oui"``): ``read_value`` checks them against the
-parameter (a ratio is at most 1, a flag is oui/non, nothing is negative) with a French message.
+parameter (a ratio is at most 1, a flag is oui/non, nothing is negative, an amount in euros — a ceiling, an
+amount per place or per hour, a threshold in €/h — is above zero) with a French message. ``check_overlap``
+keeps one value per year for every parameter, ``check_order`` keeps ordered chains (thresholds, a range's
+minimum and maximum) strictly increasing once the change is applied.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from afas_estimation.domain.errors import EstimationError
+from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters.model import DatedValue, FamilyParameters, Parameter, Provenance, Value
 
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
@@ -68,16 +72,46 @@ def check_target(bareme: FamilyParameters, parameter: str | None, nature: str | 
 
 
 def check_overlap(parameter: Parameter, nature: str | None, start: date) -> None:
-    """A yearly barème has one value per exercice: a new date inside a year that already has another one overlaps it."""
-    if not parameter.annual:
-        return
-    for v in parameter.series(nature):
-        if v.start != start and v.start.year == start.year:
+    """One value per exercice year, for every parameter: a new date inside a year that already has another value
+    overlaps it (the values in force at the start of an exercice apply to all of it, so one of the two would
+    never apply as dated)."""
+    check_dates(parameter.label, [v.start for v in parameter.series(nature)], start, annual=parameter.annual)
+
+
+def check_dates(label: str, starts: Iterable[date], start: date, *, annual: bool = False) -> None:
+    """``check_overlap`` on the dates a parameter already has (a Caf's local series included)."""
+    for other in starts:
+        if other != start and other.year == start.year:
+            why = (
+                "est revalorisé chaque année et n'a qu'une valeur par exercice"
+                if annual
+                else "n'a qu'une valeur par exercice (celle en vigueur au début de l'exercice vaut pour tout "
+                "l'exercice)"
+            )
             raise InvalidParameter(
-                f"Cette date chevauche la valeur applicable depuis le {v.start.strftime('%d/%m/%Y')} : "
-                f"« {parameter.label} » est revalorisé chaque année et n'a qu'une valeur par exercice. "
-                f"Modifiez la valeur du {v.start.strftime('%d/%m/%Y')} ou choisissez une autre année.",
+                f"Cette date chevauche la valeur applicable depuis le {other.strftime('%d/%m/%Y')} : « {label} » "
+                f"{why}. Modifiez la valeur du {other.strftime('%d/%m/%Y')} ou choisissez une autre année.",
                 "applies_from",
+            )
+
+
+def check_order(bareme: FamilyParameters, name: str, nature: str | None) -> None:
+    """``bareme`` with the change applied keeps each ordered chain holding ``name`` strictly increasing."""
+    for chain in bareme.ordered:
+        if name not in chain:
+            continue
+        for wrong in bareme.disorders(chain, nature):
+            if name not in (wrong.low.name, wrong.high.name):
+                continue  # an older disorder the change does not touch
+            mine, other = (wrong.low, wrong.high) if wrong.low.name == name else (wrong.high, wrong.low)
+            side = "inférieur" if mine is wrong.low else "supérieur"
+            labels = " < ".join(f"« {bareme.parameters[p].label} »" for p in chain)
+            where = f" pour la nature {bareme.natures.get(wrong.nature, wrong.nature)}" if wrong.nature else ""
+            raise InvalidParameter(
+                f"« {mine.label} » ({french(mine.value, mine.unit)}) doit rester strictement {side} à "
+                f"« {other.label} » ({french(other.value, other.unit)}, en vigueur le "
+                f"{wrong.on.strftime('%d/%m/%Y')}{where}) : ces valeurs restent dans l'ordre {labels}.",
+                "value",
             )
 
 
@@ -119,6 +153,10 @@ def read_value(parameter: Parameter, raw: object) -> Value:
         )
     if parameter.name.startswith("prix_plafond") and number <= 0:
         raise InvalidParameter(f"« {parameter.label} » est un prix plafond : il doit être supérieur à zéro.", "value")
+    if parameter.unit.startswith("€") and number <= 0:
+        raise InvalidParameter(
+            f"« {parameter.label} » est un montant en {parameter.unit} : il doit être supérieur à zéro.", "value"
+        )
     if number.as_tuple().exponent < -6:
         raise InvalidParameter("Six décimales au plus.", "value")
     return number.normalize() if number == number.to_integral_value() else number
