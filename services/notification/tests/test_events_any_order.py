@@ -4,6 +4,7 @@ counted no-op; a notice queued before its user was known greets the user by name
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -87,6 +88,21 @@ async def test_a_save_after_the_controls_calls_for_controlling_again_in_either_o
             assert await deliver(runtime, e) == "handled"
         declaration, form = await d.copy(runtime)
     assert (declaration.ready, form.filled, form.form_version) == (False, True, 2)
+
+
+async def test_a_save_and_the_controls_handled_at_once_never_interleave(make_settings):
+    """Handled together (a fetched batch), under the declaration's key: whichever commits last sees the other."""
+    d = Declaration()
+    async with running(make_settings("notification")) as runtime:
+        await deliver(runtime, d.saved(1, T0 - timedelta(minutes=5)))
+        for i in range(5):
+            controls, save = (
+                d.controlled(True, T0 + timedelta(hours=i)),
+                d.saved(i + 2, T0 + timedelta(hours=i, minutes=5)),
+            )
+            assert await asyncio.gather(deliver(runtime, save), deliver(runtime, controls)) == ["handled", "handled"]
+            declaration, _ = await d.copy(runtime)
+            assert not declaration.ready
 
 
 @pytest.mark.parametrize("controls_first", [True, False])
