@@ -20,9 +20,12 @@ run: install
 test: install browser-tools
 	@$(RUN) pytest
 
-# The fault drills, long form (tests/faults; the bounded form runs in `make test`)
+# The fault drills, long form (tests/faults; the bounded form runs in `make test`); RUNS=5 runs them 5 times in a
+# row and stops at the first failure
+RUNS ?= 1
 faults: install
-	@AFAS_FAULTS_LONG=1 $(RUN) pytest tests/faults -q
+	@for run in $$(seq 1 $(RUNS)); do echo "fault drills, long form: run $$run of $(RUNS)"; \
+		AFAS_FAULTS_LONG=1 $(RUN) pytest tests/faults -q || exit 1; done
 
 # Browser tests drive Debian's chromium (never a downloaded browser) and inject axe-core from the npm registry.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -162,6 +162,23 @@ def check_invariants(platform: Platform, token: str, forms: list[FormLog]) -> di
         wait_for(estimated, what=f"estimation's figures of {declaration_id} at the latest save {latest}")
         counts["declarations"] += 1
 
+    # notification's copy of every form at the version the partner reads (its reminders depend on it)
+    for f in forms:
+        status, form = read_form(platform, token, f)
+        assert status == 200, form
+
+        def copied(f=f, version=form["version"]):
+            rows = platform.query(
+                "notification",
+                "SELECT form_version FROM form_copy WHERE CAST(form_id AS TEXT) IN (:a, :b)",
+                a=f.form_id,
+                b=f.form_id.replace("-", ""),
+            )
+            return bool(rows) and rows[0][0] == version or None
+
+        wait_for(copied, what=f"notification's copy of form {f.form_id} at version {form['version']}")
+        counts["notification_forms"] = counts.get("notification_forms", 0) + 1
+
     # no mail twice for one (recipient, declaration, kind)
     duplicates = platform.query(
         "notification",

@@ -75,6 +75,7 @@ class Platform:
     internal_ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     engines: dict[str, sa.Engine] = field(default_factory=dict)
+    mails: object | None = None  # tools/mail_sink.MailSink: a real SMTP server keeping every mail sent
 
     def __post_init__(self) -> None:
         (self.tmp / "logs").mkdir(parents=True, exist_ok=True)
@@ -121,9 +122,23 @@ class Platform:
             )
 
     def start(self) -> None:
+        sys.path.insert(0, str(ROOT / "tools"))
+        from mail_sink import MailSink
+
+        self.mails = MailSink(self.tmp / "mails")
+        port = self.mails.start()
+        self.env["AFAS_NOTIFICATION_SMTP_HOST"], self.env["AFAS_NOTIFICATION_SMTP_PORT"] = "127.0.0.1", str(port)
         for service in SERVICES:
             self.spawn(service)
         self.wait_ready()
+
+    def mail_ids(self) -> list[str]:
+        """The Message-ID of every mail the SMTP server received, in arrival order (a resend keeps its id)."""
+        from email import message_from_bytes
+
+        return [
+            message_from_bytes(p.read_bytes()).get("Message-ID", "") for p in sorted((self.tmp / "mails").glob("*.eml"))
+        ]
 
     def ready(self, service: str) -> bool:
         return http("GET", f"http://127.0.0.1:{self.ports[service]}/readyz", timeout=3)[0] == 200
@@ -165,6 +180,8 @@ class Platform:
                 proc.wait(timeout=15)
         for engine in self.engines.values():
             engine.dispose()
+        if self.mails is not None:
+            self.mails.stop()
 
     def log_tail(self, service: str, lines: int = 40) -> str:
         text = (self.tmp / "logs" / f"{service}.log").read_text(errors="replace").splitlines()

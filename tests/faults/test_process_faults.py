@@ -225,3 +225,150 @@ def _stream_count(platform, contract_subject: str) -> int:
             await nc.close()
 
     return asyncio.run(go())
+
+
+AGENT = "100000001"  # the Caf de la Somme's instruction agent
+
+
+def test_sigkill_of_estimation_and_notification_during_a_refusal_and_the_transmit_that_follows(
+    platform, report_measurement
+):
+    """After the gateway drill: the Caf refuses the EAJE, the service is SIGKILLed at once (the refusal event on its
+    way to notification's mail, the estimate the transmit asks of estimation), the approbateur transmits the revision
+    with an Idempotency-Key, retrying every failure. Then: every version transmitted once with its receipt and one
+    declaration_transmitted event; each refusal mailed once to the approbateur (one Message-ID; the SMTP server is
+    real); notification's copy of the declaration at the last outcome; outboxes drained; every service ready."""
+    import threading
+    import uuid
+
+    from tests.faults.platform import http
+
+    g = platform.gateway
+    tokens = {who: platform.login(who) for who in (ADMIN, AGENT)}
+    [eaje] = [
+        d for d in http("GET", f"{g}/api/v1/declarations", token=tokens[ADMIN])[1] if d["type_activite"] == "eaje_psu"
+    ]
+    url = f"{g}/api/v1/declarations/{eaje['id']}"
+    declaration_keys = (eaje["id"], eaje["id"].replace("-", ""))
+
+    def versions() -> list[dict]:
+        status, body = http("GET", f"{url}/versions", token=tokens[ADMIN])
+        assert status == 200, body
+        return body
+
+    def refusal_mails() -> list[str]:
+        return [m for m in platform.mail_ids() if m in refusal_ids()]
+
+    def refusal_ids() -> set[str]:
+        rows = platform.query(
+            "notification",
+            "SELECT message_id FROM message WHERE kind = 'refus_caf' AND CAST(declaration_id AS TEXT) IN (:a, :b)",
+            a=declaration_keys[0],
+            b=declaration_keys[1],
+        )
+        return {r[0] for r in rows}
+
+    transmitted = len(versions())
+    assert transmitted >= 1  # the gateway drill transmitted version 1
+    figures = []
+    for service in ("notification", "estimation"):
+        status, body = http(
+            "POST", f"{url}/refuse", {"motif": f"Exercice de reprise : {service} arrêté."}, tokens[AGENT], timeout=30
+        )
+        assert status == 200, (status, body)
+        started = time.monotonic()
+        platform.kill(service)  # the refusal's event is on its way; the transmit below needs an estimate
+        key = str(uuid.uuid4())
+        answers: list[tuple[int, dict]] = []
+
+        def partner(key: str = key, answers: list = answers) -> None:
+            deadline = time.monotonic() + 3 * TIMEOUT
+            while time.monotonic() < deadline:
+                status, controls = http("POST", f"{url}/controls", token=tokens[ADMIN], timeout=30)
+                if status == 200 and controls.get("transmissible"):
+                    status, body = http(
+                        "POST",
+                        f"{url}/transmit",
+                        {"signature": True},
+                        tokens[ADMIN],
+                        headers={"Idempotency-Key": key},
+                        timeout=30,
+                    )
+                    answers.append((status, body))
+                    if status == 201:
+                        return
+                time.sleep(1 if status in (409, 429) else 0.2)
+
+        sender = threading.Thread(target=partner, daemon=True)
+        sender.start()
+        ready = platform.restart(service)
+        sender.join(timeout=3 * TIMEOUT)
+        assert answers and answers[-1][0] == 201, answers[-5:]
+        transmitted += 1
+        assert answers[-1][1]["version"] == transmitted, answers[-1]
+        history = versions()
+        assert [v["version"] for v in history] == list(range(1, transmitted + 1)), history
+        for v in history:  # each version's receipt downloads
+            link = v["accuse_reception"]
+            assert http("GET", link if link.startswith("http") else f"{g}{link}", token=tokens[ADMIN])[0] == 200
+        rows = platform.query(
+            "declaration",
+            "SELECT version FROM transmission WHERE CAST(declaration_id AS TEXT) IN (:a, :b) ORDER BY version",
+            a=declaration_keys[0],
+            b=declaration_keys[1],
+        )
+        assert [r[0] for r in rows] == list(range(1, transmitted + 1)), rows  # one snapshot per version
+        events = [
+            json.loads(p)
+            for (p,) in platform.query(
+                "declaration", "SELECT payload FROM outbox WHERE subject LIKE '%declaration_transmitted%'"
+            )
+        ]
+        mine = sorted(e["data"]["declaration_version"] for e in events if e["subject"] == eaje["id"])
+        assert mine == list(range(1, transmitted + 1)), mine  # one declaration_transmitted per version
+        refusals = transmitted - 1
+
+        # each refusal mailed once to the approbateur: one message, delivered (resends keep their Message-ID)
+        def mailed(r=refusals):
+            ids = refusal_ids()
+            if len(ids) == r and len(set(refusal_mails())) == r:
+                return True
+            mailed.last = (
+                ids,
+                platform.mail_ids(),
+                platform.query("notification", "SELECT kind, mail_state FROM message"),
+            )
+            return None
+
+        mailed.last = None
+        try:
+            wait_for(mailed, what=f"{refusals} refusal mail(s) delivered")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {mailed.last}\n{platform.log_tail('notification')}") from None
+        # notification's copy of the declaration at the last outcome: transmitted, at the newest version
+        wait_for(
+            lambda t=transmitted: (
+                platform.query(
+                    "notification",
+                    "SELECT outcome, outcome_version, version FROM declaration_copy "
+                    "WHERE CAST(declaration_id AS TEXT) IN (:a, :b)",
+                    a=declaration_keys[0],
+                    b=declaration_keys[1],
+                )
+                == [("transmise", t, t)]
+                or None
+            ),
+            what="notification's copy of the declaration at the last transmit",
+        )
+        for s in SERVICES:
+            wait_for(
+                lambda s=s: platform.query(s, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0] == 0,
+                what=f"{s} outbox drained",
+            )
+            assert platform.ready(s), f"{s} not ready\n{platform.log_tail(s)}"
+        figures.append(
+            f"SIGKILL {service} after a refusal: transmit of version {transmitted} answered 201 after "
+            f"{len(answers)} attempt(s), {time.monotonic() - started:.1f} s after the kill ({service} ready again in "
+            f"{ready:.1f} s); {len(refusal_mails())} refusal mail(s) received for {refusals} refusal(s)"
+        )
+    report_measurement("fault drill " + "; ".join(figures))

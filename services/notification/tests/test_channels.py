@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import icalendar
+import sqlalchemy as sa
 
+from afas_notification.adapters.tables import DeclarationCopy
 from afas_shared.clock import ManualClock
 from afas_shared.contracts.events.declaration import DeclarationRefusedV1
 from afas_shared.contracts.events.estimation import PaymentScheduledV1
@@ -275,3 +277,55 @@ async def test_a_caf_sets_its_own_reminder_days(notif_settings, smtp, kit):
             await n.at(kit.paris(2026, month, day, 9, 0))
     reminders = [m["X-AFAS-Kind"] for m in smtp.mailbox.to(world.email("fdf")) if m["X-AFAS-Kind"].startswith("rap")]
     assert reminders == ["rappel_ouverture", "rappel_j-7", "rappel_j+2"]
+
+
+async def test_a_refusal_overtaken_by_the_revisions_transmit_is_still_mailed_once(notif_settings, smtp, kit):
+    """After a restart both events wait on separate consumers: the transmit of version 2 may be handled before the
+    refusal of version 1. The copy stays at « transmitted v2 »; the refusal's reason still reaches the approbateur."""
+    from afas_shared.contracts.events.declaration import DeclarationTransmittedV1
+
+    world, clock = kit.World(), ManualClock(kit.paris(2026, 4, 2, 9, 0))
+    async with kit.notification(notif_settings(), clock) as n:
+        await kit.add_user(n, world, "appro")
+        activity = await kit.add_activity(n, world, "alsh", "ALSH Les Coccinelles")
+        await kit.grant(n, world, "appro", "approbateur", "alsh")
+        await kit.open_campaign(n, world, date(2026, 1, 15), date(2026, 3, 31))
+        ids = await kit.expect(n, world, "alsh", date(2026, 3, 31))
+        facts = {
+            "declaration_id": ids["declaration"],
+            "activity_id": activity,
+            "partner_id": world.partner_id,
+            "caf_code": "080",
+            "family": "alsh",
+            "nature": "periscolaire",
+            "exercice": 2026,
+            "declaration_type": "previsionnelle",
+        }
+        subject = str(ids["declaration"])
+        await n.emit(
+            DeclarationTransmittedV1(
+                **facts,
+                declaration_version=2,
+                transmitted_by=world.users["appro"],
+                transmitted_at=clock.now(),
+                snapshot_hash="0" * 64,
+                figures={},
+                flagged_justified=[],
+                revision=True,
+            ),
+            subject=subject,
+            version=30,
+        )
+        refusal = DeclarationRefusedV1(
+            **facts, declaration_version=1, refused_by=None, refused_at=clock.now(), reason="Budget incomplet"
+        )
+        await n.emit(refusal, subject=subject, version=20)
+        await n.emit(refusal, subject=subject, version=20)  # replayed: still one notice
+        await n.send()
+        async with n.runtime.db.sessions() as session:
+            copy = (await session.execute(sa.select(DeclarationCopy))).scalar_one()
+        assert (copy.outcome, copy.outcome_version, copy.version) == ("transmise", 2, 2)
+        assert [m.kind for m in await n.messages()].count("refus_caf") == 1
+
+    [mail] = [m for m in smtp.mailbox.to(world.email("appro")) if m["X-AFAS-Kind"] == "refus_caf"]
+    assert "Motif : Budget incomplet" in mail.get_body(("plain",)).get_content()

@@ -167,7 +167,10 @@ async def _outcome(session: AsyncSession, data, step: int, outcome: str) -> Decl
 async def on_transmitted(
     runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationTransmittedV1]
 ) -> None:
-    if await _outcome(uow.session, envelope.data, TRANSMITTED, "transmise"):
+    declaration = await _outcome(uow.session, envelope.data, TRANSMITTED, "transmise")
+    if declaration:
+        # a revision's transmit may overtake the refusal that opened it: the version is known from it too
+        declaration.version = max(declaration.version, envelope.data.declaration_version)
         await messages.cancel_pending_reminders(uow.session, envelope.data.declaration_id)
 
 
@@ -186,9 +189,13 @@ async def on_refused(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelop
     """The declaration comes back to the partner: its approbateur is told why, and reminders resume."""
     r = envelope.data
     declaration = await _outcome(uow.session, r, REFUSED, "refusee")
-    if declaration is None:
-        return
-    declaration.version, declaration.ready, declaration.ready_at = r.declaration_version + 1, False, envelope.time
+    if declaration is not None:
+        declaration.version, declaration.ready, declaration.ready_at = r.declaration_version + 1, False, envelope.time
+    else:
+        # Overtaken (the revision's transmit handled first, after a restart) or replayed: the state stays as the later
+        # event left it, but the refusal and its reason are still owed to the approbateur — once, by the notice's key
+        declaration = await _declaration(uow.session, r.declaration_id, r.activity_id)
+        declaration.version = max(declaration.version, r.declaration_version + 1)
     now = runtime.clock.now()
     lines = await schedule.acting_lines(uow.session, r.activity_id, paris_today(now))
     facts = await schedule.facts_of(uow.session, declaration)
