@@ -200,3 +200,26 @@ async def test_a_consumer_handles_its_events_under_the_key_it_is_given(db):
     )
     async with db.sessions() as session:
         assert (await session.execute(sa.select(sa.func.count()).select_from(InboxRecord))).scalar_one() == 2
+
+
+async def test_an_early_event_whose_aggregate_never_comes_is_reported_past_the_alert_delay(db, caplog):
+    from datetime import timedelta
+
+    partner_id = uuid.uuid4()
+    update = _history(partner_id)[1]
+    assert await _apply(db, update) is False  # kept: the partner is not known yet
+    async with db.sessions() as session:
+        [kept] = (await session.execute(sa.select(EarlyEvent))).scalars().all()
+        soon = kept.kept_at + timedelta(seconds=30)
+        assert await early_events.report_overdue(session, soon, 3600) == {}
+        late = kept.kept_at + timedelta(hours=2)
+        with caplog.at_level("WARNING"):
+            assert await early_events.report_overdue(session, late, 3600) == {PartnerUpdatedV1.subject(): 1}
+    assert early_events.OVERDUE.labels(PartnerUpdatedV1.subject())._value.get() == 1
+    assert any("never" in r.getMessage() and PartnerUpdatedV1.subject() in r.getMessage() for r in caplog.records)
+    # the registration finally comes: the kept update is applied, and the gauge returns to zero
+    assert await _apply(db, _history(partner_id)[0]) is False
+    async with db.sessions() as session:
+        assert await early_events.report_overdue(session, late, 3600) == {}
+        assert (await session.get(ProbePartner, partner_id)).name == "Deux"
+    assert early_events.OVERDUE.labels(PartnerUpdatedV1.subject())._value.get() == 0

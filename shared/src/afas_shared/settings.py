@@ -68,6 +68,9 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_seconds: list[float] = Field(default=[1.0, 5.0, 15.0, 60.0], min_length=1)
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    # Events kept until their aggregate arrives (read_models.early_events): past this delay they are reported
+    early_event_alert_seconds: float = Field(default=3600.0, gt=0)
+    early_event_check_seconds: float = Field(default=600.0, gt=0)
     # This service's own NATS credential (afas_shared.nats_auth); no password = an anonymous connection,
     # which only a local, unauthenticated broker accepts.
     nats_user: str = ""

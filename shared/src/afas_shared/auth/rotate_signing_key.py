@@ -53,12 +53,18 @@ class GatewaySettings(ServiceSettings):
 async def rotate(settings: GatewaySettings) -> dict[str, Any]:
     """``{"kid": the new key, "published": every key identity publishes}``; raises RemoteError on a refusal."""
     names = BusNames(settings.common.bus_prefix)
+
+    async def quiet(exc: Exception) -> None:
+        """nats-py logs each failed attempt with its traceback; the one error that matters is raised."""
+
     nc = await nats.connect(
         settings.common.nats_url,
         name="afas-rotate-signing-key",
         allow_reconnect=False,
-        max_reconnect_attempts=0,
+        max_reconnect_attempts=1,  # 0 would mean: retry an unreachable broker forever
+        reconnect_time_wait=0.5,
         connect_timeout=max(2.0, settings.rpc_timeout_seconds),
+        error_cb=quiet,
         **client_options(settings),
     )
     try:

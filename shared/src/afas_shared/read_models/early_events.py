@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
@@ -38,6 +38,11 @@ Handler = Callable[[UnitOfWork, Envelope[Any]], Awaitable[None]]
 
 KEPT = Counter("afas_events_kept_early_total", "Events kept until the aggregate they change arrives", ["type"])
 RELEASED = Counter("afas_events_released_total", "Early events applied once their aggregate arrived", ["type"])
+OVERDUE = Gauge(
+    "afas_events_early_overdue",
+    "Early events still waiting for their aggregate past the alert delay (the creation never came: an operator looks)",
+    ["type"],
+)
 
 
 class EarlyEvent(SQLModel, table=True):
@@ -97,6 +102,47 @@ async def waiting(session, waiting_for: str) -> list[EarlyEvent]:
     """The events kept for ``waiting_for`` (for tests and operators)."""
     query = sa.select(EarlyEvent).where(EarlyEvent.waiting_for == waiting_for).order_by(EarlyEvent.aggregate_version)
     return list((await session.execute(query)).scalars())
+
+
+async def report_overdue(session, now: datetime, older_than_seconds: float) -> dict[str, int]:
+    """Count the events kept longer than ``older_than_seconds`` by type, set the gauge and log a warning naming them:
+    an aggregate whose creation never arrives is not repaired by waiting, an operator must look (issue 15)."""
+    limit = now - timedelta(seconds=older_than_seconds)
+    rows = (
+        await session.execute(
+            sa.select(EarlyEvent.type, sa.func.count(), sa.func.min(EarlyEvent.kept_at))
+            .where(EarlyEvent.kept_at < limit)
+            .group_by(EarlyEvent.type)
+        )
+    ).all()
+    overdue = {type_: count for type_, count, _ in rows}
+    for type_ in set(OVERDUE_TYPES) | set(overdue):
+        OVERDUE.labels(type_).set(overdue.get(type_, 0))
+    OVERDUE_TYPES.update(overdue)
+    for type_, count, oldest in rows:
+        log.warning(
+            "%d %s event(s) waiting for their aggregate for more than %.0f s (oldest kept at %s): its creation never "
+            "came; see the early_event table",
+            count,
+            type_,
+            older_than_seconds,
+            oldest.isoformat() if oldest else "?",
+        )
+    return overdue
+
+
+OVERDUE_TYPES: set[str] = set()  # the types the gauge has shown, so it returns to 0 once they are released
+
+
+def watch(runtime) -> None:
+    """Check for overdue early events every ``early_event_check_seconds`` of the service's settings."""
+    settings = runtime.settings
+
+    async def check() -> None:
+        async with runtime.db.sessions() as session:
+            await report_overdue(session, runtime.clock.now(), settings.early_event_alert_seconds)
+
+    runtime.every(settings.early_event_check_seconds, check)
 
 
 def create_early_event_table() -> None:

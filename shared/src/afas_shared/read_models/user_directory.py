@@ -102,6 +102,7 @@ def attach(runtime: ServiceRuntime) -> None:
     """Feed this service's directory from identity's events; answer ``list_users`` and serve it internally."""
     runtime.consume(UserCreatedV1, on_user_created)
     runtime.consume(UserUpdatedV1, on_user_updated)
+    early_events.watch(runtime)  # the directory keeps early updates: the ones whose user never came are reported
 
     async def users(payload: dict[str, Any]) -> dict[str, Any]:
         # Personal data of every user: for the platform operator only, whoever else reaches the bus.
