@@ -147,3 +147,101 @@ def test_french_figures():
     assert french(Decimal("1234567.891"), "€") == "1\u00a0234\u00a0567,89\u00a0€"
     assert french(Decimal("0.424"), "/1") == "42,4\u00a0%"
     assert french(True) == "oui"
+
+
+def test_psu_ceilings_derived_from_the_sourced_2018_value_by_the_published_revaluations():
+    plafond = load_family("eaje_psu").parameters["prix_plafond_117_couches_repas"]
+    derived = {v.start.year: v for v in plafond.values if v.start.year in (2021, 2022, 2023)}
+    assert {year: v.value for year, v in derived.items()} == {
+        2021: Decimal("8.15"),  # 7.87 × 1.035 = 8.14545
+        2022: Decimal("8.56"),  # 8.15 × 1.05 = 8.5575
+        2023: Decimal("8.73"),  # 8.56 × 1.02 = 8.7312
+    }
+    for year, factor, issuer in ((2021, "1,035", "Elisfa"), (2022, "1,05", "Cnaf"), (2023, "1,02", "Assemblée")):
+        value = derived[year]
+        assert value.sourced and value.source.title.startswith("Valeur déduite par revalorisation")
+        assert value.source.note.startswith("valeur déduite") and "arrondi au centime" in value.source.note
+        assert "7,87" in value.source.note and "01/01/2018" in value.source.note  # derived from what
+        assert f"× {factor} (revalorisation" in value.source.note and issuer in value.source.issuer
+    # 2019 and 2020: the split of the 2018–2021 revaluation is not published — the sourced 2018 value, provisional,
+    # never a later unsourced one
+    for year in (2019, 2020):
+        found = plafond.at(date(year, 1, 1), "multi_accueil")
+        assert (found.value, found.since, found.sourced, found.provisional) == (
+            Decimal("7.87"),
+            date(2018, 1, 1),
+            True,
+            True,
+        )
+        assert found.backfilled is False
+    assert plafond.at(date(2024, 1, 1), "multi_accueil").sourced is False  # no published 2024 rate: unsourced
+
+
+def test_a_psu_2022_estimate_shows_the_derived_ceiling_with_its_provenance():
+    figures = {
+        "places": "20",
+        "heures_realisees": "10000",
+        "heures_facturees": "11000",
+        "total_charges": "110000",
+        "participations_familiales": "22000",
+        "part_regime_general": "100",
+        "couches_fournies": "true",
+        "repas_fournis": "true",
+    }
+    answer = estimate_json(estimate("eaje_psu", "multi_accueil", 2022, figures))
+    plafond = next(p for p in answer["parametres"] if p["nom"] == "prix_plafond_117_couches_repas")
+    assert (plafond["valeur"], plafond["applicable_depuis"], plafond["source"]) == ("8.56", "2022-01-01", True)
+    assert plafond["provisoire"] is False and "valeur déduite" in plafond["provenance_detail"]["note"]
+    assert "prix_plafond_117_couches_repas" not in answer["parametres_non_sources"]
+
+
+DERIVED = BAREME.replace(
+    "parameters:\n",
+    """revalorisations:
+  r2023: {de: 2022, a: 2023, taux: 0.1,
+          source: {titre: "Décision de test", emetteur: Cnaf, date: 2023-02-01, reference: "D"}}
+  r2024: {de: 2023, a: 2024, taux: 0.02,
+          source: {titre: "Autre décision", emetteur: Cnaf, date: 2024-02-01, reference: "E"}}
+parameters:
+""",
+).replace(
+    """      2022-01-01: {value: 1000, reference: "non sourcé — à confirmer par la Caf"}
+      2024-07-01: {value: 2000, reference: "non sourcé — à confirmer par la Caf"}""",
+    """      2022-01-01: {value: 1000.05,
+                   source: {titre: "Barème de test", emetteur: Cnaf, date: 2022-01-01, reference: "B"}}
+      2023-01-01: {value: 1100.06, derivee: {de: 2022-01-01, revalorisations: [r2023]}}
+      2024-01-01: {value: 1122.06, derivee: {de: 2023-01-01, revalorisations: [r2024]}}""",
+)
+
+
+def test_a_derived_value_is_computed_checked_and_says_where_it_comes_from(tmp_path):
+    (tmp_path / "ps_jeunes.yaml").write_text(DERIVED, encoding="utf-8")
+    series = load_family("ps_jeunes", tmp_path).parameters["prix_plafond_etp"].values
+    # 1000.05 × 1.1 = 1100.055 → 1100.06 (half up); 1100.06 × 1.02 = 1122.0612 → 1122.06
+    assert [v.value for v in series] == [Decimal("1000.05"), Decimal("1100.06"), Decimal("1122.06")]
+    assert series[1].source.issuer == "Cnaf" and series[1].source.reference == "D"
+    assert "= 1100,055\u00a0€/ETP, arrondi au centime : 1100,06\u00a0€/ETP" in series[1].source.note
+    assert "elle-même déduite de 1000,05\u00a0€/ETP du 01/01/2022" in series[2].source.note
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "words"),
+    [
+        ("{value: 1100.06, derivee", "{value: 1100.05, derivee", "derived value is 1100.06"),
+        ("[r2024]}", "[r2023]}", "must run from 2023"),
+        ("[r2024]}", "[r2099]}", "unknown revaluation"),
+        ("{de: 2023-01-01, revalorisations", "{de: 2021-01-01, revalorisations", "earlier sourced value"),
+        (
+            'source: {titre: "Barème de test", emetteur: Cnaf, date: 2022-01-01, reference: "B"}',
+            'reference: "non sourcé — test"',
+            "earlier sourced value",
+        ),
+        ("taux: 0.1,", "taux: 1.5,", "'taux' must be a ratio"),
+        ("{de: 2022, a: 2023,", "{de: 2023, a: 2023,", "'de' before 'a'"),
+    ],
+)
+def test_a_wrong_derivation_is_refused(tmp_path, before, after, words):
+    assert before in DERIVED
+    (tmp_path / "ps_jeunes.yaml").write_text(DERIVED.replace(before, after, 1), encoding="utf-8")
+    with pytest.raises(ParameterFileError, match=re.escape(words)):
+        load_family("ps_jeunes", tmp_path)

@@ -26,14 +26,32 @@ values stay strictly increasing on every date (thresholds, a national range's mi
     ordered:
       - [bonus_mixite_seuil_1, bonus_mixite_seuil_2, bonus_mixite_seuil_3]
 
+An optional top-level ``revalorisations`` lists published revaluations of a barème, each with its source; a value
+may then be *derived* from an earlier value of its series by a chain of them (our arithmetic, said as such)::
+
+    revalorisations:
+      psu_2022: {de: 2021, a: 2022, taux: 0.05, source: {titre: "…", emetteur: "…", date: 2022-09-06, reference: "…"}}
+    parameters:
+      prix_plafond_x:
+        values:
+          2021-01-01: {value: 8.15, source: {…}}
+          2022-01-01: {value: 8.56, derivee: {de: 2021-01-01, revalorisations: [psu_2022]}}
+
+The chain must run from the base value's year to the derived value's year (each revaluation starting where the
+previous one ends); the value is base × Π(1 + taux), rounded half up to the cent like a published ceiling, and
+must equal the ``value`` written beside it. Its provenance names the revaluations' documents and, in its note,
+the base value (date, provenance) and the arithmetic. A derived value rests on the values as written in the file:
+a later change of its base through the national paramétrage does not move it (it is a dated value like any other).
+
 Reading packaged data is the only I/O, so the domain stays free of infrastructure.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -46,6 +64,18 @@ from afas_estimation.domain.parameters.model import UNSOURCED, DatedValue, Famil
 from afas_shared.strict_yaml import StrictLoader
 
 _FAMILY = re.compile(r"[a-z][a-z0-9_]*")
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Revaluation:
+    """A published revaluation of a barème from one year's values to a later year's."""
+
+    key: str
+    first_year: int
+    last_year: int
+    rate: Decimal
+    source: Provenance
 
 
 def _default_base() -> Path:
@@ -83,7 +113,10 @@ def _build(raw: Any, source: str, family: str) -> FamilyParameters:
     parameters = raw.get("parameters")
     if not isinstance(natures, dict) or not natures or not isinstance(parameters, dict):
         raise ParameterFileError(f"{source}: 'natures' and 'parameters' mappings are required")
-    built = {name: _parameter(name, spec, f"{source}: {name}", natures) for name, spec in parameters.items()}
+    revaluations = _revaluations(raw.get("revalorisations"), source)
+    built = {
+        name: _parameter(name, spec, f"{source}: {name}", natures, revaluations) for name, spec in parameters.items()
+    }
     family_parameters = FamilyParameters(
         family,
         str(raw.get("label", family)),
@@ -116,20 +149,42 @@ def _ordered(raw: Any, source: str, built: dict[str, Parameter]) -> tuple[tuple[
     return tuple(chains)
 
 
-def _parameter(name: str, spec: Any, where: str, natures: dict) -> Parameter:
+def _revaluations(raw: Any, source: str) -> dict[str, Revaluation]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ParameterFileError(f"{source}: 'revalorisations' must map keys to revaluations")
+    found = {}
+    for key, spec in raw.items():
+        where = f"{source}: revalorisations.{key}"
+        if not isinstance(spec, dict) or not {"de", "a", "taux", "source"} <= spec.keys():
+            raise ParameterFileError(f"{where}: 'de' and 'a' (years), 'taux' and 'source' are required")
+        first, last = spec["de"], spec["a"]
+        if not isinstance(first, int) or not isinstance(last, int) or not first < last:
+            raise ParameterFileError(f"{where}: 'de' and 'a' must be years, 'de' before 'a'")
+        rate = _value(spec["taux"], where)
+        if isinstance(rate, bool) or not 0 <= rate < 1:
+            raise ParameterFileError(f"{where}: 'taux' must be a ratio in [0, 1[, got {rate}")
+        found[str(key)] = Revaluation(str(key), first, last, rate, provenance(spec["source"], where))
+    return found
+
+
+def _parameter(
+    name: str, spec: Any, where: str, natures: dict, revaluations: dict[str, Revaluation] | None = None
+) -> Parameter:
     if not isinstance(spec, dict) or "description" not in spec or "unit" not in spec:
         raise ParameterFileError(f"{where}: 'description' and 'unit' are required")
     by_nature = {}
     for nature, series in (spec.get("natures") or {}).items():
         if nature not in natures:
             raise ParameterFileError(f"{where}: unknown nature {nature!r}")
-        by_nature[nature] = _series(series, f"{where}.{nature}")
+        by_nature[nature] = _series(series, f"{where}.{nature}", revaluations or {}, str(spec["unit"]))
     parameter = Parameter(
         name,
         str(spec["description"]),
         str(spec["unit"]),
         bool(spec.get("annual", False)),
-        _series(spec.get("values"), where),
+        _series(spec.get("values"), where, revaluations or {}, str(spec["unit"])),
         by_nature,
     )
     for series in (parameter.values, *by_nature.values()):
@@ -161,13 +216,21 @@ def provenance(raw: Any, where: str) -> Provenance:
     return Provenance(title, issuer, published, reference, str(raw.get("note") or "").strip())
 
 
-def _series(raw: Any, where: str) -> tuple[DatedValue, ...]:
+def _series(
+    raw: Any, where: str, revaluations: dict[str, Revaluation] | None = None, unit: str = ""
+) -> tuple[DatedValue, ...]:
     if not isinstance(raw, dict) or not raw:
         raise ParameterFileError(f"{where}: 'values' must map start dates to values")
-    values = []
-    for start, entry in raw.items():
+    values: list[DatedValue] = []
+    origins: dict[date, DatedValue] = {}  # a derived value's first sourced ancestor
+    for start, entry in sorted(raw.items(), key=lambda item: str(item[0])):  # a derived value follows its base
         if not isinstance(start, date) or not isinstance(entry, dict) or "value" not in entry:
             raise ParameterFileError(f"{where}: each value needs a YYYY-MM-DD date and a value")
+        if entry.get("derivee") is not None:
+            derived, origin = _derived(start, entry, values, origins, revaluations or {}, unit, f"{where} {start}")
+            values.append(derived)
+            origins[start] = origin
+            continue
         if entry.get("source") is not None:
             source = provenance(entry["source"], f"{where} {start}")
             values.append(DatedValue(start, _value(entry.get("value"), where), source.text(), source))
@@ -180,6 +243,82 @@ def _series(raw: Any, where: str) -> tuple[DatedValue, ...]:
             )
         values.append(DatedValue(start, _value(entry.get("value"), where), reference))
     return tuple(sorted(values, key=lambda v: v.start))
+
+
+def _derived(
+    start: date,
+    entry: dict,
+    earlier: list[DatedValue],
+    origins: dict[date, DatedValue],
+    revaluations: dict[str, Revaluation],
+    unit: str,
+    where: str,
+) -> tuple[DatedValue, DatedValue]:
+    """A value derived from an earlier one of its series by published revaluations (see the module's doc)."""
+    spec = entry["derivee"]
+    if entry.get("source") is not None or entry.get("reference") is not None:
+        raise ParameterFileError(f"{where}: a derived value takes its provenance from its derivation, not 'source'")
+    if not isinstance(spec, dict) or not isinstance(spec.get("de"), date) or not spec.get("revalorisations"):
+        raise ParameterFileError(f"{where}: 'derivee' needs 'de' (the base value's date) and 'revalorisations'")
+    base = next((v for v in earlier if v.start == spec["de"]), None)
+    if base is None or isinstance(base.value, bool) or not base.sourced:
+        raise ParameterFileError(f"{where}: 'derivee' must start from an earlier sourced value of the same series")
+    unknown = [key for key in spec["revalorisations"] if key not in revaluations]
+    if unknown:
+        raise ParameterFileError(f"{where}: unknown revaluation(s) {unknown}")
+    chain = [revaluations[key] for key in spec["revalorisations"]]
+    years = [base.start.year] + [r.last_year for r in chain]
+    if [r.first_year for r in chain] != years[:-1] or years[-1] != start.year:
+        raise ParameterFileError(
+            f"{where}: the revaluations must run from {base.start.year} (the base value) to {start.year}, "
+            "each one starting where the previous one ends"
+        )
+    exact = base.value
+    for revaluation in chain:
+        exact *= 1 + revaluation.rate
+    value = exact.quantize(_CENT, rounding=ROUND_HALF_UP)
+    written = _value(entry.get("value"), where)
+    if written != value:
+        raise ParameterFileError(f"{where}: the derived value is {value} ({exact} rounded to the cent), not {written}")
+    origin = origins.get(base.start, base)
+    source = _derivation_source(base, origin, chain, exact, value, unit)
+    return DatedValue(start, value, source.text(), source), origin
+
+
+def _derivation_source(
+    base: DatedValue, origin: DatedValue, chain: list[Revaluation], exact: Decimal, value: Decimal, unit: str
+) -> Provenance:
+    def figure(number: Decimal) -> str:
+        text = format(number.normalize(), "f").replace(".", ",")
+        return f"{text}\u00a0{unit}" if unit else text
+
+    def factor(rate: Decimal) -> str:
+        return format((1 + rate).normalize(), "f").replace(".", ",")
+
+    steps = " × ".join(
+        f"{factor(r.rate)} (revalorisation {r.first_year}→{r.last_year} : {r.source.issuer}, {r.source.published.year})"
+        for r in chain
+    )
+    assert origin.source is not None and not isinstance(origin.value, bool)
+    first = origin.source
+    ancestry = (
+        f"source : {first.title} — {first.issuer}, {first.published.strftime('%d/%m/%Y')}"
+        if origin is base
+        else f"elle-même déduite de {figure(origin.value)} du {origin.start.strftime('%d/%m/%Y')}, source : "
+        f"{first.title} — {first.issuer}, {first.published.strftime('%d/%m/%Y')}"
+    )
+    note = (
+        f"valeur déduite : {figure(base.value)} (valeur du {base.start.strftime('%d/%m/%Y')}, {ancestry}) × {steps} "
+        f"= {figure(exact)}, arrondi au centime : {figure(value)}"
+    )
+    latest = max(chain, key=lambda r: r.source.published).source
+    return Provenance(
+        "Valeur déduite par revalorisation publiée : " + " ; ".join(r.source.title for r in chain),
+        " ; ".join(dict.fromkeys(r.source.issuer for r in chain)),
+        latest.published,
+        " ; ".join(dict.fromkeys(r.source.reference for r in chain)),
+        note,
+    )
 
 
 def _value(raw: Any, where: str) -> Decimal | bool:
