@@ -13,6 +13,7 @@ from afas_identity.adapters.tables import GroupMembership, UserAccount
 from afas_identity.application import audit, conventions, partners, sessions, users
 from afas_identity.application.context import Caller
 from afas_identity.application.errors import conflict, invalid, not_found
+from afas_identity.application.memberships import active as _active
 from afas_identity.domain import policy
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import GroupMembershipAddedV1, GroupMembershipRemovedV1
@@ -25,15 +26,6 @@ class MembershipInput(BaseModel):
     group: Literal["AFAS-HABILITER", "AFAS-DECLARER"]
     start_date: date | None = None
     end_date: date | None = None
-
-
-def _active(today: date):
-    """Memberships that count on ``today``: the end date is the day it stopped counting, so a membership ended today
-    (a removal takes effect at once) no longer counts."""
-    return sa.and_(
-        GroupMembership.start_date <= today,
-        sa.or_(GroupMembership.end_date.is_(None), GroupMembership.end_date > today),
-    )
 
 
 async def add(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID, data: MembershipInput) -> dict[str, Any]:
@@ -164,10 +156,3 @@ async def remove(
             detail={"groupe": group, "date_fin": end},
         )
     return {"groupe": group, "date_fin": end.isoformat()}
-
-
-async def active_groups(session, user_id: uuid.UUID, today: date) -> list[str]:
-    rows = await session.execute(
-        sa.select(GroupMembership.group).where(GroupMembership.user_id == user_id, _active(today))
-    )
-    return sorted(set(rows.scalars()))

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_identity.adapters.tables import LoginSession, LoginThrottleRow, UserAccount
-from afas_identity.application import groups as group_queries
+from afas_identity.application import memberships
 from afas_identity.application.errors import locked, unauthorized
 from afas_identity.application.signing_keys import key_ring
 from afas_identity.domain import throttling
@@ -80,7 +80,7 @@ async def _claims(
         kind=user.kind,
         partner_id=user.partner_id,
         caf_code=user.caf_code,
-        groups=await group_queries.active_groups(session, user.id, paris_today(now)),
+        groups=await memberships.active_groups(session, user.id, paris_today(now)),
         caf_roles=[r for r in user.caf_roles.split(",") if r],
         password_change_required=user.password_change_required,
         iat=int(now.timestamp()),
@@ -210,7 +210,7 @@ async def who_am_i(runtime: ServiceRuntime, user_id: uuid.UUID) -> dict[str, Any
     """For the home page: "Votre dernière connexion à ce service date du … à …"."""
     async with runtime.db.sessions() as session:
         user = await session.get(UserAccount, user_id)
-        groups = await group_queries.active_groups(session, user_id, paris_today(runtime.clock.now()))
+        groups = await memberships.active_groups(session, user_id, paris_today(runtime.clock.now()))
     return {
         "id": str(user.id),
         "identifiant": user.identifier,
