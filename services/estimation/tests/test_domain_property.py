@@ -2,7 +2,9 @@
 
 The reference below re-reads the barème files on its own (value in force on the date, else — from 2019, for a
 yearly-revalued parameter — the earliest one) and writes each published formula in the plainest way, in exact
-rationals, rounded once, half up, to the cent. Any difference is a bug in one of the two.
+rationals, rounded once, half up, to the cent. Any difference is a bug in one of the two. Every part of a rule is
+compared, bonuses included: PSU mixité, inclusion and territoire (with a Caf's amount per new place), ALSH with
+the Wednesday cap, the Plan mercredi bonus and the complément inclusif.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction as F
+from functools import partial
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +21,8 @@ from hypothesis import strategies as st
 from afas_estimation.domain.errors import InvalidInputs
 from afas_estimation.domain.estimate import estimate
 from afas_estimation.domain.parameters.loader import load_family
+from afas_estimation.domain.parameters.local import LocalValue, with_local
+from afas_estimation.domain.parameters.model import Provenance
 from afas_estimation.domain.rules.registry import RULES
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -60,7 +65,8 @@ class Bareme:
         return value if isinstance(value, bool) else F(value)
 
 
-def psu(b: Bareme, x: dict) -> F:
+def psu(b: Bareme, x: dict, new_place_amount: F) -> F:
+    """``new_place_amount``: the Caf's local amount per new place of the bonus territoire (its own parameter)."""
     realised, billed, charges = F(x["heures_realisees"]), F(x["heures_facturees"]), F(x["total_charges"])
     fees, places = F(x["participations_familiales"]), F(x["places"])
     rate = billed * 100 / realised
@@ -99,13 +105,34 @@ def psu(b: Bareme, x: dict) -> F:
         cost_per_place = charges / places
         per_place = min(share * rate * cost_per_place, b("bonus_inclusion_montant_maximum"))
         inclusion = per_place * places
-    return base + mixite + inclusion
+    # bonus territoire (CTG, from 2020): existing places at the smoothed former amount, new places at the Caf's amount
+    territoire = F(0)
+    existing = F(x.get("bonus_territoire_places_existantes", "0"))
+    new = F(x.get("bonus_territoire_places_nouvelles", "0"))
+    if b.has("bonus_territoire_en_vigueur") and b("bonus_territoire_en_vigueur"):
+        if existing:
+            territoire += existing * F(x["bonus_territoire_montant_lisse_par_place"])
+        territoire += new * new_place_amount
+    return base + mixite + inclusion + territoire
 
 
 def alsh(b: Bareme, x: dict) -> F:
     realised, charges = F(x["heures_realisees"]), F(x["total_charges"])
     hourly_cost = charges / realised
-    return b("taux_ps") * min(hourly_cost, b("prix_plafond_horaire")) * realised * F(x["part_regime_general"]) / 100
+    # Wednesday hours beyond 9 h per child-day with meal and 4 h per child-half-day are not retained
+    retained, wednesday_kept = realised, F(0)
+    if "mercredi_heures" in x:
+        wednesday = F(x["mercredi_heures"])
+        cap = F(x.get("mercredi_journees_repas", "0")) * b("mercredi_heures_par_journee_repas") + F(
+            x.get("mercredi_demi_journees", "0")
+        ) * b("mercredi_heures_par_demi_journee")
+        retained = realised - max(wednesday - cap, F(0))
+        wednesday_kept = min(wednesday, cap)
+    ps = b("taux_ps") * min(hourly_cost, b("prix_plafond_horaire")) * retained * F(x["part_regime_general"]) / 100
+    # Plan mercredi: per new Wednesday hour among those retained; complément inclusif: per hour of AEEH children
+    plan = b("bonus_plan_mercredi_horaire") * min(F(x.get("mercredi_heures_nouvelles", "0")), wednesday_kept)
+    inclusif = b("complement_inclusif_horaire") * F(x.get("heures_aeeh", "0"))
+    return ps + plan + inclusif
 
 
 def hourly(b: Bareme, x: dict) -> F:
@@ -133,9 +160,9 @@ def clas(b: Bareme, x: dict) -> F:
     return min(b("taux_ps") * F(x["total_charges"]), b("montant_maximum_par_groupe") * F(x["groupes"]))
 
 
-def _check(family: str, nature: str, year: int, figures: dict, formula, on: date | None = None) -> None:
+def _check(family: str, nature: str, year: int, figures: dict, formula, on: date | None = None, bareme=None) -> None:
     expected = cents(max(formula(Bareme(family, on or date(year, 1, 1), nature), figures), F(0)))
-    assert estimate(family, nature, year, figures).amount == expected, figures
+    assert estimate(family, nature, year, figures, bareme=bareme).amount == expected, figures
 
 
 @st.composite
@@ -154,22 +181,63 @@ def psu_inputs(draw):
         "repas_fournis": draw(st.sampled_from(["true", "false"])),
         "enfants_accueillis": str(accueillis),
         "enfants_aeeh": str(draw(st.integers(min_value=0, max_value=accueillis))),
+        **draw(st.one_of(st.just({}), territoire_inputs())),
     }
 
 
+@st.composite
+def territoire_inputs(draw):
+    existing = draw(count(0, 60))
+    figures = {
+        "bonus_territoire_places_existantes": str(existing),
+        "bonus_territoire_places_nouvelles": str(draw(count(0, 60))),
+    }
+    if existing or draw(st.booleans()):
+        figures["bonus_territoire_montant_lisse_par_place"] = str(draw(money(0, 6_000)))
+    return figures
+
+
+def _with_new_place_amount(amount: Decimal):
+    """The PSU barème with a Caf's amount per new place (its local parameter) from 2019."""
+    source = Provenance("Délibération du conseil d'administration", "Caf du Nord", date(2019, 1, 1), "CA 2019-01")
+    local = LocalValue("059", "eaje_psu", "bonus_territoire_montant_place_nouvelle", date(2019, 1, 1), amount, source)
+    return with_local(load_family("eaje_psu"), [local])
+
+
 @SETTINGS
-@given(psu_inputs(), YEARS, st.sampled_from(sorted(load_family("eaje_psu").natures)))
-def test_psu(figures, year, nature):
-    _check("eaje_psu", nature, year, figures, psu)
+@given(
+    psu_inputs(),
+    YEARS,
+    st.sampled_from(sorted(load_family("eaje_psu").natures)),
+    money(2_600, 3_600),  # within the national range (from 2025) so that every year is estimable
+)
+def test_psu(figures, year, nature, new_place_amount):
+    formula = partial(psu, new_place_amount=F(new_place_amount))
+    _check("eaje_psu", nature, year, figures, formula, bareme=_with_new_place_amount(new_place_amount))
 
 
 @st.composite
 def alsh_inputs(draw):
-    return {
-        "heures_realisees": str(draw(count(1, 100_000))),
+    realised = draw(count(1, 100_000))
+    figures = {
+        "heures_realisees": str(realised),
         "total_charges": str(draw(money(1, 400_000))),
         "part_regime_general": str(draw(st.integers(min_value=0, max_value=100))),
     }
+    if draw(st.booleans()):  # Wednesday hours, their cap's child-days and half-days, new hours (Plan mercredi)
+        wednesday = draw(st.integers(min_value=0, max_value=realised))
+        figures["mercredi_heures"] = str(wednesday)
+        days = draw(st.one_of(st.none(), count(0, 2_000)))
+        halves = draw(count(0, 2_000) if days is None else st.one_of(st.none(), count(0, 2_000)))
+        if days is not None:
+            figures["mercredi_journees_repas"] = str(days)
+        if halves is not None:
+            figures["mercredi_demi_journees"] = str(halves)
+        if draw(st.booleans()):
+            figures["mercredi_heures_nouvelles"] = str(draw(st.integers(min_value=0, max_value=wednesday)))
+    if draw(st.booleans()):  # hours of children receiving the AEEH (complément inclusif from 2024)
+        figures["heures_aeeh"] = str(draw(st.integers(min_value=0, max_value=realised)))
+    return figures
 
 
 @SETTINGS
