@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = Path(os.environ.get("AFAS_VAR_DIR", ROOT / "var")).resolve()
 SERVICES = {"declaration": 8000, "identity": 8001, "habilitation": 8002, "estimation": 8003, "notification": 8004}
 LOCAL_ADMIN_TOKEN = "local-only-change-me"
+CSRF_SECRET_FILE = "csrf-secret"  # in var/: the gateway's CSRF key, made once (0600) and reused
 LOCAL_RPC_TIMEOUT_SECONDS = "10"  # five services and a broker on one machine: slower answers than in the cluster
 
 
@@ -125,7 +127,22 @@ class Platform:
             "un identifiant par service : var/nats-auth/)"
         )
 
+    def make_local_secrets(self) -> None:
+        """The gateway's CSRF key (``AFAS_DECLARATION_CSRF_SECRET``), unless given: made once in ``var/csrf-secret``
+        (0600) and reused like the NATS passwords, so a restart keeps the open pages' tokens valid."""
+        if self.env.get("AFAS_DECLARATION_CSRF_SECRET"):
+            return
+        path = VAR / CSRF_SECRET_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(32) + "\n")
+        os.chmod(path, 0o600)
+        self.env["AFAS_DECLARATION_CSRF_SECRET"] = path.read_text().strip()
+
     def start_services(self) -> None:
+        self.make_local_secrets()
         gateway_port = int(self.env.get("AFAS_DECLARATION_HTTP_PORT") or free_port(SERVICES["declaration"]))
         self.env["AFAS_DECLARATION_HTTP_PORT"] = str(gateway_port)
         # Links in mails (activation, reset, reminders) lead to this gateway's pages

@@ -204,6 +204,7 @@ def test_required_env_names():
     assert validate.required_env_names("declaration") == {
         "AFAS_DECLARATION_DATABASE_URL",
         "AFAS_DECLARATION_ADMIN_TOKEN",
+        "AFAS_DECLARATION_CSRF_SECRET",
         "AFAS_DECLARATION_NATS_PASSWORD",
     }
     assert validate.required_env_names("identity") == {
@@ -251,10 +252,19 @@ def test_empty_database_url_is_rejected(docs):
     assert any("AFAS_HABILITATION_DATABASE_URL is required" in p for p in validate.check_policies(docs))
 
 
-def test_declaration_without_admin_token_is_rejected(docs):
+@pytest.mark.parametrize("name", ["AFAS_DECLARATION_ADMIN_TOKEN", "AFAS_DECLARATION_CSRF_SECRET"])
+def test_declaration_without_its_secrets_is_rejected(docs, name):
     container = _app_container(docs, "declaration")
-    container["env"] = [env for env in container["env"] if env["name"] != "AFAS_DECLARATION_ADMIN_TOKEN"]
-    assert any("AFAS_DECLARATION_ADMIN_TOKEN is required" in p for p in validate.check_policies(docs))
+    container["env"] = [env for env in container["env"] if env["name"] != name]
+    assert any(f"{name} is required" in p for p in validate.check_policies(docs))
+
+
+def test_the_csrf_key_comes_from_its_own_secret(objects):
+    container = objects[("Deployment", "declaration")]["spec"]["template"]["spec"]["containers"][0]
+    refs = {env["name"]: env["valueFrom"]["secretKeyRef"] for env in container["env"] if "valueFrom" in env}
+    assert refs["AFAS_DECLARATION_CSRF_SECRET"] == {"name": "afas-declaration-csrf", "key": "csrf-secret"}
+    assert refs["AFAS_DECLARATION_ADMIN_TOKEN"]["name"] != "afas-declaration-csrf"
+    assert objects[("Secret", "afas-declaration-csrf")]["stringData"] == {"csrf-secret": "REPLACE_ME"}
 
 
 def test_required_setting_may_come_from_env_from(docs):

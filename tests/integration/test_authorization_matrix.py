@@ -734,7 +734,7 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
                            "provenance_emetteur": "Cnaf", "provenance_date": "2029-12-01",
                            "provenance_reference": "Matrice n° 1", "motif": "Test de la matrice des droits"},
     }  # fmt: skip
-    csrf = {OPERATOR: csrf_for(gateway.settings.admin_token, "operateur")}
+    csrf = {OPERATOR: csrf_for(gateway.settings.csrf_secret, "operateur")}
     for kind in USERS - {OPERATOR}:
         page = await http.get("/accueil", headers=h[kind])
         found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)

@@ -1,4 +1,5 @@
-"""``make run``'s own broker (tools/run_local.py): authenticated, credentials generated once (0600) and reused."""
+"""``make run``'s own broker (tools/run_local.py): authenticated, credentials generated once (0600) and reused; the
+gateway's CSRF key likewise."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def run_local(tmp_path, monkeypatch):
     monkeypatch.setenv("AFAS_VAR_DIR", str(tmp_path))
     monkeypatch.delenv("AFAS_NATS_URL", raising=False)
     monkeypatch.delenv("AFAS_BUS_PREFIX", raising=False)
+    monkeypatch.delenv("AFAS_DECLARATION_CSRF_SECRET", raising=False)
     monkeypatch.syspath_prepend(str(ROOT / "tools"))
     spec = importlib.util.spec_from_file_location("run_local_under_test", ROOT / "tools" / "run_local.py")
     module = importlib.util.module_from_spec(spec)
@@ -74,3 +76,20 @@ def test_with_an_external_broker_the_user_gives_the_credentials(run_local, monke
     assert platform.nats is None
     assert platform.env.get("AFAS_IDENTITY_NATS_PASSWORD") == os.environ.get("AFAS_IDENTITY_NATS_PASSWORD")
     assert not (tmp_path / "nats-auth").exists()
+
+
+def test_make_run_makes_the_csrf_key_once_and_keeps_it(run_local, monkeypatch, tmp_path):
+    first = run_local.Platform()
+    first.make_local_secrets()
+    key = first.env["AFAS_DECLARATION_CSRF_SECRET"]
+    path = tmp_path / "csrf-secret"
+    assert path.read_text().strip() == key and path.stat().st_mode & 0o077 == 0
+    assert len(key) >= 32 and key != run_local.LOCAL_ADMIN_TOKEN
+    again = run_local.Platform()  # a restart: the same key, so open pages keep their CSRF tokens
+    again.make_local_secrets()
+    assert again.env["AFAS_DECLARATION_CSRF_SECRET"] == key
+
+    monkeypatch.setenv("AFAS_DECLARATION_CSRF_SECRET", "the-users-own-csrf-secret")
+    given = run_local.Platform()
+    given.make_local_secrets()
+    assert given.env["AFAS_DECLARATION_CSRF_SECRET"] == "the-users-own-csrf-secret"

@@ -64,6 +64,28 @@ def test_default_admin_secret_is_refused_outside_local_mode(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("csrf_secret", "expected"),
+    [
+        (None, "AFAS_DECLARATION_CSRF_SECRET must be set to a real secret outside local mode"),
+        ("the-operators-own-secret", "AFAS_DECLARATION_CSRF_SECRET must differ from AFAS_DECLARATION_ADMIN_TOKEN"),
+    ],
+)
+def test_the_csrf_key_is_a_secret_of_its_own_outside_local_mode(csrf_secret, expected, tmp_path):
+    env = {
+        "AFAS_ENV": "production",
+        "AFAS_DECLARATION_DATABASE_URL": f"sqlite:///{tmp_path}/d.db",
+        "AFAS_DECLARATION_NATS_PASSWORD": "its-own-nats-password",
+        "AFAS_DECLARATION_ADMIN_TOKEN": "the-operators-own-secret",
+    }
+    if csrf_secret is not None:
+        env["AFAS_DECLARATION_CSRF_SECRET"] = csrf_secret
+    proc = _start("declaration", env, tmp_path)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert err.strip() == f"configuration error: {expected}"
+
+
 def _get(url: str) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:

@@ -32,6 +32,7 @@ from afas_declaration.entrypoints.security_headers import SecurityHeadersMiddlew
 from afas_declaration.entrypoints.validation_messages import french_validation_errors
 from afas_declaration.entrypoints.web import pages
 from afas_shared.runtime import ServiceRuntime
+from afas_shared.settings import Environment
 
 # Where guessing is tried: credentials and reset links (not every /auth/ call, e.g. the session refresh), through
 # the API and through the pages' forms alike (/connexion, /mot-de-passe-oublie, /mot-de-passe/nouveau, /mot-de-passe,
@@ -48,6 +49,10 @@ LOGIN_PATHS = (
 
 def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     settings.require_secret("admin_token")
+    settings.require_secret("csrf_secret")
+    if settings.common.env is not Environment.LOCAL and settings.csrf_secret == settings.admin_token:
+        # a key of its own: the operator's secret must not also sign every page's CSRF token
+        raise ValueError(f"{settings.env_var('csrf_secret')} must differ from {settings.env_var('admin_token')}")
     runtime = ServiceRuntime(SERVICE, __version__, "afas_declaration", settings, **runtime_options)
     runtime.accept_sessions()
     bus.register(runtime)

@@ -10,6 +10,9 @@ class Settings(ServiceSettings):
     http_port: int = Field(default=8000, ge=1, le=65535)
     # Bootstrap credential for operator endpoints until user sessions exist (identity issue).
     admin_token: str = Field(default=LOCAL_ONLY_SECRET, min_length=16)
+    # The key of the pages' CSRF tokens (HMAC of the session id): its own, so rotating the operator's secret leaves
+    # every open page's token valid, and rotating this one only asks users to reload their pages.
+    csrf_secret: str = Field(default=LOCAL_ONLY_SECRET, min_length=16, repr=False)
     status_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
     # Gateway rate limits, per session (or per address without one); login and resets per address
     rate_limit_per_second: float = Field(default=10.0, gt=0)

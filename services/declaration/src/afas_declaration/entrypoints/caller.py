@@ -84,6 +84,7 @@ def unavailable() -> HTTPException:
 
 
 def csrf_for(secret: str, session_id: str) -> str:
+    """The CSRF token of a session: keyed by ``AFAS_DECLARATION_CSRF_SECRET``, never by the operator's secret."""
     return hmac.new(secret.encode(), f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -131,7 +132,7 @@ def caller_dependency(runtime: ServiceRuntime, settings: Settings):
             and request.method not in SAFE_METHODS
             and request.url.path.startswith("/api/")
             and not hmac.compare_digest(
-                request.headers.get(CSRF_HEADER, ""), csrf_for(settings.admin_token, str(claims.sid))
+                request.headers.get(CSRF_HEADER, ""), csrf_for(settings.csrf_secret, str(claims.sid))
             )
         ):
             # A browser sends the cookie by itself: an unsafe API call must also prove it comes from our pages

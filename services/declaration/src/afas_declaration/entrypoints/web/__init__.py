@@ -34,7 +34,7 @@ def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list
     async def who_am_i(caller) -> dict:
         return await call_identity(runtime, "whoami", {"user_id": caller.user_id})
 
-    viewer = viewer_dependency(current_caller, settings.admin_token, who_am_i)
+    viewer = viewer_dependency(current_caller, settings.csrf_secret, who_am_i)
     return [
         static_files.router(),
         status_page.router(runtime, settings),
