@@ -129,6 +129,10 @@ def test_the_explanation_is_complete_and_french():
     assert answer["montant"] == "14250.00"
     assert answer["montant_affiche"] == "14\u00a0250,00\u00a0€"
     assert answer["provisoire"] is True and answer["parametres_manquants"] == ["prix_plafond_horaire"]
+    # codes kept for API clients, French labels beside them for whatever a partner is shown
+    assert answer["parametres_manquants_libelles"] == ["Prix plafond horaire (heures d'ouverture et d'organisation)"]
+    assert answer["parametres_non_sources"] == ["prix_plafond_horaire"]
+    assert answer["parametres_non_sources_libelles"] == answer["parametres_manquants_libelles"]
     assert any("Prix plafond horaire" in w and "provisoire" in w for w in answer["avertissements"])
     assert not any("prix_plafond_horaire" in w for w in answer["avertissements"])  # no parameter code for partners
     assert any("source publique n'a pas été trouvée" in w for w in answer["avertissements"])

@@ -79,8 +79,11 @@ def estimate_json(estimate: Estimate) -> dict[str, Any]:
         "provisoire": estimate.provisional,
         "partielle": bool(estimate.uncomputed_parts),
         "parties_non_calculees": estimate.uncomputed_parts,
+        # codes for API clients; the labels (same order) are what a partner may be shown
         "parametres_manquants": estimate.missing_parameters,
+        "parametres_manquants_libelles": [p.label for p in estimate.parameters if p.provisional],
         "parametres_non_sources": estimate.unsourced_parameters,
+        "parametres_non_sources_libelles": [p.label for p in estimate.parameters if not p.sourced],
         "avertissements": warnings(estimate),
         "etapes": [step_json(s) for s in estimate.steps],
         "parametres": [parameter_json(p) for p in estimate.parameters],
