@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.testing.fixtures import eventually  # noqa: F401  (fixtures come from conftest)
-from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, KARIM, _eaje_declaration, _fill
+from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, KARIM, _eaje_declaration, _estimation, _fill
 from tests.integration.test_web_pages import _csrf, _sign_in, login_csrf
 
 AGENT = "100000001"
@@ -165,6 +165,51 @@ async def test_the_caf_agent_refuses_then_validates_a_transmitted_declaration(pl
         f"/caf/instruction/{declaration}/annuler", data={"csrf": csrf, "motif_annuler": "Annulation bien trop tardive"}
     )
     assert late.status_code == 409
+
+
+async def test_a_partial_estimate_is_labelled_partial_on_every_page_with_its_warnings_in_french(
+    platform, catalogue, make_settings
+):
+    """Without the children figures the inclusion bonus is left out: the partner's form and transmission pages and
+    the Caf's queue and instruction page call the amount « Montant estimé partiel », never the prestation, and show
+    the estimate's warnings in plain French, never a parameter code; the API keeps the codes beside French labels."""
+    from afas_estimation.domain.parameters.loader import load_family
+
+    codes = set(load_family("eaje_psu").parameters)
+    client = platform.client
+    activity = {k: v for k, v in ACTIVITY.items() if k not in ("enfants_accueillis", "enfants_aeeh")}
+    declaration, headers = await _eaje_declaration(platform, catalogue)
+    async with _estimation(make_settings, platform):
+        await _fill(platform, declaration, headers, activity=activity)
+        url = f"/api/v1/declarations/{declaration}/estimate"
+        estimate = (await client.get(url, headers=headers[ADMIN])).json()
+        assert estimate["partielle"] is True and estimate["parties_non_calculees"] == ["Bonus inclusion handicap"]
+        unsourced = estimate["parametres_non_sources_libelles"]
+        assert estimate["parametres_non_sources"] and len(unsourced) == len(estimate["parametres_non_sources"])
+        assert set(estimate["parametres_non_sources"]) <= codes and not codes & set(unsourced)
+
+        await _sign_in(client, ADMIN)
+        detail = await client.get(f"/declarations/{declaration}")
+        pages = [f"/formulaires/{f}" for f in re.findall(r'href="/formulaires/([0-9a-f-]+)"', detail.text)]
+        assert len(pages) == 2
+        for page_url in [*pages, f"/declarations/{declaration}/transmission"]:
+            page = await client.get(page_url)
+            assert page.status_code == 200, page.text
+            card = _text(re.search(r'<section class="carte estimation".*?</section>', page.text, re.S).group(0))
+            assert "Montant estimé partiel" in card and "Prestation de service estimée" not in card, page_url
+            assert "Estimation partielle : le montant ne comprend pas « Bonus inclusion handicap »" in card
+            assert "source publique n'a pas été trouvée" in card and unsourced[0] in card
+            assert [code for code in codes if code in card] == [], page_url
+        client.cookies.clear()
+        await _transmit(platform, declaration, headers, activity)
+
+    await _sign_in(client, AGENT)
+    queue = _text((await client.get("/caf/instruction")).text)
+    assert "(partiel)" in queue
+    page = _text((await client.get(f"/caf/instruction/{declaration}")).text)
+    assert "Montant estimé partiel" in page
+    assert "ne couvre qu'une partie de la prestation ; non calculé faute de données : Bonus inclusion handicap." in page
+    assert "source publique n'a pas été trouvée" in page
 
 
 async def test_the_caf_agent_opens_a_campaign_and_follows_its_progress(platform, catalogue):

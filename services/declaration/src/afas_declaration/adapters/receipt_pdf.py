@@ -77,6 +77,7 @@ from afas_declaration.adapters.receipt_values import (
     format_value,
     paris_parts,
 )
+from afas_declaration.domain.estimate_wording import PARTIAL_LABEL, is_partial, partial_notice, warnings
 from afas_shared.cafs import caf_name
 
 _STATUS = {"ok": "Conforme", "anomalie": "Anomalie", "non_evalue": "Non évalué"}
@@ -234,22 +235,16 @@ def _estimate(pdf: ReceiptPage, raw: Any) -> None:
         if message and message.rstrip(".") != UNAVAILABLE_ESTIMATE:
             pdf.paragraph(message, grey=True)
         return
-    partial = [as_text(p) for p in as_list(estimate.get("parties_non_calculees")) if as_text(p)]
-    label = "Montant estimé partiel" if estimate.get("partielle") or partial else "Montant estimé"
+    partial = is_partial(estimate)
+    label = PARTIAL_LABEL if partial else "Montant estimé"
     amount = f"{label} : {format_euros(estimate.get('montant'))}"
     if estimate.get("provisoire"):
         amount += " (estimation provisoire)"
     pdf.paragraph(amount, bold=True)
-    if label != "Montant estimé":
-        pdf.paragraph(
-            "Estimation partielle : ce montant ne couvre qu'une partie de la prestation"
-            + (" ; non calculé faute de données : " + ", ".join(partial) if partial else "")
-            + ".",
-            bold=True,
-        )
-    for warning in as_list(estimate.get("avertissements")):
-        if as_text(warning).strip():
-            pdf.paragraph(as_text(warning).strip(), grey=True, size=_SMALL)
+    if partial:
+        pdf.paragraph(partial_notice(estimate), bold=True)
+    for warning in warnings(estimate):
+        pdf.paragraph(warning, grey=True, size=_SMALL)
     pdf.paragraph(
         "Cette estimation est indicative ; le montant du droit est arrêté par la Caf après instruction.",
         grey=True,

@@ -14,6 +14,7 @@ from afas_declaration.application import review
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_list import STATES
 from afas_declaration.application.declaration_scope import load, require, standing
+from afas_declaration.domain.estimate_wording import is_partial
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
 from afas_shared.contracts.events.declaration import (
@@ -90,10 +91,16 @@ async def queue(
             "etat": STATES[d.state],
             "transmise_le": t.transmitted_at.astimezone(PARIS).isoformat(timespec="seconds"),
             "signataire": t.signer_name,
-            "estimation": json.loads(t.snapshot).get("estimation", {}).get("montant"),
+            **_estimate_shown(json.loads(t.snapshot).get("estimation")),
         }
         for d, a, t, p in rows
     ]
+
+
+def _estimate_shown(estimate: dict | None) -> dict[str, Any]:
+    """The transmitted estimate's amount, and whether it covers only part of the rule (then never shown as the
+    prestation)."""
+    return {"estimation": (estimate or {}).get("montant"), "estimation_partielle": is_partial(estimate)}
 
 
 async def decide(

@@ -18,6 +18,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from afas_declaration.domain import estimate_wording
 from afas_declaration.domain.controls.french import french_number as domain_french_number
 from afas_declaration.entrypoints.caller import SESSION_HEADER, Caller, csrf_for
 from afas_shared.clock import PARIS
@@ -58,6 +59,13 @@ environment = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
 )
 environment.filters.update(nombre=french_number, euros=euros, date_fr=french_date)
+environment.globals.update(
+    estimation_partielle=estimate_wording.is_partial,
+    avis_estimation_partielle=estimate_wording.partial_notice,
+    avertissements_estimation=estimate_wording.warnings,
+    LIBELLE_PRESTATION=estimate_wording.PRESTATION_LABEL,
+    LIBELLE_PARTIEL=estimate_wording.PARTIAL_LABEL,
+)
 
 
 @dataclass

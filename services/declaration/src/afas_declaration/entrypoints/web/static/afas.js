@@ -72,6 +72,27 @@
       estimate.textContent = body.estimation.disponible
         ? Number(body.estimation.montant).toLocaleString("fr-FR", {style: "currency", currency: "EUR"})
         : body.estimation.message;
+      showEstimateWarnings(body.estimation);
+    }
+  }
+
+  // A partial estimate is never titled as the prestation; its warnings (plain French) follow each save.
+  function showEstimateWarnings(estimation) {
+    const available = Boolean(estimation.disponible);
+    const title = document.getElementById("estimation-titre");
+    if (title && title.dataset.libelle) {
+      const partial = available && (estimation.partielle || (estimation.parties_non_calculees || []).length > 0);
+      title.textContent = partial ? title.dataset.libellePartiel : title.dataset.libelle;
+    }
+    const list = document.getElementById("estimation-avertissements");
+    if (list) {
+      const warnings = available ? (estimation.avertissements || []) : [];
+      list.replaceChildren.apply(list, warnings.map(function (text) {
+        const item = document.createElement("li");
+        item.textContent = text;
+        return item;
+      }));
+      list.hidden = warnings.length === 0;
     }
   }
 
