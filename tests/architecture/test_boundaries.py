@@ -77,3 +77,26 @@ def test_domain_code_does_no_io():
         if module.split(".")[0] in io_modules
     ]
     assert offenders == []
+
+
+def _names_rpc_failure(path: Path) -> bool:
+    """Imports the bus's refusal type (``from afas_shared.messaging.rpc import RpcFailure``) or uses it by attribute."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and any(alias.name == "RpcFailure" for alias in node.names):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "RpcFailure":
+            return True
+    return False
+
+
+def test_declaration_use_cases_raise_their_own_errors_not_the_bus_type():
+    """Declaration's application and domain refuse with ``afas_declaration.application.errors``; the entrypoints
+    alone turn them into the bus's RpcFailure and HTTP answers (``entrypoints/service_calls.py``)."""
+    package = ROOT / "services" / "declaration" / "src" / "afas_declaration"
+    offenders = [
+        str(path.relative_to(ROOT))
+        for layer in ("application", "domain")
+        for path in sorted((package / layer).rglob("*.py"))
+        if _names_rpc_failure(path)
+    ]
+    assert offenders == []

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, PartnerCopy
 from afas_declaration.application.campaigns import view
 from afas_declaration.application.declaration_list import STATES
+from afas_declaration.application.errors import Forbidden, NotFound
 from afas_shared.auth.caller import ForwardedCaller
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 
 DECLARED = ("transmise", "validee")
@@ -55,9 +55,9 @@ async def progress(runtime: ServiceRuntime, caller: ForwardedCaller, campaign_id
     async with runtime.db.sessions() as session:
         campaign = await session.get(Campaign, campaign_id)
         if campaign is None:
-            raise RpcFailure("not_found", "Campagne inconnue.")
+            raise NotFound("Campagne inconnue.")
         if not _may_follow(caller, campaign.caf_code):
-            raise RpcFailure("forbidden", REFUSAL)
+            raise Forbidden(REFUSAL)
         activities = (
             (
                 await session.execute(
@@ -116,10 +116,10 @@ async def overview(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dic
     query = sa.select(Campaign).order_by(Campaign.exercice.desc(), Campaign.opening_date, Campaign.family)
     if caller.kind == "caf":
         if not caller.caf_roles or not caller.caf_code:
-            raise RpcFailure("forbidden", REFUSAL)
+            raise Forbidden(REFUSAL)
         query = query.where(Campaign.caf_code == caller.caf_code)
     elif caller.kind != "operator":
-        raise RpcFailure("forbidden", REFUSAL)
+        raise Forbidden(REFUSAL)
     async with runtime.db.sessions() as session:
         found = list((await session.execute(query)).scalars())
         counted = (

@@ -23,10 +23,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
+from afas_declaration.application.errors import Conflict, Forbidden, Invalid
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.declaration import CampaignOpenedV1, DeclarationExpectedV1, ExpectedFormV1
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.runtime import ServiceRuntime
 
@@ -65,7 +65,7 @@ def check_exercice(exercice: int | None) -> None:
     """A filter on the exercice: a year the platform may hold (a huge number would overflow the database)."""
     if exercice is not None and not EXERCICE_MIN <= exercice <= EXERCICE_MAX:
         message = f"Exercice invalide : une année entre {EXERCICE_MIN} et {EXERCICE_MAX}."
-        raise RpcFailure("invalid", message, "exercice")
+        raise Invalid(message, "exercice")
 
 
 class CampaignInput(BaseModel):
@@ -96,13 +96,13 @@ async def create(runtime: ServiceRuntime, caller: ForwardedCaller, data: Campaig
     if caller.kind == "operator":
         caf_code = data.caf_code
         if caf_code is None:
-            raise RpcFailure("invalid", "Indiquez la Caf de la campagne.", "caf_code")
+            raise Invalid("Indiquez la Caf de la campagne.", "caf_code")
     elif caller.kind == "caf" and "parametrage" in caller.caf_roles:
         caf_code = caller.caf_code
     else:
-        raise RpcFailure("forbidden", "Seuls les agents de paramétrage de la Caf ouvrent les campagnes.")
+        raise Forbidden("Seuls les agents de paramétrage de la Caf ouvrent les campagnes.")
     if data.deadline <= data.opening_date:
-        raise RpcFailure("invalid", "La date limite doit être postérieure à la date d'ouverture.", "deadline")
+        raise Invalid("La date limite doit être postérieure à la date d'ouverture.", "deadline")
     campaign = Campaign(
         id=uuid.uuid4(),
         caf_code=caf_code,
@@ -124,8 +124,7 @@ async def create(runtime: ServiceRuntime, caller: ForwardedCaller, data: Campaig
             )
         )
         if same.first():
-            raise RpcFailure(
-                "conflict",
+            raise Conflict(
                 "Cette campagne existe déjà pour cette Caf, ce type d'activité, cet "
                 "exercice et ce type de déclaration.",
             )
@@ -317,6 +316,6 @@ async def visible_to(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[d
     if caller.kind == "caf":
         query = query.where(Campaign.caf_code == caller.caf_code)
     elif caller.kind != "operator":
-        raise RpcFailure("forbidden", "Le paramétrage des campagnes est réservé aux agents de la Caf.")
+        raise Forbidden("Le paramétrage des campagnes est réservé aux agents de la Caf.")
     async with runtime.db.sessions() as session:
         return [view(c) for c in (await session.execute(query)).scalars()]

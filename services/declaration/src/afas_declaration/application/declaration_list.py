@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_scope import Standing
+from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.application.permissions import permissions_of
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 
 STATES = {
@@ -62,9 +62,9 @@ async def visible_to(
 ) -> list[dict[str, Any]]:
     filters = filters or Filters()
     if filters.etat is not None and filters.etat not in STATES:
-        raise RpcFailure("invalid", f"État inconnu : {filters.etat}.", "etat")
+        raise Invalid(f"État inconnu : {filters.etat}.", "etat")
     if filters.type_declaration is not None and filters.type_declaration not in DECLARATION_TYPES:
-        raise RpcFailure("invalid", f"Type de déclaration inconnu : {filters.type_declaration}.", "type_declaration")
+        raise Invalid(f"Type de déclaration inconnu : {filters.type_declaration}.", "type_declaration")
     check_exercice(filters.exercice)
     query, roles = await _scope(runtime, caller)
     for column, value in (
@@ -120,7 +120,7 @@ async def _scope(runtime: ServiceRuntime, caller: ForwardedCaller):
             roles[uuid.UUID(line["activity_id"])].add((line["role"], site))
         query = query.where(Declaration.activity_id.in_(set(roles)))
     elif caller.kind != "operator":
-        raise RpcFailure("forbidden", "Liste réservée aux utilisateurs habilités.")
+        raise Forbidden("Liste réservée aux utilisateurs habilités.")
     return query, roles
 
 
@@ -205,7 +205,7 @@ async def activity_history(
     """Every declaration of one activity, oldest exercice first, with its transmitted versions."""
     rows = await visible_to(runtime, caller, Filters(activite=activity_id))
     if not rows:
-        raise RpcFailure("not_found", "Aucune déclaration de cette activité dans votre périmètre.")
+        raise NotFound("Aucune déclaration de cette activité dans votre périmètre.")
     async with runtime.db.sessions() as session:
         transmissions = (
             (

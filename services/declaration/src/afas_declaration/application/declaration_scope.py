@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm, GrantLine
+from afas_declaration.application.errors import Forbidden, NotFound
 from afas_declaration.application.permissions import NOT_ACTING
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 
 EDITING_ROLE_FOR_KIND = {"activite": "fda", "financier": "fdf"}
@@ -33,7 +33,7 @@ class Loaded:
 async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) -> Loaded:
     declaration = await session.get(Declaration, declaration_id, with_for_update=for_update)
     if declaration is None:
-        raise RpcFailure("not_found", "Déclaration inconnue.")
+        raise NotFound("Déclaration inconnue.")
     activity = await session.get(ActivityCopy, declaration.activity_id)
     campaign = await session.get(Campaign, declaration.campaign_id)
     forms = (
@@ -147,4 +147,4 @@ async def require_whole_view(
 
 def require(condition: bool, message: str) -> None:
     if not condition:
-        raise RpcFailure("forbidden", message)
+        raise Forbidden(message)

@@ -15,13 +15,13 @@ from afas_declaration.application import review
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.declaration_list import EDITABLE_STATES, STATES
 from afas_declaration.application.declaration_scope import load
+from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound
 from afas_declaration.application.estimates import figures_as_strings
 from afas_declaration.application.permissions import may
 from afas_declaration.domain.forms import FormDefinition, load_definition, sections_for, validate_values
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS, paris_today
 from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1, FormSavedV1
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
@@ -31,7 +31,7 @@ ACTION_FOR_KIND = {"activite": "saisir_activite", "financier": "saisir_financier
 async def _context(session, declaration_id: uuid.UUID):
     declaration = await session.get(Declaration, declaration_id)
     if declaration is None:
-        raise RpcFailure("not_found", "Déclaration inconnue.")
+        raise NotFound("Déclaration inconnue.")
     activity = await session.get(ActivityCopy, declaration.activity_id)
     campaign = await session.get(Campaign, declaration.campaign_id)
     return declaration, activity, campaign
@@ -125,7 +125,7 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
         if editable or caf_reader:
             shown.append(form_view(form, activity, campaign, declaration, editable))
     if not shown:
-        raise RpcFailure("forbidden", "Cette déclaration n'est pas dans votre périmètre.")
+        raise Forbidden("Cette déclaration n'est pas dans votre périmètre.")
     return {
         "id": str(declaration.id),
         "exercice": declaration.exercice,
@@ -150,28 +150,27 @@ async def save(
     async with runtime.db.sessions() as session:
         form = await session.get(DeclarationForm, form_id)
         if form is None:
-            raise RpcFailure("not_found", "Formulaire inconnu.")
+            raise NotFound("Formulaire inconnu.")
         declaration, activity, campaign = await _context(session, form.declaration_id)
         who = await session.get(KnownUser, caller.user_id) if caller.user_id else None
     if not await _may_edit(runtime, caller, form, activity):
-        raise RpcFailure("forbidden", "Vous n'avez pas de rôle de saisie sur ce formulaire.")
+        raise Forbidden("Vous n'avez pas de rôle de saisie sur ce formulaire.")
     if not form.requested:
-        raise RpcFailure("conflict", "Ce formulaire n'est pas demandé pour cette déclaration.")
+        raise Conflict("Ce formulaire n'est pas demandé pour cette déclaration.")
     cleaned, problems = validate_values(_form_definition(activity, campaign, form.kind), activity.nature, values)
     if problems:
-        raise RpcFailure("invalid", problems[0].message, f"valeurs.{problems[0].field_id}")
+        raise Invalid(problems[0].message, f"valeurs.{problems[0].field_id}")
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
         form = await uow.session.get(DeclarationForm, form_id, with_for_update=True)
         declaration = await uow.session.get(Declaration, form.declaration_id)
         if declaration.state not in EDITABLE_STATES:
-            raise RpcFailure("conflict", "Cette déclaration a été transmise : elle ne se modifie plus.")
+            raise Conflict("Cette déclaration a été transmise : elle ne se modifie plus.")
         if form.version != expected_version:
             moment = form.saved_at.astimezone(PARIS) if form.saved_at else None
             when = f" le {moment:%d/%m/%Y} à {moment:%H:%M}" if moment else ""
             by = f" par {form.saved_by_name}" if form.saved_by_name else ""
-            raise RpcFailure(
-                "conflict",
+            raise Conflict(
                 f"Ce formulaire a été enregistré entre-temps{by}{when} : rechargez-le, "
                 "votre saisie n'a pas été enregistrée."
                 if expected_version < form.version
@@ -229,7 +228,7 @@ async def prefill(
     async with runtime.db.sessions() as session:
         form = await session.get(DeclarationForm, form_id)
         if form is None:
-            raise RpcFailure("not_found", "Formulaire inconnu.")
+            raise NotFound("Formulaire inconnu.")
         declaration, activity, campaign = await _context(session, form.declaration_id)
         site_filter = (
             DeclarationForm.site_id.is_(None) if form.site_id is None else DeclarationForm.site_id == form.site_id
@@ -248,11 +247,11 @@ async def prefill(
         ).all()
     # Refused before saying whether there is anything to take up: no one outside the form learns of its history
     if not await _may_edit(runtime, caller, form, activity):
-        raise RpcFailure("forbidden", "Vous n'avez pas de rôle de saisie sur ce formulaire.")
+        raise Forbidden("Vous n'avez pas de rôle de saisie sur ce formulaire.")
     earlier = [(f, d) for f, d in candidates if _rank(d) < _rank(declaration)]
     previous = max(earlier, key=lambda pair: _rank(pair[1]))[0] if earlier else None
     if previous is None:
-        raise RpcFailure("not_found", "Aucune déclaration précédente de cette activité à reprendre.")
+        raise NotFound("Aucune déclaration précédente de cette activité à reprendre.")
     definition = _form_definition(activity, campaign, form.kind)
     typed = {
         k: v
@@ -266,5 +265,5 @@ async def declaration_of_form(runtime: ServiceRuntime, form_id: uuid.UUID) -> uu
     async with runtime.db.sessions() as session:
         form = await session.get(DeclarationForm, form_id)
     if form is None:
-        raise RpcFailure("not_found", "Formulaire inconnu.")
+        raise NotFound("Formulaire inconnu.")
     return form.declaration_id

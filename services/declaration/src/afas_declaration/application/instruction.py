@@ -14,6 +14,7 @@ from afas_declaration.application import review
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_list import STATES
 from afas_declaration.application.declaration_scope import load, require, standing
+from afas_declaration.application.errors import Conflict, Forbidden, Invalid
 from afas_declaration.domain.estimate_wording import is_partial
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
@@ -22,7 +23,6 @@ from afas_shared.contracts.events.declaration import (
     DeclarationRefusedV1,
     DeclarationValidatedV1,
 )
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import refuse_forbidden_characters
@@ -45,9 +45,9 @@ async def queue(
     if caller.kind == "caf":
         require(bool(caller.caf_roles), "Liste réservée aux agents de la Caf.")
     elif caller.kind != "operator":
-        raise RpcFailure("forbidden", "Liste réservée aux agents de la Caf.")
+        raise Forbidden("Liste réservée aux agents de la Caf.")
     if etat not in STATES:
-        raise RpcFailure("invalid", f"État inconnu : {etat}.", "etat")
+        raise Invalid(f"État inconnu : {etat}.", "etat")
     check_exercice(exercice)
     latest = (
         sa.select(Transmission.declaration_id, sa.func.max(Transmission.version).label("version"))
@@ -126,15 +126,15 @@ async def decide(
     reason = (reason or "").strip() or None
     refuse_forbidden_characters(reason, "motif", multiline=True)
     if decision in ("refusee", "annulee") and (reason is None or len(reason) < REASON_MIN_LENGTH):
-        raise RpcFailure("invalid", f"Indiquez le motif ({REASON_MIN_LENGTH} caractères au moins).", "motif")
+        raise Invalid(f"Indiquez le motif ({REASON_MIN_LENGTH} caractères au moins).", "motif")
     now = runtime.clock.now()
     agent_name = f"{agent.first_name} {agent.last_name}" if agent else "Caf"
     async with runtime.unit_of_work() as uow:
         declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
         if declaration.state in FINAL_STATES:
-            raise RpcFailure("conflict", f"Cette déclaration est déjà {STATES[declaration.state].lower()}.")
+            raise Conflict(f"Cette déclaration est déjà {STATES[declaration.state].lower()}.")
         if decision != "annulee" and declaration.state != "transmise":
-            raise RpcFailure("conflict", "Seule une déclaration transmise à la Caf se valide ou se refuse.")
+            raise Conflict("Seule une déclaration transmise à la Caf se valide ou se refuse.")
         transmission = (
             await uow.session.execute(
                 sa.select(Transmission).where(

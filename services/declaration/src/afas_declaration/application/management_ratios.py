@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, Transmission
+from afas_declaration.application.errors import Forbidden
 from afas_declaration.application.permissions import permissions_of
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 
 TYPE_WEIGHT = {"previsionnelle": 0, "actualisee_juin": 1, "actualisee_septembre": 2, "reelle": 3}
@@ -72,7 +72,7 @@ async def _latest_figures(session, caf_code: str) -> dict[tuple[uuid.UUID, int],
 async def pilotage(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
     """One entry per activity the caller takes part in: per exercice its ratios and the peers' medians."""
     if caller.kind != "partner" or caller.user_id is None:
-        raise RpcFailure("forbidden", "Le pilotage présente les activités de votre organisme.")
+        raise Forbidden("Le pilotage présente les activités de votre organisme.")
     lines = await permissions_of(runtime.db, caller.user_id, paris_today(runtime.clock.now()))
     mine = {uuid.UUID(line["activity_id"]) for line in lines}
     async with runtime.db.sessions() as session:

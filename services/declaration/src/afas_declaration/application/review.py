@@ -26,13 +26,13 @@ from afas_declaration.application.declaration_scope import (
     require,
     standing,
 )
+from afas_declaration.application.errors import Conflict, Invalid, NotFound
 from afas_declaration.domain import controls as control_rules
 from afas_declaration.domain.figures import declaration_figures
 from afas_declaration.domain.forms import FamilyDefinition, load_definition
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
 from afas_shared.contracts.events.declaration import DeclarationControlledV1, FormSentBackV1
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import refuse_forbidden_characters
@@ -274,7 +274,7 @@ async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: 
     who = await standing(runtime, caller, loaded.activity)
     require(who.partner_member, "Seuls les utilisateurs habilités sur cette activité contrôlent ses données.")
     if loaded.declaration.state not in CONTROLLABLE_STATES:
-        raise RpcFailure("conflict", "Cette déclaration a été transmise : ses contrôles sont figés.")
+        raise Conflict("Cette déclaration a été transmise : ses contrôles sont figés.")
     assessment = await assess(runtime, loaded)
     blocking = sum(1 for r in assessment.results if r["statut"] == "anomalie" and r["severite"] == "blocking")
     flagged = sum(1 for r in assessment.results if r["a_justifier"])
@@ -284,7 +284,7 @@ async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: 
     async with runtime.unit_of_work() as uow:
         declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
         if declaration.state not in CONTROLLABLE_STATES:
-            raise RpcFailure("conflict", "Cette déclaration a été transmise : ses contrôles sont figés.")
+            raise Conflict("Cette déclaration a été transmise : ses contrôles sont figés.")
         declaration.controls, declaration.controlled_at = json.dumps(assessment.results, ensure_ascii=False), now
         if ready:
             declaration.state = "controlee"
@@ -329,18 +329,18 @@ async def justify(
     who = await standing(runtime, caller, loaded.activity)
     require(who.approbateur, "Seul l'approbateur justifie les anomalies signalées.")
     if loaded.declaration.state not in CONTROLLABLE_STATES:
-        raise RpcFailure("conflict", "Cette déclaration a été transmise : elle ne se modifie plus.")
+        raise Conflict("Cette déclaration a été transmise : elle ne se modifie plus.")
     flagged = {r["cle"]: r for r in json.loads(loaded.declaration.controls) if r["a_justifier"]}
     if key not in flagged:
-        raise RpcFailure("not_found", "Aucune anomalie signalée sous cette clé : relancez les contrôles.")
+        raise NotFound("Aucune anomalie signalée sous cette clé : relancez les contrôles.")
     try:
         figure = None if amount is None or amount == "" else Decimal(str(amount).replace(",", ".").replace(" ", ""))
     except InvalidOperation:
-        raise RpcFailure("invalid", "Le montant doit être un nombre (par exemple 1234,50).", "montant") from None
+        raise Invalid("Le montant doit être un nombre (par exemple 1234,50).", "montant") from None
     refuse_forbidden_characters(text, "texte", multiline=True)
     problem = control_rules.check_justification(text, figure)
     if problem:
-        raise RpcFailure("invalid", problem, "texte" if figure is not None else "montant")
+        raise Invalid(problem, "texte" if figure is not None else "montant")
     now = runtime.clock.now()
     async with runtime.db.transaction() as session:
         declaration = await session.get(Declaration, declaration_id, with_for_update=True)
@@ -366,7 +366,7 @@ async def set_complement(
     async with runtime.db.transaction() as session:
         declaration = await session.get(Declaration, declaration_id, with_for_update=True)
         if declaration.state not in CONTROLLABLE_STATES:
-            raise RpcFailure("conflict", "Cette déclaration a été transmise : elle ne se modifie plus.")
+            raise Conflict("Cette déclaration a été transmise : elle ne se modifie plus.")
         declaration.complement = (text or "").strip() or None
     return {"informations_complementaires": declaration.complement}
 
@@ -378,7 +378,7 @@ async def send_back(
     async with runtime.db.sessions() as session:
         form = await session.get(DeclarationForm, form_id)
         if form is None:
-            raise RpcFailure("not_found", "Formulaire inconnu.")
+            raise NotFound("Formulaire inconnu.")
         loaded = await load(session, form.declaration_id)
         author = await session.get(KnownUser, caller.user_id) if caller.user_id else None
     who = await standing(runtime, caller, loaded.activity)
@@ -386,14 +386,14 @@ async def send_back(
     comment = (comment or "").strip()
     refuse_forbidden_characters(comment, "commentaire", multiline=True)
     if len(comment) < COMMENT_MIN_LENGTH:
-        raise RpcFailure("invalid", "Expliquez au fournisseur ce qu'il doit corriger.", "commentaire")
+        raise Invalid("Expliquez au fournisseur ce qu'il doit corriger.", "commentaire")
     async with runtime.unit_of_work() as uow:
         form = await uow.session.get(DeclarationForm, form_id, with_for_update=True)
         declaration = await uow.session.get(Declaration, form.declaration_id, with_for_update=True)
         if declaration.state not in CONTROLLABLE_STATES or not form.requested:
-            raise RpcFailure("conflict", "Ce formulaire ne peut plus être renvoyé.")
+            raise Conflict("Ce formulaire ne peut plus être renvoyé.")
         if form.version == 0:  # never saved: nothing to correct (and no form version for the event)
-            raise RpcFailure("conflict", "Ce formulaire n'a pas encore été saisi : il n'y a rien à renvoyer.")
+            raise Conflict("Ce formulaire n'a pas encore été saisi : il n'y a rien à renvoyer.")
         form.state, form.sent_back_comment = "a_corriger", comment
         form.sent_back_by_name = f"{author.first_name} {author.last_name}" if author else None
         if declaration.state == "controlee":

@@ -23,12 +23,12 @@ from afas_declaration.application.declaration_scope import (
     require,
     standing,
 )
+from afas_declaration.application.errors import Conflict, Invalid, NotFound
 from afas_declaration.domain.forms import load_definition, sections_for
 from afas_declaration.domain.snapshot import sealed
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
 from afas_shared.contracts.events.declaration import DeclarationTransmittedV1
-from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
@@ -46,17 +46,15 @@ async def transmit(
     who = await standing(runtime, caller, loaded.activity)
     require(who.approbateur, "Seul l'approbateur de l'activité signe et transmet la déclaration.")
     if not signed:
-        raise RpcFailure(
-            "invalid", "Cochez la case de signature : elle vaut signature et engage le gestionnaire.", "signature"
-        )
+        raise Invalid("Cochez la case de signature : elle vaut signature et engage le gestionnaire.", "signature")
     if loaded.declaration.state not in TRANSMITTABLE_STATES:
-        raise RpcFailure("conflict", "Cette déclaration a déjà été transmise à la Caf.")
+        raise Conflict("Cette déclaration a déjà été transmise à la Caf.")
     if complement is not None:
         loaded.declaration.complement = complement.strip() or None
     assessment = await review.assess(runtime, loaded)
     obstacles = review.obstacles(loaded, assessment)
     if obstacles:
-        raise RpcFailure("conflict", "Transmission impossible : " + " ; ".join(obstacles))
+        raise Conflict("Transmission impossible : " + " ; ".join(obstacles))
     now = runtime.clock.now()
     signer_name = f"{signer.first_name} {signer.last_name}" if signer else "Utilisateur inconnu"
     snapshot, text = sealed(
@@ -66,7 +64,7 @@ async def transmit(
     async with runtime.unit_of_work() as uow:
         declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
         if declaration.state not in TRANSMITTABLE_STATES or declaration.version != loaded.declaration.version:
-            raise RpcFailure("conflict", "Cette déclaration a déjà été transmise à la Caf.")
+            raise Conflict("Cette déclaration a déjà été transmise à la Caf.")
         revision = declaration.version > 1
         declaration.state, declaration.complement = "transmise", loaded.declaration.complement
         declaration.controls, declaration.controlled_at = json.dumps(assessment.results, ensure_ascii=False), now
@@ -242,7 +240,7 @@ async def version(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_
         if t.version == number:
             snapshot = json.loads(t.snapshot)
             return {**_scoped(snapshot, loaded, who), "decision_caf": version_view(snapshot, t)["decision_caf"]}
-    raise RpcFailure("not_found", f"Aucune version {number} transmise pour cette déclaration.")
+    raise NotFound(f"Aucune version {number} transmise pour cette déclaration.")
 
 
 async def receipt(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, number: int) -> bytes:
@@ -252,4 +250,4 @@ async def receipt(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_
     for t in rows:
         if t.version == number:
             return t.receipt
-    raise RpcFailure("not_found", f"Aucune version {number} transmise pour cette déclaration.")
+    raise NotFound(f"Aucune version {number} transmise pour cette déclaration.")

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import HTTPException
 from fastapi.encoders import jsonable_encoder
 
+from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from afas_declaration.entrypoints import activity_schemas, identity_schemas
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
@@ -60,6 +61,21 @@ FIELD_NAMES = {
 }
 
 
+# The one place where the use cases' refusals meet the bus's refusal codes (and, through STATUS, HTTP's)
+REFUSAL_CODES: dict[type[Refused], str] = {
+    Invalid: "invalid",
+    Conflict: "conflict",
+    Forbidden: "forbidden",
+    NotFound: "not_found",
+}
+
+
+def as_rpc_failure(refusal: Refused) -> RpcFailure:
+    """A use case's refusal as the bus answers it: same French message, same field."""
+    code = next(code for kind, code in REFUSAL_CODES.items() if isinstance(refusal, kind))
+    return RpcFailure(code, refusal.detail, refusal.field)
+
+
 async def call_identity(runtime: ServiceRuntime, verb: str, payload: dict[str, Any], **options: Any) -> Any:
     return await call_service(runtime, "identity", verb, payload, **options)
 
@@ -80,7 +96,10 @@ async def call_local(call: Awaitable[Any]) -> Any:
     """The declaration service's own use cases, refused the same way as a remote service's."""
     try:
         return await call
-    except RpcFailure as refusal:
+    except Refused as refused:
+        refusal = as_rpc_failure(refused)
+        raise _http_error("declaration", refusal.code, refusal.detail, refusal.field) from None
+    except RpcFailure as refusal:  # from the shared helpers a use case calls (the caller, the text checks)
         raise _http_error("declaration", refusal.code, refusal.detail, refusal.field) from None
 
 
