@@ -269,3 +269,63 @@ class CafPaymentPolicyChange(SQLModel, table=True):
     version: int
     changed_by: uuid.UUID | None = None
     changed_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class CafTerritory(SQLModel, table=True):
+    """A territory a Caf's paramétrage agents defined for the PSU bonus territoire
+    (``domain.parameters.territories``)."""
+
+    __tablename__ = "caf_territory"
+
+    caf_code: str = Field(primary_key=True, max_length=3)
+    code: str = Field(primary_key=True, max_length=20)
+    name: str = Field(max_length=120)
+    changed_by: uuid.UUID | None = None
+    changed_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class CafTerritoryAmount(SQLModel, table=True):
+    """A territory's dated amount per new place (within the national range), with the Caf's decision as provenance."""
+
+    __tablename__ = "caf_territory_amount"
+
+    caf_code: str = Field(primary_key=True, max_length=3)
+    territory_code: str = Field(primary_key=True, max_length=20)
+    applies_from: date = Field(primary_key=True)
+    value: str = Field(max_length=40)
+    provenance: str = Field(sa_type=sa.Text())  # structured provenance (JSON)
+    changed_by: uuid.UUID | None = None
+    changed_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class ActivityTerritory(SQLModel, table=True):
+    """The territory a Caf assigned one of its EAJE-PSU activities to."""
+
+    __tablename__ = "activity_territory"
+
+    activity_id: uuid.UUID = Field(primary_key=True)
+    caf_code: str = Field(max_length=3, index=True)
+    territory_code: str = Field(max_length=20)
+    changed_by: uuid.UUID | None = None
+    changed_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class CafTerritoryChange(SQLModel, table=True):
+    """Audit of territories: an amount set (``montant``) or an activity assigned (``affectation``) — who, when,
+    old → new, provenance and reason."""
+
+    __tablename__ = "caf_territory_change"
+
+    id: uuid.UUID = Field(primary_key=True)
+    caf_code: str = Field(max_length=3, index=True)
+    territory_code: str | None = Field(default=None, max_length=20)
+    kind: str = Field(max_length=20)  # montant | affectation
+    activity_id: uuid.UUID | None = None
+    applies_from: date | None = None
+    old_value: str | None = Field(default=None, max_length=120)
+    new_value: str | None = Field(default=None, max_length=120)
+    provenance: str | None = Field(default=None, sa_type=sa.Text())
+    reason: str | None = Field(default=None, sa_type=sa.Text())
+    changed_by: uuid.UUID | None = None
+    changed_by_kind: str = Field(max_length=20)
+    changed_at: datetime = Field(sa_type=UtcDateTime())

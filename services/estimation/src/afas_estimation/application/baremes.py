@@ -112,8 +112,11 @@ class BaremeCache:
         self._db = db
         self._cache: dict[str, Effective] = {}
 
-    async def effective(self, family: str, caf_code: str | None = None) -> Effective:
-        """The national barème of ``family``, with the local parameters of ``caf_code`` when given."""
+    async def effective(
+        self, family: str, caf_code: str | None = None, activity_id: uuid.UUID | None = None
+    ) -> Effective:
+        """The national barème of ``family``, with the local parameters of ``caf_code`` when given (and the
+        territory the Caf assigned ``activity_id`` to, if any)."""
         from afas_estimation.application.local_parameters import localised
 
         async with self._db.sessions() as session:
@@ -122,7 +125,7 @@ class BaremeCache:
             if cached is None or cached.version != await current_version(session, family):
                 cached = await resolve(session, family)
                 self._cache[family] = cached
-            return await localised(session, cached, caf_code)
+            return await localised(session, cached, caf_code, activity_id)
 
 
 # --- listing ---------------------------------------------------------------------------------------------

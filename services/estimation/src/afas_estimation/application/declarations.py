@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures
 from afas_estimation.application.baremes import resolve
 from afas_estimation.application.estimates import Outcome, outcome
+from afas_estimation.application.local_parameters import localised
 from afas_estimation.domain.errors import EstimationError
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import (
@@ -58,7 +59,8 @@ async def on_figures_updated(uow: UnitOfWork, envelope: Envelope[DeclarationFigu
     row.figures_version, row.figures, row.updated_at = envelope.aggregate_version, json.dumps(d.figures), now
     uow.session.add(row)
     try:
-        effective = await resolve(uow.session, d.family)
+        # the Caf's local parameters and the activity's territory, as for the instant estimate
+        effective = await localised(uow.session, await resolve(uow.session, d.family), d.caf_code, d.activity_id)
     except EstimationError as exc:  # a family estimation does not know: stored as such, never retried
         found = Outcome(None, False, exc.message, None)
         version, print_ = 0, "0" * 64

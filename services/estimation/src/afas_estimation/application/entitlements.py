@@ -44,7 +44,7 @@ async def on_validated(uow: UnitOfWork, envelope: Envelope[DeclarationValidatedV
     await declarations.close(session, d, d.figures, now)
     if await session.get(Entitlement, d.declaration_id) is None:
         try:
-            effective = await localised(session, await resolve(session, d.family), d.caf_code)
+            effective = await localised(session, await resolve(session, d.family), d.caf_code, d.activity_id)
         except EstimationError as exc:
             found, version, print_, explanation = Outcome(None, False, exc.message, None), 0, NO_FINGERPRINT, {}
         else:

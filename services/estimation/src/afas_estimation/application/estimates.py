@@ -1,7 +1,8 @@
 """The ``estimate`` request and the one computation behind every amount estimation produces.
 
-Payload ``{family, nature, declaration_type, exercice, caf_code, figures: {field_id: str}}``. The declaration type
-and Caf code are echoed back; the Caf code also selects the Caf's local parameters (``local_parameters``).
+Payload ``{family, nature, declaration_type, exercice, caf_code, activity_id?, figures: {field_id: str}}``. The
+declaration type and Caf code are echoed back; the Caf code also selects the Caf's local parameters
+(``local_parameters``), the activity its territory's amount per new place (``territories``).
 
 ``outcome`` is what the instant estimate, the stored estimates re-computed after a barème change and the
 entitlement of a validated declaration all call: same rules, same effective barème, same rounding.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from afas_estimation.application.baremes import BaremeCache, Effective
+from afas_estimation.application.territories import read_activity
 from afas_estimation.domain.errors import EstimationError
 from afas_estimation.domain.estimate import estimate as compute_estimate
 from afas_estimation.domain.explanation import estimate_json
@@ -71,7 +73,8 @@ async def estimate(baremes: BaremeCache, payload: dict[str, Any]) -> dict[str, A
     family = payload.get("family")
     if not isinstance(family, str):
         raise InvalidRequest("Indiquez le type d'activité (famille de prestation).", "family")
-    effective = await baremes.effective(family, payload.get("caf_code"))
+    activity_id = read_activity(payload.get("activity_id"))  # optional: selects the activity's territory
+    effective = await baremes.effective(family, payload.get("caf_code"), activity_id)
     result = compute_estimate(family, payload.get("nature"), payload.get("exercice"), figures, bareme=effective.bareme)
     return {
         **explained(effective, result),

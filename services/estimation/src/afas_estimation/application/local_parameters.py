@@ -28,6 +28,7 @@ from afas_estimation.application.baremes import (
     resolve,
     stored_provenance,
 )
+from afas_estimation.application.territories import name_of, territories_for
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters.local import LocalValue, local_spec, national_range, with_local
 from afas_estimation.domain.parameters.model import Provenance
@@ -39,6 +40,8 @@ from afas_estimation.domain.parameters.overrides import (
     read_value,
     value_text,
 )
+from afas_estimation.domain.parameters.territories import FAMILY as TERRITORY_FAMILY
+from afas_estimation.domain.parameters.territories import Territory, with_territory
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
@@ -66,17 +69,27 @@ async def values_of(session: AsyncSession, caf_code: str | None, family: str) ->
     return found
 
 
-def localise(effective: Effective, values: list[LocalValue]) -> Effective:
-    """The national barème with one Caf's local values: its fingerprint differs, its (national) version not."""
-    bareme = with_local(effective.bareme, values)
+def localise(
+    effective: Effective, values: list[LocalValue], territory: Territory | None = None, caf_name: str = ""
+) -> Effective:
+    """The national barème with one Caf's local values (and, for an activity the Caf assigned to a territory, that
+    territory's amounts per new place): its fingerprint differs, its (national) version not."""
+    bareme = with_territory(with_local(effective.bareme, values), territory, caf_name)
     if bareme is effective.bareme:
         return effective
     return Effective(effective.family, bareme, effective.version, fingerprint(bareme))
 
 
-async def localised(session: AsyncSession, effective: Effective, caf_code: str | None) -> Effective:
-    """``effective`` as it applies to the declarations of ``caf_code`` (its local parameters added)."""
-    return localise(effective, await values_of(session, caf_code, effective.family))
+async def localised(
+    session: AsyncSession, effective: Effective, caf_code: str | None, activity_id: uuid.UUID | None = None
+) -> Effective:
+    """``effective`` as it applies to the declarations of ``caf_code`` (its local parameters added), and to those of
+    ``activity_id`` when given (its territory's amount per new place, if the Caf assigned it one)."""
+    values = await values_of(session, caf_code, effective.family)
+    territory = None
+    if activity_id is not None and effective.family == TERRITORY_FAMILY and caf_code:
+        territory = (await territories_for(session, caf_code, [activity_id])).get(activity_id)
+    return localise(effective, values, territory, name_of(caf_code) if territory is not None else "")
 
 
 def _view(row: CafLocalParameter, label: str, unit: str) -> dict[str, Any]:

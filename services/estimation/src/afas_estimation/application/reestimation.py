@@ -29,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures, ParameterChange, ReestimationJob
 from afas_estimation.application.baremes import Effective, resolve
 from afas_estimation.application.estimates import outcome
-from afas_estimation.application.local_parameters import localised
+from afas_estimation.application.local_parameters import localise, localised, values_of
+from afas_estimation.application.territories import name_of, territories_for
+from afas_estimation.domain.parameters.territories import FAMILY as TERRITORY_FAMILY
 from afas_shared.clock import Clock
 from afas_shared.contracts.events.estimation import EstimateRevisedV1
 from afas_shared.db.engine import Database
@@ -96,17 +98,35 @@ def candidates_query(conditions: list[Any]) -> sa.Select:
     )
 
 
+async def by_territory(session: AsyncSession, effective: Effective, rows: list[Any]) -> dict[uuid.UUID, Effective]:
+    """The barème of each row's activity the Caf assigned to a territory (its amount per new place), by activity."""
+    if effective.family != TERRITORY_FAMILY:
+        return {}
+    found: dict[uuid.UUID, Effective] = {}
+    for caf in {r.caf_code for r in rows}:
+        territories = await territories_for(session, caf, [r.activity_id for r in rows if r.caf_code == caf])
+        if territories:
+            values = await values_of(session, caf, effective.family)
+            for activity, territory in territories.items():
+                found[activity] = localise(effective, values, territory, name_of(caf))
+    return found
+
+
 def revise(
-    effective: Effective, rows: list[Any], now: datetime, by_caf: dict[str, Effective] | None = None
+    effective: Effective,
+    rows: list[Any],
+    now: datetime,
+    by_caf: dict[str, Effective] | None = None,
+    by_activity: dict[uuid.UUID, Effective] | None = None,
 ) -> tuple[list[dict], list[dict], list[tuple]]:
-    """Re-estimate ``rows`` with ``effective`` (or, for a row of a Caf in ``by_caf``, that Caf's localised barème):
-    the estimate rows to update and to insert, the events to publish."""
+    """Re-estimate ``rows`` with ``effective`` (or, for a row of a Caf in ``by_caf``, that Caf's localised barème;
+    for an activity in ``by_activity``, its territory's): the estimate rows to update and to insert, the events."""
     national = effective
     updates: list[dict] = []
     inserts: list[dict] = []
     events: list[tuple] = []
     for r in rows:
-        effective = (by_caf or {}).get(r.caf_code, national)
+        effective = (by_activity or {}).get(r.activity_id) or (by_caf or {}).get(r.caf_code, national)
         found = outcome(effective, r.nature, r.exercice, json.loads(r.figures))
         revision = r.revision or 0
         old = r.amount if r.estimated is not None else None
@@ -170,7 +190,8 @@ async def run_batch(db: Database, job_id: uuid.UUID, batch_size: int, now: datet
                 query = query.where(DeclarationFigures.declaration_id > job.cursor)
             rows = list(await uow.session.execute(query))
             by_caf = {caf: await localised(uow.session, effective, caf) for caf in {r.caf_code for r in rows}}
-            revised = await write(uow, *revise(effective, rows, now, by_caf))
+            by_activity = await by_territory(uow.session, effective, rows)
+            revised = await write(uow, *revise(effective, rows, now, by_caf, by_activity))
             done = len(rows) < batch_size
             moved = await uow.session.execute(
                 sa.update(ReestimationJob)

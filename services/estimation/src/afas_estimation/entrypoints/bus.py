@@ -16,6 +16,9 @@ Verbs (``estimation.rpc.<verb>.v1``, each answering ``{"result": …}``; the gat
   Caf records the actual entitlement of an exercice validated before the platform (the Caf du Nord's first
   advance rests on the actual N-2, its cap compares with the actual N-1);
 * ``entitlement`` {actor, declaration_id} → the entitlement of a validated declaration, explained;
+* ``territories`` {actor, caf} → the Caf's territories (amounts per new place, activities) for its agents;
+  ``set_territory`` {actor, caf, code, name, applies_from, value, provenance, reason?} and ``assign_territory``
+  {actor, activity_id, territory, reason?} → that Caf's paramétrage agents only; that Caf's declarations re-estimated;
 * ``payment_policy`` {caf} → the Caf's payment policy; ``set_payment_policy`` {actor, caf, policy, reason?} → a
   local rule: that Caf's paramétrage agents choose it (never another Caf's); only that Caf's schedules move.
 """
@@ -33,6 +36,7 @@ from afas_estimation.application import (
     local_parameters,
     payments,
     reestimation,
+    territories,
 )
 from afas_estimation.application.baremes import BaremeCache
 from afas_estimation.domain.errors import EstimationError
@@ -135,3 +139,28 @@ def register(runtime: ServiceRuntime) -> None:
             return await payments.set_policy(uow, payload, runtime.clock.now())
 
     answer_with_result(runtime.rpc, "set_payment_policy", set_payment_policy)
+
+    async def territories_of(payload: dict[str, Any]) -> dict[str, Any]:
+        """{actor, caf}: the Caf's territories for the PSU bonus territoire, their amounts and activities."""
+        async with runtime.db.sessions() as session:
+            return await territories.listing(session, payload)
+
+    async def set_territory(payload: dict[str, Any]) -> dict[str, Any]:
+        """{actor, caf, code, name, applies_from, value, provenance, reason?}: a territory and its amount."""
+        async with runtime.unit_of_work() as uow:
+            answer, job = await territories.define(uow, payload, runtime.clock.now())
+        if job is not None:
+            worker.kick()
+        return answer
+
+    async def assign_territory(payload: dict[str, Any]) -> dict[str, Any]:
+        """{actor, activity_id, territory, reason?}: an EAJE-PSU activity of the Caf assigned to a territory."""
+        async with runtime.unit_of_work() as uow:
+            answer, job = await territories.assign(uow, payload, runtime.clock.now())
+        if job is not None:
+            worker.kick()
+        return answer
+
+    answer_with_result(runtime.rpc, "territories", territories_of)
+    answer_with_result(runtime.rpc, "set_territory", set_territory)
+    answer_with_result(runtime.rpc, "assign_territory", assign_territory)

@@ -11,8 +11,9 @@ Bonuses from 2019 (LC Cnaf 2018-002; per place, not prorated by the régime-gén
   5 %, 30 % from 5 to 7.5 %, 45 % above) × the cost price per place (charges ÷ places), at most 1,300 € per place
   — computed as ``min(part × taux × charges, plafond × places)``;
 - territoire (CTG, from 2020): existing places at the smoothed amount of the former contract (CEJ), both declared
-  in the financial form, new places (declared there too) at the amount per place the Caf set for its territory —
-  a local parameter of that Caf, within the national range (2,600–3,600 € from 2025).
+  in the financial form, new places (declared there too) at the amount per place the Caf set for the activity's
+  territory (``domain.parameters.territories``), or its single local value for an activity without a territory —
+  within the national range (2,600–3,600 € from 2025).
 """
 
 from __future__ import annotations
@@ -193,11 +194,13 @@ def _territoire(c: Computation) -> Fraction:
             )
         per_place = c.amount(NEW_PLACE_AMOUNT)
         _within_range(c, per_place)
+        # the label names the Caf and the activity's territory when the Caf assigned one (domain.parameters.territories)
+        source = c.bareme.parameters[NEW_PLACE_AMOUNT].label
         total += c.step(
             "Bonus territoire, places nouvelles",
             new * per_place,
             "€",
-            "places nouvelles × montant par place fixé par la Caf pour le territoire",
+            f"places nouvelles × {source[0].lower()}{source[1:]}",
         )
     return c.bonus("Bonus territoire", total, "places existantes + places nouvelles")
 
