@@ -7,6 +7,7 @@ says the estimate is unavailable and why, so that nobody mistakes a missing esti
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -43,6 +44,7 @@ async def estimate(
     caf_code: str,
     figures: Mapping[str, Any],
     labels: Mapping[str, str] | None = None,
+    activity_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     labels = labels or {}
     payload = {
@@ -53,6 +55,8 @@ async def estimate(
         "caf_code": caf_code,
         "figures": figures_as_strings(figures),
     }
+    if activity_id is not None:  # selects the territory the Caf assigned the activity to (PSU bonus territoire)
+        payload["activity_id"] = str(activity_id)
     try:
         reply = await runtime.request("estimation", "estimate", payload, timeout=ESTIMATE_TIMEOUT_SECONDS)
     except ServiceUnavailable:

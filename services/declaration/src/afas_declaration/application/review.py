@@ -158,6 +158,7 @@ async def estimate_of(runtime: ServiceRuntime, loaded: Loaded, figures: dict[str
         caf_code=d.caf_code,
         figures=figures if figures is not None else figures_of(loaded),
         labels=field_labels(load_definition(loaded.activity.family, loaded.campaign.form_version)),
+        activity_id=d.activity_id,
     )
 
 

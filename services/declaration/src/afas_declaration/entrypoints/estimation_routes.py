@@ -86,6 +86,33 @@ class LocalParameterBody(InputModel):
     motif: str | None = Field(default=None, max_length=500, examples=["Territoire de richesse moyenne"])
 
 
+class TerritoryBody(InputModel):
+    nom: str = Field(
+        min_length=2, max_length=120, examples=["Métropole lilloise"], description="Nom du territoire (en français)"
+    )
+    valeur: str = Field(
+        min_length=1,
+        max_length=40,
+        examples=["2700"],
+        description="Montant du bonus territoire par place nouvelle, en euros (dans la fourchette nationale)",
+    )
+    applicable_depuis: dt.date = Field(examples=["2026-01-01"], description="Date à partir de laquelle il s'applique")
+    provenance: ProvenanceBody = Field(
+        description="Décision de la Caf (délibération…) : montrée avec chaque estimation"
+    )
+    motif: str | None = Field(default=None, max_length=500, examples=["Territoire de richesse moyenne"])
+
+
+class ActivityTerritoryBody(InputModel):
+    territoire: str | None = Field(
+        default=None,
+        max_length=20,
+        examples=["CTG-01"],
+        description="Code du territoire de la Caf (vide : montant par défaut de la Caf)",
+    )
+    motif: str | None = Field(default=None, max_length=500, examples=["Commune de la CTG de la métropole"])
+
+
 class PaymentPolicyBody(InputModel):
     politique: str = Field(
         pattern=r"^[a-z][a-z0-9_]{1,59}$",
@@ -181,6 +208,49 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             value=body.valeur,
             provenance=body.provenance.to_estimation(),
             reason=body.motif,
+        )
+
+    @api.get(
+        "/cafs/{caf}/territoires",
+        summary="Territoires de la Caf pour le bonus territoire (montant par place nouvelle, activités affectées)",
+    )
+    async def territories(caf: str = CAF, caller: Caller = who) -> dict[str, Any]:
+        return await ask("territories", caller, caf=caf)
+
+    @api.put(
+        "/cafs/{caf}/territoires/{code}",
+        summary="Définir un territoire de la Caf et son montant du bonus territoire par place nouvelle, daté, dans "
+        "la fourchette nationale (paramétrage de cette Caf) : tracé, ré-estimation des déclarations ouvertes de "
+        "cette Caf seulement",
+    )
+    async def set_territory(
+        body: TerritoryBody,
+        caf: str = CAF,
+        code: str = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$", examples=["CTG-01"]),
+        caller: Caller = who,
+    ) -> dict[str, Any]:
+        return await ask(
+            "set_territory",
+            caller,
+            caf=caf,
+            code=code,
+            name=body.nom,
+            applies_from=body.applicable_depuis,
+            value=body.valeur,
+            provenance=body.provenance.to_estimation(),
+            reason=body.motif,
+        )
+
+    @api.put(
+        "/activities/{activity_id}/territoire",
+        summary="Affecter une activité EAJE (PSU) de la Caf à l'un de ses territoires (paramétrage de la Caf de "
+        "l'activité) : ses déclarations ouvertes sont ré-estimées",
+    )
+    async def assign_territory(
+        activity_id: uuid.UUID, body: ActivityTerritoryBody, caller: Caller = who
+    ) -> dict[str, Any]:
+        return await ask(
+            "assign_territory", caller, activity_id=activity_id, territory=body.territoire, reason=body.motif
         )
 
     @api.get("/baremes/reestimations/{job_id}", summary="Avancement de la ré-estimation après une modification")

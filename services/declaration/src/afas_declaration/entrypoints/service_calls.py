@@ -56,6 +56,9 @@ FIELD_NAMES = {
         "exercice": "exercice",
         "advances": "acomptes",
         "balance": "solde",
+        "code": "code",
+        "name": "nom",
+        "territory": "territoire",
     },
     "notification": {},
 }

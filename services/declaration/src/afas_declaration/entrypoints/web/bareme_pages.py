@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from afas_declaration.application import drafts
+from afas_declaration.application import declaration_list, drafts
 from afas_declaration.application.campaigns import FAMILIES
 from afas_declaration.entrypoints.service_calls import call_local, call_service
 from afas_declaration.entrypoints.web.caf_common import FAMILY_LABELS
@@ -40,6 +40,30 @@ POLICY_REFUSED = "Seuls les agents de paramétrage de la Caf choisissent sa poli
 PRIOR_REFUSED = (
     "Seuls les agents d'instruction ou de paramétrage de la Caf de l'activité enregistrent ses versements antérieurs."
 )
+TERRITORY_FIELDS = (
+    "territoire_code",
+    "territoire_nom",
+    "montant_place_nouvelle",
+    "territoire_depuis",
+    "territoire_provenance_titre",
+    "territoire_provenance_emetteur",
+    "territoire_provenance_date",
+    "territoire_provenance_reference",
+    "territoire_motif",
+)
+TERRITORY_PAGE_FIELDS = {  # the gateway's field names (service_calls.FIELD_NAMES) → the page's inputs
+    "code": "territoire_code",
+    "nom": "territoire_nom",
+    "valeur": "montant_place_nouvelle",
+    "applicable_depuis": "territoire_depuis",
+    "provenance": "territoire_provenance_titre",
+    "motif": "territoire_motif",
+    "territoire": "territoire",
+    "activity_id": "activite_id",
+}
+TERRITORY_REFUSED = (
+    "Seuls les agents de paramétrage de la Caf définissent ses territoires et y affectent ses activités."
+)
 # estimation's field → the page's input, so each error links to the input to correct
 PAGE_FIELDS = {"provenance": "provenance_titre", "politique": "politique", "motif": "motif"}
 
@@ -60,6 +84,35 @@ def may_choose_policy(me: Viewer) -> bool:
 def may_record_prior_payments(me: Viewer) -> bool:
     caf = _caf_of(me)
     return bool(caf) and caf != NATIONAL_CODE and bool({"instruction", "parametrage"} & set(me.caf_roles))
+
+
+def may_set_territories(me: Viewer) -> bool:
+    return may_choose_policy(me)  # a local rule: the Caf's own paramétrage agents
+
+
+async def _territories(runtime: ServiceRuntime, ask, me: Viewer, caf: str) -> dict[str, Any]:
+    """The Caf's territories (estimation) with its EAJE-PSU activities named (declaration's own list)."""
+    found = await ask("territories", me, caf=caf)
+    rows = await call_local(
+        declaration_list.visible_to(
+            runtime, forwarded_caller(me.caller.rpc()), declaration_list.Filters(type_activite="eaje_psu")
+        )
+    )
+    names = {r["activite_id"]: r["activite"] for r in rows}
+    by_code = {t["code"]: t["nom"] for t in found["territoires"]}
+    activities = [
+        {
+            **a,
+            "nom": names.get(a["activite_id"], "Activité sans nom connu"),
+            "territoire_nom": by_code.get(a["territoire"] or "", ""),
+        }
+        for a in found["activites"]
+    ]
+    territories = [
+        {**t, "activites_noms": sorted(names.get(a, "Activité sans nom connu") for a in t["activites"])}
+        for t in found["territoires"]
+    ]
+    return {**found, "territoires": territories, "activites": sorted(activities, key=lambda a: a["nom"])}
 
 
 def _page_errors(refusal: HTTPException, fields: dict[str, str]) -> list[dict[str, Any]]:
@@ -154,6 +207,12 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             bareme = await ask("parameters", me, family=family)
             # the Cnaf and the operator have no payment policy of their own
             policy = await ask("payment_policy", me, caf=caf) if caf and caf != NATIONAL_CODE else None
+            # the Caf's territories (PSU bonus territoire per new place), on the EAJE page of a Caf's agent
+            territories = (
+                await _territories(runtime, ask, me, caf)
+                if family == "eaje_psu" and caf and caf != NATIONAL_CODE
+                else None
+            )
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
@@ -168,6 +227,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "caf_nom": caf_name(caf) or "votre Caf",
             "peut_modifier": may_change_national(me),
             "peut_choisir_politique": policy is not None and may_choose_policy(me),
+            "territoires": territories,
+            "peut_definir_territoires": territories is not None and may_set_territories(me),
             "erreurs": errors or [],
             "saisie": submitted or {},
             "message": request.query_params.get("info"),
@@ -242,6 +303,68 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             else "Cette politique était déjà appliquée : rien n'a changé."
         )
         return redirect(request, f"/caf/baremes?famille={family}&info={info}")
+
+    @web.post("/caf/territoires", response_class=HTMLResponse)
+    async def define_territory(request: Request, me: Viewer = Depends(viewer)):
+        """A territory of the agent's own Caf and its dated amount per new place (PSU bonus territoire)."""
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(me, form.get("csrf"))
+        if not may_set_territories(me):
+            return failure_page(request, me, HTTPException(403, TERRITORY_REFUSED))
+        submitted = {k: form.get(k, "").strip() for k in TERRITORY_FIELDS}
+        try:
+            changed = await ask(
+                "set_territory",
+                me,
+                caf=_caf_of(me),
+                code=submitted["territoire_code"],
+                name=submitted["territoire_nom"],
+                applies_from=submitted["territoire_depuis"],
+                value=submitted["montant_place_nouvelle"].replace(" ", "").replace("\u00a0", "").replace(",", "."),
+                provenance={
+                    "titre": submitted["territoire_provenance_titre"],
+                    "emetteur": submitted["territoire_provenance_emetteur"],
+                    "date": submitted["territoire_provenance_date"],
+                    "reference": submitted["territoire_provenance_reference"],
+                },
+                reason=submitted["territoire_motif"] or None,
+            )
+        except HTTPException as refusal:
+            errors = _page_errors(refusal, TERRITORY_PAGE_FIELDS)
+            return await page(request, me, "eaje_psu", errors, submitted, refusal.status_code)
+        info = (
+            "Territoire enregistré : les déclarations en cours de la Caf sont ré-estimées."
+            if changed.get("modifie")
+            else "Ce montant était déjà en vigueur : rien n'a changé."
+        )
+        return redirect(request, f"/caf/baremes?famille=eaje_psu&info={info}")
+
+    @web.post("/caf/territoires/affectation", response_class=HTMLResponse)
+    async def assign_territory(request: Request, me: Viewer = Depends(viewer)):
+        """An EAJE-PSU activity of the agent's Caf assigned to one of its territories (or back to the default)."""
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(me, form.get("csrf"))
+        if not may_set_territories(me):
+            return failure_page(request, me, HTTPException(403, TERRITORY_REFUSED))
+        submitted = {k: form.get(k, "").strip() for k in ("activite_id", "territoire")}
+        try:
+            changed = await ask(
+                "assign_territory",
+                me,
+                activity_id=submitted["activite_id"],
+                territory=submitted["territoire"] or None,
+            )
+        except HTTPException as refusal:
+            if refusal.status_code in (403, 404):
+                return failure_page(request, me, refusal)
+            errors = _page_errors(refusal, TERRITORY_PAGE_FIELDS)
+            return await page(request, me, "eaje_psu", errors, submitted, refusal.status_code)
+        info = (
+            "Activité affectée : ses déclarations en cours sont ré-estimées."
+            if changed.get("modifie")
+            else "L'activité était déjà affectée à ce territoire : rien n'a changé."
+        )
+        return redirect(request, f"/caf/baremes?famille=eaje_psu&info={info}")
 
     @web.post("/caf/declarations/{declaration_id}/versements-anterieurs", response_class=HTMLResponse)
     async def prior_payments(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
