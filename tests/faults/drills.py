@@ -65,6 +65,12 @@ class Burst:
             assert not f.errors, f.errors
 
     def _run(self, log: FormLog) -> None:
+        try:
+            self._saves(log)
+        except Exception as exc:  # a harness failure must fail the drill, never end a thread silently
+            log.errors.append(f"burst thread failed: {exc!r}")
+
+    def _saves(self, log: FormLog) -> None:
         url = f"{self.platform.gateway}/api/v1/forms/{log.form_id}"
         for i in range(1, SAVES_PER_FORM + 1):
             value = str(self.base + i * 10)

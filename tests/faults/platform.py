@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from http.client import HTTPException
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -48,8 +49,8 @@ def http(method: str, url: str, body=None, token: str | None = None, headers: di
             return err.code, json.loads(raw or b"{}")
         except ValueError:
             return err.code, {}
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return 0, {}
+    except (urllib.error.URLError, HTTPException, ConnectionError, TimeoutError, OSError):
+        return 0, {}  # incl. an answer cut short by the gateway's death (IncompleteRead): the partner retries
 
 
 def wait_for(check, timeout: float = TIMEOUT, interval: float = 0.3, what: str = "condition"):
