@@ -302,6 +302,11 @@ MATRIX: dict[tuple[str, str], Route] = {
         params={"famille": "famille_psu", "parametre": "local"},
         destructive=True,
     ),
+    # a Caf's territories (bonus territoire per new place): read by that Caf's agents and the operator, defined and
+    # assigned by its paramétrage agents only (not the Cnaf, not the operator); the ALSH has no territory: 422
+    ("GET", "/api/v1/cafs/{caf}/territoires"): route(CAF_READERS),
+    ("PUT", "/api/v1/cafs/{caf}/territoires/{code}"): route({CAF_PAR}, body="territory_body"),
+    ("PUT", "/api/v1/activities/{activity_id}/territoire"): route({CAF_PAR}, body="activity_territory_body"),
     # payments made before the platform: the activity's Caf, instruction or paramétrage (201, then 409 once known)
     ("POST", "/api/v1/activities/{activity_id}/versements-anterieurs"): route(
         {CAF_INS, CAF_PAR}, body="prior_payments_body"
@@ -413,6 +418,10 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/caf/baremes/{famille}"): route(NATIONAL_PARAMETRAGE, form="parameter_form", destructive=True),
     # the page form has no Caf: it sets the agent's own Caf's policy (Caf 075's for the other Caf's agent)
     ("POST", "/caf/politique-paiement"): route({CAF_PAR, OTHER_CAF}, form="policy_form", destructive=True),
+    # the page's territory is the agent's own Caf's (Caf 075's for the other Caf's agent); an activity is assigned
+    # by its own Caf's paramétrage agents only (the other Caf's agent is refused by estimation)
+    ("POST", "/caf/territoires"): route({CAF_PAR, OTHER_CAF}, form="territory_form"),
+    ("POST", "/caf/territoires/affectation"): route({CAF_PAR}, form="activity_territory_form"),
     ("POST", "/caf/declarations/{declaration_id}/versements-anterieurs"): route(
         {CAF_INS, CAF_PAR}, form="prior_payments_form"
     ),
@@ -693,6 +702,7 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "job_id": MADE_UP,
         "famille": "alsh",
         "famille_psu": "eaje_psu",
+        "code": "CTG-MATRICE",
         "local": "bonus_territoire_montant_place_nouvelle",
         "parametre": parameter["nom"],
         "campaign_id": campaign,
@@ -716,6 +726,16 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "local_parameter_body": {"valeur": "3000", "applicable_depuis": "2030-01-01", "motif": "Matrice des droits",
                                  "provenance": {"titre": "Délibération de test de la matrice", "emetteur": "Caf 080",
                                                 "date": "2029-12-01", "reference": "Matrice n° 2"}},
+        "territory_body": {"nom": "Territoire de la matrice", "valeur": "3000", "applicable_depuis": "2030-01-01",
+                           "provenance": {"titre": "Délibération de test de la matrice", "emetteur": "Caf 080",
+                                          "date": "2029-12-01", "reference": "Matrice n° 3"}},
+        "activity_territory_body": {"territoire": "CTG-MATRICE"},
+        "territory_form": {"territoire_code": "CTG-MATRICE", "territoire_nom": "Territoire de la matrice",
+                           "montant_place_nouvelle": "3000", "territoire_depuis": "2030-01-01",
+                           "territoire_provenance_titre": "Délibération de test de la matrice",
+                           "territoire_provenance_emetteur": "Caf", "territoire_provenance_date": "2029-12-01",
+                           "territoire_provenance_reference": "Matrice n° 4"},
+        "activity_territory_form": {"activite_id": alsh["id"], "territoire": "CTG-MATRICE"},
         "policy_body": {"politique": policy["id"], "motif": "Politique inchangée : test de la matrice des droits"},
         "policy_form": {"famille": "alsh", "politique": policy["id"],
                         "motif_politique": "Politique inchangée : test de la matrice des droits"},
