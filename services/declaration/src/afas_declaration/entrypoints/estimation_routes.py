@@ -151,6 +151,16 @@ class PriorActualBody(InputModel):
     )
 
 
+def dated_value(body: ParameterChangeBody | LocalParameterBody | TerritoryBody) -> dict[str, Any]:
+    """The dated, sourced value every barème change sends to estimation: from when, how much, whence, why."""
+    return {
+        "applies_from": body.applicable_depuis,
+        "value": body.valeur,
+        "provenance": body.provenance.to_estimation(),
+        "reason": body.motif,
+    }
+
+
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["estimation"])
     who = Depends(current_caller)
@@ -179,10 +189,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             family=famille,
             parameter=parametre,
             nature=body.nature,
-            applies_from=body.applicable_depuis,
-            value=body.valeur,
-            provenance=body.provenance.to_estimation(),
-            reason=body.motif,
+            **dated_value(body),
         )
 
     @api.put(
@@ -204,10 +211,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             caf=caf,
             family=famille,
             parameter=parametre,
-            applies_from=body.applicable_depuis,
-            value=body.valeur,
-            provenance=body.provenance.to_estimation(),
-            reason=body.motif,
+            **dated_value(body),
         )
 
     @api.get(
@@ -235,10 +239,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             caf=caf,
             code=code,
             name=body.nom,
-            applies_from=body.applicable_depuis,
-            value=body.valeur,
-            provenance=body.provenance.to_estimation(),
-            reason=body.motif,
+            **dated_value(body),
         )
 
     @api.put(
