@@ -191,6 +191,19 @@ def _parameters(bareme: dict[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
+async def _checked_form(request: Request, me: Viewer) -> dict[str, str]:
+    """The posted form's text fields, once its CSRF token is checked."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    check_csrf(me, form.get("csrf"))
+    return form
+
+
+def _saved(request: Request, family: str, changed: dict[str, Any], done: str, unchanged: str):
+    """Back to the barème page, saying whether the change changed anything."""
+    info = done if changed.get("modifie") else unchanged
+    return redirect(request, f"/caf/baremes?famille={family}&info={info}")
+
+
 def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     web = APIRouter(include_in_schema=False)
 
@@ -241,8 +254,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
 
     @web.post("/caf/baremes/{famille}", response_class=HTMLResponse)
     async def change(request: Request, famille: str, me: Viewer = Depends(viewer)):
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        check_csrf(me, form.get("csrf"))
+        form = await _checked_form(request, me)
         if not may_change_national(me):
             return failure_page(request, me, HTTPException(403, NATIONAL_ONLY))
         submitted = {k: form.get(k, "").strip() for k in FORM_FIELDS}
@@ -270,17 +282,17 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         except HTTPException as refusal:
             errors = _page_errors(refusal, PAGE_FIELDS)
             return await page(request, me, famille, errors, submitted, refusal.status_code)
-        info = (
-            "Valeur enregistrée : les déclarations en cours de toutes les Caf sont ré-estimées."
-            if changed.get("modifie")
-            else "Cette valeur était déjà en vigueur : rien n'a changé."
+        return _saved(
+            request,
+            famille,
+            changed,
+            "Valeur enregistrée : les déclarations en cours de toutes les Caf sont ré-estimées.",
+            "Cette valeur était déjà en vigueur : rien n'a changé.",
         )
-        return redirect(request, f"/caf/baremes?famille={famille}&info={info}")
 
     @web.post("/caf/politique-paiement", response_class=HTMLResponse)
     async def choose_policy(request: Request, me: Viewer = Depends(viewer)):
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        check_csrf(me, form.get("csrf"))
+        form = await _checked_form(request, me)
         family = form.get("famille", "")
         family = family if family in FAMILIES else "eaje_psu"
         if not may_choose_policy(me):
@@ -297,18 +309,18 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         except HTTPException as refusal:
             errors = _page_errors(refusal, {"politique": "politique", "motif": "motif_politique"})
             return await page(request, me, family, errors, submitted, refusal.status_code)
-        info = (
-            "Politique de versement enregistrée : les échéanciers des activités de la Caf sont recalculés."
-            if changed.get("modifie")
-            else "Cette politique était déjà appliquée : rien n'a changé."
+        return _saved(
+            request,
+            family,
+            changed,
+            "Politique de versement enregistrée : les échéanciers des activités de la Caf sont recalculés.",
+            "Cette politique était déjà appliquée : rien n'a changé.",
         )
-        return redirect(request, f"/caf/baremes?famille={family}&info={info}")
 
     @web.post("/caf/territoires", response_class=HTMLResponse)
     async def define_territory(request: Request, me: Viewer = Depends(viewer)):
         """A territory of the agent's own Caf and its dated amount per new place (PSU bonus territoire)."""
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        check_csrf(me, form.get("csrf"))
+        form = await _checked_form(request, me)
         if not may_set_territories(me):
             return failure_page(request, me, HTTPException(403, TERRITORY_REFUSED))
         submitted = {k: form.get(k, "").strip() for k in TERRITORY_FIELDS}
@@ -332,18 +344,18 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         except HTTPException as refusal:
             errors = _page_errors(refusal, TERRITORY_PAGE_FIELDS)
             return await page(request, me, "eaje_psu", errors, submitted, refusal.status_code)
-        info = (
-            "Territoire enregistré : les déclarations en cours de la Caf sont ré-estimées."
-            if changed.get("modifie")
-            else "Ce montant était déjà en vigueur : rien n'a changé."
+        return _saved(
+            request,
+            "eaje_psu",
+            changed,
+            "Territoire enregistré : les déclarations en cours de la Caf sont ré-estimées.",
+            "Ce montant était déjà en vigueur : rien n'a changé.",
         )
-        return redirect(request, f"/caf/baremes?famille=eaje_psu&info={info}")
 
     @web.post("/caf/territoires/affectation", response_class=HTMLResponse)
     async def assign_territory(request: Request, me: Viewer = Depends(viewer)):
         """An EAJE-PSU activity of the agent's Caf assigned to one of its territories (or back to the default)."""
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        check_csrf(me, form.get("csrf"))
+        form = await _checked_form(request, me)
         if not may_set_territories(me):
             return failure_page(request, me, HTTPException(403, TERRITORY_REFUSED))
         submitted = {k: form.get(k, "").strip() for k in ("activite_id", "territoire")}
@@ -359,18 +371,18 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 return failure_page(request, me, refusal)
             errors = _page_errors(refusal, TERRITORY_PAGE_FIELDS)
             return await page(request, me, "eaje_psu", errors, submitted, refusal.status_code)
-        info = (
-            "Activité affectée : ses déclarations en cours sont ré-estimées."
-            if changed.get("modifie")
-            else "L'activité était déjà affectée à ce territoire : rien n'a changé."
+        return _saved(
+            request,
+            "eaje_psu",
+            changed,
+            "Activité affectée : ses déclarations en cours sont ré-estimées.",
+            "L'activité était déjà affectée à ce territoire : rien n'a changé.",
         )
-        return redirect(request, f"/caf/baremes?famille=eaje_psu&info={info}")
 
     @web.post("/caf/declarations/{declaration_id}/versements-anterieurs", response_class=HTMLResponse)
     async def prior_payments(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
         """From the instruction page: what the Caf paid for the activity before the platform, for one exercice."""
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        check_csrf(me, form.get("csrf"))
+        form = await _checked_form(request, me)
         if not may_record_prior_payments(me):
             return failure_page(request, me, HTTPException(403, PRIOR_REFUSED))
         try:
@@ -392,8 +404,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     async def prior_actual(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
         """From the instruction page: the actual entitlement of an exercice of the activity validated before the
         platform (the Caf du Nord's first advance rests on the actual N-2, its cap compares with the actual N-1)."""
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        check_csrf(me, form.get("csrf"))
+        form = await _checked_form(request, me)
         if not may_record_prior_payments(me):
             return failure_page(request, me, HTTPException(403, PRIOR_REFUSED))
         try:
