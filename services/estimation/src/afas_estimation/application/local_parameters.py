@@ -28,7 +28,7 @@ from afas_estimation.application.baremes import (
     resolve,
     stored_provenance,
 )
-from afas_estimation.application.territories import name_of, territories_for
+from afas_estimation.application.territories import dated_change_view, name_of, territories_for
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters.local import LocalValue, local_spec, national_range, with_local
 from afas_estimation.domain.parameters.model import Provenance
@@ -188,16 +188,7 @@ async def change(
     return {
         "modifie": True,
         "parametre_local": _view(row, spec.label, spec.unit),
-        "changement": {
-            "id": str(audit.id),
-            "ancienne_valeur": audit.old_value,
-            "nouvelle_valeur": audit.new_value,
-            "applicable_depuis": start.isoformat(),
-            "provenance": source.text(),
-            "motif": reason,
-            "par": str(caller.user_id) if caller.user_id else None,
-            "le": now.isoformat(),
-        },
+        "changement": dated_change_view(audit, start, source, reason, caller, now),
         "reestimation": str(job.id),
     }, job
 

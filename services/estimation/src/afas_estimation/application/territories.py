@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_estimation.adapters.tables import (
     ActivityTerritory,
+    CafLocalParameterChange,
     CafTerritory,
     CafTerritoryAmount,
     CafTerritoryChange,
@@ -35,6 +36,7 @@ from afas_estimation.adapters.tables import (
 from afas_estimation.application.baremes import _date, _stored, _text, read_provenance, resolve, stored_provenance
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters import territories as domain
+from afas_estimation.domain.parameters.model import Provenance
 from afas_estimation.domain.parameters.overrides import (
     FIRST_DATE,
     InvalidParameter,
@@ -43,7 +45,7 @@ from afas_estimation.domain.parameters.overrides import (
     read_value,
     value_text,
 )
-from afas_shared.auth.caller import forwarded_caller
+from afas_shared.auth.caller import ForwardedCaller, forwarded_caller
 from afas_shared.cafs import caf_name
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
@@ -276,18 +278,30 @@ async def define(
     return {
         "modifie": True,
         "territoire": _territory_view(territory_now, []),
-        "changement": {
-            "id": str(audit.id),
-            "ancienne_valeur": old_value,
-            "nouvelle_valeur": audit.new_value,
-            "applicable_depuis": start.isoformat(),
-            "provenance": source.text(),
-            "motif": reason,
-            "par": str(caller.user_id) if caller.user_id else None,
-            "le": now.isoformat(),
-        },
+        "changement": dated_change_view(audit, start, source, reason, caller, now),
         "reestimation": str(job.id),
     }, job
+
+
+def dated_change_view(
+    audit: CafTerritoryChange | CafLocalParameterChange,
+    start: date,
+    source: Provenance,
+    reason: str | None,
+    caller: ForwardedCaller,
+    now: datetime,
+) -> dict[str, Any]:
+    """A Caf's dated value change as answered: old → new, from when, whence, why, by whom, when."""
+    return {
+        "id": str(audit.id),
+        "ancienne_valeur": audit.old_value,
+        "nouvelle_valeur": audit.new_value,
+        "applicable_depuis": start.isoformat(),
+        "provenance": source.text(),
+        "motif": reason,
+        "par": str(caller.user_id) if caller.user_id else None,
+        "le": now.isoformat(),
+    }
 
 
 async def assign(
