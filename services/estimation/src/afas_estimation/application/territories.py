@@ -236,17 +236,15 @@ async def define(
     audits = []
     if territory is None or renamed:
         audits.append(
-            CafTerritoryChange(
-                id=uuid.uuid4(),
-                caf_code=caf,
+            _territory_change(
+                caf,
+                caller,
+                now,
                 territory_code=code,
                 kind="nom",
                 old_value=territory.name if territory is not None else None,
                 new_value=name,
                 reason=reason,
-                changed_by=caller.user_id,
-                changed_by_kind=caller.kind,
-                changed_at=now,
             )
         )
     territory = territory or CafTerritory(caf_code=caf, code=code)
@@ -255,9 +253,10 @@ async def define(
     row = row or CafTerritoryAmount(caf_code=caf, territory_code=code, applies_from=start)
     row.value, row.provenance, row.changed_by, row.changed_at = value_text(value), provenance, caller.user_id, now
     session.add(row)
-    audit = CafTerritoryChange(
-        id=uuid.uuid4(),
-        caf_code=caf,
+    audit = _territory_change(
+        caf,
+        caller,
+        now,
         territory_code=code,
         kind="montant",
         applies_from=start,
@@ -265,9 +264,6 @@ async def define(
         new_value=value_text(value),
         provenance=provenance,
         reason=reason,
-        changed_by=caller.user_id,
-        changed_by_kind=caller.kind,
-        changed_at=now,
     )
     audits.append(audit)
     session.add_all(audits)
@@ -281,6 +277,18 @@ async def define(
         "changement": dated_change_view(audit, start, source, reason, caller, now),
         "reestimation": str(job.id),
     }, job
+
+
+def _territory_change(caf: str, caller: ForwardedCaller, now: datetime, **change: Any) -> CafTerritoryChange:
+    """One line of a Caf's territory audit, by the caller, now."""
+    return CafTerritoryChange(
+        id=uuid.uuid4(),
+        caf_code=caf,
+        **change,
+        changed_by=caller.user_id,
+        changed_by_kind=caller.kind,
+        changed_at=now,
+    )
 
 
 def dated_change_view(
@@ -347,18 +355,16 @@ async def assign(
         row = row or ActivityTerritory(activity_id=activity_id, caf_code=caf)
         row.territory_code, row.changed_by, row.changed_at = code, caller.user_id, now
         session.add(row)
-    audit = CafTerritoryChange(
-        id=uuid.uuid4(),
-        caf_code=caf,
+    audit = _territory_change(
+        caf,
+        caller,
+        now,
         territory_code=code,
         kind="affectation",
         activity_id=activity_id,
         old_value=old,
         new_value=code,
         reason=_text(payload, "reason", required=False, message="Le motif doit être un texte."),
-        changed_by=caller.user_id,
-        changed_by_kind=caller.kind,
-        changed_at=now,
     )
     session.add(audit)
     job = _job(caf, audit, FIRST_DATE, now)  # every open exercice of the activity may move
