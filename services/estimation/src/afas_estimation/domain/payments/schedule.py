@@ -297,8 +297,7 @@ class _Run:
             return None
         if not gap_exceeds(previous.forecast, previous.entitlement, cap.gap_threshold):
             return None
-        gap = forecast_gap(previous.forecast, previous.entitlement)
-        gap_text = f"de {pct(gap * 100)} " if gap is not None else ""
+        gap_text = _gap_text(previous.forecast, previous.entitlement)
         reason = (
             f"total des acomptes {n} limité à {pct(cap.percent)} du droit réel {n - 1} de "
             f"{euros(previous.entitlement)}, l'écart prévisionnel/réel {n - 1} {gap_text}"
@@ -316,8 +315,7 @@ class _Run:
             return None
         if not gap_exceeds(previous.entitlement, state.forecast, cap.gap_threshold):
             return None
-        gap = forecast_gap(previous.entitlement, state.forecast)
-        gap_text = f"de {pct(gap * 100)} " if gap is not None else ""
+        gap_text = _gap_text(previous.entitlement, state.forecast)
         reason = (
             f"total des acomptes {n} limité à {pct(cap.percent)} du droit réel {n - 1} de "
             f"{euros(previous.entitlement)}, l'écart {gap_text}entre le prévisionnel {n} et le réel {n - 1} "
@@ -491,6 +489,12 @@ class _Run:
             forecast_gap_justified=state.justified,
             note=note,
         )
+
+
+def _gap_text(reference: Decimal, compared: Decimal) -> str:
+    """The gap a cap's reason names (« de 12,5 % »), or nothing when it cannot be computed."""
+    gap = forecast_gap(reference, compared)
+    return f"de {pct(gap * 100)} " if gap is not None else ""
 
 
 def schedule(
