@@ -15,6 +15,7 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationCancelledV1, DeclarationFiguresUpdatedV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.testing.credentials import ask_as
+from afas_shared.testing.eaje import PSU_FIGURES
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
 
@@ -23,16 +24,7 @@ AGENT = CNAF_AGENT  # national barèmes: the Cnaf's national paramétrage
 CAF_AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["parametrage"]}
 INSTRUCTOR = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "092", "caf_roles": ["instruction"]}
 PARTNER_USER = {"kind": "partner", "sub": str(uuid.uuid4()), "partner_id": str(uuid.uuid4())}
-PSU = {
-    "places": "20",
-    "heures_realisees": "10000",
-    "heures_facturees": "10000",
-    "total_charges": "100000",
-    "participations_familiales": "20000",
-    "part_regime_general": "100",
-    "couches_fournies": "true",
-    "repas_fournis": "true",
-}
+PSU = PSU_FIGURES
 ALSH = {"heures_realisees": "10000", "total_charges": "30000", "part_regime_general": "100"}
 CHANGE = {
     "family": "eaje_psu",

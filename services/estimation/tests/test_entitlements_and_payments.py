@@ -16,19 +16,11 @@ from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.testing.credentials import ask_as
+from afas_shared.testing.eaje import PSU_FIGURES
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
 
-PSU = {
-    "places": "20",
-    "heures_realisees": "10000",
-    "heures_facturees": "10000",
-    "total_charges": "100000",
-    "participations_familiales": "20000",
-    "part_regime_general": "100",
-    "couches_fournies": "true",
-    "repas_fournis": "true",
-}
+PSU = PSU_FIGURES
 PARTNER = uuid.uuid4()
 ACTIVITY = uuid.uuid4()
 OWN_USER = {"kind": "partner", "sub": str(uuid.uuid4()), "partner_id": str(PARTNER)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from afas_shared.messaging.rpc import RemoteError
+from afas_shared.testing.eaje import PSU_FIGURES
 from afas_shared.testing.fixtures import running
 
 PSU_2026 = {
@@ -13,16 +14,7 @@ PSU_2026 = {
     "declaration_type": "previsionnelle",
     "exercice": 2026,
     "caf_code": "921",
-    "figures": {
-        "places": "20",
-        "heures_realisees": "10000",
-        "heures_facturees": "10000",
-        "total_charges": "100000",
-        "participations_familiales": "20000",
-        "part_regime_general": "100",
-        "couches_fournies": "true",
-        "repas_fournis": "true",
-    },
+    "figures": PSU_FIGURES,
 }
 
 

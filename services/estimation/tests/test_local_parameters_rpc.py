@@ -14,30 +14,16 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.testing.credentials import ask_as
+from afas_shared.testing.eaje import BONUS_TERRITOIRE_FIGURES
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
 
 CNAF_AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "000", "caf_roles": ["parametrage_national"]}
-PSU = {
-    "places": "20",
-    "heures_realisees": "10000",
-    "heures_facturees": "10000",
-    "total_charges": "100000",
-    "participations_familiales": "20000",
-    "part_regime_general": "100",
-    "couches_fournies": "true",
-    "repas_fournis": "true",
-}
 
 NORD = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "059", "caf_roles": ["parametrage"]}
 NORD_INSTRUCTOR = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "059", "caf_roles": ["instruction"]}
 SOMME = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "080", "caf_roles": ["parametrage"]}
-TERRITOIRE = {
-    **PSU,
-    "bonus_territoire_places_existantes": "10",
-    "bonus_territoire_montant_lisse_par_place": "1500.50",
-    "bonus_territoire_places_nouvelles": "4",
-}
+TERRITOIRE = BONUS_TERRITOIRE_FIGURES
 LOCAL = {
     "family": "eaje_psu",
     "parameter": "bonus_territoire_montant_place_nouvelle",

@@ -1,0 +1,26 @@
+"""The figures of an EAJE (PSU) that the tests of several services and of the platform share, in one place.
+
+``PSU_FIGURES`` are the figures estimation reads (strings, as on the bus): 20 places, 10 000 h realised and billed
+(100 %), 100 000 € of charges, 20 000 € of family participations, nappies and meals provided — a PSU of
+40 852,00 €. ``BONUS_TERRITOIRE_FIGURES`` add the bonus territoire: 10 existing places at the smoothed CEJ amount of
+1 500,50 €, 4 new places. ``EAJE_ACTIVITY`` and ``EAJE_BUDGET`` are the activity and financial forms a provider fills
+through the gateway."""
+
+from __future__ import annotations
+
+PSU_FIGURES = {
+    "places": "20",
+    "heures_realisees": "10000",
+    "heures_facturees": "10000",
+    "total_charges": "100000",
+    "participations_familiales": "20000",
+    "part_regime_general": "100",
+    "couches_fournies": "true",
+    "repas_fournis": "true",
+}
+BONUS_TERRITOIRE_FIGURES = {
+    **PSU_FIGURES,
+    "bonus_territoire_places_existantes": "10",
+    "bonus_territoire_montant_lisse_par_place": "1500.50",
+    "bonus_territoire_places_nouvelles": "4",
+}
