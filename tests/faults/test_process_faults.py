@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from afas_shared.testing.eaje import EAJE_ACTIVITY, EAJE_BUDGET
 from tests.faults.drills import KARIM, Burst, check_invariants, karim_forms
 from tests.faults.platform import LONG, SERVICES, TIMEOUT, wait_for
 
@@ -79,35 +80,8 @@ def test_frozen_estimation_during_a_burst_of_saves(platform, report_measurement)
 
 
 ADMIN, SOPHIE = "200000001", "200000003"  # the EAJE's validated approbateur, its financial-data provider
-# 40 places × 220 days × 11 h offered; billed ≤ 107 % of realised: nothing to justify, the EAJE can be transmitted
-EAJE_ACTIVITY = {
-    "places": 40,
-    "jours_ouverture": 220,
-    "heures_ouverture_jour": "11",
-    "heures_realisees": "60000",
-    "heures_facturees": "62000",
-    "enfants_accueillis": 70,
-    "enfants_aeeh": 2,
-    "participations_familiales": "90000",
-    "part_regime_general": "95",
-    "couches_fournies": True,
-    "repas_fournis": True,
-}
-EAJE_BUDGET = {
-    "charges_60": "40000",
-    "charges_61": "30000",
-    "charges_62": "20000",
-    "charges_63": "10000",
-    "charges_64": "500000",
-    "charges_65": "5000",
-    "produits_70_participations_familiales": "90000",
-    "produits_70_autres": "0",
-    "produits_74_caf": "250000",
-    "produits_74_commune": "260000",
-    "produits_74_departement": "0",
-    "produits_74_autres": "0",
-    "produits_75": "5000",
-}
+# billed ≤ 107 % of realised (62,000 h for 60,000 h): nothing to justify, the EAJE can be transmitted
+TRANSMITTABLE_ACTIVITY = {**EAJE_ACTIVITY, "heures_facturees": "62000"}
 
 
 def test_sigkill_of_the_gateway_during_a_transmit_retried_with_its_idempotency_key(platform, report_measurement):
@@ -123,7 +97,7 @@ def test_sigkill_of_the_gateway_during_a_transmit_retried_with_its_idempotency_k
         d for d in http("GET", f"{g}/api/v1/declarations", token=tokens[ADMIN])[1] if d["type_activite"] == "eaje_psu"
     ]
     url = f"{g}/api/v1/declarations/{eaje['id']}"
-    for who, kind, values in ((KARIM, "activite", EAJE_ACTIVITY), (SOPHIE, "financier", EAJE_BUDGET)):
+    for who, kind, values in ((KARIM, "activite", TRANSMITTABLE_ACTIVITY), (SOPHIE, "financier", EAJE_BUDGET)):
         status, detail = http("GET", url, token=tokens[who])
         [form] = [f for f in detail["formulaires"] if f["type"] == kind] or [
             f for f in detail["formulaires"] if f["type"] != "activite"

@@ -12,38 +12,11 @@ from datetime import timedelta
 import pypdf
 import sqlalchemy as sa
 
+from afas_shared.testing.eaje import EAJE_ACTIVITY, EAJE_BUDGET
 from afas_shared.testing.fixtures import eventually, running
 
 ADMIN, KARIM, SOPHIE, LUCAS = "200000001", "200000002", "200000003", "200000004"
-# 40 places × 220 days × 11 h = 96,800 h offered; 60,000 h réalisées (62 %), 66,000 h facturées (110 %: flagged)
-ACTIVITY = {
-    "places": 40,
-    "jours_ouverture": 220,
-    "heures_ouverture_jour": "11",
-    "heures_realisees": "60000",
-    "heures_facturees": "66000",
-    "enfants_accueillis": 70,
-    "enfants_aeeh": 2,
-    "participations_familiales": "90000",
-    "part_regime_general": "95",
-    "couches_fournies": True,
-    "repas_fournis": True,
-}
-BUDGET = {
-    "charges_60": "40000",
-    "charges_61": "30000",
-    "charges_62": "20000",
-    "charges_63": "10000",
-    "charges_64": "500000",
-    "charges_65": "5000",
-    "produits_70_participations_familiales": "90000",
-    "produits_70_autres": "0",
-    "produits_74_caf": "250000",
-    "produits_74_commune": "260000",
-    "produits_74_departement": "0",
-    "produits_74_autres": "0",
-    "produits_75": "5000",
-}
+ACTIVITY, BUDGET = EAJE_ACTIVITY, EAJE_BUDGET
 
 
 @asynccontextmanager

@@ -24,3 +24,32 @@ BONUS_TERRITOIRE_FIGURES = {
     "bonus_territoire_montant_lisse_par_place": "1500.50",
     "bonus_territoire_places_nouvelles": "4",
 }
+# 40 places × 220 days × 11 h = 96,800 h offered; 60,000 h réalisées (62 %), 66,000 h facturées (110 %: flagged)
+EAJE_ACTIVITY = {
+    "places": 40,
+    "jours_ouverture": 220,
+    "heures_ouverture_jour": "11",
+    "heures_realisees": "60000",
+    "heures_facturees": "66000",
+    "enfants_accueillis": 70,
+    "enfants_aeeh": 2,
+    "participations_familiales": "90000",
+    "part_regime_general": "95",
+    "couches_fournies": True,
+    "repas_fournis": True,
+}
+EAJE_BUDGET = {
+    "charges_60": "40000",
+    "charges_61": "30000",
+    "charges_62": "20000",
+    "charges_63": "10000",
+    "charges_64": "500000",
+    "charges_65": "5000",
+    "produits_70_participations_familiales": "90000",
+    "produits_70_autres": "0",
+    "produits_74_caf": "250000",
+    "produits_74_commune": "260000",
+    "produits_74_departement": "0",
+    "produits_74_autres": "0",
+    "produits_75": "5000",
+}
