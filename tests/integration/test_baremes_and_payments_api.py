@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import asynccontextmanager
 
 from afas_shared.testing.fixtures import eventually  # noqa: F401  (fixtures come from conftest)
 from tests.integration.conftest import DEMO_PASSWORD, OPERATOR
@@ -22,6 +23,35 @@ PROVENANCE = {
 }
 CHANGE = {"valeur": "101,25", "applicable_depuis": "2026-01-01", "provenance": PROVENANCE, "motif": "Revalorisation"}
 URL = "/api/v1/baremes/laep/parametres/prix_plafond_horaire"
+
+
+@asynccontextmanager
+async def _eaje_known_to_estimation(platform, catalogue, make_settings):
+    """Estimation running, the EAJE's declaration filled, its activity known to estimation: (declaration, headers)."""
+    async with _estimation(make_settings, platform) as estimation:
+        declaration, headers = await _eaje_declaration(platform, catalogue)
+        await _fill(platform, declaration, headers)
+
+        async def estimation_knows_the_activity() -> bool:
+            from afas_estimation.adapters.tables import DeclarationFigures
+
+            async with estimation.db.sessions() as session:
+                return await session.get(DeclarationFigures, uuid.UUID(declaration)) is not None
+
+        await eventually(estimation_knows_the_activity, timeout=15)
+        yield declaration, headers
+
+
+async def _instruction_page(client, declaration: str):
+    """The Caf agent signed in through the login page, on the declaration's instruction page: (page, its CSRF token)."""
+    client.cookies.clear()
+    signed = await client.post(
+        "/connexion", data={"identifiant": AGENT, "mot_de_passe": DEMO_PASSWORD, "csrf": await login_csrf(client)}
+    )
+    assert signed.status_code == 303
+    page = await client.get(f"/caf/instruction/{declaration}")
+    assert page.status_code == 200, page.text
+    return page, re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
 
 
 async def _agent(platform, caf: str, roles: list[str], name: str) -> dict[str, str]:
@@ -125,17 +155,7 @@ async def test_the_activitys_caf_records_what_was_paid_before_the_platform(platf
     url = f"/api/v1/activities/{eaje}/versements-anterieurs"
     body = {"exercice": 2025, "acomptes": "28000,00", "solde": "0"}
     paris = await _agent(platform, "075", ["instruction", "parametrage"], "Paris")
-    async with _estimation(make_settings, platform) as estimation:
-        declaration, headers = await _eaje_declaration(platform, catalogue)
-        await _fill(platform, declaration, headers)
-
-        async def estimation_knows_the_activity() -> bool:
-            from afas_estimation.adapters.tables import DeclarationFigures
-
-            async with estimation.db.sessions() as session:
-                return await session.get(DeclarationFigures, uuid.UUID(declaration)) is not None
-
-        await eventually(estimation_knows_the_activity, timeout=15)
+    async with _eaje_known_to_estimation(platform, catalogue, make_settings) as (declaration, headers):
         for who in (paris, headers[ADMIN], headers[KARIM]):
             refused = await client.post(url, headers=who, json=body)
             assert refused.status_code == 403, refused.text
@@ -150,14 +170,8 @@ async def test_the_activitys_caf_records_what_was_paid_before_the_platform(platf
         assert again.status_code == 409, again.text
 
         # the same from the instruction page, for another exercice
-        client.cookies.clear()
-        signed = await client.post(
-            "/connexion", data={"identifiant": AGENT, "mot_de_passe": DEMO_PASSWORD, "csrf": await login_csrf(client)}
-        )
-        assert signed.status_code == 303
-        page = await client.get(f"/caf/instruction/{declaration}")
-        assert page.status_code == 200 and "Versements faits avant la plateforme" in page.text
-        csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
+        page, csrf = await _instruction_page(client, declaration)
+        assert "Versements faits avant la plateforme" in page.text
         form = f"/caf/declarations/{declaration}/versements-anterieurs"
         fields = {"csrf": csrf, "exercice_anterieur": "2024", "acomptes_anterieurs": "15 000,50", "solde_anterieur": ""}
         bad = await client.post(form, data={**fields, "acomptes_anterieurs": "beaucoup"})
@@ -177,17 +191,7 @@ async def test_the_activitys_caf_records_an_actual_validated_before_the_platform
     url = f"/api/v1/activities/{eaje}/reels-anterieurs"
     body = {"exercice": 2024, "droit_reel": "40 852,00", "droit_previsionnel": "40000"}
     paris = await _agent(platform, "075", ["instruction", "parametrage"], "Paris")
-    async with _estimation(make_settings, platform) as estimation:
-        declaration, headers = await _eaje_declaration(platform, catalogue)
-        await _fill(platform, declaration, headers)
-
-        async def estimation_knows_the_activity() -> bool:
-            from afas_estimation.adapters.tables import DeclarationFigures
-
-            async with estimation.db.sessions() as session:
-                return await session.get(DeclarationFigures, uuid.UUID(declaration)) is not None
-
-        await eventually(estimation_knows_the_activity, timeout=15)
+    async with _eaje_known_to_estimation(platform, catalogue, make_settings) as (declaration, headers):
         for who in (paris, headers[ADMIN], headers[KARIM]):  # another Caf's agent, the partner's users
             refused = await client.post(url, headers=who, json=body)
             assert refused.status_code == 403, refused.text
@@ -202,14 +206,8 @@ async def test_the_activitys_caf_records_an_actual_validated_before_the_platform
         assert again.status_code == 409 and "déjà enregistré" in again.text, again.text
 
         # the same from the instruction page, for another exercice
-        client.cookies.clear()
-        signed = await client.post(
-            "/connexion", data={"identifiant": AGENT, "mot_de_passe": DEMO_PASSWORD, "csrf": await login_csrf(client)}
-        )
-        assert signed.status_code == 303
-        page = await client.get(f"/caf/instruction/{declaration}")
-        assert page.status_code == 200 and "Droit réel d'un exercice validé avant la plateforme" in page.text
-        csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
+        page, csrf = await _instruction_page(client, declaration)
+        assert "Droit réel d'un exercice validé avant la plateforme" in page.text
         form = f"/caf/declarations/{declaration}/reels-anterieurs"
         fields = {"csrf": csrf, "exercice_reel_anterieur": "2025", "droit_reel_anterieur": "38 000,50"}
         bad = await client.post(form, data={**fields, "droit_reel_anterieur": ""})
