@@ -27,6 +27,7 @@ from afas_shared.contracts.events.habilitation import (
 from afas_shared.read_models import early_events
 from afas_shared.testing.delivery import deliver, event
 from afas_shared.testing.fixtures import eventually, running
+from afas_shared.testing.grants import pending_approbateur_grant
 
 PARTNER = uuid.uuid4()
 SITE = uuid.uuid4()
@@ -128,16 +129,7 @@ async def test_an_activity_registered_after_its_closure_joins_no_campaign_it_was
 
 
 def _granted(grant_id: uuid.UUID, user_id: uuid.UUID, activity_id: uuid.UUID) -> RoleGrantedV1:
-    return RoleGrantedV1(
-        grant_id=grant_id,
-        group_id=uuid.uuid4(),
-        user_id=user_id,
-        partner_id=PARTNER,
-        role="approbateur",
-        activity_id=activity_id,
-        start_date=date(2026, 1, 1),
-        validation="pending",
-    )
+    return pending_approbateur_grant(grant_id, user_id, activity_id, partner_id=PARTNER)
 
 
 async def test_a_grant_event_replayed_under_a_new_id_is_a_counted_no_op(make_settings):

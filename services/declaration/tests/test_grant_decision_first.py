@@ -7,8 +7,9 @@ from datetime import date
 
 from afas_declaration.application import permissions
 from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantValidatedV1, RoleGrantedV1
+from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantValidatedV1
 from afas_shared.testing.fixtures import running
+from afas_shared.testing.grants import pending_approbateur_grant
 
 TODAY = date(2026, 3, 2)
 
@@ -17,19 +18,6 @@ async def _apply(runtime, handler, event, version: int = 1) -> None:
     envelope = Envelope.wrap(event, subject=str(event.grant_id), aggregate_version=version, correlation_id="test")
     async with runtime.unit_of_work() as uow:
         await handler(uow, envelope)
-
-
-def _granted(grant_id, user_id, activity_id) -> RoleGrantedV1:
-    return RoleGrantedV1(
-        grant_id=grant_id,
-        group_id=uuid.uuid4(),
-        user_id=user_id,
-        partner_id=uuid.uuid4(),
-        role="approbateur",
-        activity_id=activity_id,
-        start_date=date(2026, 1, 1),
-        validation="pending",
-    )
 
 
 async def test_a_validation_before_its_grant_is_kept_and_acts_once_the_grant_arrives(make_settings):
@@ -46,9 +34,10 @@ async def test_a_validation_before_its_grant_is_kept_and_acts_once_the_grant_arr
         )
         assert not await may()  # known by its decision only: acts for nothing yet
         assert await permissions.permissions_of(runtime.db, user, TODAY) == []
-        await _apply(runtime, permissions.on_role_granted, _granted(grant, user, activity))
+        await _apply(runtime, permissions.on_role_granted, pending_approbateur_grant(grant, user, activity))
         assert await may()  # the grant, validated by the Caf
-        await _apply(runtime, permissions.on_role_granted, _granted(grant, user, activity))  # a replay: no change
+        # a replay: no change
+        await _apply(runtime, permissions.on_role_granted, pending_approbateur_grant(grant, user, activity))
         assert await may()
 
 
@@ -62,6 +51,6 @@ async def test_an_end_before_its_grant_keeps_the_line_from_ever_acting(make_sett
             GrantValidatedV1(grant_id=grant, user_id=user, activity_id=activity),
         )
         await _apply(runtime, permissions.on_grant_ended, ended)
-        await _apply(runtime, permissions.on_role_granted, _granted(grant, user, activity))
+        await _apply(runtime, permissions.on_role_granted, pending_approbateur_grant(grant, user, activity))
         assert not await permissions.may(runtime.db, user, "transmettre", activity, None, TODAY)
         assert await permissions.permissions_of(runtime.db, user, TODAY) == []

@@ -25,6 +25,7 @@ from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.testing.credentials import ask_as
 from afas_shared.testing.delivery import deliver, event
 from afas_shared.testing.fixtures import running
+from afas_shared.testing.grants import pending_approbateur_grant
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -174,16 +175,7 @@ async def test_a_campaign_opened_twice_is_a_counted_no_op(make_settings):
 
 async def test_grant_events_replayed_under_new_ids_are_counted_no_ops_and_notify_once(make_settings):
     grant, user, activity = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    granted = RoleGrantedV1(
-        grant_id=grant,
-        group_id=uuid.uuid4(),
-        user_id=user,
-        partner_id=uuid.uuid4(),
-        role="approbateur",
-        activity_id=activity,
-        start_date=date(2026, 1, 1),
-        validation="pending",
-    )
+    granted = pending_approbateur_grant(grant, user, activity)
     validated = GrantValidatedV1(grant_id=grant, user_id=user, activity_id=activity)
     ended = GrantEndedV1(grant_id=grant, user_id=user, activity_id=activity, end_date=date(2026, 6, 30), reason="ended")
     async with running(make_settings("notification")) as runtime:

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from afas_notification.adapters.tables import GrantCopy, Message
 from afas_notification.application import grants
 from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantValidatedV1, RoleGrantedV1
+from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantValidatedV1
 from afas_shared.testing.fixtures import running
+from afas_shared.testing.grants import pending_approbateur_grant
 
 
 async def _apply(runtime, handler, event) -> None:
@@ -22,16 +23,7 @@ async def _apply(runtime, handler, event) -> None:
 
 async def test_decisions_before_the_grant_are_kept_and_notified(make_settings):
     grant, user, activity = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    granted = RoleGrantedV1(
-        grant_id=grant,
-        group_id=uuid.uuid4(),
-        user_id=user,
-        partner_id=uuid.uuid4(),
-        role="approbateur",
-        activity_id=activity,
-        start_date=date(2026, 1, 1),
-        validation="pending",
-    )
+    granted = pending_approbateur_grant(grant, user, activity)
     async with running(make_settings("notification")) as runtime:
         await _apply(
             runtime, grants.on_grant_validated, GrantValidatedV1(grant_id=grant, user_id=user, activity_id=activity)
