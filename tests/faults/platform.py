@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.client import HTTPException
 from pathlib import Path
@@ -226,3 +228,20 @@ class Platform:
             return http(method, f"{url}?{query}" if query else url, body, token, timeout=timeout)
 
         demo_catalogue.load(plain, self.gateway)
+
+
+@contextmanager
+def demo_platform(backends, nats_url: str, tmp: Path) -> Iterator[Platform]:
+    """The services started on ``nats_url`` and the run's databases, demo data loaded; stopped on the way out."""
+    p = Platform(
+        tmp=tmp,
+        nats_url=nats_url,
+        prefix=backends.bus_prefix(),
+        database_urls={s: backends.database_url(s) for s in SERVICES},
+    )
+    try:
+        p.start()
+        p.load_demo()
+        yield p
+    finally:
+        p.stop()

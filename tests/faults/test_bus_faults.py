@@ -15,7 +15,7 @@ import pytest
 
 from afas_shared.local_nats import LocalNatsServer
 from tests.faults.drills import KARIM, Burst, _latest_figures_event, check_invariants, karim_forms
-from tests.faults.platform import LONG, SERVICES, Platform, wait_for
+from tests.faults.platform import LONG, Platform, demo_platform, wait_for
 
 OUTAGE_SECONDS = 8 if LONG else 3
 
@@ -32,18 +32,8 @@ def broker(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def platform(backends, broker, tmp_path_factory):
-    p = Platform(
-        tmp=tmp_path_factory.mktemp("faults-bus"),
-        nats_url=broker.url,
-        prefix=backends.bus_prefix(),
-        database_urls={s: backends.database_url(s) for s in SERVICES},
-    )
-    try:
-        p.start()
-        p.load_demo()
+    with demo_platform(backends, broker.url, tmp_path_factory.mktemp("faults-bus")) as p:
         yield p
-    finally:
-        p.stop()
 
 
 def test_nats_server_killed_and_restarted_on_the_same_store(platform, broker, report_measurement):
