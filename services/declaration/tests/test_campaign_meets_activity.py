@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
+from afas_declaration.adapters.tables import Campaign, Declaration
 from afas_declaration.application import activity_copy, campaigns
 from afas_shared.clock import paris_today
 from afas_shared.contracts.envelope import Envelope
@@ -99,26 +99,14 @@ async def test_registrations_during_the_opening_all_get_their_declaration(make_s
         assert await campaigns.reconcile(runtime) == 0  # the locks left nothing to repair
 
 
-async def test_reconciliation_repairs_a_gap_once_and_reports_it(make_settings, caplog):
+async def test_reconciliation_repairs_a_gap_once_and_reports_it(make_settings, caplog, laep_copy):
     async with running(make_settings("declaration")) as runtime:
         campaign = await _campaign(runtime)
         assert await campaigns.open_due(runtime) == 1
         # What an older release left behind: a copy stored, its opened campaign never revisited.
         lost = uuid.uuid4()
         async with runtime.db.transaction() as session:
-            session.add(
-                ActivityCopy(
-                    activity_id=lost,
-                    partner_id=PARTNER,
-                    caf_code="080",
-                    family="laep",
-                    nature="general",
-                    name="Perdue",
-                    site_mode="mono_lieu",
-                    opening_date=date(2020, 1, 1),
-                    version=1,
-                )
-            )
+            session.add(laep_copy(lost, PARTNER, "Perdue"))
         counter = campaigns.REPAIRS.labels("expected_declaration")
         repaired_before = counter._value.get()
 

@@ -165,7 +165,7 @@ def test_the_reconciliation_interval_is_a_setting(monkeypatch):
         Settings()
 
 
-async def test_the_reconciliation_runs_at_the_interval_of_the_settings(make_settings):
+async def test_the_reconciliation_runs_at_the_interval_of_the_settings(make_settings, laep_copy):
     async with running(make_settings("declaration", reconcile_seconds=0.2)) as runtime:
         today = paris_today(runtime.clock.now())
         campaign_id = uuid.uuid4()
@@ -184,19 +184,7 @@ async def test_the_reconciliation_runs_at_the_interval_of_the_settings(make_sett
                 )
             )
             # A gap: a copy stored while its opened campaign was never revisited.
-            session.add(
-                ActivityCopy(
-                    activity_id=uuid.uuid4(),
-                    partner_id=PARTNER,
-                    caf_code="080",
-                    family="laep",
-                    nature="general",
-                    name="Oubliée",
-                    site_mode="mono_lieu",
-                    opening_date=date(2020, 1, 1),
-                    version=1,
-                )
-            )
+            session.add(laep_copy(uuid.uuid4(), PARTNER, "Oubliée"))
 
         async def repaired() -> bool:
             async with runtime.db.sessions() as session:
