@@ -248,6 +248,10 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         }
         return render(request, "baremes.html", context, status, viewer=me)
 
+    async def refused(request: Request, me: Viewer, family: str, refusal: HTTPException, fields, submitted):
+        """The page again with what was entered, each of estimation's refusals linked to its input."""
+        return await page(request, me, family, _page_errors(refusal, fields), submitted, refusal.status_code)
+
     @web.get("/caf/baremes", response_class=HTMLResponse)
     async def baremes(request: Request, famille: str = "eaje_psu", me: Viewer = Depends(viewer)) -> HTMLResponse:
         return await page(request, me, famille)
@@ -280,8 +284,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 reason=submitted["motif"] or None,
             )
         except HTTPException as refusal:
-            errors = _page_errors(refusal, PAGE_FIELDS)
-            return await page(request, me, famille, errors, submitted, refusal.status_code)
+            return await refused(request, me, famille, refusal, PAGE_FIELDS, submitted)
         return _saved(
             request,
             famille,
@@ -307,8 +310,9 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 reason=submitted["motif_politique"] or None,
             )
         except HTTPException as refusal:
-            errors = _page_errors(refusal, {"politique": "politique", "motif": "motif_politique"})
-            return await page(request, me, family, errors, submitted, refusal.status_code)
+            return await refused(
+                request, me, family, refusal, {"politique": "politique", "motif": "motif_politique"}, submitted
+            )
         return _saved(
             request,
             family,
@@ -342,8 +346,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 reason=submitted["territoire_motif"] or None,
             )
         except HTTPException as refusal:
-            errors = _page_errors(refusal, TERRITORY_PAGE_FIELDS)
-            return await page(request, me, "eaje_psu", errors, submitted, refusal.status_code)
+            return await refused(request, me, "eaje_psu", refusal, TERRITORY_PAGE_FIELDS, submitted)
         return _saved(
             request,
             "eaje_psu",
@@ -369,8 +372,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         except HTTPException as refusal:
             if refusal.status_code in (403, 404):
                 return failure_page(request, me, refusal)
-            errors = _page_errors(refusal, TERRITORY_PAGE_FIELDS)
-            return await page(request, me, "eaje_psu", errors, submitted, refusal.status_code)
+            return await refused(request, me, "eaje_psu", refusal, TERRITORY_PAGE_FIELDS, submitted)
         return _saved(
             request,
             "eaje_psu",
