@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from afas_estimation.adapters.tables import DeclarationEstimate, ReestimationJob
 from afas_estimation.application import declarations
 from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.declaration import DeclarationCancelledV1, DeclarationFiguresUpdatedV1
+from afas_shared.contracts.events.declaration import DeclarationCancelledV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.testing.credentials import ask_as
 from afas_shared.testing.eaje import PSU_FIGURES
+from afas_shared.testing.eaje import figures_updated as figures_updated_event
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
 
@@ -42,19 +43,15 @@ CHANGE = {
 
 
 def figures_updated(family, nature, figures, *, exercice=2026, version=1, declaration_id=None, caf_code="092"):
-    data = DeclarationFiguresUpdatedV1(
-        declaration_id=declaration_id or uuid.uuid4(),
-        declaration_version=1,
-        activity_id=uuid.uuid4(),
-        partner_id=uuid.uuid4(),
-        caf_code=caf_code,
+    return figures_updated_event(
+        figures,
+        caf_code,
         family=family,
         nature=nature,
         exercice=exercice,
-        declaration_type="previsionnelle",
-        figures=figures,
+        version=version,
+        declaration_id=declaration_id,
     )
-    return Envelope.wrap(data, subject=str(data.declaration_id), aggregate_version=version, correlation_id="t")
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):

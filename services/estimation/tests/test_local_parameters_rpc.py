@@ -10,11 +10,9 @@ import sqlalchemy as sa
 
 from afas_estimation.adapters.tables import CafLocalParameterChange, ParameterOverride, ReestimationJob
 from afas_estimation.application import declarations
-from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.testing.credentials import ask_as
-from afas_shared.testing.eaje import BONUS_TERRITOIRE_FIGURES
+from afas_shared.testing.eaje import BONUS_TERRITOIRE_FIGURES, figures_updated
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
 
@@ -38,22 +36,6 @@ LOCAL = {
     },
     "reason": "Territoire de richesse moyenne",
 }
-
-
-def figures_updated(figures: dict, caf_code: str) -> Envelope:
-    data = DeclarationFiguresUpdatedV1(
-        declaration_id=uuid.uuid4(),
-        declaration_version=1,
-        activity_id=uuid.uuid4(),
-        partner_id=uuid.uuid4(),
-        caf_code=caf_code,
-        family="eaje_psu",
-        nature="multi_accueil",
-        exercice=2026,
-        declaration_type="previsionnelle",
-        figures=figures,
-    )
-    return Envelope.wrap(data, subject=str(data.declaration_id), aggregate_version=1, correlation_id="t")
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):

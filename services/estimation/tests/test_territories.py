@@ -19,10 +19,10 @@ from afas_estimation.domain.parameters.loader import load_family
 from afas_estimation.domain.parameters.local import LocalValue, with_local
 from afas_estimation.domain.parameters.model import Provenance
 from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.testing.credentials import ask_as
 from afas_shared.testing.eaje import BONUS_TERRITOIRE_FIGURES
+from afas_shared.testing.eaje import figures_updated as figures_updated_event
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
 
@@ -99,19 +99,7 @@ def test_a_territorys_amount_lies_in_the_national_range_bounds_included(value, o
 
 
 def figures_updated(caf_code: str, activity_id: uuid.UUID, family: str = "eaje_psu") -> Envelope:
-    data = DeclarationFiguresUpdatedV1(
-        declaration_id=uuid.uuid4(),
-        declaration_version=1,
-        activity_id=activity_id,
-        partner_id=uuid.uuid4(),
-        caf_code=caf_code,
-        family=family,
-        nature="multi_accueil",
-        exercice=2026,
-        declaration_type="previsionnelle",
-        figures=FIGURES,
-    )
-    return Envelope.wrap(data, subject=str(data.declaration_id), aggregate_version=1, correlation_id="t")
+    return figures_updated_event(FIGURES, caf_code, family=family, activity_id=activity_id)
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):

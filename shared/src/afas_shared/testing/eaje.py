@@ -8,6 +8,11 @@ through the gateway."""
 
 from __future__ import annotations
 
+import uuid
+
+from afas_shared.contracts.envelope import Envelope
+from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1
+
 PSU_FIGURES = {
     "places": "20",
     "heures_realisees": "10000",
@@ -53,3 +58,31 @@ EAJE_BUDGET = {
     "produits_74_autres": "0",
     "produits_75": "5000",
 }
+
+
+def figures_updated(
+    figures: dict,
+    caf_code: str = "092",
+    *,
+    family: str = "eaje_psu",
+    nature: str = "multi_accueil",
+    exercice: int = 2026,
+    version: int = 1,
+    declaration_id: uuid.UUID | None = None,
+    activity_id: uuid.UUID | None = None,
+) -> Envelope:
+    """The event of a forecast's figures saved, as declaration announces it (a new declaration and activity of a
+    new partner unless named)."""
+    data = DeclarationFiguresUpdatedV1(
+        declaration_id=declaration_id or uuid.uuid4(),
+        declaration_version=1,
+        activity_id=activity_id or uuid.uuid4(),
+        partner_id=uuid.uuid4(),
+        caf_code=caf_code,
+        family=family,
+        nature=nature,
+        exercice=exercice,
+        declaration_type="previsionnelle",
+        figures=figures,
+    )
+    return Envelope.wrap(data, subject=str(data.declaration_id), aggregate_version=version, correlation_id="t")
