@@ -35,8 +35,10 @@ browser-tools:
 	@test -f tests/e2e/node_modules/axe-core/axe.min.js || \
 		npm ci --prefix tests/e2e --no-audit --no-fund --silent
 
+# ruff, then mypy over shared/ and the domains (config: [tool.mypy] in pyproject.toml)
 lint: install
 	@$(RUN) ruff check .
+	@$(RUN) mypy
 
 contracts: install  ## refresh the JSON Schema snapshot after a reviewed contract change
 	@$(RUN) python -m afas_shared.contracts.snapshot --write
@@ -67,4 +69,4 @@ bench: install
 	@$(RUN) python benchmarks/reestimation.py
 
 clean:
-	rm -rf var .venv .uv .pytest_cache .ruff_cache
+	rm -rf var .venv .uv .pytest_cache .ruff_cache .mypy_cache

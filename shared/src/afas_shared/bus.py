@@ -13,7 +13,7 @@ import json
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import nats
 from faststream.middlewares import AckPolicy
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # ~200 lines a minute for an idle service. An empty fetch is the normal idle case: suppress both (the builtin is the
 # nats error's base class).
 if getattr(stream_pull_subscriber, "TimeoutError", None) is NatsTimeoutError:
-    stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[attr-defined,misc]
+    stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[assignment,misc]
 
 RpcHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # A responder's handler with the request's headers, where the caller's credential travels.
@@ -94,7 +94,7 @@ class Bus:
             inbox_prefix=self.inbox_prefix,
             middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
             max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
+            reconnect_time_wait=0.5,  # type: ignore[arg-type]  # faststream says int; nats-py takes float seconds
             connect_timeout=2,
             # Outside the `faststream` logger tree, so lines go through our JSON handler; one line per
             # message is debugging detail, not an operator's concern.
@@ -214,7 +214,7 @@ class Bus:
                 await ensure_stream(self.js, config)
             else:
                 # With a credential, only a stream's producer may create it: wait for it (retried by the runtime).
-                await wait_for_stream(self.js, config.name)
+                await wait_for_stream(self.js, cast(str, config.name))  # stream_config always names it
         await self.broker.start()
         self.started = True
 

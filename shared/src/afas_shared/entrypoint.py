@@ -7,7 +7,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal, cast
 
 import uvicorn
 
@@ -33,7 +33,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _config(app: Any, settings: ServiceSettings, port: int, lifespan: str) -> uvicorn.Config:
+def _config(app: Any, settings: ServiceSettings, port: int, lifespan: Literal["on", "off"]) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=settings.http_host,
@@ -61,7 +61,8 @@ async def serve_both(runtime: ServiceRuntime, settings: ServiceSettings) -> None
     stops both servers, and either one stopping (e.g. its port is taken) stops the other.
     """
     public = _Server(_config(runtime.create_app(), settings, settings.http_port, "on"))
-    internal = _Server(_config(runtime.create_internal_app(), settings, settings.internal_port, "off"))
+    # ServiceSettings fills internal_port when it is not given
+    internal = _Server(_config(runtime.create_internal_app(), settings, cast(int, settings.internal_port), "off"))
     servers = (public, internal)
 
     def stop(*_: Any) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -78,7 +78,7 @@ class ServiceRuntime:
         self.routers: list[APIRouter] = []
         self.internal_routers: list[APIRouter] = []  # /internal/*: on the internal port only
         # (middleware class, options): outermost last, so the gateway's hardening wraps every answer
-        self.http_middleware: list[tuple[type, dict[str, Any]]] = []
+        self.http_middleware: list[tuple[Any, dict[str, Any]]] = []  # (an ASGI middleware class, its options)
         self.exception_handlers: dict[Any, Any] = {}
         self.openapi_customizers: list[Callable[[dict[str, Any]], None]] = []  # edit the public OpenAPI once built
         self._periodic: list[tuple[float, Callable[[], Any]]] = []
@@ -322,7 +322,7 @@ class ServiceRuntime:
                     schema = built()
                     for customize in self.openapi_customizers:
                         customize(schema)
-                return app.openapi_schema
+                return cast(dict[str, Any], app.openapi_schema)  # built() stored the schema
 
             app.openapi = openapi  # type: ignore[method-assign]
         return app

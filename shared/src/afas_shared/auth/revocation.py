@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from alembic import op
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.identity import SessionRevokedV1
@@ -77,7 +78,9 @@ def create_revoked_session_table() -> None:
 
 async def load_revocations(db: Database, revocations: RevocationList, now: datetime) -> int:
     """Fill the in-memory list from the table at start-up; returns how many sessions are still revoked."""
-    query = sa.select(RevokedSession.session_id, RevokedSession.expires_at).where(RevokedSession.expires_at > _utc(now))
+    query = sa.select(col(RevokedSession.session_id), col(RevokedSession.expires_at)).where(
+        col(RevokedSession.expires_at) > _utc(now)
+    )
     async with db.sessions() as session:
         rows = (await session.execute(query)).all()
     for session_id, expires_at in rows:
@@ -88,8 +91,8 @@ async def load_revocations(db: Database, revocations: RevocationList, now: datet
 async def delete_expired_revocations(db: Database, now: datetime) -> int:
     """Housekeeping: rows past their expiry protect nothing any more."""
     async with db.transaction() as session:
-        result = await session.execute(sa.delete(RevokedSession).where(RevokedSession.expires_at <= _utc(now)))
-    return result.rowcount or 0
+        result = await session.execute(sa.delete(RevokedSession).where(col(RevokedSession.expires_at) <= _utc(now)))
+    return cast("sa.CursorResult", result).rowcount or 0  # a DELETE gives a CursorResult
 
 
 SessionRevokedHandler = Callable[[UnitOfWork, Envelope[SessionRevokedV1]], Awaitable[None]]

@@ -31,7 +31,7 @@ class ContractModel(BaseModel):
     @classmethod
     def _no_unknown_field_when_built(cls, values: Any, info: ValidationInfo) -> Any:
         if isinstance(values, dict) and not (info.context or {}).get(READING):
-            known = {name for name, f in cls.model_fields.items() for name in (name, f.alias) if name}
+            known = {key for name, f in cls.model_fields.items() for key in (name, f.alias) if key}
             if unknown := sorted(str(k) for k in values if k not in known):
                 raise ValueError(f"unknown field(s) {', '.join(unknown)} in {cls.__name__}")
         return values
@@ -73,7 +73,7 @@ class Envelope(BaseModel, Generic[D]):
         correlation_id: str,
         causation_id: str | None = None,
     ) -> Envelope[Any]:
-        return Envelope[type(data)](  # type: ignore[misc]
+        return Envelope[type(data)](  # type: ignore[misc,operator]  # the model of data, known at run time
             id=uuid.uuid4(),
             type=data.subject(),
             source=data.producer,

@@ -33,6 +33,7 @@ from nats.aio.msg import Msg
 from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.registry import parse
@@ -206,6 +207,6 @@ async def handled_count(db: Database, consumer: str) -> int:
     async with db.sessions() as session:
         return (
             await session.execute(
-                sa.select(sa.func.count()).select_from(InboxRecord).where(InboxRecord.consumer == consumer)
+                sa.select(sa.func.count()).select_from(InboxRecord).where(col(InboxRecord.consumer) == consumer)
             )
         ).scalar_one()

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from afas_shared.contracts.registry import parse
 from afas_shared.db.engine import Database
@@ -62,24 +63,24 @@ class ActionView:
 async def list_dead_letters(db: Database, *, include_replayed: bool = False) -> list[DeadLetterView]:
     """Waiting dead letters (with ``include_replayed``, the replayed and discarded ones too), oldest first."""
     discards = (
-        sa.select(DeadLetterAction.dead_letter_id, sa.func.max(DeadLetterAction.id).label("action_id"))
-        .where(DeadLetterAction.action == DISCARDED)
-        .group_by(DeadLetterAction.dead_letter_id)
+        sa.select(col(DeadLetterAction.dead_letter_id), sa.func.max(col(DeadLetterAction.id)).label("action_id"))
+        .where(col(DeadLetterAction.action) == DISCARDED)
+        .group_by(col(DeadLetterAction.dead_letter_id))
         .subquery()
     )
     query = (
         sa.select(DeadLetter, DeadLetterAction)
-        .outerjoin(discards, discards.c.dead_letter_id == DeadLetter.id)
-        .outerjoin(DeadLetterAction, DeadLetterAction.id == discards.c.action_id)
-        .order_by(DeadLetter.id)
+        .outerjoin(discards, discards.c.dead_letter_id == col(DeadLetter.id))
+        .outerjoin(DeadLetterAction, col(DeadLetterAction.id) == discards.c.action_id)
+        .order_by(col(DeadLetter.id))
     )
     if not include_replayed:
-        query = query.where(DeadLetter.replayed_at.is_(None), discards.c.action_id.is_(None))
+        query = query.where(col(DeadLetter.replayed_at).is_(None), discards.c.action_id.is_(None))
     async with db.sessions() as session:
         rows = (await session.execute(query)).all()
     return [
         DeadLetterView(
-            r.id,
+            cast(int, r.id),  # a stored row has its id
             r.consumer,
             r.subject,
             r.event_id,
@@ -97,12 +98,15 @@ async def list_dead_letters(db: Database, *, include_replayed: bool = False) -> 
 
 async def actions(db: Database, dead_letter_id: int | None = None) -> list[ActionView]:
     """The desk's audit trail, oldest first."""
-    query = sa.select(DeadLetterAction).order_by(DeadLetterAction.id)
+    query = sa.select(DeadLetterAction).order_by(col(DeadLetterAction.id))
     if dead_letter_id is not None:
-        query = query.where(DeadLetterAction.dead_letter_id == dead_letter_id)
+        query = query.where(col(DeadLetterAction.dead_letter_id) == dead_letter_id)
     async with db.sessions() as session:
         rows = (await session.execute(query)).scalars().all()
-    return [ActionView(a.id, a.dead_letter_id, a.action, a.actor, a.reason, a.outcome, a.at.isoformat()) for a in rows]
+    return [
+        ActionView(cast(int, a.id), a.dead_letter_id, a.action, a.actor, a.reason, a.outcome, a.at.isoformat())
+        for a in rows
+    ]
 
 
 class NothingToReplay(LookupError):
@@ -120,8 +124,8 @@ async def _waiting(session, dead_letter_id: int, postgres: bool) -> DeadLetter:
     if row.replayed_at is not None:
         raise NothingToReplay(f"dead letter {dead_letter_id} was already replayed at {row.replayed_at.isoformat()}")
     discarded = await session.scalar(
-        sa.select(DeadLetterAction.at).where(
-            DeadLetterAction.dead_letter_id == dead_letter_id, DeadLetterAction.action == DISCARDED
+        sa.select(col(DeadLetterAction.at)).where(
+            col(DeadLetterAction.dead_letter_id) == dead_letter_id, col(DeadLetterAction.action) == DISCARDED
         )
     )
     if discarded is not None:
@@ -131,7 +135,7 @@ async def _waiting(session, dead_letter_id: int, postgres: bool) -> DeadLetter:
 
 def _audit(session, row: DeadLetter, action: str, actor: str, reason: str | None, outcome: str | None) -> None:
     entry = DeadLetterAction(
-        dead_letter_id=row.id, action=action, actor=actor, reason=reason, outcome=outcome, at=utcnow()
+        dead_letter_id=cast(int, row.id), action=action, actor=actor, reason=reason, outcome=outcome, at=utcnow()
     )
     session.add(entry)
     log.info(

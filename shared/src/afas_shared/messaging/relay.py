@@ -11,10 +11,12 @@ import asyncio
 import json
 import logging
 from datetime import timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
+from sqlmodel import col
 
 from afas_shared.db.engine import Database
 from afas_shared.messaging.naming import BusNames
@@ -124,20 +126,20 @@ class OutboxRelay:
     def _unsent(self) -> sa.Select:
         return (
             sa.select(
-                OutboxRecord.seq,
-                OutboxRecord.event_id,
-                OutboxRecord.subject,
-                OutboxRecord.payload,
-                OutboxRecord.headers,
+                col(OutboxRecord.seq),
+                col(OutboxRecord.event_id),
+                col(OutboxRecord.subject),
+                col(OutboxRecord.payload),
+                col(OutboxRecord.headers),
             )
-            .where(OutboxRecord.sent_at.is_(None))
-            .order_by(OutboxRecord.seq)
+            .where(col(OutboxRecord.sent_at).is_(None))
+            .order_by(col(OutboxRecord.seq))
             .limit(self.batch_size)
         )
 
     @staticmethod
     def _mark_sent(rows) -> sa.Update:
-        return sa.update(OutboxRecord).where(OutboxRecord.seq.in_([r.seq for r in rows])).values(sent_at=utcnow())
+        return sa.update(OutboxRecord).where(col(OutboxRecord.seq).in_([r.seq for r in rows])).values(sent_at=utcnow())
 
     async def _publish(self, js: JetStreamContext, rows) -> None:
         futures = []
@@ -154,7 +156,7 @@ class OutboxRelay:
         async with self.db.sessions() as session:
             return (
                 await session.execute(
-                    sa.select(sa.func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None))
+                    sa.select(sa.func.count()).select_from(OutboxRecord).where(col(OutboxRecord.sent_at).is_(None))
                 )
             ).scalar_one()
 
@@ -176,6 +178,6 @@ class OutboxRelay:
     async def purge_sent(self) -> int:
         async with self.db.transaction() as session:
             result = await session.execute(
-                sa.delete(OutboxRecord).where(OutboxRecord.sent_at < utcnow() - SENT_RETENTION)
+                sa.delete(OutboxRecord).where(col(OutboxRecord.sent_at) < utcnow() - SENT_RETENTION)
             )
-            return result.rowcount or 0
+            return cast("sa.CursorResult", result).rowcount or 0  # a DELETE gives a CursorResult

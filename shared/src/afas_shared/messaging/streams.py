@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -24,7 +26,7 @@ def stream_config(names: BusNames, producer: str, *, replicas: int, duplicate_wi
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
     try:
-        await js.stream_info(config.name)
+        await js.stream_info(cast(str, config.name))  # stream_config always names the stream
     except NotFoundError:
         await js.add_stream(config)
         return

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 from prometheus_client import Counter, Gauge
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.registry import parse
@@ -79,8 +79,8 @@ async def release(uow: UnitOfWork, waiting_for: str, handlers: Mapping[str, Hand
     in the caller's transaction, and forget them; how many were applied."""
     query = (
         sa.select(EarlyEvent)
-        .where(EarlyEvent.waiting_for == waiting_for)
-        .order_by(EarlyEvent.aggregate_version, EarlyEvent.kept_at)
+        .where(col(EarlyEvent.waiting_for) == waiting_for)
+        .order_by(col(EarlyEvent.aggregate_version), col(EarlyEvent.kept_at))
     )
     kept = list((await uow.session.execute(query)).scalars())
     for row in kept:
@@ -100,7 +100,11 @@ async def release(uow: UnitOfWork, waiting_for: str, handlers: Mapping[str, Hand
 
 async def waiting(session, waiting_for: str) -> list[EarlyEvent]:
     """The events kept for ``waiting_for`` (for tests and operators)."""
-    query = sa.select(EarlyEvent).where(EarlyEvent.waiting_for == waiting_for).order_by(EarlyEvent.aggregate_version)
+    query = (
+        sa.select(EarlyEvent)
+        .where(col(EarlyEvent.waiting_for) == waiting_for)
+        .order_by(col(EarlyEvent.aggregate_version))
+    )
     return list((await session.execute(query)).scalars())
 
 
@@ -110,9 +114,9 @@ async def report_overdue(session, now: datetime, older_than_seconds: float) -> d
     limit = now - timedelta(seconds=older_than_seconds)
     rows = (
         await session.execute(
-            sa.select(EarlyEvent.type, sa.func.count(), sa.func.min(EarlyEvent.kept_at))
-            .where(EarlyEvent.kept_at < limit)
-            .group_by(EarlyEvent.type)
+            sa.select(col(EarlyEvent.type), sa.func.count(), sa.func.min(col(EarlyEvent.kept_at)))
+            .where(col(EarlyEvent.kept_at) < limit)
+            .group_by(col(EarlyEvent.type))
         )
     ).all()
     overdue = {type_: count for type_, count, _ in rows}

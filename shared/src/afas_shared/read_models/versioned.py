@@ -102,7 +102,8 @@ async def apply_groups(
         row = dict(new_row or {})
         for values in changes.values():
             row |= values
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        # The service's sessions are bound to its engine
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
         insert = dialect.insert(table).values(**row, **{pk.name: key}).on_conflict_do_nothing().returning(pk)
         # Inserted meanwhile by another transaction: the conditional updates once more.
         applied = list(changes) if (await session.execute(insert)).first() is not None else await update()

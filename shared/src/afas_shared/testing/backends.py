@@ -14,6 +14,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import nats
 from sqlalchemy.engine import make_url
@@ -109,7 +110,7 @@ class Backends:
     def _admin(self, sql: str) -> None:
         import psycopg
 
-        url = make_url(self.pg_admin_url)
+        url = make_url(cast(str, self.pg_admin_url))  # only called with a PostgreSQL server
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(sql)
@@ -121,10 +122,11 @@ class Backends:
         try:
             js = nc.jetstream()
             # The server lists streams a page at a time: read every page before deleting (a run makes hundreds)
-            names, offset = [], 0
+            names: list[str] = []
+            offset = 0
             while True:
                 page = await js.streams_info(offset=offset)
-                names += [info.config.name for info in page]
+                names += [cast(str, info.config.name) for info in page]  # a listed stream has its name
                 if len(page) < STREAM_LIST_PAGE:
                     break
                 offset += len(page)

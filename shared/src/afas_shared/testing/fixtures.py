@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ def report_measurement() -> Callable[[str], None]:
 
 
 @pytest.fixture(scope="session")
-def backends(tmp_path_factory) -> Backends:
+def backends(tmp_path_factory) -> Iterator[Backends]:
     global _BACKENDS
     b = Backends.start(tmp_path_factory.mktemp("afas-backends"))
     _BACKENDS = b
@@ -91,7 +91,7 @@ def nats_credentials(tmp_path_factory) -> NatsCredentials:
 
 
 @pytest.fixture(scope="module")
-def secured_nats(tmp_path_factory, nats_credentials: NatsCredentials) -> SecuredNats:
+def secured_nats(tmp_path_factory, nats_credentials: NatsCredentials) -> Iterator[SecuredNats]:
     """A nats-server of the module's own, configured as in production (``afas_shared.testing.secured_nats``)."""
     secured = start_secured_nats(tmp_path_factory.mktemp("secured-nats"), nats_credentials)
     note = (

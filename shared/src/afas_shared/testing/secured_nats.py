@@ -161,7 +161,7 @@ async def run_platform(settings_by_service: dict[str, Any]) -> AsyncIterator[dic
             await runtime.start()
             # one migration at a time: alembic's context is process-global (each service has its own process
             # in production); the broker connections then come up together
-            await eventually(lambda r=runtime: r.migrated, timeout=60)
+            await eventually(lambda r=runtime: r.migrated, timeout=60)  # type: ignore[misc]  # r binds this runtime
         await asyncio.gather(*(r.wait_ready(60) for r in runtimes.values()))
         # ready means holding identity's keys too (fetched in the background once the broker is up)
         await asyncio.gather(*(r.wait_for_keys(60) for r in runtimes.values()))

@@ -25,9 +25,9 @@ accepted. A value the form refuses (wrong type, out of bounds) is left out here;
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from afas_declaration.domain.forms.model import FamilyDefinition, FieldDefinition, FormDefinition, fields_for
 from afas_declaration.domain.forms.values import Value, validate_values
@@ -59,7 +59,7 @@ def declaration_figures(
 def combined_figures(
     family: FamilyDefinition,
     nature: str,
-    sites: list[Mapping[str, Value]],
+    sites: Sequence[Mapping[str, Value]],
     financial: Mapping[str, Value] | None,
 ) -> Figures:
     """``declaration_figures`` from values already cleaned by ``validate_values``."""
@@ -73,7 +73,7 @@ def combined_figures(
     return figures
 
 
-def aggregate_sites(form: FormDefinition, nature: str, sites: list[Mapping[str, Value]]) -> Figures:
+def aggregate_sites(form: FormDefinition, nature: str, sites: Sequence[Mapping[str, Value]]) -> Figures:
     """The cleaned values of several sites of ``form`` as one (rules in the module docstring)."""
     applicable = {f.id: f for f in fields_for(form, nature)}
     combined: dict[str, Value] = {}
@@ -91,13 +91,13 @@ def aggregate_sites(form: FormDefinition, nature: str, sites: list[Mapping[str, 
     return {field_id: combined.get(field_id) for field_id in applicable}
 
 
-def _combine(field: FieldDefinition, given: list[Value], sites: list[Mapping[str, Value]]) -> Value:
+def _combine(field: FieldDefinition, given: list[Value], sites: Sequence[Mapping[str, Value]]) -> Value:
     if not given:
         return None
     if _is_calendar(field):
         return _mean(field, given)
     if field.type in _ADDITIVE_TYPES:
-        return sum(given, Decimal(0))
+        return sum(_numbers(given), Decimal(0))
     if field.type == "percent":
         return _weighted_percent(field, sites)
     if field.type == "boolean":
@@ -110,16 +110,27 @@ def _is_calendar(field: FieldDefinition) -> bool:
     return field.unit == "jours" or (field.unit == "h" and field.max is not None and field.max <= _HOURS_A_DAY)
 
 
+def _numbers(given: list[Value]) -> list[Decimal]:
+    # The values of a numeric field, cleaned by validate_values: Decimal (a type-only cast, no conversion)
+    return cast(list[Decimal], given)
+
+
 def _mean(field: FieldDefinition, given: list[Value]) -> Decimal:
-    mean = sum(given, Decimal(0)) / len(given)
+    mean = sum(_numbers(given), Decimal(0)) / len(given)
     return mean.quantize(Decimal(1) if field.type == "integer" else _HUNDREDTHS, rounding=ROUND_HALF_UP)
 
 
-def _weighted_percent(field: FieldDefinition, sites: list[Mapping[str, Value]]) -> Decimal:
-    pairs = [(site[field.id], site.get(_WEIGHT)) for site in sites if site.get(field.id) is not None]
+def _weighted_percent(field: FieldDefinition, sites: Sequence[Mapping[str, Value]]) -> Decimal:
+    # A percent and heures_realisees are numeric fields, cleaned to Decimal (type-only casts, no conversion)
+    pairs = cast(
+        list[tuple[Decimal, Decimal | None]],
+        [(site[field.id], site.get(_WEIGHT)) for site in sites if site.get(field.id) is not None],
+    )
     weights = [weight for _, weight in pairs]
-    if all(isinstance(weight, Decimal) for weight in weights) and sum(weights, Decimal(0)) > 0:
-        mean = sum((value * weight for value, weight in pairs), Decimal(0)) / sum(weights, Decimal(0))
+    if all(isinstance(weight, Decimal) for weight in weights) and sum(cast(list[Decimal], weights), Decimal(0)) > 0:
+        mean = sum((value * cast(Decimal, weight) for value, weight in pairs), Decimal(0)) / sum(
+            cast(list[Decimal], weights), Decimal(0)
+        )
     else:
         mean = sum((value for value, _ in pairs), Decimal(0)) / len(pairs)
     return mean.quantize(_HUNDREDTHS, rounding=ROUND_HALF_UP)

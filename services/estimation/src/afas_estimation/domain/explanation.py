@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from afas_estimation.domain.parameters.model import Resolved, Value
 from afas_estimation.domain.result import ROUNDING, Estimate, Step
@@ -18,7 +18,8 @@ def plain(value: Value | str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        shown = value.quantize(_DISPLAY, rounding=ROUND_HALF_UP) if value.as_tuple().exponent < -4 else value
+        exponent = cast(int, value.as_tuple().exponent)  # a figure shown is finite: an int exponent
+        shown = value.quantize(_DISPLAY, rounding=ROUND_HALF_UP) if exponent < -4 else value
         text = format(shown, "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
     return str(value)

@@ -106,7 +106,7 @@ def evaluate_control(
         else:
             empty.append(name)
             numbers[name] = None  # undefined, so that any expression reading it is undefined too
-    base = dict(
+    base: dict[str, Any] = dict(
         control_id=control.id,
         severity=control.severity,
         form=None if control.scope == "declaration" else control.scope,

@@ -24,7 +24,7 @@ def french_number(value: Decimal, unit: str | None = None, decimals: int | None 
         value = abs(value)  # no "-0,00"
     sign = "-" if value < 0 else ""
     whole, _, fraction = format(abs(value), "f").partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

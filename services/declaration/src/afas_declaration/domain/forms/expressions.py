@@ -109,7 +109,7 @@ def _sum_prefix(node: ast.Call) -> str:
     )
     if not well_formed:
         raise ExpressionError('the only function is sum, with a single quoted pattern: sum("prefix_*")')
-    pattern = node.args[0].value
+    pattern: str = node.args[0].value  # type: ignore[attr-defined]  # a str Constant: checked by well_formed
     prefix = pattern[:-1]
     if not pattern.endswith("*") or not prefix or "*" in prefix:
         raise ExpressionError(f'sum pattern {pattern!r} must be a prefix followed by one final "*"')

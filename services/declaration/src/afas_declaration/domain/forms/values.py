@@ -53,11 +53,11 @@ def validate_values(
         elif field.is_computed:
             problems.append(FieldProblem(field_id, "Ce champ est calculé, il ne se saisit pas."))
         else:
-            value, message = coerce(field, raw)
-            if message is None:
+            value, error = coerce(field, raw)
+            if error is None:
                 cleaned[field_id] = value
             else:
-                problems.append(FieldProblem(field_id, message))
+                problems.append(FieldProblem(field_id, error))
     _fill_computed(form, applicable, cleaned)
     return cleaned, problems
 

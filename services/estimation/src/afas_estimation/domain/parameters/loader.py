@@ -55,7 +55,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -307,8 +307,9 @@ def _derivation_source(
         else f"elle-même déduite de {figure(origin.value)} du {origin.start.strftime('%d/%m/%Y')}, source : "
         f"{first.title} — {first.issuer}, {first.published.strftime('%d/%m/%Y')}"
     )
+    base_value = cast(Decimal, base.value)  # a derived parameter is a number, never a flag
     note = (
-        f"valeur déduite : {figure(base.value)} (valeur du {base.start.strftime('%d/%m/%Y')}, {ancestry}) × {steps} "
+        f"valeur déduite : {figure(base_value)} (valeur du {base.start.strftime('%d/%m/%Y')}, {ancestry}) × {steps} "
         f"= {figure(exact)}, arrondi au centime : {figure(value)}"
     )
     latest = max(chain, key=lambda r: r.source.published).source

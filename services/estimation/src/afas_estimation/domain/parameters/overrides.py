@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from afas_estimation.domain.errors import EstimationError
 from afas_estimation.domain.explanation import french
@@ -157,7 +158,7 @@ def read_value(parameter: Parameter, raw: object) -> Value:
         raise InvalidParameter(
             f"« {parameter.label} » est un montant en {parameter.unit} : il doit être supérieur à zéro.", "value"
         )
-    if number.as_tuple().exponent < -6:
+    if cast(int, number.as_tuple().exponent) < -6:  # a finite number (checked above): an int exponent
         raise InvalidParameter("Six décimales au plus.", "value")
     return number.normalize() if number == number.to_integral_value() else number
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from afas_estimation.domain.payments.amounts import euros, forecast_gap, gap_exceeds, pct
 from afas_estimation.domain.payments.model import (
@@ -71,6 +72,7 @@ from afas_estimation.domain.payments.model import (
     ForecastValidated,
     Payment,
     PaymentFactError,
+    PaymentKind,
     PaymentPolicy,
     PaymentSchedule,
     PriorActual,
@@ -216,12 +218,13 @@ class _Run:
         self._release_next(n, fact.at)
 
     def _settle(self, state: ExerciceState, at: date, revision: bool) -> None:
-        n, entitlement = state.exercice, state.actual
+        # _actual sets the actual before it settles: never None here
+        n, entitlement = state.exercice, cast(Decimal, state.actual)
         advances, settled = state.advances_paid, state.settled
         amount = state.balance_left
         if revision and amount == 0:
             return
-        kind = "solde" if amount >= 0 else "indu"
+        kind: PaymentKind = "solde" if amount >= 0 else "indu"
         number = state.next_number(kind)
         text = f"droit réel {n} {euros(entitlement)} − acomptes versés {euros(advances)}"
         if state.prior_advances:
@@ -297,7 +300,8 @@ class _Run:
             return None
         if not gap_exceeds(previous.forecast, previous.entitlement, cap.gap_threshold):
             return None
-        gap_text = _gap_text(previous.forecast, previous.entitlement)
+        # gap_exceeds is False without a forecast: previous.forecast is known here
+        gap_text = _gap_text(cast(Decimal, previous.forecast), previous.entitlement)
         reason = (
             f"total des acomptes {n} limité à {pct(cap.percent)} du droit réel {n - 1} de "
             f"{euros(previous.entitlement)}, l'écart prévisionnel/réel {n - 1} {gap_text}"
@@ -350,7 +354,7 @@ class _Run:
         state.due_advances.add(rule.kind)
         self._emit(
             state,
-            rule.kind,
+            cast(PaymentKind, rule.kind),  # an advance kind: acompte_1, acompte_2 or complement
             amount,
             at,
             trigger,
@@ -367,6 +371,7 @@ class _Run:
 
     def _base(self, state: ExerciceState, rule: AdvanceRule) -> tuple[Decimal, str]:
         n = state.exercice
+        forecast = cast(Decimal, state.forecast)  # an advance falls due once the forecast is validated: known here
         forecast_label = (
             "droit prévisionnel actualisé" if state.basis == "actualise" else "droit prévisionnel"
         ) + f" {n}"
@@ -374,11 +379,18 @@ class _Run:
             actual = self._actual_of(n - 2)
             if actual is not None:
                 return actual, f"droit réel {n - 2}"
-            return state.forecast, f"{forecast_label}, à défaut du droit réel {n - 2} non connu"
-        return state.forecast, forecast_label
+            return forecast, f"{forecast_label}, à défaut du droit réel {n - 2} non connu"
+        return forecast, forecast_label
 
     def _emit(
-        self, state: ExerciceState, kind: str, amount: Decimal, at: date, trigger: str, label: str, why: Explanation
+        self,
+        state: ExerciceState,
+        kind: PaymentKind,
+        amount: Decimal,
+        at: date,
+        trigger: str,
+        label: str,
+        why: Explanation,
     ) -> None:
         number = state.next_number(kind)
         state.counters[kind] = number
@@ -421,7 +433,7 @@ class _Run:
             projected.append(
                 self._projection(
                     state,
-                    rule.kind,
+                    cast(PaymentKind, rule.kind),  # an advance kind: acompte_1, acompte_2 or complement
                     amount,
                     triggers[rule.trigger],
                     f"{rule.label} {n}",
@@ -430,7 +442,7 @@ class _Run:
             )
         advances = state.advances_paid + sum((p.amount for p in projected), ZERO)
         balance = forecast - advances
-        kind = "solde" if balance >= 0 else "indu"
+        kind: PaymentKind = "solde" if balance >= 0 else "indu"
         text = (
             f"estimation : {base_label} {euros(forecast)} − acomptes {euros(advances)} = {euros(balance)}"
             ", à confirmer par le droit réel"
@@ -449,7 +461,7 @@ class _Run:
         return projected
 
     def _projection(
-        self, state: ExerciceState, kind: str, amount: Decimal, trigger: str, label: str, why: Explanation
+        self, state: ExerciceState, kind: PaymentKind, amount: Decimal, trigger: str, label: str, why: Explanation
     ) -> Payment:
         number = state.next_number(kind)
         return Payment(

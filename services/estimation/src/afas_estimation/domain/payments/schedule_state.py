@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from afas_estimation.domain.payments.model import Payment
 
@@ -27,7 +28,7 @@ class Previous:
 class ExerciceState:
     exercice: int
     forecast: Decimal | None = None
-    basis: str | None = None  # "previsionnel" | "actualise"
+    basis: Literal["previsionnel", "actualise"] | None = None
     actual: Decimal | None = None
     forecast_at_actual: Decimal | None = None
     justified: bool = False
