@@ -231,7 +231,8 @@ def test_sigkill_of_estimation_and_notification_during_a_refusal_and_the_transmi
         return body
 
     def refusal_mails() -> list[str]:
-        return [m for m in platform.mail_ids() if m in refusal_ids()]
+        ids = refusal_ids()
+        return [m for m in platform.mail_ids() if m in ids]
 
     def refusal_ids() -> set[str]:
         rows = platform.query(

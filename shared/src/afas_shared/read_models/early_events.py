@@ -120,9 +120,9 @@ async def report_overdue(session, now: datetime, older_than_seconds: float) -> d
         )
     ).all()
     overdue = {type_: count for type_, count, _ in rows}
-    for type_ in set(OVERDUE_TYPES) | set(overdue):
-        OVERDUE.labels(type_).set(overdue.get(type_, 0))
-    OVERDUE_TYPES.update(overdue)
+    OVERDUE.clear()  # a type released since the last check drops back to nothing overdue
+    for type_, count in overdue.items():
+        OVERDUE.labels(type_).set(count)
     for type_, count, oldest in rows:
         log.warning(
             "%d %s event(s) waiting for their aggregate for more than %.0f s (oldest kept at %s): its creation never "
@@ -133,9 +133,6 @@ async def report_overdue(session, now: datetime, older_than_seconds: float) -> d
             oldest.isoformat() if oldest else "?",
         )
     return overdue
-
-
-OVERDUE_TYPES: set[str] = set()  # the types the gauge has shown, so it returns to 0 once they are released
 
 
 def watch(runtime) -> None:
