@@ -30,7 +30,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures, ReestimationJob
-from afas_estimation.application.baremes import change, resolve
+from afas_estimation.application.bareme_changes import change
+from afas_estimation.application.baremes import resolve
 from afas_estimation.application.estimates import outcome
 from afas_estimation.application.reestimation import Reestimator, affected, candidates_query, revise, write
 from afas_shared.auth.caller import ForwardedCaller

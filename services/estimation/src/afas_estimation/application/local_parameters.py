@@ -19,15 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_estimation.adapters.tables import CafLocalParameter, CafLocalParameterChange, ReestimationJob
-from afas_estimation.application.baremes import (
-    Effective,
-    _date,
-    _stored,
-    _text,
-    read_provenance,
-    resolve,
-    stored_provenance,
-)
+from afas_estimation.application.bareme_changes import _date, _stored, _text, read_provenance
+from afas_estimation.application.baremes import Effective, resolve, stored_provenance
 from afas_estimation.application.territories import dated_change_view, name_of, territories_for
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters.local import LocalValue, local_spec, national_range, with_local

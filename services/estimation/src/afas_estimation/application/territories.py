@@ -33,7 +33,8 @@ from afas_estimation.adapters.tables import (
     DeclarationFigures,
     ReestimationJob,
 )
-from afas_estimation.application.baremes import _date, _stored, _text, read_provenance, resolve, stored_provenance
+from afas_estimation.application.bareme_changes import _date, _stored, _text, read_provenance
+from afas_estimation.application.baremes import resolve, stored_provenance
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters import territories as domain
 from afas_estimation.domain.parameters.model import Provenance

@@ -29,12 +29,15 @@ from typing import Any
 
 from afas_estimation.application import (
     access,
+    bareme_changes,
     baremes,
     declarations,
     entitlements,
     estimates,
     local_parameters,
+    payment_policies,
     payments,
+    prior_records,
     reestimation,
     territories,
 )
@@ -84,7 +87,7 @@ def register(runtime: ServiceRuntime) -> None:
         # a Caf's local parameter (bonus territoire per new place) is set apart from the national barèmes
         local = local_spec(str(payload.get("family") or ""), payload.get("parameter")) is not None
         async with runtime.unit_of_work() as uow:
-            handler = local_parameters.change if local else baremes.change
+            handler = local_parameters.change if local else bareme_changes.change
             answer, job = await handler(uow, caller, payload, runtime.clock.now())
         if job is not None:
             worker.kick()
@@ -112,14 +115,14 @@ def register(runtime: ServiceRuntime) -> None:
     async def prior_payments(payload: dict[str, Any]) -> dict[str, Any]:
         """{actor, activity_id, exercice, advances, balance?}: what the Caf paid before the platform."""
         async with runtime.unit_of_work() as uow:
-            return await payments.record_prior(uow, payload, runtime.clock.now())
+            return await prior_records.record_prior(uow, payload, runtime.clock.now())
 
     answer_with_result(runtime.rpc, "record_prior_payments", prior_payments)
 
     async def prior_actual(payload: dict[str, Any]) -> dict[str, Any]:
         """{actor, activity_id, exercice, entitlement, forecast?}: an actual validated before the platform."""
         async with runtime.unit_of_work() as uow:
-            return await payments.record_prior_actual(uow, payload, runtime.clock.now())
+            return await prior_records.record_prior_actual(uow, payload, runtime.clock.now())
 
     answer_with_result(runtime.rpc, "record_prior_actual", prior_actual)
     answer_with_result(runtime.rpc, "entitlement", entitlement)
@@ -129,14 +132,14 @@ def register(runtime: ServiceRuntime) -> None:
         caf = str(payload.get("caf") or "")
         if not (len(caf) == 3 and caf.isdigit()):
             raise RpcFailure("invalid", "Indiquez le code de la Caf sur trois chiffres.", "caf")
-        return await payments.policy_of_caf(runtime.db, caf)
+        return await payment_policies.policy_of_caf(runtime.db, caf)
 
     answer_with_result(runtime.rpc, "payment_policy", payment_policy)
 
     async def set_payment_policy(payload: dict[str, Any]) -> dict[str, Any]:
         """{actor, caf, policy, reason?}: a local rule, set by that Caf's paramétrage agents only."""
         async with runtime.unit_of_work() as uow:
-            return await payments.set_policy(uow, payload, runtime.clock.now())
+            return await payment_policies.set_policy(uow, payload, runtime.clock.now())
 
     answer_with_result(runtime.rpc, "set_payment_policy", set_payment_policy)
 
