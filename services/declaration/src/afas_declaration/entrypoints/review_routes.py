@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import Field
 
-from afas_declaration.application import review
+from afas_declaration.application import approbateur_actions, review
 from afas_declaration.entrypoints.caller import Caller
 from afas_declaration.entrypoints.service_calls import call_local
 from afas_shared.auth.caller import forwarded_caller
@@ -55,13 +55,15 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     )
     async def justify(declaration_id: uuid.UUID, key: str, body: Justification, caller: Caller = who) -> dict:
         return await call_local(
-            review.justify(runtime, forwarded_caller(caller.rpc()), declaration_id, key, body.texte, body.montant)
+            approbateur_actions.justify(
+                runtime, forwarded_caller(caller.rpc()), declaration_id, key, body.texte, body.montant
+            )
         )
 
     @api.put("/declarations/{declaration_id}/complement", summary="Informations complémentaires (approbateur)")
     async def complement(declaration_id: uuid.UUID, body: Complement, caller: Caller = who) -> dict[str, Any]:
         return await call_local(
-            review.set_complement(runtime, forwarded_caller(caller.rpc()), declaration_id, body.texte)
+            approbateur_actions.set_complement(runtime, forwarded_caller(caller.rpc()), declaration_id, body.texte)
         )
 
     @api.get("/declarations/{declaration_id}/estimate", summary="Estimation de la prestation de service")
@@ -70,6 +72,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.post("/forms/{form_id}/send-back", summary="Renvoyer un formulaire à son fournisseur (approbateur)")
     async def send_back(form_id: uuid.UUID, body: SendBack, caller: Caller = who) -> dict[str, Any]:
-        return await call_local(review.send_back(runtime, forwarded_caller(caller.rpc()), form_id, body.commentaire))
+        return await call_local(
+            approbateur_actions.send_back(runtime, forwarded_caller(caller.rpc()), form_id, body.commentaire)
+        )
 
     return api

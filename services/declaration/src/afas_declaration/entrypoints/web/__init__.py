@@ -21,6 +21,7 @@ from afas_declaration.entrypoints.web import (
     caf_partner_pages,
     declaration_pages,
     home_page,
+    local_rule_pages,
     messages_page,
     pilotage_page,
     static_files,
@@ -48,4 +49,5 @@ def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list
         pilotage_page.router(runtime, viewer),
         messages_page.router(runtime, viewer),
         bareme_pages.router(runtime, viewer),
+        local_rule_pages.router(runtime, viewer),
     ]

@@ -1,12 +1,10 @@
-"""Barèmes and payment policies for Caf agents: each parameter's dated values with their provenance, a new national
-value for the Cnaf's national paramétrage agents (versioned and audited by estimation, which re-estimates the open
-declarations of every Caf), the history of changes, and the Caf's payment policy, which that Caf's paramétrage agents
-choose; from the instruction page, what the Caf paid for an activity before the platform. A form is offered only to
-whom estimation would accept it from."""
+"""Barèmes for Caf agents: the page of each parameter's dated values with their provenance, the history of changes,
+and, on the same page, the Caf's local rules (``local_rule_pages``); a new national value for the Cnaf's national
+paramétrage agents (versioned and audited by estimation, which re-estimates the open declarations of every Caf). A
+form is offered only to whom estimation would accept it from."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from afas_declaration.application import declaration_list, drafts
+from afas_declaration.application import declaration_list
 from afas_declaration.application.campaigns import FAMILIES
 from afas_declaration.entrypoints.service_calls import call_local, call_service
 from afas_declaration.entrypoints.web.caf_common import FAMILY_LABELS
@@ -31,58 +29,29 @@ PROVENANCE_FIELDS = {
     "provenance_reference": "sa référence ou son adresse",
 }
 FORM_FIELDS = ("parametre", "nature", "applicable_depuis", "valeur", *PROVENANCE_FIELDS, "provenance_note", "motif")
-POLICY_FIELDS = ("politique", "motif_politique")
 NATIONAL_ONLY = (
     "Les barèmes nationaux (taux, prix plafonds, bonus) sont fixés par la Cnaf (paramétrage national). Une Caf ne "
     "modifie que ses règles locales, dont sa politique de versement."
-)
-POLICY_REFUSED = "Seuls les agents de paramétrage de la Caf choisissent sa politique de versement."
-PRIOR_REFUSED = (
-    "Seuls les agents d'instruction ou de paramétrage de la Caf de l'activité enregistrent ses versements antérieurs."
-)
-TERRITORY_FIELDS = (
-    "territoire_code",
-    "territoire_nom",
-    "montant_place_nouvelle",
-    "territoire_depuis",
-    "territoire_provenance_titre",
-    "territoire_provenance_emetteur",
-    "territoire_provenance_date",
-    "territoire_provenance_reference",
-    "territoire_motif",
-)
-TERRITORY_PAGE_FIELDS = {  # the gateway's field names (service_calls.FIELD_NAMES) → the page's inputs
-    "code": "territoire_code",
-    "nom": "territoire_nom",
-    "valeur": "montant_place_nouvelle",
-    "applicable_depuis": "territoire_depuis",
-    "provenance": "territoire_provenance_titre",
-    "motif": "territoire_motif",
-    "territoire": "territoire",
-    "activity_id": "activite_id",
-}
-TERRITORY_REFUSED = (
-    "Seuls les agents de paramétrage de la Caf définissent ses territoires et y affectent ses activités."
 )
 # estimation's field → the page's input, so each error links to the input to correct
 PAGE_FIELDS = {"provenance": "provenance_titre", "politique": "politique", "motif": "motif"}
 
 
-def _caf_of(me: Viewer) -> str | None:
+def caf_of(me: Viewer) -> str | None:
     return me.caller.claims.get("caf_code") if me.is_caf else None
 
 
 def may_change_national(me: Viewer) -> bool:
-    return _caf_of(me) == NATIONAL_CODE and "parametrage_national" in me.caf_roles
+    return caf_of(me) == NATIONAL_CODE and "parametrage_national" in me.caf_roles
 
 
 def may_choose_policy(me: Viewer) -> bool:
-    caf = _caf_of(me)
+    caf = caf_of(me)
     return bool(caf) and caf != NATIONAL_CODE and "parametrage" in me.caf_roles
 
 
 def may_record_prior_payments(me: Viewer) -> bool:
-    caf = _caf_of(me)
+    caf = caf_of(me)
     return bool(caf) and caf != NATIONAL_CODE and bool({"instruction", "parametrage"} & set(me.caf_roles))
 
 
@@ -90,9 +59,13 @@ def may_set_territories(me: Viewer) -> bool:
     return may_choose_policy(me)  # a local rule: the Caf's own paramétrage agents
 
 
-async def _territories(runtime: ServiceRuntime, ask, me: Viewer, caf: str) -> dict[str, Any]:
+async def ask_estimation(runtime: ServiceRuntime, verb: str, me: Viewer, **payload: Any) -> Any:
+    return await call_service(runtime, "estimation", verb, me.caller.rpc(**payload))
+
+
+async def _territories(runtime: ServiceRuntime, me: Viewer, caf: str) -> dict[str, Any]:
     """The Caf's territories (estimation) with its EAJE-PSU activities named (declaration's own list)."""
-    found = await ask("territories", me, caf=caf)
+    found = await ask_estimation(runtime, "territories", me, caf=caf)
     rows = await call_local(
         declaration_list.visible_to(
             runtime, forwarded_caller(me.caller.rpc()), declaration_list.Filters(type_activite="eaje_psu")
@@ -191,82 +164,87 @@ def _parameters(bareme: dict[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
-async def _checked_form(request: Request, me: Viewer) -> dict[str, str]:
+async def checked_form(request: Request, me: Viewer) -> dict[str, str]:
     """The posted form's text fields, once its CSRF token is checked."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_csrf(me, form.get("csrf"))
     return form
 
 
-def _saved(request: Request, family: str, changed: dict[str, Any], done: str, unchanged: str):
+def saved(request: Request, family: str, changed: dict[str, Any], done: str, unchanged: str):
     """Back to the barème page, saying whether the change changed anything."""
     info = done if changed.get("modifie") else unchanged
     return redirect(request, f"/caf/baremes?famille={family}&info={info}")
 
 
+async def bareme_page(
+    runtime: ServiceRuntime, request: Request, me: Viewer, family: str, errors=None, submitted=None, status=200
+):
+    """The barème page of ``family``: the national values, and the local rules of the agent's Caf."""
+    if not me.is_caf and me.kind != "operator":
+        return failure_page(request, me, HTTPException(403, "Les barèmes se consultent dans l'espace Caf."))
+    if family not in FAMILIES:
+        return failure_page(request, me, HTTPException(404, "Type d'activité inconnu."))
+    caf = caf_of(me)
+    try:
+        bareme = await ask_estimation(runtime, "parameters", me, family=family)
+        # the Cnaf and the operator have no payment policy of their own
+        policy = await ask_estimation(runtime, "payment_policy", me, caf=caf) if caf and caf != NATIONAL_CODE else None
+        # the Caf's territories (PSU bonus territoire per new place), on the EAJE page of a Caf's agent
+        territories = (
+            await _territories(runtime, me, caf) if family == "eaje_psu" and caf and caf != NATIONAL_CODE else None
+        )
+    except HTTPException as refusal:
+        return failure_page(request, me, refusal)
+    context = {
+        "titre": f"Barème {bareme['libelle']}",
+        "rubrique": "baremes",
+        "familles": {f: FAMILY_LABELS.get(f, f) for f in FAMILIES},
+        "famille": family,
+        "b": bareme,
+        "historique": _history(bareme),
+        "parametres": _parameters(bareme),
+        "politique": policy,
+        "caf_nom": caf_name(caf) or "votre Caf",
+        "peut_modifier": may_change_national(me),
+        "peut_choisir_politique": policy is not None and may_choose_policy(me),
+        "territoires": territories,
+        "peut_definir_territoires": territories is not None and may_set_territories(me),
+        "erreurs": errors or [],
+        "saisie": submitted or {},
+        "message": request.query_params.get("info"),
+    }
+    return render(request, "baremes.html", context, status, viewer=me)
+
+
+async def refused_page(
+    runtime: ServiceRuntime, request: Request, me: Viewer, family: str, refusal: HTTPException, fields, submitted
+):
+    """The page again with what was entered, each of estimation's refusals linked to its input."""
+    return await bareme_page(
+        runtime, request, me, family, _page_errors(refusal, fields), submitted, refusal.status_code
+    )
+
+
 def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     web = APIRouter(include_in_schema=False)
 
-    async def ask(verb: str, me: Viewer, **payload: Any) -> Any:
-        return await call_service(runtime, "estimation", verb, me.caller.rpc(**payload))
-
-    async def page(request: Request, me: Viewer, family: str, errors=None, submitted=None, status=200):
-        if not me.is_caf and me.kind != "operator":
-            return failure_page(request, me, HTTPException(403, "Les barèmes se consultent dans l'espace Caf."))
-        if family not in FAMILIES:
-            return failure_page(request, me, HTTPException(404, "Type d'activité inconnu."))
-        caf = _caf_of(me)
-        try:
-            bareme = await ask("parameters", me, family=family)
-            # the Cnaf and the operator have no payment policy of their own
-            policy = await ask("payment_policy", me, caf=caf) if caf and caf != NATIONAL_CODE else None
-            # the Caf's territories (PSU bonus territoire per new place), on the EAJE page of a Caf's agent
-            territories = (
-                await _territories(runtime, ask, me, caf)
-                if family == "eaje_psu" and caf and caf != NATIONAL_CODE
-                else None
-            )
-        except HTTPException as refusal:
-            return failure_page(request, me, refusal)
-        context = {
-            "titre": f"Barème {bareme['libelle']}",
-            "rubrique": "baremes",
-            "familles": {f: FAMILY_LABELS.get(f, f) for f in FAMILIES},
-            "famille": family,
-            "b": bareme,
-            "historique": _history(bareme),
-            "parametres": _parameters(bareme),
-            "politique": policy,
-            "caf_nom": caf_name(caf) or "votre Caf",
-            "peut_modifier": may_change_national(me),
-            "peut_choisir_politique": policy is not None and may_choose_policy(me),
-            "territoires": territories,
-            "peut_definir_territoires": territories is not None and may_set_territories(me),
-            "erreurs": errors or [],
-            "saisie": submitted or {},
-            "message": request.query_params.get("info"),
-        }
-        return render(request, "baremes.html", context, status, viewer=me)
-
-    async def refused(request: Request, me: Viewer, family: str, refusal: HTTPException, fields, submitted):
-        """The page again with what was entered, each of estimation's refusals linked to its input."""
-        return await page(request, me, family, _page_errors(refusal, fields), submitted, refusal.status_code)
-
     @web.get("/caf/baremes", response_class=HTMLResponse)
     async def baremes(request: Request, famille: str = "eaje_psu", me: Viewer = Depends(viewer)) -> HTMLResponse:
-        return await page(request, me, famille)
+        return await bareme_page(runtime, request, me, famille)
 
     @web.post("/caf/baremes/{famille}", response_class=HTMLResponse)
     async def change(request: Request, famille: str, me: Viewer = Depends(viewer)):
-        form = await _checked_form(request, me)
+        form = await checked_form(request, me)
         if not may_change_national(me):
             return failure_page(request, me, HTTPException(403, NATIONAL_ONLY))
         submitted = {k: form.get(k, "").strip() for k in FORM_FIELDS}
         problems = _provenance_problems(submitted)
         if problems:
-            return await page(request, me, famille, problems, submitted, 422)
+            return await bareme_page(runtime, request, me, famille, problems, submitted, 422)
         try:
-            changed = await ask(
+            changed = await ask_estimation(
+                runtime,
                 "set_parameter",
                 me,
                 family=famille,
@@ -284,143 +262,13 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 reason=submitted["motif"] or None,
             )
         except HTTPException as refusal:
-            return await refused(request, me, famille, refusal, PAGE_FIELDS, submitted)
-        return _saved(
+            return await refused_page(runtime, request, me, famille, refusal, PAGE_FIELDS, submitted)
+        return saved(
             request,
             famille,
             changed,
             "Valeur enregistrée : les déclarations en cours de toutes les Caf sont ré-estimées.",
             "Cette valeur était déjà en vigueur : rien n'a changé.",
         )
-
-    @web.post("/caf/politique-paiement", response_class=HTMLResponse)
-    async def choose_policy(request: Request, me: Viewer = Depends(viewer)):
-        form = await _checked_form(request, me)
-        family = form.get("famille", "")
-        family = family if family in FAMILIES else "eaje_psu"
-        if not may_choose_policy(me):
-            return failure_page(request, me, HTTPException(403, POLICY_REFUSED))
-        submitted = {k: form.get(k, "").strip() for k in POLICY_FIELDS}
-        try:
-            changed = await ask(
-                "set_payment_policy",
-                me,
-                caf=_caf_of(me),
-                policy=submitted["politique"],
-                reason=submitted["motif_politique"] or None,
-            )
-        except HTTPException as refusal:
-            return await refused(
-                request, me, family, refusal, {"politique": "politique", "motif": "motif_politique"}, submitted
-            )
-        return _saved(
-            request,
-            family,
-            changed,
-            "Politique de versement enregistrée : les échéanciers des activités de la Caf sont recalculés.",
-            "Cette politique était déjà appliquée : rien n'a changé.",
-        )
-
-    @web.post("/caf/territoires", response_class=HTMLResponse)
-    async def define_territory(request: Request, me: Viewer = Depends(viewer)):
-        """A territory of the agent's own Caf and its dated amount per new place (PSU bonus territoire)."""
-        form = await _checked_form(request, me)
-        if not may_set_territories(me):
-            return failure_page(request, me, HTTPException(403, TERRITORY_REFUSED))
-        submitted = {k: form.get(k, "").strip() for k in TERRITORY_FIELDS}
-        try:
-            changed = await ask(
-                "set_territory",
-                me,
-                caf=_caf_of(me),
-                code=submitted["territoire_code"],
-                name=submitted["territoire_nom"],
-                applies_from=submitted["territoire_depuis"],
-                value=submitted["montant_place_nouvelle"].replace(" ", "").replace("\u00a0", "").replace(",", "."),
-                provenance={
-                    "titre": submitted["territoire_provenance_titre"],
-                    "emetteur": submitted["territoire_provenance_emetteur"],
-                    "date": submitted["territoire_provenance_date"],
-                    "reference": submitted["territoire_provenance_reference"],
-                },
-                reason=submitted["territoire_motif"] or None,
-            )
-        except HTTPException as refusal:
-            return await refused(request, me, "eaje_psu", refusal, TERRITORY_PAGE_FIELDS, submitted)
-        return _saved(
-            request,
-            "eaje_psu",
-            changed,
-            "Territoire enregistré : les déclarations en cours de la Caf sont ré-estimées.",
-            "Ce montant était déjà en vigueur : rien n'a changé.",
-        )
-
-    @web.post("/caf/territoires/affectation", response_class=HTMLResponse)
-    async def assign_territory(request: Request, me: Viewer = Depends(viewer)):
-        """An EAJE-PSU activity of the agent's Caf assigned to one of its territories (or back to the default)."""
-        form = await _checked_form(request, me)
-        if not may_set_territories(me):
-            return failure_page(request, me, HTTPException(403, TERRITORY_REFUSED))
-        submitted = {k: form.get(k, "").strip() for k in ("activite_id", "territoire")}
-        try:
-            changed = await ask(
-                "assign_territory",
-                me,
-                activity_id=submitted["activite_id"],
-                territory=submitted["territoire"] or None,
-            )
-        except HTTPException as refusal:
-            if refusal.status_code in (403, 404):
-                return failure_page(request, me, refusal)
-            return await refused(request, me, "eaje_psu", refusal, TERRITORY_PAGE_FIELDS, submitted)
-        return _saved(
-            request,
-            "eaje_psu",
-            changed,
-            "Activité affectée : ses déclarations en cours sont ré-estimées.",
-            "L'activité était déjà affectée à ce territoire : rien n'a changé.",
-        )
-
-    @web.post("/caf/declarations/{declaration_id}/versements-anterieurs", response_class=HTMLResponse)
-    async def prior_payments(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
-        """From the instruction page: what the Caf paid for the activity before the platform, for one exercice."""
-        form = await _checked_form(request, me)
-        if not may_record_prior_payments(me):
-            return failure_page(request, me, HTTPException(403, PRIOR_REFUSED))
-        try:
-            # the declaration's use case says whether it is the caller's Caf's, and which activity it is about
-            detail = await call_local(drafts.detail(runtime, forwarded_caller(me.caller.rpc()), declaration_id))
-            await ask(
-                "record_prior_payments",
-                me,
-                activity_id=detail["activite_id"],
-                exercice=(form.get("exercice_anterieur") or "").strip() or detail["exercice"],
-                advances=(form.get("acomptes_anterieurs") or "").strip(),
-                balance=(form.get("solde_anterieur") or "").strip() or None,
-            )
-        except HTTPException as refusal:
-            return failure_page(request, me, refusal)
-        return redirect(request, f"/caf/instruction/{declaration_id}?fait=versements")
-
-    @web.post("/caf/declarations/{declaration_id}/reels-anterieurs", response_class=HTMLResponse)
-    async def prior_actual(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
-        """From the instruction page: the actual entitlement of an exercice of the activity validated before the
-        platform (the Caf du Nord's first advance rests on the actual N-2, its cap compares with the actual N-1)."""
-        form = await _checked_form(request, me)
-        if not may_record_prior_payments(me):
-            return failure_page(request, me, HTTPException(403, PRIOR_REFUSED))
-        try:
-            detail = await call_local(drafts.detail(runtime, forwarded_caller(me.caller.rpc()), declaration_id))
-            await ask(
-                "record_prior_actual",
-                me,
-                activity_id=detail["activite_id"],
-                exercice=(form.get("exercice_reel_anterieur") or "").strip(),
-                entitlement=(form.get("droit_reel_anterieur") or "").strip(),
-                forecast=(form.get("droit_previsionnel_anterieur") or "").strip() or None,
-            )
-        except HTTPException as refusal:
-            return failure_page(request, me, refusal)
-        return redirect(request, f"/caf/instruction/{declaration_id}?fait=reels")
 
     return web

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from afas_declaration.application import declaration_list, drafts, review, transmission
+from afas_declaration.application import approbateur_actions, declaration_list, drafts, review, transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
 from afas_declaration.entrypoints.service_calls import call_local
 from afas_declaration.entrypoints.web.pages import Viewer, check_csrf, redirect, render
@@ -163,7 +163,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         check_csrf(me, submitted.get("csrf"))
         try:
             await call_local(
-                review.justify(
+                approbateur_actions.justify(
                     runtime, caller(me), declaration_id, key, submitted.get("texte", ""), submitted.get("montant")
                 )
             )
