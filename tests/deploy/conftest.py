@@ -1,0 +1,31 @@
+"""Fixtures of the Kubernetes manifest tests: the rendered report and CRD schemas, fresh copies of the objects."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.deploy.k8s_manifest_checks import validate
+
+
+@pytest.fixture(scope="module")
+def report():
+    return validate.validate_all()
+
+
+@pytest.fixture(scope="module")
+def crds():
+    return validate.load_crds()
+
+
+@pytest.fixture()
+def objects(report):
+    """Fresh copies of the rendered objects, by (kind, name)."""
+    return {(doc.kind, doc.name): copy.deepcopy(doc.data) for doc in report.docs}
+
+
+@pytest.fixture()
+def docs(report):
+    """Fresh copies of the rendered objects, as the policy checks take them."""
+    return [validate.Doc(copy.deepcopy(doc.data), doc.source) for doc in report.docs]
