@@ -91,12 +91,26 @@ def _names_rpc_failure(path: Path) -> bool:
 
 def test_declaration_use_cases_raise_their_own_errors_not_the_bus_type():
     """Declaration's application and domain refuse with ``afas_declaration.application.errors``; the entrypoints
-    alone turn them into the bus's RpcFailure and HTTP answers (``entrypoints/service_calls.py``)."""
+    alone turn them into the bus's RpcFailure and HTTP answers (``gateway/clients/service_calls.py``)."""
     package = ROOT / "services" / "declaration" / "src" / "afas_declaration"
     offenders = [
         str(path.relative_to(ROOT))
         for layer in ("application", "domain")
         for path in sorted((package / layer).rglob("*.py"))
         if _names_rpc_failure(path)
+    ]
+    assert offenders == []
+
+
+def test_declaration_core_never_imports_the_gateway():
+    """The gateway sits inside the declaration service but apart: domain, application, adapters and the
+    service's own entrypoints (bus, internal HTTP) work without it."""
+    package = ROOT / "services" / "declaration" / "src" / "afas_declaration"
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for layer in ("domain", "application", "adapters", "entrypoints")
+        for path in sorted((package / layer).rglob("*.py"))
+        for module in _imported_modules(path)
+        if module == "afas_declaration.gateway" or module.startswith("afas_declaration.gateway.")
     ]
     assert offenders == []

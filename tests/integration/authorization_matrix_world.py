@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from afas_declaration.entrypoints.caller import csrf_for
+from afas_declaration.gateway.session.caller import csrf_for
 from afas_shared.testing.fixtures import eventually
 from tests.e2e.test_seed_001_story import BUDGET, SITE_A, SITE_B
 from tests.integration.authorization_matrix_callers import (

@@ -12,8 +12,8 @@ import pytest
 from fastapi import Depends, FastAPI, Form
 
 from afas_declaration.config import Settings
-from afas_declaration.entrypoints.caller import CSRF_HEADER, caller_dependency, csrf_for
-from afas_declaration.entrypoints.web.pages import Viewer, check_csrf, viewer_dependency
+from afas_declaration.gateway.session.caller import CSRF_HEADER, caller_dependency, csrf_for
+from afas_declaration.gateway.web.pages import Viewer, check_csrf, viewer_dependency
 from afas_shared.auth.tokens import InvalidToken, SessionClaims
 from afas_shared.clock import SystemClock
 from afas_shared.settings import CommonSettings

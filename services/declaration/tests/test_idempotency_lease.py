@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from afas_declaration.adapters.tables import Campaign, IdempotencyRecord
-from afas_declaration.application import idempotency
+from afas_declaration.gateway.hardening import idempotency_store as idempotency
 from afas_shared.clock import ManualClock
 from afas_shared.testing.credentials import TestIssuer
 from afas_shared.testing.fixtures import running

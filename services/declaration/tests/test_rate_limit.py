@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from afas_declaration.entrypoints.rate_limit import RateLimit, RateLimitMiddleware, TokenBuckets
+from afas_declaration.gateway.hardening.rate_limit import RateLimit, RateLimitMiddleware, TokenBuckets
 
 
 class FakeClock:
@@ -174,7 +174,7 @@ def test_rate_limits_are_validated():
 
 
 async def test_the_login_pages_share_the_api_login_bucket_and_displaying_them_is_not_counted(clock):
-    from afas_declaration.bootstrap import LOGIN_PATHS
+    from afas_declaration.gateway import LOGIN_PATHS
 
     app = FastAPI()
     for path in ("/api/v1/auth/login", "/connexion", "/mot-de-passe-oublie", "/mot-de-passe/nouveau", "/activation"):

@@ -7,7 +7,7 @@ import pytest
 from fastapi import HTTPException
 
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound, Refused
-from afas_declaration.entrypoints.service_calls import REFUSAL_CODES, as_rpc_failure, call_local
+from afas_declaration.gateway.clients.service_calls import REFUSAL_CODES, as_rpc_failure, call_local
 from afas_shared.messaging.rpc import RpcFailure
 
 

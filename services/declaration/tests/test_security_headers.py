@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI, HTTPException, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from afas_declaration.entrypoints.security_headers import (
+from afas_declaration.gateway.hardening.security_headers import (
     CONTENT_SECURITY_POLICY,
     DOCS_CONTENT_SECURITY_POLICY,
     REDOC_CONTENT_SECURITY_POLICY,

@@ -1,0 +1,87 @@
+"""The catalogue of activities and sites: the habilitation part of the public API."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from afas_declaration.gateway.api.activity_schemas import ActivityBody, ActivityClosing
+from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.clients.service_calls import call_service
+from afas_shared.contracts.limits import (
+    CATALOGUE_IMPORT_LIMIT,
+    CATALOGUE_IMPORT_MAX_BYTES,
+    CATALOGUE_IMPORT_TOO_LARGE,
+)
+from afas_shared.runtime import ServiceRuntime
+
+
+def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/activities", tags=["activités"])
+    who = Depends(current_caller)
+
+    async def ask(verb: str, caller: Caller, **payload: Any) -> Any:
+        return await call_service(runtime, "habilitation", verb, caller.rpc(**payload))
+
+    @api.get("", summary="Activités visibles par l'utilisateur")
+    async def search(
+        caller: Caller = who,
+        partenaire: uuid.UUID | None = None,
+        type: str | None = Query(default=None, max_length=30),
+        nature: str | None = Query(default=None, max_length=40),
+    ) -> list[dict[str, Any]]:
+        return await ask("search_activities", caller, partner_id=partenaire, family=type, nature=nature)
+
+    @api.post("", status_code=201, summary="Enregistrer une activité (Caf)")
+    async def register(body: ActivityBody, caller: Caller = who) -> dict[str, Any]:
+        return await ask("register_activity", caller, activity=body.to_service())
+
+    @api.post(
+        "/import",
+        summary=f"Importer le catalogue depuis un fichier CSV (Caf, {CATALOGUE_IMPORT_LIMIT} au plus)",
+        openapi_extra={
+            "requestBody": {
+                "content": {"text/csv": {"schema": {"type": "string", "maxLength": CATALOGUE_IMPORT_MAX_BYTES}}},
+                "required": True,
+            }
+        },
+        responses={413: {"description": CATALOGUE_IMPORT_TOO_LARGE}},
+    )
+    async def import_csv(request: Request, caller: Caller = who) -> dict[str, Any]:
+        body = await _read_at_most(request, CATALOGUE_IMPORT_MAX_BYTES)
+        try:
+            body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise HTTPException(422, "Le fichier doit être encodé en UTF-8.") from None
+        # base64: its size on the bus is 4/3 of the file's whatever the characters (see afas_shared.contracts.limits)
+        return await ask("import_activities", caller, csv_base64=base64.b64encode(body).decode("ascii"))
+
+    @api.get("/{activity_id}", summary="Une activité et ses lieux d'implantation")
+    async def get(activity_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        return await ask("get_activity", caller, activity_id=activity_id)
+
+    @api.put("/{activity_id}", summary="Modifier une activité (Caf)")
+    async def update(activity_id: uuid.UUID, body: ActivityBody, caller: Caller = who) -> dict[str, Any]:
+        return await ask("update_activity", caller, activity_id=activity_id, activity=body.to_service())
+
+    @api.post("/{activity_id}/close", summary="Fermer une activité (Caf)")
+    async def close(activity_id: uuid.UUID, body: ActivityClosing, caller: Caller = who) -> dict[str, Any]:
+        return await ask("close_activity", caller, activity_id=activity_id, closing_date=body.date_fermeture)
+
+    return api
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes:
+    """The request body, or a 413 as soon as it is known to exceed ``limit`` (declared or received)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, CATALOGUE_IMPORT_TOO_LARGE)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, CATALOGUE_IMPORT_TOO_LARGE)
+    return bytes(body)

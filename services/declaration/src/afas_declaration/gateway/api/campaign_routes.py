@@ -1,0 +1,98 @@
+"""Campaigns (Caf paramétrage) and "Mes déclarations"."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import Field, ValidationError
+
+from afas_declaration.application import campaigns, declaration_list
+from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
+from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
+
+
+class CampaignBody(InputModel):
+    type_activite: str = Field(max_length=30, examples=["alsh"])
+    exercice: int = Field(examples=[2026])
+    type_declaration: str = Field(
+        max_length=30,
+        examples=["previsionnelle"],
+        description="previsionnelle, actualisee_juin, actualisee_septembre, reelle",
+    )
+    date_ouverture: date
+    date_limite: date
+    caf: str | None = Field(default=None, max_length=10, description="Pour l'opérateur seulement")
+
+    def to_input(self) -> campaigns.CampaignInput:
+        return campaigns.CampaignInput.model_validate(
+            {
+                "family": self.type_activite,
+                "exercice": self.exercice,
+                "declaration_type": self.type_declaration,
+                "opening_date": self.date_ouverture,
+                "deadline": self.date_limite,
+                "caf_code": self.caf,
+            }
+        )
+
+
+def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["déclarations"])
+    who = Depends(current_caller)
+
+    @api.post("/campaigns", status_code=201, summary="Ouvrir une campagne de déclaration (Caf, paramétrage)")
+    async def open_campaign(body: CampaignBody, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(campaigns.create(runtime, forwarded_caller(caller.rpc()), _validated(body)))
+
+    @api.get("/campaigns", summary="Campagnes de la Caf")
+    async def list_campaigns(caller: Caller = who) -> list[dict[str, Any]]:
+        return await call_local(campaigns.visible_to(runtime, forwarded_caller(caller.rpc())))
+
+    @api.get("/declarations", summary="Mes déclarations, avec les actions que vos rôles permettent")
+    async def my_declarations(
+        caller: Caller = who,
+        type_declaration: str | None = Query(None, description="previsionnelle, actualisee_juin, …, reelle"),
+        exercice: int | None = Query(None, ge=EXERCICE_MIN, le=EXERCICE_MAX),
+        etat: str | None = Query(None, description="a_saisir, en_cours, controlee, transmise, refusee, …"),
+        activite: uuid.UUID | None = None,
+        type_activite: str | None = None,
+        nature: str | None = None,
+    ) -> list[dict[str, Any]]:
+        filters = declaration_list.Filters(type_declaration, exercice, etat, activite, type_activite, nature)
+        return await call_local(declaration_list.visible_to(runtime, forwarded_caller(caller.rpc()), filters))
+
+    @api.get("/declarations/a-saisir", summary="Nombre de déclarations à saisir (alerte de l'accueil)")
+    async def awaiting_input(caller: Caller = who) -> dict[str, Any]:
+        return await call_local(declaration_list.awaiting_input(runtime, forwarded_caller(caller.rpc())))
+
+    @api.get("/activities/{activity_id}/declarations", summary="Historique des déclarations d'une activité")
+    async def activity_history(activity_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
+        return await call_local(declaration_list.activity_history(runtime, forwarded_caller(caller.rpc()), activity_id))
+
+    return api
+
+
+def _validated(body: CampaignBody) -> campaigns.CampaignInput:
+    names = {
+        "family": "type_activite",
+        "declaration_type": "type_declaration",
+        "exercice": "exercice",
+        "opening_date": "date_ouverture",
+        "deadline": "date_limite",
+        "caf_code": "caf",
+    }
+    try:
+        return body.to_input()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = names.get(str(error["loc"][0]), str(error["loc"][0]))
+        raise HTTPException(
+            422, [{"loc": ["body", field], "msg": "Valeur non autorisée.", "type": error["type"]}]
+        ) from None

@@ -1,0 +1,51 @@
+"""A declaration and its forms: read, save as draft, prefill."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+
+from afas_declaration.application import drafts, review
+from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
+
+
+class Draft(InputModel):
+    version: int = Field(ge=0, description="La version lue : une saisie concurrente est refusée (409)")
+    valeurs: dict[str, Any] = Field(examples=[{"heures_realisees": "12500", "places": 40}])
+
+
+class Prefill(InputModel):
+    version: int = Field(ge=0)
+
+
+def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["déclarations"])
+    who = Depends(current_caller)
+
+    @api.get("/declarations/{declaration_id}", summary="Une déclaration et les formulaires de votre périmètre")
+    async def detail(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(drafts.detail(runtime, forwarded_caller(caller.rpc()), declaration_id))
+
+    @api.put("/forms/{form_id}", summary="Enregistrer un formulaire (brouillon)")
+    async def save(form_id: uuid.UUID, body: Draft, caller: Caller = who) -> dict[str, Any]:
+        saved = await call_local(
+            drafts.save(runtime, forwarded_caller(caller.rpc()), form_id, body.version, body.valeurs)
+        )
+        # Every save shows the estimate it leads to (or why there is none): asked after the commit, never blocking it
+        saved["estimation"] = await call_local(
+            review.estimate_shown(runtime, forwarded_caller(caller.rpc()), uuid.UUID(saved["declaration_id"]))
+        )
+        return saved
+
+    @api.post("/forms/{form_id}/prefill", summary="Reprendre les données de la déclaration précédente")
+    async def prefill(form_id: uuid.UUID, body: Prefill, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(drafts.prefill(runtime, forwarded_caller(caller.rpc()), form_id, body.version))
+
+    return api

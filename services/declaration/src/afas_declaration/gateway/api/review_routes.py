@@ -1,0 +1,79 @@
+"""Controls, justifications, complementary information, estimate, and sending a form back to its provider."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+
+from afas_declaration.application import approbateur_actions, review
+from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
+
+
+class Justification(InputModel):
+    multiline_fields = frozenset({"texte"})  # typed in a textarea: line breaks allowed
+    texte: str = Field(max_length=4000, examples=["Ouverture d'une section de 12 places en septembre."])
+    montant: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Le chiffre qui explique l'écart (montant, heures…)",
+        examples=["18500,00"],
+    )
+
+
+class Complement(InputModel):
+    multiline_fields = frozenset({"texte"})  # typed in a textarea: line breaks allowed
+    texte: str | None = Field(default=None, max_length=4000)
+
+
+class SendBack(InputModel):
+    multiline_fields = frozenset({"commentaire"})  # typed in a textarea: line breaks allowed
+    commentaire: str = Field(max_length=2000, examples=["Les heures facturées de mars semblent manquer."])
+
+
+def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["contrôles"])
+    who = Depends(current_caller)
+
+    @api.post("/declarations/{declaration_id}/controls", summary="Contrôler ses données avant envoi")
+    async def run(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(review.run(runtime, forwarded_caller(caller.rpc()), declaration_id))
+
+    @api.get("/declarations/{declaration_id}/controls", summary="Résultat des derniers contrôles")
+    async def latest(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(review.latest(runtime, forwarded_caller(caller.rpc()), declaration_id))
+
+    @api.put(
+        "/declarations/{declaration_id}/justifications/{key}",
+        summary="Justifier une anomalie signalée (texte et chiffre), approbateur",
+    )
+    async def justify(declaration_id: uuid.UUID, key: str, body: Justification, caller: Caller = who) -> dict:
+        return await call_local(
+            approbateur_actions.justify(
+                runtime, forwarded_caller(caller.rpc()), declaration_id, key, body.texte, body.montant
+            )
+        )
+
+    @api.put("/declarations/{declaration_id}/complement", summary="Informations complémentaires (approbateur)")
+    async def complement(declaration_id: uuid.UUID, body: Complement, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(
+            approbateur_actions.set_complement(runtime, forwarded_caller(caller.rpc()), declaration_id, body.texte)
+        )
+
+    @api.get("/declarations/{declaration_id}/estimate", summary="Estimation de la prestation de service")
+    async def estimate(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(review.estimate_for(runtime, forwarded_caller(caller.rpc()), declaration_id))
+
+    @api.post("/forms/{form_id}/send-back", summary="Renvoyer un formulaire à son fournisseur (approbateur)")
+    async def send_back(form_id: uuid.UUID, body: SendBack, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(
+            approbateur_actions.send_back(runtime, forwarded_caller(caller.rpc()), form_id, body.commentaire)
+        )
+
+    return api

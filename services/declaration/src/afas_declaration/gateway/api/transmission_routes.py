@@ -1,0 +1,128 @@
+"""Signature and transmission, transmitted versions and their PDF receipts; Caf instruction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import Field
+
+from afas_declaration.application import instruction, transmission
+from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
+from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.runtime import ServiceRuntime
+from afas_shared.text import InputModel
+
+
+class Transmit(InputModel):
+    multiline_fields = frozenset({"informations_complementaires"})  # typed in a textarea: line breaks allowed
+    signature: bool = Field(
+        description="La case « Je certifie l'exactitude des données et je signe » : vaut signature électronique",
+        examples=[True],
+    )
+    informations_complementaires: str | None = Field(default=None, max_length=4000)
+
+
+class Reason(InputModel):
+    multiline_fields = frozenset({"motif"})  # typed in a textarea: line breaks allowed
+    motif: str = Field(max_length=2000, examples=["Les heures facturées ne correspondent pas au compte de résultat."])
+
+
+class Validation(InputModel):
+    justification_ecart_acceptee: bool = Field(
+        default=False,
+        description="Oui : l'agent accepte la justification, donnée par le partenaire, d'un écart de plus de 10 % "
+        "entre prévisionnel et réel. Sans cette acceptation explicite, un tel écart (calculé par la plateforme sur "
+        "les droits) plafonne les acomptes suivants selon la politique de versement de la Caf",
+    )
+
+
+def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["transmission et instruction"])
+    who = Depends(current_caller)
+
+    @api.post(
+        "/declarations/{declaration_id}/transmit",
+        status_code=201,
+        summary="Signer et transmettre à la Caf (approbateur)",
+        description="Un en-tête Idempotency-Key (UUID conseillé) renvoie la même réponse à une nouvelle tentative.",
+    )
+    async def transmit(declaration_id: uuid.UUID, body: Transmit, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(
+            transmission.transmit(
+                runtime,
+                forwarded_caller(caller.rpc()),
+                declaration_id,
+                body.signature,
+                body.informations_complementaires,
+            )
+        )
+
+    @api.get("/declarations/{declaration_id}/versions", summary="Versions transmises d'une déclaration")
+    async def versions(declaration_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
+        return await call_local(transmission.versions(runtime, forwarded_caller(caller.rpc()), declaration_id))
+
+    @api.get("/declarations/{declaration_id}/versions/{number}", summary="Contenu figé d'une version transmise")
+    async def version(declaration_id: uuid.UUID, number: int, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(transmission.version(runtime, forwarded_caller(caller.rpc()), declaration_id, number))
+
+    @api.get(
+        "/declarations/{declaration_id}/versions/{number}/accuse.pdf",
+        summary="Accusé de réception (PDF) d'une version transmise",
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    async def receipt(declaration_id: uuid.UUID, number: int, caller: Caller = who) -> Response:
+        pdf = await call_local(transmission.receipt(runtime, forwarded_caller(caller.rpc()), declaration_id, number))
+        filename = f"accuse-reception-{declaration_id}-v{number}.pdf"
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+
+    @api.get("/instruction/declarations", summary="Déclarations à instruire (Caf), les plus anciennes d'abord")
+    async def queue(
+        caller: Caller = who,
+        etat: str = Query("transmise"),
+        type_activite: str | None = None,
+        exercice: int | None = Query(None, ge=EXERCICE_MIN, le=EXERCICE_MAX),
+        type_declaration: str | None = None,
+        partenaire: uuid.UUID | None = None,
+    ) -> list[dict[str, Any]]:
+        return await call_local(
+            instruction.queue(
+                runtime,
+                forwarded_caller(caller.rpc()),
+                etat=etat,
+                famille=type_activite,
+                exercice=exercice,
+                type_declaration=type_declaration,
+                partenaire=partenaire,
+            )
+        )
+
+    @api.post("/declarations/{declaration_id}/validate", summary="Valider une déclaration transmise (Caf)")
+    async def validate(
+        declaration_id: uuid.UUID, body: Validation | None = None, caller: Caller = who
+    ) -> dict[str, Any]:
+        accepted = body.justification_ecart_acceptee if body else False
+        return await call_local(
+            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "validee", None, accepted)
+        )
+
+    @api.post("/declarations/{declaration_id}/refuse", summary="Refuser une déclaration avec un motif (Caf)")
+    async def refuse(declaration_id: uuid.UUID, body: Reason, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(
+            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "refusee", body.motif)
+        )
+
+    @api.post("/declarations/{declaration_id}/cancel", summary="Annuler une déclaration avec un motif (Caf)")
+    async def cancel(declaration_id: uuid.UUID, body: Reason, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(
+            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "annulee", body.motif)
+        )
+
+    return api

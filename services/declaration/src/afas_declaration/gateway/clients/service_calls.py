@@ -1,0 +1,116 @@
+"""Calls from the gateway to the services behind it, with their refusals turned into HTTP answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from fastapi import HTTPException
+from fastapi.encoders import jsonable_encoder
+
+from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound, Refused
+from afas_declaration.gateway.api import activity_schemas, identity_schemas
+from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
+from afas_shared.runtime import ServiceRuntime
+
+STATUS = {
+    "invalid": 422,
+    "conflict": 409,
+    "forbidden": 403,
+    "not_found": 404,
+    "unauthorized": 401,
+    "locked": 429,
+    "too_large": 413,
+    "unavailable": 503,
+}
+SERVICE_NAMES = {
+    "identity": "Le service d'identité",
+    "habilitation": "Le service des habilitations",
+    "declaration": "Le service des déclarations",
+    "estimation": "Le service d'estimation",
+    "notification": "Le service des notifications",
+}
+CAMPAIGN_FIELD_NAMES = {
+    "family": "type_activite",
+    "declaration_type": "type_declaration",
+    "opening_date": "date_ouverture",
+    "deadline": "date_limite",
+    "caf_code": "caf",
+    "version": "version",
+}
+FIELD_NAMES = {
+    "identity": identity_schemas.FIELD_NAMES,
+    "habilitation": activity_schemas.FIELD_NAMES,
+    "declaration": CAMPAIGN_FIELD_NAMES,
+    "estimation": {
+        "value": "valeur",
+        "applies_from": "applicable_depuis",
+        "reason": "motif",
+        "family": "famille",
+        "parameter": "parametre",
+        "provenance": "provenance",
+        "nature": "nature",
+        "caf": "caf",
+        "policy": "politique",
+        "activity_id": "activity_id",
+        "exercice": "exercice",
+        "advances": "acomptes",
+        "balance": "solde",
+        "code": "code",
+        "name": "nom",
+        "territory": "territoire",
+    },
+    "notification": {},
+}
+
+
+# The one place where the use cases' refusals meet the bus's refusal codes (and, through STATUS, HTTP's)
+REFUSAL_CODES: dict[type[Refused], str] = {
+    Invalid: "invalid",
+    Conflict: "conflict",
+    Forbidden: "forbidden",
+    NotFound: "not_found",
+}
+
+
+def as_rpc_failure(refusal: Refused) -> RpcFailure:
+    """A use case's refusal as the bus answers it: same French message, same field."""
+    code = next(code for kind, code in REFUSAL_CODES.items() if isinstance(refusal, kind))
+    return RpcFailure(code, refusal.detail, refusal.field)
+
+
+async def call_identity(runtime: ServiceRuntime, verb: str, payload: dict[str, Any], **options: Any) -> Any:
+    return await call_service(runtime, "identity", verb, payload, **options)
+
+
+async def call_service(
+    runtime: ServiceRuntime, service: str, verb: str, payload: dict[str, Any], timeout: float | None = None
+) -> Any:
+    try:
+        reply = await runtime.request(service, verb, jsonable_encoder(payload), timeout=timeout)
+    except ServiceUnavailable:
+        raise HTTPException(503, f"{SERVICE_NAMES[service]} ne répond pas, réessayez plus tard.") from None
+    except RemoteError as exc:
+        raise _http_error(service, exc.error, exc.detail, exc.field) from None
+    return reply["result"]
+
+
+async def call_local(call: Awaitable[Any]) -> Any:
+    """The declaration service's own use cases, refused the same way as a remote service's."""
+    try:
+        return await call
+    except Refused as refused:
+        refusal = as_rpc_failure(refused)
+        raise _http_error("declaration", refusal.code, refusal.detail, refusal.field) from None
+    except RpcFailure as refusal:  # from the shared helpers a use case calls (the caller, the text checks)
+        raise _http_error("declaration", refusal.code, refusal.detail, refusal.field) from None
+
+
+def _http_error(service: str, code: str, detail: Any, field: str | None) -> HTTPException:
+    status = STATUS.get(code)
+    if status is None:
+        return HTTPException(502, f"Erreur : {SERVICE_NAMES[service].lower()} n'a pas pu répondre.")
+    if status == 422:
+        name = FIELD_NAMES[service].get(field or "", field or "body")
+        return HTTPException(422, [{"loc": ["body", *name.split(".")], "msg": detail, "type": "value_error"}])
+    return HTTPException(status, detail, headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)

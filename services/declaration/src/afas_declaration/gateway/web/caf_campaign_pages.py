@@ -1,0 +1,237 @@
+"""The Caf's campaign pages: campaigns, opening one, the progress dashboard (server-side SVG chart) and its CSV /
+XLSX exports."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from afas_declaration.adapters import spreadsheet
+from afas_declaration.application import campaign_progress, campaigns
+from afas_declaration.application.campaigns import DECLARATION_TYPES
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web.caf_common import FAMILY_LABELS, caller, done, posted, refused, services
+from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
+from afas_declaration.gateway.web.pages import Viewer, french_date, french_number, redirect, render
+from afas_shared.runtime import ServiceRuntime
+
+CAMPAIGN_FIELDS = {
+    "family": "type_activite",
+    "declaration_type": "type_declaration",
+    "exercice": "exercice",
+    "opening_date": "date_ouverture",
+    "deadline": "date_limite",
+    "caf_code": "caf",
+}
+CAMPAIGN_MESSAGES = {
+    "type_activite": "Choisissez le type d'activité.",
+    "type_declaration": "Choisissez le type de déclaration.",
+    "exercice": "Indiquez l'exercice sur quatre chiffres (2000 à 2100).",
+    "date_ouverture": "Indiquez la date d'ouverture (jj/mm/aaaa).",
+    "date_limite": "Indiquez la date limite (jj/mm/aaaa).",
+    "caf": "Indiquez le numéro de la Caf sur trois chiffres.",
+}
+
+
+def chart(rows: list[dict[str, Any]], width: int = 640) -> dict[str, Any]:
+    """A horizontal bar per state, laid out here so the template only draws it."""
+    label_width, value_width, row_height, bar_height, top = 190, 40, 30, 20, 10
+    area = width - label_width - value_width - 20
+    biggest = max((r["nombre"] for r in rows), default=0) or 1
+    bars = []
+    for i, row in enumerate(rows):
+        y = top + i * row_height
+        length = round(area * row["nombre"] / biggest, 1)
+        bars.append(
+            {
+                **row,
+                "y": y,
+                "y_texte": y + bar_height - 5,
+                "largeur": length,
+                "x_valeur": label_width + 10 + length + 6,
+            }
+        )
+    return {
+        "largeur": width,
+        "hauteur": top * 2 + len(rows) * row_height,
+        "x_barre": label_width + 10,
+        "x_libelle": label_width,
+        "hauteur_barre": bar_height,
+        "barres": bars,
+    }
+
+
+def _campaign_label(c: dict[str, Any]) -> str:
+    family = FAMILY_LABELS.get(c["type_activite"], c["type_activite"])
+    return f"{family} — {c['type_declaration_libelle']} {c['exercice']}"
+
+
+def export_tables(p: dict[str, Any]) -> tuple[list[list[Any]], list[list[Any]], list[list[Any]]]:
+    c = p["campagne"]
+    summary = [
+        [
+            "Campagne",
+            "Caf",
+            "Type d'activité",
+            "Exercice",
+            "Type de déclaration",
+            "Date d'ouverture",
+            "Date limite",
+            "Activités",
+            "Déclarées",
+            "Taux de déclaration (%)",
+        ],
+        [
+            _campaign_label(c),
+            c["caf"],
+            FAMILY_LABELS.get(c["type_activite"], c["type_activite"]),
+            c["exercice"],
+            c["type_declaration_libelle"],
+            french_date(c["date_ouverture"]),
+            french_date(c["date_limite"]),
+            p["activites"],
+            p["declarees"],
+            p["taux_declaration"],
+        ],
+    ]
+    states = [["État", "Nombre de déclarations"]]
+    states += [[s["libelle"], s["nombre"]] for s in p["par_etat"]]
+    states.append(["Total", p["declarations"]])
+    activities = [["Activité", "Nature", "Partenaire", "État de la déclaration", "Déclarée"]]
+    activities += [
+        [r["activite"], r["nature"], r["partenaire"], r["etat_libelle"], "Oui" if r["declaree"] else "Non"]
+        for r in p["lignes"]
+    ]
+    return summary, states, activities
+
+
+def router(runtime: ServiceRuntime, viewer) -> APIRouter:
+    web = APIRouter(include_in_schema=False)
+    habilitation, identity = services(runtime)
+
+    @web.get("/caf/campagnes", response_class=HTMLResponse)
+    async def campaigns_page(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        return await _campaigns(request, me)
+
+    async def _campaigns(request, me, errors=None, submitted=None, status=200) -> HTMLResponse:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        try:
+            found = await call_local(campaign_progress.overview(runtime, caller(me)))
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        for p in found:
+            p["libelle"] = _campaign_label(p["campagne"])
+        context = {
+            "titre": "Campagnes de déclaration",
+            "rubrique": "campagnes",
+            "campagnes": found,
+            "familles": FAMILY_LABELS,
+            "types": DECLARATION_TYPES,
+            "peut_ouvrir": me.kind == "operator" or "parametrage" in me.caf_roles,
+            "operateur": me.kind == "operator",
+            "saisie": submitted or {},
+            "erreurs": errors or [],
+            "message": done(request),
+        }
+        return render(request, "caf_campagnes.html", context, status, viewer=me)
+
+    @web.post("/caf/campagnes", response_class=HTMLResponse)
+    async def open_campaign(request: Request, me: Viewer = Depends(viewer)) -> Response:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        values = await posted(request, me)
+        try:
+            data = campaigns.CampaignInput.model_validate(
+                {
+                    "family": values.get("type_activite") or None,
+                    "exercice": values.get("exercice") or None,
+                    "declaration_type": values.get("type_declaration") or None,
+                    "opening_date": values.get("date_ouverture") or None,
+                    "deadline": values.get("date_limite") or None,
+                    "caf_code": values.get("caf") or None,
+                }
+            )
+        except ValidationError as exc:
+            errors, seen = [], set()
+            for error in exc.errors(include_url=False):
+                name = CAMPAIGN_FIELDS.get(str(error["loc"][0]), str(error["loc"][0]))
+                if name not in seen:
+                    seen.add(name)
+                    errors.append({"champ": name, "message": CAMPAIGN_MESSAGES.get(name, "Valeur non autorisée.")})
+            return await _campaigns(request, me, errors, values, 422)
+        try:
+            created = await call_local(campaigns.create(runtime, caller(me), data))
+        except HTTPException as refusal:
+            return await _campaigns(request, me, errors_of(refusal), values, refusal.status_code)
+        return redirect(request, f"/caf/campagnes/{created['id']}?fait=campagne")
+
+    async def _progress(me: Viewer, campaign_id: uuid.UUID) -> dict[str, Any]:
+        return await call_local(campaign_progress.progress(runtime, caller(me), campaign_id))
+
+    @web.get("/caf/campagnes/{campaign_id}", response_class=HTMLResponse)
+    async def campaign_dashboard(request: Request, campaign_id: uuid.UUID, me: Viewer = Depends(viewer)):
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        try:
+            p = await _progress(me, campaign_id)
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        context = {
+            "titre": f"Suivi de la campagne {_campaign_label(p['campagne'])}",
+            "rubrique": "campagnes",
+            "p": p,
+            "libelle": _campaign_label(p["campagne"]),
+            "famille": FAMILY_LABELS.get(p["campagne"]["type_activite"], p["campagne"]["type_activite"]),
+            "graphique": chart(p["par_etat"]),
+            "message": done(request),
+        }
+        return render(request, "caf_campagne.html", context, viewer=me)
+
+    def _filename(p: dict[str, Any], extension: str) -> str:
+        c = p["campagne"]
+        return f"suivi-campagne-{c['caf']}-{c['type_activite']}-{c['exercice']}-{c['type_declaration']}.{extension}"
+
+    @web.get("/caf/campagnes/{campaign_id}/export.csv")
+    async def export_csv(request: Request, campaign_id: uuid.UUID, me: Viewer = Depends(viewer)) -> Response:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        try:
+            p = await _progress(me, campaign_id)
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        summary, states, activities = export_tables(p)
+        summary[1][-1] = french_number(summary[1][-1])
+        return Response(
+            spreadsheet.csv_bytes([summary, states, activities]),
+            media_type=spreadsheet.CSV_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{_filename(p, "csv")}"'},
+        )
+
+    @web.get("/caf/campagnes/{campaign_id}/export.xlsx")
+    async def export_xlsx(request: Request, campaign_id: uuid.UUID, me: Viewer = Depends(viewer)) -> Response:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        try:
+            p = await _progress(me, campaign_id)
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        summary, states, activities = export_tables(p)
+        synthesis = [*summary, [], *states]
+        content = spreadsheet.xlsx_bytes(
+            [
+                ("Synthèse", synthesis, {0, len(summary) + 1, len(synthesis) - 1}),
+                ("Activités", activities, {0}),
+            ]
+        )
+        return Response(
+            content,
+            media_type=spreadsheet.XLSX_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{_filename(p, "xlsx")}"'},
+        )
+
+    return web

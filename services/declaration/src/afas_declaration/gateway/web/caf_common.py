@@ -1,0 +1,85 @@
+"""What the Caf's pages share: who may see them, the calls they make, the forms they read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from afas_declaration.application.campaigns import FAMILIES, FORM_VERSION
+from afas_declaration.domain.forms import load_definition
+from afas_declaration.gateway.clients.service_calls import call_identity, call_service
+from afas_declaration.gateway.web.declaration_pages import failure_page
+from afas_declaration.gateway.web.pages import Viewer, check_csrf
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.runtime import ServiceRuntime
+
+NOT_CAF = "Page réservée aux agents de la Caf."
+DONE = {
+    "valide": "L'approbateur est validé : il peut désormais signer et transmettre.",
+    "rejete": "L'approbateur est refusé ; le motif est communiqué au partenaire.",
+    "validee": "La déclaration est validée.",
+    "refusee": "La déclaration est refusée : le partenaire va la réviser.",
+    "annulee": "La déclaration est annulée.",
+    "partenaire": "Le partenaire est enregistré.",
+    "convention": "La convention est enregistrée.",
+    "delegation": "La gestion déléguée des utilisateurs est modifiée.",
+    "suspendu": "Le compte est suspendu et ses sessions sont fermées.",
+    "reactive": "Le compte est réactivé.",
+    "mot_de_passe": "L'utilisateur devra changer son mot de passe à sa prochaine connexion.",
+    "campagne": "La campagne est enregistrée.",
+    "versements": "Les versements antérieurs à la plateforme sont enregistrés : l'échéancier en tient compte.",
+    "reels": "Le droit réel antérieur à la plateforme est enregistré : l'échéancier en tient compte.",
+}
+
+
+def caller(me: Viewer):
+    return forwarded_caller(me.caller.rpc())
+
+
+def services(runtime: ServiceRuntime):
+    """The habilitation and identity calls of a page, made as the signed-in agent."""
+
+    async def habilitation(me: Viewer, verb: str, **payload: Any) -> Any:
+        return await call_service(runtime, "habilitation", verb, me.caller.rpc(**payload))
+
+    async def identity(me: Viewer, verb: str, **payload: Any) -> Any:
+        return await call_identity(runtime, verb, me.caller.rpc(**payload))
+
+    return habilitation, identity
+
+
+def refused(request: Request, me: Viewer) -> HTMLResponse | None:
+    if me.kind in ("caf", "operator"):
+        return None
+    return failure_page(request, me, HTTPException(403, NOT_CAF))
+
+
+async def posted(request: Request, me: Viewer) -> dict[str, str]:
+    form = await request.form()
+    values = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    check_csrf(me, values.get("csrf"))
+    return values
+
+
+def done(request: Request) -> str | None:
+    return DONE.get(request.query_params.get("fait", ""))
+
+
+def _family_labels() -> dict[str, str]:
+    labels = {}
+    for family in FAMILIES:
+        try:
+            labels[family] = load_definition(family, FORM_VERSION).label
+        except Exception:  # a family without a form definition yet keeps its code
+            labels[family] = family
+    return labels
+
+
+FAMILY_LABELS = _family_labels()
+
+
+def as_int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,154 @@
+"""The Caf's instruction pages: approbateurs awaiting validation, declarations to instruct and their decision."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from afas_declaration.application import drafts, instruction, transmission
+from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web.caf_common import FAMILY_LABELS, as_int, caller, done, posted, refused, services
+from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
+from afas_declaration.gateway.web.pages import Viewer, redirect, render
+from afas_shared.runtime import ServiceRuntime
+
+DECISIONS = {"validee": "Validée", "refusee": "Refusée", "annulee": "Annulée"}
+
+
+def router(runtime: ServiceRuntime, viewer) -> APIRouter:
+    web = APIRouter(include_in_schema=False)
+    habilitation, identity = services(runtime)
+
+    # --- Approbateurs ---------------------------------------------------------------------------------------
+
+    @web.get("/caf/approbateurs", response_class=HTMLResponse)
+    async def approbateurs(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        return await _approbateurs(request, me)
+
+    async def _approbateurs(request, me, errors=None, status=200) -> HTMLResponse:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        try:
+            pending = await habilitation(me, "pending_approbateurs")
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        context = {
+            "titre": "Approbateurs en attente de validation",
+            "rubrique": "approbateurs",
+            "lignes": pending,
+            "erreurs": errors or [],
+            "message": done(request),
+        }
+        return render(request, "caf_approbateurs.html", context, status, viewer=me)
+
+    @web.post("/caf/approbateurs/{grant_id}/valider", response_class=HTMLResponse)
+    async def validate_approbateur(request: Request, grant_id: uuid.UUID, me: Viewer = Depends(viewer)):
+        return await _decide_grant(request, me, grant_id, accept=True)
+
+    @web.post("/caf/approbateurs/{grant_id}/refuser", response_class=HTMLResponse)
+    async def reject_approbateur(request: Request, grant_id: uuid.UUID, me: Viewer = Depends(viewer)):
+        return await _decide_grant(request, me, grant_id, accept=False)
+
+    async def _decide_grant(request, me, grant_id, accept: bool) -> Response:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        values = await posted(request, me)
+        try:
+            await habilitation(me, "decide_grant", grant_id=grant_id, accept=accept, reason=values.get("motif"))
+        except HTTPException as refusal:
+            errors = [{**e, "champ": f"{e['champ']}-{grant_id}" if e["champ"] else None} for e in errors_of(refusal)]
+            return await _approbateurs(request, me, errors, refusal.status_code)
+        return redirect(request, f"/caf/approbateurs?fait={'valide' if accept else 'rejete'}")
+
+    # --- Instruction ----------------------------------------------------------------------------------------
+
+    @web.get("/caf/instruction", response_class=HTMLResponse)
+    async def instruction_queue(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        query = request.query_params
+        filters = {
+            "famille": query.get("type_activite") if query.get("type_activite") in FAMILIES else None,
+            "exercice": as_int(query.get("exercice")),
+            "type_declaration": query.get("type_declaration")
+            if query.get("type_declaration") in DECLARATION_TYPES
+            else None,
+        }
+        try:
+            rows = await call_local(instruction.queue(runtime, caller(me), **filters))
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        context = {
+            "titre": "Déclarations à instruire",
+            "rubrique": "instruction",
+            "lignes": rows,
+            "filtres": dict(query),
+            "types": DECLARATION_TYPES,
+            "familles": FAMILY_LABELS,
+            "message": done(request),
+        }
+        return render(request, "caf_instruction.html", context, viewer=me)
+
+    @web.get("/caf/instruction/{declaration_id}", response_class=HTMLResponse)
+    async def to_instruct(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        return await _to_instruct(request, me, declaration_id)
+
+    async def _to_instruct(request, me, declaration_id, errors=None, submitted=None, status=200) -> HTMLResponse:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        try:
+            detail = await call_local(drafts.detail(runtime, caller(me), declaration_id))
+            versions = await call_local(transmission.versions(runtime, caller(me), declaration_id))
+            latest = max((v["version"] for v in versions), default=None)
+            snapshot = (
+                await call_local(transmission.version(runtime, caller(me), declaration_id, latest))
+                if latest is not None
+                else None
+            )
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        controls = snapshot["controles"] if snapshot else []
+        context = {
+            "titre": f"Instruire — {detail['activite']}",
+            "rubrique": "instruction",
+            "d": detail,
+            "type_libelle": DECLARATION_TYPES.get(detail["type_declaration"], detail["type_declaration"]),
+            "versions": versions,
+            "s": snapshot,
+            "anomalies": [c for c in controls if c["statut"] != "ok"],
+            "conformes": [c for c in controls if c["statut"] == "ok"],
+            "decisions": DECISIONS,
+            "decidable": detail["etat_code"] == "transmise" and snapshot is not None,
+            "annulable": detail["etat_code"] not in instruction.FINAL_STATES,
+            "saisie": submitted or {},
+            "erreurs": errors or [],
+            "message": done(request),
+        }
+        return render(request, "caf_declaration.html", context, status, viewer=me)
+
+    @web.post("/caf/instruction/{declaration_id}/{action}", response_class=HTMLResponse)
+    async def decide(request: Request, declaration_id: uuid.UUID, action: str, me: Viewer = Depends(viewer)):
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        decisions = {"valider": "validee", "refuser": "refusee", "annuler": "annulee"}
+        if action not in decisions:
+            return failure_page(request, me, HTTPException(404, "Action inconnue."))
+        values = await posted(request, me)
+        decision = decisions[action]
+        accepted = values.get("justification_ecart_acceptee") == "oui"
+        reason = values.get(f"motif_{action}")
+        try:
+            await call_local(instruction.decide(runtime, caller(me), declaration_id, decision, reason, accepted))
+        except HTTPException as refusal:
+            errors = [
+                {**e, "champ": f"motif_{action}" if e["champ"] == "motif" else e["champ"]} for e in errors_of(refusal)
+            ]
+            return await _to_instruct(request, me, declaration_id, errors, values, refusal.status_code)
+        return redirect(request, f"/caf/instruction/{declaration_id}?fait={decision}")
+
+    # --- Partenaires ----------------------------------------------------------------------------------------
+
+    return web

@@ -1,0 +1,28 @@
+"""Accueil: welcome with the previous login, the « Vous avez N déclarations à saisir » alert, direct accesses."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from afas_declaration.application import declaration_list, instruction
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web.pages import Viewer, render
+from afas_shared.auth.caller import forwarded_caller
+from afas_shared.runtime import ServiceRuntime
+
+
+def router(runtime: ServiceRuntime, viewer) -> APIRouter:
+    web = APIRouter(include_in_schema=False)
+
+    @web.get("/accueil", response_class=HTMLResponse)
+    async def home(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        caller = forwarded_caller(me.caller.rpc())
+        context = {"titre": "Accueil", "rubrique": "accueil"}
+        if me.is_caf:
+            context["a_instruire"] = len(await call_local(instruction.queue(runtime, caller)))
+        else:
+            context["alerte"] = await call_local(declaration_list.awaiting_input(runtime, caller))
+        return render(request, "accueil.html", context, viewer=me)
+
+    return web
