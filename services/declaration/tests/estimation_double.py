@@ -1,0 +1,62 @@
+"""Estimation as declaration's use cases meet it over the bus: ``estimation.rpc.estimate.v1`` answered with the
+amount a test chooses, in the shape of estimation's explained estimate (``{"result": …}``, French keys, the request's
+family, nature, exercice, type and Caf echoed back), refused with a French reason, or not answered at all.
+
+The amount is the test's choice: what declaration does with it (controls against the ceiling, the snapshot, the
+event) is what the tests check, not estimation's rules, which estimation's own tests cover.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.declaration.tests.use_case_harness import InMemoryBus
+
+SERVICE, VERB = "estimation", "estimate"
+
+
+class Estimation:
+    def __init__(self, bus: InMemoryBus) -> None:
+        self._bus = bus
+
+    def answers(self, amount: str, *, ceiling: str | None = None) -> None:
+        """From now on every estimate is ``amount`` (euros, text); ``ceiling``: the price ceiling per hour the rule
+        applied, one of its steps (what the cost-per-unit control compares with)."""
+
+        async def estimate(payload: dict[str, Any]) -> dict[str, Any]:
+            steps = [{"libelle": "Prix plafond horaire", "valeur": ceiling, "unite": "euros"}] if ceiling else []
+            steps.append({"libelle": "Prestation de service", "valeur": amount, "unite": "euros"})
+            return {
+                "result": {
+                    "famille": payload["family"],
+                    "nature": payload["nature"],
+                    "exercice": payload["exercice"],
+                    "montant": amount,
+                    "provisoire": False,
+                    "partielle": False,
+                    "parties_non_calculees": [],
+                    "avertissements": [],
+                    "etapes": steps,
+                    "parametres": [],
+                    "type_declaration": payload["declaration_type"],
+                    "caf_code": payload["caf_code"],
+                }
+            }
+
+        self._bus.answer(SERVICE, VERB, estimate)
+
+    def refuses(self, detail: str, field: str | None = None) -> None:
+        """Estimation refuses the figures (a missing or invalid one), naming it by its id."""
+
+        async def refusal(payload: dict[str, Any]) -> dict[str, Any]:
+            return {"error": "invalid", "detail": detail, "field": field}
+
+        self._bus.answer(SERVICE, VERB, refusal)
+
+    def down(self) -> None:
+        self._bus.answer(SERVICE, VERB, None)
+
+    @property
+    def asked(self) -> list[dict[str, Any]]:
+        """The payloads of the estimates asked so far, oldest first."""
+        return [r.payload for r in self._bus.requests if (r.service, r.verb) == (SERVICE, VERB)]
