@@ -112,8 +112,11 @@ class World:
         await self._handle(data, activity_id)
         return Activity(activity_id, name, [s.site_id for s in site_list])
 
-    async def grant(self, user: User, role: str, activity: Activity, site: int | None = None) -> uuid.UUID:
-        """A role granted by the partner's administrator; an approbateur's line is validated by the Caf at once."""
+    async def grant(
+        self, user: User, role: str, activity: Activity, site: int | None = None, *, validated: bool = True
+    ) -> uuid.UUID:
+        """A role granted by the partner's administrator; an approbateur's line is validated by the Caf at once
+        unless told (then it waits for the Caf and does not act)."""
         grant_id = uuid.uuid4()
         approbateur = role == "approbateur"
         data = RoleGrantedV1(
@@ -128,7 +131,7 @@ class World:
             validation="pending" if approbateur else "not_required",
         )
         await self._handle(data, grant_id)
-        if approbateur:
+        if approbateur and validated:
             await self._handle(
                 GrantValidatedV1(grant_id=grant_id, user_id=user.id, activity_id=activity.id), grant_id, 2
             )
