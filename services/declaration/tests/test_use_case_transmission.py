@@ -13,21 +13,9 @@ import pytest
 from afas_declaration.application import approbateur_actions, drafts, review, transmission
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound
 from afas_shared.contracts.events.declaration import DeclarationControlledV1, DeclarationTransmittedV1
-from services.declaration.tests.use_case_scenes import ESTIMATE, Lucioles, lucioles
+from services.declaration.tests.use_case_scenes import ESTIMATE, EXPLANATION, lucioles
 
-EXPLANATION = "Facturation au contrat mensualisé des familles, absences non déduites."
 COMPLEMENT = "Extension de 5 places prévue en septembre."
-
-
-async def justified(scene: Lucioles) -> str:
-    """Filled, controlled, its flagged billing rate justified: ready to transmit. The control's key."""
-    await scene.fill()
-    controls = await review.run(scene.world.runtime, scene.alice.caller, scene.declaration_id)
-    [key] = [c["cle"] for c in controls["controles"] if c["a_justifier"]]
-    await approbateur_actions.justify(
-        scene.world.runtime, scene.alice.caller, scene.declaration_id, key, EXPLANATION, "6000"
-    )
-    return key
 
 
 async def test_only_the_approbateur_transmits_signed_and_nothing_left_to_justify(world):
@@ -48,14 +36,14 @@ async def test_a_pending_approbateur_does_not_transmit(world):
     scene = await lucioles(world)
     bruno = await world.user("Bruno", "Morel")
     await world.grant(bruno, "approbateur", scene.activity, validated=False)
-    await justified(scene)
+    await scene.ready()
     with pytest.raises(Forbidden):
         await transmission.transmit(world.runtime, bruno.caller, scene.declaration_id, True, None)
 
 
 async def test_a_transmission_freezes_a_snapshot_with_its_receipt_and_is_announced_once(world):
     scene = await lucioles(world)
-    key = await justified(scene)
+    key = await scene.ready()
     sent = await transmission.transmit(world.runtime, scene.alice.caller, scene.declaration_id, True, COMPLEMENT)
     assert (sent["version"], sent["signataire"], sent["estimation"]["montant"]) == (1, "Alice Leroy", ESTIMATE)
     assert sent["accuse_reception"] == f"/api/v1/declarations/{scene.declaration_id}/versions/1/accuse.pdf"
@@ -92,7 +80,7 @@ async def test_a_transmission_freezes_a_snapshot_with_its_receipt_and_is_announc
 
 async def test_a_transmitted_declaration_no_longer_changes(world):
     scene = await lucioles(world)
-    await justified(scene)
+    await scene.ready()
     await transmission.transmit(world.runtime, scene.alice.caller, scene.declaration_id, True, None)
     form = await scene.form(scene.karim)
     assert form["etat"] == "Transmise Caf"
@@ -106,7 +94,7 @@ async def test_a_transmitted_declaration_no_longer_changes(world):
 
 async def test_a_provider_of_the_whole_activity_reads_the_version_a_stranger_does_not(world):
     scene = await lucioles(world)
-    await justified(scene)
+    await scene.ready()
     await transmission.transmit(world.runtime, scene.alice.caller, scene.declaration_id, True, None)
     [version] = await transmission.versions(world.runtime, scene.karim.caller, scene.declaration_id)
     assert (version["version"], version["decision_caf"]) == (1, None)

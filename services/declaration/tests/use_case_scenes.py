@@ -8,11 +8,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from afas_declaration.application import drafts
+from afas_declaration.application import approbateur_actions, drafts, review, transmission
 from afas_shared.testing.eaje import EAJE_ACTIVITY, EAJE_BUDGET
 from services.declaration.tests.use_case_world import Activity, User, World
 
 ESTIMATE = "40852.00"
+EXPLANATION = "Facturation au contrat mensualisé des familles, absences non déduites."
 
 
 @dataclass
@@ -34,6 +35,21 @@ class Lucioles:
         for who, values in ((self.karim, activity), (self.sophie, budget)):
             form = await self.form(who)
             await drafts.save(self.world.runtime, who.caller, uuid.UUID(form["id"]), form["version"], values)
+
+    async def ready(self) -> str:
+        """Filled, controlled, its flagged billing rate justified by Alice: ready to transmit. The control's key."""
+        await self.fill()
+        controls = await review.run(self.world.runtime, self.alice.caller, self.declaration_id)
+        [key] = [c["cle"] for c in controls["controles"] if c["a_justifier"]]
+        await approbateur_actions.justify(
+            self.world.runtime, self.alice.caller, self.declaration_id, key, EXPLANATION, "6000"
+        )
+        return key
+
+    async def transmitted(self) -> dict[str, Any]:
+        """Ready, then signed and transmitted by Alice: the version transmitted."""
+        await self.ready()
+        return await transmission.transmit(self.world.runtime, self.alice.caller, self.declaration_id, True, None)
 
 
 async def lucioles(world: World) -> Lucioles:
