@@ -11,6 +11,7 @@ from afas_notification.adapters.tables import GrantCopy, Message
 from afas_notification.application import grants
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantValidatedV1
+from afas_shared.read_models.grant_lines import NOT_YET_GRANTED
 from afas_shared.testing.fixtures import running
 from afas_shared.testing.grants import pending_approbateur_grant
 
@@ -30,7 +31,7 @@ async def test_decisions_before_the_grant_are_kept_and_notified(make_settings):
         )
         async with runtime.db.sessions() as session:
             shell = await session.get(GrantCopy, grant)
-        assert shell.start_date == grants.NOT_YET_GRANTED  # names nobody for reminders yet
+        assert shell.start_date == NOT_YET_GRANTED  # names nobody for reminders yet
         await _apply(runtime, grants.on_role_granted, granted)
         ended = GrantEndedV1(
             grant_id=grant, user_id=user, activity_id=activity, end_date=date(2026, 6, 30), reason="ended"

@@ -9,24 +9,16 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from afas_shared.db.types import UtcDateTime
+from afas_shared.read_models.grant_lines import GrantLineColumns
 
 
-class GrantLine(SQLModel, table=True):
+class GrantLine(GrantLineColumns, table=True):
     """One grant line as habilitation announced it: what lets a user act here without asking habilitation."""
 
     __tablename__ = "grant_line"
 
-    grant_id: uuid.UUID = Field(primary_key=True)
-    user_id: uuid.UUID = Field(index=True)
-    partner_id: uuid.UUID
-    role: str = Field(max_length=20)
-    activity_id: uuid.UUID
-    site_id: uuid.UUID | None = None
-    start_date: date
-    end_date: date | None = None
-    validation: str = Field(max_length=20)
-    # Separate from end_date: a line ended today must stop acting at once, not at midnight.
-    ended: bool = False
+    # The grant's partner; a line known by its decision only (see ``afas_shared.read_models.grant_lines``) has none
+    partner_id: uuid.UUID = Field(default=uuid.UUID(int=0))
 
 
 class ActivityCopy(SQLModel, table=True):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlmodel import Field, SQLModel
 
 from afas_shared.db.types import UtcDateTime
+from afas_shared.read_models.grant_lines import GrantLineColumns
 
 # --- read models fed by declaration's and habilitation's events ----------------------------------------------------
 
@@ -64,20 +65,12 @@ class FormCopy(SQLModel, table=True):
     saved_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
 
 
-class GrantCopy(SQLModel, table=True):
+class GrantCopy(GrantLineColumns, table=True):
     """One grant line as habilitation announced it: who holds which role on which activity or site."""
 
     __tablename__ = "grant_copy"
 
-    grant_id: uuid.UUID = Field(primary_key=True)
-    user_id: uuid.UUID = Field(index=True)
-    role: str = Field(max_length=20)
-    activity_id: uuid.UUID = Field(index=True)
-    site_id: uuid.UUID | None = None
-    start_date: date
-    end_date: date | None = None
-    validation: str = Field(max_length=20)
-    ended: bool = False
+    activity_id: uuid.UUID = Field(index=True)  # whom to remind about an activity's declaration
 
 
 class ActivityName(SQLModel, table=True):

@@ -27,6 +27,7 @@ from afas_notification.domain import ics, reminders, templates
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.read_models.grant_terms import in_force
 from afas_shared.runtime import ServiceRuntime
 
 DECLARATION_TYPES = {
@@ -93,13 +94,9 @@ def _deadline_view(d: DeclarationCopy, activity: ActivityName | None) -> dict[st
 
 async def _declarations_of(session, user_id: uuid.UUID, today: date) -> list[tuple[DeclarationCopy, Any]]:
     """Declarations whose activity the user holds a role on today (any role), with their activity."""
-    activities = sa.select(GrantCopy.activity_id).where(
-        GrantCopy.user_id == user_id,
-        sa.not_(GrantCopy.ended),
-        GrantCopy.start_date <= today,
-        sa.or_(GrantCopy.end_date.is_(None), GrantCopy.end_date >= today),
-        GrantCopy.validation != "rejected",
-    )
+    lines = (await session.execute(sa.select(GrantCopy).where(GrantCopy.user_id == user_id))).scalars()
+    # An approbateur awaiting its Caf's decision sees the dates too; a rejected one does not
+    activities = {g.activity_id for g in lines if in_force(g, today) and g.validation != "rejected"}
     query = (
         sa.select(DeclarationCopy, ActivityName)
         .outerjoin(ActivityName, ActivityName.activity_id == DeclarationCopy.activity_id)

@@ -4,7 +4,6 @@ ended, approbateur pending, validated or rejected by the Caf."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from afas_notification.adapters.tables import ActivityName, GrantCopy
 from afas_notification.application import messages
@@ -19,13 +18,13 @@ from afas_shared.contracts.events.habilitation import (
     RoleGrantedV1,
 )
 from afas_shared.messaging.unit_of_work import UnitOfWork
-from afas_shared.read_models.versioned import apply_versioned, stale
+from afas_shared.read_models.grant_lines import Granted, GrantLines
+from afas_shared.read_models.versioned import apply_versioned
 from afas_shared.runtime import ServiceRuntime
 
-# A decision or an end may overtake its grant (each event type has its own consumer, and a backlog may hold the
-# grant longer than the retries last): its notice goes out, and the line is kept with a start no date reaches, so it
-# names no recipient of reminders, until the grant arrives and fills it in, keeping what was decided.
-NOT_YET_GRANTED = date.max
+# A decision or an end that overtook its grant has its notice sent, and its line names no recipient of reminders
+# until the grant arrives (``afas_shared.read_models.grant_lines``).
+GRANT_LINES = GrantLines(GrantCopy)
 
 
 async def on_activity_state(
@@ -63,30 +62,10 @@ async def _notify(runtime: ServiceRuntime, uow: UnitOfWork, kind: str, grant_id:
 
 async def on_role_granted(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[RoleGrantedV1]) -> None:
     g = envelope.data
-    line = await uow.session.get(GrantCopy, g.grant_id)
-    if line is not None and line.start_date == NOT_YET_GRANTED:  # decided before it arrived: keep the decision
-        line.user_id, line.role, line.activity_id = g.user_id, g.role, g.activity_id
-        line.site_id, line.start_date = g.site_id, g.start_date
-        if g.end_date is not None:
-            line.end_date = min(line.end_date, g.end_date) if line.end_date else g.end_date
-        if line.validation not in ("validated", "rejected"):
-            line.validation = g.validation
-        return  # its decision was notified already: a "role granted" notice after it would contradict it
-    if line is not None:
-        stale()  # the grant is a line's first event: a replay (even under a new id), a counted no-op
+    if await GRANT_LINES.grant(uow.session, g) is not Granted.NEW:
+        # A replay; or a line decided before it arrived, whose decision was notified already: a "role granted"
+        # notice after it would contradict it
         return
-    uow.session.add(
-        GrantCopy(
-            grant_id=g.grant_id,
-            user_id=g.user_id,
-            role=g.role,
-            activity_id=g.activity_id,
-            site_id=g.site_id,
-            start_date=g.start_date,
-            end_date=g.end_date,
-            validation=g.validation,
-        )
-    )
     name = await _activity_name(uow, g.activity_id)
     if g.role == "approbateur" and g.validation == "pending":
         await _notify(
@@ -108,34 +87,9 @@ async def on_role_granted(runtime: ServiceRuntime, uow: UnitOfWork, envelope: En
         )
 
 
-async def _known(uow: UnitOfWork, envelope: Envelope[GrantValidatedV1 | GrantRejectedV1 | GrantEndedV1]) -> GrantCopy:
-    """The line the event is about; one that names no recipient yet when the decision overtook the grant."""
-    d = envelope.data
-    line = await uow.session.get(GrantCopy, d.grant_id)
-    if line is None:
-        line = GrantCopy(
-            grant_id=d.grant_id,
-            user_id=d.user_id,
-            role="",
-            activity_id=d.activity_id,
-            start_date=NOT_YET_GRANTED,
-            validation="pending",
-        )
-        uow.session.add(line)
-    return line
-
-
-def _decided(line: GrantCopy, validation: str) -> bool:
-    """Record the Caf's decision; False (a counted no-op, nothing notified again) when decided so already."""
-    if line.validation == validation:
-        return stale()
-    line.validation = validation
-    return True
-
-
 async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantValidatedV1]) -> None:
-    line = await _known(uow, envelope)
-    if not _decided(line, "validated"):
+    line = await GRANT_LINES.decide(uow.session, envelope.data)
+    if line is None:  # validated already: nothing notified again
         return
     name = await _activity_name(uow, line.activity_id)
     await _notify(
@@ -149,8 +103,8 @@ async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope:
 
 
 async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantRejectedV1]) -> None:
-    line = await _known(uow, envelope)
-    if not _decided(line, "rejected"):
+    line = await GRANT_LINES.decide(uow.session, envelope.data)
+    if line is None:  # rejected already: nothing notified again
         return
     name, reason = await _activity_name(uow, line.activity_id), envelope.data.reason
     await _notify(
@@ -164,12 +118,9 @@ async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: 
 
 
 async def on_grant_ended(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> None:
-    line, end = await _known(uow, envelope), envelope.data.end_date
-    if line.ended and line.end_date is not None and line.end_date <= end:
-        stale()  # ended as early already: a replay, a counted no-op
+    line, end = await GRANT_LINES.end(uow.session, envelope.data), envelope.data.end_date
+    if line is None:  # ended as early already
         return
-    line.ended = True
-    line.end_date = min(line.end_date, end) if line.end_date else end
     name, role = await _activity_name(uow, line.activity_id), line.role
     await _notify(
         runtime,

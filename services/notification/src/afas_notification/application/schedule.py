@@ -29,10 +29,10 @@ from afas_notification.adapters.tables import (
 from afas_notification.application import messages
 from afas_notification.domain import reminders, templates
 from afas_shared.clock import paris_today
+from afas_shared.read_models.grant_terms import acts
 from afas_shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
-NOT_ACTING = ("pending", "rejected")
 
 
 class _AlreadyHandled(Exception):
@@ -93,18 +93,8 @@ def is_closed(declaration: DeclarationCopy) -> bool:
 
 
 async def acting_lines(session: AsyncSession, activity_id: uuid.UUID, today: date) -> list[reminders.GrantState]:
-    lines = (
-        await session.execute(
-            sa.select(GrantCopy).where(
-                GrantCopy.activity_id == activity_id,
-                sa.not_(GrantCopy.ended),
-                GrantCopy.start_date <= today,
-                sa.or_(GrantCopy.end_date.is_(None), GrantCopy.end_date >= today),
-                GrantCopy.validation.not_in(NOT_ACTING),
-            )
-        )
-    ).scalars()
-    return [reminders.GrantState(g.user_id, g.role, g.site_id) for g in lines]
+    lines = (await session.execute(sa.select(GrantCopy).where(GrantCopy.activity_id == activity_id))).scalars()
+    return [reminders.GrantState(g.user_id, g.role, g.site_id) for g in lines if acts(g, today)]
 
 
 async def next_actors(session: AsyncSession, declaration: DeclarationCopy, today: date) -> dict[uuid.UUID, set[str]]:
