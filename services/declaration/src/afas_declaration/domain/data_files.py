@@ -1,17 +1,28 @@
 """Versioned YAML data shipped with the domain (form definitions, coherence controls): one directory per campaign
-version (``YYYY.N``), one file per PS family, read strictly."""
+version (``YYYY.N``), one file per PS family, read strictly.
+
+A campaign version (``2026.1``: year, then revision) is frozen once declarations were filed against it: a change
+is a new version, so an old declaration is always shown and controlled with the data it was typed against.
+Reading files is the only I/O here, and it targets data shipped inside the package (or a directory given by a test
+or a tool), so the domain layer stays free of infrastructure.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from afas_shared.strict_yaml import StrictLoader
 
-__all__ = ["VERSION", "StrictLoader", "families_in", "versions_in"]
+__all__ = ["CURRENT_VERSION", "VERSION", "Base", "StrictLoader", "VersionedFiles", "families_in", "versions_in"]
 
+CURRENT_VERSION = "2026.1"
 VERSION = re.compile(r"(\d{4})\.(\d+)")
+_FAMILY = re.compile(r"[a-z][a-z0-9_]*")
+
+Base = Path | str
 
 
 def versions_in(root: Path | Traversable) -> list[str]:
@@ -28,3 +39,35 @@ def families_in(version_dir: Path | Traversable) -> list[str]:
         return []
     names = (entry.name for entry in version_dir.iterdir() if entry.is_file() and entry.name.endswith(".yaml"))
     return sorted(name.removesuffix(".yaml") for name in names)
+
+
+@dataclass(frozen=True)
+class VersionedFiles:
+    """The files of one kind of data: ``<root>/<version>/<family>.yaml``, ``base`` replacing the packaged root.
+
+    ``unknown`` is raised for a family or version id that cannot name a file (never a path outside the root).
+    """
+
+    packaged: Traversable
+    unknown: type[ValueError]
+
+    def versions(self, base: Base | None = None) -> list[str]:
+        """The campaign versions present, oldest first."""
+        return versions_in(self._root(base))
+
+    def families(self, version: str, base: Base | None = None) -> list[str]:
+        """The PS family ids with a file for ``version``."""
+        return families_in(self.version_dir(version, base))
+
+    def family_file(self, family: str, version: str, base: Base | None = None) -> Traversable:
+        if not isinstance(family, str) or not _FAMILY.fullmatch(family):
+            raise self.unknown(f"invalid family id {family!r}")
+        return self.version_dir(version, base) / f"{family}.yaml"
+
+    def version_dir(self, version: str, base: Base | None = None) -> Traversable:
+        if not isinstance(version, str) or not VERSION.fullmatch(version):
+            raise self.unknown(f"invalid version {version!r}: expected YYYY.N, e.g. {CURRENT_VERSION}")
+        return self._root(base) / version
+
+    def _root(self, base: Base | None) -> Traversable:
+        return Path(base) if base is not None else self.packaged

@@ -1,19 +1,21 @@
-"""Turn the parsed YAML of one family's controls into a ``ControlSet``, refusing anything that would misfire.
+"""The shape of one family's controls file, as pydantic models, and the ``ControlSet`` built from it.
 
-Every error names the file and the control, so whoever edits a campaign's controls can fix it alone. The checks
-are those that would otherwise surface as a wrong verdict on a real declaration: an unknown or non-numeric
-field, a field missing for one of the control's natures, a message quoting a figure the control does not have.
+The models check each value where it stands; ``build_controls`` then checks what needs the whole file and the
+forms: ids unique, every name an existing numeric figure of the control's scope and natures, a message quoting
+only figures the control has. Those are the checks that would otherwise surface as a wrong verdict on a real
+declaration. Every refusal names the file and the control (see ``afas_shared.yaml_definitions``).
 """
 
 from __future__ import annotations
 
-import keyword
-import re
 import string
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Self
 
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+
+from afas_declaration.domain import definitions as rules
 from afas_declaration.domain.controls.model import (
     DERIVED_CONTROLS,
     SCOPES,
@@ -24,213 +26,197 @@ from afas_declaration.domain.controls.model import (
     ReferenceDefinition,
 )
 from afas_declaration.domain.controls.names import named_inputs, resolve, scope_fields
-from afas_declaration.domain.forms.expressions import Expression, ExpressionError, parse_expression
+from afas_declaration.domain.forms.expressions import Expression
 from afas_declaration.domain.forms.model import DECLARATION_TYPES, FamilyDefinition
+from afas_shared.yaml_definitions import DefinitionModel, Refusal, checked
 
-_ID = re.compile(r"[a-z][a-z0-9_]*")
-_FILE_KEYS = {"family", "version", "references", "controls"}
-_REFERENCE_KEYS = {"label", "unit"}
-_CONTROL_KEYS = {
-    "id",
-    "severity",
-    "scope",
-    "label",
-    "measure",
-    "min",
-    "max",
-    "strict",
-    "unit",
-    "decimals",
-    "empty_as_zero",
-    "message",
-    "natures",
-    "types",
-}
-_CONTROL_REQUIRED = {"id", "severity", "scope", "label", "measure", "message"}
 _MEASURED = "mesure"
 _THRESHOLDS = ("seuil", "min", "max")
 _MAX_DECIMALS = 6
 
 
-class _Context:
-    def __init__(self, source: str) -> None:
-        self.source = source
+def _figure(raw: Any) -> Expression:
+    """A measure or a threshold: a number or an expression of the forms' language."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise Refusal(f"expected an expression or a number, got {raw!r}")
+    parsed = rules.expression(str(raw))
+    if parsed.prefixes:
+        # A control reads figures, and the forms already name their totals: no sum over a prefix here
+        raise Refusal("sum(...) is not available in controls; use the form's total field")
+    return parsed
 
-    def error(self, where: str, message: str) -> ControlDefinitionError:
-        return ControlDefinitionError(f"{self.source}: {where}: {message}" if where else f"{self.source}: {message}")
 
-    def mapping(self, value: Any, where: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.error(where, f"expected a mapping, got {type(value).__name__}")
-        unknown = sorted(str(k) for k in value if k not in allowed)
-        if unknown:
-            raise self.error(where, f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: {sorted(allowed)}")
-        missing = sorted(required - value.keys())
-        if missing:
-            raise self.error(where, f"missing key(s) {', '.join(map(repr, missing))}")
-        return value
+def _decimals(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_DECIMALS:
+        raise Refusal(f"expected an integer from 0 to {_MAX_DECIMALS}")
+    return value
 
-    def text(self, value: Any, where: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(where, "expected a non-empty string")
-        return value.strip()
 
-    def identifier(self, value: Any, where: str) -> str:
-        if not isinstance(value, str) or not _ID.fullmatch(value) or keyword.iskeyword(value):
-            raise self.error(where, f"invalid id {value!r}: expected snake_case ([a-z][a-z0-9_]*)")
-        return value
+def _control_id(value: Any) -> str:
+    if rules.identifier(value) in DERIVED_CONTROLS:
+        raise Refusal(f"{value!r} is derived from the forms and cannot be redefined")
+    return str(value)
 
-    def flag(self, data: dict[str, Any], key: str, where: str) -> bool:
-        value = data.get(key, False)
-        if not isinstance(value, bool):
-            raise self.error(f"{where}.{key}", "expected true or false")
-        return value
 
-    def subset(self, data: dict[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
-        if key not in data:
-            return None
-        listed = data[key]
-        if not isinstance(listed, list) or not listed:
-            raise self.error(f"{where}.{key}", "expected a non-empty list")
-        unknown = [item for item in listed if item not in allowed]
-        if unknown:
-            raise self.error(f"{where}.{key}", f"unknown value(s) {unknown}; allowed: {list(allowed)}")
-        return tuple(dict.fromkeys(listed))
+Threshold = Annotated[Expression | None, BeforeValidator(lambda raw: None if raw is None else _figure(raw))]
+
+
+class ControlModel(DefinitionModel):
+    id: Annotated[str, BeforeValidator(_control_id)]
+    severity: Annotated[str, BeforeValidator(lambda value: rules.one_of(value, SEVERITIES, "severity"))]
+    scope: Annotated[str, BeforeValidator(lambda value: rules.one_of(value, SCOPES, "scope"))]
+    natures: tuple[str, ...] | None = None
+    measure: Annotated[Expression, BeforeValidator(_figure)]
+    min: Threshold = None
+    max: Threshold = None
+    decimals: Annotated[int, BeforeValidator(_decimals)] = 2
+    message: rules.Text
+    label: rules.Text
+    strict: rules.Flag = False
+    unit: rules.OptionalText = None
+    empty_as_zero: rules.Flag = False
+    types: Annotated[tuple[str, ...] | None, BeforeValidator(lambda value: rules.subset(value, DECLARATION_TYPES))] = (
+        None
+    )
+
+    @field_validator("natures", mode="before")
+    @classmethod
+    def _family_natures(cls, value: Any, info: ValidationInfo) -> tuple[str, ...]:
+        return rules.subset(value, (info.context or {})["natures"])
+
+    @model_validator(mode="after")
+    def _has_threshold(self) -> Self:
+        if self.min is None and self.max is None:
+            raise Refusal("a control needs a threshold: min, max or both")
+        return self
+
+    @property
+    def expressions(self) -> dict[str, Expression]:
+        """The measure and the thresholds written, by key."""
+        found = {"measure": self.measure, "min": self.min, "max": self.max}
+        return {key: expression for key, expression in found.items() if expression is not None}
+
+
+class ReferenceModel(DefinitionModel):
+    label: rules.Text
+    unit: rules.OptionalText = None
+
+
+def _references(value: Any) -> dict[str, Any]:
+    if not isinstance(value or {}, dict):
+        raise Refusal("expected a mapping of reference id to {label, unit}")
+    for key in value or {}:
+        try:
+            rules.identifier(key)
+        except Refusal as refusal:
+            raise Refusal(refusal.message, str(key)) from None
+    return value or {}
+
+
+class ControlsFileModel(DefinitionModel):
+    family: Any
+    version: Any
+    references: Annotated[dict[str, ReferenceModel], BeforeValidator(_references)] = Field(default_factory=dict)
+    controls: Annotated[list[ControlModel], BeforeValidator(rules.non_empty_list)]
+
+    _family = field_validator("family")(rules.stored_family)
+
+    @field_validator("version")
+    @classmethod
+    def _stored_version(cls, value: Any, info: ValidationInfo) -> str:
+        expected = (info.context or {})["version"]
+        if value != expected:
+            raise Refusal(f"file declares version {value!r} (quote it) but is {expected!r}")
+        return str(value)
 
 
 def build_controls(raw: Any, source: str, forms: FamilyDefinition) -> ControlSet:
-    ctx = _Context(source)
-    data = ctx.mapping(raw, "", _FILE_KEYS, {"family", "version", "controls"})
-    if data["family"] != forms.family:
-        raise ctx.error("family", f"file declares family {data['family']!r} but is stored as {forms.family!r}")
-    if data["version"] != forms.version:
-        raise ctx.error("version", f"file declares version {data['version']!r} (quote it) but is {forms.version!r}")
-    references = _references(ctx, data.get("references") or {})
-    if not isinstance(data["controls"], list) or not data["controls"]:
-        raise ctx.error("controls", "expected a non-empty list")
-    controls: list[ControlDefinition] = []
-    for index, control_raw in enumerate(data["controls"]):
-        control = _control(ctx, index, control_raw, forms, references)
-        if any(c.id == control.id for c in controls):
-            raise ctx.error(f"controls[{control.id}].id", f"duplicate control id {control.id!r}")
-        controls.append(control)
-    return ControlSet(forms.family, forms.version, forms, references, tuple(controls))
+    """The ``ControlSet`` of the parsed file ``source``, checked against the family's ``forms``."""
 
+    def build(data: Any) -> ControlSet:
+        context = {"family": forms.family, "version": forms.version, "natures": tuple(forms.natures)}
+        model = ControlsFileModel.model_validate(data, context=context)
+        references = MappingProxyType(
+            {key: ReferenceDefinition(key, value.label, value.unit) for key, value in model.references.items()}
+        )
+        controls: list[ControlDefinition] = []
+        for index, control in enumerate(model.controls):
+            if any(c.id == control.id for c in controls):
+                raise Refusal(f"duplicate control id {control.id!r}", "controls", index, "id")
+            controls.append(_control(control, ("controls", index), forms, references))
+        return ControlSet(forms.family, forms.version, forms, references, tuple(controls))
 
-def _references(ctx: _Context, raw: Any) -> Mapping[str, ReferenceDefinition]:
-    if not isinstance(raw, dict):
-        raise ctx.error("references", "expected a mapping of reference id to {label, unit}")
-    built = {}
-    for key, value in raw.items():
-        where = f"references.{key}"
-        reference_id = ctx.identifier(key, where)
-        data = ctx.mapping(value, where, _REFERENCE_KEYS, {"label"})
-        unit = ctx.text(data["unit"], f"{where}.unit") if data.get("unit") is not None else None
-        built[reference_id] = ReferenceDefinition(reference_id, ctx.text(data["label"], f"{where}.label"), unit)
-    return MappingProxyType(built)
+    return checked(build, raw, source, ControlDefinitionError)
 
 
 def _control(
-    ctx: _Context, index: int, raw: Any, forms: FamilyDefinition, references: Mapping[str, ReferenceDefinition]
+    model: ControlModel,
+    where: tuple[str | int, ...],
+    forms: FamilyDefinition,
+    references: Mapping[str, ReferenceDefinition],
 ) -> ControlDefinition:
-    where = f"controls[{index}]"
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-        where = f"controls[{raw['id']}]"
-    data = ctx.mapping(raw, where, _CONTROL_KEYS, _CONTROL_REQUIRED)
-    control_id = ctx.identifier(data["id"], f"{where}.id")
-    if control_id in DERIVED_CONTROLS:
-        raise ctx.error(f"{where}.id", f"{control_id!r} is derived from the forms and cannot be redefined")
-    severity, scope = data["severity"], data["scope"]
-    if severity not in SEVERITIES:
-        raise ctx.error(f"{where}.severity", f"unknown severity {severity!r}; allowed: {list(SEVERITIES)}")
-    if scope not in SCOPES:
-        raise ctx.error(f"{where}.scope", f"unknown scope {scope!r}; allowed: {list(SCOPES)}")
-    natures = ctx.subset(data, "natures", where, tuple(forms.natures))
-    expressions = {"measure": _expression(ctx, f"{where}.measure", data["measure"])}
-    for key in ("min", "max"):
-        if data.get(key) is not None:
-            expressions[key] = _expression(ctx, f"{where}.{key}", data[key])
-    if len(expressions) == 1:
-        raise ctx.error(where, "a control needs a threshold: min, max or both")
-    for key, expression in expressions.items():
-        _check_names(ctx, f"{where}.{key}", expression, scope, natures or tuple(forms.natures), forms, references)
-    decimals = data.get("decimals", 2)
-    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= _MAX_DECIMALS:
-        raise ctx.error(f"{where}.decimals", f"expected an integer from 0 to {_MAX_DECIMALS}")
+    expressions = model.expressions
+    for key, figure in expressions.items():
+        natures = model.natures or tuple(forms.natures)
+        _check_names(figure, model.scope, natures, forms, references, (*where, key))
     names = [name for expression in expressions.values() for name in sorted(expression.names)]
-    allowed = {_MEASURED, "seuil", *expressions, *named_inputs(names, scope_fields(forms, scope))}
+    allowed = {_MEASURED, "seuil", *expressions, *named_inputs(names, scope_fields(forms, model.scope))}
     allowed.discard("measure")
-    message = _message(ctx, f"{where}.message", data["message"], allowed)
+    _check_message(model.message, allowed, (*where, "message"))
     return ControlDefinition(
-        id=control_id,
-        severity=severity,
-        scope=scope,
-        label=ctx.text(data["label"], f"{where}.label"),
-        measure=expressions["measure"],
-        message=message,
-        minimum=expressions.get("min"),
-        maximum=expressions.get("max"),
-        strict=ctx.flag(data, "strict", where),
-        unit=ctx.text(data["unit"], f"{where}.unit") if data.get("unit") is not None else None,
-        decimals=decimals,
-        empty_as_zero=ctx.flag(data, "empty_as_zero", where),
-        natures=natures,
-        declaration_types=ctx.subset(data, "types", where, DECLARATION_TYPES),
+        id=model.id,
+        severity=model.severity,
+        scope=model.scope,
+        label=model.label,
+        measure=model.measure,
+        message=model.message,
+        minimum=model.min,
+        maximum=model.max,
+        strict=model.strict,
+        unit=model.unit,
+        decimals=model.decimals,
+        empty_as_zero=model.empty_as_zero,
+        natures=model.natures,
+        declaration_types=model.types,
     )
 
 
-def _expression(ctx: _Context, where: str, raw: Any) -> Expression:
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise ctx.error(where, f"expected an expression or a number, got {raw!r}")
-    try:
-        expression = parse_expression(str(raw))
-    except ExpressionError as error:
-        raise ctx.error(where, str(error)) from None
-    if expression.prefixes:
-        # A control reads figures, and the forms already name their totals: no sum over a prefix here
-        raise ctx.error(where, "sum(...) is not available in controls; use the form's total field")
-    return expression
-
-
 def _check_names(
-    ctx: _Context,
-    where: str,
     expression: Expression,
     scope: str,
     natures: tuple[str, ...],
     forms: FamilyDefinition,
     references: Mapping[str, ReferenceDefinition],
+    where: tuple[str | int, ...],
 ) -> None:
     for name in sorted(expression.names):
         resolved = resolve(name, scope, forms, references)
         if resolved is None:
-            raise ctx.error(where, f"unknown name {name!r} for a control of scope {scope!r}")
+            raise Refusal(f"unknown name {name!r} for a control of scope {scope!r}", *where)
         field = resolved.field
         if field is None:
             continue
         if not field.is_numeric:
-            raise ctx.error(where, f"field {field.id!r} is {field.type}, not a number")
+            raise Refusal(f"field {field.id!r} is {field.type}, not a number", *where)
         uncovered = [n for n in natures if not field.applies_to(n)]
         if uncovered:
-            raise ctx.error(where, f"field {field.id!r} does not apply to nature(s) {uncovered}; restrict natures")
+            raise Refusal(f"field {field.id!r} does not apply to nature(s) {uncovered}; restrict natures", *where)
 
 
-def _message(ctx: _Context, where: str, raw: Any, allowed: set[str]) -> str:
-    template = ctx.text(raw, where)
+def _check_message(template: str, allowed: set[str], where: tuple[str | int, ...]) -> None:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as error:
-        raise ctx.error(where, f"invalid template: {error}") from None
+        raise Refusal(f"invalid template: {error}", *where) from None
     used = set()
     for _, name, spec, conversion in parsed:
         if name is None:
             continue
         if spec or conversion:
-            raise ctx.error(where, f"placeholder {{{name}}} takes no format: numbers are formatted in French")
+            raise Refusal(f"placeholder {{{name}}} takes no format: numbers are formatted in French", *where)
         if name not in allowed:
-            raise ctx.error(where, f"unknown placeholder {{{name}}}; allowed: {sorted(allowed)}")
+            raise Refusal(f"unknown placeholder {{{name}}}; allowed: {sorted(allowed)}", *where)
         used.add(name)
     # The message is what the approbateur justifies: it must say what was measured and against what
     if _MEASURED not in used or not used.intersection(_THRESHOLDS):
-        raise ctx.error(where, "the message must quote {mesure} and a threshold ({seuil}, {min} or {max})")
-    return template
+        raise Refusal("the message must quote {mesure} and a threshold ({seuil}, {min} or {max})", *where)
