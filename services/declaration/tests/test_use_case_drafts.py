@@ -74,7 +74,7 @@ async def test_a_save_raises_the_version_and_a_stale_save_is_refused_naming_who_
         await drafts.save(world.runtime, karim, _id(form), 7, values)
 
     [event] = await world.published(FormSavedV1.subject())
-    assert (event.subject, event.aggregate_version, event.data.saved_by) == (form["id"], 1, people["karim"].id)
+    assert (event.subject, event.data.form_version, event.data.saved_by) == (form["id"], 1, people["karim"].id)
     [figures] = await world.published(DeclarationFiguresUpdatedV1.subject())
     assert figures.data.figures["heures_realisees"] == "12500.5" and figures.data.activity_opening_date.year == 2020
 
