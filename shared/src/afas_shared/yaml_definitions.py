@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from afas_shared.strict_yaml import StrictLoader
 
@@ -59,6 +59,33 @@ def known_keys(data: Any, allowed: Iterable[str], required: Iterable[str]) -> di
     if missing:
         raise Refusal(f"missing key(s) {', '.join(map(repr, missing))}")
     return data
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Refusal("expected a non-empty text")
+    return value.strip()
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else text(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Refusal(f"expected true or false, got {value!r}")
+    return value
+
+
+def non_empty_list(value: Any) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise Refusal("expected a non-empty list")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(text)]
+OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 def read_yaml(path: Path | Traversable, source: str, error: type[Exception]) -> Any:
@@ -106,6 +133,12 @@ def _where(place: Place, raw: Any, separator: str) -> str:
             else:
                 parts.append(label)
         else:
-            parts.append(str(step))
-            node = node.get(step) if isinstance(node, dict) else None
+            # pydantic names a key that is not text by its repr: ``datetime.date(2024, 1, 1)`` is 2024-01-01 here
+            key = (
+                next((k for k in node if k == step or step in (repr(k), str(k))), step)
+                if isinstance(node, dict)
+                else step
+            )
+            parts.append(str(key))
+            node = node.get(key) if isinstance(node, dict) else None
     return separator.join(parts)

@@ -14,7 +14,21 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ValidationInfo
 
 from afas_declaration.domain.forms.expressions import Expression, ExpressionError, parse_expression
-from afas_shared.yaml_definitions import Refusal
+from afas_shared.yaml_definitions import Flag, OptionalText, Refusal, Text, non_empty_list, text
+
+__all__ = [
+    "Flag",
+    "Identifier",
+    "OptionalText",
+    "Text",
+    "expression",
+    "identifier",
+    "non_empty_list",
+    "one_of",
+    "stored_family",
+    "subset",
+    "text",
+]
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 # ``sum`` is a function of the expressions, so no field (nor anything else) may be called so
@@ -24,28 +38,6 @@ _RESERVED = {"sum"}
 def identifier(value: Any) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value) or keyword.iskeyword(value) or value in _RESERVED:
         raise Refusal(f"invalid id {value!r}: expected snake_case ([a-z][a-z0-9_]*), not a keyword")
-    return value
-
-
-def text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Refusal("expected a non-empty string")
-    return value.strip()
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else text(value)
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise Refusal("expected true or false")
-    return value
-
-
-def non_empty_list(value: Any) -> list[Any]:
-    if not isinstance(value, list) or not value:
-        raise Refusal("expected a non-empty list")
     return value
 
 
@@ -83,6 +75,3 @@ def stored_family(value: Any, info: ValidationInfo) -> Any:
 
 
 Identifier = Annotated[str, BeforeValidator(identifier)]
-Text = Annotated[str, BeforeValidator(text)]
-OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
-Flag = Annotated[bool, BeforeValidator(_flag)]

@@ -29,16 +29,10 @@ from afas_estimation.domain.payments.model import (
     Trigger,
     normalise_caf,
 )
-from afas_shared.yaml_definitions import DefinitionModel, Refusal, checked
+from afas_shared.yaml_definitions import DefinitionModel, Flag, OptionalText, Refusal, Text, checked, non_empty_list
 
 POLICY_ID = re.compile(r"[a-z][a-z0-9_]*")
 _MAX_ADVANCES = 2
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Refusal("expected a non-empty text")
-    return value
 
 
 def _percent(value: Any) -> Decimal:
@@ -62,19 +56,6 @@ def _choice(allowed: tuple[str, ...]) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise Refusal(f"expected true or false, got {value!r}")
-    return value
-
-
-def _advances(value: Any) -> list[Any]:
-    if not isinstance(value, list) or not value:
-        raise Refusal("expected a non-empty list")
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_text)]
 Percent = Annotated[Decimal, BeforeValidator(_percent)]
 
 
@@ -85,8 +66,10 @@ class AdvanceModel(DefinitionModel):
     base: Annotated[AdvanceBase, _choice(BASES)] = "forecast"
 
 
-Advances = Annotated[list[AdvanceModel], BeforeValidator(_advances)]
-OptionalAdvances = Annotated[list[AdvanceModel] | None, BeforeValidator(lambda v: None if v is None else _advances(v))]
+Advances = Annotated[list[AdvanceModel], BeforeValidator(non_empty_list)]
+OptionalAdvances = Annotated[
+    list[AdvanceModel] | None, BeforeValidator(lambda v: None if v is None else non_empty_list(v))
+]
 
 
 class CapModel(DefinitionModel):
@@ -106,11 +89,11 @@ class CapModel(DefinitionModel):
 class PolicyModel(DefinitionModel):
     id: str
     label: Text
-    source: Annotated[str | None, BeforeValidator(lambda value: None if value is None else _text(value))] = None
-    top_ups: Annotated[bool, BeforeValidator(_flag)]
+    source: OptionalText = None
+    top_ups: Flag
     advances: Advances
     new_equipment: Annotated[
-        list[AdvanceModel] | None, BeforeValidator(lambda v: None if v is None else _advances(v))
+        list[AdvanceModel] | None, BeforeValidator(lambda v: None if v is None else non_empty_list(v))
     ] = None
     cap: CapModel | None = None
 
