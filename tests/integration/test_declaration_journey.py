@@ -1,5 +1,8 @@
 """A declaration from campaign to Caf decision through the gateway: providers fill, the approbateur controls,
-justifies, signs and transmits (snapshot, hash, PDF), the Caf refuses then validates the revised version."""
+justifies, signs and transmits (snapshot, hash, PDF), the Caf refuses then validates the revised version.
+
+This proves the wiring end to end (HTTP, sessions, habilitation's events, estimation over the bus, idempotency);
+each use case's rules and refusals are tested without services in ``services/declaration/tests/test_use_case_*``."""
 
 from __future__ import annotations
 
@@ -219,62 +222,6 @@ async def test_providers_fill_the_approbateur_justifies_signs_and_transmits_the_
     for event in ("declaration_validated", "declaration_figures_updated"):
         carried = {json.loads(p)["data"]["activity_opening_date"] for s, p in rows if event in s}
         assert carried == {opened}, event
-
-
-async def test_lists_filter_and_offer_each_role_its_next_actions(platform, catalogue):
-    declaration, headers = await _eaje_declaration(platform, catalogue)
-    karim = (await platform.client.get("/api/v1/declarations", headers=headers[KARIM])).json()
-    assert [a["action"] for a in karim[0]["actions"]] == ["consulter", "saisir_activite", "controler"]
-    sophie = (await platform.client.get("/api/v1/declarations", headers=headers[SOPHIE])).json()
-    assert [a["action"] for a in sophie[0]["actions"]] == ["consulter", "saisir_financier", "controler"]
-    agent = (await platform.client.get("/api/v1/declarations", headers=catalogue.agent)).json()
-    assert [a["action"] for a in agent[0]["actions"]] == ["consulter", "annuler"]
-    for query, count in (
-        ("exercice=2026", 1),
-        ("exercice=2025", 0),
-        ("type_declaration=reelle", 0),
-        ("etat=a_saisir", 1),
-        ("nature=multi_accueil", 1),
-        ("type_activite=alsh", 0),
-    ):
-        rows = (await platform.client.get(f"/api/v1/declarations?{query}", headers=headers[KARIM])).json()
-        assert len(rows) == count, query
-    bad = await platform.client.get("/api/v1/declarations?etat=perdue", headers=headers[KARIM])
-    assert bad.status_code == 422
-    # Lucas has no role on the EAJE: nothing to see, nothing to control
-    lucas = await platform.login(LUCAS)
-    assert (await platform.client.get("/api/v1/declarations", headers=lucas)).json() == []
-    url = f"/api/v1/declarations/{declaration}"
-    assert (await platform.client.post(f"{url}/controls", headers=lucas)).status_code == 403
-    assert (await platform.client.get(f"{url}/versions", headers=lucas)).status_code == 403
-
-
-async def test_the_approbateur_sends_a_form_back_to_its_provider(platform, catalogue):
-    declaration, headers = await _eaje_declaration(platform, catalogue)
-    await _fill(platform, declaration, headers)
-    [form] = (await platform.client.get(f"/api/v1/declarations/{declaration}", headers=headers[KARIM])).json()[
-        "formulaires"
-    ]
-    assert (
-        await platform.client.post(
-            f"/api/v1/forms/{form['id']}/send-back", headers=headers[KARIM], json={"commentaire": "À revoir"}
-        )
-    ).status_code == 403
-    sent = await platform.client.post(
-        f"/api/v1/forms/{form['id']}/send-back",
-        headers=headers[ADMIN],
-        json={"commentaire": "Les heures facturées de mars manquent."},
-    )
-    assert sent.status_code == 200 and sent.json()["etat"] == "À corriger", sent.text
-    [form] = (await platform.client.get(f"/api/v1/declarations/{declaration}", headers=headers[KARIM])).json()[
-        "formulaires"
-    ]
-    assert (form["etat"], form["commentaire_renvoi"]) == ("À corriger", "Les heures facturées de mars manquent.")
-    assert form["renvoye_par"]
-    resaved = await platform.client.put(
-        f"/api/v1/forms/{form['id']}", headers=headers[KARIM], json={"version": form["version"], "valeurs": ACTIVITY}
-    )
-    assert resaved.json()["etat"] == "En cours de saisie" and resaved.json()["commentaire_renvoi"] is None
 
 
 async def test_inputs_the_fuzz_found_get_a_clear_4xx_never_a_server_error(platform, catalogue):
