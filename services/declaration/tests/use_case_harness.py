@@ -151,3 +151,4 @@ class DeclarationRuntime:
 
     async def close(self) -> None:
         await self.runtime.db.dispose()
+        self.runtime.tracer_provider.shutdown()
