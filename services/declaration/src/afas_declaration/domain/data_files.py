@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from afas_shared.strict_yaml import StrictLoader
+from afas_shared.yaml_definitions import read_yaml
 
 __all__ = ["CURRENT_VERSION", "VERSION", "Base", "StrictLoader", "VersionedFiles", "families_in", "versions_in"]
 
@@ -45,19 +47,31 @@ def families_in(version_dir: Path | Traversable) -> list[str]:
 class VersionedFiles:
     """The files of one kind of data: ``<root>/<version>/<family>.yaml``, ``base`` replacing the packaged root.
 
-    ``unknown`` is raised for a family or version id that cannot name a file (never a path outside the root).
+    ``unknown`` is raised for a missing file, or a family or version id that cannot name one (never a path outside
+    the root); ``malformed`` for a file that is not YAML.
     """
 
     packaged: Traversable
+    kind: str  # "form definition", "controls": what a missing file is said to lack
+    source_prefix: str  # before ``<version>/<family>.yaml`` in a message
+    malformed: type[ValueError]
     unknown: type[ValueError]
 
     def versions(self, base: Base | None = None) -> list[str]:
         """The campaign versions present, oldest first."""
         return versions_in(self._root(base))
 
-    def families(self, version: str, base: Base | None = None) -> list[str]:
+    def families(self, version: str = CURRENT_VERSION, base: Base | None = None) -> list[str]:
         """The PS family ids with a file for ``version``."""
         return families_in(self.version_dir(version, base))
+
+    def read(self, family: str, version: str, base: Base | None = None) -> tuple[Any, str]:
+        """The parsed file of ``family`` for ``version``, and its name for messages."""
+        path = self.family_file(family, version, base)
+        if not path.is_file():
+            raise self.unknown(f"no {self.kind} for family {family!r} in version {version!r}")
+        source = f"{self.source_prefix}{version}/{family}.yaml"
+        return read_yaml(path, source, self.malformed), source
 
     def family_file(self, family: str, version: str, base: Base | None = None) -> Traversable:
         if not isinstance(family, str) or not _FAMILY.fullmatch(family):

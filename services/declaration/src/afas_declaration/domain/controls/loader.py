@@ -13,24 +13,15 @@ from afas_declaration.domain.controls.model import ControlDefinitionError, Contr
 from afas_declaration.domain.controls.schema import build_controls
 from afas_declaration.domain.data_files import CURRENT_VERSION, Base, VersionedFiles
 from afas_declaration.domain.forms.loader import UnknownDefinition, load_definition
-from afas_shared.yaml_definitions import read_yaml
 
 
 class UnknownControls(ControlDefinitionError):
     """No controls file exists for this family and version."""
 
 
-_FILES = VersionedFiles(resources.files(__package__) / "definitions", UnknownControls)
-
-
-def available_versions(base: Base | None = None) -> list[str]:
-    """The campaign versions with controls, oldest first."""
-    return _FILES.versions(base)
-
-
-def available_families(version: str = CURRENT_VERSION, base: Base | None = None) -> list[str]:
-    """The PS family ids with a controls file for ``version``."""
-    return _FILES.families(version, base)
+_FILES = VersionedFiles(
+    resources.files(__package__) / "definitions", "controls", "controls ", ControlDefinitionError, UnknownControls
+)
 
 
 def load_controls(family: str, version: str = CURRENT_VERSION, base: Base | None = None) -> ControlSet:
@@ -43,12 +34,14 @@ def load_controls(family: str, version: str = CURRENT_VERSION, base: Base | None
 
 @lru_cache(maxsize=256)
 def _load(family: str, version: str, base: str | None) -> ControlSet:
-    path = _FILES.family_file(family, version, base)
-    if not path.is_file():
-        raise UnknownControls(f"no controls for family {family!r} in version {version!r}")
-    source = f"controls {version}/{family}.yaml"
+    raw, source = _FILES.read(family, version, base)
     try:
         forms = load_definition(family, version)
     except UnknownDefinition:
         raise UnknownControls(f"{source}: no form definition for family {family!r} in version {version!r}") from None
-    return build_controls(read_yaml(path, source, ControlDefinitionError), source, forms)
+    return build_controls(raw, source, forms)
+
+
+# Which versions and families have controls: ``available_families("2026.1", base=None)``
+available_versions = _FILES.versions
+available_families = _FILES.families

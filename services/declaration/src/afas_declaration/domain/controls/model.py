@@ -65,11 +65,19 @@ class ControlDefinition:
 
 @dataclass(frozen=True)
 class ControlSet:
-    family: str
-    version: str
+    """The controls of one family and campaign version, with the forms their names were checked against."""
+
     forms: FamilyDefinition
     references: Mapping[str, ReferenceDefinition]
     controls: tuple[ControlDefinition, ...]
+
+    @property
+    def family(self) -> str:
+        return self.forms.family
+
+    @property
+    def version(self) -> str:
+        return self.forms.version
 
 
 @dataclass(frozen=True)

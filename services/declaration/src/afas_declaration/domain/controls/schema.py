@@ -144,7 +144,7 @@ def build_controls(raw: Any, source: str, forms: FamilyDefinition) -> ControlSet
             if any(c.id == control.id for c in controls):
                 raise Refusal(f"duplicate control id {control.id!r}", "controls", index, "id")
             controls.append(_control(control, ("controls", index), forms, references))
-        return ControlSet(forms.family, forms.version, forms, references, tuple(controls))
+        return ControlSet(forms, references, tuple(controls))
 
     return checked(build, raw, source, ControlDefinitionError)
 

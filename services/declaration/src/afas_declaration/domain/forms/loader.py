@@ -8,7 +8,6 @@ from importlib import resources
 from afas_declaration.domain.data_files import CURRENT_VERSION, Base, VersionedFiles
 from afas_declaration.domain.forms.model import DefinitionError, FamilyDefinition
 from afas_declaration.domain.forms.schema import build_family
-from afas_shared.yaml_definitions import read_yaml
 
 __all__ = ["CURRENT_VERSION", "UnknownDefinition", "available_families", "available_versions", "load_definition"]
 
@@ -17,17 +16,14 @@ class UnknownDefinition(DefinitionError):
     """No definition file exists for this family and version."""
 
 
-_FILES = VersionedFiles(resources.files(__package__) / "definitions", UnknownDefinition)
+_FILES = VersionedFiles(
+    resources.files(__package__) / "definitions", "form definition", "", DefinitionError, UnknownDefinition
+)
 
 
-def available_versions(base: Base | None = None) -> list[str]:
-    """The campaign versions present, oldest first."""
-    return _FILES.versions(base)
-
-
-def available_families(version: str = CURRENT_VERSION, base: Base | None = None) -> list[str]:
-    """The PS family ids with a definition file for ``version``."""
-    return _FILES.families(version, base)
+# Which versions and families have a file: ``available_families("2026.1", base=None)``
+available_versions = _FILES.versions
+available_families = _FILES.families
 
 
 def load_definition(family: str, version: str = CURRENT_VERSION, base: Base | None = None) -> FamilyDefinition:
@@ -37,8 +33,5 @@ def load_definition(family: str, version: str = CURRENT_VERSION, base: Base | No
 
 @lru_cache(maxsize=256)
 def _load(family: str, version: str, base: str | None) -> FamilyDefinition:
-    path = _FILES.family_file(family, version, base)
-    if not path.is_file():
-        raise UnknownDefinition(f"no form definition for family {family!r} in version {version!r}")
-    source = f"{version}/{family}.yaml"
-    return build_family(read_yaml(path, source, DefinitionError), source, family, version)
+    raw, source = _FILES.read(family, version, base)
+    return build_family(raw, source, family, version)
