@@ -184,3 +184,52 @@ def test_controls_without_forms_are_refused(tmp_path):
 )
 def test_french_number(value, unit, decimals, expected):
     assert french_number(value, unit, decimals) == expected.replace(" ", "\u00a0")
+
+
+@pytest.mark.parametrize(
+    ("controls", "place_and_reason"),
+    [
+        ("  - 3\n", "controls[0]: expected a mapping, got int"),
+        ("  {}\n", "controls: expected a non-empty list"),
+        (
+            _replace("label: Taux de facturation", "label: [Taux, facturation]"),
+            "controls[taux_facturation].label: expected a non-empty text",
+        ),
+        (_replace("    label: Taux de facturation\n", ""), "controls[taux_facturation]: missing key(s) 'label'"),
+        (
+            _replace("    unit:", "    decimals: true\n    unit:"),
+            "controls[taux_facturation].decimals: expected an integer from 0 to 6",
+        ),
+        (
+            _replace("    unit:", "    empty_as_zero: 1\n    unit:"),
+            "controls[taux_facturation].empty_as_zero: expected true or false, got 1",
+        ),
+        (
+            _replace("    unit:", "    seuil: 3\n    unit:"),
+            "controls[taux_facturation]: unknown key(s) 'seuil'; allowed: ['decimals', 'empty_as_zero', 'id', "
+            "'label', 'max', 'measure', 'message', 'min', 'natures', 'scope', 'severity', 'strict', 'types', 'unit']",
+        ),
+    ],
+)
+def test_a_refusal_names_the_control_and_the_reason_exactly(tmp_path, controls, place_and_reason):
+    with pytest.raises(ControlDefinitionError) as raised:
+        load_controls("eaje_psu", base=_write(tmp_path, controls))
+    assert str(raised.value) == f"controls 2026.1/eaje_psu.yaml: {place_and_reason}"
+
+
+@pytest.mark.parametrize(
+    ("references", "place_and_reason"),
+    [
+        ("references: [prix_plafond]\n", "references: expected a mapping of reference id to {label, unit}"),
+        ("references:\n  Plafond: {label: Plafond}\n", "references.Plafond: invalid id 'Plafond'"),
+        ("references:\n  plafond: {unit: €/h}\n", "references.plafond: missing key(s) 'label'"),
+    ],
+)
+def test_a_bad_reference_is_refused_naming_it(tmp_path, references, place_and_reason):
+    folder = tmp_path / "2026.1"
+    folder.mkdir()
+    text = f'family: eaje_psu\nversion: "2026.1"\n{references}controls:\n{GOOD}'
+    (folder / "eaje_psu.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ControlDefinitionError) as raised:
+        load_controls("eaje_psu", base=tmp_path)
+    assert str(raised.value).startswith(f"controls 2026.1/eaje_psu.yaml: {place_and_reason}")

@@ -170,3 +170,40 @@ def test_duplicate_yaml_keys_and_invalid_yaml_are_refused(tmp_path):
         load_definition("demo", VERSION, base=_write(tmp_path / "other", "family: [unclosed"))
     with pytest.raises(DefinitionError, match="expected a mapping, got list"):
         load_definition("demo", VERSION, base=_write(tmp_path / "third", "- 1\n"))
+
+
+PLACES = [
+    (lambda d: d.update(label=3), "label: expected a non-empty text"),
+    (lambda d: d.pop("label"), "missing key(s) 'label'"),
+    (lambda d: d.update(natures={"general": " "}), "natures.general: expected a non-empty text"),
+    (lambda d: d.update(forms=["activite"]), "forms: expected a mapping, got list"),
+    (
+        lambda d: _fields(d)[0].update(required="yes"),
+        "forms.financier.sections[charges].fields[charges_60].required: expected true or false, got 'yes'",
+    ),
+    (
+        lambda d: d["forms"]["financier"]["sections"][0].update(extra=1),
+        "forms.financier.sections[charges]: unknown key(s) 'extra'; allowed: ['fields', 'id', 'label']",
+    ),
+    (lambda d: _fields(d).append(3), "forms.financier.sections[charges].fields[3]: expected a mapping, got int"),
+    (
+        lambda d: _fields(d)[0].pop("label"),
+        "forms.financier.sections[charges].fields[charges_60]: missing key(s) 'label'",
+    ),
+    (
+        lambda d: _fields(d)[0].update(max=float("inf")),
+        "forms.financier.sections[charges].fields[charges_60].max: expected a finite number, got inf",
+    ),
+    (
+        lambda d: d["forms"]["financier"].update(variants={"reelle": {}}),
+        "forms.financier.variants.reelle: missing key(s) 'title'",
+    ),
+    (lambda d: d.update(version="2030.2"), "version: file declares version '2030.2' but is stored under '2030.1'"),
+]
+
+
+@pytest.mark.parametrize(("change", "place_and_reason"), PLACES)
+def test_a_refusal_names_the_place_and_the_reason_exactly(tmp_path, change, place_and_reason):
+    with pytest.raises(DefinitionError) as caught:
+        load_definition("demo", VERSION, base=_broken(tmp_path, change))
+    assert str(caught.value) == f"2030.1/demo.yaml: {place_and_reason}"

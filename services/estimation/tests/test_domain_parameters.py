@@ -249,3 +249,57 @@ def test_a_wrong_derivation_is_refused(tmp_path, before, after, words):
     (tmp_path / "ps_jeunes.yaml").write_text(DERIVED.replace(before, after, 1), encoding="utf-8")
     with pytest.raises(ParameterFileError, match=re.escape(words)):
         load_family("ps_jeunes", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "place_and_reason"),
+    [
+        (
+            "label: PS Jeunes\n",
+            "label: PS Jeunes\nrevision: 2\n",
+            "unknown key(s) 'revision'; allowed: ['family', "
+            "'label', 'natures', 'ordered', 'parameters', 'revalorisations']",
+        ),
+        ("    unit: /1\n", "", "parameters.taux_ps: missing key(s) 'unit'"),
+        (
+            "    annual: true\n",
+            "    annual: oui\n",
+            "parameters.prix_plafond_etp.annual: expected true or false, got 'oui'",
+        ),
+        (
+            "date: 2020-01-01, reference",
+            "date: 1er janvier 2020, reference",
+            "parameters.taux_ps.values.2020-01-01.source.date: expected a YYYY-MM-DD date, got '1er janvier 2020'",
+        ),
+        (
+            "2024-07-01: {value: 2000",
+            "juillet 2024: {value: 2000",
+            "parameters.prix_plafond_etp.values: expected a YYYY-MM-DD date, got 'juillet 2024'",
+        ),
+        ("emetteur: Cnaf, ", "", "parameters.taux_ps.values.2020-01-01.source: missing key(s) 'emetteur'"),
+        (
+            "emetteur: Cnaf, ",
+            "emetteur: Cnaf, auteur: X, ",
+            "parameters.taux_ps.values.2020-01-01.source: unknown key(s) "
+            "'auteur'; allowed: ['adresse', 'date', 'emetteur', 'note', 'reference', 'titre']",
+        ),
+        (
+            "{value: 1000,",
+            "{value: beaucoup,",
+            "parameters.prix_plafond_etp.values.2022-01-01.value: value 'beaucoup' is not a number",
+        ),
+        (
+            "{value: 1000,",
+            "{value: -5,",
+            "parameters.prix_plafond_etp.values.2022-01-01: a ceiling must be above zero, got -5",
+        ),
+        ("      quartier:\n", "      rural:\n", "parameters.taux_ps.natures.rural: unknown nature 'rural'"),
+        ("family: ps_jeunes", "family: laep", "family: 'family' must be 'ps_jeunes'"),
+    ],
+)
+def test_a_barème_refusal_names_the_place_and_the_reason_exactly(tmp_path, before, after, place_and_reason):
+    assert before in BAREME
+    (tmp_path / "ps_jeunes.yaml").write_text(BAREME.replace(before, after, 1), encoding="utf-8")
+    with pytest.raises(ParameterFileError) as error:
+        load_family("ps_jeunes", tmp_path)
+    assert str(error.value) == f"ps_jeunes.yaml: {place_and_reason}"

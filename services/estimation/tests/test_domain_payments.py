@@ -334,3 +334,45 @@ def test_a_prior_actual_without_its_forecast_has_no_gap_for_the_generic_cap():
     ]
     second = schedule(build_policy(LEGACY_35, "inline"), facts).by_key()["2023:acompte_2:1"]
     assert (second.amount, second.explanation.cap_applied) == (D("35000.00"), False)
+
+
+@pytest.mark.parametrize(
+    ("change", "place_and_reason"),
+    [
+        (lambda d: d.update(label=40), "label: expected a non-empty text"),
+        (
+            lambda d: d.update(extra=1),
+            "unknown key(s) 'extra'; allowed: ['advances', 'cap', 'id', 'label', 'new_equipment', 'source', 'top_ups']",
+        ),
+        (lambda d: d["advances"][0].pop("trigger"), "advances[0]: missing key(s) 'trigger'"),
+        (
+            lambda d: d["advances"][1].update(base="n_minus_1"),
+            "advances[1]: base: expected one of forecast, actual_n_minus_2, got 'n_minus_1'",
+        ),
+        (
+            lambda d: d.update(new_equipment=[{"percent": 50, "trigger": "forecast_validated"}]),
+            "new_equipment[0]: missing key(s) 'label'",
+        ),
+        (
+            lambda d: d["cap"].update(compare="never"),
+            "cap: compare: expected one of previous_forecast_vs_actual, forecast_vs_actual_n_minus_1, got 'never'",
+        ),
+        (
+            lambda d: d["cap"].update(applies_to="acompte_2"),
+            "cap: applies_to: expected a non-empty list of payment kinds",
+        ),
+    ],
+)
+def test_a_policy_refusal_names_the_place_and_the_reason_exactly(tmp_path, change, place_and_reason):
+    write(tmp_path, "demo", _broken(change))
+    with pytest.raises(PolicyError) as error:
+        load_policy("demo", tmp_path)
+    assert str(error.value) == f"demo.yaml: {place_and_reason}"
+
+
+def test_a_mapping_refusal_names_the_place_and_the_reason_exactly(tmp_path):
+    write(tmp_path, "demo", VALID)
+    write(tmp_path, "cafs", {"default": "demo", "cafs": ["092"]})
+    with pytest.raises(PolicyError) as error:
+        load_caf_policies(tmp_path)
+    assert str(error.value) == "cafs.yaml: cafs: expected a mapping, got list"

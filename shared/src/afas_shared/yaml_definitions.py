@@ -4,7 +4,8 @@ and every refusal turned into one message naming the file, the place inside it a
 Whoever edits a data file fixes it alone from that message: ``2030.1/demo.yaml: forms.financier.sections[charges]
 .fields[charges_60].min: expected a number, got 'beaucoup'``. A list item is named by its ``id`` when it has one,
 by its position otherwise. The models raise ``Refusal`` for every rule, so the wording is the platform's, never
-pydantic's; the code that builds domain values from a checked model raises ``Refusal`` too, with the place.
+pydantic's (a value left to pydantic's own type check is said the same way: ``expected a text, got 3``); the code
+that builds domain values from a checked model raises ``Refusal`` too, with the place.
 """
 
 from __future__ import annotations
@@ -109,10 +110,28 @@ def checked(build: Callable[[Any], T], raw: Any, source: str, error: type[Except
         place = list(first["loc"])
         if isinstance(cause, Refusal):
             place += cause.at
-        reason = cause.message if isinstance(cause, Refusal) else str(cause or first["msg"])
+        reason = cause.message if isinstance(cause, Refusal) else _reason(first["type"], first["input"], first["msg"])
         raise error(_message(source, place, raw, separator, reason)) from None
     except Refusal as refusal:
         raise error(_message(source, refusal.at, raw, separator, refusal.message)) from None
+
+
+# What a value of a field left to pydantic's own type check should have been (the rules raise ``Refusal``)
+_EXPECTED = {
+    "string_type": "a text",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "date_type": "a YYYY-MM-DD date",
+    "decimal_type": "a number",
+}
+
+
+def _reason(kind: str, value: Any, fallback: str) -> str:
+    expected = _EXPECTED.get(kind)
+    return f"expected {expected}, got {value!r}" if expected else fallback
 
 
 def _message(source: str, place: Place, raw: Any, separator: str, reason: str) -> str:
@@ -124,6 +143,8 @@ def _where(place: Place, raw: Any, separator: str) -> str:
     parts: list[str] = []
     node = raw
     for step in place:
+        if step == "[key]":  # pydantic's mark of a refused key: the key already names the place
+            continue
         if isinstance(step, int):
             node = node[step] if isinstance(node, list) and 0 <= step < len(node) else None
             name = node.get("id") if isinstance(node, dict) else None
