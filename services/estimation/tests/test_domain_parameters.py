@@ -294,6 +294,11 @@ def test_a_wrong_derivation_is_refused(tmp_path, before, after, words):
             "parameters.prix_plafond_etp.values.2022-01-01: a ceiling must be above zero, got -5",
         ),
         ("      quartier:\n", "      rural:\n", "parameters.taux_ps.natures.rural: unknown nature 'rural'"),
+        (
+            "{value: 0.6,",
+            "{value: 1.6,",
+            "parameters.taux_ps.natures.quartier.2020-01-01: a ratio must lie in [0, 1], got 1.6",
+        ),
         ("family: ps_jeunes", "family: laep", "family: 'family' must be 'ps_jeunes'"),
     ],
 )

@@ -125,9 +125,10 @@ def _parameter(
         by_nature[nature] = _series(series, (*where, "natures", nature), revaluations, spec.unit)
     values = _series(spec.values, (*where, "values"), revaluations, spec.unit)
     parameter = Parameter(name, spec.description, spec.unit, spec.annual, values, by_nature)
-    for dated_values in (parameter.values, *by_nature.values()):
+    places = {(*where, "values"): values} | {(*where, "natures", n): series for n, series in by_nature.items()}
+    for place, dated_values in places.items():
         for value in dated_values:
-            _check_bounds(parameter, value, (*where, "values"))
+            _check_bounds(parameter, value, place)
     return parameter
 
 
