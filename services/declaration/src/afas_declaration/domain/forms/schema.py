@@ -123,6 +123,7 @@ class FormModel(DefinitionModel):
 
 
 class FormsModel(DefinitionModel):
+    # one field per id of ``FORM_IDS``: every family has both forms
     activite: FormModel
     financier: FormModel
 
