@@ -144,3 +144,16 @@ async def test_a_provider_of_some_sites_sees_its_own_controls_and_no_estimate(wo
     assert controls["estimation"]["disponible"] is False and "au-delà de vos lieux" in controls["estimation"]["message"]
     with pytest.raises(Forbidden, match="toute la déclaration"):
         await review.estimate_for(world.runtime, karim.caller, declaration_id)
+
+
+async def test_the_approbateur_adds_the_complementary_information_the_caf_will_read(world):
+    scene = await lucioles(world)
+    text = "  Extension de 5 places prévue en septembre.  "
+    added = await approbateur_actions.set_complement(world.runtime, scene.alice.caller, scene.declaration_id, text)
+    assert added == {"informations_complementaires": text.strip()}
+    with pytest.raises(Forbidden, match="Seul l'approbateur ajoute"):
+        await approbateur_actions.set_complement(world.runtime, scene.sophie.caller, scene.declaration_id, "Autre")
+    view = await drafts.detail(world.runtime, world.agent, scene.declaration_id)
+    assert view["informations_complementaires"] == text.strip()
+    cleared = await approbateur_actions.set_complement(world.runtime, scene.alice.caller, scene.declaration_id, " ")
+    assert cleared == {"informations_complementaires": None}
