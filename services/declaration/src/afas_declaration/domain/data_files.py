@@ -15,10 +15,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from afas_shared.strict_yaml import StrictLoader
 from afas_shared.yaml_definitions import read_yaml
 
-__all__ = ["CURRENT_VERSION", "VERSION", "Base", "StrictLoader", "VersionedFiles", "families_in", "versions_in"]
+__all__ = ["CURRENT_VERSION", "VERSION", "Base", "VersionedFiles", "families_in", "versions_in"]
 
 CURRENT_VERSION = "2026.1"
 VERSION = re.compile(r"(\d{4})\.(\d+)")
