@@ -9,6 +9,7 @@ import pytest
 
 from afas_habilitation.application.catalogue_import import _report, csv_text
 from afas_shared.contracts.limits import CATALOGUE_IMPORT_REPORT_MAX_BYTES
+from afas_shared.contracts.rpc.habilitation import ImportActivitiesRequestV1 as Request
 from afas_shared.messaging.rpc import RpcFailure
 
 
@@ -26,8 +27,8 @@ def test_a_report_too_long_for_one_reply_is_cut_short_saying_how_many_more():
 
 def test_the_file_is_read_from_base64_or_text():
     text = "\ufeffpartenaire_siret;caf\nÉcole;080\n"
-    assert csv_text({"csv_base64": base64.b64encode(text.encode()).decode()}) == text.removeprefix("\ufeff")
-    assert csv_text({"csv": "a;b"}) == "a;b"
+    assert csv_text(Request(csv_base64=base64.b64encode(text.encode()).decode())) == text.removeprefix("\ufeff")
+    assert csv_text(Request(csv="a;b")) == "a;b"
     with pytest.raises(RpcFailure) as refused:
-        csv_text({"csv_base64": base64.b64encode("é".encode("latin-1")).decode()})
+        csv_text(Request(csv_base64=base64.b64encode("é".encode("latin-1")).decode()))
     assert refused.value.code == "invalid" and "UTF-8" in refused.value.detail

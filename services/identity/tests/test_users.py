@@ -12,14 +12,12 @@ from afas_shared.testing.credentials import operator_credential
 from afas_shared.testing.fixtures import running
 
 OPERATOR_CREATES_AGENT = {
-    "caf_code": "080",
-    "user": {
-        "last_name": "Moreau",
-        "first_name": "Léa",
-        "email": "Lea.Moreau@caf-somme.example",
-        "email_confirmation": "lea.moreau@caf-somme.example",
-        "caf_roles": ["instruction"],
-    },
+    "caf": "080",
+    "nom": "Moreau",
+    "prenom": "Léa",
+    "email": "Lea.Moreau@caf-somme.example",
+    "email_confirmation": "lea.moreau@caf-somme.example",
+    "roles_caf": ["instruction"],
 }
 
 
@@ -59,12 +57,12 @@ async def test_same_mail_twice_is_refused_in_french(make_settings):
         await identity.request(
             "identity", "create_caf_agent", OPERATOR_CREATES_AGENT, credential=await operator_credential(identity)
         )
-        again = {**OPERATOR_CREATES_AGENT["user"], "email": "LEA.MOREAU@caf-somme.example"}
+        again = {**OPERATOR_CREATES_AGENT, "email": "LEA.MOREAU@caf-somme.example"}
         with pytest.raises(RemoteError) as refused:
             await identity.request(
                 "identity",
                 "create_caf_agent",
-                {**OPERATOR_CREATES_AGENT, "user": again},
+                again,
                 credential=await operator_credential(identity),
             )
     assert refused.value.error == "conflict"

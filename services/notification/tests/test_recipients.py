@@ -12,14 +12,12 @@ from afas_shared.testing.delivery import deliver, event
 from afas_shared.testing.fixtures import eventually, running
 
 OPERATOR_CREATES_AGENT = {
-    "caf_code": "080",
-    "user": {
-        "last_name": "Moreau",
-        "first_name": "Léa",
-        "email": "Lea.Moreau@caf-somme.example",
-        "email_confirmation": "lea.moreau@caf-somme.example",
-        "caf_roles": ["instruction"],
-    },
+    "caf": "080",
+    "nom": "Moreau",
+    "prenom": "Léa",
+    "email": "Lea.Moreau@caf-somme.example",
+    "email_confirmation": "lea.moreau@caf-somme.example",
+    "roles_caf": ["instruction"],
 }
 
 

@@ -28,6 +28,7 @@ from afas_shared.bus import Bus, RpcHandler
 from afas_shared.clock import Clock, SystemClock
 from afas_shared.contracts.envelope import EventData
 from afas_shared.contracts.events.identity import SessionRevokedV1
+from afas_shared.contracts.rpc.asyncapi import describe_verbs
 from afas_shared.db import migrations
 from afas_shared.db.engine import Database
 from afas_shared.http.health import health_router, metrics_router
@@ -36,6 +37,7 @@ from afas_shared.messaging.consumer import AggregateKey, Handler
 from afas_shared.messaging.relay import OutboxRelay
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
+from afas_shared.refusals import Refused
 from afas_shared.settings import ServiceSettings
 from afas_shared.telemetry import configure_logging, configure_tracing
 
@@ -104,7 +106,7 @@ class ServiceRuntime:
             scope = credential.set(headers.get(CREDENTIAL_HEADER))
             try:
                 return await handler(trusted)
-            except RpcFailure as refusal:
+            except (RpcFailure, Refused) as refusal:
                 self.responder.refused(verb, refusal, trusted.get("actor"))
                 raise
             finally:
@@ -287,7 +289,7 @@ class ServiceRuntime:
             "Every event travels in the envelope described by its payload schema; "
             "subjects are `<producer>.<event>.v<major>`.",
         )
-        return spec.to_specification().to_jsonable()
+        return describe_verbs(spec.to_specification().to_jsonable())  # each verb's request and reply too
 
     # --- HTTP -----------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Checked-in JSON Schema of every contract: a change shows up in review, never by accident.
 
-``python -m afas_shared.contracts.snapshot --write`` refreshes the files after a reviewed change.
+``python -m afas_shared.contracts.snapshot --write`` refreshes the files after a reviewed change. Request/reply
+contracts are snapshot the same way, one file per verb holding its request and its reply.
 
 Within a major version a contract may only grow: a new optional field is compatible (consumers ignore
 what they do not know, the schemas allow additional properties); a removed field, a changed type, a new
@@ -15,12 +16,16 @@ import json
 from pathlib import Path
 
 from afas_shared.contracts.registry import REGISTRY, envelope_model
+from afas_shared.contracts.rpc import RPC_CONTRACTS, pair_schema
 
 SNAPSHOT_DIR = Path(__file__).resolve().parents[3] / "contracts"
 
 
 def current_schemas() -> dict[str, dict]:
-    return {subject: envelope_model(subject).model_json_schema() for subject in sorted(REGISTRY)}
+    """Every event's envelope, and every request/reply pair (``<service>.rpc.<verb>.v<N>``)."""
+    events = {subject: envelope_model(subject).model_json_schema() for subject in REGISTRY}
+    verbs = {c.subject: pair_schema(c) for c in RPC_CONTRACTS.values()}
+    return dict(sorted({**events, **verbs}.items()))
 
 
 def render(schema: dict) -> str:

@@ -12,15 +12,18 @@ from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 
+from afas_shared.contracts.rpc.base import RpcContract, RpcRequest
 from afas_shared.messaging.rpc import RpcFailure
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", bound=RpcRequest)
 
 
-def parse_model(model: type[M], data: Any) -> M:
+def parse_model(model: type[M], data: Any, **options: Any) -> M:
     try:
-        return model.model_validate(data or {})
+        return model.model_validate(data or {}, **options)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in error.get("loc", ())) or "body"
@@ -52,3 +55,22 @@ def answer_with_result(register: Callable[[str, Handler], None], verb: str, hand
         return {"result": await handler(payload)}
 
     register(verb, answer)
+
+
+ContractHandler = Callable[[Any, dict[str, Any]], Awaitable[Any]]
+
+
+def answer_contract(register: Callable[[str, Handler], None], contract: RpcContract, handler: ContractHandler) -> None:
+    """Register ``handler(request, payload)`` for ``contract``'s verb: the request parsed by its model (a field
+    error refused as ``invalid`` naming the API's field), the reply checked against its model before it leaves.
+
+    The payload goes along for the caller (``actor``, ``address``), which travels beside the request.
+    """
+
+    async def answer(payload: dict[str, Any]) -> dict[str, Any]:
+        # the wire knows a field by its API name only; code building a request may use the attribute's
+        value = await handler(parse_model(contract.request, payload, by_alias=True, by_name=False), payload)
+        contract.reply_adapter().validate_python(to_jsonable_python(value))
+        return {"result": value}
+
+    register(contract.verb, answer)

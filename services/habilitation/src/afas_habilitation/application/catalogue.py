@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import Field
 
 from afas_habilitation.adapters.tables import Activity, KnownPartner, Site
 from afas_habilitation.application.grants import end_all
@@ -19,54 +18,49 @@ from afas_shared.contracts.events.habilitation import (
     ActivityUpdatedV1,
     SiteV1,
 )
+from afas_shared.contracts.rpc.habilitation import ActivityFieldsV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.runtime import ServiceRuntime
-from afas_shared.text import InputModel
 
 EDITORS = ("habilitations", "parametrage")
 
 
-class ActivityInput(InputModel):  # no control or bidi character in its texts (afas_shared.text)
-    partner_id: uuid.UUID
-    family: Family
-    nature: str
-    name: str
-    site_mode: SiteMode = SiteMode.mono_lieu
-    sites: list[str] = Field(default_factory=list)
-    opening_date: date
-    closing_date: date | None = None
-    capacity: int | None = None
-    equipment_id: str | None = None
-    afc_file: str | None = None
+ActivityInput = ActivityFieldsV1  # the request contract itself (its fields named as the API names them)
 
-    def facts(self) -> ActivityFacts:
-        sites = tuple(self.sites) or ((self.name,) if self.site_mode is SiteMode.mono_lieu else ())
-        return ActivityFacts(
-            family=self.family,
-            nature=self.nature,
-            name=self.name,
-            site_mode=self.site_mode,
-            sites=sites,
-            opening=self.opening_date,
-            closing=self.closing_date,
-            capacity=self.capacity,
-            equipment_id=self.equipment_id,
-            afc_file=self.afc_file,
-        )
+# The domain's name of a fact → the request's attribute, where they differ; the refusal gives its API name.
+_FACT_ATTRIBUTES = {"opening": "opening_date", "closing": "closing_date"}
+
+
+def facts_of(data: ActivityInput) -> ActivityFacts:
+    site_mode = SiteMode(data.site_mode)
+    sites = tuple(data.sites) or ((data.name,) if site_mode is SiteMode.mono_lieu else ())
+    return ActivityFacts(
+        family=Family(data.family),
+        nature=data.nature,
+        name=data.name,
+        site_mode=site_mode,
+        sites=sites,
+        opening=data.opening_date,
+        closing=data.closing_date,
+        capacity=data.capacity,
+        equipment_id=data.equipment_id,
+        afc_file=data.afc_file,
+    )
 
 
 def check(facts: ActivityFacts) -> None:
     problems = activity_problems(facts)
     if problems:
-        field, message = problems[0]
-        raise RpcFailure("invalid", message, field)
+        fact, message = problems[0]
+        field = ActivityInput.model_fields[_FACT_ATTRIBUTES.get(fact, fact)]
+        raise RpcFailure("invalid", message, field.alias or fact)
 
 
 async def partner_of(session, partner_id: uuid.UUID) -> KnownPartner:
     partner = await session.get(KnownPartner, partner_id)
     if partner is None:
-        raise RpcFailure("invalid", "Partenaire inconnu du catalogue.", "partner_id")
+        raise RpcFailure("invalid", "Partenaire inconnu du catalogue.", "partenaire_id")
     return partner
 
 
@@ -210,7 +204,7 @@ async def apply_changes(uow: UnitOfWork, activity: Activity, facts: ActivityFact
 
 
 async def register(runtime: ServiceRuntime, caller: ForwardedCaller, data: ActivityInput) -> dict[str, Any]:
-    facts = data.facts()
+    facts = facts_of(data)
     check(facts)
     async with runtime.unit_of_work() as uow:
         partner = await partner_of(uow.session, data.partner_id)
@@ -231,12 +225,12 @@ async def register(runtime: ServiceRuntime, caller: ForwardedCaller, data: Activ
 async def update(
     runtime: ServiceRuntime, caller: ForwardedCaller, activity_id: uuid.UUID, data: ActivityInput
 ) -> dict[str, Any]:
-    facts = data.facts()
+    facts = facts_of(data)
     check(facts)
     async with runtime.unit_of_work() as uow:
         activity = await _editable(uow, caller, activity_id)
         if data.partner_id != activity.partner_id:
-            raise RpcFailure("invalid", "Une activité ne change pas de partenaire.", "partner_id")
+            raise RpcFailure("invalid", "Une activité ne change pas de partenaire.", "partenaire_id")
         if data.equipment_id != activity.equipment_id:
             raise RpcFailure("invalid", "L'identifiant IDEQU d'une activité ne change pas.", "ideq")
         await apply_changes(uow, activity, facts)
@@ -250,7 +244,9 @@ async def close(runtime: ServiceRuntime, caller: ForwardedCaller, activity_id: u
         activity = await _editable(uow, caller, activity_id)
         if closing < activity.opening_date:
             raise RpcFailure(
-                "invalid", "La date de fermeture doit être postérieure ou égale à la date d'ouverture.", "closing_date"
+                "invalid",
+                "La date de fermeture doit être postérieure ou égale à la date d'ouverture.",
+                "date_fermeture",
             )
         activity.closing_date, activity.version = closing, activity.version + 1
         await end_all(uow, closing, "activity_closed", activity_id=activity.id)

@@ -19,18 +19,19 @@ from afas_shared.contracts.limits import (
     CATALOGUE_IMPORT_REPORT_MAX_BYTES,
     CATALOGUE_IMPORT_TOO_LARGE,
 )
+from afas_shared.contracts.rpc.habilitation import ImportActivitiesRequestV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.runtime import ServiceRuntime
 
 MAX_BYTES = CATALOGUE_IMPORT_MAX_BYTES  # the gateway answers 413 above it; checked here too
 
 
-def csv_text(payload: dict[str, Any]) -> str:
+def csv_text(request: ImportActivitiesRequestV1) -> str:
     """The file the gateway sent: base64 (``csv_base64``, its size on the bus is known) or plain text (``csv``)."""
-    if "csv_base64" not in payload:
-        return str(payload.get("csv", ""))
+    if request.csv_base64 is None:
+        return request.csv or ""
     try:
-        return base64.b64decode(str(payload["csv_base64"]), validate=True).decode("utf-8-sig")
+        return base64.b64decode(request.csv_base64, validate=True).decode("utf-8-sig")
     except (binascii.Error, UnicodeDecodeError):
         raise RpcFailure("invalid", "Le fichier doit être encodé en UTF-8.", "csv") from None
 

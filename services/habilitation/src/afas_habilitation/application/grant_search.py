@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
 
 from afas_habilitation.adapters.tables import Activity, KnownPartner, RoleGrant, Site
 from afas_habilitation.application.grants import facts, may_grant, state, view
@@ -15,6 +14,7 @@ from afas_habilitation.domain import grants as rules
 from afas_habilitation.domain.catalogue import Family, SiteMode, site_scoped
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
+from afas_shared.contracts.rpc.habilitation import GrantFiltersV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
@@ -22,15 +22,7 @@ from afas_shared.runtime import ServiceRuntime
 UNASSIGNED = "Non attribué"
 
 
-class GrantFilters(BaseModel):
-    partner_id: uuid.UUID | None = None
-    user_id: uuid.UUID | None = None
-    role: rules.Role | None = None
-    activity_id: uuid.UUID | None = None
-    family: str | None = None
-    nature: str | None = None
-    with_sites: bool | None = None
-    state: str | None = None
+GrantFilters = GrantFiltersV1  # the request contract itself (its fields named as the API names them)
 
 
 def _scope(caller: ForwardedCaller):
@@ -68,7 +60,7 @@ async def search(runtime: ServiceRuntime, caller: ForwardedCaller, filters: Gran
         if filters.user_id:
             lines = lines.where(RoleGrant.user_id == filters.user_id)
         if filters.role:
-            lines = lines.where(RoleGrant.role == filters.role.value)
+            lines = lines.where(RoleGrant.role == filters.role)
         rows = (await session.execute(lines.order_by(RoleGrant.role, RoleGrant.start_date))).all()
         if filters.state == UNASSIGNED:
             sites = (
@@ -77,7 +69,9 @@ async def search(runtime: ServiceRuntime, caller: ForwardedCaller, filters: Gran
                 .all()
             )
             partners = {p.partner_id: p.name for p in (await session.execute(sa.select(KnownPartner))).scalars()}
-            return _unassigned(found, sites, [g for g, _ in rows], today, filters.role, partners)
+            return _unassigned(
+                found, sites, [g for g, _ in rows], today, rules.Role(filters.role) if filters.role else None, partners
+            )
     result = [view(g, today, found[g.activity_id], u) for g, u in rows]
     return [g for g in result if filters.state is None or g["etat"] == filters.state]
 

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
 
 from afas_habilitation.adapters.tables import (
     BARRED,
@@ -24,6 +23,7 @@ from afas_habilitation.domain.catalogue import Family, SiteMode, site_scoped
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
+from afas_shared.contracts.rpc.habilitation import GrantRequestV1, ScopeItemV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.user_directory import KnownUser
@@ -31,25 +31,15 @@ from afas_shared.runtime import ServiceRuntime
 
 # which refusals are about the input (422, with the field) rather than a rule of the platform (409)
 INPUT_PROBLEMS = {
-    rules.END_BEFORE_START: "end_date",
-    rules.SITE_NOT_ALLOWED: "scope",
-    rules.UNKNOWN_SITE: "scope",
-    rules.OTHER_PARTNER: "scope",
+    rules.END_BEFORE_START: "date_fin",
+    rules.SITE_NOT_ALLOWED: "perimetre",
+    rules.UNKNOWN_SITE: "perimetre",
+    rules.OTHER_PARTNER: "perimetre",
 }
 
-
-class Scope(BaseModel):
-    activity_id: uuid.UUID
-    site_id: uuid.UUID | None = None
-
-
-class GrantInput(BaseModel):
-    user_id: uuid.UUID
-    role: rules.Role
-    scope: list[Scope] = Field(default_factory=list)
-    all_activities: bool = False  # "Sélectionner toutes les activités" of the user's partner
-    start_date: date | None = None
-    end_date: date | None = None
+# The request contracts themselves (their fields named as the API names them)
+Scope = ScopeItemV1
+GrantInput = GrantRequestV1
 
 
 def facts(g: RoleGrant) -> rules.GrantFacts:
@@ -109,7 +99,7 @@ async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInp
     async with runtime.unit_of_work() as uow:
         user = await uow.session.get(KnownUser, data.user_id)
         if user is None or user.partner_id is None:
-            raise RpcFailure("invalid", "Utilisateur inconnu ou sans partenaire.", "user_id")
+            raise RpcFailure("invalid", "Utilisateur inconnu ou sans partenaire.", "utilisateur_id")
         partner = await uow.session.get(KnownPartner, user.partner_id)
         if partner is None or not may_grant(caller, partner):
             raise RpcFailure("forbidden", "Vous ne pouvez pas habiliter les utilisateurs de ce partenaire.")
@@ -119,25 +109,25 @@ async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInp
         in_declarer = await _declarer_on(uow.session, user.user_id, start)
         scopes = await _all_open_activities(uow.session, partner, start) if data.all_activities else data.scope
         if not scopes:
-            raise RpcFailure("invalid", "Choisissez au moins une activité ou un lieu d'implantation.", "scope")
+            raise RpcFailure("invalid", "Choisissez au moins une activité ou un lieu d'implantation.", "perimetre")
         group_id, created = uuid.uuid4(), []
         existing = [facts(g) for g in await _open_grants(uow.session, [s.activity_id for s in scopes], start)]
         for scope in scopes:
             activity = await uow.session.get(Activity, scope.activity_id)
             if activity is None:
-                raise RpcFailure("invalid", "Activité inconnue.", "scope")
+                raise RpcFailure("invalid", "Activité inconnue.", "perimetre")
             site = await uow.session.get(Site, scope.site_id) if scope.site_id else None
             line = RoleGrant(
                 id=uuid.uuid4(),
                 group_id=group_id,
                 user_id=user.user_id,
                 partner_id=partner.partner_id,
-                role=data.role.value,
+                role=rules.Role(data.role).value,
                 activity_id=activity.id,
                 site_id=scope.site_id,
                 start_date=start,
                 end_date=data.end_date,
-                validation=rules.initial_validation(data.role).value,
+                validation=rules.initial_validation(rules.Role(data.role)).value,
             )
             problems = rules.grant_problems(
                 facts(line),
@@ -221,7 +211,7 @@ async def decide(
         if line.validation != rules.Validation.pending.value:
             raise RpcFailure("conflict", "Cette habilitation n'attend pas de validation.")
         if not accept and not (reason or "").strip():
-            raise RpcFailure("invalid", "Le motif du refus est obligatoire.", "reason")
+            raise RpcFailure("invalid", "Le motif du refus est obligatoire.", "motif")
         line.validation = (rules.Validation.validated if accept else rules.Validation.rejected).value
         line.decided_by, line.decision_reason = caller.user_id, (reason or "").strip() or None
         event = (

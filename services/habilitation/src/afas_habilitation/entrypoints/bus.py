@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from afas_habilitation.application import (
@@ -15,7 +14,8 @@ from afas_habilitation.application import (
 )
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.events.identity import DelegationChangedV1, PartnerRegisteredV1, PartnerUpdatedV1
-from afas_shared.messaging.rpc_payload import answer_with_result, parse_date, parse_model, parse_uuid
+from afas_shared.contracts.rpc import contract_for
+from afas_shared.messaging.rpc_payload import answer_contract
 from afas_shared.read_models import user_directory
 from afas_shared.runtime import ServiceRuntime
 
@@ -29,46 +29,21 @@ def register(runtime: ServiceRuntime) -> None:
         runtime.consume(contract, handler)
 
     def on(verb: str, handler) -> None:
-        answer_with_result(runtime.rpc, verb, handler)
+        answer_contract(runtime.rpc, contract_for("habilitation", verb), handler)
 
     def c(p: dict[str, Any]):
         return forwarded_caller(p)
 
-    on(
-        "register_activity",
-        lambda p: catalogue.register(runtime, c(p), parse_model(catalogue.ActivityInput, p.get("activity"))),
-    )
-    on(
-        "update_activity",
-        lambda p: catalogue.update(
-            runtime, c(p), parse_uuid(p, "activity_id"), parse_model(catalogue.ActivityInput, p.get("activity"))
-        ),
-    )
-    on(
-        "close_activity",
-        lambda p: catalogue.close(runtime, c(p), parse_uuid(p, "activity_id"), parse_date(p, "closing_date")),
-    )
-    on("get_activity", lambda p: catalogue.get(runtime, c(p), parse_uuid(p, "activity_id")))
-    on(
-        "search_activities",
-        lambda p: catalogue.search(
-            runtime, c(p), uuid.UUID(p["partner_id"]) if p.get("partner_id") else None, p.get("family"), p.get("nature")
-        ),
-    )
-    on("import_activities", lambda p: catalogue_import.import_csv(runtime, c(p), catalogue_import.csv_text(p)))
+    on("register_activity", lambda r, p: catalogue.register(runtime, c(p), r))
+    on("update_activity", lambda r, p: catalogue.update(runtime, c(p), r.activity_id, r))
+    on("close_activity", lambda r, p: catalogue.close(runtime, c(p), r.activity_id, r.closing_date))
+    on("get_activity", lambda r, p: catalogue.get(runtime, c(p), r.activity_id))
+    on("search_activities", lambda r, p: catalogue.search(runtime, c(p), r.partner_id, r.family, r.nature))
+    on("import_activities", lambda r, p: catalogue_import.import_csv(runtime, c(p), catalogue_import.csv_text(r)))
 
-    on("grant", lambda p: grants.grant(runtime, c(p), parse_model(grants.GrantInput, p.get("grant"))))
-    on(
-        "decide_grant",
-        lambda p: grants.decide(runtime, c(p), parse_uuid(p, "grant_id"), bool(p.get("accept")), p.get("reason")),
-    )
-    on("end_grant", lambda p: grants.end(runtime, c(p), parse_uuid(p, "grant_id")))
-    on(
-        "grants_of_partner",
-        lambda p: grant_search.of_partner(runtime, c(p), parse_uuid(p, "partner_id"), p.get("state")),
-    )
-    on("pending_approbateurs", lambda p: grants.pending_queue(runtime, c(p)))
-    on(
-        "search_grants",
-        lambda p: grant_search.search(runtime, c(p), parse_model(grant_search.GrantFilters, p.get("filters"))),
-    )
+    on("grant", lambda r, p: grants.grant(runtime, c(p), r))
+    on("decide_grant", lambda r, p: grants.decide(runtime, c(p), r.grant_id, r.accept, r.reason))
+    on("end_grant", lambda r, p: grants.end(runtime, c(p), r.grant_id))
+    on("grants_of_partner", lambda r, p: grant_search.of_partner(runtime, c(p), r.partner_id, r.state))
+    on("pending_approbateurs", lambda r, p: grants.pending_queue(runtime, c(p)))
+    on("search_grants", lambda r, p: grant_search.search(runtime, c(p), r))

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_identity.adapters.tables import Convention, Partner
@@ -27,23 +26,12 @@ from afas_identity.domain.conventions import (
 )
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import ConventionClosedV1, ConventionSignedV1
+from afas_shared.contracts.rpc.identity import ConventionFieldsV1, ConventionFiltersV1
 from afas_shared.runtime import ServiceRuntime
-from afas_shared.text import InputModel
 
-
-class ConventionInput(InputModel):  # no control or bidi character in its texts (afas_shared.text)
-    kind: ConventionKind
-    label: str | None = Field(default=None, max_length=200)
-    opening_date: date
-    closing_date: date | None = None
-
-
-class ConventionFilters(BaseModel):
-    label: str | None = None
-    kind: ConventionKind | None = None
-    status: Status | None = None
-    partner_id: uuid.UUID | None = None
-    state: State | None = None
+# The request contracts themselves (their fields named as the API names them)
+ConventionInput = ConventionFieldsV1
+ConventionFilters = ConventionFiltersV1
 
 
 def _facts(c: Convention) -> ConventionFacts:
@@ -78,7 +66,7 @@ def view(c: Convention, partner_name: str, today: date) -> dict[str, Any]:
 
 async def sign(runtime: ServiceRuntime, caller: Caller, partner_id: uuid.UUID, data: ConventionInput) -> dict[str, Any]:
     if problem := date_problem(data.opening_date, data.closing_date):
-        raise invalid("closing_date", problem)
+        raise invalid("date_fermeture", problem)
     partner = await partners.load(runtime, partner_id)
     await audit.authorize(
         runtime,
@@ -92,8 +80,8 @@ async def sign(runtime: ServiceRuntime, caller: Caller, partner_id: uuid.UUID, d
         id=uuid.uuid4(),
         partner_id=partner.id,
         caf_code=partner.caf_code,
-        kind=data.kind.value,
-        label=data.label or data.kind.label,
+        kind=ConventionKind(data.kind).value,
+        label=data.label or ConventionKind(data.kind).label,
         opening_date=data.opening_date,
         closing_date=data.closing_date,
         status=Status.ouvert.value,
@@ -143,7 +131,7 @@ async def close(runtime: ServiceRuntime, caller: Caller, convention_id: uuid.UUI
     today = paris_today(runtime.clock.now())
     closing = closing or today
     if problem := date_problem(current.opening_date, closing):
-        raise invalid("closing_date", problem)
+        raise invalid("date_fermeture", problem)
     async with runtime.unit_of_work() as uow:
         convention = await uow.session.get(Convention, convention_id)
         convention.status, convention.closing_date = Status.ferme.value, closing
@@ -172,9 +160,9 @@ async def search(runtime: ServiceRuntime, caller: Caller, filters: ConventionFil
     if filters.label:
         query = query.where(sa.func.lower(Convention.label).contains(filters.label.lower()))
     if filters.kind:
-        query = query.where(Convention.kind == filters.kind.value)
+        query = query.where(Convention.kind == ConventionKind(filters.kind).value)
     if filters.status:
-        query = query.where(Convention.status == filters.status.value)
+        query = query.where(Convention.status == Status(filters.status).value)
     if filters.partner_id:
         query = query.where(Convention.partner_id == filters.partner_id)
     today = paris_today(runtime.clock.now())
@@ -182,7 +170,7 @@ async def search(runtime: ServiceRuntime, caller: Caller, filters: ConventionFil
         rows = (await session.execute(query.order_by(Partner.name, Convention.opening_date))).all()
     found = [view(c, name, today) for c, name in rows]
     if filters.state:
-        found = [c for c in found if c["etat"] == filters.state.label]
+        found = [c for c in found if c["etat"] == State(filters.state).label]
     return found
 
 

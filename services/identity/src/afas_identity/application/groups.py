@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
 
 from afas_identity.adapters.tables import GroupMembership, UserAccount
 from afas_identity.application import audit, conventions, partners, sessions, users
@@ -17,21 +16,19 @@ from afas_identity.application.memberships import active as _active
 from afas_identity.domain import policy
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import GroupMembershipAddedV1, GroupMembershipRemovedV1
+from afas_shared.contracts.rpc.identity import MembershipFieldsV1
 from afas_shared.runtime import ServiceRuntime
 
 MAX_ADMINISTRATORS = 2
 
 
-class MembershipInput(BaseModel):
-    group: Literal["AFAS-HABILITER", "AFAS-DECLARER"]
-    start_date: date | None = None
-    end_date: date | None = None
+MembershipInput = MembershipFieldsV1  # the request contract itself (its fields named as the API names them)
 
 
 async def add(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID, data: MembershipInput) -> dict[str, Any]:
     user = await users.load(runtime, user_id)
     if user.partner_id is None:
-        raise invalid("group", "Les groupes AFAS concernent les utilisateurs des partenaires.")
+        raise invalid("groupe", "Les groupes AFAS concernent les utilisateurs des partenaires.")
     partner = await partners.load(runtime, user.partner_id)
     await audit.authorize(
         runtime,
@@ -44,7 +41,7 @@ async def add(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID, data:
     today = paris_today(runtime.clock.now())
     start = data.start_date or today
     if data.end_date is not None and data.end_date < start:
-        raise invalid("end_date", "La date de fin doit être postérieure ou égale à la date de début.")
+        raise invalid("date_fin", "La date de fin doit être postérieure ou égale à la date de début.")
     if user.status in ("clos", "suspendu"):
         raise conflict("Un compte clos ou suspendu ne peut pas être ajouté à un groupe.")
     async with runtime.unit_of_work() as uow:
@@ -59,7 +56,7 @@ async def add(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID, data:
             )
         )
         if same.first():
-            raise conflict(f"L'utilisateur est déjà membre du groupe {data.group}.", "group")
+            raise conflict(f"L'utilisateur est déjà membre du groupe {data.group}.", "groupe")
         if data.group == "AFAS-HABILITER":
             admins = await uow.session.execute(
                 sa.select(sa.func.count())
@@ -69,7 +66,7 @@ async def add(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID, data:
                 )
             )
             if admins.scalar_one() >= MAX_ADMINISTRATORS:
-                raise conflict("Une convention compte au plus deux administrateurs (groupe AFAS-HABILITER).", "group")
+                raise conflict("Une convention compte au plus deux administrateurs (groupe AFAS-HABILITER).", "groupe")
         membership = GroupMembership(
             id=uuid.uuid4(),
             user_id=user_id,

@@ -163,7 +163,7 @@ async def consume(uow: UnitOfWork, runtime: ServiceRuntime, token: str, purpose:
         .first()
     )
     if link is None or link.used_at is not None or link.expires_at <= now:
-        raise invalid("token", EXPIRED)
+        raise invalid("jeton", EXPIRED)
     link.used_at = now
     await end_outstanding(uow, runtime, link.user_id)
     return await uow.session.get(UserAccount, link.user_id)

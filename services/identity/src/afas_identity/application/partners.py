@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import Field
 
 from afas_identity.adapters.tables import Partner
 from afas_identity.application import audit
@@ -16,16 +15,10 @@ from afas_identity.domain import policy
 from afas_identity.domain.cafs import UnknownCaf, get_caf
 from afas_identity.domain.siret import siret_error
 from afas_shared.contracts.events.identity import DelegationChangedV1, PartnerRegisteredV1, PartnerUpdatedV1
+from afas_shared.contracts.rpc.identity import PartnerFieldsV1
 from afas_shared.runtime import ServiceRuntime
-from afas_shared.text import InputModel
 
-
-class PartnerInput(InputModel):  # no control or bidi character in its texts (afas_shared.text)
-    name: str = Field(min_length=1, max_length=200)
-    siret: str
-    kind: Literal["commune", "epci", "association", "entreprise", "autre"]
-    caf_code: str
-    delegated: bool = True
+PartnerInput = PartnerFieldsV1  # the request contract itself (its fields named as the API names them)
 
 
 def view(p: Partner) -> dict[str, Any]:
@@ -49,7 +42,7 @@ def _validate(data: PartnerInput) -> None:
     try:
         get_caf(data.caf_code)
     except UnknownCaf as exc:
-        raise invalid("caf_code", str(exc)) from None
+        raise invalid("caf", str(exc)) from None
 
 
 async def load(runtime: ServiceRuntime, partner_id: uuid.UUID) -> Partner:

@@ -19,10 +19,10 @@ from afas_shared.runtime import ServiceRuntime
 
 def _check(user: UserAccount, password: str, confirmation: str) -> None:
     if password != confirmation:
-        raise invalid("password_confirmation", "Les deux mots de passe saisis sont différents.")
+        raise invalid("confirmation", "Les deux mots de passe saisis sont différents.")
     problems = password_problems(password, identifier=user.identifier, names=(user.last_name, user.first_name))
     if problems:
-        raise invalid("password", " ".join(problems))
+        raise invalid("mot_de_passe", " ".join(problems))
 
 
 async def _set(uow: UnitOfWork, runtime: ServiceRuntime, user: UserAccount, password: str) -> None:
@@ -53,10 +53,10 @@ async def change(
     async with runtime.db.sessions() as session:
         user = await session.get(UserAccount, user_id)
     if user is None or not await asyncio.to_thread(verify_password, user.password_hash or "", current):
-        raise invalid("current_password", "Le mot de passe actuel est incorrect.")
+        raise invalid("mot_de_passe_actuel", "Le mot de passe actuel est incorrect.")
     _check(user, new, confirmation)
     if new == current:
-        raise invalid("password", "Le nouveau mot de passe doit être différent de l'actuel.")
+        raise invalid("mot_de_passe", "Le nouveau mot de passe doit être différent de l'actuel.")
     async with runtime.unit_of_work() as uow:
         user = await uow.session.get(UserAccount, user_id)
         await _set(uow, runtime, user, new)

@@ -29,7 +29,7 @@ async def suspend(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID, r
     current = await load(runtime, user_id)
     await _may_supervise(runtime, caller, current, "user.suspend")
     if not reason.strip():
-        raise invalid("reason", "Le motif de la suspension est obligatoire.")
+        raise invalid("motif", "Le motif de la suspension est obligatoire.")
     refuse_forbidden_characters(reason, "reason", multiline=True)
     async with runtime.unit_of_work() as uow:
         user = await uow.session.get(UserAccount, user_id)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import EmailStr, Field
 
 from afas_identity.adapters.tables import GroupMembership, UserAccount
 from afas_identity.application import audit, links, partners, sessions
@@ -24,8 +23,8 @@ from afas_shared.contracts.events.identity import (
     UserCreatedV1,
     UserUpdatedV1,
 )
+from afas_shared.contracts.rpc.identity import CafAgentFieldsV1, UserFieldsV1
 from afas_shared.runtime import ServiceRuntime
-from afas_shared.text import InputModel
 
 PHONE = re.compile(r"^0[1-9]\d{8}$")
 
@@ -38,22 +37,9 @@ def _national(phone: str | None) -> str | None:
     return "0" + digits[3:] if digits.startswith("+33") else digits
 
 
-class UserInput(InputModel):  # no control or bidi character in its texts (afas_shared.text)
-    last_name: str = Field(min_length=1, max_length=100)
-    first_name: str = Field(min_length=1, max_length=100)
-    email: EmailStr
-    email_confirmation: str
-    phone: str | None = None
-    phone_confirmation: str | None = None
-    mobility: Literal["sedentaire", "itinerant"] = "sedentaire"
-    opening_date: date | None = None
-    closing_date: date | None = None
-
-
-class CafAgentInput(UserInput):
-    caf_roles: list[Literal["habilitations", "instruction", "parametrage", "lecture", "parametrage_national"]] = Field(
-        min_length=1
-    )
+# What a user is created or updated with: the request contract itself (its fields named as the API names them)
+UserInput = UserFieldsV1
+CafAgentInput = CafAgentFieldsV1
 
 
 def _checked(data: UserInput, today: date) -> tuple[str, str | None, date]:
@@ -65,13 +51,15 @@ def _checked(data: UserInput, today: date) -> tuple[str, str | None, date]:
     phone = _national(data.phone)
     if phone is not None:
         if not PHONE.match(phone):
-            raise invalid("phone", "Le numéro de téléphone doit comporter 10 chiffres (ou +33 suivi de 9 chiffres).")
+            raise invalid(
+                "telephone", "Le numéro de téléphone doit comporter 10 chiffres (ou +33 suivi de 9 chiffres)."
+            )
         confirmation = _national(data.phone_confirmation)
         if confirmation != phone:
-            raise invalid("phone_confirmation", "Les deux numéros de téléphone saisis sont différents.")
+            raise invalid("telephone_confirmation", "Les deux numéros de téléphone saisis sont différents.")
     opening = data.opening_date or today
     if data.closing_date is not None and data.closing_date < opening:
-        raise invalid("closing_date", "La date de fermeture doit être postérieure ou égale à la date d'ouverture.")
+        raise invalid("date_fermeture", "La date de fermeture doit être postérieure ou égale à la date d'ouverture.")
     return email, phone, opening
 
 
@@ -214,9 +202,9 @@ async def create_caf_agent(
         runtime, caller, policy.can_manage_caf_agents(caller.actor, caf_code), "caf_agent.create", target=caf_code
     )
     if caf_code != NATIONAL_CODE and caf_code not in CAFS:
-        raise invalid("caf_code", f"Caf inconnue : {caf_code} (code à trois chiffres, 000 pour la Cnaf).")
+        raise invalid("caf", f"Caf inconnue : {caf_code} (code à trois chiffres, 000 pour la Cnaf).")
     if "parametrage_national" in data.caf_roles and caf_code != NATIONAL_CODE:
-        raise invalid("caf_roles", "Le paramétrage national est réservé aux agents de la Cnaf.")
+        raise invalid("roles_caf", "Le paramétrage national est réservé aux agents de la Cnaf.")
     return await _create(
         runtime, caller, data, partner_id=None, caf_code=caf_code, caf_roles=list(data.caf_roles), identifier=identifier
     )
@@ -259,7 +247,7 @@ async def close(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID, clo
     today = paris_today(runtime.clock.now())
     closing = closing or today
     if current.opening_date and closing < current.opening_date:
-        raise invalid("closing_date", "La date de fermeture doit être postérieure ou égale à la date d'ouverture.")
+        raise invalid("date_fermeture", "La date de fermeture doit être postérieure ou égale à la date d'ouverture.")
     async with runtime.unit_of_work() as uow:
         user = await uow.session.get(UserAccount, user_id)
         user.closing_date, user.version = closing, user.version + 1

@@ -9,13 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from afas_declaration.gateway.api.activity_schemas import ActivityBody, ActivityClosing
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry
 from afas_declaration.gateway.session.caller import Caller
-from afas_declaration.gateway.clients.service_calls import call_service
 from afas_shared.contracts.limits import (
     CATALOGUE_IMPORT_LIMIT,
     CATALOGUE_IMPORT_MAX_BYTES,
     CATALOGUE_IMPORT_TOO_LARGE,
 )
+from afas_shared.contracts.rpc import RpcRequest
+from afas_shared.contracts.rpc import habilitation as h
 from afas_shared.runtime import ServiceRuntime
 
 
@@ -23,8 +25,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1/activities", tags=["activités"])
     who = Depends(current_caller)
 
-    async def ask(verb: str, caller: Caller, **payload: Any) -> Any:
-        return await call_service(runtime, "habilitation", verb, caller.rpc(**payload))
+    async def ask(verb: str, caller: Caller, request: RpcRequest) -> Any:
+        return await call_typed(runtime, "habilitation", verb, request, caller)
 
     @api.get("", summary="Activités visibles par l'utilisateur")
     async def search(
@@ -33,11 +35,13 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         type: str | None = Query(default=None, max_length=30),
         nature: str | None = Query(default=None, max_length=40),
     ) -> list[dict[str, Any]]:
-        return await ask("search_activities", caller, partner_id=partenaire, family=type, nature=nature)
+        return await ask(
+            "search_activities", caller, h.ActivityFiltersV1(partenaire=partenaire, type=type, nature=nature)
+        )
 
     @api.post("", status_code=201, summary="Enregistrer une activité (Caf)")
     async def register(body: ActivityBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("register_activity", caller, activity=body.to_service())
+        return await ask("register_activity", caller, carry(h.ActivityFieldsV1, body))
 
     @api.post(
         "/import",
@@ -57,19 +61,21 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         except UnicodeDecodeError:
             raise HTTPException(422, "Le fichier doit être encodé en UTF-8.") from None
         # base64: its size on the bus is 4/3 of the file's whatever the characters (see afas_shared.contracts.limits)
-        return await ask("import_activities", caller, csv_base64=base64.b64encode(body).decode("ascii"))
+        return await ask(
+            "import_activities", caller, h.ImportActivitiesRequestV1(csv_base64=base64.b64encode(body).decode("ascii"))
+        )
 
     @api.get("/{activity_id}", summary="Une activité et ses lieux d'implantation")
     async def get(activity_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("get_activity", caller, activity_id=activity_id)
+        return await ask("get_activity", caller, h.ActivityIdRequestV1(activity_id=activity_id))
 
     @api.put("/{activity_id}", summary="Modifier une activité (Caf)")
     async def update(activity_id: uuid.UUID, body: ActivityBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("update_activity", caller, activity_id=activity_id, activity=body.to_service())
+        return await ask("update_activity", caller, carry(h.UpdateActivityRequestV1, body, activity_id=activity_id))
 
     @api.post("/{activity_id}/close", summary="Fermer une activité (Caf)")
     async def close(activity_id: uuid.UUID, body: ActivityClosing, caller: Caller = who) -> dict[str, Any]:
-        return await ask("close_activity", caller, activity_id=activity_id, closing_date=body.date_fermeture)
+        return await ask("close_activity", caller, carry(h.CloseActivityRequestV1, body, activity_id=activity_id))
 
     return api
 

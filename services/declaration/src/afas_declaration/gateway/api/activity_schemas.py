@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from afas_shared.text import InputModel
-
-# habilitation's input names → the public API's
-FIELD_NAMES = {
-    "partner_id": "partenaire_id",
-    "family": "type",
-    "name": "nom",
-    "site_mode": "mode_lieux",
-    "sites": "lieux",
-    "opening_date": "date_ouverture",
-    "opening": "date_ouverture",
-    "closing_date": "date_fermeture",
-    "closing": "date_fermeture",
-    "capacity": "places",
-    "equipment_id": "ideq",
-    "afc_file": "dossier_afc",
-    "user_id": "utilisateur_id",
-    "scope": "perimetre",
-    "start_date": "date_debut",
-    "end_date": "date_fin",
-    "reason": "motif",
-}
 
 
 class ActivityBody(InputModel):
@@ -46,21 +25,6 @@ class ActivityBody(InputModel):
     places: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)  # the domain says which counts are valid
     ideq: str | None = Field(default=None, max_length=50, examples=["ALSH0801"])
     dossier_afc: str | None = Field(default=None, max_length=50, examples=["800123"])
-
-    def to_service(self) -> dict[str, Any]:
-        return {
-            "partner_id": self.partenaire_id,
-            "family": self.type,
-            "nature": self.nature,
-            "name": self.nom,
-            "site_mode": self.mode_lieux,
-            "sites": self.lieux,
-            "opening_date": self.date_ouverture,
-            "closing_date": self.date_fermeture,
-            "capacity": self.places,
-            "equipment_id": self.ideq,
-            "afc_file": self.dossier_afc,
-        }
 
 
 class ActivityClosing(InputModel):
@@ -81,16 +45,6 @@ class GrantBody(InputModel):
     toutes_activites: bool = Field(default=False, description="Sélectionner toutes les activités du partenaire")
     date_debut: date | None = None
     date_fin: date | None = None
-
-    def to_service(self) -> dict[str, Any]:
-        return {
-            "user_id": self.utilisateur_id,
-            "role": self.role,
-            "start_date": self.date_debut,
-            "end_date": self.date_fin,
-            "scope": [{"activity_id": s.activite_id, "site_id": s.lieu_id} for s in self.perimetre],
-            "all_activities": self.toutes_activites,
-        }
 
 
 class Refusal(InputModel):

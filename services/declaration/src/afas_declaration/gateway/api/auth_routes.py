@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from afas_declaration.gateway.session.caller import Caller, client_address
 from afas_declaration.gateway.api.identity_schemas import Login, NewPassword, PasswordChange, ResetRequest
-from afas_declaration.gateway.clients.service_calls import call_identity
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry
+from afas_declaration.gateway.session.caller import Caller, client_address
+from afas_shared.contracts.rpc import identity as c
+from afas_shared.contracts.rpc.base import Empty
 from afas_shared.runtime import ServiceRuntime
 
 RESET_ACCEPTED = (
@@ -22,65 +24,44 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.post("/login", summary="Se connecter (identifiant et mot de passe)")
     async def login(body: Login, request: Request) -> dict[str, Any]:
-        return await call_identity(
-            runtime,
-            "login",
-            {"identifier": body.identifiant, "password": body.mot_de_passe, "address": client_address(request)},
-        )
+        login = carry(c.LoginRequestV1, body, address=client_address(request))
+        return await call_typed(runtime, "identity", "login", login)
 
     @api.get("/session", summary="Utilisateur connecté et date de sa dernière connexion")
     async def session(caller: Caller = Depends(current_caller)) -> dict[str, Any]:
         if caller.user_id is None:
             return {"type": "operator"}
-        return await call_identity(runtime, "whoami", {"user_id": caller.user_id})
+        return await call_typed(runtime, "identity", "whoami", Empty())
 
     @api.post("/refresh", summary="Prolonger la session (activité)")
     async def refresh(caller: Caller = Depends(current_caller)) -> dict[str, Any]:
-        return await call_identity(runtime, "refresh", {"session_id": caller.session_id})
+        return await call_typed(runtime, "identity", "refresh", Empty())
 
     @api.post("/logout", status_code=204, summary="Se déconnecter", response_class=Response)
     async def logout(caller: Caller = Depends(current_caller)) -> Response:
         if caller.session_id:
-            await call_identity(runtime, "logout", {"session_id": caller.session_id})
+            await call_typed(runtime, "identity", "logout", Empty())
         return Response(status_code=204)
 
     @api.post("/activation", summary="Activer son compte : choisir son mot de passe (lien reçu par mail)")
     async def activation(body: NewPassword) -> dict[str, Any]:
-        return await call_identity(
-            runtime,
-            "activate",
-            {"token": body.jeton, "password": body.mot_de_passe, "password_confirmation": body.confirmation},
-        )
+        return await call_typed(runtime, "identity", "activate", carry(c.NewPasswordRequestV1, body))
 
     @api.post("/password", summary="Changer son mot de passe")
     async def change_password(body: PasswordChange, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
-        return await call_identity(
-            runtime,
-            "change_password",
-            {
-                "user_id": caller.user_id,
-                "session_id": caller.session_id,
-                "current_password": body.mot_de_passe_actuel,
-                "password": body.mot_de_passe,
-                "password_confirmation": body.confirmation,
-            },
-        )
+        return await call_typed(runtime, "identity", "change_password", carry(c.PasswordChangeRequestV1, body))
 
     @api.post("/password-reset", status_code=202, summary="Mot de passe oublié : recevoir un lien par mail")
     async def request_reset(body: ResetRequest) -> dict[str, str]:
-        await call_identity(runtime, "request_password_reset", {"identifier": body.identifiant})
+        await call_typed(runtime, "identity", "request_password_reset", carry(c.ResetRequestV1, body))
         return {"message": RESET_ACCEPTED}
 
     @api.post("/password-reset/confirm", summary="Choisir un nouveau mot de passe avec le lien reçu")
     async def reset(body: NewPassword) -> dict[str, Any]:
-        return await call_identity(
-            runtime,
-            "reset_password",
-            {"token": body.jeton, "password": body.mot_de_passe, "password_confirmation": body.confirmation},
-        )
+        return await call_typed(runtime, "identity", "reset_password", carry(c.NewPasswordRequestV1, body))
 
     @api.get("/jwks", summary="Clés publiques de vérification des jetons de session")
     async def public_keys() -> dict[str, Any]:
-        return await call_identity(runtime, "jwks", {})
+        return await call_typed(runtime, "identity", "jwks", Empty())
 
     return api

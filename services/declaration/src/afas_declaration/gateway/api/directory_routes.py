@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from afas_declaration.gateway.api import identity_schemas as s
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry
 from afas_declaration.gateway.session.caller import Caller
-from afas_declaration.gateway.clients.service_calls import call_identity
+from afas_shared.contracts.rpc import RpcRequest
+from afas_shared.contracts.rpc import identity as c
 from afas_shared.runtime import ServiceRuntime
 
 
@@ -17,8 +19,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1")
     who = Depends(current_caller)
 
-    async def ask(verb: str, caller: Caller, **payload: Any) -> Any:
-        return await call_identity(runtime, verb, caller.rpc(**payload))
+    async def ask(verb: str, caller: Caller, request: RpcRequest | None = None) -> Any:
+        return await call_typed(runtime, "identity", verb, request or c.Empty(), caller)
 
     @api.get("/cafs", tags=["référentiel"], summary="Les 101 Caf")
     async def cafs(caller: Caller = who) -> list[dict[str, str]]:
@@ -26,7 +28,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.post("/cafs/{caf}/agents", status_code=201, tags=["Caf"], summary="Créer un agent de la Caf")
     async def create_agent(caf: str, body: s.CafAgentBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("create_caf_agent", caller, caf_code=caf, user=body.to_identity())
+        return await ask("create_caf_agent", caller, carry(c.CreateCafAgentRequestV1, body, caf=caf))
 
     @api.get("/partners", tags=["partenaires"], summary="Partenaires visibles par l'utilisateur")
     async def list_partners(caller: Caller = who) -> list[dict[str, Any]]:
@@ -34,15 +36,15 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.post("/partners", status_code=201, tags=["partenaires"], summary="Enregistrer un partenaire (Caf)")
     async def register_partner(body: s.PartnerBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("register_partner", caller, partner=body.to_identity())
+        return await ask("register_partner", caller, carry(c.PartnerFieldsV1, body))
 
     @api.get("/partners/{partner_id}", tags=["partenaires"], summary="Un partenaire")
     async def get_partner(partner_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("get_partner", caller, partner_id=partner_id)
+        return await ask("get_partner", caller, c.PartnerIdRequestV1(partner_id=partner_id))
 
     @api.put("/partners/{partner_id}", tags=["partenaires"], summary="Modifier un partenaire (Caf)")
     async def update_partner(partner_id: uuid.UUID, body: s.PartnerBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("update_partner", caller, partner_id=partner_id, partner=body.to_identity())
+        return await ask("update_partner", caller, carry(c.UpdatePartnerRequestV1, body, partner_id=partner_id))
 
     @api.put(
         "/partners/{partner_id}/delegation",
@@ -50,11 +52,11 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         summary="Retirer ou rétablir la gestion déléguée des utilisateurs (Caf)",
     )
     async def delegation(partner_id: uuid.UUID, body: s.Delegation, caller: Caller = who) -> dict[str, Any]:
-        return await ask("change_delegation", caller, partner_id=partner_id, delegated=body.gestion_deleguee)
+        return await ask("change_delegation", caller, carry(c.DelegationRequestV1, body, partner_id=partner_id))
 
     @api.get("/partners/{partner_id}/audit", tags=["partenaires"], summary="Journal des actions (Caf)")
     async def audit_trail(partner_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
-        return await ask("audit_trail", caller, partner_id=partner_id)
+        return await ask("audit_trail", caller, c.PartnerIdRequestV1(partner_id=partner_id))
 
     @api.post(
         "/partners/{partner_id}/conventions",
@@ -63,7 +65,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         summary="Enregistrer une convention signée",
     )
     async def sign(partner_id: uuid.UUID, body: s.ConventionBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("sign_convention", caller, partner_id=partner_id, convention=body.to_identity())
+        return await ask("sign_convention", caller, carry(c.SignConventionRequestV1, body, partner_id=partner_id))
 
     @api.get("/conventions", tags=["conventions"], summary="Consulter les conventions")
     async def conventions(
@@ -74,22 +76,24 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         partenaire: uuid.UUID | None = None,
         etat: str | None = Query(default=None, pattern="^(Valable|Non valable)$"),
     ) -> list[dict[str, Any]]:
-        filters = {
-            "label": libelle,
-            "kind": type,
-            "partner_id": partenaire,
-            "status": {"Ouvert": "ouvert", "Fermé": "ferme"}.get(statut or ""),
-            "state": {"Valable": "valable", "Non valable": "non_valable"}.get(etat or ""),
-        }
-        return await ask("search_conventions", caller, filters={k: v for k, v in filters.items() if v})
+        filters = c.ConventionFiltersV1(
+            libelle=libelle or None,
+            type=type or None,
+            partenaire=partenaire,
+            statut={"Ouvert": "ouvert", "Fermé": "ferme"}.get(statut or ""),
+            etat={"Valable": "valable", "Non valable": "non_valable"}.get(etat or ""),
+        )
+        return await ask("search_conventions", caller, filters)
 
     @api.post("/conventions/{convention_id}/close", tags=["conventions"], summary="Fermer une convention")
     async def close_convention(convention_id: uuid.UUID, body: s.Closing, caller: Caller = who) -> dict[str, Any]:
-        return await ask("close_convention", caller, convention_id=convention_id, closing_date=body.date_fermeture)
+        return await ask(
+            "close_convention", caller, carry(c.CloseConventionRequestV1, body, convention_id=convention_id)
+        )
 
     @api.get("/partners/{partner_id}/users", tags=["utilisateurs"], summary="Utilisateurs du partenaire")
     async def partner_users(partner_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
-        return await ask("list_users", caller, partner_id=partner_id)
+        return await ask("list_users", caller, c.PartnerIdRequestV1(partner_id=partner_id))
 
     @api.post(
         "/partners/{partner_id}/users",
@@ -98,23 +102,23 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         summary="Créer un utilisateur partenaire",
     )
     async def create_user(partner_id: uuid.UUID, body: s.UserBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("create_user", caller, partner_id=partner_id, user=body.to_identity())
+        return await ask("create_user", caller, carry(c.CreateUserRequestV1, body, partner_id=partner_id))
 
     @api.put("/users/{user_id}", tags=["utilisateurs"], summary="Modifier un utilisateur")
     async def update_user(user_id: uuid.UUID, body: s.UserBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("update_user", caller, user_id=user_id, user=body.to_identity())
+        return await ask("update_user", caller, carry(c.UpdateUserRequestV1, body, user_id=user_id))
 
     @api.post("/users/{user_id}/close", tags=["utilisateurs"], summary="Fermer un compte")
     async def close_user(user_id: uuid.UUID, body: s.Closing, caller: Caller = who) -> dict[str, Any]:
-        return await ask("close_user", caller, user_id=user_id, closing_date=body.date_fermeture)
+        return await ask("close_user", caller, carry(c.CloseUserRequestV1, body, user_id=user_id))
 
     @api.post("/users/{user_id}/suspend", tags=["utilisateurs"], summary="Suspendre un compte (Caf)")
     async def suspend(user_id: uuid.UUID, body: s.Suspension, caller: Caller = who) -> dict[str, Any]:
-        return await ask("suspend_user", caller, user_id=user_id, reason=body.motif)
+        return await ask("suspend_user", caller, carry(c.SuspendUserRequestV1, body, user_id=user_id))
 
     @api.post("/users/{user_id}/reactivate", tags=["utilisateurs"], summary="Réactiver un compte suspendu (Caf)")
     async def reactivate(user_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("reactivate_user", caller, user_id=user_id)
+        return await ask("reactivate_user", caller, c.UserIdRequestV1(user_id=user_id))
 
     @api.post(
         "/users/{user_id}/force-password-change",
@@ -122,14 +126,14 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         summary="Imposer un changement de mot de passe (Caf)",
     )
     async def force_password_change(user_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("force_password_change", caller, user_id=user_id)
+        return await ask("force_password_change", caller, c.UserIdRequestV1(user_id=user_id))
 
     @api.post("/users/{user_id}/groups", status_code=201, tags=["utilisateurs"], summary="Ajouter au groupe")
     async def add_group(user_id: uuid.UUID, body: s.MembershipBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("add_to_group", caller, user_id=user_id, membership=body.to_identity())
+        return await ask("add_to_group", caller, carry(c.AddToGroupRequestV1, body, user_id=user_id))
 
     @api.delete("/users/{user_id}/groups/{group}", tags=["utilisateurs"], summary="Retirer du groupe")
     async def remove_group(user_id: uuid.UUID, group: str, caller: Caller = who) -> dict[str, Any]:
-        return await ask("remove_from_group", caller, user_id=user_id, group=group)
+        return await ask("remove_from_group", caller, c.RemoveFromGroupRequestV1(user_id=user_id, groupe=group))
 
     return api

@@ -8,8 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from afas_declaration.gateway.api.activity_schemas import GrantBody, Refusal
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry
 from afas_declaration.gateway.session.caller import Caller
-from afas_declaration.gateway.clients.service_calls import call_service
+from afas_shared.contracts.rpc import RpcRequest
+from afas_shared.contracts.rpc import habilitation as h
+from afas_shared.contracts.rpc.base import Empty
 from afas_shared.runtime import ServiceRuntime
 
 
@@ -17,12 +20,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["habilitations"])
     who = Depends(current_caller)
 
-    async def ask(verb: str, caller: Caller, **payload: Any) -> Any:
-        return await call_service(runtime, "habilitation", verb, caller.rpc(**payload))
+    async def ask(verb: str, caller: Caller, request: RpcRequest | None = None) -> Any:
+        return await call_typed(runtime, "habilitation", verb, request or Empty(), caller)
 
     @api.post("/grants", status_code=201, summary="Habiliter un utilisateur (un rôle, des activités ou des lieux)")
     async def grant(body: GrantBody, caller: Caller = who) -> list[dict[str, Any]]:
-        return await ask("grant", caller, grant=body.to_service())
+        return await ask("grant", caller, carry(h.GrantRequestV1, body))
 
     @api.get("/partners/{partner_id}/grants", summary="Habilitations d'un partenaire")
     async def of_partner(
@@ -30,7 +33,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         caller: Caller = who,
         etat: str | None = Query(default=None, pattern="^(Actif|Historique|Inactif)$"),
     ) -> list[dict[str, Any]]:
-        return await ask("grants_of_partner", caller, partner_id=partner_id, state=etat)
+        return await ask("grants_of_partner", caller, h.PartnerGrantsRequestV1(partner_id=partner_id, etat=etat))
 
     @api.get("/grants", summary="Rechercher les habilitations (Administration des profils)")
     async def search(
@@ -44,17 +47,17 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         lieux: str | None = Query(default=None, pattern="^(oui|non)$", description="Activités multi-lieux ?"),
         etat: str | None = Query(default=None, pattern="^(Actif|Historique|Inactif|Non attribué)$"),
     ) -> list[dict[str, Any]]:
-        filters = {
-            "partner_id": partenaire,
-            "user_id": utilisateur,
-            "role": role,
-            "activity_id": activite,
-            "family": type,
-            "nature": nature,
-            "with_sites": None if lieux is None else lieux == "oui",
-            "state": etat,
-        }
-        return await ask("search_grants", caller, filters=filters)
+        filters = h.GrantFiltersV1(
+            partenaire=partenaire,
+            utilisateur=utilisateur,
+            role=role,
+            activite=activite,
+            type=type,
+            nature=nature,
+            lieux=None if lieux is None else lieux == "oui",
+            etat=etat,
+        )
+        return await ask("search_grants", caller, filters)
 
     @api.get("/grants/pending", summary="Approbateurs en attente de validation par la Caf")
     async def pending(caller: Caller = who) -> list[dict[str, Any]]:
@@ -62,14 +65,14 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.post("/grants/{grant_id}/validate", summary="Valider un approbateur (Caf)")
     async def validate(grant_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("decide_grant", caller, grant_id=grant_id, accept=True)
+        return await ask("decide_grant", caller, h.DecideGrantRequestV1(grant_id=grant_id, accepter=True))
 
     @api.post("/grants/{grant_id}/reject", summary="Refuser un approbateur, avec le motif (Caf)")
     async def reject(grant_id: uuid.UUID, body: Refusal, caller: Caller = who) -> dict[str, Any]:
-        return await ask("decide_grant", caller, grant_id=grant_id, accept=False, reason=body.motif)
+        return await ask("decide_grant", caller, carry(h.DecideGrantRequestV1, body, grant_id=grant_id, accepter=False))
 
     @api.post("/grants/{grant_id}/end", summary="Mettre fin à une habilitation (date de fin = aujourd'hui)")
     async def end(grant_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("end_grant", caller, grant_id=grant_id)
+        return await ask("end_grant", caller, h.GrantIdRequestV1(grant_id=grant_id))
 
     return api

@@ -3,37 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import EmailStr, Field
 
 from afas_shared.text import InputModel
-
-# identity's input names → the public API's, so a refusal names the field the client sent
-FIELD_NAMES = {
-    "last_name": "nom",
-    "first_name": "prenom",
-    "email_confirmation": "email_confirmation",
-    "phone": "telephone",
-    "phone_confirmation": "telephone_confirmation",
-    "mobility": "mobilite",
-    "opening_date": "date_ouverture",
-    "closing_date": "date_fermeture",
-    "name": "raison_sociale",
-    "kind": "type",
-    "caf_code": "caf",
-    "delegated": "gestion_deleguee",
-    "label": "libelle",
-    "group": "groupe",
-    "start_date": "date_debut",
-    "end_date": "date_fin",
-    "reason": "motif",
-    "password": "mot_de_passe",
-    "password_confirmation": "confirmation",
-    "current_password": "mot_de_passe_actuel",
-    "token": "jeton",
-    "caf_roles": "roles_caf",
-}
 
 
 class Login(InputModel):
@@ -64,15 +38,6 @@ class PartnerBody(InputModel):
     caf: str = Field(max_length=10, examples=["080"])
     gestion_deleguee: bool = True
 
-    def to_identity(self) -> dict[str, Any]:
-        return {
-            "name": self.raison_sociale,
-            "siret": self.siret,
-            "kind": self.type,
-            "caf_code": self.caf,
-            "delegated": self.gestion_deleguee,
-        }
-
 
 class Delegation(InputModel):
     gestion_deleguee: bool
@@ -83,14 +48,6 @@ class ConventionBody(InputModel):
     libelle: str | None = Field(default=None, max_length=200)
     date_ouverture: date
     date_fermeture: date | None = None
-
-    def to_identity(self) -> dict[str, Any]:
-        return {
-            "kind": self.type,
-            "label": self.libelle,
-            "opening_date": self.date_ouverture,
-            "closing_date": self.date_fermeture,
-        }
 
 
 class Closing(InputModel):
@@ -108,28 +65,12 @@ class UserBody(InputModel):
     date_ouverture: date | None = None
     date_fermeture: date | None = None
 
-    def to_identity(self) -> dict[str, Any]:
-        return {
-            "last_name": self.nom,
-            "first_name": self.prenom,
-            "email": self.email,
-            "email_confirmation": self.email_confirmation,
-            "phone": self.telephone,
-            "phone_confirmation": self.telephone_confirmation,
-            "mobility": self.mobilite,
-            "opening_date": self.date_ouverture,
-            "closing_date": self.date_fermeture,
-        }
-
 
 class CafAgentBody(UserBody):
     # parametrage_national: agents of the Cnaf only (created under the national code 000)
     roles_caf: list[Literal["habilitations", "instruction", "parametrage", "lecture", "parametrage_national"]] = Field(
         min_length=1
     )
-
-    def to_identity(self) -> dict[str, Any]:
-        return {**super().to_identity(), "caf_roles": self.roles_caf}
 
 
 class Suspension(InputModel):
@@ -141,6 +82,3 @@ class MembershipBody(InputModel):
     groupe: Literal["AFAS-HABILITER", "AFAS-DECLARER"]
     date_debut: date | None = None
     date_fin: date | None = None
-
-    def to_identity(self) -> dict[str, Any]:
-        return {"group": self.groupe, "start_date": self.date_debut, "end_date": self.date_fin}

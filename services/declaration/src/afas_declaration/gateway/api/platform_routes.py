@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 
 from afas_declaration.application.status import platform_status
 from afas_declaration.config import Settings
+from afas_declaration.gateway.clients.typed_calls import call_typed
 from afas_declaration.gateway.session.caller import operator_credential
-from afas_declaration.gateway.clients.service_calls import call_identity
 from afas_shared.auth.credential import credential
+from afas_shared.contracts.rpc.base import Empty
 from afas_shared.runtime import ServiceRuntime
 
 DEMO_TIMEOUT_SECONDS = 60.0
@@ -71,7 +72,7 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
     async def demo() -> dict[str, Any]:
         # a bulk load (dozens of writes and events), not an interactive call: it gets more than the RPC default
         credential.set(await operator_credential(runtime, settings.admin_token))
-        return await call_identity(runtime, "seed_demo", {}, timeout=DEMO_TIMEOUT_SECONDS)
+        return await call_typed(runtime, "identity", "seed_demo", Empty(), timeout=DEMO_TIMEOUT_SECONDS)
 
     @api.get(
         "/events/asyncapi/{service}",

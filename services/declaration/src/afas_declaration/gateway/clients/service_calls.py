@@ -9,7 +9,6 @@ from fastapi import HTTPException
 from fastapi.encoders import jsonable_encoder
 
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound, Refused
-from afas_declaration.gateway.api import activity_schemas, identity_schemas
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
 
@@ -38,9 +37,9 @@ CAMPAIGN_FIELD_NAMES = {
     "caf_code": "caf",
     "version": "version",
 }
+# The services without request contracts yet: their input names → the public API's. identity's and
+# habilitation's refusals already name the API's field (afas_shared.contracts.rpc) and need no entry.
 FIELD_NAMES = {
-    "identity": identity_schemas.FIELD_NAMES,
-    "habilitation": activity_schemas.FIELD_NAMES,
     "declaration": CAMPAIGN_FIELD_NAMES,
     "estimation": {
         "value": "valeur",
@@ -64,19 +63,13 @@ FIELD_NAMES = {
 }
 
 
-# The one place where the use cases' refusals meet the bus's refusal codes (and, through STATUS, HTTP's)
-REFUSAL_CODES: dict[type[Refused], str] = {
-    Invalid: "invalid",
-    Conflict: "conflict",
-    Forbidden: "forbidden",
-    NotFound: "not_found",
-}
+# The use cases' refusals and their codes on the bus (and, through STATUS, in HTTP)
+REFUSAL_CODES: dict[type[Refused], str] = {kind: kind.code for kind in (Invalid, Conflict, Forbidden, NotFound)}
 
 
 def as_rpc_failure(refusal: Refused) -> RpcFailure:
-    """A use case's refusal as the bus answers it: same French message, same field."""
-    code = next(code for kind, code in REFUSAL_CODES.items() if isinstance(refusal, kind))
-    return RpcFailure(code, refusal.detail, refusal.field)
+    """A use case's refusal as the bus answers it: same code, same French message, same field."""
+    return RpcFailure(refusal.code, refusal.detail, refusal.field)
 
 
 async def call_identity(runtime: ServiceRuntime, verb: str, payload: dict[str, Any], **options: Any) -> Any:
@@ -99,11 +92,12 @@ async def call_local(call: Awaitable[Any]) -> Any:
     """The declaration service's own use cases, refused the same way as a remote service's."""
     try:
         return await call
-    except Refused as refused:
-        refusal = as_rpc_failure(refused)
+    except Refused as refusal:  # its own, or a shared helper's it calls (the caller's claims, the text rules)
         raise _http_error("declaration", refusal.code, refusal.detail, refusal.field) from None
-    except RpcFailure as refusal:  # from the shared helpers a use case calls (the caller, the text checks)
-        raise _http_error("declaration", refusal.code, refusal.detail, refusal.field) from None
+
+
+def refusal_as_http(service: str, refusal: RpcFailure) -> HTTPException:
+    return _http_error(service, refusal.code, refusal.detail, refusal.field)
 
 
 def _http_error(service: str, code: str, detail: Any, field: str | None) -> HTTPException:
@@ -111,6 +105,6 @@ def _http_error(service: str, code: str, detail: Any, field: str | None) -> HTTP
     if status is None:
         return HTTPException(502, f"Erreur : {SERVICE_NAMES[service].lower()} n'a pas pu répondre.")
     if status == 422:
-        name = FIELD_NAMES[service].get(field or "", field or "body")
+        name = FIELD_NAMES.get(service, {}).get(field or "", field or "body")
         return HTTPException(422, [{"loc": ["body", *name.split(".")], "msg": detail, "type": "value_error"}])
     return HTTPException(status, detail, headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)

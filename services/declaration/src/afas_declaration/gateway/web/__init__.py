@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from afas_declaration.config import Settings
-from afas_declaration.gateway.clients.service_calls import call_identity
+from afas_declaration.gateway.clients.typed_calls import call_typed
 from afas_declaration.gateway.web import (
     admin_pages,
     auth_pages,
@@ -28,12 +28,13 @@ from afas_declaration.gateway.web import (
     status_page,
 )
 from afas_declaration.gateway.web.pages import viewer_dependency
+from afas_shared.contracts.rpc.base import Empty
 from afas_shared.runtime import ServiceRuntime
 
 
 def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list[APIRouter]:
     async def who_am_i(caller) -> dict:
-        return await call_identity(runtime, "whoami", {"user_id": caller.user_id})
+        return await call_typed(runtime, "identity", "whoami", Empty())
 
     viewer = viewer_dependency(current_caller, settings.csrf_secret, who_am_i)
     return [

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from afas_declaration.gateway.clients.service_calls import call_identity, call_service
+from afas_declaration.gateway.clients.typed_calls import ask
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
 from afas_shared.runtime import ServiceRuntime
@@ -33,17 +33,17 @@ DONE = {
     "retrait": "L'utilisateur est retiré du groupe.",
 }
 NOT_ADMIN = "Page réservée aux administrateurs du partenaire (groupe AFAS-HABILITER)."
-USER_FIELDS = {
-    "nom": "last_name",
-    "prenom": "first_name",
-    "email": "email",
-    "email_confirmation": "email_confirmation",
-    "telephone": "phone",
-    "telephone_confirmation": "phone_confirmation",
-    "mobilite": "mobility",
-    "date_ouverture": "opening_date",
-    "date_fermeture": "closing_date",
-}
+USER_FIELDS = (
+    "nom",
+    "prenom",
+    "email",
+    "email_confirmation",
+    "telephone",
+    "telephone_confirmation",
+    "mobilite",
+    "date_ouverture",
+    "date_fermeture",
+)
 
 
 def _partner_of(me: Viewer) -> str | None:
@@ -58,20 +58,20 @@ def _scope(form) -> list[dict[str, str | None]]:
         if activity and site:
             sites.setdefault(activity, []).append(site)
     scope: list[dict[str, str | None]] = [
-        {"activity_id": activity, "site_id": site} for activity, chosen in sites.items() for site in chosen
+        {"activite_id": activity, "lieu_id": site} for activity, chosen in sites.items() for site in chosen
     ]
-    scope += [{"activity_id": str(a), "site_id": None} for a in form.getlist("activite") if str(a) not in sites]
+    scope += [{"activite_id": str(a), "lieu_id": None} for a in form.getlist("activite") if str(a) not in sites]
     return scope
 
 
 def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     web = APIRouter(include_in_schema=False)
 
-    async def habilitation(me: Viewer, verb: str, **payload: Any) -> Any:
-        return await call_service(runtime, "habilitation", verb, me.caller.rpc(**payload))
+    async def habilitation(me: Viewer, verb: str, **fields: Any) -> Any:
+        return await ask(runtime, "habilitation", verb, me.caller, **fields)
 
-    async def identity(me: Viewer, verb: str, **payload: Any) -> Any:
-        return await call_identity(runtime, verb, me.caller.rpc(**payload))
+    async def identity(me: Viewer, verb: str, **fields: Any) -> Any:
+        return await ask(runtime, "identity", verb, me.caller, **fields)
 
     def refused(request: Request, me: Viewer) -> HTMLResponse | None:
         if me.is_admin and _partner_of(me):
@@ -90,16 +90,16 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         query = request.query_params
         state = query.get("etat") if query.get("etat") in STATES else "Actif"
         filters = {
-            "partner_id": _partner_of(me),
+            "partenaire": _partner_of(me),
             "role": query.get("role") if query.get("role") in ROLES else None,
-            "user_id": _uuid(query.get("utilisateur")),
-            "activity_id": _uuid(query.get("activite")),
-            "state": state,
+            "utilisateur": _uuid(query.get("utilisateur")),
+            "activite": _uuid(query.get("activite")),
+            "etat": state,
         }
         try:
-            rows = await habilitation(me, "search_grants", filters=filters)
+            rows = await habilitation(me, "search_grants", **filters)
             users = await identity(me, "list_users", partner_id=_partner_of(me))
-            activities = await habilitation(me, "search_activities", partner_id=_partner_of(me))
+            activities = await habilitation(me, "search_activities", partenaire=_partner_of(me))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         site_names = {s["id"]: s["nom"] for a in activities for s in a["lieux"]}
@@ -147,15 +147,15 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         if problems:
             return await _grants(request, me, problems, submitted, 422)
         body = {
-            "user_id": submitted["utilisateur_id"],
+            "utilisateur_id": submitted["utilisateur_id"],
             "role": submitted["role"],
-            "start_date": submitted["date_debut"] or None,
-            "end_date": submitted["date_fin"] or None,
-            "scope": [] if submitted["toutes_activites"] else _scope(form),
-            "all_activities": submitted["toutes_activites"],
+            "date_debut": submitted["date_debut"] or None,
+            "date_fin": submitted["date_fin"] or None,
+            "perimetre": [] if submitted["toutes_activites"] else _scope(form),
+            "toutes_activites": submitted["toutes_activites"],
         }
         try:
-            await habilitation(me, "grant", grant=body)
+            await habilitation(me, "grant", **body)
         except HTTPException as refusal:
             return await _grants(request, me, errors_of(refusal), submitted, refusal.status_code)
         return redirect(request, "/administration/habilitations?etat=Actif&fait=habilitation")
@@ -207,10 +207,10 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         form = await request.form()
         check_csrf(me, str(form.get("csrf") or ""))
         submitted = {name: str(form.get(name) or "").strip() for name in USER_FIELDS}
-        user = {field: submitted[name] or None for name, field in USER_FIELDS.items()}
-        user["mobility"] = user["mobility"] or "sedentaire"
+        user = {name: submitted[name] or None for name in USER_FIELDS}
+        user["mobilite"] = user["mobilite"] or "sedentaire"
         try:
-            await identity(me, "create_user", partner_id=_partner_of(me), user=user)
+            await identity(me, "create_user", partner_id=_partner_of(me), **user)
         except HTTPException as refusal:
             return await _users(request, me, errors_of(refusal), submitted, refusal.status_code)
         return redirect(request, "/administration/utilisateurs?fait=utilisateur")
@@ -222,12 +222,12 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         form = await request.form()
         check_csrf(me, str(form.get("csrf") or ""))
         membership = {
-            "group": str(form.get("groupe") or ""),
-            "start_date": str(form.get("date_debut") or "") or None,
-            "end_date": str(form.get("date_fin") or "") or None,
+            "groupe": str(form.get("groupe") or ""),
+            "date_debut": str(form.get("date_debut") or "") or None,
+            "date_fin": str(form.get("date_fin") or "") or None,
         }
         try:
-            await identity(me, "add_to_group", user_id=user_id, membership=membership)
+            await identity(me, "add_to_group", user_id=user_id, **membership)
         except HTTPException as refusal:
             errors = [{**e, "champ": f"{e['champ']}-{user_id}" if e["champ"] else None} for e in errors_of(refusal)]
             return await _users(request, me, errors, None, refusal.status_code)
@@ -240,7 +240,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         form = await request.form()
         check_csrf(me, str(form.get("csrf") or ""))
         try:
-            await identity(me, "remove_from_group", user_id=user_id, group=group)
+            await identity(me, "remove_from_group", user_id=user_id, groupe=group)
         except HTTPException as refusal:
             return await _users(request, me, errors_of(refusal), None, refusal.status_code)
         return redirect(request, "/administration/utilisateurs?fait=retrait")

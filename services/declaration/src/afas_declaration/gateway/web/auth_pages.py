@@ -8,8 +8,8 @@ import secrets
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from afas_declaration.gateway.clients.typed_calls import ask
 from afas_declaration.gateway.session.caller import client_address
-from afas_declaration.gateway.clients.service_calls import call_identity
 from afas_declaration.gateway.web.pages import COOKIE, Viewer, check_csrf, render, set_session_cookie
 from afas_shared.runtime import ServiceRuntime
 
@@ -91,10 +91,14 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             errors = [{"champ": name, "message": MISSING[name]} for name in missing]
             return login_form(request, {**context, "erreurs": errors}, 422)
         try:
-            answer = await call_identity(
+            answer = await ask(
                 runtime,
+                "identity",
                 "login",
-                {"identifier": identifiant, "password": mot_de_passe, "address": client_address(request)},
+                None,
+                identifiant=identifiant,
+                mot_de_passe=mot_de_passe,
+                address=client_address(request),
             )
         except HTTPException as refusal:
             return login_form(request, {**context, "erreurs": _errors(refusal)}, refusal.status_code)
@@ -107,7 +111,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     async def logout(request: Request, csrf: str = Form(""), me: Viewer = Depends(viewer)) -> RedirectResponse:
         check_csrf(me, csrf)
         if me.caller.session_id:
-            await call_identity(runtime, "logout", {"session_id": me.caller.session_id})
+            await ask(runtime, "identity", "logout", None)
         response = RedirectResponse("/connexion", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -118,7 +122,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
 
     @web.post("/mot-de-passe-oublie", response_class=HTMLResponse)
     async def send_reset(request: Request, identifiant: str = Form("")) -> HTMLResponse:
-        await call_identity(runtime, "request_password_reset", {"identifier": identifiant})
+        await ask(runtime, "identity", "request_password_reset", None, identifiant=identifiant)
         return render(request, "mot_de_passe_oublie.html", {"titre": "Mot de passe oublié", "message": RESET_SENT})
 
     @web.get("/activation", response_class=HTMLResponse)
@@ -133,9 +137,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     ):
         verb = "activate" if request.url.path == "/activation" else "reset_password"
         try:
-            await call_identity(
-                runtime, verb, {"token": jeton, "password": mot_de_passe, "password_confirmation": confirmation}
-            )
+            chosen = {"jeton": jeton, "mot_de_passe": mot_de_passe, "confirmation": confirmation}
+            await ask(runtime, "identity", verb, None, **chosen)
         except HTTPException as refusal:
             context = {"titre": "Choisir votre mot de passe", "jeton": jeton, "erreurs": _errors(refusal)}
             return render(request, "choisir_mot_de_passe.html", context, refusal.status_code)
@@ -158,16 +161,14 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     ):
         check_csrf(me, csrf)
         try:
-            await call_identity(
+            await ask(
                 runtime,
+                "identity",
                 "change_password",
-                {
-                    "user_id": me.caller.user_id,
-                    "session_id": me.caller.session_id,
-                    "current_password": mot_de_passe_actuel,
-                    "password": mot_de_passe,
-                    "password_confirmation": confirmation,
-                },
+                None,
+                mot_de_passe_actuel=mot_de_passe_actuel,
+                mot_de_passe=mot_de_passe,
+                confirmation=confirmation,
             )
         except HTTPException as refusal:
             context = {"titre": "Changer votre mot de passe", "erreurs": _errors(refusal)}

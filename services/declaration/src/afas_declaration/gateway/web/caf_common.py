@@ -9,19 +9,20 @@ from fastapi.responses import HTMLResponse
 
 from afas_declaration.application.campaigns import FAMILIES, FORM_VERSION
 from afas_declaration.domain.forms import load_definition
-from afas_declaration.gateway.clients.service_calls import call_identity, call_service
+from afas_declaration.gateway.clients.typed_calls import ask
 from afas_declaration.gateway.web.declaration_pages import failure_page
 from afas_declaration.gateway.web.pages import Viewer, check_csrf
 from afas_shared.auth.caller import forwarded_caller
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
 
 NOT_CAF = "Page réservée aux agents de la Caf."
 DONE = {
     "valide": "L'approbateur est validé : il peut désormais signer et transmettre.",
     "rejete": "L'approbateur est refusé ; le motif est communiqué au partenaire.",
-    "validee": "La déclaration est validée.",
-    "refusee": "La déclaration est refusée : le partenaire va la réviser.",
-    "annulee": "La déclaration est annulée.",
+    DeclarationState.validee: "La déclaration est validée.",
+    DeclarationState.refusee: "La déclaration est refusée : le partenaire va la réviser.",
+    DeclarationState.annulee: "La déclaration est annulée.",
     "partenaire": "Le partenaire est enregistré.",
     "convention": "La convention est enregistrée.",
     "delegation": "La gestion déléguée des utilisateurs est modifiée.",
@@ -41,11 +42,11 @@ def caller(me: Viewer):
 def services(runtime: ServiceRuntime):
     """The habilitation and identity calls of a page, made as the signed-in agent."""
 
-    async def habilitation(me: Viewer, verb: str, **payload: Any) -> Any:
-        return await call_service(runtime, "habilitation", verb, me.caller.rpc(**payload))
+    async def habilitation(me: Viewer, verb: str, **fields: Any) -> Any:
+        return await ask(runtime, "habilitation", verb, me.caller, **fields)
 
-    async def identity(me: Viewer, verb: str, **payload: Any) -> Any:
-        return await call_identity(runtime, verb, me.caller.rpc(**payload))
+    async def identity(me: Viewer, verb: str, **fields: Any) -> Any:
+        return await ask(runtime, "identity", verb, me.caller, **fields)
 
     return habilitation, identity
 

@@ -13,9 +13,14 @@ from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web.caf_common import FAMILY_LABELS, as_int, caller, done, posted, refused, services
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, redirect, render
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
 
-DECISIONS = {"validee": "Validée", "refusee": "Refusée", "annulee": "Annulée"}
+DECISIONS = {
+    DeclarationState.validee: "Validée",
+    DeclarationState.refusee: "Refusée",
+    DeclarationState.annulee: "Annulée",
+}
 
 
 def router(runtime: ServiceRuntime, viewer) -> APIRouter:
@@ -57,7 +62,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return refusal
         values = await posted(request, me)
         try:
-            await habilitation(me, "decide_grant", grant_id=grant_id, accept=accept, reason=values.get("motif"))
+            await habilitation(me, "decide_grant", grant_id=grant_id, accepter=accept, motif=values.get("motif"))
         except HTTPException as refusal:
             errors = [{**e, "champ": f"{e['champ']}-{grant_id}" if e["champ"] else None} for e in errors_of(refusal)]
             return await _approbateurs(request, me, errors, refusal.status_code)
@@ -121,7 +126,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "anomalies": [c for c in controls if c["statut"] != "ok"],
             "conformes": [c for c in controls if c["statut"] == "ok"],
             "decisions": DECISIONS,
-            "decidable": detail["etat_code"] == "transmise" and snapshot is not None,
+            "decidable": detail["etat_code"] == DeclarationState.transmise and snapshot is not None,
             "annulable": detail["etat_code"] not in instruction.FINAL_STATES,
             "saisie": submitted or {},
             "erreurs": errors or [],
@@ -133,7 +138,11 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     async def decide(request: Request, declaration_id: uuid.UUID, action: str, me: Viewer = Depends(viewer)):
         if (refusal := refused(request, me)) is not None:
             return refusal
-        decisions = {"valider": "validee", "refuser": "refusee", "annuler": "annulee"}
+        decisions = {
+            "valider": DeclarationState.validee,
+            "refuser": DeclarationState.refusee,
+            "annuler": DeclarationState.annulee,
+        }
         if action not in decisions:
             return failure_page(request, me, HTTPException(404, "Action inconnue."))
         values = await posted(request, me)

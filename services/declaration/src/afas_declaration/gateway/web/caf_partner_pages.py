@@ -43,7 +43,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return refusal
         try:
             found = await identity(me, "list_partners")
-            conventions = await identity(me, "search_conventions", filters={})
+            conventions = await identity(me, "search_conventions")
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         by_partner: dict[str, list[dict[str, Any]]] = {}
@@ -68,14 +68,14 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return refusal
         values = await posted(request, me)
         partner = {
-            "name": values.get("raison_sociale", ""),
+            "raison_sociale": values.get("raison_sociale", ""),
             "siret": values.get("siret", "").replace(" ", ""),
-            "kind": values.get("type", ""),
-            "caf_code": values.get("caf", ""),
-            "delegated": values.get("gestion_deleguee") == "oui",
+            "type": values.get("type", ""),
+            "caf": values.get("caf", ""),
+            "gestion_deleguee": values.get("gestion_deleguee") == "oui",
         }
         try:
-            created = await identity(me, "register_partner", partner=partner)
+            created = await identity(me, "register_partner", **partner)
         except HTTPException as refusal:
             return await _partners(request, me, errors_of(refusal), values, refusal.status_code)
         return redirect(request, f"/caf/partenaires/{created['id']}?fait=partenaire")
@@ -90,7 +90,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         try:
             found = await identity(me, "get_partner", partner_id=partner_id)
             users = await identity(me, "list_users", partner_id=partner_id)
-            conventions = await identity(me, "search_conventions", filters={"partner_id": partner_id})
+            conventions = await identity(me, "search_conventions", partenaire=partner_id)
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
@@ -115,7 +115,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         values = await posted(request, me)
         try:
             await identity(
-                me, "change_delegation", partner_id=partner_id, delegated=values.get("gestion_deleguee") == "oui"
+                me, "change_delegation", partner_id=partner_id, gestion_deleguee=values.get("gestion_deleguee") == "oui"
             )
         except HTTPException as refusal:
             return await _partner(request, me, partner_id, errors_of(refusal), None, refusal.status_code)
@@ -127,20 +127,20 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return refusal
         values = await posted(request, me)
         convention = {
-            "kind": values.get("type", ""),
-            "label": values.get("libelle") or None,
-            "opening_date": values.get("date_ouverture") or None,
-            "closing_date": values.get("date_fermeture") or None,
+            "type": values.get("type", ""),
+            "libelle": values.get("libelle") or None,
+            "date_ouverture": values.get("date_ouverture") or None,
+            "date_fermeture": values.get("date_fermeture") or None,
         }
-        if convention["kind"] not in CONVENTION_KINDS or not convention["opening_date"]:
+        if convention["type"] not in CONVENTION_KINDS or not convention["date_ouverture"]:
             problems = []
-            if convention["kind"] not in CONVENTION_KINDS:
+            if convention["type"] not in CONVENTION_KINDS:
                 problems.append({"champ": "type", "message": "Choisissez le type de convention."})
-            if not convention["opening_date"]:
+            if not convention["date_ouverture"]:
                 problems.append({"champ": "date_ouverture", "message": "Indiquez la date d'ouverture."})
             return await _partner(request, me, partner_id, problems, values, 422)
         try:
-            await identity(me, "sign_convention", partner_id=partner_id, convention=convention)
+            await identity(me, "sign_convention", partner_id=partner_id, **convention)
         except HTTPException as refusal:
             return await _partner(request, me, partner_id, errors_of(refusal), values, refusal.status_code)
         return redirect(request, f"/caf/partenaires/{partner_id}?fait=convention")
@@ -160,7 +160,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return failure_page(request, me, HTTPException(404, "Action inconnue."))
         values = await posted(request, me)
         verb, result = verbs[action]
-        extra = {"reason": values.get("motif", "")} if action == "suspendre" else {}
+        extra = {"motif": values.get("motif", "")} if action == "suspendre" else {}
         try:
             await identity(me, verb, user_id=user_id, **extra)
         except HTTPException as refusal:
