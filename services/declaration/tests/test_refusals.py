@@ -8,7 +8,10 @@ from fastapi import HTTPException
 
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from afas_declaration.gateway.clients.service_calls import REFUSAL_CODES, as_rpc_failure, call_local
+from afas_shared.auth.caller import forwarded_caller
 from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.refusals import Unauthorized
+from afas_shared.text import refuse_forbidden_characters
 
 
 async def _refusing(error: Exception):
@@ -46,10 +49,25 @@ async def test_an_invalid_input_names_its_field_as_the_api_spells_it():
     ]
 
 
-async def test_the_bus_refusal_of_a_shared_helper_is_answered_as_before():
+async def test_the_refusal_of_a_shared_helper_is_answered_as_before():
+    async def justified_with_a_control_character():
+        refuse_forbidden_characters("Écart\x07 justifié", "texte", multiline=True)
+
     with pytest.raises(HTTPException) as answer:
-        await call_local(_refusing(RpcFailure("invalid", "Caractère interdit.", "texte")))
+        await call_local(justified_with_a_control_character())
     assert answer.value.status_code == 422 and answer.value.detail[0]["loc"] == ["body", "texte"]
+    with pytest.raises(HTTPException) as anonymous:
+        await call_local(_refusing(Unauthorized("Authentification requise.")))
+    assert anonymous.value.status_code == 401 and anonymous.value.headers == {"WWW-Authenticate": "Bearer"}
+
+
+def test_the_shared_helpers_refuse_independently_of_the_bus():
+    with pytest.raises(Refused) as no_claims:
+        forwarded_caller({"actor": {}})
+    with pytest.raises(Refused) as control_character:
+        refuse_forbidden_characters("a\x00b", "motif")
+    assert (no_claims.value.code, control_character.value.code) == ("unauthorized", "invalid")
+    assert not isinstance(no_claims.value, RpcFailure) and not isinstance(control_character.value, RpcFailure)
 
 
 def test_every_refusal_has_a_code():

@@ -36,6 +36,7 @@ from afas_shared.messaging.consumer import AggregateKey, Handler, IdempotentCons
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.messaging.streams import ensure_stream, stream_config, wait_for_stream
+from afas_shared.refusals import Refused
 from afas_shared.settings import CommonSettings, ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class Bus:
             payload = body if isinstance(body, dict) else {}
             try:
                 return await handler(payload, dict(message.headers or {}))
-            except RpcFailure as refusal:
+            except (RpcFailure, Refused) as refusal:  # a handler's, or a use case's independent of the bus
                 return {"error": refusal.code, "detail": refusal.detail, "field": refusal.field}
             except Exception as exc:  # the caller gets a precise error instead of a timeout
                 log.exception("rpc %s failed", verb)

@@ -14,6 +14,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
 
+from afas_shared.refusals import Invalid
+
 _MULTILINE_ALLOWED = frozenset("\n\r\t")
 _BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 _SEPARATORS = frozenset("\u2028\u2029")
@@ -82,8 +84,6 @@ class InputModel(BaseModel):
 
 
 def refuse_forbidden_characters(value: str | None, field: str, *, multiline: bool = False) -> None:
-    """For use cases reached without a validated body (web forms): an ``invalid`` refusal naming ``field``."""
-    from afas_shared.messaging.rpc import RpcFailure  # text rules stay importable without the messaging layer
-
+    """For use cases reached without a validated body (web forms): an ``Invalid`` refusal naming ``field``."""
     if value and (problem := forbidden_character(value, multiline=multiline)) is not None:
-        raise RpcFailure("invalid", problem, field)
+        raise Invalid(problem, field)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from afas_shared.messaging.rpc import RpcFailure
+from afas_shared.refusals import Unauthorized
 
 # ``parametrage_national``: held by the agents of the Cnaf (national code 000), who set the national barèmes.
 CAF_ROLES = frozenset({"habilitations", "instruction", "parametrage", "lecture", "parametrage_national"})
@@ -36,7 +36,7 @@ def forwarded_caller(payload: dict[str, Any]) -> ForwardedCaller:
     claims = payload.get("actor") or {}
     kind = claims.get("kind")
     if kind not in ("partner", "caf", "operator"):
-        raise RpcFailure("unauthorized", "Authentification requise.")
+        raise Unauthorized("Authentification requise.")
     return ForwardedCaller(
         kind=kind,
         user_id=uuid.UUID(claims["sub"]) if claims.get("sub") else None,

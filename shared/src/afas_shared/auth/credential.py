@@ -23,6 +23,7 @@ from prometheus_client import Counter
 from afas_shared.auth.tokens import UNAVAILABLE_MESSAGE, InvalidToken, SessionClaims, TokenVerifier
 from afas_shared.messaging import context
 from afas_shared.messaging.rpc import RpcFailure, ServiceUnavailable
+from afas_shared.refusals import Refused
 
 log = logging.getLogger("afas.security")
 
@@ -112,7 +113,7 @@ class Responder:
             },
         )
 
-    def refused(self, verb: str, refusal: RpcFailure, actor: Any) -> None:
+    def refused(self, verb: str, refusal: RpcFailure | Refused, actor: Any) -> None:
         """A handler refused its caller (not authenticated, or not allowed): audited here, in this service."""
         if refusal.code in REFUSED_CODES:
             self.audit(verb, refusal.code, actor)
