@@ -5,7 +5,8 @@ The runtime is built as ``afas_declaration.bootstrap`` builds it (its consumers 
 ``entrypoints.bus.register``), minus the gateway: the use cases never go through it. The bus records what the outbox
 relay publishes (read back through the event registry, so every payload is checked against its contract) and answers
 the requests the use cases make with the responders a test gives it; a service nobody answers for is unavailable, as
-on the real bus when no responder listens.
+on the real bus when no responder listens. A verb with a request/reply contract (``afas_shared.contracts.rpc``) has
+its request and its responder's reply checked against it, as its real responder would.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from afas_shared.bus import Bus
 from afas_shared.clock import ManualClock
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.registry import parse
+from afas_shared.contracts.rpc import RPC_CONTRACTS
 from afas_shared.db import migrations
 from afas_shared.messaging.relay import OutboxRelay
 from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
@@ -110,9 +112,14 @@ class InMemoryBus(Bus):
         responder = self._responders.get((service, verb))
         if responder is None:
             raise ServiceUnavailable(service, "no responder")
+        contract = RPC_CONTRACTS.get((service, verb, version))
+        if contract is not None:
+            contract.request.model_validate(sent, by_alias=True, by_name=False)
         body = await responder(sent)
         if "error" in body:
             raise RemoteError(service, body["error"], body.get("detail"), body.get("field"))
+        if contract is not None:
+            contract.reply_adapter().validate_python(body["result"] if contract.in_result else body)
         return body
 
 
