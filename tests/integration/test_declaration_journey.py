@@ -225,33 +225,21 @@ async def test_providers_fill_the_approbateur_justifies_signs_and_transmits_the_
 
 
 async def test_inputs_the_fuzz_found_get_a_clear_4xx_never_a_server_error(platform, catalogue):
-    """Found by tests/fuzz: each answered 500 before."""
-    declaration, headers = await _eaje_declaration(platform, catalogue)
-    [form] = (await platform.client.get(f"/api/v1/declarations/{declaration}", headers=headers[KARIM])).json()[
-        "formulaires"
-    ]
-    # a form never saved has nothing to send back (its send-back event had no form version)
-    unsaved = await platform.client.post(
-        f"/api/v1/forms/{form['id']}/send-back", headers=headers[ADMIN], json={"commentaire": "Complétez les heures."}
-    )
-    assert unsaved.status_code == 409 and "pas encore été saisi" in unsaved.json()["detail"], unsaved.text
-    # a version the form never had: named as such, not as a save by "None"
-    ahead = await platform.client.put(
-        f"/api/v1/forms/{form['id']}", headers=headers[KARIM], json={"version": 7, "valeurs": ACTIVITY}
-    )
-    assert ahead.status_code == 409 and "La version 7 de ce formulaire n'existe pas" in ahead.json()["detail"]
+    """Found by tests/fuzz: each answered 500 before. (The use cases' own finds, a send-back of a form never saved and
+    a save on a version the form never had, are tested at the use-case level.)"""
+    karim = await platform.login(KARIM)
     # a year no database integer holds
     huge = 10**30
     for path, caller in (
-        (f"/api/v1/declarations?exercice={huge}", headers[KARIM]),
+        (f"/api/v1/declarations?exercice={huge}", karim),
         (f"/api/v1/instruction/declarations?exercice={huge}", catalogue.agent),
     ):
         response = await platform.client.get(path, headers=caller)
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["msg"] == "Valeur trop grande : au plus 2100."
-    page = await platform.client.get(f"/declarations?exercice={huge}", headers=headers[KARIM])
+    page = await platform.client.get(f"/declarations?exercice={huge}", headers=karim)
     assert page.status_code == 422 and "Exercice invalide" in page.text
-    not_a_number = await platform.client.get("/api/v1/declarations?exercice=deux", headers=headers[KARIM])
+    not_a_number = await platform.client.get("/api/v1/declarations?exercice=deux", headers=karim)
     assert not_a_number.json()["detail"][0]["msg"] == "Nombre entier attendu."
 
 
