@@ -10,6 +10,7 @@ import pytest
 
 from afas_declaration.application import drafts
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound
+from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1, FormSavedV1
 
 BUDGET = {
@@ -155,6 +156,6 @@ async def test_the_caf_reads_every_form_but_edits_none_and_a_stranger_reads_noth
     stranger = await world.user("Paul", "Durand")  # of the partner, but with no role on this activity
     with pytest.raises(Forbidden, match="pas dans votre périmètre"):
         await drafts.detail(world.runtime, stranger.caller, declaration_id)
-    other_caf = world.agent.__class__(kind="caf", caf_code="059", caf_roles=frozenset({"instruction"}))
+    other_caf = ForwardedCaller(kind="caf", caf_code="059", caf_roles=frozenset({"instruction"}))
     with pytest.raises(Forbidden):
         await drafts.detail(world.runtime, other_caf, declaration_id)

@@ -8,6 +8,7 @@ import pytest
 from afas_declaration.application import declaration_list, instruction
 from afas_declaration.application.declaration_list import Filters
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
+from afas_shared.auth.caller import ForwardedCaller
 from services.declaration.tests.use_case_scenes import lucioles
 
 
@@ -82,5 +83,5 @@ async def test_a_caller_without_a_role_sees_nothing_and_bad_filters_are_named(wo
         with pytest.raises(Invalid) as refused:
             await declaration_list.visible_to(world.runtime, scene.karim.caller, filters)
         assert refused.value.field == field
-    with pytest.raises(Forbidden):
-        await declaration_list.visible_to(world.runtime, lucas.caller.__class__(kind="partner"))
+    with pytest.raises(Forbidden):  # a partner caller without a user: no session of anyone
+        await declaration_list.visible_to(world.runtime, ForwardedCaller(kind="partner"))
