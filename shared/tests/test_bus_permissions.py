@@ -177,12 +177,16 @@ _CALL = re.compile(
     r"""(?:\.request|call_service)\(\s*(?:runtime,\s*)?"(?P<callee>\w+)",\s*(?:"(?P<verb>\w+)"|(?P<dynamic>\w+))"""
 )
 _CALL_IDENTITY = re.compile(r"""call_identity\(\s*runtime,\s*(?:"(?P<verb>\w+)"|(?P<dynamic>\w+))""")
+# the gateway's typed calls (afas_declaration.gateway.clients.typed_calls): call_typed / ask(runtime, callee, verb…)
+_TYPED_CALL = re.compile(
+    r"""(?:call_typed|ask)\(\s*runtime,\s*"(?P<callee>\w+)",\s*(?:"(?P<verb>\w+)"|(?P<dynamic>\w+))"""
+)
 
 
 def _calls_in_code(service: str):
     for path in (ROOT / "services" / service / "src").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        for m in _CALL.finditer(text):
+        for m in (*_CALL.finditer(text), *_TYPED_CALL.finditer(text)):
             yield path, m["callee"], m["verb"] or ALL_VERBS
         for m in _CALL_IDENTITY.finditer(text):
             yield path, "identity", m["verb"] or ALL_VERBS

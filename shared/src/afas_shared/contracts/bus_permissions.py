@@ -8,7 +8,7 @@ Derived from the contracts wherever they say it:
 - **RPC verbs a service answers**: its own ``<service>.rpc.>`` only, in its queue group ``<service>-rpc``
   (``Bus.rpc`` subscribes nothing else);
 - **RPC verbs a service calls**: :data:`CALLS` (the same test checks every literal ``runtime.request`` /
-  ``call_service`` / ``call_identity`` call in the services' code against it).
+  ``call_service`` / ``call_identity`` / ``call_typed`` call in the services' code against it).
 
 Each user also gets its own inbox prefix (``_INBOX_<user>``, see :func:`inbox_prefix`) so it reads only
 the replies to its own requests, never ``_INBOX.>``, and may answer requests it received
