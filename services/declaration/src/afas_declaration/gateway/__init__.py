@@ -24,6 +24,7 @@ from afas_declaration.gateway.api import (
     review_routes,
     transmission_routes,
 )
+from afas_declaration.gateway.api.openapi_security import document_security
 from afas_declaration.gateway.api.validation_messages import french_validation_errors
 from afas_declaration.gateway.hardening.idempotent import IdempotencyMiddleware, document_header
 from afas_declaration.gateway.hardening.rate_limit import RateLimit, RateLimitMiddleware
@@ -71,6 +72,9 @@ def install(runtime: ServiceRuntime, settings: Settings) -> None:
     runtime.exception_handlers[pages.PageRedirect] = pages.redirect_to_login
     runtime.exception_handlers[pages.PageUnavailable] = pages.unavailable_page
     runtime.openapi_customizers.append(lambda schema: document_header(schema, settings.idempotency_lease_seconds))
+    runtime.openapi_customizers.append(
+        lambda schema: document_security(schema, [r for api in runtime.routers for r in api.routes], current_caller)
+    )
     runtime.http_middleware += [
         (IdempotencyMiddleware, {"runtime": runtime, "admin_token": settings.admin_token}),
         (

@@ -9,6 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from afas_declaration.gateway.api.activity_schemas import ActivityBody, ActivityClosing
+from afas_declaration.gateway.api.catalogue_replies import Activity, CatalogueImport
+from afas_declaration.gateway.api.refusals import SESSION, refusals
+from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.typed_calls import call_typed, carry
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.limits import (
@@ -22,13 +25,18 @@ from afas_shared.runtime import ServiceRuntime
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
-    api = APIRouter(prefix="/api/v1/activities", tags=["activités"])
+    api = APIRouter(prefix="/api/v1/activities", tags=["activités"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
     async def ask(verb: str, caller: Caller, request: RpcRequest) -> Any:
         return await call_typed(runtime, "habilitation", verb, request, caller)
 
-    @api.get("", summary="Activités visibles par l'utilisateur")
+    @api.get(
+        "",
+        summary="Activités visibles par l'utilisateur",
+        response_model=list[Activity],
+        responses=refusals(*SESSION, 422, 503),
+    )
     async def search(
         caller: Caller = who,
         partenaire: uuid.UUID | None = None,
@@ -39,7 +47,13 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             "search_activities", caller, h.ActivityFiltersV1(partenaire=partenaire, type=type, nature=nature)
         )
 
-    @api.post("", status_code=201, summary="Enregistrer une activité (Caf)")
+    @api.post(
+        "",
+        status_code=201,
+        summary="Enregistrer une activité (Caf)",
+        response_model=Activity,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
     async def register(body: ActivityBody, caller: Caller = who) -> dict[str, Any]:
         return await ask("register_activity", caller, carry(h.ActivityFieldsV1, body))
 
@@ -52,7 +66,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
                 "required": True,
             }
         },
-        responses={413: {"description": CATALOGUE_IMPORT_TOO_LARGE}},
+        response_model=CatalogueImport,
+        responses=refusals(*SESSION, 409, 422, 503, meanings={413: CATALOGUE_IMPORT_TOO_LARGE}),
     )
     async def import_csv(request: Request, caller: Caller = who) -> dict[str, Any]:
         body = await _read_at_most(request, CATALOGUE_IMPORT_MAX_BYTES)
@@ -65,15 +80,30 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             "import_activities", caller, h.ImportActivitiesRequestV1(csv_base64=base64.b64encode(body).decode("ascii"))
         )
 
-    @api.get("/{activity_id}", summary="Une activité et ses lieux d'implantation")
+    @api.get(
+        "/{activity_id}",
+        summary="Une activité et ses lieux d'implantation",
+        response_model=Activity,
+        responses=refusals(*SESSION, 404, 422, 503),
+    )
     async def get(activity_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
         return await ask("get_activity", caller, h.ActivityIdRequestV1(activity_id=activity_id))
 
-    @api.put("/{activity_id}", summary="Modifier une activité (Caf)")
+    @api.put(
+        "/{activity_id}",
+        summary="Modifier une activité (Caf)",
+        response_model=Activity,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
     async def update(activity_id: uuid.UUID, body: ActivityBody, caller: Caller = who) -> dict[str, Any]:
         return await ask("update_activity", caller, carry(h.UpdateActivityRequestV1, body, activity_id=activity_id))
 
-    @api.post("/{activity_id}/close", summary="Fermer une activité (Caf)")
+    @api.post(
+        "/{activity_id}/close",
+        summary="Fermer une activité (Caf)",
+        response_model=Activity,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
     async def close(activity_id: uuid.UUID, body: ActivityClosing, caller: Caller = who) -> dict[str, Any]:
         return await ask("close_activity", caller, carry(h.CloseActivityRequestV1, body, activity_id=activity_id))
 

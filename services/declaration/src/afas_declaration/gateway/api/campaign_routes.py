@@ -11,8 +11,11 @@ from pydantic import Field, ValidationError
 
 from afas_declaration.application import campaigns, declaration_list
 from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
-from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.api import declaration_replies as r
+from afas_declaration.gateway.api.refusals import SESSION, refusals
+from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.session.caller import Caller
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import InputModel
@@ -44,18 +47,34 @@ class CampaignBody(InputModel):
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["déclarations"])
+    api = APIRouter(prefix="/api/v1", tags=["déclarations"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
-    @api.post("/campaigns", status_code=201, summary="Ouvrir une campagne de déclaration (Caf, paramétrage)")
+    @api.post(
+        "/campaigns",
+        status_code=201,
+        summary="Ouvrir une campagne de déclaration (Caf, paramétrage)",
+        response_model=r.Campaign,
+        responses=refusals(*SESSION, 409, 422),
+    )
     async def open_campaign(body: CampaignBody, caller: Caller = who) -> dict[str, Any]:
         return await call_local(campaigns.create(runtime, forwarded_caller(caller.rpc()), _validated(body)))
 
-    @api.get("/campaigns", summary="Campagnes de la Caf")
+    @api.get(
+        "/campaigns",
+        summary="Campagnes de la Caf",
+        response_model=list[r.Campaign],
+        responses=refusals(*SESSION),
+    )
     async def list_campaigns(caller: Caller = who) -> list[dict[str, Any]]:
         return await call_local(campaigns.visible_to(runtime, forwarded_caller(caller.rpc())))
 
-    @api.get("/declarations", summary="Mes déclarations, avec les actions que vos rôles permettent")
+    @api.get(
+        "/declarations",
+        summary="Mes déclarations, avec les actions que vos rôles permettent",
+        response_model=list[r.DeclarationLine],
+        responses=refusals(*SESSION, 422),
+    )
     async def my_declarations(
         caller: Caller = who,
         type_declaration: str | None = Query(None, description="previsionnelle, actualisee_juin, …, reelle"),
@@ -68,11 +87,21 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         filters = declaration_list.Filters(type_declaration, exercice, etat, activite, type_activite, nature)
         return await call_local(declaration_list.visible_to(runtime, forwarded_caller(caller.rpc()), filters))
 
-    @api.get("/declarations/a-saisir", summary="Nombre de déclarations à saisir (alerte de l'accueil)")
+    @api.get(
+        "/declarations/a-saisir",
+        summary="Nombre de déclarations à saisir (alerte de l'accueil)",
+        response_model=r.AwaitingInput,
+        responses=refusals(*SESSION),
+    )
     async def awaiting_input(caller: Caller = who) -> dict[str, Any]:
         return await call_local(declaration_list.awaiting_input(runtime, forwarded_caller(caller.rpc())))
 
-    @api.get("/activities/{activity_id}/declarations", summary="Historique des déclarations d'une activité")
+    @api.get(
+        "/activities/{activity_id}/declarations",
+        summary="Historique des déclarations d'une activité",
+        response_model=list[r.DeclarationLine],
+        responses=refusals(*SESSION, 404, 422),
+    )
     async def activity_history(activity_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
         return await call_local(declaration_list.activity_history(runtime, forwarded_caller(caller.rpc()), activity_id))
 

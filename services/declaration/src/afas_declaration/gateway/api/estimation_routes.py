@@ -10,8 +10,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field, model_validator
 
 from afas_declaration.application.declaration_scope import require_whole_view
-from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.api import bareme_replies as b
+from afas_declaration.gateway.api import payment_replies as p
+from afas_declaration.gateway.api.refusals import SESSION, refusals
+from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local, call_service
+from afas_declaration.gateway.session.caller import Caller
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import InputModel
@@ -162,13 +166,18 @@ def dated_value(body: ParameterChangeBody | LocalParameterBody | TerritoryBody) 
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["estimation"])
+    api = APIRouter(prefix="/api/v1", tags=["estimation"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
     async def ask(verb: str, caller: Caller, **payload: Any) -> Any:
         return await call_service(runtime, "estimation", verb, caller.rpc(**payload))
 
-    @api.get("/baremes/{famille}", summary="Barème en vigueur d'un type d'activité, avec provenance et historique")
+    @api.get(
+        "/baremes/{famille}",
+        summary="Barème en vigueur d'un type d'activité, avec provenance et historique",
+        response_model=b.Bareme,
+        responses=refusals(*SESSION, 422, 503),
+    )
     async def bareme(famille: str = FAMILY, caller: Caller = who) -> dict[str, Any]:
         return await ask("parameters", caller, family=famille)
 
@@ -176,6 +185,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/baremes/{famille}/parametres/{parametre}",
         summary="Modifier une valeur du barème national (Cnaf, paramétrage national) : versionnée, tracée, "
         "ré-estimation des déclarations ouvertes de toutes les Caf",
+        response_model=b.NationalChange,
+        responses=refusals(*SESSION, 409, 422, 503),
     )
     async def set_parameter(
         body: ParameterChangeBody,
@@ -197,6 +208,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         summary="Fixer un paramètre local de la Caf (paramétrage de cette Caf), par exemple le montant du bonus "
         "territoire par place nouvelle, dans la fourchette nationale : tracé, ré-estimation des déclarations "
         "ouvertes de cette Caf seulement",
+        response_model=b.LocalChange,
+        responses=refusals(*SESSION, 409, 422, 503),
     )
     async def set_local_parameter(
         body: LocalParameterBody,
@@ -217,6 +230,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "/cafs/{caf}/territoires",
         summary="Territoires de la Caf pour le bonus territoire (montant par place nouvelle, activités affectées)",
+        response_model=b.Territories,
+        responses=refusals(*SESSION, 422, 503),
     )
     async def territories(caf: str = CAF, caller: Caller = who) -> dict[str, Any]:
         return await ask("territories", caller, caf=caf)
@@ -226,6 +241,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         summary="Définir un territoire de la Caf et son montant du bonus territoire par place nouvelle, daté, dans "
         "la fourchette nationale (paramétrage de cette Caf) : tracé, ré-estimation des déclarations ouvertes de "
         "cette Caf seulement",
+        response_model=b.TerritoryChange,
+        responses=refusals(*SESSION, 409, 422, 503),
     )
     async def set_territory(
         body: TerritoryBody,
@@ -246,6 +263,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/activities/{activity_id}/territoire",
         summary="Affecter une activité EAJE (PSU) de la Caf à l'un de ses territoires (paramétrage de la Caf de "
         "l'activité) : ses déclarations ouvertes sont ré-estimées",
+        response_model=b.TerritoryAssignment,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def assign_territory(
         activity_id: uuid.UUID, body: ActivityTerritoryBody, caller: Caller = who
@@ -254,13 +273,20 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             "assign_territory", caller, activity_id=activity_id, territory=body.territoire, reason=body.motif
         )
 
-    @api.get("/baremes/reestimations/{job_id}", summary="Avancement de la ré-estimation après une modification")
+    @api.get(
+        "/baremes/reestimations/{job_id}",
+        summary="Avancement de la ré-estimation après une modification",
+        response_model=b.Reestimation,
+        responses=refusals(*SESSION, 404, 422, 503),
+    )
     async def reestimation(job_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
         return await ask("reestimation", caller, job_id=job_id)
 
     @api.get(
         "/activities/{activity_id}/payments",
         summary="Paiements d'une activité pour un exercice : déjà versés, à venir, totaux",
+        response_model=p.Payments,
+        responses=refusals(*SESSION, 404, 422, 503),
     )
     async def payments(
         activity_id: uuid.UUID, caller: Caller = who, exercice: int = Query(ge=2000, le=2100, examples=[2026])
@@ -268,13 +294,21 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         await call_local(require_whole_view(runtime, forwarded_caller(caller.rpc()), activity_id=activity_id))
         return await ask("payments", caller, activity_id=activity_id, exercice=exercice)
 
-    @api.get("/declarations/{declaration_id}/entitlement", summary="Droit calculé d'une déclaration validée, expliqué")
+    @api.get(
+        "/declarations/{declaration_id}/entitlement",
+        summary="Droit calculé d'une déclaration validée, expliqué",
+        response_model=p.Entitlement,
+        responses=refusals(*SESSION, 404, 422, 503),
+    )
     async def entitlement(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
         await call_local(require_whole_view(runtime, forwarded_caller(caller.rpc()), declaration_id=declaration_id))
         return await ask("entitlement", caller, declaration_id=declaration_id)
 
     @api.get(
-        "/cafs/{caf}/politique-paiement", summary="Politique de paiement d'une Caf (acomptes, compléments, plafond)"
+        "/cafs/{caf}/politique-paiement",
+        summary="Politique de paiement d'une Caf (acomptes, compléments, plafond)",
+        response_model=p.PaymentPolicy,
+        responses=refusals(*SESSION, 422, 503),
     )
     async def payment_policy(caf: str, caller: Caller = who) -> dict[str, Any]:
         return await ask("payment_policy", caller, caf=caf)
@@ -283,6 +317,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/cafs/{caf}/politique-paiement",
         summary="Choisir la politique de versement de la Caf (paramétrage de cette Caf) : les échéanciers de ses "
         "activités sont recalculés",
+        response_model=p.PaymentPolicy,
+        responses=refusals(*SESSION, 409, 422, 503),
     )
     async def set_payment_policy(body: PaymentPolicyBody, caf: str = CAF, caller: Caller = who) -> dict[str, Any]:
         return await ask("set_payment_policy", caller, caf=caf, policy=body.politique, reason=body.motif)
@@ -292,6 +328,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         status_code=201,
         summary="Enregistrer les versements faits avant la plateforme pour un exercice (Caf de l'activité, "
         "instruction ou paramétrage)",
+        response_model=p.PriorPayments,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def record_prior_payments(
         activity_id: uuid.UUID, body: PriorPaymentsBody, caller: Caller = who
@@ -310,6 +348,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         status_code=201,
         summary="Enregistrer le droit réel d'un exercice validé avant la plateforme (Caf de l'activité, instruction "
         "ou paramétrage) : base du 1er acompte N+2 et du plafonnement N+1",
+        response_model=p.PriorActualRecorded,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def record_prior_actual(
         activity_id: uuid.UUID, body: PriorActualBody, caller: Caller = who

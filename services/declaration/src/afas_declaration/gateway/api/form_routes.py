@@ -9,8 +9,11 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from afas_declaration.application import drafts, review
-from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.api import declaration_replies as r
+from afas_declaration.gateway.api.refusals import SESSION, refusals
+from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.session.caller import Caller
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import InputModel
@@ -26,14 +29,24 @@ class Prefill(InputModel):
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["déclarations"])
+    api = APIRouter(prefix="/api/v1", tags=["déclarations"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
-    @api.get("/declarations/{declaration_id}", summary="Une déclaration et les formulaires de votre périmètre")
+    @api.get(
+        "/declarations/{declaration_id}",
+        summary="Une déclaration et les formulaires de votre périmètre",
+        response_model=r.DeclarationDetail,
+        responses=refusals(*SESSION, 404, 422),
+    )
     async def detail(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
         return await call_local(drafts.detail(runtime, forwarded_caller(caller.rpc()), declaration_id))
 
-    @api.put("/forms/{form_id}", summary="Enregistrer un formulaire (brouillon)")
+    @api.put(
+        "/forms/{form_id}",
+        summary="Enregistrer un formulaire (brouillon)",
+        response_model=r.SavedForm,
+        responses=refusals(*SESSION, 404, 409, 422),
+    )
     async def save(form_id: uuid.UUID, body: Draft, caller: Caller = who) -> dict[str, Any]:
         saved = await call_local(
             drafts.save(runtime, forwarded_caller(caller.rpc()), form_id, body.version, body.valeurs)
@@ -44,7 +57,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         )
         return saved
 
-    @api.post("/forms/{form_id}/prefill", summary="Reprendre les données de la déclaration précédente")
+    @api.post(
+        "/forms/{form_id}/prefill",
+        summary="Reprendre les données de la déclaration précédente",
+        response_model=r.Form,
+        responses=refusals(*SESSION, 404, 409, 422),
+    )
     async def prefill(form_id: uuid.UUID, body: Prefill, caller: Caller = who) -> dict[str, Any]:
         return await call_local(drafts.prefill(runtime, forwarded_caller(caller.rpc()), form_id, body.version))
 

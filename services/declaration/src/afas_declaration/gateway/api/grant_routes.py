@@ -8,6 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from afas_declaration.gateway.api.activity_schemas import GrantBody, Refusal
+from afas_declaration.gateway.api.catalogue_replies import GrantLine
+from afas_declaration.gateway.api.refusals import SESSION, refusals
+from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.typed_calls import call_typed, carry
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.rpc import RpcRequest
@@ -17,17 +20,28 @@ from afas_shared.runtime import ServiceRuntime
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["habilitations"])
+    api = APIRouter(prefix="/api/v1", tags=["habilitations"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
     async def ask(verb: str, caller: Caller, request: RpcRequest | None = None) -> Any:
         return await call_typed(runtime, "habilitation", verb, request or Empty(), caller)
 
-    @api.post("/grants", status_code=201, summary="Habiliter un utilisateur (un rôle, des activités ou des lieux)")
+    @api.post(
+        "/grants",
+        status_code=201,
+        summary="Habiliter un utilisateur (un rôle, des activités ou des lieux)",
+        response_model=list[GrantLine],
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
     async def grant(body: GrantBody, caller: Caller = who) -> list[dict[str, Any]]:
         return await ask("grant", caller, carry(h.GrantRequestV1, body))
 
-    @api.get("/partners/{partner_id}/grants", summary="Habilitations d'un partenaire")
+    @api.get(
+        "/partners/{partner_id}/grants",
+        summary="Habilitations d'un partenaire",
+        response_model=list[GrantLine],
+        responses=refusals(*SESSION, 404, 422, 503),
+    )
     async def of_partner(
         partner_id: uuid.UUID,
         caller: Caller = who,
@@ -35,7 +49,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     ) -> list[dict[str, Any]]:
         return await ask("grants_of_partner", caller, h.PartnerGrantsRequestV1(partner_id=partner_id, etat=etat))
 
-    @api.get("/grants", summary="Rechercher les habilitations (Administration des profils)")
+    @api.get(
+        "/grants",
+        summary="Rechercher les habilitations (Administration des profils)",
+        response_model=list[GrantLine],
+        responses=refusals(*SESSION, 422, 503),
+    )
     async def search(
         caller: Caller = who,
         partenaire: uuid.UUID | None = None,
@@ -59,19 +78,39 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         )
         return await ask("search_grants", caller, filters)
 
-    @api.get("/grants/pending", summary="Approbateurs en attente de validation par la Caf")
+    @api.get(
+        "/grants/pending",
+        summary="Approbateurs en attente de validation par la Caf",
+        response_model=list[GrantLine],
+        responses=refusals(*SESSION, 503),
+    )
     async def pending(caller: Caller = who) -> list[dict[str, Any]]:
         return await ask("pending_approbateurs", caller)
 
-    @api.post("/grants/{grant_id}/validate", summary="Valider un approbateur (Caf)")
+    @api.post(
+        "/grants/{grant_id}/validate",
+        summary="Valider un approbateur (Caf)",
+        response_model=GrantLine,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
     async def validate(grant_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
         return await ask("decide_grant", caller, h.DecideGrantRequestV1(grant_id=grant_id, accepter=True))
 
-    @api.post("/grants/{grant_id}/reject", summary="Refuser un approbateur, avec le motif (Caf)")
+    @api.post(
+        "/grants/{grant_id}/reject",
+        summary="Refuser un approbateur, avec le motif (Caf)",
+        response_model=GrantLine,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
     async def reject(grant_id: uuid.UUID, body: Refusal, caller: Caller = who) -> dict[str, Any]:
         return await ask("decide_grant", caller, carry(h.DecideGrantRequestV1, body, grant_id=grant_id, accepter=False))
 
-    @api.post("/grants/{grant_id}/end", summary="Mettre fin à une habilitation (date de fin = aujourd'hui)")
+    @api.post(
+        "/grants/{grant_id}/end",
+        summary="Mettre fin à une habilitation (date de fin = aujourd'hui)",
+        response_model=GrantLine,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
     async def end(grant_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
         return await ask("end_grant", caller, h.GrantIdRequestV1(grant_id=grant_id))
 

@@ -9,6 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from afas_declaration.application import permissions
 from afas_declaration.application.permissions import Action
+from afas_declaration.gateway.api.declaration_replies import Permission, PermissionCheck
+from afas_declaration.gateway.api.refusals import SESSION, refusals
+from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.clock import paris_today
 from afas_shared.runtime import ServiceRuntime
@@ -17,7 +20,7 @@ NOT_A_USER = "Les habilitations sont celles d'un utilisateur : le jeton d'exploi
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
-    api = APIRouter(prefix="/api/v1/me/permissions", tags=["habilitations"])
+    api = APIRouter(prefix="/api/v1/me/permissions", tags=["habilitations"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
     def user_of(caller: Caller) -> str:
@@ -28,7 +31,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     def today():
         return paris_today(runtime.clock.now())
 
-    @api.get("", summary="Mes habilitations en vigueur (rôle, activité, lieu)")
+    @api.get(
+        "",
+        summary="Mes habilitations en vigueur (rôle, activité, lieu)",
+        response_model=list[Permission],
+        responses=refusals(*SESSION),
+    )
     async def mine(caller: Caller = who) -> list[dict[str, Any]]:
         lines = await permissions.permissions_of(runtime.db, user_of(caller), today())
         return [
@@ -41,7 +49,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             for line in lines
         ]
 
-    @api.get("/check", summary="Puis-je faire cette action sur cette activité (ou ce lieu) ?")
+    @api.get(
+        "/check",
+        summary="Puis-je faire cette action sur cette activité (ou ce lieu) ?",
+        response_model=PermissionCheck,
+        responses=refusals(*SESSION, 422),
+    )
     async def check(
         action: Action,
         activite: uuid.UUID,

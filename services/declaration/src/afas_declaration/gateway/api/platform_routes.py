@@ -9,10 +9,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from afas_declaration.application.status import platform_status
 from afas_declaration.config import Settings
+from afas_declaration.gateway.api.identity_replies import DemoLoaded
+from afas_declaration.gateway.api.openapi_security import OPERATOR_ONLY
+from afas_declaration.gateway.api.platform_replies import AsyncApiDocument, StatusReport
+from afas_declaration.gateway.api.refusals import refusals
+from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.typed_calls import call_typed
 from afas_declaration.gateway.session.caller import operator_credential
 from afas_shared.auth.credential import credential
@@ -23,22 +27,8 @@ DEMO_TIMEOUT_SECONDS = 60.0
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
 
 
-class ServiceState(BaseModel):
-    name: str
-    version: str
-    database: str = Field(description="sqlite or postgresql")
-    ready: bool
-
-
-class StatusReport(BaseModel):
-    status: str = Field(description="ok, or unavailable when a service is down or not ready")
-    services: list[ServiceState]
-    unavailable: list[str] = Field(default_factory=list)
-    detail: str | None = None
-
-
 def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", route_class=ReplyRoute)
 
     def operator(authorization: str = Header(default="", description="Bearer <jeton d'administration>")) -> None:
         token = authorization.removeprefix("Bearer ").strip()
@@ -52,7 +42,10 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         response_model=StatusReport,
         tags=["exploitation"],
         summary="État de chaque service de la plateforme",
-        responses={503: {"model": StatusReport, "description": "Un service est absent ou pas prêt"}},
+        responses={
+            503: {"model": StatusReport, "description": "Un service est absent ou pas prêt"},
+            **refusals(429),
+        },
     )
     async def get_status() -> JSONResponse:
         report = await platform_status(runtime, settings.status_timeout_seconds)
@@ -68,6 +61,9 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         tags=["administration"],
         dependencies=[Depends(operator)],
         summary="Charger les données de démonstration (mode local uniquement)",
+        response_model=DemoLoaded,
+        openapi_extra={"security": OPERATOR_ONLY},
+        responses=refusals(401, 409, 429, 503),
     )
     async def demo() -> dict[str, Any]:
         # a bulk load (dozens of writes and events), not an interactive call: it gets more than the RPC default
@@ -78,6 +74,8 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         "/events/asyncapi/{service}",
         tags=["événements"],
         summary="Document AsyncAPI des événements d'un service (pour les systèmes de la Caf)",
+        response_model=AsyncApiDocument,
+        responses=refusals(404, 429),
     )
     async def asyncapi(service: str) -> dict[str, Any]:
         if service not in SERVICES:

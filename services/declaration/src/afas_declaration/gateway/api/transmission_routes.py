@@ -11,8 +11,12 @@ from pydantic import Field
 
 from afas_declaration.application import instruction, transmission
 from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
-from afas_declaration.gateway.session.caller import Caller
+from afas_declaration.gateway.api import review_replies as r
+from afas_declaration.gateway.api.refusals import SESSION, refusals
+from afas_declaration.gateway.api.reply_fields import file_reply
+from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.session.caller import Caller
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import InputModel
@@ -42,7 +46,7 @@ class Validation(InputModel):
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["transmission et instruction"])
+    api = APIRouter(prefix="/api/v1", tags=["transmission et instruction"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
     @api.post(
@@ -50,6 +54,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         status_code=201,
         summary="Signer et transmettre à la Caf (approbateur)",
         description="Un en-tête Idempotency-Key (UUID conseillé) renvoie la même réponse à une nouvelle tentative.",
+        response_model=r.VersionSummary,
+        responses=refusals(*SESSION, 404, 409, 422),
     )
     async def transmit(declaration_id: uuid.UUID, body: Transmit, caller: Caller = who) -> dict[str, Any]:
         return await call_local(
@@ -62,11 +68,21 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             )
         )
 
-    @api.get("/declarations/{declaration_id}/versions", summary="Versions transmises d'une déclaration")
+    @api.get(
+        "/declarations/{declaration_id}/versions",
+        summary="Versions transmises d'une déclaration",
+        response_model=list[r.VersionSummary],
+        responses=refusals(*SESSION, 404, 422),
+    )
     async def versions(declaration_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
         return await call_local(transmission.versions(runtime, forwarded_caller(caller.rpc()), declaration_id))
 
-    @api.get("/declarations/{declaration_id}/versions/{number}", summary="Contenu figé d'une version transmise")
+    @api.get(
+        "/declarations/{declaration_id}/versions/{number}",
+        summary="Contenu figé d'une version transmise",
+        response_model=r.TransmittedVersion,
+        responses=refusals(*SESSION, 404, 422),
+    )
     async def version(declaration_id: uuid.UUID, number: int, caller: Caller = who) -> dict[str, Any]:
         return await call_local(transmission.version(runtime, forwarded_caller(caller.rpc()), declaration_id, number))
 
@@ -74,7 +90,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/declarations/{declaration_id}/versions/{number}/accuse.pdf",
         summary="Accusé de réception (PDF) d'une version transmise",
         response_class=Response,
-        responses={200: {"content": {"application/pdf": {}}}},
+        responses={**file_reply("application/pdf", "L'accusé de réception (PDF)"), **refusals(*SESSION, 404, 422)},
     )
     async def receipt(declaration_id: uuid.UUID, number: int, caller: Caller = who) -> Response:
         pdf = await call_local(transmission.receipt(runtime, forwarded_caller(caller.rpc()), declaration_id, number))
@@ -83,7 +99,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
         )
 
-    @api.get("/instruction/declarations", summary="Déclarations à instruire (Caf), les plus anciennes d'abord")
+    @api.get(
+        "/instruction/declarations",
+        summary="Déclarations à instruire (Caf), les plus anciennes d'abord",
+        response_model=list[r.QueuedDeclaration],
+        responses=refusals(*SESSION, 422),
+    )
     async def queue(
         caller: Caller = who,
         etat: str = Query("transmise"),
@@ -104,7 +125,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             )
         )
 
-    @api.post("/declarations/{declaration_id}/validate", summary="Valider une déclaration transmise (Caf)")
+    @api.post(
+        "/declarations/{declaration_id}/validate",
+        summary="Valider une déclaration transmise (Caf)",
+        response_model=r.Decided,
+        responses=refusals(*SESSION, 404, 409, 422),
+    )
     async def validate(
         declaration_id: uuid.UUID, body: Validation | None = None, caller: Caller = who
     ) -> dict[str, Any]:
@@ -113,13 +139,23 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "validee", None, accepted)
         )
 
-    @api.post("/declarations/{declaration_id}/refuse", summary="Refuser une déclaration avec un motif (Caf)")
+    @api.post(
+        "/declarations/{declaration_id}/refuse",
+        summary="Refuser une déclaration avec un motif (Caf)",
+        response_model=r.Decided,
+        responses=refusals(*SESSION, 404, 409, 422),
+    )
     async def refuse(declaration_id: uuid.UUID, body: Reason, caller: Caller = who) -> dict[str, Any]:
         return await call_local(
             instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "refusee", body.motif)
         )
 
-    @api.post("/declarations/{declaration_id}/cancel", summary="Annuler une déclaration avec un motif (Caf)")
+    @api.post(
+        "/declarations/{declaration_id}/cancel",
+        summary="Annuler une déclaration avec un motif (Caf)",
+        response_model=r.Decided,
+        responses=refusals(*SESSION, 404, 409, 422),
+    )
     async def cancel(declaration_id: uuid.UUID, body: Reason, caller: Caller = who) -> dict[str, Any]:
         return await call_local(
             instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "annulee", body.motif)

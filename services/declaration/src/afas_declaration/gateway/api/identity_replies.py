@@ -1,0 +1,235 @@
+"""Replies of the identity part of the public API: sessions, Cafs, partners, conventions, users and groups."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from afas_declaration.gateway.api.reply_fields import Timestamp, example
+
+USER_ID = "eb5b9c50-a1e2-409c-809d-4e7ada4ebe0e"
+PARTNER_ID = "885402b1-c350-46ef-a585-bf73aabbceb3"
+
+
+class SessionToken(BaseModel):
+    model_config = example(
+        {
+            "jeton": "eyJhbGciOiJFZERTQSIsImtpZCI6…",
+            "expire_a": "2026-03-01T10:00:00+00:00",
+            "changement_mot_de_passe_requis": False,
+            "derniere_connexion": "2026-02-27T16:12:03.512000+00:00",
+        }
+    )
+
+    jeton: str = Field(description="Jeton de session, à envoyer en « Authorization: Bearer »")
+    expire_a: Timestamp = Field(description="Sans activité, le jeton expire à ce moment")
+    changement_mot_de_passe_requis: bool
+    derniere_connexion: Timestamp | None = Field(default=None, description="À la connexion seulement : la précédente")
+
+
+class Operator(BaseModel):
+    model_config = example({"type": "operator"})
+
+    type: str = Field(description="operator : le jeton d'exploitation, qui n'est pas un utilisateur")
+
+
+class ConnectedUser(BaseModel):
+    model_config = example(
+        {
+            "id": USER_ID,
+            "identifiant": "200000001",
+            "nom": "Martin",
+            "prenom": "Claire",
+            "email": "claire.martin@amiens.example",
+            "type": "partner",
+            "partenaire_id": PARTNER_ID,
+            "caf": None,
+            "groupes": ["AFAS-DECLARER", "AFAS-HABILITER"],
+            "roles_caf": [],
+            "derniere_connexion": "2026-02-27T16:12:03.512000+00:00",
+            "changement_mot_de_passe_requis": False,
+        }
+    )
+
+    id: uuid.UUID
+    identifiant: str
+    nom: str
+    prenom: str
+    email: str
+    type: str = Field(description="partner, caf ou cnaf")
+    partenaire_id: uuid.UUID | None
+    caf: str | None
+    groupes: list[str]
+    roles_caf: list[str]
+    derniere_connexion: Timestamp | None
+    changement_mot_de_passe_requis: bool
+
+
+class Identifier(BaseModel):
+    model_config = example({"identifiant": "200000001"})
+
+    identifiant: str = Field(description="L'identifiant de connexion du compte")
+
+
+class PublicKey(BaseModel):
+    kty: str
+    crv: str
+    x: str
+    kid: str
+    alg: str
+    use: str
+
+
+class PublicKeys(BaseModel):
+    model_config = example(
+        {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "yecxsxMp…", "kid": "qeNIs6Sg…", "alg": "EdDSA", "use": "sig"}]}
+    )
+
+    keys: list[PublicKey] = Field(description="JWKS : les clés non retirées (une rotation en garde deux)")
+
+
+class Caf(BaseModel):
+    model_config = example({"code": "080", "nom": "Caf de la Somme", "departement": "80"})
+
+    code: str
+    nom: str
+    departement: str
+
+
+class Partner(BaseModel):
+    model_config = example(
+        {
+            "id": PARTNER_ID,
+            "raison_sociale": "Commune d'Amiens",
+            "siret": "21800021900004",
+            "type": "commune",
+            "caf": "080",
+            "gestion_deleguee": True,
+        }
+    )
+
+    id: uuid.UUID
+    raison_sociale: str
+    siret: str
+    type: str
+    caf: str
+    gestion_deleguee: bool = Field(description="Le partenaire gère lui-même ses utilisateurs")
+
+
+class AuditEntry(BaseModel):
+    model_config = example(
+        {
+            "date": "2026-03-01T09:30:00+00:00",
+            "acteur": USER_ID,
+            "adresse": "127.0.0.1",
+            "action": "group.add",
+            "cible": "0a588ecf-d376-49cc-8b7e-2805b4172657",
+            "resultat": "ok",
+            "detail": {"groupe": "AFAS-DECLARER", "date_debut": "2026-01-01", "date_fin": None},
+        }
+    )
+
+    date: Timestamp
+    acteur: str = Field(description="L'utilisateur (id), ou operator")
+    adresse: str | None
+    action: str
+    cible: str | None
+    resultat: str = Field(description="ok ou refused")
+    detail: dict[str, Any] = Field(description="Ce que l'action a changé : ses champs dépendent de l'action")
+
+
+class Convention(BaseModel):
+    model_config = example(
+        {
+            "id": "de94ba5e-ddf5-4e81-9573-39a6c8600c6b",
+            "libelle": "Convention d'accès Mon Compte Partenaire",
+            "type": "convention_acces",
+            "type_libelle": "Convention d'accès Mon Compte Partenaire",
+            "caf": "080",
+            "partenaire_id": PARTNER_ID,
+            "partenaire": "Commune d'Amiens",
+            "date_ouverture": "2026-01-01",
+            "date_fermeture": None,
+            "statut": "Ouvert",
+            "etat": "Valable",
+        }
+    )
+
+    id: uuid.UUID
+    libelle: str
+    type: str
+    type_libelle: str
+    caf: str
+    partenaire_id: uuid.UUID
+    partenaire: str
+    date_ouverture: date
+    date_fermeture: date | None
+    statut: str = Field(description="Ouvert ou Fermé")
+    etat: str = Field(description="Valable ou Non valable")
+
+
+class Membership(BaseModel):
+    model_config = example({"groupe": "AFAS-DECLARER", "date_debut": "2026-01-01", "date_fin": None})
+
+    groupe: str
+    date_debut: date | None = None
+    date_fin: date | None
+
+
+class User(BaseModel):
+    model_config = example(
+        {
+            "id": "aa626a7e-f07d-4c4c-b0ef-39ad60d540db",
+            "identifiant": "200000002",
+            "nom": "Bernard",
+            "prenom": "Karim",
+            "email": "karim.bernard@amiens.example",
+            "telephone": None,
+            "mobilite": "sedentaire",
+            "type": "partner",
+            "partenaire_id": PARTNER_ID,
+            "caf": None,
+            "roles_caf": [],
+            "date_ouverture": "2026-01-01",
+            "date_fermeture": None,
+            "statut": "actif",
+            "groupes": [{"groupe": "AFAS-DECLARER", "date_debut": "2026-01-01", "date_fin": None}],
+        }
+    )
+
+    id: uuid.UUID
+    identifiant: str
+    nom: str
+    prenom: str
+    email: str
+    telephone: str | None
+    mobilite: str | None
+    type: str = Field(description="partner, caf ou cnaf")
+    partenaire_id: uuid.UUID | None
+    caf: str | None
+    roles_caf: list[str]
+    date_ouverture: date | None
+    date_fermeture: date | None
+    statut: str = Field(description="actif, suspendu ou clos")
+    groupes: list[Membership]
+
+
+class DemoAccount(BaseModel):
+    identifiant: str
+    qui: str
+    role: str
+
+
+class DemoLoaded(BaseModel):
+    model_config = example(
+        {
+            "mot_de_passe": "Demo-Afas-2026!",
+            "comptes": [{"identifiant": "100000001", "qui": "Agnès Lefèvre", "role": "agent de la Caf de la Somme"}],
+        }
+    )
+
+    mot_de_passe: str = Field(description="Le mot de passe de chaque compte de démonstration")
+    comptes: list[DemoAccount]
