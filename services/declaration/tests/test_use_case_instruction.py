@@ -93,8 +93,8 @@ async def test_refused_then_revised_transmitted_again_as_version_2_and_validated
     assert (refused.data.reason, revised.data.revision, revised.data.declaration_version) == (REASON, True, 2)
     assert validation.data.forecast_gap_justified is False and validation.data.snapshot_hash == second["hash"]
     assert validation.data.activity_opening_date.isoformat() == "2020-01-01"
-    order = [first, refused, revised, validation]
-    assert [e.aggregate_version for e in order] == sorted({e.aggregate_version for e in order})
+    # the published order consumers compare: version × 10 + step (transmission 1, the Caf's decision 2)
+    assert [e.aggregate_version for e in (first, refused, revised, validation)] == [11, 12, 21, 22]
 
 
 async def test_only_a_transmitted_declaration_is_validated_or_refused(world):

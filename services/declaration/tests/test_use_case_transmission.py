@@ -75,7 +75,8 @@ async def test_a_transmission_freezes_a_snapshot_with_its_receipt_and_is_announc
         False,
     )
     [controlled] = await world.published(DeclarationControlledV1.subject())
-    assert event.aggregate_version > controlled.aggregate_version  # consumers order the lifecycle by it
+    # consumers order the lifecycle by it: version × 10 + step (controls 0, transmission 1)
+    assert (controlled.aggregate_version, event.aggregate_version) == (10, 11)
 
 
 async def test_a_transmitted_declaration_no_longer_changes(world):
