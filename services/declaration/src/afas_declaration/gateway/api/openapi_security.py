@@ -48,7 +48,9 @@ OPERATOR_ONLY: list[dict[str, list[str]]] = [{"operator": []}]
 
 def requirements(method: str) -> list[dict[str, list[str]]]:
     """Any one of these proves the caller: a bearer token, or the cookie (plus the CSRF token if it writes)."""
-    cookie = {"sessionCookie": []} if method.upper() in SAFE_METHODS else {"sessionCookie": [], "csrf": []}
+    cookie: dict[str, list[str]] = {"sessionCookie": []}
+    if method.upper() not in SAFE_METHODS:
+        cookie["csrf"] = []
     return [{"session": []}, {"operator": []}, cookie]
 
 
@@ -59,7 +61,7 @@ def document_security(schema: dict[str, Any], routes: Iterable[Any], caller: Cal
         if not isinstance(route, APIRoute) or not _depends_on(route.dependant, caller):
             continue
         operations = schema.get("paths", {}).get(route.path_format, {})
-        for method in route.methods:
+        for method in route.methods or ():
             operation = operations.get(method.lower())
             if operation is not None:
                 operation.setdefault("security", requirements(method))
