@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, Transmission
 from afas_declaration.application.errors import Forbidden
-from afas_declaration.application.permissions import permissions_of
+from afas_declaration.application.permissions import access_of
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.runtime import ServiceRuntime
@@ -73,10 +73,9 @@ async def pilotage(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dic
     """One entry per activity the caller takes part in: per exercice its ratios and the peers' medians."""
     if caller.kind != "partner" or caller.user_id is None:
         raise Forbidden("Le pilotage présente les activités de votre organisme.")
-    lines = await permissions_of(runtime.db, caller.user_id, paris_today(runtime.clock.now()))
-    mine = {uuid.UUID(line["activity_id"]) for line in lines}
     async with runtime.db.sessions() as session:
         activities = (
+        mine = set((await access_of(session, caller, paris_today(runtime.clock.now()))).roles_by_activity())
             (await session.execute(sa.select(ActivityCopy).where(ActivityCopy.activity_id.in_(mine)))).scalars().all()
         )
         by_caf = {a.caf_code for a in activities}

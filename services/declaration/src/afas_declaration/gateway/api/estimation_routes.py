@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field, model_validator
 
-from afas_declaration.application.declaration_scope import require_whole_view
+from afas_declaration.application.permissions import require_whole_view
 from afas_declaration.gateway.api import bareme_replies as b
 from afas_declaration.gateway.api import payment_replies as p
 from afas_declaration.gateway.api.refusals import SESSION, refusals

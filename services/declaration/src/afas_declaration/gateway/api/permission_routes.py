@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from afas_declaration.application import permissions
-from afas_declaration.application.permissions import Action
+from afas_declaration.domain.access_policy import Action, actions_of
 from afas_declaration.gateway.api.declaration_replies import Permission, PermissionCheck
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
@@ -44,7 +44,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
                 "role": line["role"],
                 "activite_id": line["activity_id"],
                 "lieu_id": line["site_id"],
-                "actions": permissions.actions_of(line["role"]),
+                "actions": actions_of(line["role"]),
             }
             for line in lines
         ]
