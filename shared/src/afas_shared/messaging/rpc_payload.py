@@ -57,19 +57,32 @@ def answer_with_result(register: Callable[[str, Handler], None], verb: str, hand
     register(verb, answer)
 
 
-ContractHandler = Callable[[Any, dict[str, Any]], Awaitable[Any]]
+ContractHandler = Callable[[Any, Any], Awaitable[Any]]
 
 
-def answer_contract(register: Callable[[str, Handler], None], contract: RpcContract, handler: ContractHandler) -> None:
-    """Register ``handler(request, payload)`` for ``contract``'s verb: the request parsed by its model (a field
-    error refused as ``invalid`` naming the API's field), the reply checked against its model before it leaves.
+def the_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """For a verb anyone may call (a login, a link's token): the handler reads no caller."""
+    return payload
 
-    The payload goes along for the caller (``actor``, ``address``), which travels beside the request.
+
+def answer_contract(
+    register: Callable[[str, Handler], None],
+    contract: RpcContract,
+    handler: ContractHandler,
+    who: Callable[[dict[str, Any]], Any] = the_payload,
+) -> None:
+    """Register ``handler(request, caller)`` for ``contract``'s verb.
+
+    ``who(payload)`` names the caller first (``actor`` travels beside the request), so a caller refused is
+    refused before its payload is read; then the request is parsed by its model (a field error refused as
+    ``invalid`` naming the API's field), and the reply checked against its model before it leaves.
     """
 
     async def answer(payload: dict[str, Any]) -> dict[str, Any]:
+        caller = who(payload)
         # the wire knows a field by its API name only; code building a request may use the attribute's
-        value = await handler(parse_model(contract.request, payload, by_alias=True, by_name=False), payload)
+        request = parse_model(contract.request, payload, by_alias=True, by_name=False)
+        value = await handler(request, caller)
         contract.reply_adapter().validate_python(to_jsonable_python(value))
         return {"result": value}
 

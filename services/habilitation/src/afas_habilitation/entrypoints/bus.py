@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from afas_habilitation.application import (
     account_events,
     catalogue,
@@ -29,21 +27,18 @@ def register(runtime: ServiceRuntime) -> None:
         runtime.consume(contract, handler)
 
     def on(verb: str, handler) -> None:
-        answer_contract(runtime.rpc, contract_for("habilitation", verb), handler)
+        answer_contract(runtime.rpc, contract_for("habilitation", verb), handler, forwarded_caller)
 
-    def c(p: dict[str, Any]):
-        return forwarded_caller(p)
+    on("register_activity", lambda r, c: catalogue.register(runtime, c, r))
+    on("update_activity", lambda r, c: catalogue.update(runtime, c, r.activity_id, r))
+    on("close_activity", lambda r, c: catalogue.close(runtime, c, r.activity_id, r.closing_date))
+    on("get_activity", lambda r, c: catalogue.get(runtime, c, r.activity_id))
+    on("search_activities", lambda r, c: catalogue.search(runtime, c, r.partner_id, r.family, r.nature))
+    on("import_activities", lambda r, c: catalogue_import.import_csv(runtime, c, catalogue_import.csv_text(r)))
 
-    on("register_activity", lambda r, p: catalogue.register(runtime, c(p), r))
-    on("update_activity", lambda r, p: catalogue.update(runtime, c(p), r.activity_id, r))
-    on("close_activity", lambda r, p: catalogue.close(runtime, c(p), r.activity_id, r.closing_date))
-    on("get_activity", lambda r, p: catalogue.get(runtime, c(p), r.activity_id))
-    on("search_activities", lambda r, p: catalogue.search(runtime, c(p), r.partner_id, r.family, r.nature))
-    on("import_activities", lambda r, p: catalogue_import.import_csv(runtime, c(p), catalogue_import.csv_text(r)))
-
-    on("grant", lambda r, p: grants.grant(runtime, c(p), r))
-    on("decide_grant", lambda r, p: grants.decide(runtime, c(p), r.grant_id, r.accept, r.reason))
-    on("end_grant", lambda r, p: grants.end(runtime, c(p), r.grant_id))
-    on("grants_of_partner", lambda r, p: grant_search.of_partner(runtime, c(p), r.partner_id, r.state))
-    on("pending_approbateurs", lambda r, p: grants.pending_queue(runtime, c(p)))
-    on("search_grants", lambda r, p: grant_search.search(runtime, c(p), r))
+    on("grant", lambda r, c: grants.grant(runtime, c, r))
+    on("decide_grant", lambda r, c: grants.decide(runtime, c, r.grant_id, r.accept, r.reason))
+    on("end_grant", lambda r, c: grants.end(runtime, c, r.grant_id))
+    on("grants_of_partner", lambda r, c: grant_search.of_partner(runtime, c, r.partner_id, r.state))
+    on("pending_approbateurs", lambda r, c: grants.pending_queue(runtime, c))
+    on("search_grants", lambda r, c: grant_search.search(runtime, c, r))

@@ -127,6 +127,7 @@ class GrantIdRequestV1(RpcRequest):
 
 
 class DecideGrantRequestV1(GrantIdRequestV1):
+    multiline_fields = frozenset({"reason"})  # typed in a textarea: line breaks allowed
     accept: bool = Field(default=False, alias="accepter")
     reason: str | None = Field(default=None, alias="motif")
 

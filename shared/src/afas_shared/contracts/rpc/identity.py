@@ -214,6 +214,7 @@ class CloseUserRequestV1(UserIdRequestV1):
 
 
 class SuspendUserRequestV1(UserIdRequestV1):
+    multiline_fields = frozenset({"reason"})  # typed in a textarea: line breaks allowed
     reason: str = Field(default="", alias="motif")
 
 
