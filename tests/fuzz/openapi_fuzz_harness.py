@@ -233,11 +233,11 @@ def _run_operation(cases, ids, caller: Caller, label: str, base_url: str, sessio
             tally.server_errors.append(
                 Finding(caller.name, label, response.status_code, _curl(case, headers), response.text[:300])
             )
-        elif response.status_code < 300:
+        else:  # a success or a refusal: the body must match the model the OpenAPI gives for its status
             try:
                 case.validate_response(response, checks=[response_schema_conformance])
             except Exception:
-                tally.nonconforming[label] += 1
+                tally.nonconforming[f"{label} {response.status_code}"] += 1
 
     one()
 
