@@ -1,6 +1,6 @@
-"""One API save (``PUT /api/v1/forms/{id}``: the form saved, then the estimate it leads to) resolves the caller's
-rights once: one read of its grant lines, in the session that reads the form, and three database sessions in all
-(the reads, the unit of work, the estimate's declaration) where it took five and two rights checks (issue 14)."""
+"""One API save (``PUT /api/v1/forms/{id}``: the form saved, then the estimate it leads to) reads the caller's rights
+once per request, in the session that reads what it needs anyway: three database sessions in all (the reads, the
+unit of work, the estimate's declaration) where it took five, and one read of the grant lines where it took two."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event as sa_event
 
-from afas_declaration.application import drafts
+from afas_declaration.application import drafts, permissions, review
+from afas_declaration.application.errors import Forbidden
+from afas_declaration.gateway.session.one_access import OneAccessPerRequest
+from afas_shared.contracts.events.habilitation import GrantEndedV1
+from afas_shared.testing.delivery import deliver, event
 from services.declaration.tests.test_use_case_drafts import BUDGET, _alsh, _only_form
 
 
@@ -39,33 +45,77 @@ def counting(runtime) -> Iterator[Counted]:
         counted.statements.append(statement)
 
     db.sessions = opening
-    event.listen(db.engine.sync_engine, "before_cursor_execute", executing)
+    sa_event.listen(db.engine.sync_engine, "before_cursor_execute", executing)
     try:
         yield counted
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", executing)
+        sa_event.remove(db.engine.sync_engine, "before_cursor_execute", executing)
         db.sessions = factory
+
+
+async def _api_save(world, user, form_id: uuid.UUID, version: int, values: dict) -> dict:
+    """What the API's save route runs (``gateway/api/form_routes.py``): the save, then the estimate beside it."""
+    saved = await drafts.save(world.runtime, user.caller, form_id, version, values)
+    saved["estimation"] = await review.estimate_shown(world.runtime, user.caller, uuid.UUID(saved["declaration_id"]))
+    return saved
 
 
 async def test_a_save_with_its_estimate_reads_the_rights_once_in_three_sessions(world):
     alsh, people = await _alsh(world)
     world.estimation.answers("42000")
-    budget = await _only_form(world, people["sophie"], await world.declaration_of(alsh))
-    with counting(world.runtime) as counted:
-        saved = await drafts.save_showing_estimate(
-            world.runtime, people["sophie"].caller, uuid.UUID(budget["id"]), 0, BUDGET
-        )
+    budget = uuid.UUID((await _only_form(world, people["sophie"], await world.declaration_of(alsh)))["id"])
+    with counting(world.runtime) as counted, permissions.one_access_per_request():
+        saved = await _api_save(world, people["sophie"], budget, 0, BUDGET)
     assert saved["version"] == 1 and saved["estimation"]["montant"] == "42000"
     assert (counted.sessions, counted.grant_reads) == (3, 1)
+    # Outside a request (a use case called alone), each use case reads the rights in its own session
+    with counting(world.runtime) as alone:
+        await _api_save(world, people["sophie"], budget, 1, BUDGET)
+    assert (alone.sessions, alone.grant_reads) == (3, 2)
 
 
 async def test_a_site_provider_saves_its_form_and_is_told_why_no_estimate_is_shown(world):
     alsh, people = await _alsh(world)
     world.estimation.answers("42000")
-    site_form = await _only_form(world, people["karim"], await world.declaration_of(alsh))
-    with counting(world.runtime) as counted:
-        saved = await drafts.save_showing_estimate(
-            world.runtime, people["karim"].caller, uuid.UUID(site_form["id"]), 0, {"jours_ouverture": 140}
-        )
+    site_form = uuid.UUID((await _only_form(world, people["karim"], await world.declaration_of(alsh)))["id"])
+    with counting(world.runtime) as counted, permissions.one_access_per_request():
+        saved = await _api_save(world, people["karim"], site_form, 0, {"jours_ouverture": 140})
     assert saved["estimation"]["disponible"] is False and "au-delà de vos lieux" in saved["estimation"]["message"]
     assert (counted.sessions, counted.grant_reads) == (3, 1)
+
+
+async def test_the_rights_read_for_a_request_end_with_it(world):
+    """A grant ended between two requests is refused to the next one: nothing is kept beyond a request."""
+    await world.register_partner()
+    laep = await world.activity("laep", "general", "LAEP Les Petits Pas")
+    sophie = await world.user("Sophie", "Martin")
+    grant_id = await world.grant(sophie, "fdf", laep)
+    await world.campaign("laep")
+    budget = uuid.UUID((await _only_form(world, sophie, await world.declaration_of(laep)))["id"])
+    with permissions.one_access_per_request():
+        assert (await drafts.save(world.runtime, sophie.caller, budget, 0, {}))["version"] == 1
+    ended = GrantEndedV1(
+        grant_id=grant_id, user_id=sophie.id, activity_id=laep.id, end_date=date(2026, 3, 2), reason="ended"
+    )
+    assert await deliver(world.runtime, event(ended, grant_id, 2)) == "handled"
+    with permissions.one_access_per_request(), pytest.raises(Forbidden, match="pas de rôle de saisie"):
+        await drafts.save(world.runtime, sophie.caller, budget, 1, {})
+
+
+async def test_the_gateway_opens_one_reading_per_http_request(world):
+    alsh, people = await _alsh(world)
+    caller, today = people["sophie"].caller, date(2026, 3, 2)
+    seen = []
+
+    async def two_use_cases(scope, receive, send) -> None:
+        for _ in range(2):
+            async with world.runtime.db.sessions() as session:
+                seen.append(await permissions.access_of(session, caller, today))
+
+    gateway = OneAccessPerRequest(two_use_cases)
+    with counting(world.runtime) as counted:
+        await gateway({"type": "http"}, None, None)
+        await gateway({"type": "http"}, None, None)
+    assert counted.grant_reads == 2  # one per request
+    assert seen[0] is seen[1] and seen[2] is seen[3] and seen[1] is not seen[2]
+    assert seen[0].may("saisir_financier", alsh.id)

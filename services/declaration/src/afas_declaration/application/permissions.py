@@ -9,6 +9,9 @@ through ``GrantEndedV1`` within a second.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
@@ -57,16 +60,37 @@ async def on_grant_ended(uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> N
 # --- the questions ------------------------------------------------------------------------------------------------
 
 
+# The accesses resolved during the request being served (see ``one_access_per_request``); None outside a request.
+_resolved: ContextVar[dict[tuple[ForwardedCaller, date], Access] | None] = ContextVar("afas_access", default=None)
+
+
+@contextmanager
+def one_access_per_request() -> Iterator[None]:
+    """Within it, a caller's access is read once and the use cases one request makes share it (the gateway opens
+    one per HTTP request: a save and the estimate shown beside it, a page and the parts it shows)."""
+    token = _resolved.set({})
+    try:
+        yield
+    finally:
+        _resolved.reset(token)
+
+
 async def access_of(session: AsyncSession, caller: ForwardedCaller, today: date) -> Access:
     """What the caller may do today, from one read of its grant lines (a Caf agent or the operator holds none)."""
     if caller.kind != "partner" or caller.user_id is None:
         return Access(caller)
+    resolved = _resolved.get()
+    if resolved is not None and (caller, today) in resolved:
+        return resolved[(caller, today)]
     query = (
         sa.select(GrantLine)
         .where(GrantLine.user_id == caller.user_id)
         .order_by(GrantLine.activity_id, GrantLine.role, GrantLine.site_id)
     )
-    return Access.of(caller, (await session.execute(query)).scalars().all(), today)
+    access = Access.of(caller, (await session.execute(query)).scalars().all(), today)
+    if resolved is not None:
+        resolved[(caller, today)] = access
+    return access
 
 
 async def standing_in(

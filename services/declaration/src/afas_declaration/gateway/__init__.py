@@ -30,6 +30,7 @@ from afas_declaration.gateway.hardening.idempotent import IdempotencyMiddleware,
 from afas_declaration.gateway.hardening.rate_limit import RateLimit, RateLimitMiddleware
 from afas_declaration.gateway.hardening.security_headers import SecurityHeadersMiddleware
 from afas_declaration.gateway.session.caller import caller_dependency
+from afas_declaration.gateway.session.one_access import OneAccessPerRequest
 from afas_declaration.gateway.web import pages, routers
 from afas_shared.runtime import ServiceRuntime
 
@@ -76,6 +77,7 @@ def install(runtime: ServiceRuntime, settings: Settings) -> None:
         lambda schema: document_security(schema, [r for api in runtime.routers for r in api.routes], current_caller)
     )
     runtime.http_middleware += [
+        (OneAccessPerRequest, {}),
         (IdempotencyMiddleware, {"runtime": runtime, "admin_token": settings.admin_token}),
         (
             RateLimitMiddleware,
