@@ -43,7 +43,8 @@ class Declaration:
             form_version=version,
             saved_by=uuid.uuid4(),
         )
-        return event(data, self.form, version, time=at)
+        # ordered as declaration publishes a form's events: version × 10, its send-back + 1
+        return event(data, self.form, version * 10, time=at)
 
     def sent_back(self, version: int, at: datetime):
         data = FormSentBackV1(
@@ -54,7 +55,7 @@ class Declaration:
             comment="À revoir",
             sent_back_by=uuid.uuid4(),
         )
-        return event(data, self.form, version, time=at)
+        return event(data, self.form, version * 10 + 1, time=at)
 
     def controlled(self, ready: bool, at: datetime, version: int = 1):
         data = DeclarationControlledV1(

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.db.types import UtcDateTime
 from afas_shared.read_models.grant_lines import GrantLineColumns
 
@@ -67,7 +68,7 @@ class Declaration(SQLModel, table=True):
     caf_code: str = Field(max_length=3)
     exercice: int
     declaration_type: str = Field(max_length=30)
-    state: str = Field(default="a_saisir", max_length=30)
+    state: str = Field(default=DeclarationState.a_saisir.value, max_length=30)
     version: int = 1
     # The latest control run (JSON list) and the approbateur's justifications keyed by control key (JSON object)
     controls: str = "[]"
@@ -87,7 +88,7 @@ class DeclarationForm(SQLModel, table=True):
     site_id: uuid.UUID | None = None
     site_name: str | None = Field(default=None, max_length=200)
     requested: bool = True
-    state: str = Field(default="a_saisir", max_length=30)
+    state: str = Field(default=DeclarationState.a_saisir.value, max_length=30)
     values: str = "{}"
     version: int = 0
     saved_by: uuid.UUID | None = None

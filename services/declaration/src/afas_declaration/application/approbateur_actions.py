@@ -3,25 +3,33 @@ control (text and figure), the complementary information, and a form sent back t
 
 from __future__ import annotations
 
-import json
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from afas_declaration.adapters.tables import Declaration, DeclarationForm
-from afas_declaration.application.declaration_list import STATES
-from afas_declaration.application.declaration_scope import load, require, standing
-from afas_declaration.application.errors import Conflict, Invalid, NotFound
-from afas_declaration.application.review import CONTROLLABLE_STATES
-from afas_declaration.domain import controls as control_rules
+from afas_declaration.adapters import declaration_store
+from afas_declaration.adapters.tables import DeclarationForm
+from afas_declaration.application.actors import actor_of
+from afas_declaration.application.declaration_scope import Loaded, load
+from afas_declaration.application.errors import Invalid, NotFound
+from afas_declaration.application.permissions import standing_in
+from afas_declaration.domain import declaration as lifecycle
 from afas_shared.auth.caller import ForwardedCaller
-from afas_shared.clock import PARIS
-from afas_shared.contracts.events.declaration import FormSentBackV1
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import refuse_forbidden_characters
 
-COMMENT_MIN_LENGTH = 5
+
+def _as_read(loaded: Loaded) -> lifecycle.Declaration:
+    return declaration_store.from_rows(loaded.declaration, loaded.activity, loaded.forms)
+
+
+async def _locked(uow, declaration_id: uuid.UUID) -> lifecycle.Declaration:
+    declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)
+    if declaration is None:
+        raise NotFound("Déclaration inconnue.")
+    return declaration
 
 
 async def justify(
@@ -30,33 +38,23 @@ async def justify(
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
         author = await session.get(KnownUser, caller.user_id) if caller.user_id else None
-    who = await standing(runtime, caller, loaded.activity)
-    require(who.approbateur, "Seul l'approbateur justifie les anomalies signalées.")
-    if loaded.declaration.state not in CONTROLLABLE_STATES:
-        raise Conflict("Cette déclaration a été transmise : elle ne se modifie plus.")
-    flagged = {r["cle"]: r for r in json.loads(loaded.declaration.controls) if r["a_justifier"]}
-    if key not in flagged:
-        raise NotFound("Aucune anomalie signalée sous cette clé : relancez les contrôles.")
+        rights = await standing_in(session, runtime, caller, loaded.activity)
+    actor = actor_of(caller, rights, author)
+    as_read = _as_read(loaded)
+    as_read.authorize(actor, lifecycle.Transition.justify)
+    as_read.require_state(lifecycle.Transition.justify)
+    as_read.flagged(key)
     try:
         figure = None if amount is None or amount == "" else Decimal(str(amount).replace(",", ".").replace(" ", ""))
     except InvalidOperation:
         raise Invalid("Le montant doit être un nombre (par exemple 1234,50).", "montant") from None
     refuse_forbidden_characters(text, "texte", multiline=True)
-    problem = control_rules.check_justification(text, figure)
-    if problem:
-        raise Invalid(problem, "texte" if figure is not None else "montant")
     now = runtime.clock.now()
-    async with runtime.db.transaction() as session:
-        declaration = await session.get(Declaration, declaration_id, with_for_update=True)
-        justifications = json.loads(declaration.justifications)
-        justifications[key] = {
-            "texte": text.strip(),
-            "montant": format(figure, "f"),
-            "par": f"{author.first_name} {author.last_name}" if author else None,
-            "le": now.astimezone(PARIS).isoformat(timespec="seconds"),
-        }
-        declaration.justifications = json.dumps(justifications, ensure_ascii=False)
-    return justifications[key]
+    async with runtime.unit_of_work() as uow:
+        declaration = await _locked(uow, declaration_id)
+        justification = declaration.justify(actor, key, text, figure, now)
+        await declaration_store.save(uow, declaration)
+    return justification
 
 
 async def set_complement(
@@ -64,15 +62,15 @@ async def set_complement(
 ) -> dict[str, Any]:
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
-    who = await standing(runtime, caller, loaded.activity)
-    require(who.approbateur, "Seul l'approbateur ajoute des informations complémentaires.")
+        rights = await standing_in(session, runtime, caller, loaded.activity)
+    actor = actor_of(caller, rights)
+    _as_read(loaded).authorize(actor, lifecycle.Transition.complement)
     refuse_forbidden_characters(text, "informations_complementaires", multiline=True)
-    async with runtime.db.transaction() as session:
-        declaration = await session.get(Declaration, declaration_id, with_for_update=True)
-        if declaration.state not in CONTROLLABLE_STATES:
-            raise Conflict("Cette déclaration a été transmise : elle ne se modifie plus.")
-        declaration.complement = (text or "").strip() or None
-    return {"informations_complementaires": declaration.complement}
+    async with runtime.unit_of_work() as uow:
+        declaration = await _locked(uow, declaration_id)
+        complement = declaration.set_complement(actor, text)
+        await declaration_store.save(uow, declaration)
+    return {"informations_complementaires": complement}
 
 
 async def send_back(
@@ -85,34 +83,13 @@ async def send_back(
             raise NotFound("Formulaire inconnu.")
         loaded = await load(session, form.declaration_id)
         author = await session.get(KnownUser, caller.user_id) if caller.user_id else None
-    who = await standing(runtime, caller, loaded.activity)
-    require(who.approbateur, "Seul l'approbateur renvoie un formulaire à son fournisseur.")
+        rights = await standing_in(session, runtime, caller, loaded.activity)
+    actor = actor_of(caller, rights, author)
+    _as_read(loaded).authorize(actor, lifecycle.Transition.send_back, form_id)
     comment = (comment or "").strip()
     refuse_forbidden_characters(comment, "commentaire", multiline=True)
-    if len(comment) < COMMENT_MIN_LENGTH:
-        raise Invalid("Expliquez au fournisseur ce qu'il doit corriger.", "commentaire")
     async with runtime.unit_of_work() as uow:
-        form = await uow.session.get(DeclarationForm, form_id, with_for_update=True)
-        declaration = await uow.session.get(Declaration, form.declaration_id, with_for_update=True)
-        if declaration.state not in CONTROLLABLE_STATES or not form.requested:
-            raise Conflict("Ce formulaire ne peut plus être renvoyé.")
-        if form.version == 0:  # never saved: nothing to correct (and no form version for the event)
-            raise Conflict("Ce formulaire n'a pas encore été saisi : il n'y a rien à renvoyer.")
-        form.state, form.sent_back_comment = "a_corriger", comment
-        form.sent_back_by_name = f"{author.first_name} {author.last_name}" if author else None
-        if declaration.state == "controlee":
-            declaration.state = "en_revision" if declaration.version > 1 else "en_cours"
-        uow.publish(
-            FormSentBackV1(
-                form_id=form.id,
-                declaration_id=declaration.id,
-                activity_id=declaration.activity_id,
-                kind=form.kind,
-                site_id=form.site_id,
-                comment=comment,
-                sent_back_by=caller.user_id,
-            ),
-            subject=str(form.id),
-            aggregate_version=form.version,
-        )
-    return {"id": str(form_id), "etat": STATES["a_corriger"], "commentaire": comment}
+        declaration = await _locked(uow, loaded.declaration.id)
+        declaration.send_back(actor, form_id, comment)
+        await declaration_store.save(uow, declaration)
+    return {"id": str(form_id), "etat": DeclarationState.a_corriger.label, "commentaire": comment}

@@ -18,19 +18,20 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, PartnerCopy
 from afas_declaration.application.campaigns import view
-from afas_declaration.application.declaration_list import STATES
 from afas_declaration.application.errors import Forbidden, NotFound
+from afas_declaration.domain.access_policy import Access
+from afas_declaration.domain.declaration import DECLARED
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.declaration_states import DeclarationState, label_of
 from afas_shared.runtime import ServiceRuntime
 
-DECLARED = ("transmise", "validee")
-NOTHING_AWAITED = ("annulee",)
+NOTHING_AWAITED = frozenset({DeclarationState.annulee})
 NO_DECLARATION = "Aucune déclaration"
 REFUSAL = "Le suivi des campagnes est réservé aux agents de la Caf de la campagne."
 
 
 def _may_follow(caller: ForwardedCaller, caf_code: str) -> bool:
-    return caller.kind == "operator" or caller.is_caf_agent_of(caf_code)
+    return Access(caller).on_caf(caf_code).caf_reader
 
 
 def _active_during(activity: ActivityCopy, exercice: int) -> bool:
@@ -41,7 +42,7 @@ def _active_during(activity: ActivityCopy, exercice: int) -> bool:
 
 def _counts(states: list[str]) -> list[dict[str, Any]]:
     counted = Counter(states)
-    return [{"etat": code, "libelle": label, "nombre": counted.get(code, 0)} for code, label in STATES.items()]
+    return [{"etat": s.value, "libelle": s.label, "nombre": counted.get(s.value, 0)} for s in DeclarationState]
 
 
 def _rate(declared: int, expected: int) -> int | float:
@@ -89,7 +90,7 @@ async def progress(runtime: ServiceRuntime, caller: ForwardedCaller, campaign_id
                 "partenaire": partners.get(activity.partner_id),
                 "declaration_id": str(declaration.id) if declaration else None,
                 "etat": declaration.state if declaration else None,
-                "etat_libelle": STATES.get(declaration.state, declaration.state) if declaration else NO_DECLARATION,
+                "etat_libelle": label_of(declaration.state) if declaration else NO_DECLARATION,
                 "declaree": bool(declaration and declaration.state in DECLARED),
             }
         )

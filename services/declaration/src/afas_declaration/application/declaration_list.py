@@ -13,26 +13,17 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
-from afas_declaration.application.declaration_scope import Standing
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
-from afas_declaration.application.permissions import permissions_of
+from afas_declaration.application.permissions import access_of
+from afas_declaration.domain import declaration as lifecycle
+from afas_declaration.domain.access_policy import Access, Action, Standing
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
+from afas_shared.contracts.declaration_states import STATE_CODES, DeclarationState, label_of
 from afas_shared.runtime import ServiceRuntime
 
-STATES = {
-    "a_saisir": "À saisir",
-    "en_cours": "En cours de saisie",
-    "a_corriger": "À corriger",
-    "controlee": "Contrôlée",
-    "transmise": "Transmise Caf",
-    "validee": "Validée Caf",
-    "refusee": "Refusée Caf",
-    "en_revision": "En révision",
-    "annulee": "Annulée Caf",
-}
-EDITABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
-AWAITING_INPUT = ("a_saisir", "en_cours", "refusee", "en_revision")
+# code → French label, in the order the screens list them (the filter of « Mes déclarations »)
+STATES = {state.value: state.label for state in DeclarationState}
 ACTION_LABELS = {
     "consulter": "Consulter",
     "saisir_activite": "Saisir les données d'activité",
@@ -61,12 +52,12 @@ async def visible_to(
     runtime: ServiceRuntime, caller: ForwardedCaller, filters: Filters | None = None
 ) -> list[dict[str, Any]]:
     filters = filters or Filters()
-    if filters.etat is not None and filters.etat not in STATES:
+    if filters.etat is not None and filters.etat not in STATE_CODES:
         raise Invalid(f"État inconnu : {filters.etat}.", "etat")
     if filters.type_declaration is not None and filters.type_declaration not in DECLARATION_TYPES:
         raise Invalid(f"Type de déclaration inconnu : {filters.type_declaration}.", "type_declaration")
     check_exercice(filters.exercice)
-    query, roles = await _scope(runtime, caller)
+    query, access = await _scope(runtime, caller)
     for column, value in (
         (Declaration.declaration_type, filters.type_declaration),
         (Declaration.exercice, filters.exercice),
@@ -102,55 +93,53 @@ async def visible_to(
             d,
             a,
             by_declaration[d.id],
-            _actions(caller, roles.get(a.activity_id, set()), d, by_declaration[d.id], d.id in transmitted),
+            _actions(caller, access.on(d), d, by_declaration[d.id], d.id in transmitted),
         )
         for d, a in rows
     ]
 
 
-async def _scope(runtime: ServiceRuntime, caller: ForwardedCaller):
-    """The declarations the caller may see, and its roles per activity (partner) — never another partner's."""
+async def _scope(runtime: ServiceRuntime, caller: ForwardedCaller) -> tuple[sa.Select, Access]:
+    """The declarations the caller may see, and what it may do — a partner's user only its activities' ones."""
     query = sa.select(Declaration, ActivityCopy).join(ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
-    roles: dict[uuid.UUID, set[tuple[str, uuid.UUID | None]]] = defaultdict(set)
+    access = Access(caller)
     if caller.kind == "caf":
         query = query.where(Declaration.caf_code == caller.caf_code)
     elif caller.kind == "partner" and caller.user_id:
-        for line in await permissions_of(runtime.db, caller.user_id, paris_today(runtime.clock.now())):
-            site = uuid.UUID(line["site_id"]) if line["site_id"] else None
-            roles[uuid.UUID(line["activity_id"])].add((line["role"], site))
-        query = query.where(Declaration.activity_id.in_(set(roles)))
+        async with runtime.db.sessions() as session:
+            access = await access_of(session, caller, paris_today(runtime.clock.now()))
+        query = query.where(Declaration.activity_id.in_(set(access.roles_by_activity())))
     elif caller.kind != "operator":
         raise Forbidden("Liste réservée aux utilisateurs habilités.")
-    return query, roles
+    return query, access
 
 
 def _actions(
     caller: ForwardedCaller,
-    roles: set[tuple[str, uuid.UUID | None]],
+    who: Standing,
     d: Declaration,
     forms: list[DeclarationForm],
     transmitted: bool,
 ) -> list[dict[str, str]]:
     names = ["consulter"]
-    role_names = {role for role, _ in roles}
-    if caller.kind == "partner" and d.state in EDITABLE_STATES:
+    if caller.kind == "partner" and d.state in lifecycle.OPEN:
         kinds = {f.kind for f in forms if f.requested}
-        if d.state in ("refusee", "en_revision"):
+        if d.state in lifecycle.REVISING:
             names.append("reviser")
-        if "activite" in kinds and role_names & {"fda", "approbateur"}:
+        if "activite" in kinds and who.offers(Action.saisir_activite):
             names.append("saisir_activite")
-        if "financier" in kinds and role_names & {"fdf", "approbateur"}:
+        if "financier" in kinds and who.offers(Action.saisir_financier):
             names.append("saisir_financier")
         names.append("controler")
-        if "approbateur" in role_names and d.state == "controlee":
+        if who.offers(Action.transmettre) and d.state == DeclarationState.controlee:
             names.append("transmettre")
     # The receipt holds the whole declaration: not offered to a provider granted some sites only
-    if transmitted and (caller.kind != "partner" or Standing(roles=frozenset(roles)).full_view):
+    if transmitted and (caller.kind != "partner" or who.full_view):
         names.append("telecharger_accuse")
-    instructor = caller.kind == "operator" or (caller.kind == "caf" and "instruction" in caller.caf_roles)
-    if instructor and d.state == "transmise":
+    instructor = who.instructor
+    if instructor and d.state == DeclarationState.transmise:
         names += ["valider", "refuser"]
-    if instructor and d.state not in ("validee", "annulee"):
+    if instructor and d.state not in lifecycle.FINAL:
         names.append("annuler")
     return [{"action": name, "libelle": ACTION_LABELS[name]} for name in names]
 
@@ -167,16 +156,16 @@ def _row(
         "activite": a.name,
         "type_activite": a.family,
         "nature": a.nature,
-        "etat": STATES.get(d.state, d.state),
+        "etat": label_of(d.state),
         "etat_code": d.state,
         "version": d.version,
-        "motif_refus": d.refusal_reason if d.state in ("refusee", "en_revision") else None,
+        "motif_refus": d.refusal_reason if d.state in lifecycle.REVISING else None,
         "formulaires": [
             {
                 "id": str(f.id),
                 "type": "Données d'activité" if f.kind == "activite" else "Données financières",
                 "lieu": f.site_name,
-                "etat": STATES.get(f.state, f.state) if f.requested else "Non demandé",
+                "etat": label_of(f.state) if f.requested else "Non demandé",
             }
             for f in sorted(forms, key=lambda f: (f.kind, f.site_name or ""))
         ],
@@ -191,7 +180,7 @@ async def awaiting_input(runtime: ServiceRuntime, caller: ForwardedCaller) -> di
     count = sum(
         1
         for row in rows
-        if row["etat_code"] in AWAITING_INPUT
+        if row["etat_code"] in lifecycle.AWAITING_INPUT
         and any(a["action"] in ("saisir_activite", "saisir_financier", "reviser") for a in row["actions"])
     )
     plural = "s" if count > 1 else ""

@@ -10,22 +10,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_declaration.application import review
+from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES
-from afas_declaration.application.declaration_list import EDITABLE_STATES, STATES
-from afas_declaration.application.declaration_scope import load
-from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound
+from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.application.estimates import figures_as_strings
-from afas_declaration.application.permissions import may
+from afas_declaration.application.permissions import standing_in
+from afas_declaration.domain import declaration as lifecycle
 from afas_declaration.domain.forms import FormDefinition, load_definition, sections_for, validate_values
 from afas_shared.auth.caller import ForwardedCaller
-from afas_shared.clock import PARIS, paris_today
-from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1, FormSavedV1
+from afas_shared.clock import PARIS
+from afas_shared.contracts.declaration_states import label_of
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
-
-ACTION_FOR_KIND = {"activite": "saisir_activite", "financier": "saisir_financier"}
 
 
 async def _context(session, declaration_id: uuid.UUID):
@@ -41,27 +40,16 @@ def _form_definition(activity: ActivityCopy, campaign: Campaign, kind: str) -> F
     return load_definition(activity.family, campaign.form_version).forms[kind]
 
 
-async def _may_edit(
-    runtime: ServiceRuntime, caller: ForwardedCaller, form: DeclarationForm, activity: ActivityCopy
-) -> bool:
-    if caller.kind != "partner" or caller.user_id is None:
-        return False
-    return await may(
-        runtime.db,
-        caller.user_id,
-        ACTION_FOR_KIND[form.kind],
-        activity.activity_id,
-        form.site_id,
-        paris_today(runtime.clock.now()),
-    )
-
-
 def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
 def form_view(
-    form: DeclarationForm, activity: ActivityCopy, campaign: Campaign, declaration: Declaration, editable: bool
+    form: DeclarationForm | lifecycle.Form,
+    activity: ActivityCopy,
+    campaign: Campaign,
+    declaration: Declaration | lifecycle.Declaration,
+    editable: bool,
 ) -> dict[str, Any]:
     definition = _form_definition(activity, campaign, form.kind)
     saved_at = form.saved_at.astimezone(PARIS) if form.saved_at else None
@@ -71,7 +59,7 @@ def form_view(
         "type": form.kind,
         "titre": definition.title_for(declaration.declaration_type),
         "lieu": form.site_name,
-        "etat": STATES.get(form.state, form.state) if form.requested else "Non demandé",
+        "etat": label_of(form.state) if form.requested else "Non demandé",
         "version": form.version,
         "modifiable": editable,
         "enregistre_par": form.saved_by_name,
@@ -79,7 +67,7 @@ def form_view(
         "commentaire_renvoi": form.sent_back_comment,
         "enregistre_a": saved_at.strftime("%H:%M") if saved_at else None,
         "enregistre_le": saved_at.date().isoformat() if saved_at else None,
-        "valeurs": json.loads(form.values),
+        "valeurs": review.values_of(form),
         "sections": [
             {
                 "id": section.id,
@@ -118,10 +106,12 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
             .scalars()
             .all()
         )
-    caf_reader = caller.kind == "operator" or (caller.kind == "caf" and caller.caf_code == declaration.caf_code)
+        rights = await standing_in(session, runtime, caller, declaration)
+    # Every form to the declaration's Caf (whatever the agent's roles) and the operator; to a provider, its own
+    caf_reader = rights.operator or rights.caf_agent
     shown = []
     for form in forms:
-        editable = await _may_edit(runtime, caller, form, activity)
+        editable = rights.may_edit(form)
         if editable or caf_reader:
             shown.append(form_view(form, activity, campaign, declaration, editable))
     if not shown:
@@ -135,10 +125,10 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
         "activite_id": str(declaration.activity_id),
         "nature": activity.nature,
         "date_limite": campaign.deadline.isoformat(),
-        "etat": STATES.get(declaration.state, declaration.state),
+        "etat": label_of(declaration.state),
         "etat_code": declaration.state,
         "version": declaration.version,
-        "motif_refus": declaration.refusal_reason if declaration.state in ("refusee", "en_revision") else None,
+        "motif_refus": declaration.refusal_reason if declaration.state in lifecycle.REVISING else None,
         "informations_complementaires": declaration.complement,
         "formulaires": shown,
     }
@@ -153,64 +143,31 @@ async def save(
             raise NotFound("Formulaire inconnu.")
         declaration, activity, campaign = await _context(session, form.declaration_id)
         who = await session.get(KnownUser, caller.user_id) if caller.user_id else None
-    if not await _may_edit(runtime, caller, form, activity):
-        raise Forbidden("Vous n'avez pas de rôle de saisie sur ce formulaire.")
-    if not form.requested:
-        raise Conflict("Ce formulaire n'est pas demandé pour cette déclaration.")
+        rights = await standing_in(session, runtime, caller, activity)
+    editable = rights.may_edit(form)
+    actor = actor_of(caller, user=who, fills=frozenset({form.id}) if editable else frozenset())
+    # Refused before the values are looked at: who may fill the form, and whether it is asked for
+    as_read = declaration_store.from_rows(declaration, activity, [form])
+    as_read.authorize(actor, lifecycle.Transition.save, form.id)
+    as_read.require_requested(form.id)
     cleaned, problems = validate_values(_form_definition(activity, campaign, form.kind), activity.nature, values)
     if problems:
         raise Invalid(problems[0].message, f"valeurs.{problems[0].field_id}")
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
-        form = await uow.session.get(DeclarationForm, form_id, with_for_update=True)
-        declaration = await uow.session.get(Declaration, form.declaration_id)
-        if declaration.state not in EDITABLE_STATES:
-            raise Conflict("Cette déclaration a été transmise : elle ne se modifie plus.")
-        if form.version != expected_version:
-            moment = form.saved_at.astimezone(PARIS) if form.saved_at else None
-            when = f" le {moment:%d/%m/%Y} à {moment:%H:%M}" if moment else ""
-            by = f" par {form.saved_by_name}" if form.saved_by_name else ""
-            raise Conflict(
-                f"Ce formulaire a été enregistré entre-temps{by}{when} : rechargez-le, "
-                "votre saisie n'a pas été enregistrée."
-                if expected_version < form.version
-                else f"La version {expected_version} de ce formulaire n'existe pas (version actuelle : "
-                f"{form.version}) : rechargez-le, votre saisie n'a pas été enregistrée.",
-                "version",
-            )
-        form.values = json.dumps({k: _plain(v) for k, v in cleaned.items()}, ensure_ascii=False)
-        form.version += 1
-        form.saved_by = caller.user_id
-        form.saved_by_name = f"{who.first_name} {who.last_name}" if who else None
-        form.saved_at, form.state = now, "en_cours"
-        form.sent_back_comment = form.sent_back_by_name = None
-        # A change after the controls calls for controlling again; a refused declaration is being revised.
-        declaration.state = "en_revision" if declaration.state in ("refusee", "en_revision") else "en_cours"
-        uow.publish(
-            FormSavedV1(
-                form_id=form.id,
-                declaration_id=declaration.id,
-                activity_id=declaration.activity_id,
-                kind=form.kind,
-                site_id=form.site_id,
-                form_version=form.version,
-                saved_by=caller.user_id,
-            ),
-            subject=str(form.id),
-            aggregate_version=form.version,
+        aggregate = await declaration_store.load(uow.session, form.declaration_id, for_update=True)
+        if aggregate is None:
+            raise NotFound("Déclaration inconnue.")
+        saved = aggregate.save_form(
+            actor,
+            form_id,
+            expected_version=expected_version,
+            values={k: _plain(v) for k, v in cleaned.items()},
+            now=now,
+            figures=lambda forms: figures_as_strings(review.figures_from(activity, campaign, forms)),
         )
-        await uow.session.flush()
-        loaded = await load(uow.session, declaration.id)
-        uow.publish(
-            DeclarationFiguresUpdatedV1(
-                **review.facts(declaration, activity),
-                figures=figures_as_strings(review.figures_of(loaded)),
-                activity_opening_date=activity.opening_date,
-            ),
-            subject=str(declaration.id),
-            aggregate_version=sum(f.version for f in loaded.forms),
-        )
-    return form_view(form, activity, campaign, declaration, True)
+        await declaration_store.save(uow, aggregate)
+    return form_view(saved, activity, campaign, aggregate, True)
 
 
 TYPE_ORDER = ("previsionnelle", "actualisee_juin", "actualisee_septembre", "reelle")
@@ -245,8 +202,9 @@ async def prefill(
                 )
             )
         ).all()
+        rights = await standing_in(session, runtime, caller, activity)
     # Refused before saying whether there is anything to take up: no one outside the form learns of its history
-    if not await _may_edit(runtime, caller, form, activity):
+    if not rights.may_edit(form):
         raise Forbidden("Vous n'avez pas de rôle de saisie sur ce formulaire.")
     earlier = [(f, d) for f, d in candidates if _rank(d) < _rank(declaration)]
     previous = max(earlier, key=lambda pair: _rank(pair[1]))[0] if earlier else None

@@ -9,33 +9,35 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, PartnerCopy, Transmission
-from afas_declaration.application import review
+from afas_declaration.adapters import declaration_store
+from afas_declaration.adapters.tables import ActivityCopy, Declaration, PartnerCopy, Transmission
+from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
-from afas_declaration.application.declaration_list import STATES
-from afas_declaration.application.declaration_scope import load, require, standing
-from afas_declaration.application.errors import Conflict, Forbidden, Invalid
+from afas_declaration.application.declaration_scope import load
+from afas_declaration.application.errors import Forbidden, Invalid, NotFound
+from afas_declaration.application.permissions import require, standing_in
+from afas_declaration.domain import declaration as lifecycle
 from afas_declaration.domain.estimate_wording import is_partial
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
-from afas_shared.contracts.events.declaration import (
-    DeclarationCancelledV1,
-    DeclarationRefusedV1,
-    DeclarationValidatedV1,
-)
+from afas_shared.contracts.declaration_states import STATE_CODES, DeclarationState, label_of
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import refuse_forbidden_characters
 
-FINAL_STATES = ("validee", "annulee")
-REASON_MIN_LENGTH = 10
+FINAL_STATES = lifecycle.FINAL
+DECISIONS = {
+    DeclarationState.validee: lifecycle.Transition.validate,
+    DeclarationState.refusee: lifecycle.Transition.refuse,
+    DeclarationState.annulee: lifecycle.Transition.cancel,
+}
 
 
 async def queue(
     runtime: ServiceRuntime,
     caller: ForwardedCaller,
     *,
-    etat: str = "transmise",
+    etat: str = DeclarationState.transmise.value,
     famille: str | None = None,
     exercice: int | None = None,
     type_declaration: str | None = None,
@@ -46,7 +48,7 @@ async def queue(
         require(bool(caller.caf_roles), "Liste réservée aux agents de la Caf.")
     elif caller.kind != "operator":
         raise Forbidden("Liste réservée aux agents de la Caf.")
-    if etat not in STATES:
+    if etat not in STATE_CODES:
         raise Invalid(f"État inconnu : {etat}.", "etat")
     check_exercice(exercice)
     latest = (
@@ -88,7 +90,7 @@ async def queue(
             "nature": a.nature,
             "exercice": d.exercice,
             "type_declaration": DECLARATION_TYPES[d.declaration_type],
-            "etat": STATES[d.state],
+            "etat": label_of(d.state),
             "transmise_le": t.transmitted_at.astimezone(PARIS).isoformat(timespec="seconds"),
             "signataire": t.signer_name,
             **_estimate_shown(json.loads(t.snapshot).get("estimation")),
@@ -121,71 +123,24 @@ async def decide(
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
         agent = await session.get(KnownUser, caller.user_id) if caller.user_id else None
-    who = await standing(runtime, caller, loaded.activity)
-    require(who.instructor, "Seuls les agents d'instruction de la Caf de cette déclaration décident.")
+        rights = await standing_in(session, runtime, caller, loaded.activity)
+    transition = DECISIONS.get(decision)
+    if transition is None:
+        raise Invalid(f"Décision inconnue : {decision}.", "decision")
+    actor = actor_of(caller, rights, agent)
+    declaration_store.from_rows(loaded.declaration, loaded.activity, loaded.forms).authorize(actor, transition)
     reason = (reason or "").strip() or None
     refuse_forbidden_characters(reason, "motif", multiline=True)
-    if decision in ("refusee", "annulee") and (reason is None or len(reason) < REASON_MIN_LENGTH):
-        raise Invalid(f"Indiquez le motif ({REASON_MIN_LENGTH} caractères au moins).", "motif")
     now = runtime.clock.now()
-    agent_name = f"{agent.first_name} {agent.last_name}" if agent else "Caf"
     async with runtime.unit_of_work() as uow:
-        declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
-        if declaration.state in FINAL_STATES:
-            raise Conflict(f"Cette déclaration est déjà {STATES[declaration.state].lower()}.")
-        if decision != "annulee" and declaration.state != "transmise":
-            raise Conflict("Seule une déclaration transmise à la Caf se valide ou se refuse.")
-        transmission = (
-            await uow.session.execute(
-                sa.select(Transmission).where(
-                    Transmission.declaration_id == declaration_id, Transmission.version == declaration.version
-                )
-            )
-        ).scalar_one_or_none()
-        if transmission is not None:
-            transmission.decision, transmission.decision_reason = decision, reason
-            transmission.decided_by, transmission.decided_by_name, transmission.decided_at = (
-                caller.user_id,
-                agent_name,
-                now,
-            )
-        facts = review.facts(declaration, loaded.activity)
-        step = declaration.version * 10 + 2
-        if decision == "validee":
-            snapshot = json.loads(transmission.snapshot)
-            declaration.state = "validee"
-            uow.publish(
-                DeclarationValidatedV1(
-                    **facts,
-                    validated_by=caller.user_id,
-                    validated_at=now,
-                    snapshot_hash=transmission.hash,
-                    figures=snapshot.get("chiffres", {}),
-                    forecast_gap_justified=gap_justification_accepted,
-                    activity_opening_date=loaded.activity.opening_date,
-                ),
-                subject=str(declaration_id),
-                aggregate_version=step,
-            )
-        elif decision == "refusee":
-            declaration.state, declaration.refusal_reason = "refusee", reason
-            declaration.version += 1
-            declaration.controls, declaration.controlled_at = "[]", None
-            await uow.session.execute(
-                sa.update(DeclarationForm)
-                .where(DeclarationForm.declaration_id == declaration_id, DeclarationForm.requested)
-                .values(state="en_cours")
-            )
-            uow.publish(
-                DeclarationRefusedV1(**facts, refused_by=caller.user_id, refused_at=now, reason=reason),
-                subject=str(declaration_id),
-                aggregate_version=step,
-            )
+        declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)
+        if declaration is None:
+            raise NotFound("Déclaration inconnue.")
+        if transition is lifecycle.Transition.validate:
+            declaration.validate(actor, now, gap_justification_accepted)
+        elif transition is lifecycle.Transition.refuse:
+            declaration.refuse(actor, reason, now)
         else:
-            declaration.state = "annulee"
-            uow.publish(
-                DeclarationCancelledV1(**facts, cancelled_by=caller.user_id, cancelled_at=now, reason=reason),
-                subject=str(declaration_id),
-                aggregate_version=step,
-            )
-    return {"id": str(declaration_id), "etat": STATES[declaration.state], "version": declaration.version}
+            declaration.cancel(actor, reason, now)
+        await declaration_store.save(uow, declaration)
+    return {"id": str(declaration_id), "etat": declaration.state.label, "version": declaration.version}

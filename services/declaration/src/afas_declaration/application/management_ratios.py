@@ -18,6 +18,7 @@ from afas_declaration.application.errors import Forbidden
 from afas_declaration.application.permissions import access_of
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
 
 TYPE_WEIGHT = {"previsionnelle": 0, "actualisee_juin": 1, "actualisee_septembre": 2, "reelle": 3}
@@ -57,7 +58,7 @@ async def _latest_figures(session, caf_code: str) -> dict[tuple[uuid.UUID, int],
             sa.select(Declaration, ActivityCopy, Transmission)
             .join(ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
             .join(Transmission, Transmission.declaration_id == Declaration.id)
-            .where(Declaration.caf_code == caf_code, Declaration.state != "annulee")
+            .where(Declaration.caf_code == caf_code, Declaration.state != DeclarationState.annulee.value)
         )
     ).all()
     best: dict[tuple[uuid.UUID, int], tuple[tuple[int, int], ActivityCopy, dict]] = {}
@@ -74,8 +75,8 @@ async def pilotage(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dic
     if caller.kind != "partner" or caller.user_id is None:
         raise Forbidden("Le pilotage présente les activités de votre organisme.")
     async with runtime.db.sessions() as session:
-        activities = (
         mine = set((await access_of(session, caller, paris_today(runtime.clock.now()))).roles_by_activity())
+        activities = (
             (await session.execute(sa.select(ActivityCopy).where(ActivityCopy.activity_id.in_(mine)))).scalars().all()
         )
         by_caf = {a.caf_code for a in activities}

@@ -9,33 +9,30 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
+from afas_declaration.adapters import declaration_store
+from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm, Transmission
 from afas_declaration.application import estimates
-from afas_declaration.application.declaration_list import STATES
-from afas_declaration.application.declaration_scope import (
-    WHOLE_BUDGET_REFUSED,
-    Loaded,
-    Standing,
-    load,
-    require,
-    standing,
-)
-from afas_declaration.application.errors import Conflict
+from afas_declaration.application.actors import actor_of
+from afas_declaration.application.declaration_scope import Loaded, load
+from afas_declaration.application.errors import NotFound
+from afas_declaration.application.permissions import WHOLE_BUDGET_REFUSED, require, standing_in
 from afas_declaration.domain import controls as control_rules
+from afas_declaration.domain import declaration as lifecycle
+from afas_declaration.domain.access_policy import Standing
 from afas_declaration.domain.figures import declaration_figures
 from afas_declaration.domain.forms import FamilyDefinition, load_definition
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
-from afas_shared.contracts.events.declaration import DeclarationControlledV1
+from afas_shared.contracts.declaration_states import label_of
 from afas_shared.runtime import ServiceRuntime
 
-CONTROLLABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
 ESTIMATE_OUT_OF_SCOPE = {
     "disponible": False,
     "message": "Estimation non affichée : elle porte sur toute l'activité, budget compris, au-delà de vos lieux.",
@@ -51,21 +48,6 @@ class Assessment:
     @property
     def figures_text(self) -> dict[str, str]:
         return estimates.figures_as_strings(self.figures)
-
-
-def facts(declaration: Declaration, activity: ActivityCopy) -> dict[str, Any]:
-    """The fields every declaration lifecycle event carries."""
-    return {
-        "declaration_id": declaration.id,
-        "declaration_version": declaration.version,
-        "activity_id": declaration.activity_id,
-        "partner_id": declaration.partner_id,
-        "caf_code": declaration.caf_code,
-        "family": activity.family,
-        "nature": activity.nature,
-        "exercice": declaration.exercice,
-        "declaration_type": declaration.declaration_type,
-    }
 
 
 async def _earlier_figures(session, declaration: Declaration) -> tuple[dict | None, dict | None]:
@@ -112,32 +94,46 @@ def _references(estimate: dict[str, Any]) -> dict[str, Decimal]:
     return {}
 
 
-def _typed(loaded: Loaded, kind: str) -> list[tuple[str | None, dict[str, Any]]]:
+def values_of(form: DeclarationForm | lifecycle.Form) -> dict[str, Any]:
+    """What a form holds: stored as JSON in its row, as a mapping in the aggregate."""
+    return form.values if isinstance(form.values, dict) else json.loads(form.values)
+
+
+def _typed(
+    activity: ActivityCopy, campaign: Campaign, forms: Sequence[DeclarationForm | lifecycle.Form], kind: str
+) -> list[tuple[str | None, dict[str, Any]]]:
     """What was typed in each requested form of ``kind`` (stored values also hold the computed fields)."""
-    definition = load_definition(loaded.activity.family, loaded.campaign.form_version).forms[kind]
+    definition = load_definition(activity.family, campaign.form_version).forms[kind]
     return [
         (
             form.site_name,
             {
                 k: v
-                for k, v in json.loads(form.values).items()
+                for k, v in values_of(form).items()
                 if k in definition.fields and not definition.fields[k].is_computed
             },
         )
-        for form in loaded.forms
+        for form in forms
         if form.kind == kind and form.requested
     ]
 
 
-def figures_of(loaded: Loaded) -> dict[str, Any]:
-    family = load_definition(loaded.activity.family, loaded.campaign.form_version)
-    financial = _typed(loaded, "financier")
+def figures_from(
+    activity: ActivityCopy, campaign: Campaign, forms: Sequence[DeclarationForm | lifecycle.Form]
+) -> dict[str, Any]:
+    """The declaration's aggregate figures (activity summed over sites, financial data) from its forms."""
+    family = load_definition(activity.family, campaign.form_version)
+    financial = _typed(activity, campaign, forms, "financier")
     return declaration_figures(
         family,
-        loaded.activity.nature,
-        [values for _, values in _typed(loaded, "activite")],
+        activity.nature,
+        [values for _, values in _typed(activity, campaign, forms, "activite")],
         financial[0][1] if financial else None,
     )
+
+
+def figures_of(loaded: Loaded) -> dict[str, Any]:
+    return figures_from(loaded.activity, loaded.campaign, loaded.forms)
 
 
 def field_labels(family: FamilyDefinition) -> dict[str, str]:
@@ -169,8 +165,8 @@ async def assess(runtime: ServiceRuntime, loaded: Loaded) -> Assessment:
         rules,
         loaded.activity.nature,
         loaded.declaration.declaration_type,
-        _typed(loaded, "activite"),
-        next((values for _, values in _typed(loaded, "financier")), None),
+        _typed(loaded.activity, loaded.campaign, loaded.forms, "activite"),
+        next((values for _, values in _typed(loaded.activity, loaded.campaign, loaded.forms, "financier")), None),
         previous=previous,
         forecast=forecast,
         references=_references(estimate),
@@ -201,30 +197,7 @@ def _result_view(result, justifications: dict[str, Any]) -> dict[str, Any]:
 
 def obstacles(loaded: Loaded, assessment: Assessment) -> list[str]:
     """What prevents transmission, in French and by name; empty when the declaration may be transmitted."""
-    found = []
-    unsaved = [f for f in loaded.forms if f.requested and f.version == 0]
-    if unsaved:
-        found.append("formulaires jamais enregistrés : " + ", ".join(_form_name(f) for f in unsaved))
-    blocking = [r for r in assessment.results if r["statut"] == "anomalie" and r["severite"] == "blocking"]
-    if blocking:
-        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger : " + ", ".join(map(_named, blocking)))
-    unjustified = [r for r in assessment.results if r["a_justifier"] and not r["justification"]]
-    if unjustified:
-        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier : " + ", ".join(map(_named, unjustified)))
-    return found
-
-
-def _named(result: dict[str, Any]) -> str:
-    return f"« {result['libelle']} »" + (f" ({result['lieu']})" if result["lieu"] else "")
-
-
-def _form_name(form: DeclarationForm) -> str:
-    kind = "données d'activité" if form.kind == "activite" else "données financières"
-    return kind + (f" ({form.site_name})" if form.site_name else "")
-
-
-def justified_keys(loaded: Loaded, assessment: Assessment) -> list[str]:
-    return [r["cle"] for r in assessment.results if r["a_justifier"] and r["justification"]]
+    return lifecycle.obstacles(loaded.forms, assessment.results)
 
 
 def _view(loaded: Loaded, assessment: Assessment, who: Standing) -> dict[str, Any]:
@@ -241,7 +214,7 @@ def _view(loaded: Loaded, assessment: Assessment, who: Standing) -> dict[str, An
     d = loaded.declaration
     return {
         "declaration_id": str(d.id),
-        "etat": STATES[d.state],
+        "etat": label_of(d.state),
         "controles": visible,
         "anomalies_bloquantes": sum(1 for r in visible if r["statut"] == "anomalie" and r["severite"] == "blocking"),
         "anomalies_a_justifier": sum(1 for r in visible if r["a_justifier"] and not r["justification"]),
@@ -269,38 +242,20 @@ async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: 
     """Run the controls now; a complete declaration with nothing blocking becomes « Contrôlée »."""
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
-    who = await standing(runtime, caller, loaded.activity)
-    require(who.partner_member, "Seuls les utilisateurs habilités sur cette activité contrôlent ses données.")
-    if loaded.declaration.state not in CONTROLLABLE_STATES:
-        raise Conflict("Cette déclaration a été transmise : ses contrôles sont figés.")
+        who = await standing_in(session, runtime, caller, loaded.activity)
+    actor = actor_of(caller, who)
+    as_read = declaration_store.from_rows(loaded.declaration, loaded.activity, loaded.forms)
+    as_read.authorize(actor, lifecycle.Transition.control)
+    as_read.require_state(lifecycle.Transition.control)
     assessment = await assess(runtime, loaded)
-    blocking = sum(1 for r in assessment.results if r["statut"] == "anomalie" and r["severite"] == "blocking")
-    flagged = sum(1 for r in assessment.results if r["a_justifier"])
-    # « Contrôlée »: every requested form saved and nothing blocking; flags are justified afterwards
-    ready = blocking == 0 and all(f.version > 0 for f in loaded.forms if f.requested)
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
-        declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
-        if declaration.state not in CONTROLLABLE_STATES:
-            raise Conflict("Cette déclaration a été transmise : ses contrôles sont figés.")
-        declaration.controls, declaration.controlled_at = json.dumps(assessment.results, ensure_ascii=False), now
-        if ready:
-            declaration.state = "controlee"
-        elif declaration.state == "controlee":
-            declaration.state = "en_revision" if declaration.version > 1 else "en_cours"
-        uow.publish(
-            DeclarationControlledV1(
-                declaration_id=declaration.id,
-                activity_id=declaration.activity_id,
-                declaration_version=declaration.version,
-                blocking=blocking,
-                flagged=flagged,
-                ready=ready,
-            ),
-            subject=str(declaration.id),
-            aggregate_version=declaration.version * 10,
-        )
-    loaded.declaration = declaration
+        declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)
+        if declaration is None:
+            raise NotFound("Déclaration inconnue.")
+        declaration.control(actor, assessment.results, now)
+        await declaration_store.save(uow, declaration)
+        loaded.declaration = await uow.session.get(Declaration, declaration_id)
     return _view(loaded, assessment, who)
 
 
@@ -308,7 +263,7 @@ async def latest(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
     """The controls as last run (frozen at transmission), without running them again."""
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
-    who = await standing(runtime, caller, loaded.activity)
+        who = await standing_in(session, runtime, caller, loaded.activity)
     require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
     results = json.loads(loaded.declaration.controls)
     justifications = json.loads(loaded.declaration.justifications)
@@ -334,6 +289,6 @@ async def estimate_shown(runtime: ServiceRuntime, caller: ForwardedCaller, decla
 async def _seen_by(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID):
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
-    who = await standing(runtime, caller, loaded.activity)
+        who = await standing_in(session, runtime, caller, loaded.activity)
     require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
     return loaded, who

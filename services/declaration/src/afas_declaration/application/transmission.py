@@ -11,28 +11,24 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.receipt_pdf import render_receipt
-from afas_declaration.adapters.tables import Declaration, DeclarationForm, PartnerCopy, Transmission
+from afas_declaration.adapters.tables import PartnerCopy, Transmission
 from afas_declaration.application import review
+from afas_declaration.application.actors import actor_of, full_name
 from afas_declaration.application.campaigns import DECLARATION_TYPES
-from afas_declaration.application.declaration_scope import (
-    WHOLE_BUDGET_REFUSED,
-    Loaded,
-    Standing,
-    load,
-    require,
-    standing,
-)
-from afas_declaration.application.errors import Conflict, Invalid, NotFound
+from afas_declaration.application.declaration_scope import Loaded, load
+from afas_declaration.application.errors import NotFound
+from afas_declaration.application.permissions import WHOLE_BUDGET_REFUSED, require, standing_in
+from afas_declaration.domain.access_policy import Standing
+from afas_declaration.domain.declaration import Sealed
 from afas_declaration.domain.forms import load_definition, sections_for
 from afas_declaration.domain.snapshot import sealed
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
-from afas_shared.contracts.events.declaration import DeclarationTransmittedV1
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
-TRANSMITTABLE_STATES = ("a_saisir", "en_cours", "controlee", "refusee", "en_revision")
 ROLE_LABELS = {"approbateur": "Approbateur"}
 
 
@@ -43,63 +39,38 @@ async def transmit(
         loaded = await load(session, declaration_id)
         partner = await session.get(PartnerCopy, loaded.declaration.partner_id)
         signer = await session.get(KnownUser, caller.user_id) if caller.user_id else None
-    who = await standing(runtime, caller, loaded.activity)
-    require(who.approbateur, "Seul l'approbateur de l'activité signe et transmet la déclaration.")
-    if not signed:
-        raise Invalid("Cochez la case de signature : elle vaut signature et engage le gestionnaire.", "signature")
-    if loaded.declaration.state not in TRANSMITTABLE_STATES:
-        raise Conflict("Cette déclaration a déjà été transmise à la Caf.")
+        who = await standing_in(session, runtime, caller, loaded.activity)
+    actor = actor_of(caller, who, signer)
+    # Checked before the seal and its receipt: the approbateur signs an open declaration, and after the last control
+    # run nothing stands in the way
+    as_read = declaration_store.from_rows(loaded.declaration, loaded.activity, loaded.forms)
+    as_read.check_transmit(actor, signed)
     if complement is not None:
         loaded.declaration.complement = complement.strip() or None
     assessment = await review.assess(runtime, loaded)
-    obstacles = review.obstacles(loaded, assessment)
-    if obstacles:
-        raise Conflict("Transmission impossible : " + " ; ".join(obstacles))
+    as_read.check_obstacles(assessment.results)
     now = runtime.clock.now()
-    signer_name = f"{signer.first_name} {signer.last_name}" if signer else "Utilisateur inconnu"
+    signer_name = full_name(signer) or "Utilisateur inconnu"
     snapshot, text = sealed(
         _snapshot(loaded, partner, assessment, signer, signer_name, now.astimezone(PARIS).isoformat(timespec="seconds"))
     )
     receipt = await asyncio.to_thread(render_receipt, snapshot)  # ~0.2 s of CPU: not on the event loop
     async with runtime.unit_of_work() as uow:
-        declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
-        if declaration.state not in TRANSMITTABLE_STATES or declaration.version != loaded.declaration.version:
-            raise Conflict("Cette déclaration a déjà été transmise à la Caf.")
-        revision = declaration.version > 1
-        declaration.state, declaration.complement = "transmise", loaded.declaration.complement
-        declaration.controls, declaration.controlled_at = json.dumps(assessment.results, ensure_ascii=False), now
-        await uow.session.execute(
-            sa.update(DeclarationForm)
-            .where(DeclarationForm.declaration_id == declaration_id, DeclarationForm.requested)
-            .values(state="transmise")
+        declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)
+        if declaration is None:
+            raise NotFound("Déclaration inconnue.")
+        declaration.transmit(
+            actor,
+            signed=signed,
+            expected_version=loaded.declaration.version,
+            complement=loaded.declaration.complement,
+            results=assessment.results,
+            figures=assessment.figures_text,
+            estimate=assessment.estimate.get("montant") if assessment.estimate.get("disponible") else None,
+            sealed=Sealed(text, snapshot["hash"], receipt, signer_name),
+            now=now,
         )
-        uow.session.add(
-            Transmission(
-                id=uuid.uuid4(),
-                declaration_id=declaration_id,
-                version=declaration.version,
-                snapshot=text,
-                hash=snapshot["hash"],
-                signer_id=caller.user_id,
-                signer_name=signer_name,
-                transmitted_at=now,
-                receipt=receipt,
-            )
-        )
-        uow.publish(
-            DeclarationTransmittedV1(
-                **review.facts(declaration, loaded.activity),
-                transmitted_by=caller.user_id,
-                transmitted_at=now,
-                snapshot_hash=snapshot["hash"],
-                figures=assessment.figures_text,
-                flagged_justified=sorted(review.justified_keys(loaded, assessment)),
-                estimate=assessment.estimate.get("montant") if assessment.estimate.get("disponible") else None,
-                revision=revision,
-            ),
-            subject=str(declaration_id),
-            aggregate_version=declaration.version * 10 + 1,
-        )
+        await declaration_store.save(uow, declaration)
     return version_view(snapshot, None)
 
 
@@ -205,7 +176,7 @@ async def _transmissions(runtime: ServiceRuntime, caller: ForwardedCaller, decla
             .scalars()
             .all()
         )
-    who = await standing(runtime, caller, loaded.activity)
+        who = await standing_in(session, runtime, caller, loaded.activity)
     require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
     return loaded, who, list(rows)
 

@@ -1,9 +1,10 @@
 """Estimation's read model of the open declarations: their latest figures and stored estimate.
 
-Fed by ``DeclarationFiguresUpdatedV1`` (every save; newest ``(declaration_version, aggregate_version)`` wins, a stale
-or repeated event is a no-op) and closed by ``DeclarationValidatedV1`` / ``DeclarationCancelledV1``. A closed row is
-kept, so a save overtaken by the validation cannot reopen it. Each accepted save re-computes the stored estimate
-(no event: the declaration service showed it to the user already); barème changes re-estimate in ``reestimation``.
+Fed by ``DeclarationFiguresUpdatedV1`` (every save; the newest ``aggregate_version``, as declaration published it,
+wins: a stale or repeated event is a no-op) and closed by ``DeclarationValidatedV1`` / ``DeclarationCancelledV1``.
+A closed row is kept, so a save overtaken by the validation cannot reopen it. Each accepted save re-computes the
+stored estimate (no event: the declaration service showed it to the user already); barème changes re-estimate in
+``reestimation``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from afas_estimation.application.baremes import resolve
 from afas_estimation.application.estimates import Outcome, outcome
 from afas_estimation.application.local_parameters import localised
 from afas_estimation.domain.errors import EstimationError
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import (
     DeclarationCancelledV1,
@@ -27,7 +29,10 @@ from afas_shared.contracts.events.declaration import (
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.versioned import stale
 
-CLOSING = {DeclarationValidatedV1: "validee", DeclarationCancelledV1: "annulee"}
+CLOSING = {
+    DeclarationValidatedV1: DeclarationState.validee.value,
+    DeclarationCancelledV1: DeclarationState.annulee.value,
+}
 
 
 def _facts(d) -> dict:
@@ -48,8 +53,7 @@ async def on_figures_updated(uow: UnitOfWork, envelope: Envelope[DeclarationFigu
     d = envelope.data
     now = envelope.time
     row = await uow.session.get(DeclarationFigures, d.declaration_id)
-    incoming = (d.declaration_version, envelope.aggregate_version)
-    if row is not None and (not row.open or (row.declaration_version, row.figures_version) >= incoming):
+    if row is not None and (not row.open or row.figures_version >= envelope.aggregate_version):
         stale()  # counted: older than the figures held, or the declaration is closed
         return
     if row is None:

@@ -44,10 +44,11 @@ class DeclarationCopy(SQLModel, table=True):
     version: int = 1  # revision of the declaration (1, then 2 after a refusal…)
     ready: bool = False  # the latest controls said every requested form is filled and nothing blocks
     ready_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
-    # The latest of transmitted / refused / validated for the newest version: "transmise", "refusee", "validee"
+    # The latest of transmitted / refused / validated (a DeclarationState), of which version, and that event's
+    # place in the declaration's order (its aggregate_version, as declaration published it)
     outcome: str | None = Field(default=None, max_length=20)
     outcome_version: int = 0
-    outcome_rank: int = 0
+    outcome_order: int = 0
     cancelled: bool = False
 
 
@@ -60,7 +61,8 @@ class FormCopy(SQLModel, table=True):
     site_id: uuid.UUID | None = None
     requested: bool = True
     filled: bool = False  # saved, and not sent back since
-    form_version: int = 0
+    form_version: int = 0  # of the latest save applied
+    form_order: int = 0  # the aggregate_version of the latest save or send-back applied, as declaration published it
     # When the form last changed: its latest save or send-back (controls older than this are out of date)
     saved_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
 

@@ -26,6 +26,7 @@ from afas_notification.application import schedule
 from afas_notification.domain import ics, reminders, templates
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.grant_terms import in_force
 from afas_shared.runtime import ServiceRuntime
@@ -36,7 +37,8 @@ DECLARATION_TYPES = {
     "actualisee_septembre": "Actualisée janvier à septembre",
     "reelle": "Réelle",
 }
-STATES = {"transmise": "Transmise Caf", "validee": "Validée Caf", "refusee": "Refusée Caf"}
+# The outcomes declaration's events announce, by their label
+STATES = {s.value: s.label for s in (DeclarationState.transmise, DeclarationState.validee, DeclarationState.refusee)}
 
 
 def campaign_view(c: CampaignCopy) -> dict[str, Any]:

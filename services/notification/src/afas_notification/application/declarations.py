@@ -1,8 +1,9 @@
 """Notification's copy of campaigns, declarations and their forms, fed by declaration's events.
 
 Each event type has its own consumer, so events of one declaration may arrive out of order: every handler creates
-what it needs, and outcomes are ordered by (declaration version, step) rather than by arrival; a form's save and
-send-back by (form version, step). The copy of a declaration is written by its forms' events too: they are handled
+what it needs, and outcomes — like a form's saves and send-backs — are ordered by the ``aggregate_version``
+declaration published with them (its aggregate orders its events; here they are only compared), not by arrival.
+The copy of a declaration is written by its forms' events too: they are handled
 under the declaration's id (``form_events_key``), so they never interleave with the declaration's own events, and
 whether it is ready is computed so that the order does not matter either: ready when the latest controls said so
 and no form changed after them. A stale or repeated event is a counted no-op.
@@ -19,6 +20,7 @@ from afas_notification.adapters.tables import CampaignCopy, DeclarationCopy, For
 from afas_notification.application import messages, schedule
 from afas_notification.domain import reminders, templates
 from afas_shared.clock import paris_today
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import (
     CampaignOpenedV1,
@@ -34,11 +36,6 @@ from afas_shared.contracts.events.declaration import (
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.versioned import stale
 from afas_shared.runtime import ServiceRuntime
-
-# Steps of one version, in causal order: a refusal of version v comes after its transmission
-TRANSMITTED, REFUSED, VALIDATED = 1, 2, 3
-# Steps of one form version: a send-back of version v comes after its save (a new save makes version v + 1)
-SAVED, SENT_BACK = 0, 1
 
 
 def form_events_key(envelope: Envelope[FormSavedV1 | FormSentBackV1]) -> str:
@@ -97,11 +94,6 @@ async def on_declaration_expected(
     await schedule.plan(uow.session, settings, row, available_at, only_after=None)
 
 
-def _form_step(form: FormCopy) -> tuple[int, int]:
-    """Where the form stands: its version and whether it was sent back since (a fresh copy is ``(0, SENT_BACK)``)."""
-    return form.form_version, SAVED if form.filled else SENT_BACK
-
-
 def _changed_after_controls(declaration: DeclarationCopy, moment) -> None:
     """A form changed after the controls calls for controlling again."""
     if declaration.ready and declaration.ready_at is not None and moment > declaration.ready_at:
@@ -112,10 +104,11 @@ async def on_form_saved(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Enve
     f = envelope.data
     declaration = await _declaration(uow.session, f.declaration_id, f.activity_id)
     form = await _form(uow.session, f.form_id, f.declaration_id, f.kind, f.site_id)
-    if (f.form_version, SAVED) <= _form_step(form):
+    if envelope.aggregate_version <= form.form_order:
         stale()  # this save, or a later one, or its send-back, is held already
         return
     form.filled, form.form_version, form.saved_at = True, f.form_version, envelope.time
+    form.form_order = envelope.aggregate_version
     _changed_after_controls(declaration, envelope.time)
 
 
@@ -123,11 +116,10 @@ async def on_form_sent_back(runtime: ServiceRuntime, uow: UnitOfWork, envelope: 
     f = envelope.data
     declaration = await _declaration(uow.session, f.declaration_id, f.activity_id)
     form = await _form(uow.session, f.form_id, f.declaration_id, f.kind, f.site_id)
-    # The send-back of the version saved last (its aggregate version is the form's version)
-    if (envelope.aggregate_version, SENT_BACK) <= _form_step(form):
+    if envelope.aggregate_version <= form.form_order:
         stale()  # sent back already, or saved again since
         return
-    form.filled, form.form_version, form.saved_at = False, envelope.aggregate_version, envelope.time
+    form.filled, form.form_order, form.saved_at = False, envelope.aggregate_version, envelope.time
     _changed_after_controls(declaration, envelope.time)
 
 
@@ -146,28 +138,26 @@ async def on_controlled(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Enve
     declaration.ready_at = envelope.time
 
 
-async def _outcome(session: AsyncSession, data, step: int, outcome: str) -> DeclarationCopy | None:
-    """Record transmitted / refused / validated of a version unless a later step is already known."""
+async def _outcome(session: AsyncSession, envelope: Envelope, outcome: DeclarationState) -> DeclarationCopy | None:
+    """Record transmitted / refused / validated of a version unless a later event is already known."""
+    data = envelope.data
     declaration = await _declaration(session, data.declaration_id, data.activity_id)
     declaration.partner_id = declaration.partner_id or data.partner_id
     declaration.caf_code = declaration.caf_code or data.caf_code
     declaration.exercice = declaration.exercice or data.exercice
     declaration.declaration_type = declaration.declaration_type or data.declaration_type
-    if (data.declaration_version, step) <= (declaration.outcome_version, declaration.outcome_rank):
+    if envelope.aggregate_version <= declaration.outcome_order:
         stale()
         return None
-    declaration.outcome, declaration.outcome_version, declaration.outcome_rank = (
-        outcome,
-        data.declaration_version,
-        step,
-    )
+    declaration.outcome, declaration.outcome_version = outcome.value, data.declaration_version
+    declaration.outcome_order = envelope.aggregate_version
     return declaration
 
 
 async def on_transmitted(
     runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationTransmittedV1]
 ) -> None:
-    declaration = await _outcome(uow.session, envelope.data, TRANSMITTED, "transmise")
+    declaration = await _outcome(uow.session, envelope, DeclarationState.transmise)
     if declaration:
         # a revision's transmit may overtake the refusal that opened it: the version is known from it too
         declaration.version = max(declaration.version, envelope.data.declaration_version)
@@ -175,7 +165,7 @@ async def on_transmitted(
 
 
 async def on_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationValidatedV1]) -> None:
-    await _outcome(uow.session, envelope.data, VALIDATED, "validee")
+    await _outcome(uow.session, envelope, DeclarationState.validee)
 
 
 async def on_cancelled(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationCancelledV1]) -> None:
@@ -188,7 +178,7 @@ async def on_cancelled(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envel
 async def on_refused(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationRefusedV1]) -> None:
     """The declaration comes back to the partner: its approbateur is told why, and reminders resume."""
     r = envelope.data
-    declaration = await _outcome(uow.session, r, REFUSED, "refusee")
+    declaration = await _outcome(uow.session, envelope, DeclarationState.refusee)
     if declaration is not None:
         declaration.version, declaration.ready, declaration.ready_at = r.declaration_version + 1, False, envelope.time
     else:

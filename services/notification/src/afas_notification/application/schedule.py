@@ -29,10 +29,13 @@ from afas_notification.adapters.tables import (
 from afas_notification.application import messages
 from afas_notification.domain import reminders, templates
 from afas_shared.clock import paris_today
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.read_models.grant_terms import acts
 from afas_shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
+# Once the Caf has it, nobody is reminded of the declaration
+CLOSED_OUTCOMES = frozenset({DeclarationState.transmise, DeclarationState.validee})
 
 
 class _AlreadyHandled(Exception):
@@ -89,7 +92,7 @@ async def replan_caf(session: AsyncSession, settings, caf_code: str, now: dateti
 
 
 def is_closed(declaration: DeclarationCopy) -> bool:
-    return declaration.cancelled or declaration.outcome in ("transmise", "validee")
+    return declaration.cancelled or declaration.outcome in CLOSED_OUTCOMES
 
 
 async def acting_lines(session: AsyncSession, activity_id: uuid.UUID, today: date) -> list[reminders.GrantState]:

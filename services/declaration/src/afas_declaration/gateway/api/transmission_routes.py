@@ -18,6 +18,7 @@ from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.auth.caller import forwarded_caller
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import InputModel
 
@@ -107,7 +108,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     )
     async def queue(
         caller: Caller = who,
-        etat: str = Query("transmise"),
+        etat: str = Query(DeclarationState.transmise.value),
         type_activite: str | None = None,
         exercice: int | None = Query(None, ge=EXERCICE_MIN, le=EXERCICE_MAX),
         type_declaration: str | None = None,
@@ -136,7 +137,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     ) -> dict[str, Any]:
         accepted = body.justification_ecart_acceptee if body else False
         return await call_local(
-            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "validee", None, accepted)
+            instruction.decide(
+                runtime, forwarded_caller(caller.rpc()), declaration_id, DeclarationState.validee, None, accepted
+            )
         )
 
     @api.post(
@@ -147,7 +150,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     )
     async def refuse(declaration_id: uuid.UUID, body: Reason, caller: Caller = who) -> dict[str, Any]:
         return await call_local(
-            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "refusee", body.motif)
+            instruction.decide(
+                runtime, forwarded_caller(caller.rpc()), declaration_id, DeclarationState.refusee, body.motif
+            )
         )
 
     @api.post(
@@ -158,7 +163,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     )
     async def cancel(declaration_id: uuid.UUID, body: Reason, caller: Caller = who) -> dict[str, Any]:
         return await call_local(
-            instruction.decide(runtime, forwarded_caller(caller.rpc()), declaration_id, "annulee", body.motif)
+            instruction.decide(
+                runtime, forwarded_caller(caller.rpc()), declaration_id, DeclarationState.annulee, body.motif
+            )
         )
 
     return api

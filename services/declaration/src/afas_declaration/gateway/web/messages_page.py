@@ -13,6 +13,7 @@ from afas_declaration.gateway.clients.service_calls import call_local, call_serv
 from afas_declaration.gateway.web.declaration_pages import errors_of
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
 from afas_shared.auth.caller import forwarded_caller
+from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
 
 MAX_PAYMENT_TABLES = 12
@@ -25,7 +26,11 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         """Payments per activity and exercice for the declarations the Caf validated (none before that)."""
         rows = await call_local(declaration_list.visible_to(runtime, forwarded_caller(me.caller.rpc())))
         pairs = sorted(
-            {(r["activite_id"], r["activite"], r["exercice"]) for r in rows if r["etat_code"] == "validee"},
+            {
+                (r["activite_id"], r["activite"], r["exercice"])
+                for r in rows
+                if r["etat_code"] == DeclarationState.validee
+            },
             key=lambda p: (-p[2], p[1]),
         )[:MAX_PAYMENT_TABLES]
         tables = []
