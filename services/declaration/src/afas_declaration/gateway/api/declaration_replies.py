@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from afas_declaration.gateway.api.reply_fields import Timestamp, example
 from afas_declaration.gateway.api.review_replies import AvailableEstimate, UnavailableEstimate
+from afas_shared.contracts.declaration_states import DeclarationState
 
 DECLARATION_ID = "7505c8a3-e289-4cfb-9e3c-dcc3614905d8"
 FORM_ID = "66cf6a96-e15c-4e19-aa8e-1dd12927e0b3"
@@ -79,7 +80,7 @@ class DeclarationLine(BaseModel):
             "type_activite": "alsh",
             "nature": "periscolaire",
             "etat": "En cours de saisie",
-            "etat_code": "en_cours",
+            "etat_code": DeclarationState.en_cours.value,
             "version": 1,
             "motif_refus": None,
             "formulaires": [
@@ -207,7 +208,7 @@ class DeclarationDetail(BaseModel):
             "nature": "periscolaire",
             "date_limite": "2027-02-05",
             "etat": "En cours de saisie",
-            "etat_code": "en_cours",
+            "etat_code": DeclarationState.en_cours.value,
             "version": 1,
             "motif_refus": None,
             "informations_complementaires": None,
