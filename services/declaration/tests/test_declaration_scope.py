@@ -9,7 +9,8 @@ from datetime import date
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_declaration.application import review, transmission
-from afas_declaration.application.declaration_scope import Loaded, Standing
+from afas_declaration.application.declaration_scope import Loaded
+from afas_declaration.domain.access_policy import Standing
 
 SITE_A, SITE_B = uuid.uuid4(), uuid.uuid4()
 

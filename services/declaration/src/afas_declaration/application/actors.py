@@ -1,11 +1,11 @@
 """Who acts on a declaration, for its aggregate's transitions (``domain.declaration.Actor``): from the caller's
-standing on the activity (``declaration_scope.standing``) and its name as the user directory knows it."""
+standing on the activity (``permissions.standing_in``) and its name as the user directory knows it."""
 
 from __future__ import annotations
 
 import uuid
 
-from afas_declaration.application.declaration_scope import Standing
+from afas_declaration.domain.access_policy import Standing
 from afas_declaration.domain.declaration import Actor
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.read_models.user_directory import KnownUser

@@ -1,7 +1,6 @@
 """A declaration with everything around it (its activity, campaign and forms), loaded in one session.
 
-What the caller may do with it is ``permissions``' to answer (the domain's ``access_policy``); its names are kept
-here for the use cases that import them from this module.
+What the caller may do with it is ``permissions``' to answer (the domain's ``access_policy``).
 """
 
 from __future__ import annotations
@@ -13,25 +12,6 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_declaration.application.errors import NotFound
-from afas_declaration.application.permissions import (
-    WHOLE_BUDGET_REFUSED,
-    require,
-    require_whole_view,
-    standing,
-    standing_in,
-)
-from afas_declaration.domain.access_policy import Standing
-
-__all__ = [
-    "WHOLE_BUDGET_REFUSED",
-    "Loaded",
-    "Standing",
-    "load",
-    "require",
-    "require_whole_view",
-    "standing",
-    "standing_in",
-]
 
 
 @dataclass

@@ -100,12 +100,6 @@ async def standing_in(
     return (await access_of(session, caller, paris_today(runtime.clock.now()))).on(target)
 
 
-async def standing(runtime: ServiceRuntime, caller: ForwardedCaller, target: ActivityTarget) -> Standing:
-    """:func:`standing_in` for a use case that holds no session."""
-    async with runtime.db.sessions() as session:
-        return await standing_in(session, runtime, caller, target)
-
-
 def _as_user(user_id: uuid.UUID | str) -> ForwardedCaller:
     """A user asked about by id (the bus's ``may``, « Mes habilitations »): only its grant lines answer."""
     return ForwardedCaller(kind="partner", user_id=_uuid(user_id))
