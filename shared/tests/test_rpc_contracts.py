@@ -35,11 +35,11 @@ def answered(tmp_path_factory) -> dict[str, set[str]]:
     return verbs
 
 
-def test_identity_and_habilitation_are_typed():
-    assert TYPED_SERVICES == {"identity", "habilitation"}
+def test_identity_habilitation_and_declaration_are_typed():
+    assert TYPED_SERVICES == {"identity", "habilitation", "declaration"}
 
 
-@pytest.mark.parametrize("service", ["identity", "habilitation"])
+@pytest.mark.parametrize("service", ["identity", "habilitation", "declaration"])
 def test_every_verb_a_typed_service_answers_has_a_contract_and_every_contract_is_answered(answered, service):
     assert answered[service], "the bootstrap registered no verb"
     assert answered[service] == {c.verb for c in of_service(service)}

@@ -16,8 +16,10 @@ from afas_shared.contracts.events.habilitation import (
     RoleGrantedV1,
 )
 from afas_shared.contracts.events.identity import PartnerRegisteredV1, PartnerUpdatedV1
+from afas_shared.contracts.rpc import contract_for
+from afas_shared.contracts.rpc.declaration import MayRequestV1
 from afas_shared.messaging.rpc import RpcFailure
-from afas_shared.messaging.rpc_payload import answer_with_result
+from afas_shared.messaging.rpc_payload import answer_contract
 from afas_shared.read_models import user_directory
 from afas_shared.runtime import ServiceRuntime
 
@@ -38,23 +40,19 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaigns.open_due(runtime))
     runtime.every(runtime.settings.reconcile_seconds, lambda: campaigns.reconcile(runtime))
 
-    async def may(payload: dict[str, Any]) -> dict[str, Any]:
-        """declaration.rpc.may.v1: {user_id, action, activity_id, site_id?} -> {"allowed": bool}, as a result."""
+    async def may(request: MayRequestV1, _payload: dict[str, Any]) -> dict[str, Any]:
+        """declaration.rpc.may.v1 (for estimation; no caller: the user is the one asked about)."""
         try:
             allowed = await permissions.may(
                 runtime.db,
-                payload["user_id"],
-                payload["action"],
-                payload["activity_id"],
-                payload.get("site_id"),
+                request.user_id,
+                request.action,
+                request.activity_id,
+                request.site_id,
                 paris_today(runtime.clock.now()),
             )
-        except (KeyError, ValueError) as exc:
-            raise RpcFailure("invalid", "Demande de vérification des droits invalide.", _field(exc)) from None
+        except ValueError:  # an action declaration does not know
+            raise RpcFailure("invalid", "Demande de vérification des droits invalide.", "action") from None
         return {"allowed": allowed}
 
-    answer_with_result(runtime.rpc, "may", may)
-
-
-def _field(exc: Exception) -> str | None:
-    return exc.args[0] if isinstance(exc, KeyError) else None
+    answer_contract(runtime.rpc, contract_for("declaration", "may"), may)

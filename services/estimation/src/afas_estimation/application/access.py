@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.rpc.declaration import MayRequestV1
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 
 # Whether a partner user's grants cover the whole activity: the declaration service keeps the grant lines.
@@ -32,11 +33,8 @@ def whole_activity_check(request) -> WholeActivityCheck:
         if caller.kind != "partner":
             return True  # Caf agents and the operator: may_see decided
         try:
-            reply = await request(
-                "declaration",
-                "may",
-                {"user_id": str(caller.user_id), "action": "consulter_montants", "activity_id": str(activity_id)},
-            )
+            asked = MayRequestV1(user_id=caller.user_id, action="consulter_montants", activity_id=activity_id)
+            reply = await request("declaration", "may", asked.model_dump(mode="json", by_alias=True))
         except (ServiceUnavailable, RemoteError):
             raise RpcFailure(
                 "unavailable", "Les droits ne peuvent pas être vérifiés pour le moment : réessayez plus tard."
