@@ -8,7 +8,7 @@ error; a gateway turns that code into an HTTP status. Nothing here knows the bus
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class Refused(Exception):
@@ -16,37 +16,32 @@ class Refused(Exception):
 
     code: ClassVar[str]
 
+    def __init_subclass__(cls, *, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+
     def __init__(self, detail: str, field: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
 
 
-class Invalid(Refused):
+class Invalid(Refused, code="invalid"):
     """The input is wrong (HTTP 422)."""
 
-    code = "invalid"
 
-
-class Unauthorized(Refused):
+class Unauthorized(Refused, code="unauthorized"):
     """The caller is not authenticated (HTTP 401)."""
 
-    code = "unauthorized"
 
-
-class Forbidden(Refused):
+class Forbidden(Refused, code="forbidden"):
     """The caller may not do this (HTTP 403)."""
 
-    code = "forbidden"
 
-
-class NotFound(Refused):
+class NotFound(Refused, code="not_found"):
     """What the request names does not exist, or not for this caller (HTTP 404)."""
 
-    code = "not_found"
 
-
-class Conflict(Refused):
+class Conflict(Refused, code="conflict"):
     """The request clashes with the current state of what it names (HTTP 409)."""
-
-    code = "conflict"
