@@ -14,9 +14,10 @@ from afas_declaration.adapters.tables import ActivityCopy, Declaration, PartnerC
 from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_scope import load
-from afas_declaration.application.errors import Forbidden, Invalid, NotFound
+from afas_declaration.application.errors import Invalid, NotFound
 from afas_declaration.application.permissions import require, standing_in
 from afas_declaration.domain import declaration as lifecycle
+from afas_declaration.domain.access_policy import Access
 from afas_declaration.domain.estimate_wording import is_partial
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
@@ -44,10 +45,7 @@ async def queue(
     partenaire: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
     """Declarations of the caller's Caf in ``etat``, the longest waiting first."""
-    if caller.kind == "caf":
-        require(bool(caller.caf_roles), "Liste réservée aux agents de la Caf.")
-    elif caller.kind != "operator":
-        raise Forbidden("Liste réservée aux agents de la Caf.")
+    require(Access(caller).on_caf(caller.caf_code).caf_reader, "Liste réservée aux agents de la Caf.")
     if etat not in STATE_CODES:
         raise Invalid(f"État inconnu : {etat}.", "etat")
     check_exercice(exercice)

@@ -143,7 +143,7 @@ class Access:
             return Standing(roles=self._roles_on(target.activity_id))
         return self.on_caf(target.caf_code)
 
-    def on_caf(self, caf_code: str) -> Standing:
+    def on_caf(self, caf_code: str | None) -> Standing:
         """What the caller is to one Caf (its campaigns, its declarations): an agent's roles there, or the operator."""
         caller = self.caller
         if caller.kind == "operator":
