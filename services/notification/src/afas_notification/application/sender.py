@@ -34,6 +34,7 @@ from afas_notification.adapters.smtp import PermanentFailure, SmtpMailer
 from afas_notification.adapters.tables import Message
 from afas_notification.domain import templates
 from afas_notification.domain.reminders import retry_delay
+from afas_shared.contracts.rpc.identity import MailLinkRequestV1
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
@@ -176,7 +177,8 @@ async def _with_one_time_link(runtime: ServiceRuntime, claimed: dict[str, Any]) 
     """
     kind, _, link_id = claimed["mail_link"].partition(":")
     try:
-        reply = await runtime.request("identity", "mail_link", {"link_id": link_id, "kind": kind})
+        asked = MailLinkRequestV1(link_id=link_id, kind=kind).model_dump(mode="json", by_alias=True)
+        reply = await runtime.request("identity", "mail_link", asked)
     except RemoteError as exc:
         if exc.error not in ("invalid", "not_found"):
             raise

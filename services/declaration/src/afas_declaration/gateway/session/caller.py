@@ -20,6 +20,7 @@ from fastapi import HTTPException, Request, Response
 from afas_declaration.config import Settings
 from afas_shared.auth.credential import credential
 from afas_shared.auth.tokens import UNAVAILABLE_MESSAGE, InvalidToken
+from afas_shared.contracts.rpc.identity import OperatorSessionRequestV1
 from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
 
@@ -100,7 +101,8 @@ async def operator_credential(runtime: ServiceRuntime, secret: str) -> str:
     async with cache["lock"]:
         if cache["token"] is None or runtime.clock.now().timestamp() >= cache["until"] - OPERATOR_RENEW_SECONDS:
             try:
-                reply = await runtime.request("identity", "operator_session", {"token": secret})
+                asked = OperatorSessionRequestV1(token=secret).model_dump(mode="json", by_alias=True)
+                reply = await runtime.request("identity", "operator_session", asked)
             except RemoteError as exc:
                 raise unauthorized(str(exc.detail or "Authentification requise.")) from None
             except ServiceUnavailable:
