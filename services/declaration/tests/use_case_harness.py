@@ -97,15 +97,8 @@ class InMemoryBus(Bus):
     def jetstream(self) -> Any:
         return self._jetstream
 
-    async def request(
-        self,
-        service: str,
-        verb: str,
-        payload: dict[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-        version: int = 1,
-        credential: str | None = None,
+    async def request(  # type: ignore[override]  # timeout and credential mean nothing without a network
+        self, service: str, verb: str, payload: dict[str, Any] | None = None, *, version: int = 1, **_: Any
     ) -> dict[str, Any]:
         sent = json.loads(json.dumps(payload or {}))  # what would travel: JSON, nothing shared with the caller
         self.requests.append(Request(service, verb, sent))
