@@ -66,3 +66,19 @@ def test_the_bus_carries_the_apis_names_and_only_the_verbs_request():
     assert "last_name" not in payload and "phone" not in payload
     with pytest.raises(TypeError, match="UpdateUserRequestV1"):
         payload_of("identity", "update_user", request)
+
+
+def test_a_filter_the_contract_refuses_is_the_services_422_not_an_unhandled_error():
+    """Query filters and path ids built by the gateway itself go through the contract too (the fuzz found
+    control characters in ``GET /grants?nature=`` answered 500 when the model was built directly)."""
+    from fastapi import HTTPException
+
+    from afas_declaration.gateway.clients.typed_calls import typed
+    from afas_shared.contracts.rpc import habilitation as h
+
+    with pytest.raises(HTTPException) as refused:
+        typed(h.GrantFiltersV1, nature="multi\x00accueil")
+    assert refused.value.status_code == 422
+    assert refused.value.detail[0]["loc"][-1] == "nature"
+    assert "Caractère interdit" in refused.value.detail[0]["msg"]
+    assert typed(h.GrantFiltersV1, nature="multi_accueil", type="eaje_psu").family == "eaje_psu"

@@ -12,7 +12,7 @@ from afas_declaration.gateway.api.activity_schemas import ActivityBody, Activity
 from afas_declaration.gateway.api.catalogue_replies import Activity, CatalogueImport
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
-from afas_declaration.gateway.clients.typed_calls import call_typed, carry
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry, typed
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.limits import (
     CATALOGUE_IMPORT_LIMIT,
@@ -44,7 +44,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         nature: str | None = Query(default=None, max_length=40),
     ) -> list[dict[str, Any]]:
         return await ask(
-            "search_activities", caller, h.ActivityFiltersV1(partenaire=partenaire, type=type, nature=nature)
+            "search_activities", caller, typed(h.ActivityFiltersV1, partenaire=partenaire, type=type, nature=nature)
         )
 
     @api.post(
@@ -77,7 +77,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
             raise HTTPException(422, "Le fichier doit être encodé en UTF-8.") from None
         # base64: its size on the bus is 4/3 of the file's whatever the characters (see afas_shared.contracts.limits)
         return await ask(
-            "import_activities", caller, h.ImportActivitiesRequestV1(csv_base64=base64.b64encode(body).decode("ascii"))
+            "import_activities",
+            caller,
+            typed(h.ImportActivitiesRequestV1, csv_base64=base64.b64encode(body).decode("ascii")),
         )
 
     @api.get(
@@ -87,7 +89,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def get(activity_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("get_activity", caller, h.ActivityIdRequestV1(activity_id=activity_id))
+        return await ask("get_activity", caller, typed(h.ActivityIdRequestV1, activity_id=activity_id))
 
     @api.put(
         "/{activity_id}",

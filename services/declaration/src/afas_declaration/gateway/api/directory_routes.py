@@ -11,7 +11,7 @@ from afas_declaration.gateway.api import identity_replies as r
 from afas_declaration.gateway.api import identity_schemas as s
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
-from afas_declaration.gateway.clients.typed_calls import call_typed, carry
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry, typed
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.rpc import RpcRequest
 from afas_shared.contracts.rpc import identity as c
@@ -75,7 +75,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def get_partner(partner_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("get_partner", caller, c.PartnerIdRequestV1(partner_id=partner_id))
+        return await ask("get_partner", caller, typed(c.PartnerIdRequestV1, partner_id=partner_id))
 
     @api.put(
         "/partners/{partner_id}",
@@ -105,7 +105,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def audit_trail(partner_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
-        return await ask("audit_trail", caller, c.PartnerIdRequestV1(partner_id=partner_id))
+        return await ask("audit_trail", caller, typed(c.PartnerIdRequestV1, partner_id=partner_id))
 
     @api.post(
         "/partners/{partner_id}/conventions",
@@ -133,7 +133,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         partenaire: uuid.UUID | None = None,
         etat: str | None = Query(default=None, pattern="^(Valable|Non valable)$"),
     ) -> list[dict[str, Any]]:
-        filters = c.ConventionFiltersV1(
+        filters = typed(
+            c.ConventionFiltersV1,
             libelle=libelle or None,
             type=type or None,
             partenaire=partenaire,
@@ -162,7 +163,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def partner_users(partner_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
-        return await ask("list_users", caller, c.PartnerIdRequestV1(partner_id=partner_id))
+        return await ask("list_users", caller, typed(c.PartnerIdRequestV1, partner_id=partner_id))
 
     @api.post(
         "/partners/{partner_id}/users",
@@ -213,7 +214,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def reactivate(user_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("reactivate_user", caller, c.UserIdRequestV1(user_id=user_id))
+        return await ask("reactivate_user", caller, typed(c.UserIdRequestV1, user_id=user_id))
 
     @api.post(
         "/users/{user_id}/force-password-change",
@@ -223,7 +224,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def force_password_change(user_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("force_password_change", caller, c.UserIdRequestV1(user_id=user_id))
+        return await ask("force_password_change", caller, typed(c.UserIdRequestV1, user_id=user_id))
 
     @api.post(
         "/users/{user_id}/groups",
@@ -244,6 +245,6 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def remove_group(user_id: uuid.UUID, group: str, caller: Caller = who) -> dict[str, Any]:
-        return await ask("remove_from_group", caller, c.RemoveFromGroupRequestV1(user_id=user_id, groupe=group))
+        return await ask("remove_from_group", caller, typed(c.RemoveFromGroupRequestV1, user_id=user_id, groupe=group))
 
     return api

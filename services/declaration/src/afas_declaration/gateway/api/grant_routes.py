@@ -11,7 +11,7 @@ from afas_declaration.gateway.api.activity_schemas import GrantBody, Refusal
 from afas_declaration.gateway.api.catalogue_replies import GrantLine
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
-from afas_declaration.gateway.clients.typed_calls import call_typed, carry
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry, typed
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.rpc import RpcRequest
 from afas_shared.contracts.rpc import habilitation as h
@@ -47,7 +47,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         caller: Caller = who,
         etat: str | None = Query(default=None, pattern="^(Actif|Historique|Inactif)$"),
     ) -> list[dict[str, Any]]:
-        return await ask("grants_of_partner", caller, h.PartnerGrantsRequestV1(partner_id=partner_id, etat=etat))
+        return await ask("grants_of_partner", caller, typed(h.PartnerGrantsRequestV1, partner_id=partner_id, etat=etat))
 
     @api.get(
         "/grants",
@@ -66,7 +66,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         lieux: str | None = Query(default=None, pattern="^(oui|non)$", description="Activités multi-lieux ?"),
         etat: str | None = Query(default=None, pattern="^(Actif|Historique|Inactif|Non attribué)$"),
     ) -> list[dict[str, Any]]:
-        filters = h.GrantFiltersV1(
+        filters = typed(
+            h.GrantFiltersV1,
             partenaire=partenaire,
             utilisateur=utilisateur,
             role=role,
@@ -94,7 +95,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def validate(grant_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("decide_grant", caller, h.DecideGrantRequestV1(grant_id=grant_id, accepter=True))
+        return await ask("decide_grant", caller, typed(h.DecideGrantRequestV1, grant_id=grant_id, accepter=True))
 
     @api.post(
         "/grants/{grant_id}/reject",
@@ -112,6 +113,6 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def end(grant_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("end_grant", caller, h.GrantIdRequestV1(grant_id=grant_id))
+        return await ask("end_grant", caller, typed(h.GrantIdRequestV1, grant_id=grant_id))
 
     return api

@@ -55,6 +55,15 @@ def from_form(model: type[R], **fields: Any) -> R:
         raise refusal_as_http(_service_of(model), refusal) from None
 
 
+def typed(model: type[R], **fields: Any) -> R:
+    """A request built from the gateway's own values (path ids, query filters) by either name: a value the
+    contract refuses (a control character in a filter…) is the service's 422, never an unhandled error."""
+    try:
+        return parse_model(model, fields)
+    except RpcFailure as refusal:
+        raise refusal_as_http(_service_of(model), refusal) from None
+
+
 def carry(model: type[R], body: BaseModel, **ids: Any) -> R:
     """The request carrying a public API body as is (same names): a body field the contract lacks is a bug here,
     not a value silently dropped on the way (renaming a field in a service breaks the gateway's tests)."""
