@@ -14,9 +14,9 @@ ignored by older readers), like an event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from afas_shared.text import InputModel
 
@@ -39,9 +39,22 @@ class RpcRequest(InputModel):
 
 
 class RpcReply(BaseModel):
-    """A reply's documented fields; a reader tolerates fields added within the major version."""
+    """A reply's documented fields; a reader tolerates fields added within the major version.
+
+    A reply the public API passes through is also its route's ``response_model``: one model, with its example.
+    """
 
     model_config = ConfigDict(extra="allow")
+
+
+def example(sample: dict[str, Any] | list[Any]) -> ConfigDict:
+    """A model's config with one example of it, shown in the OpenAPI and the JSON-Schema snapshot."""
+    return ConfigDict(json_schema_extra={"examples": [sample]})
+
+
+# A moment stays the text the service wrote (``2026-03-01T09:30:00+00:00``): parsed, pydantic would rewrite its
+# offset as ``Z`` and a client comparing the text would see a change.
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-03-01T09:30:00+00:00"])]
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-03-01T09:30:00+00:00"])]
+from afas_shared.contracts.rpc.base import Timestamp, example  # one home with the contracts' replies
+
+__all__ = ["Euros", "Message", "Timestamp", "example", "file_reply"]
+
 Euros = Annotated[str, Field(description="Montant en euros, texte décimal", examples=["12799.73"])]
-
-
-def example(sample: dict[str, Any] | list[Any]) -> ConfigDict:
-    """The model's config with one example of the reply, shown in the OpenAPI."""
-    return ConfigDict(json_schema_extra={"examples": [sample]})
 
 
 class Message(BaseModel):
