@@ -18,3 +18,8 @@ class Settings(ServiceSettings):
     login_address_max_failures: int = Field(default=100, ge=5, le=100_000)
     # The operator's bootstrap secret, exchanged here for a short signed token (the gateway's admin token)
     operator_token: str = Field(default=LOCAL_ONLY_SECRET, min_length=16)
+    # argon2id's cost for new hashes (default: OWASP's minimum, 19 MiB, 2 passes, 1 lane). The floors are OWASP's
+    # weakest equivalent (7 MiB with 5 passes). A hash made with other values is stored again at its next login.
+    password_memory_kib: int = Field(default=19 * 1024, ge=7 * 1024, le=4 * 1024 * 1024)
+    password_time_cost: int = Field(default=2, ge=1, le=20)
+    password_parallelism: int = Field(default=1, ge=1, le=16)

@@ -3,16 +3,14 @@ partner with valid conventions, its administrator and three declarants, all with
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from afas_identity.adapters.tables import Partner, UserAccount
-from afas_identity.application import conventions, groups, partners, users
+from afas_identity.application import conventions, groups, hashing, partners, users
 from afas_identity.application.context import Caller
-from afas_identity.domain.passwords import hash_password
 from afas_identity.domain.policy import Actor
 from afas_shared.cafs import NATIONAL_CODE
 from afas_shared.clock import paris_today
@@ -132,7 +130,7 @@ async def _create(runtime: ServiceRuntime) -> None:
             await groups.add(
                 runtime, OPERATOR, user_id, groups.MembershipInput(group="AFAS-HABILITER", start_date=start)
             )
-    digest = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
+    digest = await hashing.hash_new(runtime, DEMO_PASSWORD)
     async with runtime.db.transaction() as session:
         await session.execute(
             sa.update(UserAccount)
@@ -155,7 +153,7 @@ async def _create_cnaf_agent(runtime: ServiceRuntime) -> None:
         _user(CNAF_AGENT, users.CafAgentInput, caf_roles=CNAF_AGENT["caf_roles"]),
         identifier=CNAF_AGENT["identifier"],
     )
-    digest = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
+    digest = await hashing.hash_new(runtime, DEMO_PASSWORD)
     async with runtime.db.transaction() as session:
         await session.execute(
             sa.update(UserAccount)

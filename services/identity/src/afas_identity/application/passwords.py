@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
 
 from afas_identity.adapters.tables import LoginSession, UserAccount
-from afas_identity.application import links, sessions
+from afas_identity.application import hashing, links, sessions
 from afas_identity.application.errors import invalid, unauthorized
-from afas_identity.domain.passwords import hash_password, password_problems, verify_password
+from afas_identity.domain.passwords import password_problems
 from afas_shared.contracts.events.identity import PasswordChangedV1
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.runtime import ServiceRuntime
@@ -26,7 +25,7 @@ def _check(user: UserAccount, password: str, confirmation: str) -> None:
 
 
 async def _set(uow: UnitOfWork, runtime: ServiceRuntime, user: UserAccount, password: str) -> None:
-    user.password_hash = await asyncio.to_thread(hash_password, password)
+    user.password_hash = await hashing.hash_new(runtime, password)
     user.password_change_required = False
     await links.end_outstanding(uow, runtime, user.id)  # any other activation or reset link stops working
     uow.publish(
@@ -52,7 +51,7 @@ async def change(
 ) -> dict[str, Any]:
     async with runtime.db.sessions() as session:
         user = await session.get(UserAccount, user_id)
-    if user is None or not await asyncio.to_thread(verify_password, user.password_hash or "", current):
+    if user is None or not await hashing.verify(user.password_hash or "", current):
         raise invalid("mot_de_passe_actuel", "Le mot de passe actuel est incorrect.")
     _check(user, new, confirmation)
     if new == current:

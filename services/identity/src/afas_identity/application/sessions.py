@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,11 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_identity.adapters.tables import LoginSession, LoginThrottleRow, UserAccount
-from afas_identity.application import memberships
+from afas_identity.application import hashing, memberships
 from afas_identity.application.errors import locked, unauthorized
 from afas_identity.application.signing_keys import key_ring
 from afas_identity.domain import throttling
-from afas_identity.domain.passwords import verify_against_dummy, verify_password
 from afas_shared.auth.tokens import SessionClaims, issue_token
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.identity import SessionRevokedV1
@@ -113,22 +111,26 @@ async def login(runtime: ServiceRuntime, identifier: str, password: str, address
     if blocked:
         raise locked(throttling.blocked_message(max(blocked)))
     if user is None or user.password_hash is None:
-        await asyncio.to_thread(verify_against_dummy, password)  # same cost as a real check
+        await hashing.verify_unknown(runtime, password)  # same cost as a real check
         await _record_failure(runtime, keys, now)
         raise unauthorized(WRONG_CREDENTIALS)
-    if not await asyncio.to_thread(verify_password, user.password_hash, password):
+    if not await hashing.verify(user.password_hash, password):
         await _record_failure(runtime, keys, now)
         raise unauthorized(WRONG_CREDENTIALS)
     if user.status == "suspendu":
         raise unauthorized("Votre compte est suspendu. Contactez votre Caf.")
     if user.status == "clos" or not _usable(user, now):
         raise unauthorized("Votre compte n'est pas ouvert à cette date. Contactez votre administrateur.")
+    # Hashed with older parameters: the password is at hand only now, so it is stored again with today's
+    new_hash = await hashing.rehashed(runtime, user.password_hash, password)
     async with runtime.db.transaction() as session:
         # A success wipes only its own (identifier, address) pair: the identifier's and the address's counts stay
         pair = [k for k in keys if k.startswith("pair:")]
         for row in (await _throttles(session, pair)).values():
             await session.delete(row)
         account = await session.get(UserAccount, user.id)
+        if new_hash is not None and account.password_hash == user.password_hash:  # not changed meanwhile
+            account.password_hash = new_hash
         previous = account.last_login_at
         account.previous_login_at, account.last_login_at = previous, now
         login_session = LoginSession(

@@ -4,7 +4,9 @@ The policy follows the CNIL 2022 recommendation on passwords (about 80 bits of e
 shapes: 12 characters of four kinds, 14 characters of three kinds (no special character), or a passphrase of
 20 characters and 4 words. Whatever the shape, a password must not hold the user's identifier or names.
 
-Hashes are argon2id with argon2-cffi's default parameters (RFC 9106 low-memory profile).
+Hashes are argon2id with the parameters the identity service's settings give (default: OWASP's Password Storage
+Cheat Sheet minimum, 19 MiB, 2 passes, 1 lane). A hash made with other parameters still verifies, and says so
+(``needs_rehash``) so that the next successful login stores it again with today's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
@@ -89,38 +92,55 @@ def password_problems(password: str, *, identifier: str | None = None, names: Se
     return problems
 
 
+@dataclass(frozen=True)
+class HashParameters:
+    """argon2id's cost: memory in KiB, passes over it, lanes (threads inside one hash)."""
+
+    memory_kib: int
+    time_cost: int
+    parallelism: int
+
+
+# OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1 is the minimum it recommends for argon2id
+OWASP_MINIMUM = HashParameters(memory_kib=19 * 1024, time_cost=2, parallelism=1)
+# argon2-cffi's own default (RFC 9106 "low memory"), the platform's parameters before issue 16: 1.3-1.8 s on a busy box
+RFC_9106_LOW_MEMORY = HashParameters(memory_kib=64 * 1024, time_cost=3, parallelism=4)
+DEFAULT_PARAMETERS = OWASP_MINIMUM
+
+
 @cache
-def _hasher() -> PasswordHasher:
-    return PasswordHasher()
+def _hasher(params: HashParameters) -> PasswordHasher:
+    return PasswordHasher(time_cost=params.time_cost, memory_cost=params.memory_kib, parallelism=params.parallelism)
 
 
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+def hash_password(password: str, params: HashParameters = DEFAULT_PARAMETERS) -> str:
+    return _hasher(params).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Whatever parameters the hash was made with: they are read from the hash itself."""
     try:
-        return _hasher().verify(password_hash, password)
+        return _hasher(DEFAULT_PARAMETERS).verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def needs_rehash(password_hash: str) -> bool:
-    """True when the hash was made with other parameters than today's; an unreadable hash needs replacing too."""
+def needs_rehash(password_hash: str, params: HashParameters = DEFAULT_PARAMETERS) -> bool:
+    """True when the hash was made with other parameters than ``params``; an unreadable hash needs replacing too."""
     try:
-        return _hasher().check_needs_rehash(password_hash)
+        return _hasher(params).check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 
 
 @cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(32))
+def _dummy_hash(params: HashParameters = DEFAULT_PARAMETERS) -> str:
+    return hash_password(secrets.token_urlsafe(32), params)
 
 
-def verify_against_dummy(password: str) -> Literal[False]:
+def verify_against_dummy(password: str, params: HashParameters = DEFAULT_PARAMETERS) -> Literal[False]:
     """Spend the time of a real verification, so that an unknown identifier cannot be told from a known one."""
-    verify_password(_dummy_hash(), password)
+    verify_password(_dummy_hash(params), password)
     return False
 
 
