@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import Campaign, Declaration
-from afas_declaration.application import activity_copy, campaigns
+from afas_declaration.application import activity_copy, campaign_opening, campaigns
 from afas_shared.clock import paris_today
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import ActivityRegisteredV1, SiteV1
@@ -73,7 +73,7 @@ async def test_either_order_ends_with_exactly_the_expected_declarations(make_set
     async with running(make_settings("declaration")) as runtime:
         before = await _register(runtime)  # registered, then the campaign opens
         first = await _campaign(runtime)
-        assert await campaigns.open_due(runtime) == 1
+        assert await campaign_opening.open_due(runtime) == 1
         after = await _register(runtime)  # the campaign is open, then the activity arrives
         other_family = await _register(runtime, family="alsh")
         closed_long_ago = await _register(runtime, closing=date(2021, 12, 31))
@@ -90,7 +90,7 @@ async def test_registrations_during_the_opening_all_get_their_declaration(make_s
         # The race of the fault drills: registrations consumed while the campaign opens.
         results = await asyncio.gather(
             *(_register(runtime) for _ in range(12)),
-            campaigns.open_due(runtime),
+            campaign_opening.open_due(runtime),
             *(_register(runtime) for _ in range(12)),
         )
         activities = [*early, *(r for r in results if isinstance(r, uuid.UUID))]
@@ -102,7 +102,7 @@ async def test_registrations_during_the_opening_all_get_their_declaration(make_s
 async def test_reconciliation_repairs_a_gap_once_and_reports_it(make_settings, caplog, laep_copy):
     async with running(make_settings("declaration")) as runtime:
         campaign = await _campaign(runtime)
-        assert await campaigns.open_due(runtime) == 1
+        assert await campaign_opening.open_due(runtime) == 1
         # What an older release left behind: a copy stored, its opened campaign never revisited.
         lost = uuid.uuid4()
         async with runtime.db.transaction() as session:

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, GrantLine
-from afas_declaration.application import campaigns
+from afas_declaration.application import campaign_opening, campaigns
 from afas_declaration.config import Settings
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.habilitation import (
@@ -116,7 +116,7 @@ async def test_an_activity_registered_after_its_closure_joins_no_campaign_it_was
                     deadline=today + timedelta(days=60),
                 )
             )
-        await campaigns.open_due(runtime)
+        await campaign_opening.open_due(runtime)
         closed = ActivityClosedV1(
             activity_id=activity_id, partner_id=PARTNER, closing_date=date(today.year - 1, 12, 31)
         )

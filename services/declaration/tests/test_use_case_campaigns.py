@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import Declaration, DeclarationForm
-from afas_declaration.application import campaigns
+from afas_declaration.application import campaign_opening, campaigns
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.declaration import CampaignOpenedV1, DeclarationExpectedV1
@@ -50,13 +50,13 @@ async def test_a_campaign_opens_on_its_date_once_and_later_activities_join_it(wo
     lucioles = await world.activity("eaje_psu", "multi_accueil", "Multi-accueil Les Lucioles")
     future = await world.campaign("eaje_psu", opens_in=10)
     assert future["ouverte"] is False
-    assert await campaigns.open_due(world.runtime) == 0
+    assert await campaign_opening.open_due(world.runtime) == 0
     with pytest.raises(ValueError):
         await world.declaration_of(lucioles)
 
     world.declaration.clock.advance(timedelta(days=10))
-    assert await campaigns.open_due(world.runtime) == 1
-    assert await campaigns.open_due(world.runtime) == 0  # opening twice expects nothing twice
+    assert await campaign_opening.open_due(world.runtime) == 1
+    assert await campaign_opening.open_due(world.runtime) == 0  # opening twice expects nothing twice
     assert len(await world.forms(await world.declaration_of(lucioles))) == 2
 
     later = await world.activity("eaje_psu", "micro_creche_psu", "Micro-crèche Les Petits Loups")

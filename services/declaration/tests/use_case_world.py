@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import Declaration
-from afas_declaration.application import campaigns, drafts
+from afas_declaration.adapters.tables import Campaign, Declaration
+from afas_declaration.application import campaign_opening, campaigns, drafts
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.habilitation import ActivityRegisteredV1, GrantValidatedV1, RoleGrantedV1, SiteV1
@@ -149,7 +149,12 @@ class World:
             opening_date=opening,
             deadline=opening + timedelta(days=60),
         )
-        return await campaigns.create(self.runtime, self.agent, data)
+        created = await campaigns.create(self.runtime, self.agent, data)
+        if created["job_id"] is None:
+            return created
+        await campaign_opening.opener(self.runtime).run_pending()  # however long the wait, the opening ends here
+        async with self.runtime.db.sessions() as session:
+            return campaigns.view(await session.get(Campaign, uuid.UUID(created["id"])))
 
     async def declaration_of(self, activity: Activity, declaration_type: str = "previsionnelle") -> uuid.UUID:
         """The activity's declaration of that type (read, never written, here)."""

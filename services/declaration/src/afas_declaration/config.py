@@ -23,3 +23,9 @@ class Settings(ServiceSettings):
     idempotency_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Opened campaigns are revisited this often: an activity's missing expected declaration is created (and reported).
     reconcile_seconds: float = Field(default=300.0, gt=0, le=86400)
+    # A campaign opens as a background job: this many activities per batch, each batch one short transaction (the
+    # campaign's row stays locked for one batch only, so a registration waits no longer than that).
+    campaign_opening_batch_size: int = Field(default=500, ge=1, le=10000)
+    # Creating a campaign waits this long for its opening: a small one answers already opened, a large one answers
+    # « en cours » with where to follow it (the job goes on in the background either way).
+    campaign_opening_wait_seconds: float = Field(default=2.0, ge=0, le=30)

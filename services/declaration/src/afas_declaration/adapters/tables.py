@@ -55,6 +55,8 @@ class Campaign(SQLModel, table=True):
     opening_date: date
     deadline: date
     opened: bool = False
+    # The background job opening it (``application.campaign_opening``); ``opened`` once it finished
+    opening_job_id: uuid.UUID | None = None
     created_by: uuid.UUID | None = None
 
 

@@ -10,7 +10,6 @@ bug): each repair is logged and counted (``afas_declaration_reconciliation_repai
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections import defaultdict
@@ -20,14 +19,13 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from prometheus_client import Counter
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
+from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
+from afas_declaration.application import campaign_opening
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid
+from afas_declaration.application.expected_declarations import active_during, expect, lock_campaigns
 from afas_shared.auth.caller import ForwardedCaller
-from afas_shared.clock import paris_today
-from afas_shared.contracts.events.declaration import CampaignOpenedV1, DeclarationExpectedV1, ExpectedFormV1
-from afas_shared.messaging.unit_of_work import UnitOfWork
+from afas_shared.contracts.events.declaration import CampaignOpenedV1
 from afas_shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -89,6 +87,7 @@ def view(c: Campaign) -> dict[str, Any]:
         "date_limite": c.deadline.isoformat(),
         "ouverte": c.opened,
         "version_formulaires": c.form_version,
+        **campaign_opening.opening_of(c),
     }
 
 
@@ -143,61 +142,12 @@ async def create(runtime: ServiceRuntime, caller: ForwardedCaller, data: Campaig
             subject=str(campaign.id),
             aggregate_version=1,
         )
-    await open_due(runtime)
+    started = await campaign_opening.start_due(runtime)
+    if campaign.id in started:  # its date has come: a small campaign answers opened, a large one « en cours »
+        wait = runtime.settings.campaign_opening_wait_seconds
+        await campaign_opening.opener(runtime).finished_within(started[campaign.id], wait)
     async with runtime.db.sessions() as session:
         return view(await session.get(Campaign, campaign.id))
-
-
-async def open_due(runtime: ServiceRuntime) -> int:
-    """Open every campaign whose date has come (run at start, periodically, and after each creation)."""
-    today = paris_today(runtime.clock.now())
-    opened = 0
-    async with runtime.db.sessions() as session:
-        due = list(
-            (
-                await session.execute(
-                    sa.select(Campaign.id).where(sa.not_(Campaign.opened), Campaign.opening_date <= today)
-                )
-            ).scalars()
-        )
-    for campaign_id in due:
-        async with runtime.unit_of_work() as uow:
-            # Locked before the activities are read: a registration being handled now either committed before
-            # (it is read below) or waits for this commit and then finds the campaign opened (activity_copy).
-            [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
-            if campaign.opened:  # another replica was quicker
-                continue
-            activities = (
-                await uow.session.execute(
-                    sa.select(ActivityCopy).where(
-                        ActivityCopy.caf_code == campaign.caf_code, ActivityCopy.family == campaign.family
-                    )
-                )
-            ).scalars()
-            for activity in activities:
-                await expect(uow, campaign, activity)
-            campaign.opened = True
-            opened += 1
-    return opened
-
-
-async def lock_campaigns(session: AsyncSession, *where: sa.ColumnElement[bool]) -> list[Campaign]:
-    """The campaigns matching ``where``, locked until the transaction ends, read after the lock (fresh).
-
-    PostgreSQL: their rows, ``FOR UPDATE``. SQLite has no row locks: a no-op write takes the database's
-    write lock, which serialises the writers the same way.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        query = sa.select(Campaign).where(*where).order_by(Campaign.id).with_for_update()
-    else:
-        await session.execute(
-            sa.update(Campaign)
-            .where(*where)
-            .values(opened=Campaign.opened)
-            .execution_options(synchronize_session=False)
-        )
-        query = sa.select(Campaign).where(*where).order_by(Campaign.id)
-    return list((await session.execute(query.execution_options(populate_existing=True))).scalars())
 
 
 async def reconcile(runtime: ServiceRuntime) -> int:
@@ -223,7 +173,7 @@ async def reconcile(runtime: ServiceRuntime) -> int:
         ).all()
     gaps: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     for campaign_id, exercice, activity in missing:
-        if _active_during(activity, exercice):
+        if active_during(activity, exercice):
             gaps[campaign_id].append(activity.activity_id)
     repaired = 0
     for campaign_id, activity_ids in gaps.items():
@@ -243,72 +193,6 @@ async def reconcile(runtime: ServiceRuntime) -> int:
         REPAIRS.labels("expected_declaration").inc(repaired)
         log.warning("reconciliation: %d missing expected declaration(s) created", repaired)
     return repaired
-
-
-def _active_during(activity: ActivityCopy, exercice: int) -> bool:
-    return activity.opening_date <= date(exercice, 12, 31) and (
-        activity.closing_date is None or activity.closing_date >= date(exercice, 1, 1)
-    )
-
-
-async def expect(uow: UnitOfWork, campaign: Campaign, activity: ActivityCopy) -> bool:
-    """The activity's declaration for this campaign, once: activity data per site where multi-site.
-
-    True when it created it; the caller holds the campaign's lock (``lock_campaigns``), so two callers never both do.
-    """
-    if not _active_during(activity, campaign.exercice):
-        return False
-    exists = await uow.session.execute(
-        sa.select(Declaration.id).where(
-            Declaration.campaign_id == campaign.id, Declaration.activity_id == activity.activity_id
-        )
-    )
-    if exists.first():
-        return False
-    declaration = Declaration(
-        id=uuid.uuid4(),
-        campaign_id=campaign.id,
-        activity_id=activity.activity_id,
-        partner_id=activity.partner_id,
-        caf_code=campaign.caf_code,
-        exercice=campaign.exercice,
-        declaration_type=campaign.declaration_type,
-    )
-    sites = json.loads(activity.sites)
-    per_site = activity.site_mode != "mono_lieu" and len(sites) > 1
-    forms = (
-        [
-            DeclarationForm(
-                id=uuid.uuid4(),
-                declaration_id=declaration.id,
-                kind="activite",
-                site_id=uuid.UUID(s["site_id"]),
-                site_name=s["name"],
-            )
-            for s in sites
-        ]
-        if per_site
-        else [DeclarationForm(id=uuid.uuid4(), declaration_id=declaration.id, kind="activite")]
-    )
-    forms.append(DeclarationForm(id=uuid.uuid4(), declaration_id=declaration.id, kind="financier"))
-    uow.session.add(declaration)
-    uow.session.add_all(forms)
-    uow.publish(
-        DeclarationExpectedV1(
-            declaration_id=declaration.id,
-            campaign_id=campaign.id,
-            activity_id=activity.activity_id,
-            partner_id=activity.partner_id,
-            caf_code=campaign.caf_code,
-            exercice=campaign.exercice,
-            declaration_type=campaign.declaration_type,
-            deadline=campaign.deadline,
-            forms=[ExpectedFormV1(form_id=f.id, kind=f.kind, site_id=f.site_id, requested=f.requested) for f in forms],
-        ),
-        subject=str(declaration.id),
-        aggregate_version=1,
-    )
-    return True
 
 
 async def visible_to(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:

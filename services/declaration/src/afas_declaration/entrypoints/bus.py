@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_declaration.application import activity_copy, campaigns, partner_copy, permissions
+from afas_declaration.application import activity_copy, campaign_opening, campaigns, partner_copy, permissions
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.habilitation import (
     ActivityClosedV1,
@@ -37,7 +37,8 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.consume(ActivityClosedV1, activity_copy.on_activity_closed)
     runtime.consume(PartnerRegisteredV1, partner_copy.on_partner_state)
     runtime.consume(PartnerUpdatedV1, partner_copy.on_partner_state)
-    runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaigns.open_due(runtime))
+    runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaign_opening.open_due(runtime))
+    runtime.every(0.1, campaign_opening.opener(runtime).work)  # an interrupted opening resumes (POLL_SECONDS)
     runtime.every(runtime.settings.reconcile_seconds, lambda: campaigns.reconcile(runtime))
 
     async def may(request: MayRequestV1, _payload: dict[str, Any]) -> dict[str, Any]:
