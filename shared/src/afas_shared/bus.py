@@ -32,6 +32,7 @@ from afas_shared.contracts.bus_permissions import inbox_prefix
 from afas_shared.contracts.envelope import EventData
 from afas_shared.contracts.registry import envelope_model, produced_by
 from afas_shared.messaging import context
+from afas_shared.messaging.call_budgets import timeout_for
 from afas_shared.messaging.consumer import AggregateKey, Handler, IdempotentConsumer
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
@@ -253,7 +254,7 @@ class Bus:
     ) -> dict[str, Any]:
         if not self.connected():
             raise ServiceUnavailable(service, "bus not connected")
-        timeout = timeout or self.settings.rpc_timeout_seconds
+        timeout = timeout or timeout_for(self.settings, service, verb)
         headers = {context.CORRELATION_HEADER: context.current_correlation_id()}
         # The caller's credential, when acting for someone: the responder verifies it and believes nothing else.
         if token := credential or current_credential():

@@ -63,7 +63,14 @@ class ServiceSettings(BaseSettings):
     # ingress the client address, which login throttling and the audit trail use, is the one the proxy saw. Anyone
     # else's X-Forwarded-For is ignored, so a client cannot choose the address it is throttled and audited under.
     forwarded_allow_ips: list[str] = Field(default_factory=list)
+    # How long a request to another service waits, by kind of call (afas_shared.messaging.call_budgets): pages'
+    # reads and writes, logins (an argon2id hash), estimates (the calculation), the operator's bulk calls
     rpc_timeout_seconds: float = Field(default=2.0, gt=0)
+    login_rpc_timeout_seconds: float = Field(default=10.0, gt=0)
+    estimate_rpc_timeout_seconds: float = Field(default=5.0, gt=0)
+    bulk_rpc_timeout_seconds: float = Field(default=60.0, gt=0)
+    # SQLite only: how long a unit of work waits for the write lock another writer holds before it fails
+    database_busy_timeout_seconds: float = Field(default=10.0, gt=0)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_backoff_seconds: list[float] = Field(default=[1.0, 5.0, 15.0, 60.0], min_length=1)
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)

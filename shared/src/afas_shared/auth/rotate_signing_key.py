@@ -36,6 +36,7 @@ from pydantic_settings import SettingsConfigDict
 from afas_shared.auth.credential import CREDENTIAL_HEADER
 from afas_shared.bus import client_options
 from afas_shared.contracts.bus_permissions import GATEWAY
+from afas_shared.messaging.call_budgets import timeout_for
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.nats_auth import local_client_env
@@ -73,7 +74,7 @@ async def rotate(settings: GatewaySettings) -> dict[str, Any]:
             reply = await nc.request(
                 names.rpc("identity", verb),
                 json.dumps(payload).encode(),
-                timeout=settings.rpc_timeout_seconds,
+                timeout=timeout_for(settings, "identity", verb),
                 headers={CREDENTIAL_HEADER: credential} if credential else None,
             )
             body = json.loads(reply.data or b"{}")

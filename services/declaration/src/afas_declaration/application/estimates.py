@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from afas_shared.contracts.rpc.estimation import EstimateRequestV1
 from afas_shared.messaging.rpc import RemoteError, ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
 
-ESTIMATE_TIMEOUT_SECONDS = 2.0
 UNREACHABLE = "Estimation indisponible : le service d'estimation ne répond pas pour le moment."
 
 
@@ -47,18 +47,20 @@ async def estimate(
     activity_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     labels = labels or {}
-    payload = {
-        "family": family,
-        "nature": nature,
-        "declaration_type": declaration_type,
-        "exercice": exercice,
-        "caf_code": caf_code,
-        "figures": figures_as_strings(figures),
-    }
+    request = EstimateRequestV1(
+        family=family,
+        nature=nature,
+        declaration_type=declaration_type,
+        exercice=exercice,
+        caf_code=caf_code,
+        figures=figures_as_strings(figures),
+    )
     if activity_id is not None:  # selects the territory the Caf assigned the activity to (PSU bonus territoire)
-        payload["activity_id"] = str(activity_id)
+        request.activity_id = str(activity_id)
+    payload = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
     try:
-        reply = await runtime.request("estimation", "estimate", payload, timeout=ESTIMATE_TIMEOUT_SECONDS)
+        # the calculation has its own budget (AFAS_DECLARATION_ESTIMATE_RPC_TIMEOUT_SECONDS)
+        reply = await runtime.request("estimation", "estimate", payload)
     except ServiceUnavailable:
         return {"disponible": False, "message": UNREACHABLE}
     except RemoteError as exc:

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 
 from afas_declaration.application.status import platform_status
 from afas_declaration.config import Settings
-from afas_declaration.gateway.api.identity_replies import DemoLoaded
 from afas_declaration.gateway.api.openapi_security import OPERATOR_ONLY
 from afas_declaration.gateway.api.platform_replies import AsyncApiDocument, StatusReport
 from afas_declaration.gateway.api.refusals import refusals
@@ -21,9 +20,9 @@ from afas_declaration.gateway.clients.typed_calls import call_typed
 from afas_declaration.gateway.session.caller import operator_credential
 from afas_shared.auth.credential import credential
 from afas_shared.contracts.rpc.base import Empty
+from afas_shared.contracts.rpc.identity_replies import DemoSeededV1
 from afas_shared.runtime import ServiceRuntime
 
-DEMO_TIMEOUT_SECONDS = 60.0
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
 
 
@@ -61,14 +60,15 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         tags=["administration"],
         dependencies=[Depends(operator)],
         summary="Charger les données de démonstration (mode local uniquement)",
-        response_model=DemoLoaded,
+        response_model=DemoSeededV1,
         openapi_extra={"security": OPERATOR_ONLY},
         responses=refusals(401, 409, 429, 503),
     )
     async def demo() -> dict[str, Any]:
-        # a bulk load (dozens of writes and events), not an interactive call: it gets more than the RPC default
+        # a bulk load (dozens of writes and events), not an interactive call: the bulk budget
+        # (AFAS_DECLARATION_BULK_RPC_TIMEOUT_SECONDS, afas_shared.messaging.call_budgets)
         credential.set(await operator_credential(runtime, settings.admin_token))
-        return await call_typed(runtime, "identity", "seed_demo", Empty(), timeout=DEMO_TIMEOUT_SECONDS)
+        return await call_typed(runtime, "identity", "seed_demo", Empty())
 
     @api.get(
         "/events/asyncapi/{service}",
