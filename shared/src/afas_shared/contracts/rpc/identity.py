@@ -1,4 +1,6 @@
-"""identity's requests and replies: sessions, passwords, partners, conventions, users and groups.
+"""identity's requests and verbs: sessions, passwords, partners, conventions, users and groups.
+
+Its replies are in ``identity_replies``, each the reply model of the public route passing it through.
 
 Field names are the public API's (``/api/v1/…``); the attribute keeps identity's name where it differs.
 """
@@ -11,7 +13,23 @@ from typing import Any, Literal
 
 from pydantic import EmailStr, Field
 
-from afas_shared.contracts.rpc.base import Empty, RpcContract, RpcReply, RpcRequest
+from afas_shared.contracts.rpc.base import Empty, RpcContract, RpcRequest
+from afas_shared.contracts.rpc.identity_replies import (
+    AuditEntryV1,
+    CafV1,
+    ConventionV1,
+    DemoSeededV1,
+    IdentifierV1,
+    JwksV1,
+    MailLinkV1,
+    MembershipV1,
+    PartnerV1,
+    RemovedMembershipV1,
+    SessionTokenV1,
+    SigningKeyV1,
+    UserV1,
+    WhoAmIV1,
+)
 
 ConventionKind = Literal["convention_acces", "contrat_service", "bulletin_adhesion"]
 PartnerKind = Literal["commune", "epci", "association", "entreprise", "autre"]
@@ -26,12 +44,6 @@ class LoginRequestV1(RpcRequest):
     identifier: str = Field(default="", alias="identifiant")
     password: str = Field(default="", alias="mot_de_passe")
     address: str | None = None  # the client's address, for the per-address throttling
-
-
-class SessionTokenV1(RpcReply):
-    jeton: str
-    expire_a: str
-    changement_mot_de_passe_requis: bool | None = None
 
 
 class OperatorSessionRequestV1(RpcRequest):
@@ -56,19 +68,6 @@ class ResetRequestV1(RpcRequest):
     identifier: str = Field(default="", alias="identifiant")
 
 
-class IdentifierV1(RpcReply):
-    identifiant: str
-
-
-class WhoAmIV1(RpcReply):
-    id: str
-    identifiant: str
-    nom: str
-    prenom: str
-    email: str
-    type: str
-
-
 class MailLinkRequestV1(RpcRequest):
     """For the notification service: the URL of a one-time link, composed when it mails it."""
 
@@ -76,22 +75,7 @@ class MailLinkRequestV1(RpcRequest):
     kind: str = ""
 
 
-class MailLinkV1(RpcReply):
-    url: str
-    expire_a: str
-
-
-class JwksV1(RpcReply):
-    keys: list[dict[str, Any]]
-
-
 # --- reference data, partners and conventions ---------------------------------------------------
-
-
-class CafV1(RpcReply):
-    code: str
-    nom: str
-    departement: str
 
 
 class PartnerFieldsV1(RpcRequest):
@@ -113,27 +97,6 @@ class UpdatePartnerRequestV1(PartnerFieldsV1):
 class DelegationRequestV1(RpcRequest):
     partner_id: uuid.UUID
     delegated: bool = Field(alias="gestion_deleguee")
-
-
-class PartnerV1(RpcReply):
-    id: str
-    raison_sociale: str
-    siret: str
-    type: str
-    caf: str
-    gestion_deleguee: bool
-
-
-class AuditEntryV1(RpcReply):
-    """One line of a partner's audit trail: who did what, when, with what outcome."""
-
-    date: str
-    acteur: str | None
-    adresse: str | None
-    action: str
-    cible: str | None
-    resultat: str
-    detail: dict[str, Any] | list[Any] | None
 
 
 class ConventionFieldsV1(RpcRequest):
@@ -160,18 +123,6 @@ class ConventionFiltersV1(RpcRequest):
     status: Literal["ouvert", "ferme"] | None = Field(default=None, alias="statut")
     partner_id: uuid.UUID | None = Field(default=None, alias="partenaire")
     state: Literal["valable", "non_valable"] | None = Field(default=None, alias="etat")
-
-
-class ConventionV1(RpcReply):
-    id: str
-    libelle: str | None
-    type: str
-    caf: str
-    partenaire_id: str
-    date_ouverture: str
-    date_fermeture: str | None
-    statut: str
-    etat: str
 
 
 # --- users and groups ---------------------------------------------------------------------------
@@ -231,43 +182,6 @@ class AddToGroupRequestV1(MembershipFieldsV1):
 class RemoveFromGroupRequestV1(UserIdRequestV1):
     group: str = Field(default="", alias="groupe")
     end_date: date | None = Field(default=None, alias="date_fin")
-
-
-class MembershipV1(RpcReply):
-    groupe: str
-    date_debut: str | None = None
-    date_fin: str | None
-
-
-class UserV1(RpcReply):
-    id: str
-    identifiant: str
-    nom: str
-    prenom: str
-    email: str
-    telephone: str | None
-    type: str
-    partenaire_id: str | None
-    caf: str | None
-    roles_caf: list[str]
-    statut: str
-    groupes: list[MembershipV1]
-
-
-class RemovedMembershipV1(RpcReply):
-    groupe: str
-    date_fin: str
-
-
-class SigningKeyV1(RpcReply):
-    kid: str
-
-
-class DemoSeededV1(RpcReply):
-    """The demonstration accounts loaded, with their shared password."""
-
-    mot_de_passe: str
-    comptes: list[dict[str, Any]]
 
 
 def _contracts() -> tuple[RpcContract, ...]:

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from afas_declaration.gateway.api.activity_schemas import ActivityBody, ActivityClosing
-from afas_declaration.gateway.api.catalogue_replies import Activity, CatalogueImport
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.typed_calls import call_typed, carry, typed
@@ -34,7 +33,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "",
         summary="Activités visibles par l'utilisateur",
-        response_model=list[Activity],
+        response_model=list[h.ActivityV1],
         responses=refusals(*SESSION, 422, 503),
     )
     async def search(
@@ -51,7 +50,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "",
         status_code=201,
         summary="Enregistrer une activité (Caf)",
-        response_model=Activity,
+        response_model=h.ActivityV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def register(body: ActivityBody, caller: Caller = who) -> dict[str, Any]:
@@ -66,7 +65,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
                 "required": True,
             }
         },
-        response_model=CatalogueImport,
+        response_model=h.ImportReportV1,
         responses=refusals(*SESSION, 409, 422, 503, meanings={413: CATALOGUE_IMPORT_TOO_LARGE}),
     )
     async def import_csv(request: Request, caller: Caller = who) -> dict[str, Any]:
@@ -85,7 +84,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "/{activity_id}",
         summary="Une activité et ses lieux d'implantation",
-        response_model=Activity,
+        response_model=h.ActivityV1,
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def get(activity_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
@@ -94,7 +93,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.put(
         "/{activity_id}",
         summary="Modifier une activité (Caf)",
-        response_model=Activity,
+        response_model=h.ActivityV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def update(activity_id: uuid.UUID, body: ActivityBody, caller: Caller = who) -> dict[str, Any]:
@@ -103,7 +102,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/{activity_id}/close",
         summary="Fermer une activité (Caf)",
-        response_model=Activity,
+        response_model=h.ActivityV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def close(activity_id: uuid.UUID, body: ActivityClosing, caller: Caller = who) -> dict[str, Any]:

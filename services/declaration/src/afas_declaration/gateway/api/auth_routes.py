@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
 
-from afas_declaration.gateway.api import identity_replies as r
 from afas_declaration.gateway.api.identity_schemas import Login, NewPassword, PasswordChange, ResetRequest
 from afas_declaration.gateway.api.refusals import SESSION, refusals
-from afas_declaration.gateway.api.reply_fields import Message
+from afas_declaration.gateway.api.reply_fields import Message, example
 from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.typed_calls import call_typed, carry
 from afas_declaration.gateway.session.caller import Caller, client_address
 from afas_shared.contracts.rpc import identity as c
+from afas_shared.contracts.rpc import identity_replies as r
 from afas_shared.contracts.rpc.base import Empty
 from afas_shared.runtime import ServiceRuntime
 
@@ -23,13 +24,21 @@ RESET_ACCEPTED = (
 )
 
 
+class Operator(BaseModel):
+    """The gateway's own answer, not identity's: the operator's token is no user for identity to describe."""
+
+    model_config = example({"type": "operator"})
+
+    type: str = Field(description="operator : le jeton d'exploitation, qui n'est pas un utilisateur")
+
+
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1/auth", tags=["connexion"], route_class=ReplyRoute)
 
     @api.post(
         "/login",
         summary="Se connecter (identifiant et mot de passe)",
-        response_model=r.SessionToken,
+        response_model=r.SessionTokenV1,
         responses=refusals(401, 422, 429, 503),
     )
     async def login(body: Login, request: Request) -> dict[str, Any]:
@@ -39,7 +48,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "/session",
         summary="Utilisateur connecté et date de sa dernière connexion",
-        response_model=r.ConnectedUser | r.Operator,
+        response_model=r.WhoAmIV1 | Operator,
         responses=refusals(*SESSION, 503),
     )
     async def session(caller: Caller = Depends(current_caller)) -> dict[str, Any]:
@@ -50,7 +59,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/refresh",
         summary="Prolonger la session (activité)",
-        response_model=r.SessionToken,
+        response_model=r.SessionTokenV1,
         responses=refusals(*SESSION, 503),
     )
     async def refresh(caller: Caller = Depends(current_caller)) -> dict[str, Any]:
@@ -71,7 +80,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/activation",
         summary="Activer son compte : choisir son mot de passe (lien reçu par mail)",
-        response_model=r.Identifier,
+        response_model=r.IdentifierV1,
         responses=refusals(401, 422, 429, 503),
     )
     async def activation(body: NewPassword) -> dict[str, Any]:
@@ -80,7 +89,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/password",
         summary="Changer son mot de passe",
-        response_model=r.SessionToken,
+        response_model=r.SessionTokenV1,
         responses=refusals(*SESSION, 422, 503),
     )
     async def change_password(body: PasswordChange, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
@@ -100,7 +109,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/password-reset/confirm",
         summary="Choisir un nouveau mot de passe avec le lien reçu",
-        response_model=r.Identifier,
+        response_model=r.IdentifierV1,
         responses=refusals(401, 422, 429, 503),
     )
     async def reset(body: NewPassword) -> dict[str, Any]:
@@ -109,7 +118,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "/jwks",
         summary="Clés publiques de vérification des jetons de session",
-        response_model=r.PublicKeys,
+        response_model=r.JwksV1,
         responses=refusals(429, 503),
     )
     async def public_keys() -> dict[str, Any]:

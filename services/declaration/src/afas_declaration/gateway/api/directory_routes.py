@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from afas_declaration.gateway.api import identity_replies as r
 from afas_declaration.gateway.api import identity_schemas as s
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
@@ -15,6 +14,7 @@ from afas_declaration.gateway.clients.typed_calls import call_typed, carry, type
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.rpc import RpcRequest
 from afas_shared.contracts.rpc import identity as c
+from afas_shared.contracts.rpc import identity_replies as r
 from afas_shared.runtime import ServiceRuntime
 
 
@@ -29,7 +29,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/cafs",
         tags=["référentiel"],
         summary="Les 101 Caf",
-        response_model=list[r.Caf],
+        response_model=list[r.CafV1],
         responses=refusals(*SESSION, 503),
     )
     async def cafs(caller: Caller = who) -> list[dict[str, str]]:
@@ -40,7 +40,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         status_code=201,
         tags=["Caf"],
         summary="Créer un agent de la Caf",
-        response_model=r.User,
+        response_model=r.UserV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def create_agent(caf: str, body: s.CafAgentBody, caller: Caller = who) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/partners",
         tags=["partenaires"],
         summary="Partenaires visibles par l'utilisateur",
-        response_model=list[r.Partner],
+        response_model=list[r.PartnerV1],
         responses=refusals(*SESSION, 503),
     )
     async def list_partners(caller: Caller = who) -> list[dict[str, Any]]:
@@ -61,7 +61,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         status_code=201,
         tags=["partenaires"],
         summary="Enregistrer un partenaire (Caf)",
-        response_model=r.Partner,
+        response_model=r.PartnerV1,
         responses=refusals(*SESSION, 409, 422, 503),
     )
     async def register_partner(body: s.PartnerBody, caller: Caller = who) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/partners/{partner_id}",
         tags=["partenaires"],
         summary="Un partenaire",
-        response_model=r.Partner,
+        response_model=r.PartnerV1,
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def get_partner(partner_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/partners/{partner_id}",
         tags=["partenaires"],
         summary="Modifier un partenaire (Caf)",
-        response_model=r.Partner,
+        response_model=r.PartnerV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def update_partner(partner_id: uuid.UUID, body: s.PartnerBody, caller: Caller = who) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/partners/{partner_id}/delegation",
         tags=["partenaires"],
         summary="Retirer ou rétablir la gestion déléguée des utilisateurs (Caf)",
-        response_model=r.Partner,
+        response_model=r.PartnerV1,
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def delegation(partner_id: uuid.UUID, body: s.Delegation, caller: Caller = who) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/partners/{partner_id}/audit",
         tags=["partenaires"],
         summary="Journal des actions (Caf)",
-        response_model=list[r.AuditEntry],
+        response_model=list[r.AuditEntryV1],
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def audit_trail(partner_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
@@ -112,7 +112,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         status_code=201,
         tags=["conventions"],
         summary="Enregistrer une convention signée",
-        response_model=r.Convention,
+        response_model=r.ConventionV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def sign(partner_id: uuid.UUID, body: s.ConventionBody, caller: Caller = who) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/conventions",
         tags=["conventions"],
         summary="Consulter les conventions",
-        response_model=list[r.Convention],
+        response_model=list[r.ConventionV1],
         responses=refusals(*SESSION, 422, 503),
     )
     async def conventions(
@@ -147,7 +147,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/conventions/{convention_id}/close",
         tags=["conventions"],
         summary="Fermer une convention",
-        response_model=r.Convention,
+        response_model=r.ConventionV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def close_convention(convention_id: uuid.UUID, body: s.Closing, caller: Caller = who) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/partners/{partner_id}/users",
         tags=["utilisateurs"],
         summary="Utilisateurs du partenaire",
-        response_model=list[r.User],
+        response_model=list[r.UserV1],
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def partner_users(partner_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
@@ -170,7 +170,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         status_code=201,
         tags=["utilisateurs"],
         summary="Créer un utilisateur partenaire",
-        response_model=r.User,
+        response_model=r.UserV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def create_user(partner_id: uuid.UUID, body: s.UserBody, caller: Caller = who) -> dict[str, Any]:
@@ -180,7 +180,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/users/{user_id}",
         tags=["utilisateurs"],
         summary="Modifier un utilisateur",
-        response_model=r.User,
+        response_model=r.UserV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def update_user(user_id: uuid.UUID, body: s.UserBody, caller: Caller = who) -> dict[str, Any]:
@@ -190,7 +190,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/users/{user_id}/close",
         tags=["utilisateurs"],
         summary="Fermer un compte",
-        response_model=r.User,
+        response_model=r.UserV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def close_user(user_id: uuid.UUID, body: s.Closing, caller: Caller = who) -> dict[str, Any]:
@@ -200,7 +200,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/users/{user_id}/suspend",
         tags=["utilisateurs"],
         summary="Suspendre un compte (Caf)",
-        response_model=r.User,
+        response_model=r.UserV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def suspend(user_id: uuid.UUID, body: s.Suspension, caller: Caller = who) -> dict[str, Any]:
@@ -210,7 +210,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/users/{user_id}/reactivate",
         tags=["utilisateurs"],
         summary="Réactiver un compte suspendu (Caf)",
-        response_model=r.User,
+        response_model=r.UserV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def reactivate(user_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
@@ -220,7 +220,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/users/{user_id}/force-password-change",
         tags=["utilisateurs"],
         summary="Imposer un changement de mot de passe (Caf)",
-        response_model=r.User,
+        response_model=r.UserV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def force_password_change(user_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
@@ -231,7 +231,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         status_code=201,
         tags=["utilisateurs"],
         summary="Ajouter au groupe",
-        response_model=r.Membership,
+        response_model=r.MembershipV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def add_group(user_id: uuid.UUID, body: s.MembershipBody, caller: Caller = who) -> dict[str, Any]:
@@ -241,7 +241,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/users/{user_id}/groups/{group}",
         tags=["utilisateurs"],
         summary="Retirer du groupe",
-        response_model=r.Membership,
+        response_model=r.MembershipV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def remove_group(user_id: uuid.UUID, group: str, caller: Caller = who) -> dict[str, Any]:

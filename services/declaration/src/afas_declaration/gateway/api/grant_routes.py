@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from afas_declaration.gateway.api.activity_schemas import GrantBody, Refusal
-from afas_declaration.gateway.api.catalogue_replies import GrantLine
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.typed_calls import call_typed, carry, typed
@@ -30,7 +29,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/grants",
         status_code=201,
         summary="Habiliter un utilisateur (un rôle, des activités ou des lieux)",
-        response_model=list[GrantLine],
+        response_model=list[h.GrantV1],
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def grant(body: GrantBody, caller: Caller = who) -> list[dict[str, Any]]:
@@ -39,7 +38,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "/partners/{partner_id}/grants",
         summary="Habilitations d'un partenaire",
-        response_model=list[GrantLine],
+        response_model=list[h.GrantV1],
         responses=refusals(*SESSION, 404, 422, 503),
     )
     async def of_partner(
@@ -52,7 +51,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "/grants",
         summary="Rechercher les habilitations (Administration des profils)",
-        response_model=list[GrantLine],
+        response_model=list[h.GrantV1],
         responses=refusals(*SESSION, 422, 503),
     )
     async def search(
@@ -82,7 +81,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "/grants/pending",
         summary="Approbateurs en attente de validation par la Caf",
-        response_model=list[GrantLine],
+        response_model=list[h.GrantV1],
         responses=refusals(*SESSION, 503),
     )
     async def pending(caller: Caller = who) -> list[dict[str, Any]]:
@@ -91,7 +90,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/grants/{grant_id}/validate",
         summary="Valider un approbateur (Caf)",
-        response_model=GrantLine,
+        response_model=h.GrantV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def validate(grant_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
@@ -100,7 +99,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/grants/{grant_id}/reject",
         summary="Refuser un approbateur, avec le motif (Caf)",
-        response_model=GrantLine,
+        response_model=h.GrantV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def reject(grant_id: uuid.UUID, body: Refusal, caller: Caller = who) -> dict[str, Any]:
@@ -109,7 +108,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/grants/{grant_id}/end",
         summary="Mettre fin à une habilitation (date de fin = aujourd'hui)",
-        response_model=GrantLine,
+        response_model=h.GrantV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def end(grant_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Replies of the identity part of the public API: sessions, Cafs, partners, conventions, users and groups."""
+"""identity's replies: sessions, public keys, Cafs, partners, conventions, users and groups.
+
+Each is also the ``response_model`` of the public route passing it through (``/api/v1/auth``, ``/partners``,
+``/users``…): its fields are listed in the order the API answers them, with their French descriptions and one
+example, shown in the OpenAPI.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,18 @@ import uuid
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from afas_declaration.gateway.api.reply_fields import Timestamp, example
+from afas_shared.contracts.rpc.base import RpcReply, Timestamp, example
 
 USER_ID = "eb5b9c50-a1e2-409c-809d-4e7ada4ebe0e"
 PARTNER_ID = "885402b1-c350-46ef-a585-bf73aabbceb3"
 
 
-class SessionToken(BaseModel):
+# --- sessions and passwords -----------------------------------------------------------------------
+
+
+class SessionTokenV1(RpcReply):
     model_config = example(
         {
             "jeton": "eyJhbGciOiJFZERTQSIsImtpZCI6…",
@@ -26,17 +34,17 @@ class SessionToken(BaseModel):
 
     jeton: str = Field(description="Jeton de session, à envoyer en « Authorization: Bearer »")
     expire_a: Timestamp = Field(description="Sans activité, le jeton expire à ce moment")
-    changement_mot_de_passe_requis: bool
+    changement_mot_de_passe_requis: bool | None = Field(default=None, description="Absent du jeton d'exploitation")
     derniere_connexion: Timestamp | None = Field(default=None, description="À la connexion seulement : la précédente")
 
 
-class Operator(BaseModel):
-    model_config = example({"type": "operator"})
+class IdentifierV1(RpcReply):
+    model_config = example({"identifiant": "200000001"})
 
-    type: str = Field(description="operator : le jeton d'exploitation, qui n'est pas un utilisateur")
+    identifiant: str = Field(description="L'identifiant de connexion du compte")
 
 
-class ConnectedUser(BaseModel):
+class WhoAmIV1(RpcReply):
     model_config = example(
         {
             "id": USER_ID,
@@ -68,13 +76,12 @@ class ConnectedUser(BaseModel):
     changement_mot_de_passe_requis: bool
 
 
-class Identifier(BaseModel):
-    model_config = example({"identifiant": "200000001"})
+class MailLinkV1(RpcReply):
+    url: str
+    expire_a: str
 
-    identifiant: str = Field(description="L'identifiant de connexion du compte")
 
-
-class PublicKey(BaseModel):
+class PublicKeyV1(RpcReply):
     kty: str
     crv: str
     x: str
@@ -83,15 +90,22 @@ class PublicKey(BaseModel):
     use: str
 
 
-class PublicKeys(BaseModel):
+class JwksV1(RpcReply):
     model_config = example(
         {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "yecxsxMp…", "kid": "qeNIs6Sg…", "alg": "EdDSA", "use": "sig"}]}
     )
 
-    keys: list[PublicKey] = Field(description="JWKS : les clés non retirées (une rotation en garde deux)")
+    keys: list[PublicKeyV1] = Field(description="JWKS : les clés non retirées (une rotation en garde deux)")
 
 
-class Caf(BaseModel):
+class SigningKeyV1(RpcReply):
+    kid: str
+
+
+# --- reference data, partners and conventions ---------------------------------------------------
+
+
+class CafV1(RpcReply):
     model_config = example({"code": "080", "nom": "Caf de la Somme", "departement": "80"})
 
     code: str
@@ -99,7 +113,7 @@ class Caf(BaseModel):
     departement: str
 
 
-class Partner(BaseModel):
+class PartnerV1(RpcReply):
     model_config = example(
         {
             "id": PARTNER_ID,
@@ -119,7 +133,9 @@ class Partner(BaseModel):
     gestion_deleguee: bool = Field(description="Le partenaire gère lui-même ses utilisateurs")
 
 
-class AuditEntry(BaseModel):
+class AuditEntryV1(RpcReply):
+    """One line of a partner's audit trail: who did what, when, with what outcome."""
+
     model_config = example(
         {
             "date": "2026-03-01T09:30:00+00:00",
@@ -133,15 +149,17 @@ class AuditEntry(BaseModel):
     )
 
     date: Timestamp
-    acteur: str = Field(description="L'utilisateur (id), ou operator")
+    acteur: str | None = Field(description="L'utilisateur (id), ou operator")
     adresse: str | None
     action: str
     cible: str | None
     resultat: str = Field(description="ok ou refused")
-    detail: dict[str, Any] = Field(description="Ce que l'action a changé : ses champs dépendent de l'action")
+    detail: dict[str, Any] | list[Any] | None = Field(
+        description="Ce que l'action a changé : ses champs dépendent de l'action"
+    )
 
 
-class Convention(BaseModel):
+class ConventionV1(RpcReply):
     model_config = example(
         {
             "id": "de94ba5e-ddf5-4e81-9573-39a6c8600c6b",
@@ -159,7 +177,7 @@ class Convention(BaseModel):
     )
 
     id: uuid.UUID
-    libelle: str
+    libelle: str | None
     type: str
     type_libelle: str
     caf: str
@@ -171,7 +189,12 @@ class Convention(BaseModel):
     etat: str = Field(description="Valable ou Non valable")
 
 
-class Membership(BaseModel):
+# --- users and groups ---------------------------------------------------------------------------
+
+
+class MembershipV1(RpcReply):
+    """A membership of a group; once ended (``remove_from_group``), its group and end date only."""
+
     model_config = example({"groupe": "AFAS-DECLARER", "date_debut": "2026-01-01", "date_fin": None})
 
     groupe: str
@@ -179,7 +202,7 @@ class Membership(BaseModel):
     date_fin: date | None
 
 
-class User(BaseModel):
+class UserV1(RpcReply):
     model_config = example(
         {
             "id": "aa626a7e-f07d-4c4c-b0ef-39ad60d540db",
@@ -214,16 +237,23 @@ class User(BaseModel):
     date_ouverture: date | None
     date_fermeture: date | None
     statut: str = Field(description="actif, suspendu ou clos")
-    groupes: list[Membership]
+    groupes: list[MembershipV1]
 
 
-class DemoAccount(BaseModel):
+class RemovedMembershipV1(RpcReply):
+    groupe: str
+    date_fin: date
+
+
+class DemoAccountV1(RpcReply):
     identifiant: str
     qui: str
     role: str
 
 
-class DemoLoaded(BaseModel):
+class DemoSeededV1(RpcReply):
+    """The demonstration accounts loaded, with their shared password."""
+
     model_config = example(
         {
             "mot_de_passe": "Demo-Afas-2026!",
@@ -232,4 +262,4 @@ class DemoLoaded(BaseModel):
     )
 
     mot_de_passe: str = Field(description="Le mot de passe de chaque compte de démonstration")
-    comptes: list[DemoAccount]
+    comptes: list[DemoAccountV1]
