@@ -35,11 +35,11 @@ def answered(tmp_path_factory) -> dict[str, set[str]]:
     return verbs
 
 
-def test_identity_habilitation_and_declaration_are_typed():
-    assert TYPED_SERVICES == {"identity", "habilitation", "declaration"}
+def test_identity_habilitation_declaration_and_notification_are_typed():
+    assert {"identity", "habilitation", "declaration", "notification"} <= TYPED_SERVICES
 
 
-@pytest.mark.parametrize("service", ["identity", "habilitation", "declaration"])
+@pytest.mark.parametrize("service", ["identity", "habilitation", "declaration", "notification"])
 def test_every_verb_a_typed_service_answers_has_a_contract_and_every_contract_is_answered(answered, service):
     assert answered[service], "the bootstrap registered no verb"
     assert answered[service] == {c.verb for c in of_service(service)}
@@ -128,7 +128,7 @@ def _tables_of_fields(source: str) -> set[str]:
     return fields
 
 
-@pytest.mark.parametrize("service", ["identity", "habilitation"])
+@pytest.mark.parametrize("service", ["identity", "habilitation", "notification"])
 def test_every_field_a_service_refuses_is_a_field_of_its_requests_as_the_api_names_it(service):
     """A refusal's field reaches the client as is: renaming a request field without its refusals breaks here."""
     wire = set().union(*(c.request.wire_names() for c in of_service(service))) | {"csv"}  # the import's file

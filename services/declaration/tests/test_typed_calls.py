@@ -9,9 +9,11 @@ from fastapi import HTTPException
 
 from afas_declaration.gateway.api import activity_schemas as a
 from afas_declaration.gateway.api import identity_schemas as i
+from afas_declaration.gateway.api import notification_routes as n
 from afas_declaration.gateway.clients.typed_calls import carry, from_form, payload_of
 from afas_shared.contracts.rpc import habilitation as h
 from afas_shared.contracts.rpc import identity as c
+from afas_shared.contracts.rpc import notification
 from afas_shared.text import InputModel
 
 # Each API body, and the request the gateway carries it in (see the routes)
@@ -33,6 +35,8 @@ CARRIED = [
     (a.ActivityClosing, h.CloseActivityRequestV1),
     (a.GrantBody, h.GrantRequestV1),
     (a.Refusal, h.DecideGrantRequestV1),
+    (n.PreferencesBody, notification.PreferencesRequestV1),
+    (n.ReminderSettingsBody, notification.SetReminderSettingsRequestV1),
 ]
 
 

@@ -87,7 +87,7 @@ async def test_a_user_never_sees_another_users_inbox(notif_settings, kit):
         assert (await n.rpc("inbox", None))["error"] == "unauthorized"
         assert (await n.rpc("inbox", OPERATOR))["error"] == "forbidden"
         # an offset no database integer holds (found by tests/fuzz: it was a server error)
-        assert (await n.rpc("inbox", world.actor("alice"), offset=10**30))["error"] == "invalid"
+        assert (await n.rpc("inbox", world.actor("alice"), decalage=10**30))["error"] == "invalid"
 
 
 async def test_preferences_switch_reminder_mails_off_but_never_security_mails(notif_settings, smtp, kit):
@@ -95,11 +95,11 @@ async def test_preferences_switch_reminder_mails_off_but_never_security_mails(no
     async with kit.notification(notif_settings(), clock) as n:
         user_id = await kit.add_user(n, world, "paul")
         off = {"rappels_par_email": False, "avis_par_email": False}
-        assert (await n.rpc("preferences_set", world.actor("paul"), preferences=off))["result"] == {
+        assert (await n.rpc("preferences_set", world.actor("paul"), **off))["result"] == {
             **off,
             "securite_par_email": True,
         }
-        refused = await n.rpc("preferences_set", world.actor("paul"), preferences={"securite_par_email": False})
+        refused = await n.rpc("preferences_set", world.actor("paul"), securite_par_email=False)
         assert refused["error"] == "invalid"
 
         await kit.add_activity(n, world, "alsh", "ALSH")

@@ -27,6 +27,7 @@ from afas_notification.domain import ics, reminders, templates
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.declaration_states import DeclarationState
+from afas_shared.contracts.rpc.notification import DAYS_AFTER_MESSAGE, DAYS_BEFORE_MESSAGE
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.grant_terms import in_force
 from afas_shared.runtime import ServiceRuntime
@@ -196,17 +197,15 @@ async def reminder_settings(runtime: ServiceRuntime, caller: ForwardedCaller, ca
 
 
 async def set_reminder_settings(
-    runtime: ServiceRuntime, caller: ForwardedCaller, caf: str | None, before: Any, after: Any
+    runtime: ServiceRuntime, caller: ForwardedCaller, caf: str | None, before: list[int], after: int | None
 ) -> dict[str, Any]:
     caf_code = _caf_of(caller, caf, "parametrage")
     try:
-        offsets = reminders.parse_offsets(",".join(str(int(d)) for d in before))
-    except (TypeError, ValueError):
-        raise RpcFailure(
-            "invalid", "Jours avant la date limite : des nombres entiers entre 1 et 120.", "jours_avant"
-        ) from None
-    if not isinstance(after, int) or isinstance(after, bool) or not 1 <= after <= 60:
-        raise RpcFailure("invalid", "Jours après la date limite : un nombre entier entre 1 et 60.", "jours_apres")
+        offsets = reminders.parse_offsets(",".join(str(d) for d in before))
+    except ValueError:
+        raise RpcFailure("invalid", DAYS_BEFORE_MESSAGE, "jours_avant") from None
+    if after is None or not 1 <= after <= 60:
+        raise RpcFailure("invalid", DAYS_AFTER_MESSAGE, "jours_apres")
     now = runtime.clock.now()
     async with runtime.db.transaction() as session:
         row = await session.get(CafReminderSetting, caf_code)

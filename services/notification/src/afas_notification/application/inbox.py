@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from afas_notification.adapters.tables import Message, Preference
 from afas_notification.domain import templates
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.rpc.notification import PreferencesRequestV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
-
-MAX_OFFSET = 100_000  # the inbox's pagination: far beyond any user's messages, well within the database's integers
 
 
 def _user(caller: ForwardedCaller) -> uuid.UUID:
@@ -99,26 +98,26 @@ async def preferences(runtime: ServiceRuntime, caller: ForwardedCaller) -> dict[
         return preference_view(await session.get(Preference, _user(caller)))
 
 
-async def set_preferences(runtime: ServiceRuntime, caller: ForwardedCaller, values: dict[str, Any]) -> dict[str, Any]:
+async def set_preferences(
+    runtime: ServiceRuntime, caller: ForwardedCaller, wanted: PreferencesRequestV1
+) -> dict[str, Any]:
+    """The preferences ``wanted`` gives change; the others keep their value."""
     user_id = _user(caller)
-    if values.get("securite_par_email") is False:
+    if wanted.security_mails is False:
         raise RpcFailure(
             "invalid",
             "Les messages de sécurité (activation, mot de passe) ne peuvent pas être désactivés.",
             "securite_par_email",
         )
-    for name in ("rappels_par_email", "avis_par_email"):
-        if name in values and not isinstance(values[name], bool):
-            raise RpcFailure("invalid", "Valeur attendue : vrai ou faux.", name)
     async with runtime.db.transaction() as session:
         row = await session.get(Preference, user_id)
         if row is None:
             row = Preference(user_id=user_id, updated_at=runtime.clock.now())
             session.add(row)
-        if "rappels_par_email" in values:
-            row.email_reminders = values["rappels_par_email"]
-        if "avis_par_email" in values:
-            row.email_notices = values["avis_par_email"]
+        if wanted.email_reminders is not None:
+            row.email_reminders = wanted.email_reminders
+        if wanted.email_notices is not None:
+            row.email_notices = wanted.email_notices
         row.updated_at = runtime.clock.now()
         return preference_view(row)
 

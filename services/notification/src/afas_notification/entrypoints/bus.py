@@ -1,23 +1,14 @@
 """What notification consumes and answers on the bus.
 
-RPC verbs (each answers ``{"result": …}``; the gateway forwards the caller as ``actor`` claims, except for
-``calendar_feed`` whose secret token is the credential):
-
-- ``calendar`` {exercice?, caf?} -> campaigns visible to the caller and, for a declarant, its deadlines
-- ``inbox`` {unread_only?, limit?, offset?} -> the caller's messages, newest first
-- ``inbox_unread`` -> {non_lues}
-- ``inbox_mark_read`` {message_id?} -> {marques} (one message, or all when no id)
-- ``preferences_get`` / ``preferences_set`` {rappels_par_email?, avis_par_email?}
-- ``calendar_feed_create`` -> {url, jeton}; ``calendar_feed_revoke`` -> {revoque}
-- ``calendar_feed`` {token} -> {ics} (no caller)
-- ``reminder_settings_get`` {caf?} / ``reminder_settings_set`` {caf?, jours_avant, jours_apres} (Caf paramétrage)
-- ``undeliverable`` -> messages the mail server never accepted; ``undeliverable_retry`` {message_id} (operator)
+RPC verbs: one request/reply contract each (``afas_shared.contracts.rpc.notification``, fields named as the public
+API names them); the gateway forwards the caller as ``actor`` claims, except for ``calendar_feed`` whose secret
+token is the credential. Calendars and ICS feeds, the inbox and mail preferences, each Caf's reminder days (Caf
+paramétrage), and the mail never delivered (operator).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from afas_notification.application import (
     accounts,
@@ -55,8 +46,8 @@ from afas_shared.contracts.events.identity import (
     PasswordChangedV1,
     PasswordResetRequestedV2,
 )
-from afas_shared.messaging.rpc import RpcFailure
-from afas_shared.messaging.rpc_payload import answer_with_result, parse_uuid
+from afas_shared.contracts.rpc import contract_for
+from afas_shared.messaging.rpc_payload import answer_contract, the_payload
 from afas_shared.read_models import user_directory
 from afas_shared.runtime import ServiceRuntime
 
@@ -95,55 +86,27 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.every(settings.schedule_check_seconds, lambda: schedule.run_due(runtime))
     runtime.every(settings.mail_poll_seconds, lambda: sender.send_due(runtime))
 
-    def verb(name: str, handler) -> None:
-        answer_with_result(runtime.rpc, name, handler)
+    def on(verb: str, handler, who=forwarded_caller) -> None:
+        answer_contract(runtime.rpc, contract_for("notification", verb), handler, who)
 
-    async def calendar_view(p: dict[str, Any]) -> Any:
-        exercice = p.get("exercice")
-        if exercice is not None and not isinstance(exercice, int):
-            raise RpcFailure("invalid", "Exercice invalide.", "exercice")
-        return await calendar.calendar(runtime, forwarded_caller(p), exercice, p.get("caf"))
-
-    async def inbox_list(p: dict[str, Any]) -> Any:
-        try:
-            limit, offset = int(p.get("limit") or 50), int(p.get("offset") or 0)
-        except (TypeError, ValueError):
-            raise RpcFailure("invalid", "Pagination invalide.", "limit") from None
-        if not 0 <= offset <= inbox.MAX_OFFSET:  # a huge one would overflow the database's integers
-            raise RpcFailure("invalid", f"Pagination invalide : un décalage entre 0 et {inbox.MAX_OFFSET}.", "offset")
-        return await inbox.list_messages(runtime, forwarded_caller(p), bool(p.get("unread_only")), limit, offset)
-
-    async def mark_read(p: dict[str, Any]) -> Any:
-        message_id = parse_uuid(p, "message_id") if p.get("message_id") is not None else None
-        return await inbox.mark_read(runtime, forwarded_caller(p), message_id)
-
-    async def preferences_set(p: dict[str, Any]) -> Any:
-        values = p.get("preferences")
-        if not isinstance(values, dict):
-            raise RpcFailure("invalid", "Préférences manquantes.", "preferences")
-        return await inbox.set_preferences(runtime, forwarded_caller(p), values)
-
-    async def feed(p: dict[str, Any]) -> Any:
-        return {"ics": await calendar.feed(runtime, str(p.get("token") or ""))}
-
-    async def settings_set(p: dict[str, Any]) -> Any:
-        return await calendar.set_reminder_settings(
-            runtime, forwarded_caller(p), p.get("caf"), p.get("jours_avant") or [], p.get("jours_apres")
-        )
-
-    verb("calendar", calendar_view)
-    verb("inbox", inbox_list)
-    verb("inbox_unread", lambda p: inbox.unread(runtime, forwarded_caller(p)))
-    verb("inbox_mark_read", mark_read)
-    verb("preferences_get", lambda p: inbox.preferences(runtime, forwarded_caller(p)))
-    verb("preferences_set", preferences_set)
-    verb("calendar_feed_create", lambda p: calendar.create_feed(runtime, forwarded_caller(p)))
-    verb("calendar_feed_revoke", lambda p: calendar.revoke_feed(runtime, forwarded_caller(p)))
-    verb("calendar_feed", feed)
-    verb("reminder_settings_get", lambda p: calendar.reminder_settings(runtime, forwarded_caller(p), p.get("caf")))
-    verb("reminder_settings_set", settings_set)
-    verb("undeliverable", lambda p: inbox.undeliverable(runtime, forwarded_caller(p)))
-    verb(
-        "undeliverable_retry",
-        lambda p: inbox.retry_undeliverable(runtime, forwarded_caller(p), parse_uuid(p, "message_id")),
+    # The caller comes from its forwarded claims, beside the request, never from the request itself
+    on("calendar", lambda r, c: calendar.calendar(runtime, c, r.exercice, r.caf))
+    on("calendar_feed_create", lambda r, c: calendar.create_feed(runtime, c))
+    on("calendar_feed_revoke", lambda r, c: calendar.revoke_feed(runtime, c))
+    on("calendar_feed", lambda r, _: _feed(runtime, r.token), the_payload)  # the token is the credential
+    on("inbox", lambda r, c: inbox.list_messages(runtime, c, bool(r.unread_only), r.limit or 50, r.offset or 0))
+    on("inbox_unread", lambda r, c: inbox.unread(runtime, c))
+    on("inbox_mark_read", lambda r, c: inbox.mark_read(runtime, c, r.message_id))
+    on("preferences_get", lambda r, c: inbox.preferences(runtime, c))
+    on("preferences_set", lambda r, c: inbox.set_preferences(runtime, c, r))
+    on("reminder_settings_get", lambda r, c: calendar.reminder_settings(runtime, c, r.caf))
+    on(
+        "reminder_settings_set",
+        lambda r, c: calendar.set_reminder_settings(runtime, c, r.caf, r.days_before, r.days_after),
     )
+    on("undeliverable", lambda r, c: inbox.undeliverable(runtime, c))
+    on("undeliverable_retry", lambda r, c: inbox.retry_undeliverable(runtime, c, r.message_id))
+
+
+async def _feed(runtime: ServiceRuntime, token: str) -> dict[str, str]:
+    return {"ics": await calendar.feed(runtime, token)}

@@ -1,7 +1,7 @@
 """Request/reply contracts: ``RPC_CONTRACTS[(service, verb, version)]``, the only list of them.
 
-Every verb of identity, habilitation and declaration (:data:`TYPED_SERVICES`) has one, and every service's
-``status``; the other verbs of estimation and notification still answer untyped payloads.
+Every verb of identity, habilitation, declaration and notification (:data:`TYPED_SERVICES`) has one, and every
+service's ``status``; the other verbs of estimation still answer untyped payloads.
 """
 
 from __future__ import annotations
@@ -10,13 +10,19 @@ from typing import Any
 
 from pydantic import create_model
 
-from afas_shared.contracts.rpc import declaration, habilitation, identity, platform
+from afas_shared.contracts.rpc import declaration, habilitation, identity, notification, platform
 from afas_shared.contracts.rpc.base import RpcContract, RpcReply, RpcRequest
 
-TYPED_SERVICES = frozenset({"identity", "habilitation", "declaration"})
+TYPED_SERVICES = frozenset({"identity", "habilitation", "declaration", "notification"})
 RPC_CONTRACTS: dict[tuple[str, str, int], RpcContract] = {
     (c.service, c.verb, c.version): c
-    for c in (*platform.CONTRACTS, *identity.CONTRACTS, *habilitation.CONTRACTS, *declaration.CONTRACTS)
+    for c in (
+        *platform.CONTRACTS,
+        *identity.CONTRACTS,
+        *habilitation.CONTRACTS,
+        *declaration.CONTRACTS,
+        *notification.CONTRACTS,
+    )
 }
 
 

@@ -12,12 +12,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from afas_declaration.gateway.api import notification_replies as r
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_fields import file_reply
 from afas_declaration.gateway.api.reply_route import ReplyRoute
-from afas_declaration.gateway.clients.service_calls import call_service
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry, typed
 from afas_declaration.gateway.session.caller import Caller
+from afas_shared.contracts.rpc import RpcRequest
+from afas_shared.contracts.rpc import notification as n
+from afas_shared.contracts.rpc.base import Empty
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import InputModel
 
@@ -42,13 +44,14 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["notifications"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
-    async def ask(verb: str, caller: Caller, **payload: Any) -> Any:
-        return await call_service(runtime, "notification", verb, caller.rpc(**payload))
+    async def ask(verb: str, caller: Caller, request: RpcRequest | None = None) -> Any:
+        """notification's reply passes through as is: each route's reply model is its verb's (one model)."""
+        return await call_typed(runtime, "notification", verb, request or Empty(), caller)
 
     @api.get(
         "/calendrier",
         summary="Calendrier de vos déclarations (campagnes et dates limites)",
-        response_model=r.Calendar,
+        response_model=n.CalendarV1,
         responses=refusals(*SESSION, 422, 503),
     )
     async def calendar(
@@ -56,13 +59,13 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         exercice: int | None = Query(default=None, ge=2000, le=2100),
         caf: str | None = Query(default=None, pattern=r"^\d{3}$", description="Pour l'opérateur seulement"),
     ) -> dict[str, Any]:
-        return await ask("calendar", caller, exercice=exercice, caf=caf)
+        return await ask("calendar", caller, typed(n.CalendarRequestV1, exercice=exercice, caf=caf))
 
     @api.post(
         "/calendrier/lien",
         status_code=201,
         summary="Créer mon lien de calendrier personnel (ICS)",
-        response_model=r.CalendarLink,
+        response_model=n.CalendarLinkV1,
         responses=refusals(*SESSION, 409, 503),
     )
     async def create_feed(caller: Caller = who) -> dict[str, Any]:
@@ -71,7 +74,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.delete(
         "/calendrier/lien",
         summary="Révoquer mon lien de calendrier personnel",
-        response_model=r.CalendarLinkRevoked,
+        response_model=n.CalendarLinkRevokedV1,
         responses=refusals(*SESSION, 503),
     )
     async def revoke_feed(caller: Caller = who) -> dict[str, Any]:
@@ -84,7 +87,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses={**file_reply("text/calendar", "Le calendrier (iCalendar)"), **refusals(404, 429, 503)},
     )
     async def feed(token: str) -> Response:
-        result = await call_service(runtime, "notification", "calendar_feed", {"token": token})
+        result = await call_typed(runtime, "notification", "calendar_feed", typed(n.FeedRequestV1, token=token))
         return Response(
             result["ics"],
             media_type="text/calendar; charset=utf-8",
@@ -94,21 +97,21 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.get(
         "/notifications",
         summary="Mes messages (messagerie de l'application)",
-        response_model=list[r.InboxMessage],
+        response_model=list[n.InboxMessageV1],
         responses=refusals(*SESSION, 422, 503),
     )
     async def inbox(
         caller: Caller = who,
         non_lues: bool = False,
         limite: int = Query(default=50, ge=1, le=200),
-        decalage: int = Query(default=0, ge=0, le=100_000),
+        decalage: int = Query(default=0, ge=0, le=n.MAX_OFFSET),
     ) -> list[dict[str, Any]]:
-        return await ask("inbox", caller, unread_only=non_lues, limit=limite, offset=decalage)
+        return await ask("inbox", caller, typed(n.InboxRequestV1, non_lues=non_lues, limite=limite, decalage=decalage))
 
     @api.get(
         "/notifications/non-lues",
         summary="Nombre de messages non lus",
-        response_model=r.UnreadCount,
+        response_model=n.UnreadCountV1,
         responses=refusals(*SESSION, 503),
     )
     async def unread(caller: Caller = who) -> dict[str, Any]:
@@ -117,25 +120,25 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/notifications/lues",
         summary="Marquer tous mes messages comme lus",
-        response_model=r.MarkedRead,
+        response_model=n.MarkedReadV1,
         responses=refusals(*SESSION, 409, 503),
     )
     async def mark_all_read(caller: Caller = who) -> dict[str, Any]:
-        return await ask("inbox_mark_read", caller)
+        return await ask("inbox_mark_read", caller, n.MarkReadRequestV1())
 
     @api.post(
         "/notifications/{message_id}/lue",
         summary="Marquer un message comme lu",
-        response_model=r.MarkedRead,
+        response_model=n.MarkedReadV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def mark_read(message_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("inbox_mark_read", caller, message_id=message_id)
+        return await ask("inbox_mark_read", caller, typed(n.MarkReadRequestV1, message_id=message_id))
 
     @api.get(
         "/notifications/preferences",
         summary="Mes préférences d'envoi par e-mail",
-        response_model=r.MailPreferences,
+        response_model=n.MailPreferencesV1,
         responses=refusals(*SESSION, 503),
     )
     async def preferences(caller: Caller = who) -> dict[str, Any]:
@@ -144,38 +147,36 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.put(
         "/notifications/preferences",
         summary="Modifier mes préférences d'envoi par e-mail",
-        response_model=r.MailPreferences,
+        response_model=n.MailPreferencesV1,
         responses=refusals(*SESSION, 422, 503),
     )
     async def set_preferences(body: PreferencesBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask("preferences_set", caller, preferences=body.model_dump(exclude_none=True))
+        return await ask("preferences_set", caller, carry(n.PreferencesRequestV1, body))
 
     @api.get(
         "/rappels/parametres",
         summary="Jours des rappels de la Caf (avant et après la date limite)",
-        response_model=r.ReminderSettings,
+        response_model=n.ReminderSettingsV1,
         responses=refusals(*SESSION, 422, 503),
     )
     async def reminder_settings(
         caller: Caller = who, caf: str | None = Query(default=None, pattern=r"^\d{3}$")
     ) -> dict[str, Any]:
-        return await ask("reminder_settings_get", caller, caf=caf)
+        return await ask("reminder_settings_get", caller, typed(n.ReminderSettingsRequestV1, caf=caf))
 
     @api.put(
         "/rappels/parametres",
         summary="Modifier les jours des rappels de la Caf (paramétrage)",
-        response_model=r.ReminderSettings,
+        response_model=n.ReminderSettingsV1,
         responses=refusals(*SESSION, 422, 503),
     )
     async def set_reminder_settings(body: ReminderSettingsBody, caller: Caller = who) -> dict[str, Any]:
-        return await ask(
-            "reminder_settings_set", caller, caf=body.caf, jours_avant=body.jours_avant, jours_apres=body.jours_apres
-        )
+        return await ask("reminder_settings_set", caller, carry(n.SetReminderSettingsRequestV1, body))
 
     @api.get(
         "/admin/notifications/non-distribuees",
         summary="Messages non distribués (exploitation)",
-        response_model=list[r.UndeliverableMessage],
+        response_model=list[n.UndeliverableMessageV1],
         responses=refusals(*SESSION, 503),
     )
     async def undeliverable(caller: Caller = who) -> list[dict[str, Any]]:
@@ -184,10 +185,10 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     @api.post(
         "/admin/notifications/{message_id}/renvoyer",
         summary="Renvoyer un message non distribué (exploitation)",
-        response_model=r.RetryQueued,
+        response_model=n.RetryQueuedV1,
         responses=refusals(*SESSION, 404, 409, 422, 503),
     )
     async def retry(message_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await ask("undeliverable_retry", caller, message_id=message_id)
+        return await ask("undeliverable_retry", caller, typed(n.RetryRequestV1, message_id=message_id))
 
     return api

@@ -3,6 +3,7 @@ and the payments received and expected for the user's activities."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from afas_declaration.application import declaration_list
 from afas_declaration.gateway.clients.service_calls import call_local, call_service
+from afas_declaration.gateway.clients.typed_calls import ask as ask_typed
 from afas_declaration.gateway.web.declaration_pages import errors_of
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
 from afas_shared.auth.caller import forwarded_caller
@@ -49,17 +51,24 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         return await call_service(runtime, service, verb, me.caller.rpc(**payload))
 
     async def optional(service: str, verb: str, me: Viewer, **payload: Any) -> tuple[Any, str | None]:
+        return await part(ask(service, verb, me, **payload))
+
+    async def part(call: Awaitable[Any]) -> tuple[Any, str | None]:
         """A part of the page another service fills: the rest of the page stays usable when it is down."""
         try:
-            return await ask(service, verb, me, **payload), None
+            return await call, None
         except HTTPException as refusal:
             return None, errors_of(refusal)[0]["message"]
 
+    async def notification(verb: str, me: Viewer, **fields: Any) -> Any:
+        """``verb``'s request built from ``fields``, named as the API names them (its contract)."""
+        return await ask_typed(runtime, "notification", verb, me.caller, **fields)
+
     @web.get("/messages", response_class=HTMLResponse)
     async def messages(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
-        inbox, inbox_error = await optional("notification", "inbox", me, limit=50)
-        preferences, _ = await optional("notification", "preferences_get", me)
-        calendar, calendar_error = await optional("notification", "calendar", me)
+        inbox, inbox_error = await part(notification("inbox", me, limite=50))
+        preferences, _ = await part(notification("preferences_get", me))
+        calendar, calendar_error = await part(notification("calendar", me))
         payments, payments_error = (None, None)
         if not me.is_caf:
             payments, payments_error = await payments_of(me)
@@ -83,7 +92,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         form = await request.form()
         check_csrf(me, form.get("csrf"))
         message_id = form.get("message_id") or None
-        await ask("notification", "inbox_mark_read", me, message_id=message_id)
+        await notification("inbox_mark_read", me, message_id=message_id)
         return redirect(request, "/messages")
 
     @web.post("/messages/preferences")
@@ -91,7 +100,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         form = await request.form()
         check_csrf(me, form.get("csrf"))
         values = {"rappels_par_email": form.get("rappels") == "oui", "avis_par_email": form.get("avis") == "oui"}
-        await ask("notification", "preferences_set", me, preferences=values)
+        await notification("preferences_set", me, **values)
         return redirect(request, "/messages?info=Préférences enregistrées.")
 
     @web.post("/messages/calendrier")
@@ -99,9 +108,9 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         form = await request.form()
         check_csrf(me, form.get("csrf"))
         if form.get("action") == "revoquer":
-            await ask("notification", "calendar_feed_revoke", me)
+            await notification("calendar_feed_revoke", me)
             return redirect(request, "/messages?info=Lien de calendrier révoqué.#calendrier")
-        created = await ask("notification", "calendar_feed_create", me)
+        created = await notification("calendar_feed_create", me)
         # Shown once, in the page the user just asked for; never stored in clear
         return render(
             request,
