@@ -68,5 +68,12 @@ bench: install
 	@$(RUN) python benchmarks/outbox_relay.py
 	@$(RUN) python benchmarks/reestimation.py
 
+# The PDF receipt's CPU per PDF and PDFs/s, fonts parsed per PDF (the former way) against once per process, same
+# run, then in the worker pool (benchmarks/receipt_pdf.py); budget 50 ms of CPU per receipt
+RECEIPT_PDFS ?= 40
+.PHONY: bench-receipt
+bench-receipt: install
+	@$(RUN) python benchmarks/receipt_pdf.py --pdfs $(RECEIPT_PDFS)
+
 clean:
 	rm -rf var .venv .uv .pytest_cache .ruff_cache .mypy_cache

@@ -7,17 +7,16 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
+from afas_declaration.adapters import receipt_fonts
+from afas_declaration.adapters.receipt_fonts import FONT
 from afas_declaration.adapters.receipt_values import DASH, as_mapping, as_text
 from afas_shared.cafs import caf_name
 
-FONTS = Path(__file__).parent / "fonts"
-FONT = "DejaVuSans"
 MONO = "Courier"
 TITLE = "Accusé de réception de déclaration"
 
@@ -51,11 +50,19 @@ class ReceiptPage(FPDF):
     def __init__(self, snapshot: Mapping[str, Any]) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.snapshot = snapshot
-        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.add_fonts()
         self.set_margins(_MARGIN, _MARGIN + 4, _MARGIN)
         self.set_auto_page_break(True, margin=_BOTTOM)
         self.alias_nb_pages(None)  # enabled only to draw the footer's "Page x / y"
+
+    def add_fonts(self) -> None:
+        """DejaVu Sans regular and bold, parsed once per process (see receipt_fonts)."""
+        receipt_fonts.add_fonts(self)
+
+    def document(self) -> bytes:
+        """The PDF's bytes, once laid out."""
+        receipt_fonts.attach_outlines(self)
+        return bytes(self.output())
 
     # Every page: a reminder of whose receipt it is, and the page number
     def header(self) -> None:

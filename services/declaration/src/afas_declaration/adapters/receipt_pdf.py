@@ -89,16 +89,18 @@ _STATUS = {"ok": "Conforme", "anomalie": "Anomalie", "non_evalue": "Non évalué
 _SEVERITY = {"blocking": "Contrôle bloquant", "flagged": "Contrôle de signalement"}
 
 
-def render_receipt(snapshot: Mapping[str, Any]) -> bytes:
-    """The PDF receipt of the transmitted declaration ``snapshot``; the same snapshot gives the same bytes."""
-    return bytes(_layout(snapshot).output())
+def render_receipt(snapshot: Mapping[str, Any], page: type[ReceiptPage] = ReceiptPage) -> bytes:
+    """The PDF receipt of the transmitted declaration ``snapshot``; the same snapshot gives the same bytes.
+
+    ``page``: a ReceiptPage with other fonts' handling (the benchmark's baseline parses them for each PDF)."""
+    return _layout(snapshot, page).document()
 
 
 # --- French formatting ----------------------------------------------------------------------------------
 
 
-def _layout(snapshot: Mapping[str, Any]) -> ReceiptPage:
-    pdf = ReceiptPage(snapshot)
+def _layout(snapshot: Mapping[str, Any], page: type[ReceiptPage]) -> ReceiptPage:
+    pdf = page(snapshot)
     transmitted = as_instant(snapshot.get("transmise_le"))
     partner = as_mapping(snapshot.get("partenaire"))
     activity = as_mapping(snapshot.get("activite"))
