@@ -35,8 +35,8 @@ async def test_a_refusal_keeps_its_message_and_gets_its_status(refusal, code, st
 
 
 async def test_an_invalid_input_names_its_field_as_the_api_spells_it():
-    refusal = Invalid("La date limite doit être postérieure à la date d'ouverture.", "deadline")
-    assert as_rpc_failure(refusal).field == "deadline"
+    refusal = Invalid("La date limite doit être postérieure à la date d'ouverture.", "date_limite")
+    assert as_rpc_failure(refusal).field == "date_limite"
     with pytest.raises(HTTPException) as answer:
         await call_local(_refusing(refusal))
     assert answer.value.status_code == 422

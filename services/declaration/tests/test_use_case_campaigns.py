@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from afas_declaration.adapters.tables import Declaration, DeclarationForm
 from afas_declaration.application import campaign_opening, campaigns
@@ -96,15 +97,33 @@ async def test_a_calendar_is_refused_when_it_repeats_goes_backwards_or_comes_fro
     )
     with pytest.raises(Invalid) as refused:
         await campaigns.create(world.runtime, world.agent, backwards)
-    assert refused.value.field == "deadline"
+    assert refused.value.field == "date_limite"  # the API's name: the gateway forwards it with no map
     forward = backwards.model_copy(update={"deadline": today + timedelta(days=30)})
     karim = await world.user("Karim", "Bernard")
     reader = ForwardedCaller(kind="caf", caf_code="080", caf_roles=frozenset({"instruction"}))
     for caller in (karim.caller, reader):
         with pytest.raises(Forbidden, match="Seuls les agents de paramétrage"):
             await campaigns.create(world.runtime, caller, forward)
-    with pytest.raises(Invalid, match="Indiquez la Caf"):
+    with pytest.raises(Invalid, match="Indiquez la Caf") as no_caf:
         await campaigns.create(world.runtime, world.operator, forward)
+    assert no_caf.value.field == "caf"
     for_lille = await campaigns.create(world.runtime, world.operator, forward.model_copy(update={"caf_code": "059"}))
     assert for_lille["caf"] == "059"
     assert [c["caf"] for c in await campaigns.visible_to(world.runtime, world.agent)] == ["080"]
+
+
+def test_a_campaign_is_read_and_refused_under_the_apis_names():
+    """The API's body, the Caf's form and the use case name a campaign's fields alike: one language, no map."""
+    api = {"type_activite": "laep", "exercice": 2026, "type_declaration": "reelle"}
+    dates = {"date_ouverture": "2026-03-02", "date_limite": "2026-04-30", "caf": "059"}
+    read = campaigns.CampaignInput.model_validate({**api, **dates})
+    assert (read.family, read.deadline, read.caf_code) == ("laep", date(2026, 4, 30), "059")
+    for field, wrong in (
+        ("type_activite", "creche"),
+        ("type_declaration", "annuelle"),
+        ("caf", "59"),
+        ("date_limite", ""),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            campaigns.CampaignInput.model_validate({**api, **dates, field: wrong})
+        assert [e["loc"] for e in refused.value.errors()] == [(field,)]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from prometheus_client import Counter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
 from afas_declaration.application import campaign_opening
@@ -67,12 +67,17 @@ def check_exercice(exercice: int | None) -> None:
 
 
 class CampaignInput(BaseModel):
-    family: Literal[FAMILIES]  # type: ignore[valid-type]
+    """A campaign to open, its fields named as the public API names them (``type_activite``, ``date_limite``…), so
+    that a refusal naming a field names the API's, with no map between; the attributes keep declaration's names."""
+
+    model_config = ConfigDict(validate_by_alias=True, validate_by_name=True)
+
+    family: Literal[FAMILIES] = Field(alias="type_activite")  # type: ignore[valid-type]
     exercice: int = Field(ge=EXERCICE_MIN, le=EXERCICE_MAX)
-    declaration_type: Literal[tuple(DECLARATION_TYPES)]  # type: ignore[valid-type]
-    opening_date: date
-    deadline: date
-    caf_code: str | None = Field(default=None, pattern=r"^\d{3}$", description="For the operator only")
+    declaration_type: Literal[tuple(DECLARATION_TYPES)] = Field(alias="type_declaration")  # type: ignore[valid-type]
+    opening_date: date = Field(alias="date_ouverture")
+    deadline: date = Field(alias="date_limite")
+    caf_code: str | None = Field(default=None, pattern=r"^\d{3}$", alias="caf", description="For the operator only")
 
 
 def view(c: Campaign) -> dict[str, Any]:
@@ -95,13 +100,13 @@ async def create(runtime: ServiceRuntime, caller: ForwardedCaller, data: Campaig
     if caller.kind == "operator":
         caf_code = data.caf_code
         if caf_code is None:
-            raise Invalid("Indiquez la Caf de la campagne.", "caf_code")
+            raise Invalid("Indiquez la Caf de la campagne.", "caf")
     elif caller.kind == "caf" and "parametrage" in caller.caf_roles:
         caf_code = caller.caf_code
     else:
         raise Forbidden("Seuls les agents de paramétrage de la Caf ouvrent les campagnes.")
     if data.deadline <= data.opening_date:
-        raise Invalid("La date limite doit être postérieure à la date d'ouverture.", "deadline")
+        raise Invalid("La date limite doit être postérieure à la date d'ouverture.", "date_limite")
     campaign = Campaign(
         id=uuid.uuid4(),
         caf_code=caf_code,

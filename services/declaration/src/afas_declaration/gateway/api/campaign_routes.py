@@ -34,16 +34,7 @@ class CampaignBody(InputModel):
     caf: str | None = Field(default=None, max_length=10, description="Pour l'opérateur seulement")
 
     def to_input(self) -> campaigns.CampaignInput:
-        return campaigns.CampaignInput.model_validate(
-            {
-                "family": self.type_activite,
-                "exercice": self.exercice,
-                "declaration_type": self.type_declaration,
-                "opening_date": self.date_ouverture,
-                "deadline": self.date_limite,
-                "caf_code": self.caf,
-            }
-        )
+        return campaigns.CampaignInput.model_validate(self.model_dump())  # the same names: the API's
 
 
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
@@ -109,19 +100,11 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
 
 def _validated(body: CampaignBody) -> campaigns.CampaignInput:
-    names = {
-        "family": "type_activite",
-        "declaration_type": "type_declaration",
-        "exercice": "exercice",
-        "opening_date": "date_ouverture",
-        "deadline": "date_limite",
-        "caf_code": "caf",
-    }
     try:
         return body.to_input()
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        field = names.get(str(error["loc"][0]), str(error["loc"][0]))
+        field = str(error["loc"][0])  # the input's field as the API names it
         raise HTTPException(
             422, [{"loc": ["body", field], "msg": "Valeur non autorisée.", "type": error["type"]}]
         ) from None

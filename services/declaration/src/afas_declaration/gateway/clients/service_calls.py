@@ -29,18 +29,9 @@ SERVICE_NAMES = {
     "estimation": "Le service d'estimation",
     "notification": "Le service des notifications",
 }
-CAMPAIGN_FIELD_NAMES = {
-    "family": "type_activite",
-    "declaration_type": "type_declaration",
-    "opening_date": "date_ouverture",
-    "deadline": "date_limite",
-    "caf_code": "caf",
-    "version": "version",
-}
-# The services without request contracts yet: their input names → the public API's. identity's and
-# habilitation's refusals already name the API's field (afas_shared.contracts.rpc) and need no entry.
+# estimation's input names → the public API's, until its request contracts: every other service's refusals name
+# the API's field already (afas_shared.contracts.rpc, declaration's own campaign input) and need no entry.
 FIELD_NAMES = {
-    "declaration": CAMPAIGN_FIELD_NAMES,
     "estimation": {
         "value": "valeur",
         "applies_from": "applicable_depuis",
@@ -59,7 +50,6 @@ FIELD_NAMES = {
         "name": "nom",
         "territory": "territoire",
     },
-    "notification": {},
 }
 
 

@@ -19,14 +19,7 @@ from afas_declaration.gateway.web.declaration_pages import errors_of, failure_pa
 from afas_declaration.gateway.web.pages import Viewer, french_date, french_number, redirect, render
 from afas_shared.runtime import ServiceRuntime
 
-CAMPAIGN_FIELDS = {
-    "family": "type_activite",
-    "declaration_type": "type_declaration",
-    "exercice": "exercice",
-    "opening_date": "date_ouverture",
-    "deadline": "date_limite",
-    "caf_code": "caf",
-}
+# The campaign form's fields, named as the API and the use case's input name them, and what each asks for
 CAMPAIGN_MESSAGES = {
     "type_activite": "Choisissez le type d'activité.",
     "type_declaration": "Choisissez le type de déclaration.",
@@ -147,19 +140,12 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         values = await posted(request, me)
         try:
             data = campaigns.CampaignInput.model_validate(
-                {
-                    "family": values.get("type_activite") or None,
-                    "exercice": values.get("exercice") or None,
-                    "declaration_type": values.get("type_declaration") or None,
-                    "opening_date": values.get("date_ouverture") or None,
-                    "deadline": values.get("date_limite") or None,
-                    "caf_code": values.get("caf") or None,
-                }
+                {name: values.get(name) or None for name in CAMPAIGN_MESSAGES}
             )
         except ValidationError as exc:
             errors, seen = [], set()
             for error in exc.errors(include_url=False):
-                name = CAMPAIGN_FIELDS.get(str(error["loc"][0]), str(error["loc"][0]))
+                name = str(error["loc"][0])
                 if name not in seen:
                     seen.add(name)
                     errors.append({"champ": name, "message": CAMPAIGN_MESSAGES.get(name, "Valeur non autorisée.")})
