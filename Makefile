@@ -75,5 +75,14 @@ RECEIPT_PDFS ?= 40
 bench-receipt: install
 	@$(RUN) python benchmarks/receipt_pdf.py --pdfs $(RECEIPT_PDFS)
 
+# A deadline day replayed on the whole platform (benchmarks/deadline_day.py): N declarations, CONCURRENCY flows,
+# DB=postgresql (databases made on AFAS_BENCH_PG_ADMIN_URL, default 127.0.0.1:5432, and dropped) or sqlite
+.PHONY: bench-deadline
+N ?= 200
+CONCURRENCY ?= 20
+DB ?= postgresql
+bench-deadline: install
+	@$(RUN) python benchmarks/deadline_day.py --declarations $(N) --concurrency $(CONCURRENCY) --database $(DB)
+
 clean:
 	rm -rf var .venv .uv .pytest_cache .ruff_cache .mypy_cache
