@@ -137,12 +137,16 @@ def test_sigkill_of_the_gateway_during_a_transmit_retried_with_its_idempotency_k
         201,
         first,
     )
-    rows = platform.query(
-        "declaration",
-        "SELECT version, length(receipt) FROM transmission WHERE CAST(declaration_id AS TEXT) IN (:a, :b)",
-        a=eaje["id"],
-        b=eaje["id"].replace("-", ""),
-    )
+    def stored():  # the receipt is rendered by a worker after the answer (or by the reconciliation after the kill)
+        return platform.query(
+            "declaration",
+            "SELECT version, length(receipt) FROM transmission WHERE CAST(declaration_id AS TEXT) IN (:a, :b)",
+            a=eaje["id"],
+            b=eaje["id"].replace("-", ""),
+        )
+
+    wait_for(lambda: [r for r in stored() if r[1] > 0], what="the receipt rendered and stored")
+    rows = stored()
     assert len(rows) == 1 and rows[0][1] > 0, rows  # one snapshot, with its receipt
     status, versions = http("GET", f"{url}/versions", token=tokens[ADMIN])
     assert status == 200 and len(versions) == 1, versions

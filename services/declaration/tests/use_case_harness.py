@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from afas_declaration import SERVICE, __version__
+from afas_declaration.application import receipts
 from afas_declaration.config import Settings
 from afas_declaration.entrypoints import bus as declaration_bus
 from afas_shared.bus import Bus
@@ -130,7 +131,10 @@ class DeclarationRuntime:
         database = directory / "declaration.db"
         shutil.copyfile(template, database)
         settings = Settings(
-            common=CommonSettings(nats_url=UNUSED_BROKER, var_dir=directory), database_url=f"sqlite:///{database}"
+            common=CommonSettings(nats_url=UNUSED_BROKER, var_dir=directory),
+            database_url=f"sqlite:///{database}",
+            # the first receipt of the session starts the worker process: on a busy box that takes seconds
+            receipt_wait_seconds=60,
         )
         runtime = ServiceRuntime(SERVICE, __version__, "afas_declaration", settings, configure_logs=False)
         self.bus = InMemoryBus(SERVICE, settings, runtime.tracer_provider)
@@ -150,5 +154,6 @@ class DeclarationRuntime:
         return [e for e in self.bus.published if subject is None or e.type == subject]
 
     async def close(self) -> None:
+        await receipts.of(self.runtime).settle()  # no render left writing to a database about to go
         await self.runtime.db.dispose()
         self.runtime.tracer_provider.shutdown()

@@ -23,6 +23,12 @@ class Settings(ServiceSettings):
     idempotency_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Opened campaigns are revisited this often: an activity's missing expected declaration is created (and reported).
     reconcile_seconds: float = Field(default=300.0, gt=0, le=86400)
+    # PDF receipts are rendered by this many worker processes, never on the event loop (application.receipts).
+    receipt_workers: int = Field(default=2, ge=1, le=32)
+    # A download of a receipt still being rendered waits this long, then answers « en préparation » (503).
+    receipt_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Receipts still to render (their process died before storing them) are looked for this often.
+    receipt_reconcile_seconds: float = Field(default=30.0, gt=0, le=3600)
     # A campaign opens as a background job: this many activities per batch, each batch one short transaction (the
     # campaign's row stays locked for one batch only, so a registration waits no longer than that).
     campaign_opening_batch_size: int = Field(default=500, ge=1, le=10000)

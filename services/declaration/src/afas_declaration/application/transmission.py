@@ -1,10 +1,10 @@
 """Signature and transmission to the Caf: the approbateur ticks the box, the declaration is controlled one last
-time, frozen as an immutable snapshot (canonical JSON + SHA-256, signer, time fixed at the click) with its PDF
-receipt, and announced to the Caf. Every transmitted version stays readable with its receipt."""
+time, frozen as an immutable snapshot (canonical JSON + SHA-256, signer, time fixed at the click), and announced to
+the Caf; its PDF receipt is rendered from that snapshot by a worker process (``receipts``). Every transmitted
+version stays readable with its receipt."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from typing import Any
@@ -12,9 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_declaration.adapters import declaration_store
-from afas_declaration.adapters.receipt_pdf import render_receipt
 from afas_declaration.adapters.tables import PartnerCopy, Transmission
-from afas_declaration.application import review
+from afas_declaration.application import receipts, review
 from afas_declaration.application.actors import actor_of, full_name
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.declaration_scope import Loaded, load
@@ -54,7 +53,6 @@ async def transmit(
     snapshot, text = sealed(
         _snapshot(loaded, partner, assessment, signer, signer_name, now.astimezone(PARIS).isoformat(timespec="seconds"))
     )
-    receipt = await asyncio.to_thread(render_receipt, snapshot)  # ~0.2 s of CPU: not on the event loop
     async with runtime.unit_of_work() as uow:
         declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)
         if declaration is None:
@@ -67,10 +65,12 @@ async def transmit(
             results=assessment.results,
             figures=assessment.figures_text,
             estimate=assessment.estimate.get("montant") if assessment.estimate.get("disponible") else None,
-            sealed=Sealed(text, snapshot["hash"], receipt, signer_name),
+            sealed=Sealed(text, snapshot["hash"], receipts.PENDING, signer_name),
             now=now,
         )
         await declaration_store.save(uow, declaration)
+    # Committed: the receipt is rendered from the stored snapshot by a worker process, the answer does not wait
+    receipts.of(runtime).render((declaration_id, snapshot["version"]), snapshot)
     return version_view(snapshot, None)
 
 
@@ -215,10 +215,15 @@ async def version(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_
 
 
 async def receipt(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, number: int) -> bytes:
-    """The PDF receipt of a version: the whole declaration, so refused (403) to a provider of some sites only."""
+    """The PDF receipt of a version: the whole declaration, so refused (403) to a provider of some sites only.
+    Still being rendered: waited for a bounded time, then ``receipts.ReceiptPending``."""
     _, who, rows = await _transmissions(runtime, caller, declaration_id)
     require(who.full_view, WHOLE_BUDGET_REFUSED)
     for t in rows:
         if t.version == number:
-            return t.receipt
+            return (
+                t.receipt
+                if t.receipt != receipts.PENDING
+                else await receipts.of(runtime).wait((declaration_id, number), t.snapshot)
+            )
     raise NotFound(f"Aucune version {number} transmise pour cette déclaration.")

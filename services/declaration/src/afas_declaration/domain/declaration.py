@@ -213,7 +213,8 @@ class Transmission:
 
 @dataclass(frozen=True)
 class Sealed:
-    """The frozen snapshot of the declaration at transmission (canonical JSON, its SHA-256) and its PDF receipt."""
+    """The frozen snapshot of the declaration at transmission (canonical JSON, its SHA-256) and its PDF receipt
+    (empty while a worker process renders it from the snapshot: ``application.receipts``)."""
 
     snapshot: str
     hash: str

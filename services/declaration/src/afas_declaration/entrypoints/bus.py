@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from afas_declaration.application import activity_copy, campaign_opening, campaigns, partner_copy, permissions
+from afas_declaration.application import (
+    activity_copy,
+    campaign_opening,
+    campaigns,
+    partner_copy,
+    permissions,
+    receipts,
+)
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.habilitation import (
     ActivityClosedV1,
@@ -40,6 +47,8 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaign_opening.open_due(runtime))
     runtime.every(0.1, campaign_opening.opener(runtime).work)  # an interrupted opening resumes (POLL_SECONDS)
     runtime.every(runtime.settings.reconcile_seconds, lambda: campaigns.reconcile(runtime))
+    # The receipt workers for the runtime's life, and the reconciliation of receipts still to render (its own pace)
+    runtime.every(runtime.settings.receipt_reconcile_seconds, receipts.of(runtime).serve)
 
     async def may(request: MayRequestV1, _payload: dict[str, Any]) -> dict[str, Any]:
         """declaration.rpc.may.v1 (for estimation; no caller: the user is the one asked about)."""

@@ -6,10 +6,10 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
-from afas_declaration.application import instruction, transmission
+from afas_declaration.application import instruction, receipts, transmission
 from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
 from afas_declaration.gateway.api import review_replies as r
 from afas_declaration.gateway.api.refusals import SESSION, refusals
@@ -91,10 +91,21 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/declarations/{declaration_id}/versions/{number}/accuse.pdf",
         summary="Accusé de réception (PDF) d'une version transmise",
         response_class=Response,
-        responses={**file_reply("application/pdf", "L'accusé de réception (PDF)"), **refusals(*SESSION, 404, 422)},
+        description="Rendu juste après la transmission : tant qu'il est en préparation, la réponse attend quelques "
+        "secondes puis répond 503 avec un en-tête Retry-After.",
+        responses={
+            **file_reply("application/pdf", "L'accusé de réception (PDF)"),
+            **refusals(*SESSION, 404, 422, 503),
+        },
     )
     async def receipt(declaration_id: uuid.UUID, number: int, caller: Caller = who) -> Response:
-        pdf = await call_local(transmission.receipt(runtime, forwarded_caller(caller.rpc()), declaration_id, number))
+        try:
+            pdf = await call_local(
+                transmission.receipt(runtime, forwarded_caller(caller.rpc()), declaration_id, number)
+            )
+        except receipts.ReceiptPending as pending:
+            headers = {"Retry-After": str(pending.retry_after)}
+            return JSONResponse({"detail": str(pending)}, status_code=503, headers=headers)
         filename = f"accuse-reception-{declaration_id}-v{number}.pdf"
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -8,7 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from afas_declaration.application import approbateur_actions, declaration_list, drafts, review, transmission
+from afas_declaration.application import (
+    approbateur_actions,
+    declaration_list,
+    drafts,
+    receipts,
+    review,
+    transmission,
+)
 from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
@@ -217,6 +224,10 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             pdf = await call_local(transmission.receipt(runtime, caller(me), declaration_id, number))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
+        except receipts.ReceiptPending as pending:  # the page says so; the browser's retry gets the PDF
+            page = failure_page(request, me, HTTPException(503, str(pending)))
+            page.headers["Retry-After"] = str(pending.retry_after)
+            return page
         name = f"accuse-reception-v{number}.pdf"
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
