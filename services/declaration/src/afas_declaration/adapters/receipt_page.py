@@ -149,10 +149,7 @@ class ReceiptPage(FPDF):
         split: list[list[str]] = []
         for cell in cells:
             self.font(bold=cell.bold, size=cell.size, grey=cell.grey)
-            lines = self.multi_cell(
-                cell.width, _LINE, self.fit(cell.text), dry_run=True, output=MethodReturnValue.LINES
-            )
-            split.append(lines or [""])
+            split.append(self._lines(self.fit(cell.text), cell.width))
         height = max(len(lines) for lines in split) * _LINE + 1
         if height <= self.page_break_trigger - self.t_margin:
             self.room(height)  # keep a row on one page when it can be
@@ -173,6 +170,14 @@ class ReceiptPage(FPDF):
             self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.ln(0.5)
         self.font()
+
+    def _lines(self, text: str, width: float) -> list[str]:
+        """``text`` wrapped in ``width`` in the current font. Most cells hold one short line: measured once, they skip
+        fpdf2's line breaking, which re-measures the text for each character (most of a receipt's CPU otherwise)."""
+        if "\n" not in text and self.get_string_width(text) < width - 2 * self.c_margin:
+            return [text]
+        lines = self.multi_cell(width, _LINE, text, dry_run=True, output=MethodReturnValue.LINES)
+        return lines or [""]
 
     def pair(self, label: str, value: str, *, align: str = "R", label_share: float = 0.62) -> None:
         """A label and its value: figures right-aligned, free text (``align="L"``) read left to right."""
