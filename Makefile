@@ -84,5 +84,14 @@ DB ?= postgresql
 bench-deadline: install
 	@$(RUN) python benchmarks/deadline_day.py --declarations $(N) --concurrency $(CONCURRENCY) --database $(DB)
 
+# Logins before and after issue 16's argon2id parameters, same run (benchmarks/logins.py): raw hash time, whether a
+# hash on a thread leaves the event loop free, logins/s and p50/p99 through the gateway at CLIENTS concurrent clients
+CLIENTS ?= 10
+LOGIN_SECONDS ?= 20
+LOGIN_DB ?= sqlite
+.PHONY: bench-logins
+bench-logins: install
+	@$(RUN) python benchmarks/logins.py --clients $(CLIENTS) --seconds $(LOGIN_SECONDS) --database $(LOGIN_DB)
+
 clean:
 	rm -rf var .venv .uv .pytest_cache .ruff_cache .mypy_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, cast
@@ -17,6 +18,11 @@ from afas_shared.settings import ServiceSettings, load_or_exit
 
 def serve(settings_cls: type[ServiceSettings], build: Callable[[ServiceSettings], ServiceRuntime]) -> None:
     settings = load_or_exit(settings_cls)
+    if settings.workers > 1:
+        from afas_shared.worker_processes import serve_workers
+
+        serve_workers(settings_cls, build, settings)
+        return
     try:
         runtime = build(settings)
     except ValueError as exc:  # a setting that is well-formed but unacceptable (e.g. a default secret)
@@ -54,11 +60,14 @@ def proxy_options(settings: ServiceSettings) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted)}
 
 
-async def serve_both(runtime: ServiceRuntime, settings: ServiceSettings) -> None:
+async def serve_both(
+    runtime: ServiceRuntime, settings: ServiceSettings, sockets: tuple[socket.socket, socket.socket] | None = None
+) -> None:
     """The public app on ``http_port`` and the internal one on ``internal_port``, in one event loop.
 
     Only the public app has a lifespan, so the runtime starts once and stops once; SIGTERM or SIGINT
-    stops both servers, and either one stopping (e.g. its port is taken) stops the other.
+    stops both servers, and either one stopping (e.g. its port is taken) stops the other. ``sockets``: the public
+    and internal ports already bound by the parent of several workers (afas_shared.worker_processes).
     """
     public = _Server(_config(runtime.create_app(), settings, settings.http_port, "on"))
     # ServiceSettings fills internal_port when it is not given
@@ -74,10 +83,10 @@ async def serve_both(runtime: ServiceRuntime, settings: ServiceSettings) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop)
 
-    async def run(server: uvicorn.Server) -> None:
+    async def run(server: uvicorn.Server, sock: socket.socket | None) -> None:
         try:
-            await server.serve()
+            await server.serve(sockets=[sock] if sock is not None else None)
         finally:
             stop()
 
-    await asyncio.gather(run(public), run(internal))
+    await asyncio.gather(run(public, sockets and sockets[0]), run(internal, sockets and sockets[1]))

@@ -63,6 +63,9 @@ class ServiceSettings(BaseSettings):
     # ingress the client address, which login throttling and the audit trail use, is the one the proxy saw. Anyone
     # else's X-Forwarded-For is ignored, so a client cannot choose the address it is throttled and audited under.
     forwarded_allow_ips: list[str] = Field(default_factory=list)
+    # Processes of this service on this machine, sharing its ports (afas_shared.worker_processes): several cores for
+    # one service; in the cluster, one per pod and more pods instead
+    workers: int = Field(default=1, ge=1, le=64)
     # How long a request to another service waits, by kind of call (afas_shared.messaging.call_budgets): pages'
     # reads and writes, logins (an argon2id hash), estimates (the calculation), the operator's bulk calls
     rpc_timeout_seconds: float = Field(default=2.0, gt=0)
