@@ -55,6 +55,8 @@ def example(sample: dict[str, Any] | list[Any]) -> ConfigDict:
 # A moment stays the text the service wrote (``2026-03-01T09:30:00+00:00``): parsed, pydantic would rewrite its
 # offset as ``Z`` and a client comparing the text would see a change.
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-03-01T09:30:00+00:00"])]
+# an amount stays decimal text, never a float
+Euros = Annotated[str, Field(description="Montant en euros, texte décimal", examples=["12799.73"])]
 
 
 @dataclass(frozen=True)
