@@ -63,7 +63,7 @@ class ServiceRuntime:
             configure_logging(name, settings.common.log_level)
         self.tracer_provider = configure_tracing(name, version, settings.common, span_processor)
         self.tracer = self.tracer_provider.get_tracer(f"afas.{name}")
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds)
         self.bus = Bus(name, settings, self.tracer_provider)
         self.relay = OutboxRelay(
             name, self.db, self.bus.jetstream, self.bus.names, poll_seconds=settings.outbox_poll_seconds

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -36,20 +37,37 @@ def backend_name(url: str) -> str:
     return "postgresql" if make_url(url).get_backend_name() in ("postgresql", "postgres") else "sqlite"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # WAL lets readers run beside the writer and triples single-row commit rates (stack notes).
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+# An execution option of the write sessions: the begin event reads it to take SQLite's write lock at once.
+_WRITE = "afas_write_transaction"
+
+
+def _sqlite_connection_setup(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def setup(dbapi_conn: Any, _record: Any) -> None:
+        # The driver's own implicit BEGIN is deferred: it takes the write lock only at the first write, and a read
+        # transaction that upgrades while another writer holds the lock fails at once ("database is locked"),
+        # whatever the busy timeout. The begin event below emits BEGIN itself instead.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        # WAL lets readers run beside the writer and triples single-row commit rates (stack notes).
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return setup
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A unit of work takes the write lock at its start, so concurrent writers queue (up to the busy timeout)
+    # instead of failing; plain read sessions stay deferred and run beside the writer under WAL.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
 class Database:
     """Owns the engine and hands out sessions; ``transaction()`` is the unit of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_seconds: float = 10.0) -> None:
         self.url = url
         self.backend = backend_name(url)
         if self.backend == "sqlite":
@@ -57,16 +75,20 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(async_url(url))
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(
+                self.engine.sync_engine, "connect", _sqlite_connection_setup(round(busy_timeout_seconds * 1000))
+            )
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
             self.engine = create_async_engine(
                 async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False, execution_options={_WRITE: True})
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+        async with self._write_sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:

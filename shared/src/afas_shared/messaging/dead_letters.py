@@ -173,25 +173,47 @@ async def replay(
     Raises :class:`NothingToReplay` (unknown, replayed or discarded) or :class:`ReplayFailed` (it failed again:
     the dead letter stays waiting, the failure is audited).
     """
-    postgres = db.backend == "postgresql"
-    async with db.transaction() as session:
-        row = await _waiting(session, dead_letter_id, postgres)
-        consumer = consumers.get(row.consumer)
-        if consumer is None:
-            raise NothingToReplay(f"dead letter {dead_letter_id}: this service has no consumer {row.consumer!r} now")
-        try:
-            envelope = parse(consumer.contract_subject, row.payload)
-            # Its own transaction (the consumer's unit of work), while this one holds the dead letter.
-            outcome = await consumer.process(envelope)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:4000]
-            _audit(session, row, REPLAY_FAILED, actor, reason, error)
-            failure = ReplayFailed(f"dead letter {dead_letter_id} failed again in {row.consumer}: {error}")
-        else:
-            row.replayed_at = utcnow()
-            _audit(session, row, REPLAYED, actor, reason, outcome)
-            return outcome
-    raise failure
+    if db.backend == "postgresql":
+        # The row stays locked while the consumer runs: a second operator's replay of it waits, then finds it done.
+        async with db.transaction() as session:
+            row = await _waiting(session, dead_letter_id, True)
+            outcome, failure = await _run(consumers, row)
+            _record(session, row, actor, reason, outcome, failure)
+    else:
+        # SQLite has one writer, which a unit of work takes at its start: held across the consumer's own unit of work,
+        # it would wait for itself. So the letter is read, run, then marked; a second replay of the same letter in
+        # between meets the consumer's inbox (a duplicate, no second effect) and finds it already marked.
+        async with db.sessions() as session:
+            row = await _waiting(session, dead_letter_id, False)
+        outcome, failure = await _run(consumers, row)
+        async with db.transaction() as session:
+            row = await _waiting(session, dead_letter_id, False)
+            _record(session, row, actor, reason, outcome, failure)
+    if failure is not None:
+        raise failure
+    return outcome
+
+
+async def _run(consumers: dict[str, IdempotentConsumer], row: DeadLetter) -> tuple[str, ReplayFailed | None]:
+    """The letter through the consumer that failed it, in the consumer's own transaction: (outcome, failure)."""
+    consumer = consumers.get(row.consumer)
+    if consumer is None:
+        raise NothingToReplay(f"dead letter {row.id}: this service has no consumer {row.consumer!r} now")
+    try:
+        return await consumer.process(parse(consumer.contract_subject, row.payload)), None
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:4000]
+        return error, ReplayFailed(f"dead letter {row.id} failed again in {row.consumer}: {error}")
+
+
+def _record(
+    session, row: DeadLetter, actor: str, reason: str | None, outcome: str, failure: ReplayFailed | None
+) -> None:
+    if failure is not None:
+        _audit(session, row, REPLAY_FAILED, actor, reason, outcome)
+    else:
+        row.replayed_at = utcnow()
+        _audit(session, row, REPLAYED, actor, reason, outcome)
 
 
 async def discard(db: Database, dead_letter_id: int, *, actor: str, reason: str) -> None:

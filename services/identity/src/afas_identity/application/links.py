@@ -13,17 +13,18 @@ No secret leaves identity except in the URL handed to the notification service w
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import secrets
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from afas_identity.adapters.tables import LinkKeyRow, OneTimeLink, UserAccount
 from afas_identity.application.errors import invalid, not_found
@@ -44,24 +45,30 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _link_key(runtime: ServiceRuntime) -> bytes:
-    """The secret from which link tokens are derived: created once, kept in identity's database."""
+async def _stored_link_key(runtime: ServiceRuntime, session: AsyncSession) -> bytes | None:
+    """The secret from which link tokens are derived, kept in identity's database; None before the first link."""
     key = runtime.state.get("link_key")
     if key is not None:
         return key
-    async with runtime.state.setdefault("link_key_lock", asyncio.Lock()):
-        if "link_key" not in runtime.state:
-            try:
-                async with runtime.db.transaction() as session:
-                    if await session.get(LinkKeyRow, KEY_NAME) is None:
-                        now = runtime.clock.now()
-                        session.add(LinkKeyRow(name=KEY_NAME, secret=secrets.token_hex(32), created_at=now))
-            except IntegrityError:
-                pass  # a concurrent replica created it first: use that one
-            async with runtime.db.sessions() as session:
-                row = await session.get(LinkKeyRow, KEY_NAME)
-                runtime.state["link_key"] = bytes.fromhex(row.secret)
-    return runtime.state["link_key"]
+    row = await session.get(LinkKeyRow, KEY_NAME)
+    if row is not None:
+        runtime.state["link_key"] = bytes.fromhex(row.secret)
+    return runtime.state.get("link_key")
+
+
+async def _link_key(runtime: ServiceRuntime, session: AsyncSession) -> bytes:
+    """The link secret, created with the first link, in the caller's transaction: a transaction of its own inside the
+    caller's would wait for the caller's own write lock on SQLite (a unit of work takes it at its start)."""
+    key = await _stored_link_key(runtime, session)
+    if key is not None:
+        return key
+    # A concurrent caller (a replica) creating it first wins without an error, and both use its key; it is cached
+    # only once read back as stored, by a later call.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    created = {"name": KEY_NAME, "secret": secrets.token_hex(32), "created_at": runtime.clock.now()}
+    await session.execute(dialect.insert(LinkKeyRow).values(**created).on_conflict_do_nothing())
+    stored = await session.scalar(sa.select(col(LinkKeyRow.secret)).where(col(LinkKeyRow.name) == KEY_NAME))
+    return bytes.fromhex(cast(str, stored))  # there now: ours, or the one another transaction committed first
 
 
 def _token(key: bytes, link_id: uuid.UUID) -> str:
@@ -75,7 +82,7 @@ async def _new(
     link_id = uuid.uuid4()
     now = runtime.clock.now()
     row = OneTimeLink(
-        token_hash=_digest(_token(await _link_key(runtime), link_id)),
+        token_hash=_digest(_token(await _link_key(runtime, uow.session), link_id)),
         user_id=user.id,
         purpose=purpose,
         created_at=now,
@@ -123,9 +130,10 @@ async def mail_link(runtime: ServiceRuntime, link_id: uuid.UUID, purpose: str) -
     """The URL to mail for a link still usable (for the notification service, at send time; never stored there)."""
     if purpose not in PATHS:
         raise invalid("kind", "Type de lien inconnu.")
-    token = _token(await _link_key(runtime), link_id)
     async with runtime.db.sessions() as session:
-        link = await session.get(OneTimeLink, _digest(token))
+        key = await _stored_link_key(runtime, session)  # none yet: no link was ever made, this one is unknown
+        token = _token(key, link_id) if key is not None else ""
+        link = await session.get(OneTimeLink, _digest(token)) if key is not None else None
     if link is None or link.purpose != purpose:
         raise not_found("Lien inconnu.")
     if link.used_at is not None or link.expires_at <= runtime.clock.now():
