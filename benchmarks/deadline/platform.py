@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from afas_shared.local_nats import free_port
 from afas_shared.testing.backends import Backends
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,10 @@ def platform(database: str, pg_admin_url: str) -> Iterator[Running]:
             urls = {service: backends.database_url(service) for service in SERVICES}
             for service, url in urls.items():
                 local.env[f"AFAS_{service.upper()}_DATABASE_URL"] = url
+                # ports the system hands out, never `make run`'s usual ones: a developer's platform, another
+                # benchmark or a test run may hold those on a shared box
+                local.env[f"AFAS_{service.upper()}_HTTP_PORT"] = str(free_port())
+                local.env[f"AFAS_{service.upper()}_INTERNAL_PORT"] = str(free_port())
             local.env.update(UNLIMITED_CLIENT)
             local.start_nats()
             local.start_mail_sink()
