@@ -141,7 +141,7 @@ def test_launcher_brings_up_the_platform_and_ctrl_c_stops_it(backends, bus_prefi
 
         # the demo opens next year's forecast campaign: Karim has declarations to fill, the pages answer
         karim = _token(gateway, "200000002")
-        assert len(_get_with(f"{gateway}/api/v1/declarations", karim)) >= 2
+        assert len(_get_with(f"{gateway}/api/v1/declarations", karim)["elements"]) >= 2
         status, page = _get(f"{gateway}/connexion")
         assert status == 200 and "Connexion à votre espace partenaire" in page
         # notices of the demo grants reach the local mail box

@@ -80,7 +80,7 @@ async def test_the_story_of_seed_001_on_a_multi_site_alsh(gateway_url, catalogue
                 "date_limite": "2026-04-15",
             },
         )
-        assert opened.status_code == 201, opened.text
+        assert opened.status_code == 202, opened.text
         grants = {}
         for who, role, site in (
             (KARIM, "fda", 0),
@@ -97,7 +97,9 @@ async def test_the_story_of_seed_001_on_a_multi_site_alsh(gateway_url, catalogue
         users = {who: await _login(http, who) for who in (KARIM, LUCAS, SOPHIE)}
 
         async def declaration_visible_to_all() -> str | None:
-            rows = [(await http.get("/api/v1/declarations", headers=h)).json() for h in (*users.values(), admin)]
+            rows = [
+                (await http.get("/api/v1/declarations", headers=h)).json()["elements"] for h in (*users.values(), admin)
+            ]
             return rows[0][0]["id"] if all(len(r) == 1 for r in rows) else None
 
         declaration = await eventually(declaration_visible_to_all, timeout=15)
@@ -157,7 +159,7 @@ async def test_the_story_of_seed_001_on_a_multi_site_alsh(gateway_url, catalogue
             f"{url}/refuse", headers=agent, json={"motif": "Heures du mercredi non conformes au projet éducatif."}
         )
         assert refusal.status_code == 200 and refusal.json()["version"] == 2
-        [row] = (await http.get("/api/v1/declarations", headers=users[KARIM])).json()
+        [row] = (await http.get("/api/v1/declarations", headers=users[KARIM])).json()["elements"]
         assert row["etat"] == "Refusée Caf" and row["motif_refus"].startswith("Heures du mercredi")
         form = (await http.get(url, headers=users[KARIM])).json()["formulaires"][0]
         await _save(http, users[KARIM], form, {**SITE_A, "mercredi_heures": "1100"})

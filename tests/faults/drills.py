@@ -29,7 +29,7 @@ def karim_forms(platform: Platform, token: str) -> list[FormLog]:
     status, declarations = http("GET", f"{platform.gateway}/api/v1/declarations", token=token)
     assert status == 200, declarations
     forms = []
-    for d in declarations:
+    for d in declarations["elements"]:
         status, detail = http("GET", f"{platform.gateway}/api/v1/declarations/{d['id']}", token=token)
         assert status == 200, detail
         for form in detail["formulaires"]:

@@ -94,7 +94,9 @@ def test_sigkill_of_the_gateway_during_a_transmit_retried_with_its_idempotency_k
     g = platform.gateway
     tokens = {who: platform.login(who) for who in (KARIM, SOPHIE, ADMIN)}
     [eaje] = [
-        d for d in http("GET", f"{g}/api/v1/declarations", token=tokens[ADMIN])[1] if d["type_activite"] == "eaje_psu"
+        d
+        for d in http("GET", f"{g}/api/v1/declarations", token=tokens[ADMIN])[1]["elements"]
+        if d["type_activite"] == "eaje_psu"
     ]
     url = f"{g}/api/v1/declarations/{eaje['id']}"
     for who, kind, values in ((KARIM, "activite", TRANSMITTABLE_ACTIVITY), (SOPHIE, "financier", EAJE_BUDGET)):
@@ -224,7 +226,9 @@ def test_sigkill_of_estimation_and_notification_during_a_refusal_and_the_transmi
     g = platform.gateway
     tokens = {who: platform.login(who) for who in (ADMIN, AGENT)}
     [eaje] = [
-        d for d in http("GET", f"{g}/api/v1/declarations", token=tokens[ADMIN])[1] if d["type_activite"] == "eaje_psu"
+        d
+        for d in http("GET", f"{g}/api/v1/declarations", token=tokens[ADMIN])[1]["elements"]
+        if d["type_activite"] == "eaje_psu"
     ]
     url = f"{g}/api/v1/declarations/{eaje['id']}"
     declaration_keys = (eaje["id"], eaje["id"].replace("-", ""))

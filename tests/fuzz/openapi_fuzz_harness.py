@@ -154,8 +154,7 @@ def _known_identifiers(base_url: str, agent: Caller, partner: Caller) -> dict[st
 
     partners = [p["id"] for p in get("/api/v1/partners", partner)]
     activities = [a["id"] for a in get("/api/v1/activities", agent)]
-    declarations = get("/api/v1/declarations", partner)
-    declarations = declarations.get("declarations", declarations) if isinstance(declarations, dict) else declarations
+    declarations = get("/api/v1/declarations", partner)["elements"]
     declaration_ids = [d["id"] for d in declarations][:6]
     forms = []
     for declaration_id in declaration_ids[:3]:
@@ -261,7 +260,7 @@ def _fuzz_form_values(provider: Caller, base_url: str, tally: Tally) -> None:
     """The provider's own forms, saved with odd values in their real fields, then controlled and estimated."""
     session = requests.Session()
     provider.ensure_session()
-    listing = session.get(f"{base_url}/api/v1/declarations", headers=provider.headers(), timeout=30).json()
+    listing = session.get(f"{base_url}/api/v1/declarations", headers=provider.headers(), timeout=30).json()["elements"]
     for row in listing[:3]:
         url = f"{base_url}/api/v1/declarations/{row['id']}"
         detail = session.get(url, headers=provider.headers(), timeout=30).json()

@@ -188,7 +188,7 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
 
     # The ALSH's forecast: each site's provider fills its site, Sophie the budget, Paul controls and transmits
     async def alsh_declaration() -> str | None:
-        rows = (await http.get("/api/v1/declarations", headers=h[APPROBATEUR])).json()
+        rows = (await http.get("/api/v1/declarations", headers=h[APPROBATEUR])).json()["elements"]
         found = [r["id"] for r in rows if r["activite_id"] == alsh["id"]]
         return found[0] if found else None
 

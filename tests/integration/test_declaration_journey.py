@@ -51,7 +51,7 @@ async def _eaje_declaration(platform, catalogue):
             "date_limite": (today + timedelta(days=30)).isoformat(),
         },
     )
-    assert opened.status_code == 201, opened.text
+    assert opened.status_code == 202, opened.text
     eaje = catalogue.activities["eaje"]["id"]
     granted = {}
     for who, role in ((KARIM, "fda"), (SOPHIE, "fdf"), (ADMIN, "approbateur")):
@@ -71,7 +71,9 @@ async def _eaje_declaration(platform, catalogue):
             return any(line.validation == "validated" for line in lines)
 
     await eventually(approbateur_acts, timeout=10)
-    [row] = (await platform.client.get("/api/v1/declarations?type_activite=eaje_psu", headers=catalogue.agent)).json()
+    [row] = (await platform.client.get("/api/v1/declarations?type_activite=eaje_psu", headers=catalogue.agent)).json()[
+        "elements"
+    ]
     headers = {who: await platform.login(who) for who in (KARIM, SOPHIE, ADMIN)}
     return row["id"], headers
 
@@ -171,7 +173,7 @@ async def test_providers_fill_the_approbateur_justifies_signs_and_transmits_the_
 
     # The Caf: its queue, refusal with a reason; the partner revises version 2
     queue = (await platform.client.get("/api/v1/instruction/declarations", headers=catalogue.agent)).json()
-    assert [q["id"] for q in queue] == [declaration]
+    assert [q["id"] for q in queue["elements"]] == [declaration] and queue["total"] == 1
     assert (await platform.client.get("/api/v1/instruction/declarations", headers=approbateur)).status_code == 403
     assert (await platform.client.post(f"{url}/validate", headers=approbateur)).status_code == 403
     assert (
@@ -181,7 +183,7 @@ async def test_providers_fill_the_approbateur_justifies_signs_and_transmits_the_
         f"{url}/refuse", headers=catalogue.agent, json={"motif": "Les heures facturées dépassent le contrat."}
     )
     assert refusal.status_code == 200 and refusal.json()["version"] == 2, refusal.text
-    [row] = (await platform.client.get("/api/v1/declarations", headers=approbateur)).json()
+    [row] = (await platform.client.get("/api/v1/declarations", headers=approbateur)).json()["elements"]
     assert row["etat"] == "Refusée Caf" and row["motif_refus"] == "Les heures facturées dépassent le contrat."
     assert "reviser" in [a["action"] for a in row["actions"]]
 
@@ -254,7 +256,7 @@ async def test_a_retried_create_under_the_same_idempotency_key_creates_once(plat
     headers = {**catalogue.agent, "Idempotency-Key": "campagne-laep-2026"}
     first = await platform.client.post("/api/v1/campaigns", headers=headers, json=body)
     retry = await platform.client.post("/api/v1/campaigns", headers=headers, json=body)
-    assert first.status_code == retry.status_code == 201, first.text
+    assert first.status_code == retry.status_code == 202, first.text
     assert retry.json() == first.json()
     reused = await platform.client.post("/api/v1/campaigns", headers=headers, json={**body, "exercice": 2027})
     assert reused.status_code == 409 and "autre demande" in reused.json()["detail"]
@@ -267,4 +269,4 @@ async def test_a_retried_create_under_the_same_idempotency_key_creates_once(plat
     )
     assert refused.status_code == 422
     fixed = await platform.client.post("/api/v1/campaigns", headers=bad_key, json={**body, "type_activite": "alsh"})
-    assert fixed.status_code == 201, fixed.text
+    assert fixed.status_code == 202, fixed.text

@@ -98,7 +98,7 @@ async def test_the_caf_agent_refuses_then_validates_a_transmitted_declaration(pl
     after = await client.get(refused.headers["location"])
     assert "La déclaration est refusée" in after.text and "Refusée Caf" in after.text
     assert 'action="/caf/instruction/' + declaration + '/valider"' not in after.text  # nothing to decide now
-    [row] = (await client.get("/api/v1/declarations", headers=headers[ADMIN])).json()
+    [row] = (await client.get("/api/v1/declarations", headers=headers[ADMIN])).json()["elements"]
     assert row["etat"] == "Refusée Caf" and row["motif_refus"] == "Les heures facturées dépassent le contrat."
 
     # The partner revises and transmits version 2; the agent validates it, accepting a gap justification

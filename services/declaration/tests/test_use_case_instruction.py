@@ -29,7 +29,7 @@ async def transmitted(world) -> Lucioles:
 
 async def test_the_caf_queue_lists_what_was_transmitted_to_it_and_only_to_its_agents(world):
     scene = await transmitted(world)
-    [row] = await instruction.queue(world.runtime, world.agent)
+    [row] = (await instruction.queue(world.runtime, world.agent))["elements"]
     assert (row["id"], row["version"], row["signataire"], row["partenaire"]) == (
         str(scene.declaration_id),
         1,
@@ -37,7 +37,7 @@ async def test_the_caf_queue_lists_what_was_transmitted_to_it_and_only_to_its_ag
         "Commune d'Amiens",
     )
     other_caf = ForwardedCaller(kind="caf", caf_code="059", caf_roles=frozenset({"instruction"}))
-    assert await instruction.queue(world.runtime, other_caf) == []
+    assert (await instruction.queue(world.runtime, other_caf))["elements"] == []
     with pytest.raises(Forbidden, match="réservée aux agents de la Caf"):
         await instruction.queue(world.runtime, scene.alice.caller)
     with pytest.raises(Invalid) as unknown:

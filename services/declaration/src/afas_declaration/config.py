@@ -35,3 +35,7 @@ class Settings(ServiceSettings):
     # Creating a campaign waits this long for its opening: a small one answers already opened, a large one answers
     # « en cours » with where to follow it (the job goes on in the background either way).
     campaign_opening_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    # The lists (« Mes déclarations », the Caf's instruction queue) are read one page at a time: this many rows
+    # unless the client asks for another page size, never more than the maximum.
+    list_page_size: int = Field(default=50, ge=1, le=1000)
+    list_page_max: int = Field(default=200, ge=1, le=1000)

@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
+from afas_declaration.application.keyset import (
+    PageRequest,
+    SortKey,
+    as_int,
+    as_str,
+    as_uuid,
+    counts,
+    decode,
+    ordering,
+    page_size,
+    paged,
+    reply,
+    window,
+)
 from afas_declaration.application.permissions import access_of
 from afas_declaration.domain import declaration as lifecycle
 from afas_declaration.domain.access_policy import Access, Action, Standing
@@ -48,82 +62,169 @@ class Filters:
     nature: str | None = None
 
 
+LIST_NAME = "declarations"
+# The list's order: the latest exercice first, then by activity; the declaration's id makes the key unique.
+KEYS = (
+    SortKey(Declaration.exercice, "exercice", as_int, descending=True),
+    SortKey(ActivityCopy.name, "activite", as_str),
+    SortKey(Declaration.id, "id", as_uuid),
+)
+
+
+async def page_of(
+    runtime: ServiceRuntime,
+    caller: ForwardedCaller,
+    filters: Filters | None = None,
+    request: PageRequest | None = None,
+) -> dict[str, Any]:
+    """One page of « Mes déclarations » in one SQL query (rows, their forms, the total and the page's rank)."""
+    where, joins_activity, access = await _where(runtime, caller, filters)
+    request = request or PageRequest()
+    size = page_size(request, runtime.settings.list_page_size, runtime.settings.list_page_max)
+    at = decode(LIST_NAME, request.curseur, KEYS)
+    counted = sa.select(sa.func.count()).select_from(_source(joins_activity)).where(*where)
+    keyed = sa.select(sa.func.count()).select_from(_source()).where(*where)  # the order is the activity's name too
+    total, preceding = counts(counted, KEYS, at, keyed)
+    selected = paged(_columns().add_columns(total.label("total"), preceding.label("precedent")), KEYS, at, size)
+    async with runtime.db.sessions() as session:
+        rows = await _with_forms(session, selected.where(*where), at.backward)
+        if rows:
+            total_count, preceding_count = rows[0].row.total, rows[0].row.precedent
+        else:  # nothing on this page: the list's total still answers
+            total_count, preceding_count = (await session.execute(counted)).scalar_one(), 0
+    page = window(rows, KEYS, at, size, preceding_count)
+    elements = [_shaped(caller, access, declared) for declared in page.rows]
+    return reply(LIST_NAME, page, elements, total_count)
+
+
 async def visible_to(
     runtime: ServiceRuntime, caller: ForwardedCaller, filters: Filters | None = None
 ) -> list[dict[str, Any]]:
+    """Every declaration the caller may see, in the list's order: for the views bounded by their filter (one
+    activity's history, the partner's own payments); a list shown to a user is read by ``page_of``."""
+    where, _, access = await _where(runtime, caller, filters)
+    async with runtime.db.sessions() as session:
+        rows = await _with_forms(session, _columns().where(*where).order_by(*ordering(KEYS)), False)
+    return [_shaped(caller, access, declared) for declared in rows]
+
+
+def _checked(filters: Filters | None) -> Filters:
     filters = filters or Filters()
     if filters.etat is not None and filters.etat not in STATE_CODES:
         raise Invalid(f"État inconnu : {filters.etat}.", "etat")
     if filters.type_declaration is not None and filters.type_declaration not in DECLARATION_TYPES:
         raise Invalid(f"Type de déclaration inconnu : {filters.type_declaration}.", "type_declaration")
     check_exercice(filters.exercice)
-    query, access = await _scope(runtime, caller)
+    return filters
+
+
+async def _where(
+    runtime: ServiceRuntime, caller: ForwardedCaller, filters: Filters | None
+) -> tuple[list[Any], bool, Access]:
+    """The caller's scope and its filters as WHERE clauses; whether they need the activity; what it may do."""
+    filters = _checked(filters)
+    where, access = await _scope(runtime, caller)
+    activity_filters = ((ActivityCopy.family, filters.type_activite), (ActivityCopy.nature, filters.nature))
     for column, value in (
         (Declaration.declaration_type, filters.type_declaration),
         (Declaration.exercice, filters.exercice),
         (Declaration.state, filters.etat),
         (Declaration.activity_id, filters.activite),
-        (ActivityCopy.family, filters.type_activite),
-        (ActivityCopy.nature, filters.nature),
+        *activity_filters,
     ):
         if value is not None:
-            query = query.where(column == value)
-    async with runtime.db.sessions() as session:
-        rows = (await session.execute(query.order_by(Declaration.exercice.desc(), ActivityCopy.name))).all()
-        ids = [d.id for d, _ in rows]
-        forms = (
-            (await session.execute(sa.select(DeclarationForm).where(DeclarationForm.declaration_id.in_(ids))))
-            .scalars()
-            .all()
-        )
-        transmitted = set(
-            (
-                await session.execute(
-                    sa.select(Transmission.declaration_id).where(Transmission.declaration_id.in_(ids)).distinct()
-                )
-            )
-            .scalars()
-            .all()
-        )
-    by_declaration: dict[uuid.UUID, list[DeclarationForm]] = defaultdict(list)
-    for form in forms:
-        by_declaration[form.declaration_id].append(form)
-    return [
-        _row(
-            d,
-            a,
-            by_declaration[d.id],
-            _actions(caller, access.on(d), d, by_declaration[d.id], d.id in transmitted),
-        )
-        for d, a in rows
-    ]
+            where.append(column == value)
+    return where, any(value is not None for _, value in activity_filters), access
 
 
-async def _scope(runtime: ServiceRuntime, caller: ForwardedCaller) -> tuple[sa.Select, Access]:
+def _source(joins_activity: bool = True) -> Any:
+    if not joins_activity:
+        return Declaration
+    return sa.join(Declaration, ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
+
+
+def _columns() -> sa.Select:
+    """A row of the list as it is ordered and cut: its key only (a narrow sort; the rest is read for the page)."""
+    return sa.select(
+        Declaration.id.label("id"), Declaration.exercice.label("exercice"), ActivityCopy.name.label("activite")
+    ).select_from(_source())
+
+
+async def _with_forms(session, selected: sa.Select, backward: bool) -> list[_Declared]:
+    """The rows of ``selected`` with what the list shows of them and their forms, in one statement: the page cut in a
+    subquery on the key's columns, the shown columns and the forms joined outside it (a LIMIT on declarations, not
+    on declaration × form, and asked of the page's rows only)."""
+    page = selected.subquery()
+    declaration, activity = aliased(Declaration, name="shown"), aliased(ActivityCopy, name="shown_activity")
+    statement = (
+        sa.select(
+            page,
+            declaration.declaration_type,
+            declaration.state,
+            declaration.version,
+            declaration.refusal_reason,
+            declaration.caf_code,
+            declaration.activity_id,
+            activity.family,
+            activity.nature,
+            activity.sites,
+            sa.exists().where(Transmission.declaration_id == page.c.id).label("transmitted"),
+            DeclarationForm.id.label("form_id"),
+            DeclarationForm.kind.label("form_kind"),
+            DeclarationForm.site_name.label("form_site"),
+            DeclarationForm.requested.label("form_requested"),
+            DeclarationForm.state.label("form_state"),
+        )
+        .select_from(
+            page.join(declaration, declaration.id == page.c.id)
+            .join(activity, activity.activity_id == declaration.activity_id)
+            .outerjoin(DeclarationForm, DeclarationForm.declaration_id == page.c.id)
+        )
+        .order_by(*ordering(KEYS, backward=backward, source=page), DeclarationForm.kind, DeclarationForm.site_name)
+    )
+    grouped: dict[uuid.UUID, _Declared] = {}
+    for row in (await session.execute(statement)).all():
+        declared = grouped.setdefault(row.id, _Declared(row))
+        if row.form_id is not None:
+            declared.forms.append(row)
+    return list(grouped.values())
+
+
+class _Declared:
+    """A declaration row of the list and its forms, its key's labels as attributes (what ``window`` reads)."""
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+        self.forms: list[Any] = []
+        self.id, self.exercice, self.activite = row.id, row.exercice, row.activite
+        self.activity_id, self.caf_code = row.activity_id, row.caf_code
+
+
+async def _scope(runtime: ServiceRuntime, caller: ForwardedCaller) -> tuple[list[Any], Access]:
     """The declarations the caller may see, and what it may do — a partner's user only its activities' ones."""
-    query = sa.select(Declaration, ActivityCopy).join(ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
     access = Access(caller)
     if caller.kind == "caf":
-        query = query.where(Declaration.caf_code == caller.caf_code)
-    elif caller.kind == "partner" and caller.user_id:
+        return [Declaration.caf_code == caller.caf_code], access
+    if caller.kind == "partner" and caller.user_id:
         async with runtime.db.sessions() as session:
             access = await access_of(session, caller, paris_today(runtime.clock.now()))
-        query = query.where(Declaration.activity_id.in_(set(access.roles_by_activity())))
-    elif caller.kind != "operator":
+        return [Declaration.activity_id.in_(set(access.roles_by_activity()))], access
+    if caller.kind != "operator":
         raise Forbidden("Liste réservée aux utilisateurs habilités.")
-    return query, access
+    return [], access
+
+
+def _shaped(caller: ForwardedCaller, access: Access, declared: _Declared) -> dict[str, Any]:
+    d, forms = declared.row, declared.forms
+    return _row(d, forms, _actions(caller, access.on(declared), d, forms, bool(d.transmitted)))
 
 
 def _actions(
-    caller: ForwardedCaller,
-    who: Standing,
-    d: Declaration,
-    forms: list[DeclarationForm],
-    transmitted: bool,
+    caller: ForwardedCaller, who: Standing, d: Any, forms: list[Any], transmitted: bool
 ) -> list[dict[str, str]]:
     names = ["consulter"]
     if caller.kind == "partner" and d.state in lifecycle.OPEN:
-        kinds = {f.kind for f in forms if f.requested}
+        kinds = {f.form_kind for f in forms if f.form_requested}
         if d.state in lifecycle.REVISING:
             names.append("reviser")
         if "activite" in kinds and who.offers(Action.saisir_activite):
@@ -144,39 +245,38 @@ def _actions(
     return [{"action": name, "libelle": ACTION_LABELS[name]} for name in names]
 
 
-def _row(
-    d: Declaration, a: ActivityCopy, forms: list[DeclarationForm], actions: list[dict[str, str]]
-) -> dict[str, Any]:
+def _row(d: Any, forms: list[Any], actions: list[dict[str, str]]) -> dict[str, Any]:
     return {
         "id": str(d.id),
         "exercice": d.exercice,
         "type_declaration": DECLARATION_TYPES[d.declaration_type],
         "type_declaration_code": d.declaration_type,
-        "activite_id": str(a.activity_id),
-        "activite": a.name,
-        "type_activite": a.family,
-        "nature": a.nature,
+        "activite_id": str(d.activity_id),
+        "activite": d.activite,
+        "type_activite": d.family,
+        "nature": d.nature,
         "etat": label_of(d.state),
         "etat_code": d.state,
         "version": d.version,
         "motif_refus": d.refusal_reason if d.state in lifecycle.REVISING else None,
         "formulaires": [
             {
-                "id": str(f.id),
-                "type": "Données d'activité" if f.kind == "activite" else "Données financières",
-                "lieu": f.site_name,
-                "etat": label_of(f.state) if f.requested else "Non demandé",
+                "id": str(f.form_id),
+                "type": "Données d'activité" if f.form_kind == "activite" else "Données financières",
+                "lieu": f.form_site,
+                "etat": label_of(f.form_state) if f.form_requested else "Non demandé",
             }
-            for f in sorted(forms, key=lambda f: (f.kind, f.site_name or ""))
+            for f in sorted(forms, key=lambda f: (f.form_kind, f.form_site or ""))
         ],
-        "lieux": [s["name"] for s in json.loads(a.sites)],
+        "lieux": [s["name"] for s in json.loads(d.sites)],
         "actions": actions,
     }
 
 
 async def awaiting_input(runtime: ServiceRuntime, caller: ForwardedCaller) -> dict[str, Any]:
-    """The home page's alert: how many of the caller's declarations still await its input."""
-    rows = await visible_to(runtime, caller)
+    """The home page's alert: how many of the caller's declarations still await its input (a partner's only: the
+    others are offered none, and a Caf's whole list is never read for it)."""
+    rows = await visible_to(runtime, caller) if caller.kind == "partner" else await _none_after_check(runtime, caller)
     count = sum(
         1
         for row in rows
@@ -188,6 +288,11 @@ async def awaiting_input(runtime: ServiceRuntime, caller: ForwardedCaller) -> di
     return {"nombre": count, "message": message}
 
 
+async def _none_after_check(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
+    await _scope(runtime, caller)  # the same refusal as the list's
+    return []
+
+
 async def activity_history(
     runtime: ServiceRuntime, caller: ForwardedCaller, activity_id: uuid.UUID
 ) -> list[dict[str, Any]]:
@@ -195,18 +300,24 @@ async def activity_history(
     rows = await visible_to(runtime, caller, Filters(activite=activity_id))
     if not rows:
         raise NotFound("Aucune déclaration de cette activité dans votre périmètre.")
+    # the versions' columns shown, never their snapshot or receipt
+    versions = sa.select(
+        Transmission.declaration_id,
+        Transmission.version,
+        Transmission.transmitted_at,
+        Transmission.signer_name,
+        Transmission.hash,
+        Transmission.decision,
+        Transmission.decision_reason,
+    )
     async with runtime.db.sessions() as session:
         transmissions = (
-            (
-                await session.execute(
-                    sa.select(Transmission)
-                    .where(Transmission.declaration_id.in_([uuid.UUID(r["id"]) for r in rows]))
-                    .order_by(Transmission.version)
+            await session.execute(
+                versions.where(Transmission.declaration_id.in_([uuid.UUID(r["id"]) for r in rows])).order_by(
+                    Transmission.version
                 )
             )
-            .scalars()
-            .all()
-        )
+        ).all()
     order = ("previsionnelle", "actualisee_juin", "actualisee_septembre", "reelle")
     rows.sort(key=lambda r: (r["exercice"], order.index(r["type_declaration_code"])))
     for row in rows:

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, PartnerCopy, Transmission
@@ -15,6 +16,18 @@ from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_scope import load
 from afas_declaration.application.errors import Invalid, NotFound
+from afas_declaration.application.keyset import (
+    PageRequest,
+    SortKey,
+    as_datetime,
+    as_uuid,
+    counts,
+    decode,
+    page_size,
+    paged,
+    reply,
+    window,
+)
 from afas_declaration.application.permissions import require, standing_in
 from afas_declaration.domain import declaration as lifecycle
 from afas_declaration.domain.access_policy import Access
@@ -34,6 +47,15 @@ DECISIONS = {
 }
 
 
+LIST_NAME = "instruction"
+# The longest waiting first: by the latest transmission's time; the declaration's id makes the key unique.
+LATEST = aliased(Transmission, name="later")
+KEYS = (
+    SortKey(Transmission.transmitted_at, "transmise_le", as_datetime),
+    SortKey(Declaration.id, "id", as_uuid),
+)
+
+
 async def queue(
     runtime: ServiceRuntime,
     caller: ForwardedCaller,
@@ -43,58 +65,75 @@ async def queue(
     exercice: int | None = None,
     type_declaration: str | None = None,
     partenaire: uuid.UUID | None = None,
-) -> list[dict[str, Any]]:
-    """Declarations of the caller's Caf in ``etat``, the longest waiting first."""
+    request: PageRequest | None = None,
+) -> dict[str, Any]:
+    """One page of the declarations of the caller's Caf in ``etat``, the longest waiting first, in one SQL query."""
     require(Access(caller).on_caf(caller.caf_code).caf_reader, "Liste réservée aux agents de la Caf.")
     if etat not in STATE_CODES:
         raise Invalid(f"État inconnu : {etat}.", "etat")
     check_exercice(exercice)
-    latest = (
-        sa.select(Transmission.declaration_id, sa.func.max(Transmission.version).label("version"))
-        .group_by(Transmission.declaration_id)
-        .subquery()
-    )
-    query = (
-        sa.select(Declaration, ActivityCopy, Transmission, PartnerCopy)
-        .join(ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
-        .join(latest, latest.c.declaration_id == Declaration.id)
-        .join(
-            Transmission,
-            sa.and_(Transmission.declaration_id == Declaration.id, Transmission.version == latest.c.version),
-        )
-        .outerjoin(PartnerCopy, PartnerCopy.partner_id == Declaration.partner_id)
-        .where(Declaration.state == etat)
-        .order_by(Transmission.transmitted_at, Declaration.id)
-    )
+    request = request or PageRequest()
+    size = page_size(request, runtime.settings.list_page_size, runtime.settings.list_page_max)
+    at = decode(LIST_NAME, request.curseur, KEYS)
+    # a declaration's latest transmission: no later version of it exists
+    latest = ~sa.exists().where(LATEST.declaration_id == Declaration.id, LATEST.version > Transmission.version)
+    where = [Declaration.state == etat, latest]
     if caller.kind == "caf":
-        query = query.where(Declaration.caf_code == caller.caf_code)
-    if famille:
-        query = query.where(ActivityCopy.family == famille)
-    if exercice:
-        query = query.where(Declaration.exercice == exercice)
-    if type_declaration:
-        query = query.where(Declaration.declaration_type == type_declaration)
-    if partenaire:
-        query = query.where(Declaration.partner_id == partenaire)
+        where.append(Declaration.caf_code == caller.caf_code)
+    for column, value in (
+        (ActivityCopy.family, famille or None),
+        (Declaration.exercice, exercice or None),
+        (Declaration.declaration_type, type_declaration or None),
+        (Declaration.partner_id, partenaire),
+    ):
+        if value is not None:
+            where.append(column == value)
+    source = sa.join(Declaration, Transmission, Transmission.declaration_id == Declaration.id).join(
+        ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id
+    )
+    counted = sa.select(sa.func.count()).select_from(source).where(*where)
+    total, preceding = counts(counted, KEYS, at)
+    columns = sa.select(
+        Declaration.id.label("id"),
+        Declaration.exercice,
+        Declaration.declaration_type,
+        Declaration.state,
+        ActivityCopy.name,
+        ActivityCopy.family,
+        ActivityCopy.nature,
+        Transmission.version,
+        Transmission.transmitted_at.label("transmise_le"),
+        Transmission.signer_name,
+        Transmission.snapshot,
+        PartnerCopy.name.label("partner_name"),
+        total.label("total"),
+        preceding.label("precedent"),
+    ).select_from(source.outerjoin(PartnerCopy, PartnerCopy.partner_id == Declaration.partner_id))
     async with runtime.db.sessions() as session:
-        rows = (await session.execute(query)).all()
-    return [
-        {
-            "id": str(d.id),
-            "version": t.version,
-            "partenaire": p.name if p else None,
-            "activite": a.name,
-            "type_activite": a.family,
-            "nature": a.nature,
-            "exercice": d.exercice,
-            "type_declaration": DECLARATION_TYPES[d.declaration_type],
-            "etat": label_of(d.state),
-            "transmise_le": t.transmitted_at.astimezone(PARIS).isoformat(timespec="seconds"),
-            "signataire": t.signer_name,
-            **_estimate_shown(json.loads(t.snapshot).get("estimation")),
-        }
-        for d, a, t, p in rows
-    ]
+        rows = (await session.execute(paged(columns.where(*where), KEYS, at, size))).all()
+        if rows:
+            total_count, preceding_count = rows[0].total, rows[0].precedent
+        else:  # nothing on this page: the queue's total still answers
+            total_count, preceding_count = (await session.execute(counted)).scalar_one(), 0
+    page = window(rows, KEYS, at, size, preceding_count)
+    return reply(LIST_NAME, page, [_queued(row) for row in page.rows], total_count)
+
+
+def _queued(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "version": row.version,
+        "partenaire": row.partner_name,
+        "activite": row.name,
+        "type_activite": row.family,
+        "nature": row.nature,
+        "exercice": row.exercice,
+        "type_declaration": DECLARATION_TYPES[row.declaration_type],
+        "etat": label_of(row.state),
+        "transmise_le": row.transmise_le.astimezone(PARIS).isoformat(timespec="seconds"),
+        "signataire": row.signer_name,
+        **_estimate_shown(json.loads(row.snapshot).get("estimation")),
+    }
 
 
 def _estimate_shown(estimate: dict | None) -> dict[str, Any]:

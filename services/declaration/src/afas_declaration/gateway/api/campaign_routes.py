@@ -11,7 +11,10 @@ from pydantic import Field, ValidationError
 
 from afas_declaration.application import campaigns, declaration_list
 from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
+from afas_declaration.application.keyset import PageRequest
 from afas_declaration.gateway.api import declaration_replies as r
+from afas_declaration.gateway.api.page_query import PAGINATION, page_request
+from afas_declaration.gateway.api.page_replies import DeclarationPage
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local
@@ -40,11 +43,16 @@ class CampaignBody(InputModel):
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["déclarations"], route_class=ReplyRoute)
     who = Depends(current_caller)
+    paging = Depends(page_request(runtime))
 
     @api.post(
         "/campaigns",
-        status_code=201,
+        status_code=202,
         summary="Ouvrir une campagne de déclaration (Caf, paramétrage)",
+        description=(
+            "La campagne est enregistrée ; à sa date, son ouverture (une déclaration attendue par activité) est un "
+            "traitement en arrière-plan : `etat` et `suivi` (`/api/v1/jobs/{job_id}`) disent où il en est."
+        ),
         response_model=r.Campaign,
         responses=refusals(*SESSION, 409, 422),
     )
@@ -62,8 +70,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.get(
         "/declarations",
-        summary="Mes déclarations, avec les actions que vos rôles permettent",
-        response_model=list[r.DeclarationLine],
+        summary="Mes déclarations, avec les actions que vos rôles permettent, page par page",
+        description="Les déclarations les plus récentes d'abord, puis par activité. " + PAGINATION,
+        response_model=DeclarationPage,
         responses=refusals(*SESSION, 422),
     )
     async def my_declarations(
@@ -74,9 +83,10 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         activite: uuid.UUID | None = None,
         type_activite: str | None = None,
         nature: str | None = None,
-    ) -> list[dict[str, Any]]:
+        page: PageRequest = paging,
+    ) -> dict[str, Any]:
         filters = declaration_list.Filters(type_declaration, exercice, etat, activite, type_activite, nature)
-        return await call_local(declaration_list.visible_to(runtime, forwarded_caller(caller.rpc()), filters))
+        return await call_local(declaration_list.page_of(runtime, forwarded_caller(caller.rpc()), filters, page))
 
     @api.get(
         "/declarations/a-saisir",

@@ -11,7 +11,10 @@ from pydantic import Field
 
 from afas_declaration.application import instruction, receipts, transmission
 from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
+from afas_declaration.application.keyset import PageRequest
 from afas_declaration.gateway.api import review_replies as r
+from afas_declaration.gateway.api.page_query import PAGINATION, page_request
+from afas_declaration.gateway.api.page_replies import QueuePage
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_fields import file_reply
 from afas_declaration.gateway.api.reply_route import ReplyRoute
@@ -49,6 +52,7 @@ class Validation(InputModel):
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["transmission et instruction"], route_class=ReplyRoute)
     who = Depends(current_caller)
+    paging = Depends(page_request(runtime))
 
     @api.post(
         "/declarations/{declaration_id}/transmit",
@@ -113,8 +117,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.get(
         "/instruction/declarations",
-        summary="Déclarations à instruire (Caf), les plus anciennes d'abord",
-        response_model=list[r.QueuedDeclaration],
+        summary="Déclarations à instruire (Caf), les plus anciennes d'abord, page par page",
+        description=PAGINATION,
+        response_model=QueuePage,
         responses=refusals(*SESSION, 422),
     )
     async def queue(
@@ -124,7 +129,8 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         exercice: int | None = Query(None, ge=EXERCICE_MIN, le=EXERCICE_MAX),
         type_declaration: str | None = None,
         partenaire: uuid.UUID | None = None,
-    ) -> list[dict[str, Any]]:
+        page: PageRequest = paging,
+    ) -> dict[str, Any]:
         return await call_local(
             instruction.queue(
                 runtime,
@@ -134,6 +140,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
                 exercice=exercice,
                 type_declaration=type_declaration,
                 partenaire=partenaire,
+                request=page,
             )
         )
 

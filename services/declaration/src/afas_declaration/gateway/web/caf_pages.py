@@ -12,6 +12,7 @@ from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web.caf_common import FAMILY_LABELS, as_int, caller, done, posted, refused, services
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
+from afas_declaration.gateway.web.page_links import around, asked
 from afas_declaration.gateway.web.pages import Viewer, redirect, render
 from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
@@ -83,13 +84,15 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             else None,
         }
         try:
-            rows = await call_local(instruction.queue(runtime, caller(me), **filters))
+            page = await call_local(instruction.queue(runtime, caller(me), **filters, request=asked(request)))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
             "titre": "Déclarations à instruire",
             "rubrique": "instruction",
-            "lignes": rows,
+            "lignes": page["elements"],
+            "page": page,
+            "liens": around(request, page),
             "filtres": dict(query),
             "types": DECLARATION_TYPES,
             "familles": FAMILY_LABELS,

@@ -18,6 +18,7 @@ from afas_declaration.application import (
 )
 from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web.page_links import around, asked
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
@@ -69,16 +70,18 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             nature=query.get("nature") or None,
         )
         try:
-            rows = await call_local(declaration_list.visible_to(runtime, caller(me), filters))
+            page = await call_local(declaration_list.page_of(runtime, caller(me), filters, asked(request)))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
-        for row in rows:
+        for row in page["elements"]:
             for action in row["actions"]:
                 action["lien"] = ACTION_PAGES[action["action"]].format(id=row["id"])
         context = {
             "titre": "Mes déclarations",
             "rubrique": "declarations",
-            "lignes": rows,
+            "lignes": page["elements"],
+            "page": page,
+            "liens": around(request, page),
             "filtres": dict(query),
             "types": DECLARATION_TYPES,
             "etats": declaration_list.STATES,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from afas_declaration.application import declaration_list, instruction
+from afas_declaration.application.keyset import PageRequest
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web.pages import Viewer, render
 from afas_shared.auth.caller import forwarded_caller
@@ -20,7 +21,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         caller = forwarded_caller(me.caller.rpc())
         context = {"titre": "Accueil", "rubrique": "accueil"}
         if me.is_caf:
-            context["a_instruire"] = len(await call_local(instruction.queue(runtime, caller)))
+            first = await call_local(instruction.queue(runtime, caller, request=PageRequest(limite=1)))
+            context["a_instruire"] = first["total"]
         else:
             context["alerte"] = await call_local(declaration_list.awaiting_input(runtime, caller))
         return render(request, "accueil.html", context, viewer=me)
