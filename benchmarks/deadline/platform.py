@@ -7,6 +7,7 @@ temporary directory, removed with it."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -92,3 +93,6 @@ def platform(database: str, pg_admin_url: str) -> Iterator[Running]:
         finally:
             local.stop()
             backends.close()
+            kept = ROOT / "var" / "bench-deadline" / f"{database}-{os.getpid()}"
+            shutil.copytree(var_dir / "logs", kept, dirs_exist_ok=True)  # the why of any error, after the run
+            print(f"journaux des services gardés dans {kept}", file=sys.stderr)
