@@ -166,3 +166,50 @@ def test_the_actions_a_role_offers_and_those_a_standing_lists():
     assert site.offers(Action.saisir_activite) and not site.offers(Action.transmettre)
     with pytest.raises(ValueError):
         site.may("supprimer")
+
+
+def _agent(caf_code: str | None, *roles: str) -> ForwardedCaller:
+    return ForwardedCaller(kind="caf", user_id=uuid.uuid4(), caf_code=caf_code, caf_roles=frozenset(roles))
+
+
+# What each caller is to its own Caf: member of its space, reader (campaigns followed, declarations read), opener of
+# its campaigns, national barèmes, local rules (payment policy, territories), payments recorded from before
+CAF_RIGHTS = [
+    (_agent("080", "parametrage"), (True, True, True, False, True, True)),
+    (_agent("080", "instruction"), (True, True, False, False, False, True)),
+    (_agent("080", "lecture", "habilitations"), (True, True, False, False, False, False)),
+    (_agent("080"), (True, False, False, False, False, False)),  # an agent without a back-office role
+    (_agent("000", "parametrage_national"), (True, True, False, True, False, False)),  # the Cnaf
+    (_agent("000", "parametrage", "instruction"), (True, True, True, False, False, False)),  # no local rule of its own
+    (_agent("080", "parametrage_national"), (True, True, False, False, False, False)),  # national only at the Cnaf
+    (_agent(None, *ALL_ROLES), (False,) * 6),  # an agent of no Caf is an agent of none
+    (ForwardedCaller(kind="operator"), (True, True, True, False, False, False)),
+    (PARTNER, (False,) * 6),
+]
+
+
+@pytest.mark.parametrize(("caller", "rights"), CAF_RIGHTS)
+def test_what_a_caller_may_do_on_its_own_caf(caller, rights):
+    own = Access(caller).on_own_caf()
+    assert (
+        own.caf_member,
+        own.caf_reader,
+        own.opens_campaigns,
+        own.sets_national_baremes,
+        own.sets_local_rules,
+        own.records_prior_payments,
+    ) == rights
+
+
+@pytest.mark.parametrize("caf_code", ["075", "000", None])
+def test_a_caf_agent_may_do_nothing_on_another_caf(caf_code):
+    other = Access(_agent("080", *ALL_ROLES, "parametrage_national")).on_caf(caf_code)
+    assert not (other.caf_member or other.caf_reader or other.opens_campaigns or other.instructor)
+    assert not (other.sets_national_baremes or other.sets_local_rules or other.records_prior_payments)
+
+
+def test_the_operator_opens_and_follows_any_cafs_campaigns_but_sets_no_bareme():
+    for caf_code in ("080", "000"):
+        who = Access(ForwardedCaller(kind="operator")).on_caf(caf_code)
+        assert who.caf_member and who.caf_reader and who.opens_campaigns
+        assert not (who.sets_national_baremes or who.sets_local_rules or who.records_prior_payments)

@@ -115,12 +115,10 @@ async def progress(runtime: ServiceRuntime, caller: ForwardedCaller, campaign_id
 async def overview(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
     """Every campaign the caller follows, with its declarations per state (the campaigns page's summary)."""
     query = sa.select(Campaign).order_by(Campaign.exercice.desc(), Campaign.opening_date, Campaign.family)
-    if caller.kind == "caf":
-        if not caller.caf_roles or not caller.caf_code:
-            raise Forbidden(REFUSAL)
-        query = query.where(Campaign.caf_code == caller.caf_code)
-    elif caller.kind != "operator":
+    if not Access(caller).on_own_caf().caf_reader:
         raise Forbidden(REFUSAL)
+    if caller.kind != "operator":  # the operator follows every Caf's
+        query = query.where(Campaign.caf_code == caller.caf_code)
     async with runtime.db.sessions() as session:
         found = list((await session.execute(query)).scalars())
         counted = (

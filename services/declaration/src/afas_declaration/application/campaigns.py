@@ -24,6 +24,7 @@ from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
 from afas_declaration.application import campaign_opening
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid
 from afas_declaration.application.expected_declarations import active_during, expect, lock_campaigns
+from afas_declaration.domain.access_policy import Access
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.declaration import CampaignOpenedV1
 from afas_shared.runtime import ServiceRuntime
@@ -97,14 +98,11 @@ def view(c: Campaign) -> dict[str, Any]:
 
 
 async def create(runtime: ServiceRuntime, caller: ForwardedCaller, data: CampaignInput) -> dict[str, Any]:
-    if caller.kind == "operator":
-        caf_code = data.caf_code
-        if caf_code is None:
-            raise Invalid("Indiquez la Caf de la campagne.", "caf")
-    elif caller.kind == "caf" and "parametrage" in caller.caf_roles:
-        caf_code = caller.caf_code
-    else:
+    if not Access(caller).on_own_caf().opens_campaigns:
         raise Forbidden("Seuls les agents de paramétrage de la Caf ouvrent les campagnes.")
+    caf_code = data.caf_code if caller.kind == "operator" else caller.caf_code  # an agent opens its own Caf's
+    if caf_code is None:
+        raise Invalid("Indiquez la Caf de la campagne.", "caf")
     if data.deadline <= data.opening_date:
         raise Invalid("La date limite doit être postérieure à la date d'ouverture.", "date_limite")
     campaign = Campaign(
@@ -202,9 +200,9 @@ async def reconcile(runtime: ServiceRuntime) -> int:
 
 async def visible_to(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
     query = sa.select(Campaign).order_by(Campaign.exercice.desc(), Campaign.opening_date)
-    if caller.kind == "caf":
-        query = query.where(Campaign.caf_code == caller.caf_code)
-    elif caller.kind != "operator":
+    if not Access(caller).on_own_caf().caf_member:
         raise Forbidden("Le paramétrage des campagnes est réservé aux agents de la Caf.")
+    if caller.kind != "operator":  # the operator sees every Caf's
+        query = query.where(Campaign.caf_code == caller.caf_code)
     async with runtime.db.sessions() as session:
         return [view(c) for c in (await session.execute(query)).scalars()]

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.cafs import NATIONAL_CODE
 from afas_shared.read_models.grant_terms import GrantTerms, acts
 
 
@@ -74,6 +75,8 @@ class Standing:
     operator: bool = False
     # An agent of the activity's own Caf, whatever its back-office roles
     caf_agent: bool = False
+    # The Caf is the Cnaf's national one: its agents set the national barèmes, no Caf's local rules
+    national: bool = False
 
     def may(self, action: Action | str, site_id: uuid.UUID | None = None) -> bool:
         """Whether a role of the caller allows ``action`` on the activity, or on its site ``site_id``."""
@@ -116,6 +119,30 @@ class Standing:
         return self.operator or "instruction" in self.caf_roles
 
     @property
+    def caf_member(self) -> bool:
+        """An agent of the Caf whatever its roles, or the operator: the Caf's space, its campaigns as set up."""
+        return self.operator or self.caf_agent
+
+    @property
+    def opens_campaigns(self) -> bool:
+        return self.operator or "parametrage" in self.caf_roles
+
+    @property
+    def sets_national_baremes(self) -> bool:
+        """The Cnaf's national paramétrage agents (estimation refuses anyone else a national value)."""
+        return self.national and "parametrage_national" in self.caf_roles
+
+    @property
+    def sets_local_rules(self) -> bool:
+        """A Caf's own paramétrage agents: its payment policy, its territories (estimation's local rules)."""
+        return not self.national and "parametrage" in self.caf_roles
+
+    @property
+    def records_prior_payments(self) -> bool:
+        """What a Caf paid before the platform: its instruction or paramétrage agents (estimation records them)."""
+        return not self.national and bool({"instruction", "parametrage"} & self.caf_roles)
+
+    @property
     def sees_anything(self) -> bool:
         return self.partner_member or self.caf_reader
 
@@ -147,11 +174,19 @@ class Access:
         """What the caller is to one Caf (its campaigns, its declarations): an agent's roles there, or the operator."""
         caller = self.caller
         if caller.kind == "operator":
-            return Standing(operator=True)
+            return Standing(operator=True, national=caf_code == NATIONAL_CODE)
         if caller.kind == "caf":
-            own = caller.caf_code == caf_code
-            return Standing(caf_roles=frozenset(caller.caf_roles) if own else frozenset(), caf_agent=own)
+            own = bool(caf_code) and caller.caf_code == caf_code
+            return Standing(
+                caf_roles=frozenset(caller.caf_roles) if own else frozenset(),
+                caf_agent=own,
+                national=caf_code == NATIONAL_CODE,
+            )
         return Standing()
+
+    def on_own_caf(self) -> Standing:
+        """What a Caf agent is to the Caf it works for (nothing without one); the operator, to every Caf."""
+        return self.on_caf(self.caller.caf_code)
 
     def may(self, action: Action | str, activity_id: uuid.UUID, site_id: uuid.UUID | None = None) -> bool:
         """What a grant line allows, whoever the caller (a Caf agent or the operator holds none)."""

@@ -41,24 +41,6 @@ def caf_of(me: Viewer) -> str | None:
     return me.caller.claims.get("caf_code") if me.is_caf else None
 
 
-def may_change_national(me: Viewer) -> bool:
-    return caf_of(me) == NATIONAL_CODE and "parametrage_national" in me.caf_roles
-
-
-def may_choose_policy(me: Viewer) -> bool:
-    caf = caf_of(me)
-    return bool(caf) and caf != NATIONAL_CODE and "parametrage" in me.caf_roles
-
-
-def may_record_prior_payments(me: Viewer) -> bool:
-    caf = caf_of(me)
-    return bool(caf) and caf != NATIONAL_CODE and bool({"instruction", "parametrage"} & set(me.caf_roles))
-
-
-def may_set_territories(me: Viewer) -> bool:
-    return may_choose_policy(me)  # a local rule: the Caf's own paramétrage agents
-
-
 async def ask_estimation(runtime: ServiceRuntime, verb: str, me: Viewer, **payload: Any) -> Any:
     return await call_service(runtime, "estimation", verb, me.caller.rpc(**payload))
 
@@ -181,7 +163,7 @@ async def bareme_page(
     runtime: ServiceRuntime, request: Request, me: Viewer, family: str, errors=None, submitted=None, status=200
 ):
     """The barème page of ``family``: the national values, and the local rules of the agent's Caf."""
-    if not me.is_caf and me.kind != "operator":
+    if not me.caf_standing.caf_member:
         return failure_page(request, me, HTTPException(403, "Les barèmes se consultent dans l'espace Caf."))
     if family not in FAMILIES:
         return failure_page(request, me, HTTPException(404, "Type d'activité inconnu."))
@@ -206,10 +188,10 @@ async def bareme_page(
         "parametres": _parameters(bareme),
         "politique": policy,
         "caf_nom": caf_name(caf) or "votre Caf",
-        "peut_modifier": may_change_national(me),
-        "peut_choisir_politique": policy is not None and may_choose_policy(me),
+        "peut_modifier": me.caf_standing.sets_national_baremes,
+        "peut_choisir_politique": policy is not None and me.caf_standing.sets_local_rules,
         "territoires": territories,
-        "peut_definir_territoires": territories is not None and may_set_territories(me),
+        "peut_definir_territoires": territories is not None and me.caf_standing.sets_local_rules,
         "erreurs": errors or [],
         "saisie": submitted or {},
         "message": request.query_params.get("info"),
@@ -236,7 +218,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     @web.post("/caf/baremes/{famille}", response_class=HTMLResponse)
     async def change(request: Request, famille: str, me: Viewer = Depends(viewer)):
         form = await checked_form(request, me)
-        if not may_change_national(me):
+        if not me.caf_standing.sets_national_baremes:
             return failure_page(request, me, HTTPException(403, NATIONAL_ONLY))
         submitted = {k: form.get(k, "").strip() for k in FORM_FIELDS}
         problems = _provenance_problems(submitted)

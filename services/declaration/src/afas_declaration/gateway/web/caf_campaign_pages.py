@@ -125,7 +125,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "campagnes": found,
             "familles": FAMILY_LABELS,
             "types": DECLARATION_TYPES,
-            "peut_ouvrir": me.kind == "operator" or "parametrage" in me.caf_roles,
+            "peut_ouvrir": me.caf_standing.opens_campaigns,
             "operateur": me.kind == "operator",
             "saisie": submitted or {},
             "erreurs": errors or [],

@@ -52,7 +52,7 @@ def services(runtime: ServiceRuntime):
 
 
 def refused(request: Request, me: Viewer) -> HTMLResponse | None:
-    if me.kind in ("caf", "operator"):
+    if me.caf_standing.caf_member:
         return None
     return failure_page(request, me, HTTPException(403, NOT_CAF))
 

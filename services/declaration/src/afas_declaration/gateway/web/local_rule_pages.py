@@ -16,9 +16,6 @@ from afas_declaration.gateway.web.bareme_pages import (
     ask_estimation,
     caf_of,
     checked_form,
-    may_choose_policy,
-    may_record_prior_payments,
-    may_set_territories,
     refused_page,
     saved,
 )
@@ -62,7 +59,7 @@ async def _territory_submission(request: Request, me: Viewer, fields: tuple[str,
     """The posted territory form's ``fields`` (stripped) and None, or None and the refusal page when the agent may
     not set the Caf's territories; the CSRF token is checked first."""
     form = await checked_form(request, me)
-    if not may_set_territories(me):
+    if not me.caf_standing.sets_local_rules:
         return None, failure_page(request, me, HTTPException(403, TERRITORY_REFUSED))
     return {k: form.get(k, "").strip() for k in fields}, None
 
@@ -75,7 +72,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         form = await checked_form(request, me)
         family = form.get("famille", "")
         family = family if family in FAMILIES else "eaje_psu"
-        if not may_choose_policy(me):
+        if not me.caf_standing.sets_local_rules:
             return failure_page(request, me, HTTPException(403, POLICY_REFUSED))
         submitted = {k: form.get(k, "").strip() for k in POLICY_FIELDS}
         try:
@@ -163,7 +160,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     async def prior_payments(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
         """From the instruction page: what the Caf paid for the activity before the platform, for one exercice."""
         form = await checked_form(request, me)
-        if not may_record_prior_payments(me):
+        if not me.caf_standing.records_prior_payments:
             return failure_page(request, me, HTTPException(403, PRIOR_REFUSED))
         try:
             # the declaration's use case says whether it is the caller's Caf's, and which activity it is about
@@ -186,7 +183,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         """From the instruction page: the actual entitlement of an exercice of the activity validated before the
         platform (the Caf du Nord's first advance rests on the actual N-2, its cap compares with the actual N-1)."""
         form = await checked_form(request, me)
-        if not may_record_prior_payments(me):
+        if not me.caf_standing.records_prior_payments:
             return failure_page(request, me, HTTPException(403, PRIOR_REFUSED))
         try:
             detail = await call_local(drafts.detail(runtime, forwarded_caller(me.caller.rpc()), declaration_id))

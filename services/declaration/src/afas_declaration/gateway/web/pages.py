@@ -19,8 +19,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from afas_declaration.domain import estimate_wording
+from afas_declaration.domain.access_policy import Access, Standing
 from afas_declaration.domain.controls.french import french_number as domain_french_number
 from afas_declaration.gateway.session.caller import SESSION_HEADER, Caller, csrf_for
+from afas_shared.auth.caller import forwarded_caller
 from afas_shared.clock import PARIS
 
 COOKIE = "afas_session"
@@ -87,6 +89,11 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         return "AFAS-HABILITER" in self.groups
+
+    @property
+    def caf_standing(self) -> Standing:
+        """What the viewer is to its own Caf, by the one access policy: a page offers what the service accepts."""
+        return Access(forwarded_caller(self.caller.rpc())).on_own_caf()
 
 
 def render(
