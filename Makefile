@@ -93,5 +93,14 @@ LOGIN_DB ?= sqlite
 bench-logins: install
 	@$(RUN) python benchmarks/logins.py --clients $(CLIENTS) --seconds $(LOGIN_SECONDS) --database $(LOGIN_DB)
 
+# Reads under load against the same run's bare FastAPI baselines (benchmarks/reads.py), on PostgreSQL
+# (AFAS_BENCH_PG_ADMIN_URL): « Mes déclarations » and one declaration, approbateur and Caf agent, at READ_CONNECTIONS
+# connections, then READ_USERS users thinking 2 s between calls
+READ_CONNECTIONS ?= 50
+READ_USERS ?= 200
+.PHONY: bench-reads
+bench-reads: install
+	@$(RUN) python benchmarks/reads.py --connections $(READ_CONNECTIONS) --users $(READ_USERS)
+
 clean:
 	rm -rf var .venv .uv .pytest_cache .ruff_cache .mypy_cache

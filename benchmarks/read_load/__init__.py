@@ -1,0 +1,1 @@
+"""The pieces of ``benchmarks/reads.py`` (``make bench-reads``)."""
