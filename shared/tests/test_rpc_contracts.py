@@ -39,7 +39,7 @@ def test_identity_habilitation_declaration_and_notification_are_typed():
     assert {"identity", "habilitation", "declaration", "notification"} <= TYPED_SERVICES
 
 
-@pytest.mark.parametrize("service", ["identity", "habilitation", "declaration", "notification"])
+@pytest.mark.parametrize("service", ["identity", "habilitation", "declaration", "notification", "estimation"])
 def test_every_verb_a_typed_service_answers_has_a_contract_and_every_contract_is_answered(answered, service):
     assert answered[service], "the bootstrap registered no verb"
     assert answered[service] == {c.verb for c in of_service(service)}
@@ -101,6 +101,17 @@ async def test_a_reply_may_carry_fields_its_contract_does_not_list():
     assert (await handlers["list_cafs"]({}))["result"][0]["region"] == "Hauts-de-France"
 
 
+# the argument naming the field, by refusal: estimation's domain refuses a barème change or a territory too
+REFUSAL_FIELD_POSITIONS = {
+    "invalid": 0,
+    "conflict": 1,
+    "RpcFailure": 2,
+    "InvalidParameter": 1,
+    "InvalidTerritory": 1,
+    "InvalidRequest": 1,
+}
+
+
 def _refused_fields(source: str) -> set[str]:
     """Literal field names given to a refusal: ``invalid("f", …)``, ``conflict(…, "f")``, ``RpcFailure(…, …, "f")``."""
     fields = set()
@@ -108,7 +119,7 @@ def _refused_fields(source: str) -> set[str]:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name | ast.Attribute):
             continue
         name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
-        position = {"invalid": 0, "conflict": 1, "RpcFailure": 2}.get(name)
+        position = REFUSAL_FIELD_POSITIONS.get(name)
         if position is None or len(node.args) <= position:
             continue
         argument = node.args[position]
@@ -128,13 +139,13 @@ def _tables_of_fields(source: str) -> set[str]:
     return fields
 
 
-@pytest.mark.parametrize("service", ["identity", "habilitation", "notification"])
+@pytest.mark.parametrize("service", ["identity", "habilitation", "notification", "estimation"])
 def test_every_field_a_service_refuses_is_a_field_of_its_requests_as_the_api_names_it(service):
     """A refusal's field reaches the client as is: renaming a request field without its refusals breaks here."""
     wire = set().union(*(c.request.wire_names() for c in of_service(service))) | {"csv"}  # the import's file
-    application = ROOT / "services" / service / "src" / f"afas_{service}" / "application"
+    package = ROOT / "services" / service / "src" / f"afas_{service}"
     refused = {}
-    for path in sorted(application.glob("*.py")):
+    for path in sorted([*(package / "application").glob("*.py"), *(package / "domain" / "parameters").glob("*.py")]):
         source = path.read_text(encoding="utf-8")
         for field in _refused_fields(source) | _tables_of_fields(source):
             refused.setdefault(field, path.name)

@@ -1,5 +1,5 @@
 """Estimation as declaration's use cases meet it over the bus: ``estimation.rpc.estimate.v1`` answered with the
-amount a test chooses, in the shape of estimation's explained estimate (``{"result": …}``, French keys, the request's
+amount a test chooses, built from estimation's reply contract (``EstimateV1``, sent as ``{"result": …}``, the request's
 family, nature, exercice, type and Caf echoed back), refused with a French reason, or not answered at all.
 
 The amount is the test's choice: what declaration does with it (controls against the ceiling, the snapshot, the
@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from afas_shared.contracts.rpc.estimation_explanations import EstimateV1, Step
 from services.declaration.tests.use_case_harness import InMemoryBus
 
 SERVICE, VERB = "estimation", "estimate"
+
+
+def _step(label: str, value: str) -> Step:
+    return Step(libelle=label, valeur=value, unite="euros", affichage=f"{value} €", formule="", bonus=False)
 
 
 class Estimation:
@@ -24,24 +29,30 @@ class Estimation:
         applied, one of its steps (what the cost-per-unit control compares with)."""
 
         async def estimate(payload: dict[str, Any]) -> dict[str, Any]:
-            steps = [{"libelle": "Prix plafond horaire", "valeur": ceiling, "unite": "euros"}] if ceiling else []
-            steps.append({"libelle": "Prestation de service", "valeur": amount, "unite": "euros"})
-            return {
-                "result": {
-                    "famille": payload["family"],
-                    "nature": payload["nature"],
-                    "exercice": payload["exercice"],
-                    "montant": amount,
-                    "provisoire": False,
-                    "partielle": False,
-                    "parties_non_calculees": [],
-                    "avertissements": [],
-                    "etapes": steps,
-                    "parametres": [],
-                    "type_declaration": payload["declaration_type"],
-                    "caf_code": payload["caf_code"],
-                }
-            }
+            steps = [_step("Prix plafond horaire", ceiling)] if ceiling else []
+            steps.append(_step("Prestation de service", amount))
+            reply = EstimateV1(
+                famille=payload["family"],
+                nature=payload["nature"],
+                exercice=payload["exercice"],
+                montant=amount,
+                montant_affiche=f"{amount} €",
+                arrondi="Montant arrondi au centime le plus proche",
+                provisoire=False,
+                partielle=False,
+                parties_non_calculees=[],
+                parametres_manquants=[],
+                parametres_manquants_libelles=[],
+                parametres_non_sources=[],
+                parametres_non_sources_libelles=[],
+                avertissements=[],
+                etapes=steps,
+                parametres=[],
+                entrees=dict(payload["figures"] or {}),
+                type_declaration=payload["declaration_type"],
+                caf_code=payload["caf_code"],
+            )
+            return {"result": reply.model_dump(mode="json")}
 
         self._bus.answer(SERVICE, VERB, estimate)
 

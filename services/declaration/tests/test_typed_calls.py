@@ -8,12 +8,13 @@ import pytest
 from fastapi import HTTPException
 
 from afas_declaration.gateway.api import activity_schemas as a
+from afas_declaration.gateway.api import estimation_routes as e
 from afas_declaration.gateway.api import identity_schemas as i
 from afas_declaration.gateway.api import notification_routes as n
 from afas_declaration.gateway.clients.typed_calls import carry, from_form, payload_of
+from afas_shared.contracts.rpc import estimation, notification
 from afas_shared.contracts.rpc import habilitation as h
 from afas_shared.contracts.rpc import identity as c
-from afas_shared.contracts.rpc import notification
 from afas_shared.text import InputModel
 
 # Each API body, and the request the gateway carries it in (see the routes)
@@ -37,6 +38,13 @@ CARRIED = [
     (a.Refusal, h.DecideGrantRequestV1),
     (n.PreferencesBody, notification.PreferencesRequestV1),
     (n.ReminderSettingsBody, notification.SetReminderSettingsRequestV1),
+    (e.ParameterChangeBody, estimation.SetParameterRequestV1),
+    (e.LocalParameterBody, estimation.SetParameterRequestV1),
+    (e.TerritoryBody, estimation.SetTerritoryRequestV1),
+    (e.ActivityTerritoryBody, estimation.AssignTerritoryRequestV1),
+    (e.PaymentPolicyBody, estimation.SetPaymentPolicyRequestV1),
+    (e.PriorPaymentsBody, estimation.PriorPaymentsRequestV1),
+    (e.PriorActualBody, estimation.PriorActualRequestV1),
 ]
 
 

@@ -9,6 +9,7 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationValidatedV1
 from afas_shared.testing.credentials import ask_as
 from afas_shared.testing.eaje import PSU_FIGURES
+from services.estimation.tests.wire import on_the_wire
 
 PSU = PSU_FIGURES
 PARTNER = uuid.uuid4()
@@ -27,7 +28,7 @@ WHOLE_ACTIVITY = {(OWN_USER["sub"], str(ACTIVITY))}
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):
-    return await ask_as(runtime, "estimation", verb, actor, **payload)
+    return await ask_as(runtime, "estimation", verb, actor, **on_the_wire(verb, payload))
 
 
 def validated(

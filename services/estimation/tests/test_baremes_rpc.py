@@ -19,6 +19,7 @@ from afas_shared.testing.eaje import PSU_FIGURES
 from afas_shared.testing.eaje import figures_updated as figures_updated_event
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
+from services.estimation.tests.wire import on_the_wire
 
 CNAF_AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "000", "caf_roles": ["parametrage_national"]}
 AGENT = CNAF_AGENT  # national barèmes: the Cnaf's national paramétrage
@@ -55,7 +56,7 @@ def figures_updated(family, nature, figures, *, exercice=2026, version=1, declar
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):
-    return await ask_as(runtime, "estimation", verb, actor, **payload)
+    return await ask_as(runtime, "estimation", verb, actor, **on_the_wire(verb, payload))
 
 
 async def test_a_change_is_versioned_audited_announced_and_used_by_the_next_estimate(make_settings):
@@ -118,38 +119,38 @@ async def test_only_the_cnaf_national_paramétrage_changes_a_national_barème(ma
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"value": "66"}, "value", "fraction"),
-        ({"value": "beaucoup"}, "value", "n'est pas un nombre"),
-        ({"value": None}, "value", "nouvelle valeur"),
-        ({"value": "-0,1"}, "value", "négatif"),
-        ({"parameter": "prix_plafond_maximum", "value": "0"}, "value", "supérieur à zéro"),
+        ({"value": "66"}, "valeur", "fraction"),
+        ({"value": "beaucoup"}, "valeur", "n'est pas un nombre"),
+        ({"value": None}, "valeur", "nouvelle valeur"),
+        ({"value": "-0,1"}, "valeur", "négatif"),
+        ({"parameter": "prix_plafond_maximum", "value": "0"}, "valeur", "supérieur à zéro"),
         # every amount in euros, not only the prix plafonds
-        ({"parameter": "bonus_mixite_montant_1", "value": "0"}, "value", "montant en €/place : il doit être supérieur"),
-        ({"parameter": "bonus_inclusion_montant_maximum", "value": "0,00"}, "value", "supérieur à zéro"),
-        ({"parameter": "bonus_mixite_seuil_1", "value": "0"}, "value", "supérieur à zéro"),
+        ({"parameter": "bonus_mixite_montant_1", "value": "0"}, "valeur", "montant en €/place : il doit être supérieur"),
+        ({"parameter": "bonus_inclusion_montant_maximum", "value": "0,00"}, "valeur", "supérieur à zéro"),
+        ({"parameter": "bonus_mixite_seuil_1", "value": "0"}, "valeur", "supérieur à zéro"),
         # ordered thresholds: seuil 1 < seuil 2 < seuil 3, on every date, once the change is applied
         (
             {"parameter": "bonus_mixite_seuil_2", "value": "1,30"},
-            "value",
+            "valeur",
             "limite haute du troisième palier",  # the message in full: below
         ),
-        ({"parameter": "bonus_mixite_seuil_2", "value": "0,75"}, "value", "strictement supérieur"),
-        ({"parameter": "bonus_mixite_seuil_3", "applies_from": "2019-01-01", "value": "1"}, "value", "strictement"),
-        ({"parameter": "bonus_inclusion_seuil_1", "value": "0,08"}, "value", "strictement inférieur"),
-        ({"parameter": "seuil_tranche_2", "value": "100"}, "value", "strictement supérieur"),
-        ({"parameter": "prix_plafond_minimum", "value": "9,50"}, "value", "strictement inférieur"),
-        ({"parameter": "bonus_territoire_place_nouvelle_maximum", "value": "2500"}, "value", "strictement supérieur"),
+        ({"parameter": "bonus_mixite_seuil_2", "value": "0,75"}, "valeur", "strictement supérieur"),
+        ({"parameter": "bonus_mixite_seuil_3", "applies_from": "2019-01-01", "value": "1"}, "valeur", "strictement"),
+        ({"parameter": "bonus_inclusion_seuil_1", "value": "0,08"}, "valeur", "strictement inférieur"),
+        ({"parameter": "seuil_tranche_2", "value": "100"}, "valeur", "strictement supérieur"),
+        ({"parameter": "prix_plafond_minimum", "value": "9,50"}, "valeur", "strictement inférieur"),
+        ({"parameter": "bonus_territoire_place_nouvelle_maximum", "value": "2500"}, "valeur", "strictement supérieur"),
         # a nature's own series keeps the order too
         (
             {"parameter": "bonus_mixite_seuil_1", "nature": "micro_creche_psu", "value": "1,10"},
-            "value",
+            "valeur",
             "pour la nature Micro-crèche PSU",
         ),
         # overlapping dates, for a parameter that is not revalued every year too
-        ({"parameter": "taux_ps", "applies_from": "2014-06-01"}, "applies_from", "chevauche"),
+        ({"parameter": "taux_ps", "applies_from": "2014-06-01"}, "applicable_depuis", "chevauche"),
         (
             {"parameter": "prix_plafond_maximum", "applies_from": "2025-07-01", "value": "9,50"},
-            "applies_from",
+            "applicable_depuis",
             "chevauche",
         ),
         ({"provenance": "  "}, "provenance", "provenance"),
@@ -158,10 +159,10 @@ async def test_only_the_cnaf_national_paramétrage_changes_a_national_barème(ma
         ({"provenance": {**CHANGE["provenance"], "emetteur": ""}}, "provenance", "l'émetteur"),
         ({"provenance": {**CHANGE["provenance"], "reference": " "}}, "provenance", "référence"),
         ({"provenance": {**CHANGE["provenance"], "titre": "x"}}, "provenance", "trop courte"),
-        ({"applies_from": "01/01/2026"}, "applies_from", "AAAA-MM-JJ"),
-        ({"parameter": "taux_magique"}, "parameter", "Paramètre inconnu"),
+        ({"applies_from": "01/01/2026"}, "applicable_depuis", "AAAA-MM-JJ"),
+        ({"parameter": "taux_magique"}, "parametre", "Paramètre inconnu"),
         ({"nature": "garderie_lunaire"}, "nature", "Nature inconnue"),
-        ({"family": "creche_lunaire"}, "family", "inconnu"),
+        ({"family": "creche_lunaire"}, "famille", "inconnu"),
     ],
 )
 async def test_a_bad_change_is_refused_naming_the_field(make_settings, change, field, words):
@@ -279,7 +280,7 @@ async def test_a_threshold_out_of_order_is_refused_naming_both_values_in_french(
                 estimation, "set_parameter", AGENT, **{**CHANGE, "parameter": "bonus_mixite_seuil_2", "value": "1,30"}
             )
         listing = await ask(estimation, "parameters", AGENT, family="eaje_psu")
-    assert refused.value.field == "value"
+    assert refused.value.field == "valeur"
     detail = refused.value.detail.replace("\u00a0", " ")
     [label] = [p["libelle"] for p in listing["parametres"] if p["nom"] == "bonus_mixite_seuil_2"]
     assert f"« {label} » (1,30 €/h) doit rester strictement inférieur à" in detail, detail

@@ -116,7 +116,7 @@ async def test_a_caf_chooses_its_own_payment_policy_only_and_only_its_schedules_
         somme_policy = await estimation.request("estimation", "payment_policy", {"caf": "080"})
         nord_policy = await estimation.request("estimation", "payment_policy", {"caf": "059"})
         scheduled = await outbox(estimation, "estimation.payment_scheduled.v1")
-    assert refusals == ["forbidden"] * 4 and unknown.value.field == "policy"
+    assert refusals == ["forbidden"] * 4 and unknown.value.field == "politique"
     assert national.value.error == "forbidden" and "Cnaf" in national.value.detail
     assert changed["modifie"] is True and changed["activites_recalculees"] == 1 and changed["id"] == "caf_92"
     assert nord_paid["politique"]["id"] == "caf_92"

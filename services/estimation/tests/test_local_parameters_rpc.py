@@ -15,6 +15,7 @@ from afas_shared.testing.credentials import ask_as
 from afas_shared.testing.eaje import BONUS_TERRITOIRE_FIGURES, figures_updated
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
+from services.estimation.tests.wire import on_the_wire
 
 CNAF_AGENT = {"kind": "caf", "sub": str(uuid.uuid4()), "caf_code": "000", "caf_roles": ["parametrage_national"]}
 
@@ -39,7 +40,7 @@ LOCAL = {
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):
-    return await ask_as(runtime, "estimation", verb, actor, **payload)
+    return await ask_as(runtime, "estimation", verb, actor, **on_the_wire(verb, payload))
 
 
 async def estimate(runtime, caf_code: str) -> dict:
@@ -53,8 +54,8 @@ async def estimate(runtime, caf_code: str) -> dict:
 @pytest.mark.parametrize(
     ("actor", "change", "error", "field", "words"),
     [
-        (NORD, {"value": "2599.99"}, "invalid", "value", "hors de la fourchette nationale"),
-        (NORD, {"value": "3600,01"}, "invalid", "value", "de 2\u00a0600,00\u00a0€ à 3\u00a0600,00\u00a0€"),
+        (NORD, {"value": "2599.99"}, "invalid", "valeur", "hors de la fourchette nationale"),
+        (NORD, {"value": "3600,01"}, "invalid", "valeur", "de 2\u00a0600,00\u00a0€ à 3\u00a0600,00\u00a0€"),
         (NORD, {"provenance": None}, "invalid", "provenance", "provenance"),
         (NORD, {"caf": None}, "invalid", "caf", "fixé par chaque Caf"),
         (SOMME, {}, "forbidden", None, "une Caf ne modifie jamais les paramètres d'une autre Caf"),
@@ -139,6 +140,6 @@ async def test_a_local_value_overlapping_another_of_the_same_year_is_refused(mak
         async with estimation.db.sessions() as session:
             audited = (await session.execute(sa.select(sa.func.count()).select_from(CafLocalParameterChange))).scalar()
     assert first["modifie"] is True and other_year["modifie"] is True and somme["modifie"] is True
-    assert refused.value.error == "invalid" and refused.value.field == "applies_from"
+    assert refused.value.error == "invalid" and refused.value.field == "applicable_depuis"
     assert "chevauche la valeur applicable depuis le 01/01/2025" in refused.value.detail
     assert audited == 3  # the refusal changed nothing

@@ -91,11 +91,11 @@ async def test_a_caf_agent_records_actuals_from_before_the_platform_the_first_ad
     assert unknown.error == "not_found"
     assert outsiders == ["forbidden"] * 4
     assert [(b.error, b.field) for b in bad] == [
-        ("invalid", "entitlement"),
-        ("invalid", "entitlement"),
-        ("invalid", "entitlement"),
+        ("invalid", "droit_reel"),
+        ("invalid", "droit_reel"),
+        ("invalid", "droit_reel"),
         ("invalid", "exercice"),
-        ("invalid", "forecast"),
+        ("invalid", "droit_previsionnel"),
     ]
     assert bad[0].detail == "Indiquez le droit réel validé avant la plateforme." and "centime" in bad[2].detail
     assert before["reels_anterieurs"] == []  # nothing was recorded by the refusals

@@ -25,6 +25,7 @@ from afas_shared.testing.eaje import BONUS_TERRITOIRE_FIGURES
 from afas_shared.testing.eaje import figures_updated as figures_updated_event
 from afas_shared.testing.fixtures import eventually, running
 from afas_shared.testing.outbox import queued as outbox
+from services.estimation.tests.wire import on_the_wire
 
 DECISION = Provenance("Délibération du conseil d'administration", "Caf du Nord", date(2024, 12, 12), "n° 2024-42")
 FIGURES = BONUS_TERRITOIRE_FIGURES
@@ -92,7 +93,7 @@ def test_a_territorys_amount_lies_in_the_national_range_bounds_included(value, o
         return
     with pytest.raises(domain.InvalidTerritory) as refused:
         domain.check_amount(bareme, Decimal(value), date(2025, 1, 1))
-    assert refused.value.field == "value" and "hors de la fourchette nationale" in refused.value.message
+    assert refused.value.field == "valeur" and "hors de la fourchette nationale" in refused.value.message
 
 
 # --- application (through estimation's RPC) -------------------------------------------------------------------
@@ -103,7 +104,7 @@ def figures_updated(caf_code: str, activity_id: uuid.UUID, family: str = "eaje_p
 
 
 async def ask(runtime, verb: str, actor: dict | None, **payload):
-    return await ask_as(runtime, "estimation", verb, actor, **payload)
+    return await ask_as(runtime, "estimation", verb, actor, **on_the_wire(verb, payload))
 
 
 async def receive(runtime, envelope: Envelope) -> None:
@@ -158,16 +159,16 @@ async def test_only_the_activitys_own_caf_paramétrage_defines_territories_and_a
     for name in ("somme_defines_nord", "instructor_defines", "cnaf_defines", "somme_reads_nord"):
         assert refusals[name].error == "forbidden", name
     assert "une Caf ne modifie jamais les territoires" in refusals["somme_defines_nord"].detail
-    assert (refusals["too_low"].error, refusals["too_low"].field) == ("invalid", "value")
+    assert (refusals["too_low"].error, refusals["too_low"].field) == ("invalid", "valeur")
     assert "hors de la fourchette nationale" in refusals["too_low"].detail
-    assert (refusals["no_name"].field, refusals["no_provenance"].field) == ("name", "provenance")
+    assert (refusals["no_name"].field, refusals["no_provenance"].field) == ("nom", "provenance")
     assert (refusals["unknown_activity"].error, refusals["unknown_activity"].field) == ("not_found", "activity_id")
     assert (refusals["other_cafs_activity"].error, refusals["other_cafs_activity"].field) == (
         "forbidden",
         "activity_id",
     )
     assert refusals["somme_assigns_nord"].error == "forbidden"
-    assert (refusals["unknown_territory"].error, refusals["unknown_territory"].field) == ("invalid", "territory")
+    assert (refusals["unknown_territory"].error, refusals["unknown_territory"].field) == ("invalid", "territoire")
     # nothing changed by a refusal: only the definition (its name and its amount) is audited, nothing assigned
     assert defined["modifie"] is True
     assert sorted(a.kind for a in audits) == ["montant", "nom"] and assigned == 0

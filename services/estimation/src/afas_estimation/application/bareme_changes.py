@@ -34,6 +34,7 @@ from afas_estimation.domain.parameters.overrides import (
 from afas_estimation.domain.rules.registry import rule_for
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.estimation import BaremeChangedV1
+from afas_shared.contracts.rpc.estimation import SetParameterRequestV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
@@ -55,9 +56,8 @@ def may_change(caller: ForwardedCaller) -> bool:
     return caller.is_caf_agent_of(CNAF_CODE, NATIONAL_ROLE)
 
 
-def read_provenance(payload: dict[str, Any]) -> Provenance:
+def read_provenance(raw: Any) -> Provenance:
     """The structured provenance of a change; free text is refused (it cannot be checked nor cited)."""
-    raw = payload.get("provenance")
     if not isinstance(raw, dict):
         raise RpcFailure("invalid", PROVENANCE_HELP, "provenance")
     parts = {}
@@ -96,8 +96,8 @@ def _stored(source: Provenance) -> str:
     return json.dumps(source.as_json(), ensure_ascii=False, sort_keys=True)
 
 
-def _text(payload: dict[str, Any], key: str, *, required: bool, message: str) -> str | None:
-    raw = payload.get(key)
+def _text(raw: Any, key: str, *, required: bool, message: str) -> str | None:
+    """A text of the request, refused naming its field ``key`` (the API's name)."""
     text = raw.strip() if isinstance(raw, str) else None
     if raw is not None and not isinstance(raw, str):
         raise RpcFailure("invalid", message, key)
@@ -110,18 +110,17 @@ def _text(payload: dict[str, Any], key: str, *, required: bool, message: str) ->
     return text
 
 
-def _date(payload: dict[str, Any]) -> date:
-    raw = payload.get("applies_from")
+def _date(raw: Any) -> date:
     try:
         return date.fromisoformat(str(raw)) if not isinstance(raw, date) else raw
     except ValueError:
         raise RpcFailure(
-            "invalid", "Date d'application invalide : utilisez le format AAAA-MM-JJ.", "applies_from"
+            "invalid", "Date d'application invalide : utilisez le format AAAA-MM-JJ.", "applicable_depuis"
         ) from None
 
 
 async def change(
-    uow: UnitOfWork, caller: ForwardedCaller, payload: dict[str, Any], now: datetime
+    uow: UnitOfWork, caller: ForwardedCaller, request: SetParameterRequestV1, now: datetime
 ) -> tuple[dict[str, Any], ReestimationJob | None]:
     """Apply one barème change for ``caller`` (checked), in ``uow``; the answer and the re-estimation job."""
     if not may_change(caller):
@@ -131,21 +130,24 @@ async def change(
             "Une Caf ne modifie que ses règles locales : sa politique de versement, ses calendriers et ses "
             "compléments locaux.",
         )
-    family = payload.get("family")
+    family = request.family
     if not isinstance(family, str) or not family:
-        raise RpcFailure("invalid", "Indiquez le type d'activité (famille de prestation).", "family")
-    nature = payload.get("nature") or None
+        raise RpcFailure("invalid", "Indiquez le type d'activité (famille de prestation).", "famille")
+    nature = request.nature or None
     try:
         rule_for(family)
         base = load_family(family)
-        parameter = check_target(base, payload.get("parameter"), nature)
-        start = check_start(_date(payload))
-        value = read_value(parameter, payload.get("value"))
-    except (EstimationError, InvalidParameter) as exc:
+    except EstimationError as exc:  # an unknown family: the request's ``famille``
+        raise RpcFailure("invalid", exc.message, "famille") from None
+    try:
+        parameter = check_target(base, request.parameter, nature)
+        start = check_start(_date(request.applies_from))
+        value = read_value(parameter, request.value)
+    except InvalidParameter as exc:
         raise RpcFailure("invalid", exc.message, exc.field) from None
-    source = read_provenance(payload)
+    source = read_provenance(request.provenance)
     provenance = _stored(source)
-    reason = _text(payload, "reason", required=False, message="Le motif doit être un texte.")
+    reason = _text(request.reason, "motif", required=False, message="Le motif doit être un texte.")
 
     session = uow.session
     # The family's version row is the lock: concurrent changes of one family are serialised here.

@@ -152,12 +152,12 @@ def change_json(c: ParameterChange) -> dict[str, Any]:
 async def listing(db: Database, family: Any) -> dict[str, Any]:
     """A family's effective barème: every parameter with its dated values, provenance and origin, and history."""
     if not isinstance(family, str) or not family:
-        raise RpcFailure("invalid", "Indiquez le type d'activité (famille de prestation).", "family")
+        raise RpcFailure("invalid", "Indiquez le type d'activité (famille de prestation).", "famille")
     async with db.sessions() as session:
         try:
             found = await resolve(session, family)
-        except EstimationError as exc:
-            raise RpcFailure("invalid", exc.message, exc.field) from None
+        except EstimationError as exc:  # an unknown family: the request's ``famille``
+            raise RpcFailure("invalid", exc.message, "famille") from None
         rows = await overrides_of(session, family)
         history = (
             await session.execute(

@@ -10,6 +10,7 @@ A redelivered validation finds its entitlement already stored: nothing is comput
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from afas_estimation.adapters.tables import Entitlement, PaymentFact
@@ -19,13 +20,12 @@ from afas_estimation.application.baremes import resolve
 from afas_estimation.application.estimates import Outcome, explained, outcome
 from afas_estimation.application.local_parameters import localised
 from afas_estimation.domain.errors import EstimationError
-from afas_shared.auth.caller import forwarded_caller
+from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.declaration import DeclarationValidatedV1
 from afas_shared.contracts.events.estimation import EntitlementComputedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.rpc import RpcFailure
-from afas_shared.messaging.rpc_payload import parse_uuid
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
 FACT_KINDS = {
@@ -136,9 +136,9 @@ def entitlement_json(e: Entitlement) -> dict[str, Any]:
     }
 
 
-async def entitlement(db: Database, payload: dict[str, Any], covers: WholeActivityCheck) -> dict[str, Any]:
-    caller = forwarded_caller(payload)
-    declaration_id = parse_uuid(payload, "declaration_id")
+async def entitlement(
+    db: Database, caller: ForwardedCaller, declaration_id: uuid.UUID, covers: WholeActivityCheck
+) -> dict[str, Any]:
     async with db.sessions() as session:
         found = await session.get(Entitlement, declaration_id)
     if found is None:

@@ -20,6 +20,7 @@ from afas_estimation.domain.errors import EstimationError
 from afas_estimation.domain.estimate import estimate as compute_estimate
 from afas_estimation.domain.explanation import estimate_json
 from afas_estimation.domain.result import Estimate
+from afas_shared.contracts.rpc.estimation import EstimateRequestV1
 
 DECLARATION_TYPES = frozenset({"previsionnelle", "reelle", "actualisee_juin", "actualisee_septembre"})
 
@@ -60,24 +61,24 @@ def explained(effective: Effective, result: Estimate) -> dict[str, Any]:
     }
 
 
-async def estimate(baremes: BaremeCache, payload: dict[str, Any]) -> dict[str, Any]:
+async def estimate(baremes: BaremeCache, request: EstimateRequestV1) -> dict[str, Any]:
     """The explained estimate; raise ``EstimationError`` (family, nature, period, figures) or ``InvalidRequest``."""
-    figures = payload.get("figures")
+    figures = request.figures
     if figures is None:
         figures = {}
     if not isinstance(figures, dict):
         raise InvalidRequest("Les données de la déclaration (figures) doivent être un objet champ → valeur.", "figures")
-    declaration_type = payload.get("declaration_type")
+    declaration_type = request.declaration_type
     if declaration_type is not None and declaration_type not in DECLARATION_TYPES:
         raise InvalidRequest(f"Type de déclaration inconnu : {declaration_type!r}.", "declaration_type")
-    family = payload.get("family")
+    family = request.family
     if not isinstance(family, str):
         raise InvalidRequest("Indiquez le type d'activité (famille de prestation).", "family")
-    activity_id = read_activity(payload.get("activity_id"))  # optional: selects the activity's territory
-    effective = await baremes.effective(family, payload.get("caf_code"), activity_id)
-    result = compute_estimate(family, payload.get("nature"), payload.get("exercice"), figures, bareme=effective.bareme)
+    activity_id = read_activity(request.activity_id)  # optional: selects the activity's territory
+    effective = await baremes.effective(family, request.caf_code, activity_id)
+    result = compute_estimate(family, request.nature, request.exercice, figures, bareme=effective.bareme)
     return {
         **explained(effective, result),
         "type_declaration": declaration_type,
-        "caf_code": payload.get("caf_code"),
+        "caf_code": request.caf_code,
     }

@@ -36,6 +36,7 @@ from afas_estimation.domain.parameters.overrides import (
 from afas_estimation.domain.parameters.territories import FAMILY as TERRITORY_FAMILY
 from afas_estimation.domain.parameters.territories import Territory, with_territory
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.rpc.estimation import SetParameterRequestV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
@@ -101,13 +102,13 @@ def _view(row: CafLocalParameter, label: str, unit: str) -> dict[str, Any]:
 
 
 async def change(
-    uow: UnitOfWork, caller: ForwardedCaller, payload: dict[str, Any], now: datetime
+    uow: UnitOfWork, caller: ForwardedCaller, request: SetParameterRequestV1, now: datetime
 ) -> tuple[dict[str, Any], ReestimationJob | None]:
-    family = str(payload.get("family") or "")
-    spec = local_spec(family, payload.get("parameter"))
+    family = str(request.family or "")
+    spec = local_spec(family, request.parameter)
     if spec is None:  # pragma: no cover - routed here for local parameters only
-        raise RpcFailure("invalid", "Ce paramètre n'est pas un paramètre local d'une Caf.", "parameter")
-    caf = _caf(payload.get("caf"))
+        raise RpcFailure("invalid", "Ce paramètre n'est pas un paramètre local d'une Caf.", "parametre")
+    caf = _caf(request.caf)
     if caf is None:
         raise RpcFailure(
             "invalid",
@@ -120,14 +121,14 @@ async def change(
             f"« {spec.label} » est un paramètre local : seuls les agents de paramétrage de cette Caf le fixent, "
             "dans la fourchette nationale ; une Caf ne modifie jamais les paramètres d'une autre Caf.",
         )
-    if payload.get("nature"):
+    if request.nature:
         raise RpcFailure("invalid", f"« {spec.label} » vaut pour toutes les natures d'activité.", "nature")
     session = uow.session
     national = await resolve(session, family)
     parameter = national.bareme.parameters[spec.minimum]
     try:
-        start = check_start(_date(payload))
-        value = read_value(parameter, payload.get("value"))
+        start = check_start(_date(request.applies_from))
+        value = read_value(parameter, request.value)
     except InvalidParameter as exc:
         raise RpcFailure("invalid", exc.message, exc.field) from None
     assert isinstance(value, Decimal)
@@ -137,11 +138,11 @@ async def change(
             "invalid",
             f"« {spec.label} » : {french(value, spec.unit)} est hors de la fourchette nationale, de "
             f"{french(low, spec.unit)} à {french(high, spec.unit)} par place.",
-            "value",
+            "valeur",
         )
-    source: Provenance = read_provenance(payload)
+    source: Provenance = read_provenance(request.provenance)
     provenance = _stored(source)
-    reason = _text(payload, "reason", required=False, message="Le motif doit être un texte.")
+    reason = _text(request.reason, "motif", required=False, message="Le motif doit être un texte.")
 
     mine = [v.start for v in await values_of(session, caf, family) if v.parameter == spec.name]
     try:

@@ -19,7 +19,8 @@ from afas_estimation.domain.payments import (
     normalise_caf,
     policy_for_caf,
 )
-from afas_shared.auth.caller import forwarded_caller
+from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.rpc.estimation import SetPaymentPolicyRequestV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
@@ -40,13 +41,14 @@ async def policy_of_caf(db: Database, caf_code: str) -> dict[str, Any]:
     return view
 
 
-async def set_policy(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+async def set_policy(
+    uow: UnitOfWork, caller: ForwardedCaller, request: SetPaymentPolicyRequestV1, now: datetime
+) -> dict[str, Any]:
     """A local rule: a Caf's paramétrage agent chooses its Caf's payment policy (never another Caf's, and the
     national paramétrage does not set a Caf's local rules). The schedules of that Caf's activities only are
     redrawn, and the payments they now make due are announced."""
-    caller = forwarded_caller(payload)
     try:
-        caf = normalise_caf(payload.get("caf"))
+        caf = normalise_caf(request.caf)
     except PolicyError:
         raise RpcFailure("invalid", "Indiquez le code de la Caf sur trois chiffres.", "caf") from None
     if not caller.is_caf_agent_of(caf, "parametrage"):
@@ -55,15 +57,15 @@ async def set_policy(uow: UnitOfWork, payload: dict[str, Any], now: datetime) ->
             "Seuls les agents de paramétrage de cette Caf choisissent sa politique de versement ; une Caf ne "
             "modifie jamais les règles d'une autre Caf.",
         )
-    choice = payload.get("policy")
+    choice = request.policy
     known = available_policies()
     if choice not in known:
         raise RpcFailure(
-            "invalid", "Politique de versement inconnue. Politiques possibles : " + ", ".join(known) + ".", "policy"
+            "invalid", "Politique de versement inconnue. Politiques possibles : " + ", ".join(known) + ".", "politique"
         )
-    reason = payload.get("reason")
+    reason = request.reason
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-        raise RpcFailure("invalid", "Le motif est un texte de 500 caractères au plus.", "reason")
+        raise RpcFailure("invalid", "Le motif est un texte de 500 caractères au plus.", "motif")
     session = uow.session
     row = await session.get(CafPaymentPolicy, caf, with_for_update=True)
     old = row.policy_id if row is not None else policy_for_caf(caf).id

@@ -44,12 +44,12 @@ from afas_estimation.domain.payments import (
     policy_for_caf,
     schedule,
 )
-from afas_shared.auth.caller import forwarded_caller
+from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.events.estimation import PaymentScheduledV1
+from afas_shared.contracts.rpc.estimation import ActivityExerciceV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.rpc import RpcFailure
-from afas_shared.messaging.rpc_payload import parse_uuid
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -215,11 +215,12 @@ def payment_json(p: Payment, announced: set[str]) -> dict[str, Any]:
     }
 
 
-async def view(db: Database, payload: dict[str, Any], covers: WholeActivityCheck) -> dict[str, Any]:
-    caller = forwarded_caller(payload)
-    activity_id = parse_uuid(payload, "activity_id")
+async def view(
+    db: Database, caller: ForwardedCaller, request: ActivityExerciceV1, covers: WholeActivityCheck
+) -> dict[str, Any]:
+    activity_id = request.activity_id
     try:
-        exercice = int(str(payload.get("exercice")).strip())
+        exercice = int(str(request.exercice).strip())
     except ValueError:
         raise RpcFailure("invalid", "Exercice invalide (année attendue, par exemple 2026).", "exercice") from None
     if not 2000 <= exercice <= 2100:

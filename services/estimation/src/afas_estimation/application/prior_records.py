@@ -17,22 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_estimation.adapters.tables import DeclarationFigures, PaymentFact, PriorActualRecord, PriorPayment
 from afas_estimation.application.payments import any_declaration, publish_due, validated_facts
-from afas_shared.auth.caller import forwarded_caller
+from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.contracts.rpc.estimation import PriorActualRequestV1, PriorPaymentsRequestV1
 from afas_shared.messaging.rpc import RpcFailure
-from afas_shared.messaging.rpc_payload import parse_uuid
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 def _amount(
-    payload: dict[str, Any],
+    raw: Any,
     key: str,
     *,
     required: bool,
     missing: str = "Indiquez le total des acomptes versés avant la plateforme.",
 ) -> Decimal:
-    raw = payload.get(key)
+    """An amount of the request, refused naming its field ``key`` (the API's name)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
             raise RpcFailure("invalid", missing, key)
@@ -49,9 +49,9 @@ def _amount(
     return amount.quantize(Decimal("0.01"))
 
 
-def _exercice(payload: dict[str, Any]) -> int:
+def _exercice(raw: Any) -> int:
     try:
-        exercice = int(str(payload.get("exercice")).strip())
+        exercice = int(str(raw).strip())
     except ValueError:
         raise RpcFailure("invalid", "Exercice invalide (année attendue, par exemple 2025).", "exercice") from None
     if not 2000 <= exercice <= 2100:
@@ -60,12 +60,10 @@ def _exercice(payload: dict[str, Any]) -> int:
 
 
 async def _caf_scope(
-    session: AsyncSession, payload: dict[str, Any], what: str
-) -> tuple[Any, uuid.UUID, list[PaymentFact], PaymentFact | DeclarationFigures]:
-    """The caller, the activity, its validated facts and a row naming its Caf, for a record only an agent
-    (instruction or paramétrage) of the activity's own Caf may make (``what``: what is recorded, in French)."""
-    caller = forwarded_caller(payload)
-    activity_id = parse_uuid(payload, "activity_id")
+    session: AsyncSession, caller: ForwardedCaller, activity_id: uuid.UUID, what: str
+) -> tuple[list[PaymentFact], PaymentFact | DeclarationFigures]:
+    """The activity's validated facts and a row naming its Caf, for a record only an agent (instruction or
+    paramétrage) of the activity's own Caf may make (``what``: what is recorded, in French)."""
     rows = await validated_facts(session, activity_id)
     owner = rows[-1] if rows else await any_declaration(session, activity_id)
     if owner is None:
@@ -75,17 +73,19 @@ async def _caf_scope(
             "forbidden",
             f"Seuls les agents d'instruction ou de paramétrage de la Caf de l'activité enregistrent {what}.",
         )
-    return caller, activity_id, rows, owner
+    return rows, owner
 
 
-async def record_prior(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+async def record_prior(
+    uow: UnitOfWork, caller: ForwardedCaller, request: PriorPaymentsRequestV1, now: datetime
+) -> dict[str, Any]:
     """A Caf agent (instruction or paramétrage) of the activity's Caf records what was paid before the platform;
     the balance that waited for it becomes due and is announced."""
-    exercice = _exercice(payload)
-    advances = _amount(payload, "advances", required=True)
-    balance = _amount(payload, "balance", required=False)
-    session = uow.session
-    caller, activity_id, rows, owner = await _caf_scope(session, payload, "ses versements antérieurs")
+    exercice = _exercice(request.exercice)
+    advances = _amount(request.advances, "acomptes", required=True)
+    balance = _amount(request.balance, "solde", required=False)
+    session, activity_id = uow.session, request.activity_id
+    rows, owner = await _caf_scope(session, caller, activity_id, "ses versements antérieurs")
     if await session.get(PriorActualRecord, (activity_id, exercice)) is not None:
         raise RpcFailure(
             "invalid",
@@ -123,17 +123,19 @@ async def record_prior(uow: UnitOfWork, payload: dict[str, Any], now: datetime) 
     }
 
 
-async def record_prior_actual(uow: UnitOfWork, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+async def record_prior_actual(
+    uow: UnitOfWork, caller: ForwardedCaller, request: PriorActualRequestV1, now: datetime
+) -> dict[str, Any]:
     """A Caf agent (instruction or paramétrage) of the activity's Caf records the actual entitlement of an exercice
     validated before the platform (and its forecast, when known), once: the Caf du Nord's first advance of N + 2
     rests on it, the cap of N + 1 compares with it; the advances of N + 1 that waited for it fall due."""
-    exercice = _exercice(payload)
+    exercice = _exercice(request.exercice)
     entitlement = _amount(
-        payload, "entitlement", required=True, missing="Indiquez le droit réel validé avant la plateforme."
+        request.entitlement, "droit_reel", required=True, missing="Indiquez le droit réel validé avant la plateforme."
     )
-    forecast = _amount(payload, "forecast", required=False) if _given(payload, "forecast") else None
-    session = uow.session
-    caller, activity_id, rows, owner = await _caf_scope(session, payload, "ses droits réels antérieurs")
+    forecast = _amount(request.forecast, "droit_previsionnel", required=False) if _given(request.forecast) else None
+    session, activity_id = uow.session, request.activity_id
+    rows, owner = await _caf_scope(session, caller, activity_id, "ses droits réels antérieurs")
     if any(r.exercice == exercice for r in rows):
         raise RpcFailure(
             "invalid",
@@ -187,6 +189,5 @@ async def record_prior_actual(uow: UnitOfWork, payload: dict[str, Any], now: dat
     }
 
 
-def _given(payload: dict[str, Any], key: str) -> bool:
-    raw = payload.get(key)
+def _given(raw: Any) -> bool:
     return raw is not None and not (isinstance(raw, str) and not raw.strip())

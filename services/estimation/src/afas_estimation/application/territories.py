@@ -46,8 +46,9 @@ from afas_estimation.domain.parameters.overrides import (
     read_value,
     value_text,
 )
-from afas_shared.auth.caller import ForwardedCaller, forwarded_caller
+from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.cafs import caf_name
+from afas_shared.contracts.rpc.estimation import AssignTerritoryRequestV1, SetTerritoryRequestV1
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
@@ -150,9 +151,8 @@ def _territory_view(t: domain.Territory, activities: list[uuid.UUID]) -> dict[st
     }
 
 
-async def listing(session: AsyncSession, payload: dict[str, Any]) -> dict[str, Any]:
-    caller = forwarded_caller(payload)
-    caf = _caf(payload.get("caf"))
+async def listing(session: AsyncSession, caller: ForwardedCaller, raw_caf: Any) -> dict[str, Any]:
+    caf = _caf(raw_caf)
     if caf is None:
         raise RpcFailure("invalid", "Indiquez le code de la Caf sur trois chiffres.", "caf")
     if caller.kind != "operator" and not caller.is_caf_agent_of(caf):
@@ -191,10 +191,9 @@ def _job(caf: str, audit: CafTerritoryChange, start: date, now: datetime) -> Ree
 
 
 async def define(
-    uow: UnitOfWork, payload: dict[str, Any], now: datetime
+    uow: UnitOfWork, caller: ForwardedCaller, request: SetTerritoryRequestV1, now: datetime
 ) -> tuple[dict[str, Any], ReestimationJob | None]:
-    caller = forwarded_caller(payload)
-    caf = _caf(payload.get("caf"))
+    caf = _caf(request.caf)
     if caf is None:
         raise RpcFailure("invalid", "Indiquez le code de la Caf sur trois chiffres.", "caf")
     if not caller.is_caf_agent_of(caf, "parametrage"):
@@ -202,13 +201,13 @@ async def define(
     session = uow.session
     national = await resolve(session, domain.FAMILY)
     try:
-        code = domain.read_code(payload.get("code"))
-        name = domain.read_name(payload.get("name"))
+        code = domain.read_code(request.code)
+        name = domain.read_name(request.name)
     except domain.InvalidTerritory as exc:
         raise RpcFailure("invalid", exc.message, exc.field) from None
     try:
-        start = check_start(_date(payload))
-        value = read_value(national.bareme.parameters[domain.SPEC.minimum], payload.get("value"))
+        start = check_start(_date(request.applies_from))
+        value = read_value(national.bareme.parameters[domain.SPEC.minimum], request.value)
     except InvalidParameter as exc:
         raise RpcFailure("invalid", exc.message, exc.field) from None
     assert isinstance(value, Decimal)
@@ -216,9 +215,9 @@ async def define(
         domain.check_amount(national.bareme, value, start)
     except domain.InvalidTerritory as exc:
         raise RpcFailure("invalid", exc.message, exc.field) from None
-    source = read_provenance(payload)
+    source = read_provenance(request.provenance)
     provenance = _stored(source)
-    reason = _text(payload, "reason", required=False, message="Le motif doit être un texte.")
+    reason = _text(request.reason, "motif", required=False, message="Le motif doit être un texte.")
     existing = await _amounts(session, caf, [code])
     try:
         check_dates(f"Montant par place nouvelle du territoire « {name} »", [a.start for a in existing[code]], start)
@@ -314,10 +313,9 @@ def dated_change_view(
 
 
 async def assign(
-    uow: UnitOfWork, payload: dict[str, Any], now: datetime
+    uow: UnitOfWork, caller: ForwardedCaller, request: AssignTerritoryRequestV1, now: datetime
 ) -> tuple[dict[str, Any], ReestimationJob | None]:
-    caller = forwarded_caller(payload)
-    activity_id = read_activity(payload.get("activity_id"))
+    activity_id = read_activity(request.activity_id)
     if activity_id is None:
         raise RpcFailure("invalid", "Indiquez l'activité (identifiant) à affecter à un territoire.", "activity_id")
     session = uow.session
@@ -339,12 +337,12 @@ async def assign(
         raise RpcFailure(
             "invalid", "Seules les activités EAJE (prestation de service unique) ont un territoire.", "activity_id"
         )
-    raw = str(payload.get("territory") or "").strip()
+    raw = str(request.territory or "").strip()
     code = None
     if raw:
         territory = await session.get(CafTerritory, (caf, raw))
         if territory is None:
-            raise RpcFailure("invalid", "Territoire inconnu : définissez-le d'abord pour votre Caf.", "territory")
+            raise RpcFailure("invalid", "Territoire inconnu : définissez-le d'abord pour votre Caf.", "territoire")
         code = territory.code
     row = await session.get(ActivityTerritory, activity_id, with_for_update=True)
     old = row.territory_code if row is not None else None
@@ -365,7 +363,7 @@ async def assign(
         activity_id=activity_id,
         old_value=old,
         new_value=code,
-        reason=_text(payload, "reason", required=False, message="Le motif doit être un texte."),
+        reason=_text(request.reason, "motif", required=False, message="Le motif doit être un texte."),
     )
     session.add(audit)
     job = _job(caf, audit, FIRST_DATE, now)  # every open exercice of the activity may move

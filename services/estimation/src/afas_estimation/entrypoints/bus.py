@@ -1,6 +1,8 @@
 """What estimation consumes and answers on the bus (its status responder comes with the runtime).
 
-Verbs (``estimation.rpc.<verb>.v1``, each answering ``{"result": …}``; the gateway forwards the caller as ``actor``):
+Verbs (``estimation.rpc.<verb>.v1``, each answering ``{"result": …}``; the gateway forwards the caller as ``actor``),
+each read and answered through its contract (``afas_shared.contracts.rpc.estimation``, fields named as the public
+API names them: ``famille``, ``valeur``, ``applicable_depuis``, ``motif``…; estimation's names below):
 
 * ``estimate`` {family, nature, declaration_type, exercice, caf_code, figures} → the explained estimate
   (no caller: the declaration service asks on every save);
@@ -44,14 +46,16 @@ from afas_estimation.application import (
 from afas_estimation.application.baremes import BaremeCache
 from afas_estimation.domain.errors import EstimationError
 from afas_estimation.domain.parameters.local import local_spec
-from afas_shared.auth.caller import forwarded_caller
+from afas_shared.auth.caller import ForwardedCaller, forwarded_caller
 from afas_shared.contracts.events.declaration import (
     DeclarationCancelledV1,
     DeclarationFiguresUpdatedV1,
     DeclarationValidatedV1,
 )
+from afas_shared.contracts.rpc import contract_for
+from afas_shared.contracts.rpc import estimation as rpc
 from afas_shared.messaging.rpc import RpcFailure
-from afas_shared.messaging.rpc_payload import answer_with_result, parse_uuid
+from afas_shared.messaging.rpc_payload import answer_contract, the_payload
 from afas_shared.runtime import ServiceRuntime
 
 
@@ -69,101 +73,90 @@ def register(runtime: ServiceRuntime) -> None:
 
     covers = access.whole_activity_check(runtime.request)
 
-    async def estimate(payload: dict[str, Any]) -> dict[str, Any]:
-        """estimation.rpc.estimate.v1: {family, nature, declaration_type, exercice, caf_code, figures} -> estimate."""
+    def on(verb: str, handler: Any, who: Any = forwarded_caller) -> None:
+        answer_contract(runtime.rpc, contract_for("estimation", verb), handler, who)
+
+    async def estimate(request: rpc.EstimateRequestV1, _: Any) -> dict[str, Any]:
         try:
-            return await estimates.estimate(cache, payload or {})
+            return await estimates.estimate(cache, request)
         except EstimationError as exc:
             raise RpcFailure("invalid", exc.message, exc.field) from None
         except estimates.InvalidRequest as exc:
             raise RpcFailure("invalid", exc.message, exc.field) from None
 
-    async def parameters(payload: dict[str, Any]) -> dict[str, Any]:
-        forwarded_caller(payload)  # any signed-in caller: barèmes are public national data
-        return await baremes.listing(runtime.db, payload.get("family"))
+    async def parameters(request: rpc.BaremeRequestV1, _: ForwardedCaller) -> dict[str, Any]:
+        # any signed-in caller: barèmes are public national data
+        return await baremes.listing(runtime.db, request.family)
 
-    async def set_parameter(payload: dict[str, Any]) -> dict[str, Any]:
-        caller = forwarded_caller(payload)
+    async def set_parameter(request: rpc.SetParameterRequestV1, caller: ForwardedCaller) -> dict[str, Any]:
         # a Caf's local parameter (bonus territoire per new place) is set apart from the national barèmes
-        local = local_spec(str(payload.get("family") or ""), payload.get("parameter")) is not None
+        local = local_spec(str(request.family or ""), request.parameter) is not None
         async with runtime.unit_of_work() as uow:
             handler = local_parameters.change if local else bareme_changes.change
-            answer, job = await handler(uow, caller, payload, runtime.clock.now())
+            answer, job = await handler(uow, caller, request, runtime.clock.now())
         if job is not None:
             worker.kick()
         return answer
 
-    async def progress(payload: dict[str, Any]) -> dict[str, Any]:
-        forwarded_caller(payload)
-        found = await reestimation.job_view(runtime.db, parse_uuid(payload, "job_id"))
+    async def progress(request: rpc.ReestimationRequestV1, _: ForwardedCaller) -> dict[str, Any]:
+        found = await reestimation.job_view(runtime.db, request.job_id)
         if found is None:
             raise RpcFailure("not_found", "Aucune ré-estimation sous cet identifiant.")
         return found
 
-    async def payments_of(payload: dict[str, Any]) -> dict[str, Any]:
-        return await payments.view(runtime.db, payload, covers)
+    async def payments_of(request: rpc.ActivityExerciceV1, caller: ForwardedCaller) -> dict[str, Any]:
+        return await payments.view(runtime.db, caller, request, covers)
 
-    async def entitlement(payload: dict[str, Any]) -> dict[str, Any]:
-        return await entitlements.entitlement(runtime.db, payload, covers)
+    async def entitlement(request: rpc.EntitlementRequestV1, caller: ForwardedCaller) -> dict[str, Any]:
+        return await entitlements.entitlement(runtime.db, caller, request.declaration_id, covers)
 
-    answer_with_result(runtime.rpc, "estimate", estimate)
-    answer_with_result(runtime.rpc, "parameters", parameters)
-    answer_with_result(runtime.rpc, "set_parameter", set_parameter)
-    answer_with_result(runtime.rpc, "reestimation", progress)
-    answer_with_result(runtime.rpc, "payments", payments_of)
-
-    async def prior_payments(payload: dict[str, Any]) -> dict[str, Any]:
-        """{actor, activity_id, exercice, advances, balance?}: what the Caf paid before the platform."""
+    async def prior_payments(request: rpc.PriorPaymentsRequestV1, caller: ForwardedCaller) -> dict[str, Any]:
         async with runtime.unit_of_work() as uow:
-            return await prior_records.record_prior(uow, payload, runtime.clock.now())
+            return await prior_records.record_prior(uow, caller, request, runtime.clock.now())
 
-    answer_with_result(runtime.rpc, "record_prior_payments", prior_payments)
-
-    async def prior_actual(payload: dict[str, Any]) -> dict[str, Any]:
-        """{actor, activity_id, exercice, entitlement, forecast?}: an actual validated before the platform."""
+    async def prior_actual(request: rpc.PriorActualRequestV1, caller: ForwardedCaller) -> dict[str, Any]:
         async with runtime.unit_of_work() as uow:
-            return await prior_records.record_prior_actual(uow, payload, runtime.clock.now())
+            return await prior_records.record_prior_actual(uow, caller, request, runtime.clock.now())
 
-    answer_with_result(runtime.rpc, "record_prior_actual", prior_actual)
-    answer_with_result(runtime.rpc, "entitlement", entitlement)
-
-    async def payment_policy(payload: dict[str, Any]) -> dict[str, Any]:
-        """estimation.rpc.payment_policy.v1: {caf} -> the Caf's payment policy (public rules, no personal data)."""
-        caf = str(payload.get("caf") or "")
+    async def payment_policy(request: rpc.CafRequestV1, _: Any) -> dict[str, Any]:
+        """Public rules, no personal data: no caller needed."""
+        caf = str(request.caf or "")
         if not (len(caf) == 3 and caf.isdigit()):
             raise RpcFailure("invalid", "Indiquez le code de la Caf sur trois chiffres.", "caf")
         return await payment_policies.policy_of_caf(runtime.db, caf)
 
-    answer_with_result(runtime.rpc, "payment_policy", payment_policy)
-
-    async def set_payment_policy(payload: dict[str, Any]) -> dict[str, Any]:
-        """{actor, caf, policy, reason?}: a local rule, set by that Caf's paramétrage agents only."""
+    async def set_payment_policy(request: rpc.SetPaymentPolicyRequestV1, caller: ForwardedCaller) -> dict[str, Any]:
         async with runtime.unit_of_work() as uow:
-            return await payment_policies.set_policy(uow, payload, runtime.clock.now())
+            return await payment_policies.set_policy(uow, caller, request, runtime.clock.now())
 
-    answer_with_result(runtime.rpc, "set_payment_policy", set_payment_policy)
-
-    async def territories_of(payload: dict[str, Any]) -> dict[str, Any]:
-        """{actor, caf}: the Caf's territories for the PSU bonus territoire, their amounts and activities."""
+    async def territories_of(request: rpc.CafRequestV1, caller: ForwardedCaller) -> dict[str, Any]:
         async with runtime.db.sessions() as session:
-            return await territories.listing(session, payload)
+            return await territories.listing(session, caller, request.caf)
 
-    async def set_territory(payload: dict[str, Any]) -> dict[str, Any]:
-        """{actor, caf, code, name, applies_from, value, provenance, reason?}: a territory and its amount."""
+    async def set_territory(request: rpc.SetTerritoryRequestV1, caller: ForwardedCaller) -> dict[str, Any]:
         async with runtime.unit_of_work() as uow:
-            answer, job = await territories.define(uow, payload, runtime.clock.now())
+            answer, job = await territories.define(uow, caller, request, runtime.clock.now())
         if job is not None:
             worker.kick()
         return answer
 
-    async def assign_territory(payload: dict[str, Any]) -> dict[str, Any]:
-        """{actor, activity_id, territory, reason?}: an EAJE-PSU activity of the Caf assigned to a territory."""
+    async def assign_territory(request: rpc.AssignTerritoryRequestV1, caller: ForwardedCaller) -> dict[str, Any]:
         async with runtime.unit_of_work() as uow:
-            answer, job = await territories.assign(uow, payload, runtime.clock.now())
+            answer, job = await territories.assign(uow, caller, request, runtime.clock.now())
         if job is not None:
             worker.kick()
         return answer
 
-    answer_with_result(runtime.rpc, "territories", territories_of)
-    answer_with_result(runtime.rpc, "set_territory", set_territory)
-    answer_with_result(runtime.rpc, "assign_territory", assign_territory)
+    on("estimate", estimate, the_payload)  # no caller: the declaration service asks on every save
+    on("parameters", parameters)
+    on("set_parameter", set_parameter)
+    on("reestimation", progress)
+    on("payments", payments_of)
+    on("record_prior_payments", prior_payments)
+    on("record_prior_actual", prior_actual)
+    on("entitlement", entitlement)
+    on("payment_policy", payment_policy, the_payload)
+    on("set_payment_policy", set_payment_policy)
+    on("territories", territories_of)
+    on("set_territory", set_territory)
+    on("assign_territory", assign_territory)

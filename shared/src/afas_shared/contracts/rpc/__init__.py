@@ -1,7 +1,6 @@
 """Request/reply contracts: ``RPC_CONTRACTS[(service, verb, version)]``, the only list of them.
 
-Every verb of identity, habilitation, declaration and notification (:data:`TYPED_SERVICES`) has one, and every
-service's ``status``; the other verbs of estimation still answer untyped payloads.
+Every verb of every service (:data:`TYPED_SERVICES`) has one, its ``status`` included.
 """
 
 from __future__ import annotations
@@ -10,10 +9,10 @@ from typing import Any
 
 from pydantic import create_model
 
-from afas_shared.contracts.rpc import declaration, habilitation, identity, notification, platform
+from afas_shared.contracts.rpc import declaration, estimation, habilitation, identity, notification, platform
 from afas_shared.contracts.rpc.base import RpcContract, RpcReply, RpcRequest
 
-TYPED_SERVICES = frozenset({"identity", "habilitation", "declaration", "notification"})
+TYPED_SERVICES = frozenset({"identity", "habilitation", "declaration", "notification", "estimation"})
 RPC_CONTRACTS: dict[tuple[str, str, int], RpcContract] = {
     (c.service, c.verb, c.version): c
     for c in (
@@ -22,6 +21,7 @@ RPC_CONTRACTS: dict[tuple[str, str, int], RpcContract] = {
         *habilitation.CONTRACTS,
         *declaration.CONTRACTS,
         *notification.CONTRACTS,
+        *estimation.CONTRACTS,
     )
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from afas_shared.contracts.rpc.base import Euros, Timestamp, example
 from afas_shared.contracts.rpc.estimation_explanations import Explanation
@@ -149,9 +149,10 @@ class Payments(BaseModel):
 
 
 class NoExplanation(BaseModel):
-    """No amount could be computed (see ``erreur``): nothing to explain, an empty object."""
+    """No amount could be computed (see ``erreur``): nothing to explain, an empty object.
 
-    model_config = ConfigDict(extra="forbid")
+    Not closed to additions (a reader tolerates fields added within the major version): an explanation, which has
+    the fields of ``Explanation``, is read as one, being the better match."""
 
 
 class Entitlement(BaseModel):

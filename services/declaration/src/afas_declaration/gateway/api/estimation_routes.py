@@ -10,13 +10,15 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field, model_validator
 
 from afas_declaration.application.permissions import require_whole_view
-from afas_declaration.gateway.api import bareme_replies as b
-from afas_declaration.gateway.api import payment_replies as p
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
-from afas_declaration.gateway.clients.service_calls import call_local, call_service
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.clients.typed_calls import call_typed, carry, from_form
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.auth.caller import forwarded_caller
+from afas_shared.contracts.rpc import contract_for
+from afas_shared.contracts.rpc import estimation_baremes as b
+from afas_shared.contracts.rpc import estimation_payments as p
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import InputModel
 
@@ -53,15 +55,6 @@ class ProvenanceBody(InputModel):
         if not (self.reference or "").strip() and not (self.adresse or "").strip():
             raise ValueError("Indiquez la référence du document ou son adresse.")
         return self
-
-    def to_estimation(self) -> dict[str, Any]:
-        return {
-            "titre": self.titre,
-            "emetteur": self.emetteur,
-            "date": self.date.isoformat(),
-            "reference": (self.reference or "").strip() or (self.adresse or "").strip(),
-            "note": self.note or "",
-        }
 
 
 class ParameterChangeBody(InputModel):
@@ -155,22 +148,15 @@ class PriorActualBody(InputModel):
     )
 
 
-def dated_value(body: ParameterChangeBody | LocalParameterBody | TerritoryBody) -> dict[str, Any]:
-    """The dated, sourced value every barème change sends to estimation: from when, how much, whence, why."""
-    return {
-        "applies_from": body.applicable_depuis,
-        "value": body.valeur,
-        "provenance": body.provenance.to_estimation(),
-        "reason": body.motif,
-    }
-
-
 def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["estimation"], route_class=ReplyRoute)
     who = Depends(current_caller)
 
-    async def ask(verb: str, caller: Caller, **payload: Any) -> Any:
-        return await call_service(runtime, "estimation", verb, caller.rpc(**payload))
+    async def ask(verb: str, caller: Caller, body: InputModel | None = None, **ids: Any) -> Any:
+        """``verb``'s request: the body as is (its names are the contract's) with the path's and query's values."""
+        model = contract_for("estimation", verb).request
+        request = carry(model, body, **ids) if body is not None else from_form(model, **ids)
+        return await call_typed(runtime, "estimation", verb, request, caller)
 
     @api.get(
         "/baremes/{famille}",
@@ -179,7 +165,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 422, 503),
     )
     async def bareme(famille: str = FAMILY, caller: Caller = who) -> dict[str, Any]:
-        return await ask("parameters", caller, family=famille)
+        return await ask("parameters", caller, famille=famille)
 
     @api.put(
         "/baremes/{famille}/parametres/{parametre}",
@@ -194,14 +180,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         parametre: str = Path(pattern=r"^[a-z][a-z0-9_]{1,59}$", examples=["taux_ps"]),
         caller: Caller = who,
     ) -> dict[str, Any]:
-        return await ask(
-            "set_parameter",
-            caller,
-            family=famille,
-            parameter=parametre,
-            nature=body.nature,
-            **dated_value(body),
-        )
+        return await ask("set_parameter", caller, body, famille=famille, parametre=parametre)
 
     @api.put(
         "/cafs/{caf}/parametres-locaux/{famille}/{parametre}",
@@ -218,14 +197,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         parametre: str = Path(pattern=r"^[a-z][a-z0-9_]{1,59}$", examples=["bonus_territoire_montant_place_nouvelle"]),
         caller: Caller = who,
     ) -> dict[str, Any]:
-        return await ask(
-            "set_parameter",
-            caller,
-            caf=caf,
-            family=famille,
-            parameter=parametre,
-            **dated_value(body),
-        )
+        return await ask("set_parameter", caller, body, caf=caf, famille=famille, parametre=parametre)
 
     @api.get(
         "/cafs/{caf}/territoires",
@@ -250,14 +222,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         code: str = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$", examples=["CTG-01"]),
         caller: Caller = who,
     ) -> dict[str, Any]:
-        return await ask(
-            "set_territory",
-            caller,
-            caf=caf,
-            code=code,
-            name=body.nom,
-            **dated_value(body),
-        )
+        return await ask("set_territory", caller, body, caf=caf, code=code)
 
     @api.put(
         "/activities/{activity_id}/territoire",
@@ -269,9 +234,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     async def assign_territory(
         activity_id: uuid.UUID, body: ActivityTerritoryBody, caller: Caller = who
     ) -> dict[str, Any]:
-        return await ask(
-            "assign_territory", caller, activity_id=activity_id, territory=body.territoire, reason=body.motif
-        )
+        return await ask("assign_territory", caller, body, activity_id=activity_id)
 
     @api.get(
         "/baremes/reestimations/{job_id}",
@@ -321,7 +284,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 409, 422, 503),
     )
     async def set_payment_policy(body: PaymentPolicyBody, caf: str = CAF, caller: Caller = who) -> dict[str, Any]:
-        return await ask("set_payment_policy", caller, caf=caf, policy=body.politique, reason=body.motif)
+        return await ask("set_payment_policy", caller, body, caf=caf)
 
     @api.post(
         "/activities/{activity_id}/versements-anterieurs",
@@ -334,14 +297,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     async def record_prior_payments(
         activity_id: uuid.UUID, body: PriorPaymentsBody, caller: Caller = who
     ) -> dict[str, Any]:
-        return await ask(
-            "record_prior_payments",
-            caller,
-            activity_id=activity_id,
-            exercice=body.exercice,
-            advances=body.acomptes,
-            balance=body.solde,
-        )
+        return await ask("record_prior_payments", caller, body, activity_id=activity_id)
 
     @api.post(
         "/activities/{activity_id}/reels-anterieurs",
@@ -354,13 +310,6 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     async def record_prior_actual(
         activity_id: uuid.UUID, body: PriorActualBody, caller: Caller = who
     ) -> dict[str, Any]:
-        return await ask(
-            "record_prior_actual",
-            caller,
-            activity_id=activity_id,
-            exercice=body.exercice,
-            entitlement=body.droit_reel,
-            forecast=body.droit_previsionnel,
-        )
+        return await ask("record_prior_actual", caller, body, activity_id=activity_id)
 
     return api

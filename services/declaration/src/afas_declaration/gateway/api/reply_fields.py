@@ -6,15 +6,13 @@ offset as ``Z`` and clients comparing the text would see a change. An amount sta
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from afas_shared.contracts.rpc.base import Timestamp, example  # one home with the contracts' replies
+from afas_shared.contracts.rpc.base import Euros, Timestamp, example  # one home with the contracts' replies
 
 __all__ = ["Euros", "Message", "Timestamp", "example", "file_reply"]
-
-Euros = Annotated[str, Field(description="Montant en euros, texte décimal", examples=["12799.73"])]
 
 
 class Message(BaseModel):

@@ -29,27 +29,9 @@ SERVICE_NAMES = {
     "estimation": "Le service d'estimation",
     "notification": "Le service des notifications",
 }
-# estimation's input names → the public API's, until its request contracts: every other service's refusals name
-# the API's field already (afas_shared.contracts.rpc, declaration's own campaign input) and need no entry.
+# The services without request contracts yet: their input names → the public API's. identity's, habilitation's
+# and estimation's refusals already name the API's field (afas_shared.contracts.rpc) and need no entry.
 FIELD_NAMES = {
-    "estimation": {
-        "value": "valeur",
-        "applies_from": "applicable_depuis",
-        "reason": "motif",
-        "family": "famille",
-        "parameter": "parametre",
-        "provenance": "provenance",
-        "nature": "nature",
-        "caf": "caf",
-        "policy": "politique",
-        "activity_id": "activity_id",
-        "exercice": "exercice",
-        "advances": "acomptes",
-        "balance": "solde",
-        "code": "code",
-        "name": "nom",
-        "territory": "territoire",
-    },
 }
 
 

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse
 
 from afas_declaration.application import declaration_list
 from afas_declaration.application.campaigns import FAMILIES
-from afas_declaration.gateway.clients.service_calls import call_local, call_service
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.clients.typed_calls import ask
 from afas_declaration.gateway.web.caf_common import FAMILY_LABELS
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, french_number, redirect, render
@@ -33,7 +34,7 @@ NATIONAL_ONLY = (
     "Les barèmes nationaux (taux, prix plafonds, bonus) sont fixés par la Cnaf (paramétrage national). Une Caf ne "
     "modifie que ses règles locales, dont sa politique de versement."
 )
-# estimation's field → the page's input, so each error links to the input to correct
+# the API's field (estimation's contract) → the page's input, so each error links to the input to correct
 PAGE_FIELDS = {"provenance": "provenance_titre", "politique": "politique", "motif": "motif"}
 
 
@@ -41,8 +42,9 @@ def caf_of(me: Viewer) -> str | None:
     return me.caller.claims.get("caf_code") if me.is_caf else None
 
 
-async def ask_estimation(runtime: ServiceRuntime, verb: str, me: Viewer, **payload: Any) -> Any:
-    return await call_service(runtime, "estimation", verb, me.caller.rpc(**payload))
+async def ask_estimation(runtime: ServiceRuntime, verb: str, me: Viewer, **fields: Any) -> Any:
+    """``verb``'s request from the page's values, named as the API names them; a value refused is the 422."""
+    return await ask(runtime, "estimation", verb, me.caller, **fields)
 
 
 async def _territories(runtime: ServiceRuntime, me: Viewer, caf: str) -> dict[str, Any]:
@@ -169,7 +171,7 @@ async def bareme_page(
         return failure_page(request, me, HTTPException(404, "Type d'activité inconnu."))
     caf = caf_of(me)
     try:
-        bareme = await ask_estimation(runtime, "parameters", me, family=family)
+        bareme = await ask_estimation(runtime, "parameters", me, famille=family)
         # the Cnaf and the operator have no payment policy of their own
         policy = await ask_estimation(runtime, "payment_policy", me, caf=caf) if caf and caf != NATIONAL_CODE else None
         # the Caf's territories (PSU bonus territoire per new place), on the EAJE page of a Caf's agent
@@ -229,11 +231,11 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 runtime,
                 "set_parameter",
                 me,
-                family=famille,
-                parameter=submitted["parametre"],
+                famille=famille,
+                parametre=submitted["parametre"],
                 nature=submitted["nature"] or None,
-                applies_from=submitted["applicable_depuis"],
-                value=submitted["valeur"].replace(",", "."),
+                applicable_depuis=submitted["applicable_depuis"],
+                valeur=submitted["valeur"].replace(",", "."),
                 provenance={
                     "titre": submitted["provenance_titre"],
                     "emetteur": submitted["provenance_emetteur"],
@@ -241,7 +243,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                     "reference": submitted["provenance_reference"],
                     "note": submitted["provenance_note"],
                 },
-                reason=submitted["motif"] or None,
+                motif=submitted["motif"] or None,
             )
         except HTTPException as refusal:
             return await refused_page(runtime, request, me, famille, refusal, PAGE_FIELDS, submitted)

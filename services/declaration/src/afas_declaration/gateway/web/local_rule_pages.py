@@ -40,7 +40,7 @@ TERRITORY_FIELDS = (
     "territoire_provenance_reference",
     "territoire_motif",
 )
-TERRITORY_PAGE_FIELDS = {  # the gateway's field names (service_calls.FIELD_NAMES) → the page's inputs
+TERRITORY_PAGE_FIELDS = {  # the API's field names (estimation's contract) → the page's inputs
     "code": "territoire_code",
     "nom": "territoire_nom",
     "valeur": "montant_place_nouvelle",
@@ -81,8 +81,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 "set_payment_policy",
                 me,
                 caf=caf_of(me),
-                policy=submitted["politique"],
-                reason=submitted["motif_politique"] or None,
+                politique=submitted["politique"],
+                motif=submitted["motif_politique"] or None,
             )
         except HTTPException as refusal:
             return await refused_page(
@@ -109,16 +109,16 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 me,
                 caf=caf_of(me),
                 code=submitted["territoire_code"],
-                name=submitted["territoire_nom"],
-                applies_from=submitted["territoire_depuis"],
-                value=submitted["montant_place_nouvelle"].replace(" ", "").replace("\u00a0", "").replace(",", "."),
+                nom=submitted["territoire_nom"],
+                applicable_depuis=submitted["territoire_depuis"],
+                valeur=submitted["montant_place_nouvelle"].replace(" ", "").replace("\u00a0", "").replace(",", "."),
                 provenance={
                     "titre": submitted["territoire_provenance_titre"],
                     "emetteur": submitted["territoire_provenance_emetteur"],
                     "date": submitted["territoire_provenance_date"],
                     "reference": submitted["territoire_provenance_reference"],
                 },
-                reason=submitted["territoire_motif"] or None,
+                motif=submitted["territoire_motif"] or None,
             )
         except HTTPException as refusal:
             return await refused_page(runtime, request, me, "eaje_psu", refusal, TERRITORY_PAGE_FIELDS, submitted)
@@ -142,7 +142,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 "assign_territory",
                 me,
                 activity_id=submitted["activite_id"],
-                territory=submitted["territoire"] or None,
+                territoire=submitted["territoire"] or None,
             )
         except HTTPException as refusal:
             if refusal.status_code in (403, 404):
@@ -171,8 +171,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 me,
                 activity_id=detail["activite_id"],
                 exercice=(form.get("exercice_anterieur") or "").strip() or detail["exercice"],
-                advances=(form.get("acomptes_anterieurs") or "").strip(),
-                balance=(form.get("solde_anterieur") or "").strip() or None,
+                acomptes=(form.get("acomptes_anterieurs") or "").strip(),
+                solde=(form.get("solde_anterieur") or "").strip() or None,
             )
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
@@ -193,8 +193,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 me,
                 activity_id=detail["activite_id"],
                 exercice=(form.get("exercice_reel_anterieur") or "").strip(),
-                entitlement=(form.get("droit_reel_anterieur") or "").strip(),
-                forecast=(form.get("droit_previsionnel_anterieur") or "").strip() or None,
+                droit_reel=(form.get("droit_reel_anterieur") or "").strip(),
+                droit_previsionnel=(form.get("droit_previsionnel_anterieur") or "").strip() or None,
             )
         except HTTPException as refusal:
             return failure_page(request, me, refusal)

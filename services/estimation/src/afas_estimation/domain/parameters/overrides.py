@@ -33,7 +33,7 @@ _FALSE = {"false", "non", "faux", "0"}
 
 
 class InvalidParameter(EstimationError):
-    """A barème change that cannot be applied as asked (French message, field at fault)."""
+    """A barème change that cannot be applied as asked (French message, field at fault as the public API names it)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def check_target(bareme: FamilyParameters, parameter: str | None, nature: str | 
             f"Paramètre inconnu pour le type d'activité {bareme.family} : {parameter!r}. Paramètres : "
             + ", ".join(sorted(bareme.parameters))
             + ".",
-            "parameter",
+            "parametre",
         )
     if nature is not None and nature not in bareme.natures:
         raise InvalidParameter(
@@ -92,7 +92,7 @@ def check_dates(label: str, starts: Iterable[date], start: date, *, annual: bool
             raise InvalidParameter(
                 f"Cette date chevauche la valeur applicable depuis le {other.strftime('%d/%m/%Y')} : « {label} » "
                 f"{why}. Modifiez la valeur du {other.strftime('%d/%m/%Y')} ou choisissez une autre année.",
-                "applies_from",
+                "applicable_depuis",
             )
 
 
@@ -112,7 +112,7 @@ def check_order(bareme: FamilyParameters, name: str, nature: str | None) -> None
                 f"« {mine.label} » ({french(mine.value, mine.unit)}) doit rester strictement {side} à "
                 f"« {other.label} » ({french(other.value, other.unit)}, en vigueur le "
                 f"{wrong.on.strftime('%d/%m/%Y')}{where}) : ces valeurs restent dans l'ordre {labels}.",
-                "value",
+                "valeur",
             )
 
 
@@ -121,7 +121,7 @@ def check_start(start: date) -> date:
         raise InvalidParameter(
             f"Date d'application hors des périodes connues : {start.strftime('%d/%m/%Y')} "
             f"(entre le {FIRST_DATE.strftime('%d/%m/%Y')} et le {LAST_DATE.strftime('%d/%m/%Y')}).",
-            "applies_from",
+            "applicable_depuis",
         )
     return start
 
@@ -129,37 +129,37 @@ def check_start(start: date) -> date:
 def read_value(parameter: Parameter, raw: object) -> Value:
     """The typed value of ``raw`` for ``parameter``, or ``InvalidParameter`` on the ``value`` field."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise InvalidParameter("Indiquez la nouvelle valeur du paramètre.", "value")
+        raise InvalidParameter("Indiquez la nouvelle valeur du paramètre.", "valeur")
     if is_flag(parameter):
         text = str(raw).strip().lower() if not isinstance(raw, bool) else ("true" if raw else "false")
         if text in _TRUE or text in _FALSE:
             return text in _TRUE
-        raise InvalidParameter(f"« {raw} » : valeur attendue oui ou non pour « {parameter.label} ».", "value")
+        raise InvalidParameter(f"« {raw} » : valeur attendue oui ou non pour « {parameter.label} ».", "valeur")
     if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
-        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "value")
+        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "valeur")
     text = str(raw).strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "value") from None
+        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "valeur") from None
     if not number.is_finite():
-        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "value")
+        raise InvalidParameter(f"« {raw} » n'est pas un nombre.", "valeur")
     if number < 0:
-        raise InvalidParameter("Un paramètre de barème ne peut pas être négatif.", "value")
+        raise InvalidParameter("Un paramètre de barème ne peut pas être négatif.", "valeur")
     if number >= MAX_VALUE:
-        raise InvalidParameter(f"Valeur hors limites : {raw}.", "value")
+        raise InvalidParameter(f"Valeur hors limites : {raw}.", "valeur")
     if parameter.unit == "/1" and number > 1:
         raise InvalidParameter(
-            f"« {parameter.label} » est un taux : indiquez-le en fraction (0,66 pour 66 %), au plus 1.", "value"
+            f"« {parameter.label} » est un taux : indiquez-le en fraction (0,66 pour 66 %), au plus 1.", "valeur"
         )
     if parameter.name.startswith("prix_plafond") and number <= 0:
-        raise InvalidParameter(f"« {parameter.label} » est un prix plafond : il doit être supérieur à zéro.", "value")
+        raise InvalidParameter(f"« {parameter.label} » est un prix plafond : il doit être supérieur à zéro.", "valeur")
     if parameter.unit.startswith("€") and number <= 0:
         raise InvalidParameter(
-            f"« {parameter.label} » est un montant en {parameter.unit} : il doit être supérieur à zéro.", "value"
+            f"« {parameter.label} » est un montant en {parameter.unit} : il doit être supérieur à zéro.", "valeur"
         )
     if cast(int, number.as_tuple().exponent) < -6:  # a finite number (checked above): an int exponent
-        raise InvalidParameter("Six décimales au plus.", "value")
+        raise InvalidParameter("Six décimales au plus.", "valeur")
     return number.normalize() if number == number.to_integral_value() else number
 
 

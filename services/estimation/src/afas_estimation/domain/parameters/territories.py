@@ -26,7 +26,7 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
 
 
 class InvalidTerritory(ValueError):
-    """A territory or amount refused: French message and the field at fault."""
+    """A territory or amount refused: French message and the field at fault, as the public API names it."""
 
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
@@ -63,7 +63,7 @@ def read_code(raw: object) -> str:
 def read_name(raw: object) -> str:
     text = " ".join(str(raw or "").split())
     if not 2 <= len(text) <= 120:
-        raise InvalidTerritory("Le nom du territoire est obligatoire (2 à 120 caractères).", "name")
+        raise InvalidTerritory("Le nom du territoire est obligatoire (2 à 120 caractères).", "nom")
     return text
 
 
@@ -74,7 +74,7 @@ def check_amount(bareme: FamilyParameters, value: Decimal, on: date) -> None:
         raise InvalidTerritory(
             f"Montant par place nouvelle : {french(value, '€')} est hors de la fourchette nationale, de "
             f"{french(low, '€')} à {french(high, '€')} par place.",
-            "value",
+            "valeur",
         )
 
 
