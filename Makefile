@@ -104,3 +104,14 @@ bench-reads: install
 
 clean:
 	rm -rf var .venv .uv .pytest_cache .ruff_cache .mypy_cache
+
+# A campaign opened for JOBS_N activities as a background job on PostgreSQL (benchmarks/campaign_opening.py), with a
+# separate process saving forms and registering activities alongside (each write's latency), against one bulk
+# INSERT … SELECT without events in the same run; JOBS_BATCH defaults to the service's campaign_opening_batch_size
+JOBS_N ?= 70000
+JOBS_BATCH ?=
+JOBS_DB ?= postgresql://postgres@127.0.0.1:5432/postgres
+.PHONY: bench-jobs
+bench-jobs: install
+	@$(RUN) python benchmarks/campaign_opening.py --activities $(JOBS_N) --database-url $(JOBS_DB) \
+		$(if $(JOBS_BATCH),--batch-size $(JOBS_BATCH))

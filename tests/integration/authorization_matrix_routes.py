@@ -147,6 +147,7 @@ MATRIX: dict[tuple[str, str], Route] = {
         },
     ),  # fmt: skip
     ("GET", "/api/v1/campaigns"): route(CAF_READERS | {OTHER_CAF, CNAF}),
+    ("GET", "/api/v1/jobs/{job_id}"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("GET", "/api/v1/declarations"): route(USERS),
     ("GET", "/api/v1/declarations/a-saisir"): route(USERS),
     ("GET", "/api/v1/activities/{activity_id}/declarations"): route(DECLARATION_READERS),

@@ -38,7 +38,7 @@ async def test_the_2023_calendar_of_seed_001_is_expressible_and_bad_calendars_ar
                 "date_limite": deadline,
             },
         )
-        assert response.status_code == 201, response.text
+        assert response.status_code == 202, response.text
     listed = (await platform.client.get("/api/v1/campaigns", headers=catalogue.agent)).json()
     assert len(listed) == 4 and {c["caf"] for c in listed} == {"080"}
     again = await platform.client.post(

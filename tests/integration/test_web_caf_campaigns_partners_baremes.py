@@ -142,7 +142,7 @@ async def test_partner_users_are_refused_on_the_caf_pages(platform, catalogue):
             "date_limite": "2027-03-31",
         },
     )
-    assert campaign.status_code == 201, campaign.text
+    assert campaign.status_code == 202, campaign.text
     campaign_id = campaign.json()["id"]
     for url in (
         "/caf/approbateurs",

@@ -60,7 +60,7 @@ async def test_a_key_left_by_a_dead_request_is_refused_within_the_lease_then_acc
 
         clock.advance(timedelta(seconds=2))  # the lease is over: the retry runs
         accepted = await client.post(PATH, headers=headers, content=content)
-        assert accepted.status_code == 201, accepted.text
+        assert accepted.status_code == 202, accepted.text
         replayed = await client.post(PATH, headers=headers, content=content)  # finished: the first answer again
         clock.advance(timedelta(minutes=10))
         later = await client.post(PATH, headers=headers, content=content)
@@ -68,9 +68,9 @@ async def test_a_key_left_by_a_dead_request_is_refused_within_the_lease_then_acc
         async with gateway.db.sessions() as session:
             record = await session.get(IdempotencyRecord, (owner, "k-1"))
             campaigns = (await session.execute(Campaign.__table__.select())).all()
-    assert replayed.status_code == later.status_code == 201
+    assert replayed.status_code == later.status_code == 202
     assert replayed.json() == later.json() == accepted.json()
-    assert record.status == 201 and len(campaigns) == 1
+    assert record.status == 202 and len(campaigns) == 1
 
 
 async def test_openapi_documents_the_header_and_its_lease(make_settings):

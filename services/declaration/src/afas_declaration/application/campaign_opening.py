@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign
 from afas_declaration.application.errors import Forbidden, NotFound
-from afas_declaration.application.expected_declarations import expect_many, lock_campaigns
+from afas_declaration.application.expected_declarations import lock_campaigns, prepare, store
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.jobs.runner import JobRunner, advance, fresh_job
@@ -91,7 +91,15 @@ async def open_batch(runtime: ServiceRuntime, job_id: uuid.UUID, batch_size: int
         job = await fresh_job(uow.session, job_id)
         if job is None or job.finished_at is not None:
             return False
-        [campaign] = await lock_campaigns(uow.session, Campaign.id == uuid.UUID(job.subject))
+        # PostgreSQL reads what is committed at each statement: the campaign is locked for the writes only (below).
+        # SQLite reads one snapshot per transaction: locked before the first read, or the writes would not see a
+        # registration committed in between.
+        lock_late = uow.session.get_bind().dialect.name == "postgresql"
+        campaign_id = uuid.UUID(job.subject)
+        if lock_late:
+            campaign = await uow.session.get(Campaign, campaign_id)
+        else:
+            [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
         query = (
             sa.select(ActivityCopy)
             .where(ActivityCopy.caf_code == campaign.caf_code, ActivityCopy.family == campaign.family)
@@ -101,7 +109,10 @@ async def open_batch(runtime: ServiceRuntime, job_id: uuid.UUID, batch_size: int
         if job.cursor is not None:
             query = query.where(ActivityCopy.activity_id > uuid.UUID(job.cursor))
         activities = list((await uow.session.execute(query)).scalars())
-        created = await expect_many(uow, campaign, activities)
+        prepared = prepare(campaign, activities)
+        if lock_late:  # a registration committed meanwhile read this job started and joined the campaign itself
+            [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
+        created = await store(uow, campaign, prepared)
         done = len(activities) < batch_size
         if done:
             campaign.opened = True
@@ -124,6 +135,8 @@ def opening_of(campaign: Campaign) -> dict[str, Any]:
 
 async def job_view(runtime: ServiceRuntime, caller: ForwardedCaller, job_id: uuid.UUID) -> dict[str, Any]:
     """An opening job's progress, for the Caf of its campaign (or the operator)."""
+    if caller.kind not in ("caf", "operator"):
+        raise Forbidden("Le suivi des traitements est réservé aux agents de la Caf.")
     async with runtime.db.sessions() as session:
         job = await session.get(BackgroundJob, job_id)
         campaign = await session.get(Campaign, uuid.UUID(job.subject)) if job is not None else None

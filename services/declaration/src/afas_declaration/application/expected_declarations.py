@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -47,47 +48,34 @@ async def expect(uow: UnitOfWork, campaign: Campaign, activity: ActivityCopy) ->
     return await expect_many(uow, campaign, [activity]) == 1
 
 
+@dataclass(frozen=True)
+class Expected:
+    """One activity's declaration, its forms and its event, built before anything is locked."""
+
+    activity_id: uuid.UUID
+    declaration: dict[str, Any]
+    forms: list[dict[str, Any]]
+    event: tuple[DeclarationExpectedV1, str, int]
+
+
 async def expect_many(uow: UnitOfWork, campaign: Campaign, activities: list[ActivityCopy]) -> int:
-    """Each activity's declaration for this campaign, once: activity data per site where multi-site. How many it
-    created: one query for those that exist, one multi-row INSERT per table and one for their events (a batch of
-    a campaign's opening costs a few statements, not a few per activity).
+    """Each activity's declaration for this campaign, once (``prepare`` then ``store``); how many it created.
 
     The caller holds the campaign's lock (``lock_campaigns``), so two callers never both create one.
     """
-    active = [a for a in activities if active_during(a, campaign.exercice)]
-    if not active:
-        return 0
-    existing = set(
-        (
-            await uow.session.execute(
-                sa.select(Declaration.activity_id).where(
-                    Declaration.campaign_id == campaign.id,
-                    Declaration.activity_id.in_([a.activity_id for a in active]),
-                )
-            )
-        ).scalars()
-    )
-    declarations: list[dict[str, Any]] = []
-    forms: list[dict[str, Any]] = []
-    events: list[tuple[DeclarationExpectedV1, str, int]] = []
-    for activity in active:
-        if activity.activity_id in existing:
+    return await store(uow, campaign, prepare(campaign, activities))
+
+
+def prepare(campaign: Campaign, activities: list[ActivityCopy]) -> list[Expected]:
+    """The declarations the activities active during the exercice expect, with their forms (activity data per site
+    where multi-site) and events: pure work, done before the campaign is locked so the lock lasts the writes only."""
+    prepared = []
+    for activity in activities:
+        if not active_during(activity, campaign.exercice):
             continue
         declaration_id = uuid.uuid4()
-        declarations.append(
-            {
-                "id": declaration_id,
-                "campaign_id": campaign.id,
-                "activity_id": activity.activity_id,
-                "partner_id": activity.partner_id,
-                "caf_code": campaign.caf_code,
-                "exercice": campaign.exercice,
-                "declaration_type": campaign.declaration_type,
-            }
-        )
-        its_forms = _forms_of(declaration_id, activity)
-        forms.extend(its_forms)
-        expected = DeclarationExpectedV1(
+        forms = _forms_of(declaration_id, activity)
+        event = DeclarationExpectedV1(
             declaration_id=declaration_id,
             campaign_id=campaign.id,
             activity_id=activity.activity_id,
@@ -97,15 +85,44 @@ async def expect_many(uow: UnitOfWork, campaign: Campaign, activities: list[Acti
             declaration_type=campaign.declaration_type,
             deadline=campaign.deadline,
             forms=[
-                ExpectedFormV1(form_id=f["id"], kind=f["kind"], site_id=f["site_id"], requested=True) for f in its_forms
+                ExpectedFormV1(form_id=f["id"], kind=f["kind"], site_id=f["site_id"], requested=True) for f in forms
             ],
         )
-        events.append((expected, str(declaration_id), 1))
-    if declarations:
-        await uow.session.execute(sa.insert(Declaration), declarations)
-        await uow.session.execute(sa.insert(DeclarationForm), forms)
-        await uow.publish_all(events)
-    return len(declarations)
+        declaration = {
+            "id": declaration_id,
+            "campaign_id": campaign.id,
+            "activity_id": activity.activity_id,
+            "partner_id": activity.partner_id,
+            "caf_code": campaign.caf_code,
+            "exercice": campaign.exercice,
+            "declaration_type": campaign.declaration_type,
+        }
+        prepared.append(Expected(activity.activity_id, declaration, forms, (event, str(declaration_id), 1)))
+    return prepared
+
+
+async def store(uow: UnitOfWork, campaign: Campaign, prepared: list[Expected]) -> int:
+    """Write the prepared declarations that do not exist yet: one query for those that exist, one executemany per
+    table and one for the events. The caller holds the campaign's lock. How many it created."""
+    if not prepared:
+        return 0
+    existing = set(
+        (
+            await uow.session.execute(
+                sa.select(Declaration.activity_id).where(
+                    Declaration.campaign_id == campaign.id,
+                    Declaration.activity_id.in_([e.activity_id for e in prepared]),
+                )
+            )
+        ).scalars()
+    )
+    new = [e for e in prepared if e.activity_id not in existing]
+    if new:
+        # Core inserts of the tables: the ORM's bulk path costs more than the rows
+        await uow.session.execute(sa.insert(Declaration.__table__), [e.declaration for e in new])
+        await uow.session.execute(sa.insert(DeclarationForm.__table__), [f for e in new for f in e.forms])
+        await uow.publish_all(e.event for e in new)
+    return len(new)
 
 
 def _forms_of(declaration_id: uuid.UUID, activity: ActivityCopy) -> list[dict[str, Any]]:

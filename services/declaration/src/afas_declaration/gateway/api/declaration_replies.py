@@ -31,6 +31,9 @@ class Campaign(BaseModel):
             "date_limite": "2027-02-05",
             "ouverte": True,
             "version_formulaires": "2026.1",
+            "job_id": "9b7e3f5a-2d4c-4e8b-9a1f-6c2d8e4b7a10",
+            "etat": "terminee",
+            "suivi": "/api/v1/jobs/9b7e3f5a-2d4c-4e8b-9a1f-6c2d8e4b7a10",
         }
     )
 
@@ -42,8 +45,11 @@ class Campaign(BaseModel):
     type_declaration_libelle: str
     date_ouverture: dt.date
     date_limite: dt.date
-    ouverte: bool = Field(description="Vrai une fois la date d'ouverture passée : les déclarations sont attendues")
+    ouverte: bool = Field(description="Vrai une fois l'ouverture terminée : chaque déclaration attendue est créée")
     version_formulaires: str
+    job_id: uuid.UUID | None = Field(default=None, description="Le traitement qui ouvre la campagne, dès sa date venue")
+    etat: str = Field(default="en_attente", description="Ouverture : en_attente, en_cours, puis terminee")
+    suivi: str | None = Field(default=None, description="Où suivre l'ouverture : /api/v1/jobs/{job_id}")
 
 
 class FormLine(BaseModel):
