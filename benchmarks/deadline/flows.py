@@ -28,6 +28,7 @@ SESSION_HEADER = "X-Session-Token"
 class Record:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {step: [] for step in STEPS})
     errors: Counter[tuple[str, int]] = field(default_factory=Counter)
+    unanswered: Counter[str] = field(default_factory=Counter)  # why a call got no answer (the client's exception)
     receipts: dict[str, int] = field(default_factory=dict)  # declaration -> transmitted version with its PDF
     transmitted: dict[str, int] = field(default_factory=dict)  # declaration -> version the transmit answered
     declarations_done: int = 0
@@ -44,8 +45,9 @@ class Session:
         started = time.perf_counter()
         try:
             answer = await self.client.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             self.record.errors[(step, 0)] += 1
+            self.record.unanswered[type(exc).__name__] += 1
             return None
         self.record.latencies[step].append(time.perf_counter() - started)
         if answer.status_code >= 400:
@@ -101,8 +103,9 @@ class Session:
         while True:
             try:
                 answer = await self.client.get(url, headers=headers)
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 self.record.errors[(step, 0)] += 1
+                self.record.unanswered[type(exc).__name__] += 1
                 return False
             waiting = answer.status_code in (202, 503) and "retry-after" in answer.headers
             if waiting and time.perf_counter() - started < RECEIPT_PATIENCE_SECONDS:

@@ -106,6 +106,8 @@ def render(
     lines.append(f"  {'total':<16} {total_ms:>8.1f}   (client compris)")
     lines.append("Erreurs par étape et statut (0 : pas de réponse ; -1 : réponse inutilisable) :")
     lines += [f"  {step} {status} : {n}" for (step, status), n in sorted(record.errors.items())] or ["  aucune"]
+    if record.unanswered:
+        lines.append("  sans réponse : " + ", ".join(f"{name} {n}" for name, n in record.unanswered.most_common()))
     lines += [
         "Vérification (base de la déclaration, puis accusés) : "
         f"{result.exactly_once}/{result.declarations} transmises exactement une fois, {result.never} jamais, "
