@@ -39,6 +39,10 @@ async def test_the_2023_calendar_of_seed_001_is_expressible_and_bad_calendars_ar
             },
         )
         assert response.status_code == 202, response.text
+        # Its date has passed: its opening is a job, followed at « suivi » (the Caf's own, not another Caf's)
+        opening = await platform.client.get(response.json()["suivi"], headers=catalogue.agent)
+        assert opening.status_code == 200 and opening.json()["etat"] in ("en_cours", "terminee"), opening.text
+        assert opening.json()["libelle"] == "Ouverture de la campagne"
     listed = (await platform.client.get("/api/v1/campaigns", headers=catalogue.agent)).json()
     assert len(listed) == 4 and {c["caf"] for c in listed} == {"080"}
     again = await platform.client.post(
