@@ -29,12 +29,6 @@ SERVICE_NAMES = {
     "estimation": "Le service d'estimation",
     "notification": "Le service des notifications",
 }
-# The services without request contracts yet: their input names → the public API's. identity's, habilitation's
-# and estimation's refusals already name the API's field (afas_shared.contracts.rpc) and need no entry.
-FIELD_NAMES = {
-}
-
-
 # The use cases' refusals and their codes on the bus (and, through STATUS, in HTTP)
 REFUSAL_CODES: dict[type[Refused], str] = {kind: kind.code for kind in (Invalid, Conflict, Forbidden, NotFound)}
 
@@ -76,7 +70,7 @@ def _http_error(service: str, code: str, detail: Any, field: str | None) -> HTTP
     status = STATUS.get(code)
     if status is None:
         return HTTPException(502, f"Erreur : {SERVICE_NAMES[service].lower()} n'a pas pu répondre.")
-    if status == 422:
-        name = FIELD_NAMES.get(service, {}).get(field or "", field or "body")
-        return HTTPException(422, [{"loc": ["body", *name.split(".")], "msg": detail, "type": "value_error"}])
+    if status == 422:  # every refusal names its field as the API names it (its request's contract): no map here
+        loc = ["body", *(field or "body").split(".")]
+        return HTTPException(422, [{"loc": loc, "msg": detail, "type": "value_error"}])
     return HTTPException(status, detail, headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
