@@ -125,7 +125,7 @@ async def test_only_the_cnaf_national_paramétrage_changes_a_national_barème(ma
         ({"value": "-0,1"}, "valeur", "négatif"),
         ({"parameter": "prix_plafond_maximum", "value": "0"}, "valeur", "supérieur à zéro"),
         # every amount in euros, not only the prix plafonds
-        ({"parameter": "bonus_mixite_montant_1", "value": "0"}, "valeur", "montant en €/place : il doit être supérieur"),
+        ({"parameter": "bonus_mixite_montant_1", "value": "0"}, "valeur", "en €/place : il doit être supérieur"),
         ({"parameter": "bonus_inclusion_montant_maximum", "value": "0,00"}, "valeur", "supérieur à zéro"),
         ({"parameter": "bonus_mixite_seuil_1", "value": "0"}, "valeur", "supérieur à zéro"),
         # ordered thresholds: seuil 1 < seuil 2 < seuil 3, on every date, once the change is applied
