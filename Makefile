@@ -75,15 +75,6 @@ RECEIPT_PDFS ?= 40
 bench-receipt: install
 	@$(RUN) python benchmarks/receipt_pdf.py --pdfs $(RECEIPT_PDFS)
 
-# A deadline day replayed on the whole platform (benchmarks/deadline_day.py): N declarations, CONCURRENCY flows,
-# DB=postgresql (databases made on AFAS_BENCH_PG_ADMIN_URL, default 127.0.0.1:5432, and dropped) or sqlite
-.PHONY: bench-deadline
-N ?= 200
-CONCURRENCY ?= 20
-DB ?= postgresql
-bench-deadline: install
-	@$(RUN) python benchmarks/deadline_day.py --declarations $(N) --concurrency $(CONCURRENCY) --database $(DB)
-
 # Logins before and after issue 16's argon2id parameters, same run (benchmarks/logins.py): raw hash time, whether a
 # hash on a thread leaves the event loop free, logins/s and p50/p99 through the gateway at CLIENTS concurrent clients
 CLIENTS ?= 10
@@ -92,6 +83,15 @@ LOGIN_DB ?= sqlite
 .PHONY: bench-logins
 bench-logins: install
 	@$(RUN) python benchmarks/logins.py --clients $(CLIENTS) --seconds $(LOGIN_SECONDS) --database $(LOGIN_DB)
+
+# A deadline day replayed on the whole platform (benchmarks/deadline_day.py): N declarations, CONCURRENCY flows,
+# DB=postgresql (databases made on AFAS_BENCH_PG_ADMIN_URL, default 127.0.0.1:5432, and dropped) or sqlite
+.PHONY: bench-deadline
+N ?= 200
+CONCURRENCY ?= 20
+DB ?= postgresql
+bench-deadline: install
+	@$(RUN) python benchmarks/deadline_day.py --declarations $(N) --concurrency $(CONCURRENCY) --database $(DB)
 
 # Reads under load against the same run's bare FastAPI baselines (benchmarks/reads.py), on PostgreSQL
 # (AFAS_BENCH_PG_ADMIN_URL): « Mes déclarations » and one declaration, approbateur and Caf agent, at READ_CONNECTIONS

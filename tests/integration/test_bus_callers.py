@@ -39,7 +39,7 @@ SERVICES = ("identity", "habilitation", "estimation", "notification", "declarati
 GUARDED = {
     "identity": ("list_partners", {}),
     "habilitation": ("search_activities", {}),
-    "estimation": ("parameters", {"family": "eaje_psu"}),
+    "estimation": ("parameters", {"famille": "eaje_psu"}),
     "notification": ("undeliverable", {}),
     "declaration": ("list_users", {}),
 }

@@ -35,22 +35,28 @@ class Counted:
 def counting(runtime) -> Iterator[Counted]:
     """Counts the sessions the runtime's database opens and the statements it runs."""
     counted, db = Counted(), runtime.db
-    factory = db.sessions
+    # read sessions and the unit of work's write sessions (they take SQLite's write lock at their start)
+    factories = {"sessions": db.sessions, "_write_sessions": db._write_sessions}
 
-    def opening(*args, **kwargs):
-        counted.sessions += 1
-        return factory(*args, **kwargs)
+    def opening(factory):
+        def open_session(*args, **kwargs):
+            counted.sessions += 1
+            return factory(*args, **kwargs)
+
+        return open_session
 
     def executing(conn, cursor, statement, *args) -> None:
         counted.statements.append(statement)
 
-    db.sessions = opening
+    for name, factory in factories.items():
+        setattr(db, name, opening(factory))
     sa_event.listen(db.engine.sync_engine, "before_cursor_execute", executing)
     try:
         yield counted
     finally:
         sa_event.remove(db.engine.sync_engine, "before_cursor_execute", executing)
-        db.sessions = factory
+        for name, factory in factories.items():
+            setattr(db, name, factory)
 
 
 async def _api_save(world, user, form_id: uuid.UUID, version: int, values: dict) -> dict:
