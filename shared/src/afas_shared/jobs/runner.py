@@ -23,10 +23,10 @@ from sqlmodel import col
 
 from afas_shared.db.engine import Database
 from afas_shared.jobs.tables import BackgroundJob
+from afas_shared.jobs.wakeable import Wakeable
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 30.0  # unfinished jobs (a crash, another replica's restart) are picked up again at least this often
 
 # One batch of a job: (job id, batch size) -> whether there is more to do
 Step = Callable[[uuid.UUID, int], Awaitable[bool]]
@@ -76,30 +76,18 @@ async def fresh_job(session: AsyncSession, job_id: uuid.UUID) -> BackgroundJob |
     return await session.get(BackgroundJob, job_id, populate_existing=True)
 
 
-class JobRunner:
+class JobRunner(Wakeable):
     """Runs the unfinished jobs of one kind: started by whoever creates a job (``spawn``), woken by the runtime's
-    periodic ``work`` anyway (a job a crash interrupted resumes within ``POLL_SECONDS``)."""
+    periodic ``work`` anyway (a job a crash interrupted resumes within ``Wakeable.poll_seconds``)."""
 
     def __init__(self, db: Database, kind: str, step: Step, batch_size: int) -> None:
+        super().__init__()
         self.db = db
         self.kind = kind
         self.step = step
         self.batch_size = batch_size
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
-
-    def kick(self) -> None:
-        self._wake.set()
-
-    async def work(self) -> None:
-        """One wait-then-run cycle (the runtime repeats it)."""
-        try:
-            await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-        except TimeoutError:
-            pass
-        self._wake.clear()
-        await self.run_pending()
 
     def spawn(self) -> asyncio.Task:
         """Run the pending jobs in a task of their own, which outlives the request that created one."""

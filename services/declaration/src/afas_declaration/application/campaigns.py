@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections import defaultdict
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from prometheus_client import Counter
@@ -27,6 +27,7 @@ from afas_declaration.application.expected_declarations import active_during, ex
 from afas_declaration.domain.access_policy import Access
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.declaration import CampaignOpenedV1
+from afas_shared.contracts.rpc.habilitation import Family
 from afas_shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -44,19 +45,8 @@ DECLARATION_TYPES = {
     "actualisee_septembre": "Actualisée janvier à septembre",
     "reelle": "Réelle",
 }
-FAMILIES = (
-    "eaje_psu",
-    "alsh",
-    "rpe",
-    "laep",
-    "espace_rencontre",
-    "mediation_familiale",
-    "ps_jeunes",
-    "centre_social_agc",
-    "centre_social_acf",
-    "clas",
-    "ctg",
-)
+# The activity families habilitation knows: one list, the contracts' (a test keeps it equal to habilitation's domain)
+FAMILIES: tuple[str, ...] = get_args(Family)
 EXERCICE_MIN, EXERCICE_MAX = 2000, 2100
 
 

@@ -35,12 +35,12 @@ from afas_estimation.domain.parameters.territories import FAMILY as TERRITORY_FA
 from afas_shared.clock import Clock
 from afas_shared.contracts.events.estimation import EstimateRevisedV1
 from afas_shared.db.engine import Database
+from afas_shared.jobs.wakeable import Wakeable
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
-POLL_SECONDS = 30.0  # unfinished jobs (a crash mid-way) are picked up again at least this often
 
 COLUMNS = (
     DeclarationFigures.declaration_id,
@@ -212,30 +212,18 @@ async def run_batch(db: Database, job_id: uuid.UUID, batch_size: int, now: datet
     return not done
 
 
-class Reestimator:
-    """Runs the pending jobs in the background: woken after each change, and every ``POLL_SECONDS`` anyway."""
+class Reestimator(Wakeable):
+    """Runs the pending jobs in the background: woken after each change, and every ``Wakeable.poll_seconds`` anyway."""
 
     def __init__(
         self, db: Database, clock: Callable[[], Clock], after_commit=None, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> None:
+        super().__init__()
         self.db = db
         self.clock = clock
         self.after_commit = after_commit
         self.batch_size = batch_size
-        self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-
-    def kick(self) -> None:
-        self._wake.set()
-
-    async def work(self) -> None:
-        """One wait-then-run cycle (the runtime repeats it)."""
-        try:
-            await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-        except TimeoutError:
-            pass
-        self._wake.clear()
-        await self.run_pending()
 
     async def run_pending(self) -> int:
         """Run every unfinished job to its end; the number of batches run."""
