@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from afas_declaration.adapters.tables import ActivityCopy, Campaign
 from afas_declaration.application.errors import Forbidden, NotFound
 from afas_declaration.application.expected_declarations import lock_campaigns, prepare, store
+from afas_declaration.domain.access_policy import Access
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.jobs.runner import JobRunner, advance, fresh_job
@@ -135,13 +136,13 @@ def opening_of(campaign: Campaign) -> dict[str, Any]:
 
 async def job_view(runtime: ServiceRuntime, caller: ForwardedCaller, job_id: uuid.UUID) -> dict[str, Any]:
     """An opening job's progress, for the Caf of its campaign (or the operator)."""
-    if caller.kind not in ("caf", "operator"):
+    if not Access(caller).on_own_caf().caf_member:
         raise Forbidden("Le suivi des traitements est réservé aux agents de la Caf.")
     async with runtime.db.sessions() as session:
         job = await session.get(BackgroundJob, job_id)
         campaign = await session.get(Campaign, uuid.UUID(job.subject)) if job is not None else None
     if job is None or campaign is None:
         raise NotFound("Traitement introuvable.")
-    if not (caller.kind == "operator" or (caller.kind == "caf" and caller.caf_code == campaign.caf_code)):
+    if not Access(caller).on_caf(campaign.caf_code).caf_member:
         raise Forbidden("Ce traitement concerne une autre Caf.")
     return {**progress(job), "libelle": "Ouverture de la campagne", "campagne_id": str(campaign.id)}
