@@ -203,9 +203,9 @@ async def rpc_latency(database_url: str, nats_url: str, prefix: str, calls: int,
         await runtime.wait_ready(30)
         rng = random.Random(7)
         requests = [
-            {"family": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "figures": eaje_figures(rng)}
+            {"famille": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "valeurs": eaje_figures(rng)}
             if i % 2 == 0
-            else {"family": "alsh", "nature": "periscolaire", "exercice": 2026, "figures": alsh_figures(rng)}
+            else {"famille": "alsh", "nature": "periscolaire", "exercice": 2026, "valeurs": alsh_figures(rng)}
             for i in range(calls + 20)
         ]
         for payload in requests[:20]:  # warm-up: connections, barème cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from afas_shared.contracts.rpc.estimation import EstimateRequestV1
 from afas_shared.contracts.rpc.estimation_explanations import EstimateV1, Step
 from services.declaration.tests.use_case_harness import InMemoryBus
 
@@ -29,12 +30,13 @@ class Estimation:
         applied, one of its steps (what the cost-per-unit control compares with)."""
 
         async def estimate(payload: dict[str, Any]) -> dict[str, Any]:
+            request = EstimateRequestV1.model_validate(payload, by_alias=True, by_name=False)  # as estimation reads it
             steps = [_step("Prix plafond horaire", ceiling)] if ceiling else []
             steps.append(_step("Prestation de service", amount))
             reply = EstimateV1(
-                famille=payload["family"],
-                nature=payload["nature"],
-                exercice=payload["exercice"],
+                famille=request.family,
+                nature=request.nature,
+                exercice=request.exercice,
                 montant=amount,
                 montant_affiche=f"{amount} €",
                 arrondi="Montant arrondi au centime le plus proche",
@@ -48,9 +50,9 @@ class Estimation:
                 avertissements=[],
                 etapes=steps,
                 parametres=[],
-                entrees=dict(payload["figures"] or {}),
-                type_declaration=payload["declaration_type"],
-                caf_code=payload["caf_code"],
+                entrees=dict(request.figures or {}),
+                type_declaration=request.declaration_type,
+                caf_code=request.caf_code,
             )
             return {"result": reply.model_dump(mode="json")}
 
@@ -69,5 +71,5 @@ class Estimation:
 
     @property
     def asked(self) -> list[dict[str, Any]]:
-        """The payloads of the estimates asked so far, oldest first."""
+        """The payloads of the estimates asked so far, oldest first, as they travel (the API's names: ``famille``…)."""
         return [r.payload for r in self._bus.requests if (r.service, r.verb) == (SERVICE, VERB)]

@@ -31,14 +31,14 @@ async def test_the_controls_flag_the_billing_rate_and_the_declaration_is_control
     [event] = await world.published(DeclarationControlledV1.subject())
     assert (event.data.blocking, event.data.flagged, event.data.ready) == (0, 1, True)
 
-    # the estimate was asked with the stored figures, as text, for this activity
+    # the estimate was asked with the stored figures, as text, for this activity, under the API's names
     asked = world.estimation.asked[-1]
-    assert (asked["family"], asked["nature"], asked["activity_id"]) == (
+    assert (asked["famille"], asked["nature"], asked["activite_id"]) == (
         "eaje_psu",
         "multi_accueil",
         str(scene.activity.id),
     )
-    assert asked["figures"]["heures_facturees"] == "66000"
+    assert asked["valeurs"]["heures_facturees"] == "66000"
 
 
 async def test_an_incomplete_declaration_is_not_controlled_and_says_which_forms_were_never_saved(world):

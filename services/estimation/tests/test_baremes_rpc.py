@@ -61,7 +61,9 @@ async def ask(runtime, verb: str, actor: dict | None, **payload):
 
 async def test_a_change_is_versioned_audited_announced_and_used_by_the_next_estimate(make_settings):
     async with running(make_settings("estimation")) as estimation:
-        request = {"family": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "figures": PSU}
+        request = on_the_wire(
+            "estimate", {"family": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "figures": PSU}
+        )
         before = (await estimation.request("estimation", "estimate", request))["result"]
         changed = await ask(estimation, "set_parameter", AGENT, **CHANGE)
         again = await ask(estimation, "set_parameter", AGENT, **CHANGE)

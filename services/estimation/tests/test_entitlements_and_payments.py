@@ -34,7 +34,7 @@ async def test_validation_computes_the_entitlement_like_the_estimate_and_announc
             await estimation.request(
                 "estimation",
                 "estimate",
-                {"family": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "figures": PSU},
+                {"famille": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "valeurs": PSU},
             )
         )["result"]
         # Through the bus, as the declaration service publishes it.

@@ -7,6 +7,7 @@ import pytest
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.testing.eaje import PSU_FIGURES
 from afas_shared.testing.fixtures import running
+from services.estimation.tests.wire import on_the_wire
 
 PSU_2026 = {
     "family": "eaje_psu",
@@ -18,17 +19,27 @@ PSU_2026 = {
 }
 
 
+def estimate(runtime, **changes):
+    return runtime.request("estimation", "estimate", on_the_wire("estimate", {**PSU_2026, **changes}))
+
+
 async def test_estimate_over_request_reply(make_settings):
     async with running(make_settings("estimation")) as estimation:
-        reply = await estimation.request("estimation", "estimate", PSU_2026)
+        reply = await estimate(estimation)
         with pytest.raises(RemoteError) as missing:
             figures = {k: v for k, v in PSU_2026["figures"].items() if k not in ("places", "total_charges")}
-            await estimation.request("estimation", "estimate", {**PSU_2026, "figures": figures})
+            await estimate(estimation, figures=figures)
         with pytest.raises(RemoteError) as unknown:
-            await estimation.request("estimation", "estimate", {**PSU_2026, "family": "creche_lunaire"})
+            await estimate(estimation, family="creche_lunaire")
         with pytest.raises(RemoteError) as negative:
             figures = {**PSU_2026["figures"], "heures_realisees": "-3"}
-            await estimation.request("estimation", "estimate", {**PSU_2026, "figures": figures})
+            await estimate(estimation, figures=figures)
+        with pytest.raises(RemoteError) as bad_type:
+            await estimate(estimation, declaration_type="trimestrielle")
+        with pytest.raises(RemoteError) as not_figures:
+            await estimate(estimation, figures=["heures_realisees"])
+        with pytest.raises(RemoteError) as bad_exercice:
+            await estimate(estimation, exercice="deux mille")
 
     result = reply["result"]
     # 0.66 × 9.22 (2025 maximum ceiling, latest known) × 10000 − 20000 = 40852
@@ -41,5 +52,11 @@ async def test_estimate_over_request_reply(make_settings):
 
     assert missing.value.error == "invalid"
     assert "places" in str(missing.value.detail) and "total_charges" in str(missing.value.detail)
-    assert unknown.value.error == "invalid" and unknown.value.field == "family"
+    # a refusal names the request's field as it travels (the API's name), a figure by its form field id
+    assert unknown.value.error == "invalid" and unknown.value.field == "famille"
     assert negative.value.field == "heures_realisees"
+    assert (bad_type.value.field, not_figures.value.field, bad_exercice.value.field) == (
+        "type_declaration",
+        "valeurs",
+        "exercice",
+    )

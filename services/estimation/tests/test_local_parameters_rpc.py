@@ -46,7 +46,8 @@ async def ask(runtime, verb: str, actor: dict | None, **payload):
 async def estimate(runtime, caf_code: str) -> dict:
     payload = {"family": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "caf_code": caf_code}
     try:
-        return await runtime.request("estimation", "estimate", {**payload, "figures": TERRITOIRE}, timeout=10)
+        wire = on_the_wire("estimate", {**payload, "figures": TERRITOIRE})
+        return await runtime.request("estimation", "estimate", wire, timeout=10)
     except RemoteError as exc:
         return {"error": {"code": exc.error, "message": str(exc.detail), "field": exc.field}}
 

@@ -193,12 +193,16 @@ async def test_an_assigned_activity_is_estimated_with_its_territorys_amount_and_
         request = {"family": "eaje_psu", "nature": "multi_accueil", "exercice": 2026, "figures": FIGURES}
         lille = (
             await estimation.request(
-                "estimation", "estimate", {**request, "caf_code": "059", "activity_id": str(lille_activity)}
+                "estimation",
+                "estimate",
+                on_the_wire("estimate", {**request, "caf_code": "059", "activity_id": str(lille_activity)}),
             )
         )["result"]
         other = (
             await estimation.request(
-                "estimation", "estimate", {**request, "caf_code": "059", "activity_id": str(other_activity)}
+                "estimation",
+                "estimate",
+                on_the_wire("estimate", {**request, "caf_code": "059", "activity_id": str(other_activity)}),
             )
         )["result"]
         revised = await outbox(estimation, "estimation.estimate_revised.v1")

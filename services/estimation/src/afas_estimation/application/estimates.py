@@ -1,8 +1,9 @@
 """The ``estimate`` request and the one computation behind every amount estimation produces.
 
-Payload ``{family, nature, declaration_type, exercice, caf_code, activity_id?, figures: {field_id: str}}``. The
-declaration type and Caf code are echoed back; the Caf code also selects the Caf's local parameters
-(``local_parameters``), the activity its territory's amount per new place (``territories``).
+Payload ``{famille, nature, type_declaration, exercice, caf, activite_id?, valeurs: {field_id: str}}`` (the API's
+names, ``EstimateRequestV1``; the attributes keep estimation's). The declaration type and Caf code are echoed back;
+the Caf code also selects the Caf's local parameters (``local_parameters``), the activity its territory's amount per
+new place (``territories``). A refusal names the request's field as it travels, or the figure at fault by its id.
 
 ``outcome`` is what the instant estimate, the stored estimates re-computed after a barème change and the
 entitlement of a validated declaration all call: same rules, same effective barème, same rounding.
@@ -16,7 +17,7 @@ from typing import Any
 
 from afas_estimation.application.baremes import BaremeCache, Effective
 from afas_estimation.application.territories import read_activity
-from afas_estimation.domain.errors import EstimationError
+from afas_estimation.domain.errors import EstimationError, InvalidInputs
 from afas_estimation.domain.estimate import estimate as compute_estimate
 from afas_estimation.domain.explanation import estimate_json
 from afas_estimation.domain.result import Estimate
@@ -61,22 +62,37 @@ def explained(effective: Effective, result: Estimate) -> dict[str, Any]:
     }
 
 
+def _wire(attribute: str) -> str:
+    """The name a request field travels under (``family`` → ``famille``)."""
+    info = EstimateRequestV1.model_fields[attribute]
+    return info.alias or attribute
+
+
 async def estimate(baremes: BaremeCache, request: EstimateRequestV1) -> dict[str, Any]:
-    """The explained estimate; raise ``EstimationError`` (family, nature, period, figures) or ``InvalidRequest``."""
+    """The explained estimate; raise ``EstimationError`` (the figures) or ``InvalidRequest`` (the request's fields)."""
     figures = request.figures
     if figures is None:
         figures = {}
     if not isinstance(figures, dict):
-        raise InvalidRequest("Les données de la déclaration (figures) doivent être un objet champ → valeur.", "figures")
+        raise InvalidRequest(
+            "Les données de la déclaration (valeurs) doivent être un objet champ → valeur.", _wire("figures")
+        )
     declaration_type = request.declaration_type
     if declaration_type is not None and declaration_type not in DECLARATION_TYPES:
-        raise InvalidRequest(f"Type de déclaration inconnu : {declaration_type!r}.", "declaration_type")
+        raise InvalidRequest(f"Type de déclaration inconnu : {declaration_type!r}.", _wire("declaration_type"))
     family = request.family
     if not isinstance(family, str):
-        raise InvalidRequest("Indiquez le type d'activité (famille de prestation).", "family")
+        raise InvalidRequest("Indiquez le type d'activité (famille de prestation).", _wire("family"))
     activity_id = read_activity(request.activity_id)  # optional: selects the activity's territory
-    effective = await baremes.effective(family, request.caf_code, activity_id)
-    result = compute_estimate(family, request.nature, request.exercice, figures, bareme=effective.bareme)
+    try:
+        effective = await baremes.effective(family, request.caf_code, activity_id)
+        result = compute_estimate(family, request.nature, request.exercice, figures, bareme=effective.bareme)
+    except InvalidInputs:
+        raise  # names the figure at fault by its id (a form's field, not the request's)
+    except EstimationError as exc:  # the family, nature or exercice: named as the request carries them
+        if exc.field in EstimateRequestV1.model_fields:
+            raise InvalidRequest(exc.message, _wire(exc.field)) from None
+        raise
     return {
         **explained(effective, result),
         "type_declaration": declaration_type,

@@ -4,7 +4,7 @@ Verbs (``estimation.rpc.<verb>.v1``, each answering ``{"result": …}``; the gat
 each read and answered through its contract (``afas_shared.contracts.rpc.estimation``, fields named as the public
 API names them: ``famille``, ``valeur``, ``applicable_depuis``, ``motif``…; estimation's names below):
 
-* ``estimate`` {family, nature, declaration_type, exercice, caf_code, figures} → the explained estimate
+* ``estimate`` {famille, nature, type_declaration, exercice, caf, activite_id?, valeurs} → the explained estimate
   (no caller: the declaration service asks on every save);
 * ``parameters`` {actor, family} → the family's effective barème, provenance and history of changes;
 * ``set_parameter`` {actor, family, parameter, nature?, applies_from, value, provenance: {titre, emetteur, date,

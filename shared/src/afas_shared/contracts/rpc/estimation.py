@@ -8,8 +8,9 @@ The values a change carries (an amount, a date, a provenance, a motive) are read
 refuses them with its own French message naming the API's field: their types here are as loose as the wire
 (a text, a number or nothing), so the contract adds no English message before estimation's.
 
-``estimate`` has no public route: declaration asks it on every save, with the declaration's own names for the
-activity's type and Caf; the figures are keyed by the forms' field ids.
+``estimate`` has no public route: declaration asks it on every save, under the names the API gives the same
+notions elsewhere (``famille``, ``type_declaration``, ``caf``, ``activite_id``, the form's ``valeurs``); the figures
+are keyed by the forms' field ids, which a refusal of a figure names.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ Loose = Any  # a value estimation reads and refuses itself (see the module's doc
 
 class EstimateRequestV1(RpcRequest):
     multiline_fields = frozenset({"figures"})  # a declaration's texts, as its forms accepted them
-    family: Loose = None
+    family: Loose = Field(default=None, alias="famille")
     nature: Loose = None
-    declaration_type: Loose = None
+    declaration_type: Loose = Field(default=None, alias="type_declaration")
     exercice: Loose = None
-    caf_code: Loose = None
-    activity_id: Loose = None  # selects the territory the Caf assigned the activity to (PSU bonus territoire)
-    figures: Loose = None  # {field id: text}
+    caf_code: Loose = Field(default=None, alias="caf")
+    # selects the territory the Caf assigned the activity to (PSU bonus territoire)
+    activity_id: Loose = Field(default=None, alias="activite_id")
+    figures: Loose = Field(default=None, alias="valeurs")  # {field id: text}, as a form's save sends them
 
 
 class BaremeRequestV1(RpcRequest):
