@@ -36,6 +36,7 @@ from afas_estimation.application.estimates import outcome
 from afas_estimation.application.reestimation import Reestimator, affected, candidates_query, revise, write
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import SystemClock
+from afas_shared.contracts.rpc.estimation import SetParameterRequestV1
 from afas_shared.db import migrations
 from afas_shared.db.engine import Database
 from afas_shared.local_nats import LocalNatsServer
@@ -136,18 +137,20 @@ async def change_rates(db: Database, step: int) -> list[uuid.UUID]:
             _, job = await change(
                 uow,
                 CNAF_AGENT,
-                {
-                    "family": family,
-                    "parameter": "taux_ps",
-                    "applies_from": APPLIES_FROM.isoformat(),
-                    "value": values[step],
-                    "provenance": {
-                        "titre": f"Benchmark : taux de test n° {step + 1}",
-                        "emetteur": "Cnaf",
-                        "date": "2025-12-15",
-                        "reference": f"Benchmark n° {step + 1}",
-                    },
-                },
+                SetParameterRequestV1.model_validate(
+                    {
+                        "family": family,
+                        "parameter": "taux_ps",
+                        "applies_from": APPLIES_FROM.isoformat(),
+                        "value": values[step],
+                        "provenance": {
+                            "titre": f"Benchmark : taux de test n° {step + 1}",
+                            "emetteur": "Cnaf",
+                            "date": "2025-12-15",
+                            "reference": f"Benchmark n° {step + 1}",
+                        },
+                    }
+                ),
                 datetime.now(UTC),
             )
         jobs.append(job.id)
