@@ -99,4 +99,3 @@ async def test_a_campaign_that_does_not_open_within_the_wait_answers_with_its_jo
     other_caf = ForwardedCaller(kind="caf", caf_code="059", caf_roles=frozenset({"parametrage"}))
     with pytest.raises(Forbidden):
         await campaign_opening.job_view(world.runtime, other_caf, uuid.UUID(created["job_id"]))
-

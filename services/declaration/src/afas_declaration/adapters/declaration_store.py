@@ -15,7 +15,9 @@ from sqlalchemy.orm import defer
 from afas_declaration.adapters.tables import ActivityCopy, DeclarationForm
 from afas_declaration.adapters.tables import Declaration as DeclarationRow
 from afas_declaration.adapters.tables import Transmission as TransmissionRow
-from afas_declaration.domain.declaration import Declaration, Form, State, Transmission
+from afas_declaration.domain.declaration import Declaration
+from afas_declaration.domain.declaration_parts import Form, Transmission
+from afas_shared.contracts.declaration_states import DeclarationState as State
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
 

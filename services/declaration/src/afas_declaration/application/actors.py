@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from afas_declaration.domain.access_policy import Standing
-from afas_declaration.domain.declaration import Actor
+from afas_declaration.domain.lifecycle import Actor
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.read_models.user_directory import KnownUser
 

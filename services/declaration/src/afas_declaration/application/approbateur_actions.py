@@ -13,7 +13,8 @@ from afas_declaration.application.actors import actor_of
 from afas_declaration.application.declaration_scope import Loaded, load
 from afas_declaration.application.errors import Invalid, NotFound
 from afas_declaration.application.permissions import standing_in
-from afas_declaration.domain import declaration as lifecycle
+from afas_declaration.domain import declaration as aggregate
+from afas_declaration.domain import lifecycle
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.read_models.user_directory import KnownUser
@@ -21,11 +22,11 @@ from afas_shared.runtime import ServiceRuntime
 from afas_shared.text import refuse_forbidden_characters
 
 
-def _as_read(loaded: Loaded) -> lifecycle.Declaration:
+def _as_read(loaded: Loaded) -> aggregate.Declaration:
     return declaration_store.from_rows(loaded.declaration, loaded.activity, loaded.forms)
 
 
-async def _locked(uow, declaration_id: uuid.UUID) -> lifecycle.Declaration:
+async def _locked(uow, declaration_id: uuid.UUID) -> aggregate.Declaration:
     declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)
     if declaration is None:
         raise NotFound("Déclaration inconnue.")

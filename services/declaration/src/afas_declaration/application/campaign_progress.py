@@ -20,7 +20,7 @@ from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
 from afas_declaration.application.campaigns import view
 from afas_declaration.application.errors import Forbidden, NotFound
 from afas_declaration.domain.access_policy import Access
-from afas_declaration.domain.declaration import DECLARED
+from afas_declaration.domain.lifecycle import DECLARED
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.declaration_states import DeclarationState, label_of
 from afas_shared.runtime import ServiceRuntime

@@ -29,7 +29,7 @@ from afas_declaration.application.keyset import (
     window,
 )
 from afas_declaration.application.permissions import access_of
-from afas_declaration.domain import declaration as lifecycle
+from afas_declaration.domain import lifecycle
 from afas_declaration.domain.access_policy import Access, Action, Standing
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today

@@ -18,7 +18,9 @@ from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.application.estimates import figures_as_strings
 from afas_declaration.application.permissions import standing_in
-from afas_declaration.domain import declaration as lifecycle
+from afas_declaration.domain import declaration as aggregate
+from afas_declaration.domain import declaration_parts as parts
+from afas_declaration.domain import lifecycle
 from afas_declaration.domain.forms import FormDefinition, load_definition, sections_for, validate_values
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
@@ -45,10 +47,10 @@ def _plain(value: Any) -> Any:
 
 
 def form_view(
-    form: DeclarationForm | lifecycle.Form,
+    form: DeclarationForm | parts.Form,
     activity: ActivityCopy,
     campaign: Campaign,
-    declaration: Declaration | lifecycle.Declaration,
+    declaration: Declaration | aggregate.Declaration,
     editable: bool,
 ) -> dict[str, Any]:
     definition = _form_definition(activity, campaign, form.kind)

@@ -29,7 +29,7 @@ from afas_declaration.application.keyset import (
     window,
 )
 from afas_declaration.application.permissions import require, standing_in
-from afas_declaration.domain import declaration as lifecycle
+from afas_declaration.domain import lifecycle
 from afas_declaration.domain.access_policy import Access
 from afas_declaration.domain.estimate_wording import is_partial
 from afas_shared.auth.caller import ForwardedCaller

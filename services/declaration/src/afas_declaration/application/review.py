@@ -24,7 +24,8 @@ from afas_declaration.application.declaration_scope import Loaded, load
 from afas_declaration.application.errors import NotFound
 from afas_declaration.application.permissions import WHOLE_BUDGET_REFUSED, require, standing_in
 from afas_declaration.domain import controls as control_rules
-from afas_declaration.domain import declaration as lifecycle
+from afas_declaration.domain import declaration_parts as parts
+from afas_declaration.domain import lifecycle
 from afas_declaration.domain.access_policy import Standing
 from afas_declaration.domain.figures import declaration_figures
 from afas_declaration.domain.forms import FamilyDefinition, load_definition
@@ -94,13 +95,13 @@ def _references(estimate: dict[str, Any]) -> dict[str, Decimal]:
     return {}
 
 
-def values_of(form: DeclarationForm | lifecycle.Form) -> dict[str, Any]:
+def values_of(form: DeclarationForm | parts.Form) -> dict[str, Any]:
     """What a form holds: stored as JSON in its row, as a mapping in the aggregate."""
     return form.values if isinstance(form.values, dict) else json.loads(form.values)
 
 
 def _typed(
-    activity: ActivityCopy, campaign: Campaign, forms: Sequence[DeclarationForm | lifecycle.Form], kind: str
+    activity: ActivityCopy, campaign: Campaign, forms: Sequence[DeclarationForm | parts.Form], kind: str
 ) -> list[tuple[str | None, dict[str, Any]]]:
     """What was typed in each requested form of ``kind`` (stored values also hold the computed fields)."""
     definition = load_definition(activity.family, campaign.form_version).forms[kind]
@@ -119,7 +120,7 @@ def _typed(
 
 
 def figures_from(
-    activity: ActivityCopy, campaign: Campaign, forms: Sequence[DeclarationForm | lifecycle.Form]
+    activity: ActivityCopy, campaign: Campaign, forms: Sequence[DeclarationForm | parts.Form]
 ) -> dict[str, Any]:
     """The declaration's aggregate figures (activity summed over sites, financial data) from its forms."""
     family = load_definition(activity.family, campaign.form_version)
@@ -197,7 +198,7 @@ def _result_view(result, justifications: dict[str, Any]) -> dict[str, Any]:
 
 def obstacles(loaded: Loaded, assessment: Assessment) -> list[str]:
     """What prevents transmission, in French and by name; empty when the declaration may be transmitted."""
-    return lifecycle.obstacles(loaded.forms, assessment.results)
+    return parts.obstacles(loaded.forms, assessment.results)
 
 
 def _view(loaded: Loaded, assessment: Assessment, who: Standing) -> dict[str, Any]:

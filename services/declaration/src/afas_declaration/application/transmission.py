@@ -20,7 +20,7 @@ from afas_declaration.application.declaration_scope import Loaded, load
 from afas_declaration.application.errors import NotFound
 from afas_declaration.application.permissions import WHOLE_BUDGET_REFUSED, require, standing_in
 from afas_declaration.domain.access_policy import Standing
-from afas_declaration.domain.declaration import Sealed
+from afas_declaration.domain.declaration_parts import Sealed
 from afas_declaration.domain.forms import load_definition, sections_for
 from afas_declaration.domain.snapshot import sealed
 from afas_shared.auth.caller import ForwardedCaller

@@ -1,35 +1,40 @@
-"""The declaration aggregate: a declaration, its forms and its current transmitted version, the transitions of its
-lifecycle, who may make each of them, and the order of the events they record.
-
-The lifecycle (state codes and French labels in ``afas_shared.contracts.declaration_states``)::
-
-    À saisir ─save─▶ En cours de saisie ─control (ready)─▶ Contrôlée ─transmit─▶ Transmise Caf ─validate─▶ Validée Caf
-         (while open: save, send back, justify, complement, control, transmit)            │
-                                                                                         refuse
-    Refusée Caf (version + 1) ─save (revise)─▶ En révision ─control─▶ Contrôlée ─transmit─▶ …
-    cancel: from any state but Validée / Annulée ─▶ Annulée Caf
-
-A transition is a method: it checks who may make it (``authorize``: the role rule of ``WHO``), from which state
-(``require_state``: ``FROM``), then changes the aggregate and records the domain events it publishes, each with
-its ``aggregate_version``: ``order`` (version × 10 + step) for the lifecycle events and for a form's save and
-send-back, the declaration's count of saves (``saves``) for the figures announced with each save. Consumers
-compare these numbers, event kind with event kind, and never rebuild them. The application loads the aggregate,
-calls one method, and saves it through the unit of work, which publishes what was recorded. No I/O here: the
-aggregate is built from the tables' rows by ``adapters/declaration_store``.
-"""
+"""The declaration aggregate: a declaration, its forms and its current transmitted version, and the transitions of
+its lifecycle as methods (the rules they follow, the diagram and the order of events: ``lifecycle.py``)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from enum import IntEnum, StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from afas_declaration.domain.controls.justification import check_justification
+from afas_declaration.domain.declaration_parts import (
+    Form,
+    Sealed,
+    Transmission,
+    _blocking,
+    justified_keys,
+    obstacles,
+    stale_version,
+)
 from afas_declaration.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from afas_declaration.domain.lifecycle import (
+    COMMENT_MIN_LENGTH,
+    FINAL,
+    FROM,
+    REASON_MIN_LENGTH,
+    REVISING,
+    WHO,
+    Actor,
+    FormStep,
+    Recorded,
+    Step,
+    Transition,
+    order,
+)
 from afas_shared.clock import PARIS
 from afas_shared.contracts.declaration_states import DeclarationState as State
 from afas_shared.contracts.envelope import EventData
@@ -43,227 +48,6 @@ from afas_shared.contracts.events.declaration import (
     FormSavedV1,
     FormSentBackV1,
 )
-
-# Still with the partner: its forms are filled, sent back, controlled, justified, and it may be transmitted.
-OPEN = frozenset({State.a_saisir, State.en_cours, State.controlee, State.refusee, State.en_revision})
-# Open and not controlled yet: the partner's input is awaited.
-AWAITING_INPUT = OPEN - {State.controlee}
-# Refused by the Caf and not transmitted again: the refusal's reason is shown, the partner revises.
-REVISING = frozenset({State.refusee, State.en_revision})
-# The Caf has it: the activity has declared.
-DECLARED = frozenset({State.transmise, State.validee})
-# Nothing more happens to it.
-FINAL = frozenset({State.validee, State.annulee})
-
-REASON_MIN_LENGTH = 10
-COMMENT_MIN_LENGTH = 5
-
-
-# --- the order of events -------------------------------------------------------------------------------------------
-
-
-class Step(IntEnum):
-    """Where a declaration's event falls within its version (1, then 2 after a refusal…): its controls, its
-    transmission, the Caf's decision on it."""
-
-    controlled = 0
-    transmitted = 1
-    decided = 2
-
-
-class FormStep(IntEnum):
-    """Where a form's event falls within its version (1 after its first save…): the save, then a send-back of
-    what was saved (the next save makes the next version)."""
-
-    saved = 0
-    sent_back = 1
-
-
-STEPS_PER_VERSION = 10
-
-
-def order(version: int, step: Step | FormStep) -> int:
-    """The ``aggregate_version`` of an event: every event of a later version, or of a later step of the same
-    version, has a greater one. Consumers compare it, never rebuild it."""
-    return version * STEPS_PER_VERSION + step
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """A domain event the aggregate recorded, to be published with the change that made it."""
-
-    data: EventData
-    subject: str
-    aggregate_version: int
-
-
-# --- who acts --------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a transition, as the application found them (grant lines, Caf back-office roles)."""
-
-    user_id: uuid.UUID | None = None
-    name: str | None = None
-    member: bool = False  # holds a partner role on the declaration's activity
-    approbateur: bool = False  # the activity's approbateur
-    instructor: bool = False  # an instruction agent of the declaration's Caf, or the operator
-    fills: frozenset[uuid.UUID] = frozenset()  # the forms it has a role to fill
-
-
-class Transition(StrEnum):
-    save = "save"
-    send_back = "send_back"
-    justify = "justify"
-    complement = "complement"
-    control = "control"
-    transmit = "transmit"
-    validate = "validate"
-    refuse = "refuse"
-    cancel = "cancel"
-
-
-@dataclass(frozen=True)
-class _Who:
-    may: Callable[[Actor, uuid.UUID | None], bool]
-    refused: str
-
-
-_APPROBATEUR = "Seul l'approbateur"
-_DECIDES = _Who(lambda a, _: a.instructor, "Seuls les agents d'instruction de la Caf de cette déclaration décident.")
-WHO: dict[Transition, _Who] = {
-    Transition.save: _Who(lambda a, form: form in a.fills, "Vous n'avez pas de rôle de saisie sur ce formulaire."),
-    Transition.send_back: _Who(lambda a, _: a.approbateur, f"{_APPROBATEUR} renvoie un formulaire à son fournisseur."),
-    Transition.justify: _Who(lambda a, _: a.approbateur, f"{_APPROBATEUR} justifie les anomalies signalées."),
-    Transition.complement: _Who(lambda a, _: a.approbateur, f"{_APPROBATEUR} ajoute des informations complémentaires."),
-    Transition.control: _Who(
-        lambda a, _: a.member, "Seuls les utilisateurs habilités sur cette activité contrôlent ses données."
-    ),
-    Transition.transmit: _Who(
-        lambda a, _: a.approbateur, f"{_APPROBATEUR} de l'activité signe et transmet la déclaration."
-    ),
-    Transition.validate: _DECIDES,
-    Transition.refuse: _DECIDES,
-    Transition.cancel: _DECIDES,
-}
-
-_FROZEN = "Cette déclaration a été transmise : elle ne se modifie plus."
-_TRANSMITTED = frozenset({State.transmise})
-_ONLY_TRANSMITTED = "Seule une déclaration transmise à la Caf se valide ou se refuse."
-# From which states each transition is made, and what is answered otherwise (validate, refuse and cancel name the
-# final state they meet: see ``require_state``).
-FROM: dict[Transition, tuple[frozenset[State], str]] = {
-    Transition.save: (OPEN, _FROZEN),
-    Transition.send_back: (OPEN, "Ce formulaire ne peut plus être renvoyé."),
-    Transition.justify: (OPEN, _FROZEN),
-    Transition.complement: (OPEN, _FROZEN),
-    Transition.control: (OPEN, "Cette déclaration a été transmise : ses contrôles sont figés."),
-    Transition.transmit: (OPEN, "Cette déclaration a déjà été transmise à la Caf."),
-    Transition.validate: (_TRANSMITTED, _ONLY_TRANSMITTED),
-    Transition.refuse: (_TRANSMITTED, _ONLY_TRANSMITTED),
-    Transition.cancel: (frozenset(State) - FINAL, ""),
-}
-
-
-# --- the aggregate ---------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Form:
-    """One form of the declaration (activity data, per site or not; financial data), as last saved."""
-
-    id: uuid.UUID
-    kind: str  # activite | financier
-    site_id: uuid.UUID | None = None
-    site_name: str | None = None
-    requested: bool = True
-    state: State = State.a_saisir
-    values: dict[str, Any] = field(default_factory=dict)
-    version: int = 0
-    saved_by: uuid.UUID | None = None
-    saved_by_name: str | None = None
-    saved_at: datetime | None = None
-    # Set when the approbateur sends the form back to its provider; cleared by the next save
-    sent_back_comment: str | None = None
-    sent_back_by_name: str | None = None
-
-
-@dataclass
-class Transmission:
-    """A transmitted version: what was sealed (hash, figures), who signed, and the Caf's decision on it."""
-
-    version: int
-    snapshot_hash: str
-    figures: dict[str, Any]
-    signer_id: uuid.UUID | None
-    signer_name: str
-    transmitted_at: datetime
-    decision: State | None = None
-    decision_reason: str | None = None
-    decided_by: uuid.UUID | None = None
-    decided_by_name: str | None = None
-    decided_at: datetime | None = None
-    id: uuid.UUID | None = None  # once stored
-    # Only for a transmission made now, for the store to keep: the canonical JSON snapshot and its PDF receipt
-    snapshot: str | None = None
-    receipt: bytes | None = None
-    new: bool = False
-
-
-@dataclass(frozen=True)
-class Sealed:
-    """The frozen snapshot of the declaration at transmission (canonical JSON, its SHA-256) and its PDF receipt
-    (empty while a worker process renders it from the snapshot: ``application.receipts``)."""
-
-    snapshot: str
-    hash: str
-    receipt: bytes
-    signer_name: str
-
-
-class FormLike(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def site_name(self) -> str | None: ...
-    @property
-    def requested(self) -> bool: ...
-    @property
-    def version(self) -> int: ...
-
-
-def obstacles(forms: Iterable[FormLike], results: Sequence[dict[str, Any]]) -> list[str]:
-    """What prevents transmission, in French and by name, given the forms and the control results (with their
-    justifications); empty when the declaration may be transmitted."""
-    found = []
-    unsaved = [f for f in forms if f.requested and f.version == 0]
-    if unsaved:
-        found.append("formulaires jamais enregistrés : " + ", ".join(form_name(f) for f in unsaved))
-    blocking = [r for r in results if _blocking(r)]
-    if blocking:
-        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger : " + ", ".join(map(_named, blocking)))
-    unjustified = [r for r in results if r["a_justifier"] and not r["justification"]]
-    if unjustified:
-        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier : " + ", ".join(map(_named, unjustified)))
-    return found
-
-
-def form_name(form: FormLike) -> str:
-    kind = "données d'activité" if form.kind == "activite" else "données financières"
-    return kind + (f" ({form.site_name})" if form.site_name else "")
-
-
-def _named(result: dict[str, Any]) -> str:
-    return f"« {result['libelle']} »" + (f" ({result['lieu']})" if result["lieu"] else "")
-
-
-def _blocking(result: dict[str, Any]) -> bool:
-    return result["statut"] == "anomalie" and result["severite"] == "blocking"
-
-
-def justified_keys(results: Iterable[dict[str, Any]]) -> list[str]:
-    return [r["cle"] for r in results if r["a_justifier"] and r["justification"]]
 
 
 @dataclass
@@ -292,8 +76,6 @@ class Declaration:
     transmission: Transmission | None = None  # of the current version, once transmitted
     events: list[Recorded] = field(default_factory=list)
 
-    # --- reading ---
-
     def form(self, form_id: uuid.UUID) -> Form:
         for form in self.forms:
             if form.id == form_id:
@@ -313,8 +95,6 @@ class Declaration:
     def pull_events(self) -> list[Recorded]:
         recorded, self.events = self.events, []
         return recorded
-
-    # --- the rules ---
 
     def authorize(self, actor: Actor, transition: Transition, form_id: uuid.UUID | None = None) -> None:
         """Who may make ``transition`` (Forbidden otherwise)."""
@@ -379,12 +159,6 @@ class Declaration:
     def _record(self, data: EventData, subject: uuid.UUID, aggregate_version: int) -> None:
         self.events.append(Recorded(data, str(subject), aggregate_version))
 
-    @staticmethod
-    def _acting(actor: Actor) -> uuid.UUID:
-        if actor.user_id is None:
-            raise Forbidden("Utilisateur inconnu.")
-        return actor.user_id
-
     # --- the partner's transitions ---
 
     def save_form(
@@ -404,7 +178,7 @@ class Declaration:
         form = self.require_requested(form_id)
         self.require_state(Transition.save)
         if form.version != expected_version:
-            raise Conflict(self._stale_version(form, expected_version), "version")
+            raise Conflict(stale_version(form, expected_version), "version")
         form.values, form.version = values, form.version + 1
         form.saved_by, form.saved_by_name, form.saved_at = actor.user_id, actor.name, now
         form.state, form.sent_back_comment, form.sent_back_by_name = State.en_cours, None, None
@@ -418,7 +192,7 @@ class Declaration:
                 kind=form.kind,
                 site_id=form.site_id,
                 form_version=form.version,
-                saved_by=self._acting(actor),
+                saved_by=actor.acting_user(),
             ),
             form.id,
             order(form.version, FormStep.saved),
@@ -431,21 +205,6 @@ class Declaration:
             self.saves,
         )
         return form
-
-    @staticmethod
-    def _stale_version(form: Form, expected_version: int) -> str:
-        if expected_version < form.version:
-            moment = form.saved_at.astimezone(PARIS) if form.saved_at else None
-            when = f" le {moment:%d/%m/%Y} à {moment:%H:%M}" if moment else ""
-            by = f" par {form.saved_by_name}" if form.saved_by_name else ""
-            return (
-                f"Ce formulaire a été enregistré entre-temps{by}{when} : rechargez-le, "
-                "votre saisie n'a pas été enregistrée."
-            )
-        return (
-            f"La version {expected_version} de ce formulaire n'existe pas (version actuelle : "
-            f"{form.version}) : rechargez-le, votre saisie n'a pas été enregistrée."
-        )
 
     def send_back(self, actor: Actor, form_id: uuid.UUID, comment: str) -> Form:
         """The approbateur returns a saved form to its provider with a comment; the provider's next save clears it."""
@@ -470,7 +229,7 @@ class Declaration:
                 kind=form.kind,
                 site_id=form.site_id,
                 comment=comment,
-                sent_back_by=self._acting(actor),
+                sent_back_by=actor.acting_user(),
             ),
             form.id,
             order(form.version, FormStep.sent_back),
@@ -564,7 +323,7 @@ class Declaration:
         self._record(
             DeclarationTransmittedV1(
                 **self._facts(),
-                transmitted_by=self._acting(actor),
+                transmitted_by=actor.acting_user(),
                 transmitted_at=now,
                 snapshot_hash=sealed.hash,
                 figures=figures,

@@ -1,0 +1,126 @@
+"""What a declaration holds besides its own state: its forms, its transmitted version, what blocks a transmission
+(used by the aggregate in ``declaration.py``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from afas_shared.clock import PARIS
+from afas_shared.contracts.declaration_states import DeclarationState as State
+
+
+@dataclass
+class Form:
+    """One form of the declaration (activity data, per site or not; financial data), as last saved."""
+
+    id: uuid.UUID
+    kind: str  # activite | financier
+    site_id: uuid.UUID | None = None
+    site_name: str | None = None
+    requested: bool = True
+    state: State = State.a_saisir
+    values: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    saved_by: uuid.UUID | None = None
+    saved_by_name: str | None = None
+    saved_at: datetime | None = None
+    # Set when the approbateur sends the form back to its provider; cleared by the next save
+    sent_back_comment: str | None = None
+    sent_back_by_name: str | None = None
+
+
+@dataclass
+class Transmission:
+    """A transmitted version: what was sealed (hash, figures), who signed, and the Caf's decision on it."""
+
+    version: int
+    snapshot_hash: str
+    figures: dict[str, Any]
+    signer_id: uuid.UUID | None
+    signer_name: str
+    transmitted_at: datetime
+    decision: State | None = None
+    decision_reason: str | None = None
+    decided_by: uuid.UUID | None = None
+    decided_by_name: str | None = None
+    decided_at: datetime | None = None
+    id: uuid.UUID | None = None  # once stored
+    # Only for a transmission made now, for the store to keep: the canonical JSON snapshot and its PDF receipt
+    snapshot: str | None = None
+    receipt: bytes | None = None
+    new: bool = False
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """The frozen snapshot of the declaration at transmission (canonical JSON, its SHA-256) and its PDF receipt
+    (empty while a worker process renders it from the snapshot: ``application.receipts``)."""
+
+    snapshot: str
+    hash: str
+    receipt: bytes
+    signer_name: str
+
+
+class FormLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def site_name(self) -> str | None: ...
+    @property
+    def requested(self) -> bool: ...
+    @property
+    def version(self) -> int: ...
+
+
+def obstacles(forms: Iterable[FormLike], results: Sequence[dict[str, Any]]) -> list[str]:
+    """What prevents transmission, in French and by name, given the forms and the control results (with their
+    justifications); empty when the declaration may be transmitted."""
+    found = []
+    unsaved = [f for f in forms if f.requested and f.version == 0]
+    if unsaved:
+        found.append("formulaires jamais enregistrés : " + ", ".join(form_name(f) for f in unsaved))
+    blocking = [r for r in results if _blocking(r)]
+    if blocking:
+        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger : " + ", ".join(map(_named, blocking)))
+    unjustified = [r for r in results if r["a_justifier"] and not r["justification"]]
+    if unjustified:
+        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier : " + ", ".join(map(_named, unjustified)))
+    return found
+
+
+def form_name(form: FormLike) -> str:
+    kind = "données d'activité" if form.kind == "activite" else "données financières"
+    return kind + (f" ({form.site_name})" if form.site_name else "")
+
+
+def _named(result: dict[str, Any]) -> str:
+    return f"« {result['libelle']} »" + (f" ({result['lieu']})" if result["lieu"] else "")
+
+
+def _blocking(result: dict[str, Any]) -> bool:
+    return result["statut"] == "anomalie" and result["severite"] == "blocking"
+
+
+def justified_keys(results: Iterable[dict[str, Any]]) -> list[str]:
+    return [r["cle"] for r in results if r["a_justifier"] and r["justification"]]
+
+
+def stale_version(form: Form, expected_version: int) -> str:
+    """Why a save naming another version than the form's is refused (the partner is told to reload)."""
+    if expected_version < form.version:
+        moment = form.saved_at.astimezone(PARIS) if form.saved_at else None
+        when = f" le {moment:%d/%m/%Y} à {moment:%H:%M}" if moment else ""
+        by = f" par {form.saved_by_name}" if form.saved_by_name else ""
+        return (
+            f"Ce formulaire a été enregistré entre-temps{by}{when} : rechargez-le, "
+            "votre saisie n'a pas été enregistrée."
+        )
+    return (
+        f"La version {expected_version} de ce formulaire n'existe pas (version actuelle : "
+        f"{form.version}) : rechargez-le, votre saisie n'a pas été enregistrée."
+    )
