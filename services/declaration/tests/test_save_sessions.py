@@ -125,3 +125,26 @@ async def test_the_gateway_opens_one_reading_per_http_request(world):
     assert counted.grant_reads == 2  # one per request
     assert seen[0] is seen[1] and seen[2] is seen[3] and seen[1] is not seen[2]
     assert seen[0].may("saisir_financier", alsh.id)
+
+
+async def test_a_declarations_request_reads_the_lines_of_its_activity_only(world):
+    """A partner's administrator granted on many activities: one declaration's request reads the lines of that
+    activity, not all of them (the cost of a request must not grow with the partner's size); a list reads them all,
+    and a request that read them all answers the one-activity question from that reading."""
+    alsh, people = await _alsh(world)
+    sophie = people["sophie"]
+    others = [await world.activity("laep", "general", f"LAEP {i}") for i in range(3)]
+    for other in others:
+        await world.grant(sophie, "fdf", other)
+    today = date(2026, 3, 2)
+    async with world.runtime.db.sessions() as session:
+        one = await permissions.access_of(session, sophie.caller, today, alsh.id)
+        every = await permissions.access_of(session, sophie.caller, today)
+    assert {line.activity_id for line in one.lines} == {alsh.id}
+    assert {line.activity_id for line in every.lines} == {alsh.id, *(o.id for o in others)}
+    assert one.may("saisir_financier", alsh.id) and not one.may("saisir_financier", others[0].id)
+    with counting(world.runtime) as counted, permissions.one_access_per_request():
+        async with world.runtime.db.sessions() as session:
+            whole = await permissions.access_of(session, sophie.caller, today)
+            again = await permissions.access_of(session, sophie.caller, today, others[1].id)
+    assert again is whole and counted.grant_reads == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Protocol
@@ -158,6 +158,18 @@ class Access:
 
     caller: ForwardedCaller
     lines: tuple[GrantTerms, ...] = ()
+    # The lines' roles (and sites) per activity, built once: a list asks it for every row it shows.
+    _by_activity: dict[uuid.UUID, frozenset[tuple[str, uuid.UUID | None]]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        if self.caller.kind != "partner":
+            return
+        grouped: dict[uuid.UUID, set[tuple[str, uuid.UUID | None]]] = {}
+        for line in self.lines:
+            grouped.setdefault(line.activity_id, set()).add((line.role, line.site_id))
+        self._by_activity.update({activity: frozenset(roles) for activity, roles in grouped.items()})
 
     @classmethod
     def of(cls, caller: ForwardedCaller, lines: Iterable[GrantTerms], today: date) -> Access:
@@ -194,9 +206,7 @@ class Access:
 
     def roles_by_activity(self) -> dict[uuid.UUID, frozenset[tuple[str, uuid.UUID | None]]]:
         """The activities the caller's lines name, with its roles (and sites) on each."""
-        return {line.activity_id: self._roles_on(line.activity_id) for line in self.lines}
+        return dict(self._by_activity)
 
     def _roles_on(self, activity_id: uuid.UUID) -> frozenset[tuple[str, uuid.UUID | None]]:
-        if self.caller.kind != "partner":
-            return frozenset()
-        return frozenset((line.role, line.site_id) for line in self.lines if line.activity_id == activity_id)
+        return self._by_activity.get(activity_id, frozenset())
