@@ -67,7 +67,7 @@ _resolved: ContextVar[dict[_Key, Access] | None] = ContextVar("afas_access", def
 
 # The columns the policy reads, fetched as plain rows: a partner's administrator may hold thousands of lines, and
 # building an ORM object for each was most of the gateway's CPU per request at the deadline (issue 16's profile).
-_TERMS = (
+_TERMS: tuple[Any, ...] = (
     GrantLine.role,
     GrantLine.activity_id,
     GrantLine.site_id,
