@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, GrantLine
 from afas_declaration.application.errors import Forbidden
@@ -103,10 +104,10 @@ async def access_of(
         for key in ((caller, today, activity_id), (caller, today, None)):
             if key in resolved:
                 return resolved[key]
-    query = sa.select(*_TERMS).where(GrantLine.user_id == caller.user_id)
+    query = sa.select(*_TERMS).where(col(GrantLine.user_id) == caller.user_id)
     if activity_id is not None:
-        query = query.where(GrantLine.activity_id == activity_id)
-    query = query.order_by(GrantLine.activity_id, GrantLine.role, GrantLine.site_id)
+        query = query.where(col(GrantLine.activity_id) == activity_id)
+    query = query.order_by(col(GrantLine.activity_id), col(GrantLine.role), col(GrantLine.site_id))
     access = Access.of(caller, (await session.execute(query)).all(), today)
     if resolved is not None:
         resolved[(caller, today, activity_id)] = access
