@@ -75,6 +75,9 @@ class ServiceSettings(BaseSettings):
     # SQLite only: how long a unit of work waits for the write lock another writer holds before it fails
     database_busy_timeout_seconds: float = Field(default=10.0, gt=0)
     consumer_max_deliver: int = Field(default=5, ge=1)
+    # Messages a consumer fetches and applies in one transaction (afas_shared.messaging.consumer); 1: one
+    # transaction per message, the former path
+    consumer_batch_size: int = Field(default=100, ge=1, le=1000)
     consumer_backoff_seconds: list[float] = Field(default=[1.0, 5.0, 15.0, 60.0], min_length=1)
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
