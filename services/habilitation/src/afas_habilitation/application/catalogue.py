@@ -125,7 +125,8 @@ async def sites_of(session, activity_id: uuid.UUID) -> list[Site]:
     )
 
 
-async def create(uow: UnitOfWork, partner: KnownPartner, facts: ActivityFacts, caf_code: str) -> Activity:
+def new_activity(partner: KnownPartner, facts: ActivityFacts, caf_code: str) -> tuple[Activity, list[Site]]:
+    """The rows of an activity about to be registered: the activity and its sites (nothing stored yet)."""
     activity = Activity(
         id=uuid.uuid4(),
         partner_id=partner.partner_id,
@@ -141,10 +142,20 @@ async def create(uow: UnitOfWork, partner: KnownPartner, facts: ActivityFacts, c
         afc_file=facts.afc_file,
     )
     sites = [Site(id=uuid.uuid4(), activity_id=activity.id, name=n, position=i) for i, n in enumerate(facts.sites)]
+    return activity, sites
+
+
+def announce(uow: UnitOfWork, activity: Activity, sites: list[Site]) -> None:
+    """The activity's registration, in the outbox of the transaction storing it."""
+    uow.publish(ActivityRegisteredV1(**_state(activity, sites)), subject=str(activity.id), aggregate_version=1)
+
+
+async def create(uow: UnitOfWork, partner: KnownPartner, facts: ActivityFacts, caf_code: str) -> Activity:
+    activity, sites = new_activity(partner, facts, caf_code)
     uow.session.add(activity)
     await uow.session.flush()  # the activity row exists before its sites reference it
     uow.session.add_all(sites)
-    uow.publish(ActivityRegisteredV1(**_state(activity, sites)), subject=str(activity.id), aggregate_version=1)
+    announce(uow, activity, sites)
     return activity
 
 
@@ -298,4 +309,15 @@ async def search(
             query = query.where(column == value)
     async with runtime.db.sessions() as session:
         rows = (await session.execute(query.order_by(Activity.name))).all()
-        return [view(a, await sites_of(session, a.id), name) for a, name in rows]
+        sites = await sites_of_many(session, [a.id for a, _ in rows])
+        return [view(a, sites.get(a.id, []), name) for a, name in rows]
+
+
+async def sites_of_many(session, activity_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Site]]:
+    """The sites of several activities in one query, each activity's in their order."""
+    found: dict[uuid.UUID, list[Site]] = {}
+    if activity_ids:
+        query = sa.select(Site).where(Site.activity_id.in_(activity_ids)).order_by(Site.activity_id, Site.position)
+        for site in (await session.execute(query)).scalars():
+            found.setdefault(site.activity_id, []).append(site)
+    return found

@@ -94,76 +94,107 @@ def view(g: RoleGrant, today: date, activity: Activity | None = None, user: Know
 
 
 async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInput) -> list[dict[str, Any]]:
+    """A grant at once, all lines or none (a grant over many activities is a job: ``grant_jobs``)."""
     today = paris_today(runtime.clock.now())
     start = data.start_date or today
     async with runtime.unit_of_work() as uow:
-        user = await uow.session.get(KnownUser, data.user_id)
-        if user is None or user.partner_id is None:
-            raise RpcFailure("invalid", "Utilisateur inconnu ou sans partenaire.", "utilisateur_id")
-        partner = await uow.session.get(KnownPartner, user.partner_id)
-        if partner is None or not may_grant(caller, partner):
-            raise RpcFailure("forbidden", "Vous ne pouvez pas habiliter les utilisateurs de ce partenaire.")
-        account = await uow.session.get(AccountState, user.user_id)
-        if account is not None and account.state in BARRED:
-            raise RpcFailure("conflict", "Un compte suspendu ou fermé ne peut pas recevoir de rôle.")
-        in_declarer = await _declarer_on(uow.session, user.user_id, start)
-        scopes = await _all_open_activities(uow.session, partner, start) if data.all_activities else data.scope
+        user, partner = await grantee(uow.session, caller, data)
+        in_declarer = await declarer_on(uow.session, user.user_id, start)
+        scopes = await all_open_activities(uow.session, partner, start) if data.all_activities else data.scope
         if not scopes:
             raise RpcFailure("invalid", "Choisissez au moins une activité ou un lieu d'implantation.", "perimetre")
         group_id, created = uuid.uuid4(), []
-        existing = [facts(g) for g in await _open_grants(uow.session, [s.activity_id for s in scopes], start)]
+        existing = [facts(g) for g in await open_grants(uow.session, [s.activity_id for s in scopes], start)]
         for scope in scopes:
             activity = await uow.session.get(Activity, scope.activity_id)
             if activity is None:
                 raise RpcFailure("invalid", "Activité inconnue.", "perimetre")
             site = await uow.session.get(Site, scope.site_id) if scope.site_id else None
-            line = RoleGrant(
-                id=uuid.uuid4(),
-                group_id=group_id,
-                user_id=user.user_id,
-                partner_id=partner.partner_id,
-                role=rules.Role(data.role).value,
-                activity_id=activity.id,
-                site_id=scope.site_id,
-                start_date=start,
-                end_date=data.end_date,
-                validation=rules.initial_validation(rules.Role(data.role)).value,
-            )
-            problems = rules.grant_problems(
-                facts(line),
-                existing,
-                user_in_declarer_group=in_declarer,
-                activity_partner_matches=activity.partner_id == partner.partner_id,
-                site_allowed=site_scoped(Family(activity.family), SiteMode(activity.site_mode)),
-                site_known=scope.site_id is None or (site is not None and site.activity_id == activity.id),
-                activity_name=activity.name,
+            line, problems = new_line(
+                data, user, partner, activity, scope.site_id, site, group_id, start, existing, in_declarer
             )
             if problems:
                 field = INPUT_PROBLEMS.get(problems[0])
                 raise RpcFailure("invalid" if field else "conflict", problems[0], field)
-            existing.append(facts(line))
-            uow.session.add(line)
-            uow.publish(
-                RoleGrantedV1(
-                    grant_id=line.id,
-                    group_id=group_id,
-                    user_id=line.user_id,
-                    partner_id=line.partner_id,
-                    role=line.role,
-                    activity_id=line.activity_id,
-                    site_id=line.site_id,
-                    start_date=start,
-                    end_date=line.end_date,
-                    validation=line.validation,
-                ),
-                subject=str(line.id),
-                aggregate_version=1,
-            )
+            store_line(uow, line, existing)
             created.append(view(line, today, activity, user))
     return created
 
 
-async def _all_open_activities(session, partner: KnownPartner, day: date) -> list[Scope]:
+async def grantee(session, caller: ForwardedCaller, data: GrantInput) -> tuple[KnownUser, KnownPartner]:
+    """The user to grant and their partner, refused when the caller may not grant them or the account is barred."""
+    user = await session.get(KnownUser, data.user_id)
+    if user is None or user.partner_id is None:
+        raise RpcFailure("invalid", "Utilisateur inconnu ou sans partenaire.", "utilisateur_id")
+    partner = await session.get(KnownPartner, user.partner_id)
+    if partner is None or not may_grant(caller, partner):
+        raise RpcFailure("forbidden", "Vous ne pouvez pas habiliter les utilisateurs de ce partenaire.")
+    account = await session.get(AccountState, user.user_id)
+    if account is not None and account.state in BARRED:
+        raise RpcFailure("conflict", "Un compte suspendu ou fermé ne peut pas recevoir de rôle.")
+    return user, partner
+
+
+def new_line(
+    data: GrantInput,
+    user: KnownUser,
+    partner: KnownPartner,
+    activity: Activity,
+    site_id: uuid.UUID | None,
+    site: Site | None,
+    group_id: uuid.UUID,
+    start: date,
+    existing: list[rules.GrantFacts],
+    in_declarer: bool,
+) -> tuple[RoleGrant, list[str]]:
+    """One line of a grant, and the rules it would break (none: it may be stored)."""
+    line = RoleGrant(
+        id=uuid.uuid4(),
+        group_id=group_id,
+        user_id=user.user_id,
+        partner_id=partner.partner_id,
+        role=rules.Role(data.role).value,
+        activity_id=activity.id,
+        site_id=site_id,
+        start_date=start,
+        end_date=data.end_date,
+        validation=rules.initial_validation(rules.Role(data.role)).value,
+    )
+    problems = rules.grant_problems(
+        facts(line),
+        existing,
+        user_in_declarer_group=in_declarer,
+        activity_partner_matches=activity.partner_id == partner.partner_id,
+        site_allowed=site_scoped(Family(activity.family), SiteMode(activity.site_mode)),
+        site_known=site_id is None or (site is not None and site.activity_id == activity.id),
+        activity_name=activity.name,
+    )
+    return line, problems
+
+
+def store_line(uow: UnitOfWork, line: RoleGrant, existing: list[rules.GrantFacts]) -> None:
+    """Store a line and its event (outbox, same transaction); the next lines are checked against it."""
+    existing.append(facts(line))
+    uow.session.add(line)
+    uow.publish(
+        RoleGrantedV1(
+            grant_id=line.id,
+            group_id=line.group_id,
+            user_id=line.user_id,
+            partner_id=line.partner_id,
+            role=line.role,
+            activity_id=line.activity_id,
+            site_id=line.site_id,
+            start_date=line.start_date,
+            end_date=line.end_date,
+            validation=line.validation,
+        ),
+        subject=str(line.id),
+        aggregate_version=1,
+    )
+
+
+async def all_open_activities(session, partner: KnownPartner, day: date) -> list[Scope]:
     rows = await session.execute(
         sa.select(Activity.id)
         .where(
@@ -175,7 +206,7 @@ async def _all_open_activities(session, partner: KnownPartner, day: date) -> lis
     return [Scope(activity_id=activity_id) for activity_id in rows.scalars()]
 
 
-async def _declarer_on(session, user_id: uuid.UUID, day: date) -> bool:
+async def declarer_on(session, user_id: uuid.UUID, day: date) -> bool:
     rows = await session.execute(
         sa.select(DeclarerMembership.id).where(
             DeclarerMembership.user_id == user_id,
@@ -186,7 +217,7 @@ async def _declarer_on(session, user_id: uuid.UUID, day: date) -> bool:
     return rows.first() is not None
 
 
-async def _open_grants(session, activity_ids: list[uuid.UUID], day: date) -> list[RoleGrant]:
+async def open_grants(session, activity_ids: list[uuid.UUID], day: date) -> list[RoleGrant]:
     rows = await session.execute(
         sa.select(RoleGrant).where(
             RoleGrant.activity_id.in_(activity_ids),

@@ -255,47 +255,68 @@ class _Unreadable(Exception):
 def parse_csv(text: str) -> tuple[list[ActivityRow], list[Rejection]]:
     """Split the file into importable rows and rejected lines; a bad header rejects the whole file (line 1)."""
     rows: list[ActivityRow] = []
-    rejections: list[Rejection] = []
-    try:
-        _parse_records(_records(text), rows, rejections)
-    except _Unreadable as unreadable:
-        rejections.append(unreadable.rejection)
+    split = split_records(text)
+    rejections = list(split.rejections)
+    if split.columns is not None:
+        for line, cells, earlier in split.records:
+            result = check_record(line, split.columns, cells, earlier)
+            (rows if isinstance(result, ActivityRow) else rejections).append(result)  # type: ignore[arg-type]
+    rejections.sort(key=lambda r: r.line)
     return rows, rejections
 
 
-def _parse_records(
-    records: Iterator[tuple[int, list[str]]], rows: list[ActivityRow], rejections: list[Rejection]
-) -> None:
-    line, header = next(((n, cells) for n, cells in records if any(cell.strip() for cell in cells)), (1, None))
-    if header is None:
-        rejections.append(Rejection(1, f"Ligne 1 : fichier vide. En-tête attendu : {';'.join(COLUMNS)}."))
-        return
-    if problem := _header_problem(line, [name[:_CELL_MAX_DEFAULT] for name in header]):
-        rejections.append(Rejection(line, problem))
-        return
-    names = [name.strip().lower() for name in header]
+@dataclass(frozen=True)
+class SplitFile:
+    """A file cut into records, none checked yet (cheap: the csv module's C reader, no row read).
 
-    first_seen: dict[str, int] = {}
-    for line, cells in records:
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(names):
-            rejections.append(Rejection(line, f"Ligne {line} : {len(cells)} colonnes au lieu de {len(names)}."))
-            continue
-        named = dict(zip(names, cells, strict=True))
-        if reasons := _cell_problems(named):
-            rejections.append(Rejection(line, f"Ligne {line} : {'; '.join(reasons)}."))
-            continue
-        result = _read_row(line, named)
-        reasons = [] if isinstance(result, ActivityRow) else result
-        ideq = cells[names.index("ideq")].strip()
-        if ideq:
-            # a key given twice in one file is ambiguous, whichever row is otherwise valid
-            if ideq in first_seen:
-                reasons.append(f"IDEQU {ideq} déjà présent ligne {first_seen[ideq]}")
-            else:
-                first_seen[ideq] = line
-        if reasons:
-            rejections.append(Rejection(line, f"Ligne {line} : {'; '.join(reasons)}."))
-        elif isinstance(result, ActivityRow):
-            rows.append(result)
+    ``columns`` is None when the header is missing or invalid (``rejections`` says why); ``records`` are the
+    non-blank data records as (line, cells, the line where their IDEQU first appeared when it is a repeat).
+    """
+
+    columns: list[str] | None
+    records: list[tuple[int, list[str], int | None]]
+    rejections: list[Rejection]
+
+
+def split_records(text: str) -> SplitFile:
+    """The file's header and records: what a background import stores, then checks a batch at a time."""
+    records: list[tuple[int, list[str], int | None]] = []
+    rejections: list[Rejection] = []
+    columns: list[str] | None = None
+    try:
+        reader = _records(text)
+        line, header = next(((n, cells) for n, cells in reader if any(cell.strip() for cell in cells)), (1, None))
+        if header is None:
+            rejections.append(Rejection(1, f"Ligne 1 : fichier vide. En-tête attendu : {';'.join(COLUMNS)}."))
+        elif problem := _header_problem(line, [name[:_CELL_MAX_DEFAULT] for name in header]):
+            rejections.append(Rejection(line, problem))
+        else:
+            columns = [name.strip().lower() for name in header]
+            key = columns.index("ideq")
+            first_seen: dict[str, int] = {}
+            for line, cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                # a key given twice in one file is ambiguous, whichever row is otherwise valid
+                ideq = cells[key].strip() if len(cells) == len(columns) else ""
+                earlier = first_seen.setdefault(ideq, line) if ideq else line
+                records.append((line, cells, earlier if earlier != line else None))
+    except _Unreadable as unreadable:
+        rejections.append(unreadable.rejection)
+    return SplitFile(columns, records, rejections)
+
+
+def check_record(line: int, columns: list[str], cells: list[str], earlier: int | None) -> ActivityRow | Rejection:
+    """One record of a file read with ``split_records``: the row to import, or why it is rejected."""
+    if len(cells) != len(columns):
+        return Rejection(line, f"Ligne {line} : {len(cells)} colonnes au lieu de {len(columns)}.")
+    named = dict(zip(columns, cells, strict=True))
+    if reasons := _cell_problems(named):
+        return Rejection(line, f"Ligne {line} : {'; '.join(reasons)}.")
+    result = _read_row(line, named)
+    reasons = [] if isinstance(result, ActivityRow) else result
+    if earlier is not None:
+        reasons.append(f"IDEQU {named['ideq'].strip()} déjà présent ligne {earlier}")
+    if reasons or not isinstance(result, ActivityRow):
+        return Rejection(line, f"Ligne {line} : {'; '.join(reasons)}.")
+    return result

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from afas_habilitation.application import (
     account_events,
+    activity_page,
     catalogue,
     catalogue_import,
+    grant_jobs,
     grant_search,
     grants,
+    import_jobs,
+    jobs,
     partner_directory,
 )
 from afas_shared.auth.caller import forwarded_caller
@@ -35,6 +39,14 @@ def register(runtime: ServiceRuntime) -> None:
     on("get_activity", lambda r, c: catalogue.get(runtime, c, r.activity_id))
     on("search_activities", lambda r, c: catalogue.search(runtime, c, r.partner_id, r.family, r.nature))
     on("import_activities", lambda r, c: catalogue_import.import_csv(runtime, c, catalogue_import.csv_text(r)))
+    on("activity_page", lambda r, c: activity_page.page(runtime, c, r))
+    # long work (issue 16): a CSV import sent in parts and a grant over many activities run as background jobs
+    on("import_part", lambda r, c: import_jobs.receive_part(runtime, c, r))
+    on("grant_or_start", lambda r, c: grant_jobs.grant_or_start(runtime, c, r))
+    on("job", lambda r, c: jobs.view(runtime, c, r.job_id))
+    # started by the request creating a job; woken periodically too, so a job a crash interrupted resumes
+    runtime.every(0.1, import_jobs.importer(runtime).work)
+    runtime.every(0.1, grant_jobs.granter(runtime).work)
 
     on("grant", lambda r, c: grants.grant(runtime, c, r))
     on("decide_grant", lambda r, c: grants.decide(runtime, c, r.grant_id, r.accept, r.reason))

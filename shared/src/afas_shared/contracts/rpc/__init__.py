@@ -9,7 +9,15 @@ from typing import Any
 
 from pydantic import create_model
 
-from afas_shared.contracts.rpc import declaration, estimation, habilitation, identity, notification, platform
+from afas_shared.contracts.rpc import (
+    declaration,
+    estimation,
+    habilitation,
+    habilitation_jobs,
+    identity,
+    notification,
+    platform,
+)
 from afas_shared.contracts.rpc.base import RpcContract, RpcReply, RpcRequest
 
 TYPED_SERVICES = frozenset({"identity", "habilitation", "declaration", "notification", "estimation"})
@@ -19,6 +27,7 @@ RPC_CONTRACTS: dict[tuple[str, str, int], RpcContract] = {
         *platform.CONTRACTS,
         *identity.CONTRACTS,
         *habilitation.CONTRACTS,
+        *habilitation_jobs.CONTRACTS,
         *declaration.CONTRACTS,
         *notification.CONTRACTS,
         *estimation.CONTRACTS,
