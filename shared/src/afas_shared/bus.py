@@ -41,6 +41,7 @@ from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailabl
 from afas_shared.messaging.streams import ensure_stream, stream_config, wait_for_stream
 from afas_shared.refusals import Refused
 from afas_shared.settings import CommonSettings, ServiceSettings
+from afas_shared.telemetry.rpc_metrics import timed_request, timed_responder
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ class Bus:
         )(subscribe)
 
     def rpc(self, verb: str, handler: RpcHandlerWithHeaders, version: int = 1) -> None:
+        handler = timed_responder(self.service, verb, handler)  # latency and errors per verb
+
         async def on_request(body: Any, message: NatsMessage) -> dict[str, Any]:
             payload = body if isinstance(body, dict) else {}
             try:
@@ -256,6 +259,7 @@ class Bus:
 
     # --- request/reply ----------------------------------------------------------------------------
 
+    @timed_request  # latency and errors per target service and verb
     async def request(
         self,
         service: str,

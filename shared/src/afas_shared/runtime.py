@@ -39,7 +39,7 @@ from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
 from afas_shared.refusals import Refused
 from afas_shared.settings import ServiceSettings
-from afas_shared.telemetry import configure_logging, configure_tracing
+from afas_shared.telemetry import bus_samplers, configure_logging, configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class ServiceRuntime:
         self.http_middleware: list[tuple[Any, dict[str, Any]]] = []  # (an ASGI middleware class, its options)
         self.exception_handlers: dict[Any, Any] = {}
         self.openapi_customizers: list[Callable[[dict[str, Any]], None]] = []  # edit the public OpenAPI once built
-        self._periodic: list[tuple[float, Callable[[], Any]]] = []
+        self._periodic: list[tuple[float, Callable[[], Any]]] = bus_samplers(name, self.bus, self.db)  # bus gauges
         self._periodic_tasks: list[asyncio.Task] = []
         self.migrated = False
         self._bring_up: asyncio.Task | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from afas_declaration import SERVICE, __version__, gateway
+from afas_declaration.adapters import metrics
 from afas_declaration.config import Settings
 from afas_declaration.entrypoints import bus, http
 from afas_shared.runtime import ServiceRuntime
@@ -19,6 +20,7 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
         raise ValueError(f"{settings.env_var('csrf_secret')} must differ from {settings.env_var('admin_token')}")
     runtime = ServiceRuntime(SERVICE, __version__, "afas_declaration", settings, **runtime_options)
     bus.register(runtime)
+    runtime.every(metrics.SAMPLE_SECONDS, metrics.declaration_sampler(runtime.db))  # declarations per state
     runtime.include_router(http.router(runtime))
     gateway.install(runtime, settings)
     return runtime

@@ -17,6 +17,8 @@ from afas_shared.messaging import context
 
 REQUESTS = Counter("afas_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 LATENCY = Histogram("afas_http_request_seconds", "HTTP request duration", ["service", "route"])
+# 401 and 403 apart, for the security dashboard: who is turned away where (route templates, never raw paths)
+REFUSALS = Counter("afas_http_refusals_total", "HTTP answers 401 and 403", ["service", "route", "status"])
 
 UNTRACED = {"/healthz", "/readyz", "/metrics"}
 
@@ -52,5 +54,7 @@ class RequestContextMiddleware:
             route_path = getattr(scope.get("route"), "path", "unmatched")
             REQUESTS.labels(self.service, scope["method"], route_path, str(status["code"])).inc()
             LATENCY.labels(self.service, route_path).observe(time.perf_counter() - start)
+            if status["code"] in (401, 403):
+                REFUSALS.labels(self.service, route_path, str(status["code"])).inc()
             context.correlation_id.reset(token)
             credential.reset(credential_scope)

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_declaration.adapters import declaration_store
+from afas_declaration.adapters.metrics import count_transmitted
 from afas_declaration.adapters.tables import PartnerCopy, Transmission
 from afas_declaration.application import receipts, review
 from afas_declaration.application.actors import actor_of, full_name
@@ -69,6 +70,7 @@ async def transmit(
             now=now,
         )
         await declaration_store.save(uow, declaration)
+    count_transmitted(loaded.declaration.declaration_type)
     # Committed: the receipt is rendered from the stored snapshot by a worker process, the answer does not wait
     receipts.of(runtime).render((declaration_id, snapshot["version"]), snapshot)
     return version_view(snapshot, None)

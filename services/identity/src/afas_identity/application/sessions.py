@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from afas_identity.adapters.metrics import LOGIN_FAILURES, count_lockout
 from afas_identity.adapters.tables import LoginSession, LoginThrottleRow, UserAccount
 from afas_identity.application import hashing, memberships
 from afas_identity.application.errors import locked, unauthorized
@@ -47,11 +48,13 @@ def _throttle_keys(runtime: ServiceRuntime, identifier: str, address: str | None
 
 
 async def _record_failure(runtime: ServiceRuntime, keys: dict[str, throttling.Policy], now: datetime) -> None:
+    LOGIN_FAILURES.labels("wrong_credentials").inc()
     async with runtime.db.transaction() as session:
         rows = await _throttles(session, list(keys))
         for key, policy in keys.items():
             state = throttling.after_failure(_state(rows.get(key)), now, policy)
             row = rows.get(key) or LoginThrottleRow(key=key)
+            count_lockout(key, row.locked_until, state.locked_until, now)
             row.failures, row.last_failure_at, row.locked_until = (
                 state.failures,
                 state.last_failure_at,
@@ -109,6 +112,7 @@ async def login(runtime: ServiceRuntime, identifier: str, password: str, address
         )
     blocked = [d.retry_after for d in decisions if not d.allowed]
     if blocked:
+        LOGIN_FAILURES.labels("locked").inc()
         raise locked(throttling.blocked_message(max(blocked)))
     if user is None or user.password_hash is None:
         await hashing.verify_unknown(runtime, password)  # same cost as a real check

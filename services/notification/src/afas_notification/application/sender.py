@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from afas_notification.adapters.metrics import count_mail
 from afas_notification.adapters.smtp import PermanentFailure, SmtpMailer
 from afas_notification.adapters.tables import Message
 from afas_notification.domain import templates
@@ -191,6 +192,7 @@ async def _with_one_time_link(runtime: ServiceRuntime, claimed: dict[str, Any]) 
 
 
 async def _record(runtime: ServiceRuntime, message_id: uuid.UUID, **values: Any) -> None:
+    count_mail(values.get("mail_state"))  # every attempt's outcome passes here
     async with runtime.db.transaction() as session:
         await session.execute(
             sa.update(Message)
