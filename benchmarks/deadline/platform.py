@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -38,6 +39,10 @@ class Running:
     database_urls: dict[str, str]
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through ``platform``'s cleanup, where the default action would not
+
+
 def _run_local(var_dir: Path) -> ModuleType:
     # run_local reads AFAS_VAR_DIR when imported: the run's directory, never the developer's var/
     os.environ["AFAS_VAR_DIR"] = str(var_dir)
@@ -50,7 +55,9 @@ def _run_local(var_dir: Path) -> ModuleType:
 @contextmanager
 def platform(database: str, pg_admin_url: str) -> Iterator[Running]:
     """The five services started on ``database`` (``postgresql`` or ``sqlite``), demo data loaded; all stopped and
-    the databases dropped on the way out."""
+    the databases dropped on the way out — on SIGTERM too (a run stopped with ``kill`` must not leave five
+    services and their databases behind on a shared box)."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="afas-bench-deadline-") as tmp:
         var_dir = Path(tmp)
         (var_dir / "logs").mkdir()
