@@ -116,8 +116,9 @@ def _login(http: Http, gateway: str, identifier: str) -> str:
 
 
 def _activities(http: Http, gateway: str, agent: str, partner: str) -> dict[str, dict]:
-    _, existing = http("GET", f"{gateway}/api/v1/activities", token=agent)
-    found = {a["ideq"]: a for a in existing}
+    # the partner's few demo activities fit in one page of the (paginated) list
+    _, existing = http("GET", f"{gateway}/api/v1/activities?partenaire={partner}&limite=1000", token=agent)
+    found = {a["ideq"]: a for a in existing["elements"]}
     for ideq, body in ACTIVITIES.items():
         if ideq not in found:
             status, activity = _retry(

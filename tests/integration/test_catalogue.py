@@ -28,6 +28,19 @@ async def _partner_copied(platform, partner_id: str) -> bool:
         return await session.get(KnownPartner, uuid.UUID(partner_id)) is not None
 
 
+async def imported(platform, headers, started) -> dict:
+    """The import's final report, followed on ``GET /api/v1/jobs/{job_id}`` until it is done."""
+    assert started.status_code == 202, started.text
+    job = started.json()
+
+    async def finished() -> dict | None:
+        response = await platform.client.get(job["suivi"], headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json() if response.json()["etat"] == "terminee" else None
+
+    return job if job["etat"] == "terminee" else await eventually(finished, timeout=30)
+
+
 def _alsh(partner: str, **overrides) -> dict:
     return {
         "partenaire_id": partner,
@@ -58,7 +71,7 @@ async def test_caf_agent_registers_updates_and_closes_an_activity(platform):
 
     karim = await platform.login(KARIM)
     visible = (await platform.client.get("/api/v1/activities", headers=karim)).json()
-    assert [a["id"] for a in visible] == [activity["id"]]
+    assert [a["id"] for a in visible["elements"]] == [activity["id"]] and visible["total"] == 1
     assert (
         await platform.client.post("/api/v1/activities", headers=karim, json=_alsh(amiens, ideq="ALSH0802"))
     ).status_code == 403
@@ -114,26 +127,27 @@ async def test_csv_import_reports_rejected_rows_and_reimport_changes_nothing(pla
     text = CSV.format(siret=AMIENS_SIRET)
     headers = {**agent, "Content-Type": "text/csv"}
     first = await platform.client.post("/api/v1/activities/import", headers=headers, content=text.encode())
-    assert first.status_code == 200, first.text
-    report = first.json()
-    assert (report["lignes_lues"], report["creees"], report["modifiees"], report["inchangees"]) == (5, 3, 0, 0)
-    assert [r["ligne"] for r in report["rejets"]] == [5, 6]
-    assert "date_ouverture" in report["rejets"][0]["motif"] and "inconnu" in report["rejets"][1]["motif"]
-    names = {a["nom"] for a in (await platform.client.get("/api/v1/activities", headers=agent)).json()}
+    assert first.status_code == 202, first.text  # a background job: where to follow it, or already its report
+    assert first.json()["suivi"] == f"/api/v1/jobs/{first.json()['job_id']}"
+    report = await imported(platform, agent, first)
+    assert (report["total"], report["creees"], report["modifiees"], report["inchangees"]) == (5, 3, 0, 0)
+    assert [r["ligne"] for r in report["refusees"]] == [5, 6]
+    assert "date_ouverture" in report["refusees"][0]["motif"] and "inconnu" in report["refusees"][1]["motif"]
+    names = {a["nom"] for a in (await platform.client.get("/api/v1/activities", headers=agent)).json()["elements"]}
     assert names == {"ALSH Hortillons", "Multi-accueil Les Lucioles", "LAEP Petits Pas"}
 
-    again = (await platform.client.post("/api/v1/activities/import", headers=headers, content=text.encode())).json()
+    sent = await platform.client.post("/api/v1/activities/import", headers=headers, content=text.encode())
+    again = await imported(platform, agent, sent)
     assert (again["creees"], again["modifiees"], again["inchangees"]) == (0, 0, 3)
     changed = text.replace(
         "Multi-accueil Les Lucioles;mono_lieu;Les Lucioles;01/01/2020;;45",
         "Multi-accueil Les Lucioles;mono_lieu;Les Lucioles;01/01/2020;;50",
     )
-    third = (await platform.client.post("/api/v1/activities/import", headers=headers, content=changed.encode())).json()
+    sent = await platform.client.post("/api/v1/activities/import", headers=headers, content=changed.encode())
+    third = await imported(platform, agent, sent)
     assert (third["creees"], third["modifiees"], third["inchangees"]) == (0, 1, 2)
-    eaje = [
-        a for a in (await platform.client.get("/api/v1/activities", headers=agent, params={"type": "eaje_psu"})).json()
-    ]
-    assert [a["places"] for a in eaje] == [50]
+    listed = await platform.client.get("/api/v1/activities", headers=agent, params={"type": "eaje_psu"})
+    assert [a["places"] for a in listed.json()["elements"]] == [50]
 
     karim = await platform.login(KARIM)
     refused = await platform.client.post(

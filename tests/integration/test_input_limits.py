@@ -9,7 +9,12 @@ import uuid
 
 import pytest
 
-from afas_shared.contracts.limits import BUS_MAX_PAYLOAD, CATALOGUE_IMPORT_MAX_BYTES
+from afas_shared.contracts.limits import (
+    BUS_MAX_PAYLOAD,
+    CATALOGUE_IMPORT_LIMIT,
+    CATALOGUE_IMPORT_MAX_BYTES,
+    CATALOGUE_IMPORT_PART_BYTES,
+)
 from afas_shared.testing.fixtures import eventually
 
 AGENT, ADMIN, SOPHIE = "100000001", "200000001", "200000003"
@@ -83,21 +88,22 @@ def _laep(i: int, siret: str = AMIENS_SIRET) -> str:
 async def test_an_import_over_the_limit_is_a_413_in_french_giving_the_limit(platform):
     agent = await platform.login(AGENT)
     headers = {**agent, "Content-Type": "text/csv"}
-    body = (HEADER + "\n" + "\n".join(_laep(i) for i in range(9000)) + "\n").encode()
+    row = _laep(1).encode() + b"\n"
+    body = HEADER.encode() + b"\n" + row * (CATALOGUE_IMPORT_MAX_BYTES // len(row) + 1)
     assert len(body) > CATALOGUE_IMPORT_MAX_BYTES
     response = await platform.client.post("/api/v1/activities/import", headers=headers, content=body)
     assert response.status_code == 413, response.text
-    assert "Fichier trop volumineux : 512 Ko au plus" in response.json()["detail"]
+    assert f"Fichier trop volumineux : {CATALOGUE_IMPORT_LIMIT} au plus" in response.json()["detail"]
 
     async def chunks():  # no Content-Length: the limit holds on what is received
-        for start in range(0, len(body), 65536):
-            yield body[start : start + 65536]
+        for start in range(0, len(body), 1 << 20):
+            yield body[start : start + (1 << 20)]
 
     streamed = await platform.client.post("/api/v1/activities/import", headers=headers, content=chunks())
-    assert streamed.status_code == 413 and "512 Ko" in streamed.json()["detail"]
+    assert streamed.status_code == 413 and CATALOGUE_IMPORT_LIMIT in streamed.json()["detail"]
 
 
-async def test_a_large_valid_import_just_under_the_limit_goes_through(platform):
+async def test_a_file_larger_than_one_bus_request_goes_in_parts_as_a_job(platform):
     agent = await platform.login(AGENT)
     await _amiens_known_to_habilitation(platform, agent)
     headers = {**agent, "Content-Type": "text/csv"}
@@ -105,21 +111,29 @@ async def test_a_large_valid_import_just_under_the_limit_goes_through(platform):
     lines = [_laep(i) for i in range(30)]
     size = len(HEADER) + 1 + sum(len(line.encode()) + 1 for line in lines)
     i = 30
-    while True:
+    while size <= 2 * CATALOGUE_IMPORT_PART_BYTES + 1000:  # three parts, the accents cut anywhere between them
         line = _laep(i, siret="21800021900012")
-        if size + len(line.encode()) + 1 > CATALOGUE_IMPORT_MAX_BYTES:
-            break
         lines.append(line)
         size += len(line.encode()) + 1
         i += 1
     body = (HEADER + "\n" + "\n".join(lines) + "\n").encode()
-    assert CATALOGUE_IMPORT_MAX_BYTES - 1000 < len(body) <= CATALOGUE_IMPORT_MAX_BYTES
     assert len(json.dumps({"csv": body.decode()})) > BUS_MAX_PAYLOAD  # as JSON text it would not fit in a request
     response = await platform.client.post("/api/v1/activities/import", headers=headers, content=body, timeout=60)
-    assert response.status_code == 200, response.text[:500]
-    report = response.json()
-    assert (report["lignes_lues"], report["creees"]) == (len(lines), 30)
-    assert sum(1 for r in report["rejets"] if "inconnu" in r["motif"]) == len(lines) - 30
+    assert response.status_code == 202, response.text[:500]
+    report = await _imported(platform, agent, response.json())
+    assert (report["total"], report["traitees"], report["creees"]) == (len(lines), len(lines), 30)
+    assert sum(1 for r in report["refusees"] if "inconnu" in r["motif"]) == len(lines) - 30
+
+
+async def _imported(platform, headers, job: dict) -> dict:
+    """The import job's final report, followed on its ``suivi`` route."""
+
+    async def finished() -> dict | None:
+        response = await platform.client.get(job["suivi"], headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json() if response.json()["etat"] == "terminee" else None
+
+    return job if job["etat"] == "terminee" else await eventually(finished, timeout=60, interval=0.2)
 
 
 async def test_an_oversized_or_control_character_csv_field_is_a_rejection_naming_the_column(platform):
@@ -131,10 +145,10 @@ async def test_an_oversized_or_control_character_csv_field_is_a_rejection_naming
     bidi = _laep(3).replace("Éveil", "Év\u202eeil")
     body = "\n".join((HEADER, huge, nul, bidi, _laep(4))) + "\n"
     response = await platform.client.post("/api/v1/activities/import", headers=headers, content=body.encode())
-    assert response.status_code == 200, response.text[:500]
-    report = response.json()
+    assert response.status_code == 202, response.text[:500]
+    report = await _imported(platform, agent, response.json())
     assert report["creees"] == 1
-    motifs = {r["ligne"]: r["motif"] for r in report["rejets"]}
+    motifs = {r["ligne"]: r["motif"] for r in report["refusees"]}
     assert "colonne nom : trop longue" in motifs[2]
     assert "colonne nom : caractère interdit (U+0000)" in motifs[3]
     assert "colonne nom : caractère interdit (U+202E)" in motifs[4]

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from afas_declaration.gateway.api.activity_schemas import ActivityBody, ActivityClosing
+from afas_declaration.gateway.api.page_query import PAGINATION
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.typed_calls import call_typed, carry, typed
@@ -16,10 +17,12 @@ from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.limits import (
     CATALOGUE_IMPORT_LIMIT,
     CATALOGUE_IMPORT_MAX_BYTES,
+    CATALOGUE_IMPORT_PART_BYTES,
     CATALOGUE_IMPORT_TOO_LARGE,
 )
 from afas_shared.contracts.rpc import RpcRequest
 from afas_shared.contracts.rpc import habilitation as h
+from afas_shared.contracts.rpc import habilitation_jobs as j
 from afas_shared.runtime import ServiceRuntime
 
 
@@ -32,8 +35,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.get(
         "",
-        summary="Activités visibles par l'utilisateur",
-        response_model=list[h.ActivityV1],
+        summary="Activités visibles par l'utilisateur, une page à la fois (par nom)",
+        description=PAGINATION,
+        response_model=j.ActivityPageV1,
         responses=refusals(*SESSION, 422, 503),
     )
     async def search(
@@ -41,10 +45,13 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         partenaire: uuid.UUID | None = None,
         type: str | None = Query(default=None, max_length=30),
         nature: str | None = Query(default=None, max_length=40),
-    ) -> list[dict[str, Any]]:
-        return await ask(
-            "search_activities", caller, typed(h.ActivityFiltersV1, partenaire=partenaire, type=type, nature=nature)
+        limite: int | None = Query(default=None, ge=1, le=1000, description="Lignes par page (50 par défaut)"),
+        curseur: str | None = Query(default=None, max_length=2000, description="Le `curseur_suivant` d'une page lue"),
+    ) -> dict[str, Any]:
+        filters = typed(
+            j.ActivityPageRequestV1, partenaire=partenaire, type=type, nature=nature, limite=limite, curseur=curseur
         )
+        return await ask("activity_page", caller, filters)
 
     @api.post(
         "",
@@ -58,28 +65,20 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
     @api.post(
         "/import",
-        summary=f"Importer le catalogue depuis un fichier CSV (Caf, {CATALOGUE_IMPORT_LIMIT} au plus)",
+        status_code=202,
+        summary=f"Importer le catalogue depuis un fichier CSV (Caf, {CATALOGUE_IMPORT_LIMIT} au plus) : un traitement "
+        "en arrière-plan, suivi par `suivi`",
         openapi_extra={
             "requestBody": {
                 "content": {"text/csv": {"schema": {"type": "string", "maxLength": CATALOGUE_IMPORT_MAX_BYTES}}},
                 "required": True,
             }
         },
-        response_model=h.ImportReportV1,
+        response_model=j.JobV1,
         responses=refusals(*SESSION, 409, 422, 503, meanings={413: CATALOGUE_IMPORT_TOO_LARGE}),
     )
     async def import_csv(request: Request, caller: Caller = who) -> dict[str, Any]:
-        body = await _read_at_most(request, CATALOGUE_IMPORT_MAX_BYTES)
-        try:
-            body.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise HTTPException(422, "Le fichier doit être encodé en UTF-8.") from None
-        # base64: its size on the bus is 4/3 of the file's whatever the characters (see afas_shared.contracts.limits)
-        return await ask(
-            "import_activities",
-            caller,
-            typed(h.ImportActivitiesRequestV1, csv_base64=base64.b64encode(body).decode("ascii")),
-        )
+        return await send_import(runtime, caller, await _read_at_most(request, CATALOGUE_IMPORT_MAX_BYTES))
 
     @api.get(
         "/{activity_id}",
@@ -109,6 +108,29 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         return await ask("close_activity", caller, carry(h.CloseActivityRequestV1, body, activity_id=activity_id))
 
     return api
+
+
+async def send_import(runtime: ServiceRuntime, caller: Caller, body: bytes) -> dict[str, Any]:
+    """The file to habilitation in parts (one request on the bus each, ``CATALOGUE_IMPORT_PART_BYTES`` at most), cut
+    anywhere: habilitation joins them before reading. The last part's answer is the job's (« en cours », or done)."""
+    try:
+        body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise HTTPException(422, "Le fichier doit être encodé en UTF-8.") from None
+    upload, size = uuid.uuid4(), CATALOGUE_IMPORT_PART_BYTES
+    parts = [body[start : start + size] for start in range(0, len(body), size)] or [b""]
+    answer: dict[str, Any] = {}
+    for position, part in enumerate(parts):
+        request = typed(
+            j.ImportPartRequestV1,
+            upload_id=upload,
+            position=position,
+            last=position == len(parts) - 1,
+            # base64: its size on the bus is 4/3 of the part's whatever the characters (afas_shared.contracts.limits)
+            csv_base64=base64.b64encode(part).decode("ascii"),
+        )
+        answer = await call_typed(runtime, "habilitation", "import_part", request, caller)
+    return answer
 
 
 async def _read_at_most(request: Request, limit: int) -> bytes:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 
 from afas_declaration.gateway.api.activity_schemas import GrantBody, Refusal
 from afas_declaration.gateway.api.refusals import SESSION, refusals
@@ -14,6 +15,7 @@ from afas_declaration.gateway.clients.typed_calls import call_typed, carry, type
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.rpc import RpcRequest
 from afas_shared.contracts.rpc import habilitation as h
+from afas_shared.contracts.rpc import habilitation_jobs as j
 from afas_shared.contracts.rpc.base import Empty
 from afas_shared.runtime import ServiceRuntime
 
@@ -29,11 +31,19 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/grants",
         status_code=201,
         summary="Habiliter un utilisateur (un rôle, des activités ou des lieux)",
+        description="Les lignes créées (201), toutes ou aucune. Sur de nombreuses activités, un traitement en "
+        "arrière-plan (202) : son avancement et son compte rendu (lignes refusées et motifs) sur `suivi`.",
         response_model=list[h.GrantV1],
-        responses=refusals(*SESSION, 404, 409, 422, 503),
+        responses={
+            **refusals(*SESSION, 404, 409, 422, 503),
+            202: {"model": j.JobV1, "description": "Traitement lancé"},
+        },
     )
-    async def grant(body: GrantBody, caller: Caller = who) -> list[dict[str, Any]]:
-        return await ask("grant", caller, carry(h.GrantRequestV1, body))
+    async def grant(body: GrantBody, caller: Caller = who) -> Any:
+        outcome = await ask("grant_or_start", caller, carry(h.GrantRequestV1, body))
+        if outcome.get("traitement") is not None:
+            return JSONResponse(outcome["traitement"], status_code=202)
+        return outcome["lignes"]
 
     @api.get(
         "/partners/{partner_id}/grants",

@@ -37,6 +37,7 @@ class Job(BaseModel):
     type: str
     libelle: str
     etat: str = Field(description="en_cours, puis terminee")
+    # type: campaign_opening (declaration), activity_import or bulk_grant (habilitation)
     total: int | None = Field(description="Éléments à traiter, quand on les connaît au départ")
     traitees: int
     creees: int
@@ -44,3 +45,6 @@ class Job(BaseModel):
     debut: Timestamp
     fin: Timestamp | None
     campagne_id: uuid.UUID | None = None
+    suivi: str | None = Field(default=None, description="Cette route, pour suivre le traitement")
+    modifiees: int | None = Field(default=None, description="Import du catalogue : activités existantes modifiées")
+    inchangees: int | None = Field(default=None, description="Import du catalogue : activités déjà à jour")
