@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 import httpx
-import jwt
 import sqlalchemy as sa
 
 from afas_declaration.gateway.session.caller import csrf_for
@@ -63,26 +62,6 @@ class World:
     def headers(self, kind: str) -> dict[str, str]:
         token = self.tokens[kind]
         return {"Authorization": f"Bearer {token}"} if token else {}
-
-    def keep_renewed_token(self, kind: str, response: httpx.Response) -> None:
-        """Keep the token the gateway renewed for this caller, as a client does (``X-Session-Token``, or a page's
-        session cookie). Without it, every call of a caller whose token is past a minute old asks identity for a
-        new one (a write and an RPC per cell, most of the matrix's time). Only a token of the caller's own session
-        is kept: a login route's answer names another session."""
-        current = self.tokens.get(kind)
-        fresh = response.headers.get("X-Session-Token") or response.cookies.get("afas_session")
-        if not current or not fresh or kind == OPERATOR or fresh == current:
-            return
-        if _session_of(fresh) == _session_of(current):
-            self.tokens[kind] = fresh
-
-
-def _session_of(token: str) -> str | None:
-    """The session a token names (read only: the gateway verifies it on each call)."""
-    try:
-        return jwt.decode(token, options={"verify_signature": False}).get("sid")
-    except jwt.PyJWTError:
-        return None
 
 
 async def _accounts(identity) -> dict[str, str]:
