@@ -93,7 +93,8 @@ async def add_user(runtime: ServiceRuntime, partner_id: uuid.UUID) -> uuid.UUID:
 
 
 def csv_line(i: int, siret: str = SIRET, caf: str = CAF, name: str | None = None) -> str:
-    return f"{siret};{caf};alsh;periscolaire;{name or f'ALSH n° {i:05d}'};mono_lieu;École {i};2024-01-01;;40;B{i:08d};{800000 + i}"
+    name = name or f"ALSH n° {i:05d}"
+    return f"{siret};{caf};alsh;periscolaire;{name};mono_lieu;École {i};2024-01-01;;40;B{i:08d};{800000 + i}"
 
 
 async def activities(runtime: ServiceRuntime) -> list[Activity]:

@@ -15,8 +15,8 @@ from afas_shared.messaging.rpc import RpcFailure
 from services.habilitation.tests.job_harness import (
     HEADER,
     OPERATOR,
-    add_partner,
     activities,
+    add_partner,
     agent,
     build,
     csv_line,
