@@ -1,0 +1,50 @@
+"""Mails are counted by outcome where the sender records each attempt: sent, or failed and planned again."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from prometheus_client import REGISTRY
+
+from afas_notification.adapters.tables import Message
+from afas_notification.application import sender
+from afas_shared.testing.fixtures import eventually, running
+
+
+def counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("afas_mails_total", {"outcome": outcome}) or 0.0
+
+
+async def _queue(runtime, key: str) -> None:
+    now = runtime.clock.now()
+    async with runtime.db.transaction() as session:
+        session.add(
+            Message(
+                id=uuid.uuid4(),
+                key=key,
+                email="lea.roux@asso.example",
+                kind="rappel",
+                category="rappel",
+                subject="Rappel",
+                body_text="Bonjour",
+                body_html="<p>Bonjour</p>",
+                created_at=now,
+                next_attempt_at=now - timedelta(seconds=1),
+                message_id=f"<{key}@afas.test>",
+            )
+        )
+
+
+async def test_sent_and_failed_attempts_are_counted(notif_settings, smtp):
+    before = {"sent": counted("sent"), "retry": counted("retry")}
+    async with running(notif_settings()) as notification:
+        await _queue(notification, "premier")
+        await sender.send_due(notification)  # or the service's own sender job, whichever claims it first
+        await eventually(lambda: counted("sent") == before["sent"] + 1)
+        assert len(smtp.mailbox.messages()) == 1
+        smtp.stop()  # the relay goes away: the next attempt fails and is planned again
+        await _queue(notification, "second")
+        await sender.send_due(notification)
+        await eventually(lambda: counted("retry") == before["retry"] + 1)
+    assert counted("sent") == before["sent"] + 1
