@@ -93,6 +93,8 @@ async def measure(args: argparse.Namespace) -> bool:
         )
         volume = await put_in_place(running.gateway, database, args.caf_declarations, args.approbateur_declarations)
         reads = await _reads(running.gateway, args, volume)
+        print(f"Passerelle : pid {running.pids['declaration']} (py-spy record -p … pour la profiler pendant la mesure)")
+        print(f"Charge de la machine (uptime) : {_load_average()}")
         print(
             f"\nBoucle fermée, {args.connections} connexions, {args.seconds:.0f} s chacune, {args.workers} worker(s) :"
         )
@@ -121,11 +123,17 @@ async def measure(args: argparse.Namespace) -> bool:
             ok &= result.errors == 0
             p99s.append(result.percentile(99))
             print(_line(name, result))
+    print(f"\nCharge de la machine (uptime) : {_load_average()}")
     print(
-        f"\nCible : ≥ {RATIO_TARGET:.0%} du hello nu — mesuré {min(ratios):.1%} à {max(ratios):.1%} ; "
+        f"Cible : ≥ {RATIO_TARGET:.0%} du hello nu — mesuré {min(ratios):.1%} à {max(ratios):.1%} ; "
         f"p99 < {P99_TARGET_MS:.0f} ms à {args.users} utilisateurs — mesuré {min(p99s):.1f} à {max(p99s):.1f} ms"
     )
     return ok
+
+
+def _load_average() -> str:
+    """The box's load average over 1, 5 and 15 minutes: on a shared box, the figures are read beside it."""
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def _at(load: http_load.Load, url: str, headers: dict[str, str]) -> http_load.Load:

@@ -140,7 +140,9 @@ async def put_in_place(gateway: str, database_url: str, caf_declarations: int, a
             conn.execute(sa.insert(GrantLine.__table__), grants)  # type: ignore[attr-defined]
         with engine.connect() as conn:
             if engine.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
+                # As autovacuum leaves a table that has been in service: statistics for the planner, and the
+                # visibility map that lets a count read the index alone (a fresh bulk insert has none)
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
     finally:
         engine.dispose()
     return Volume(caf_declaration=str(caf_ids[0]), approbateur_declaration=str(own[0]))

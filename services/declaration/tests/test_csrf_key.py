@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Form
 from afas_declaration.config import Settings
 from afas_declaration.gateway.session.caller import CSRF_HEADER, caller_dependency, csrf_for
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, viewer_dependency
+from afas_shared.auth.revocation import RevocationList
 from afas_shared.auth.tokens import InvalidToken, SessionClaims
 from afas_shared.clock import SystemClock
 from afas_shared.settings import CommonSettings
@@ -48,7 +49,7 @@ class FakeTokens:
 
 @pytest.fixture
 def runtime():
-    return SimpleNamespace(tokens=FakeTokens(), clock=SystemClock(), state={})
+    return SimpleNamespace(tokens=FakeTokens(), revocations=RevocationList(), clock=SystemClock(), state={})
 
 
 def _settings(tmp_path, *, admin_token: str, csrf_secret: str = CSRF_SECRET) -> Settings:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
@@ -62,6 +61,12 @@ class Filters:
     nature: str | None = None
 
 
+_TABLES: dict[str, sa.Table] = {
+    "declaration": Declaration.__table__,  # type: ignore[attr-defined]
+    "activity": ActivityCopy.__table__,  # type: ignore[attr-defined]
+    "form": DeclarationForm.__table__,  # type: ignore[attr-defined]
+    "transmission": Transmission.__table__,  # type: ignore[attr-defined]
+}
 LIST_NAME = "declarations"
 # The list's order: the latest exercice first, then by activity; the declaration's id makes the key unique.
 KEYS = (
@@ -155,32 +160,35 @@ async def _with_forms(session, selected: sa.Select, backward: bool) -> list[_Dec
     subquery on the key's columns, the shown columns and the forms joined outside it (a LIMIT on declarations, not
     on declaration × form, and asked of the page's rows only)."""
     page = selected.subquery()
-    declaration, activity = aliased(Declaration, name="shown"), aliased(ActivityCopy, name="shown_activity")
+    # Core aliases of the tables, not ORM ``aliased()`` entities: adapting an ORM alias's attributes cost a quarter of
+    # the list's CPU (profiled under bench-reads), and the rows read are plain rows either way
+    declaration, activity = _TABLES["declaration"].alias("shown"), _TABLES["activity"].alias("shown_activity")
+    form, transmission = _TABLES["form"], _TABLES["transmission"]
     statement = (
         sa.select(
             page,
-            declaration.declaration_type,
-            declaration.state,
-            declaration.version,
-            declaration.refusal_reason,
-            declaration.caf_code,
-            declaration.activity_id,
-            activity.family,
-            activity.nature,
-            activity.sites,
-            sa.exists().where(Transmission.declaration_id == page.c.id).label("transmitted"),
-            DeclarationForm.id.label("form_id"),
-            DeclarationForm.kind.label("form_kind"),
-            DeclarationForm.site_name.label("form_site"),
-            DeclarationForm.requested.label("form_requested"),
-            DeclarationForm.state.label("form_state"),
+            declaration.c.declaration_type,
+            declaration.c.state,
+            declaration.c.version,
+            declaration.c.refusal_reason,
+            declaration.c.caf_code,
+            declaration.c.activity_id,
+            activity.c.family,
+            activity.c.nature,
+            activity.c.sites,
+            sa.exists().where(transmission.c.declaration_id == page.c.id).label("transmitted"),
+            form.c.id.label("form_id"),
+            form.c.kind.label("form_kind"),
+            form.c.site_name.label("form_site"),
+            form.c.requested.label("form_requested"),
+            form.c.state.label("form_state"),
         )
         .select_from(
-            page.join(declaration, declaration.id == page.c.id)
-            .join(activity, activity.activity_id == declaration.activity_id)
-            .outerjoin(DeclarationForm, DeclarationForm.declaration_id == page.c.id)
+            page.join(declaration, declaration.c.id == page.c.id)
+            .join(activity, activity.c.activity_id == declaration.c.activity_id)
+            .outerjoin(form, form.c.declaration_id == page.c.id)
         )
-        .order_by(*ordering(KEYS, backward=backward, source=page), DeclarationForm.kind, DeclarationForm.site_name)
+        .order_by(*ordering(KEYS, backward=backward, source=page), form.c.kind, form.c.site_name)
     )
     grouped: dict[uuid.UUID, _Declared] = {}
     for row in (await session.execute(statement)).all():

@@ -1,4 +1,5 @@
-"""A declaration with everything around it (its activity, campaign and forms), loaded in one session.
+"""A declaration with everything around it (its activity, campaign and forms): loaded in one session as the
+objects a use case changes (``load``), or read in one statement as plain rows to show it (``shown``).
 
 What the caller may do with it is ``permissions``' to answer (the domain's ``access_policy``).
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -40,3 +42,73 @@ async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) 
         .all()
     )
     return Loaded(declaration, activity, campaign, list(forms))
+
+
+# --- the read path: one declaration as it is shown (its page, GET /api/v1/declarations/{id}) -------------------------
+
+SHOWN_COLUMNS = {
+    "declaration": (
+        Declaration.id,
+        Declaration.exercice,
+        Declaration.declaration_type,
+        Declaration.activity_id,
+        Declaration.caf_code,
+        Declaration.state,
+        Declaration.version,
+        Declaration.refusal_reason,
+        Declaration.complement,
+    ),
+    "activity": (ActivityCopy.name, ActivityCopy.family, ActivityCopy.nature),
+    "campaign": (Campaign.deadline, Campaign.form_version),
+    "form": (
+        DeclarationForm.id,
+        DeclarationForm.kind,
+        DeclarationForm.site_id,
+        DeclarationForm.site_name,
+        DeclarationForm.requested,
+        DeclarationForm.state,
+        DeclarationForm.values,
+        DeclarationForm.version,
+        DeclarationForm.saved_by_name,
+        DeclarationForm.saved_at,
+        DeclarationForm.sent_back_by_name,
+        DeclarationForm.sent_back_comment,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A declaration, its activity, its campaign and its forms as plain rows (each part's columns as attributes,
+    named as the tables name them): what showing it reads, never ORM objects a session would track."""
+
+    declaration: SimpleNamespace
+    activity: SimpleNamespace
+    campaign: SimpleNamespace
+    forms: list[SimpleNamespace]
+
+
+async def shown(session, declaration_id: uuid.UUID) -> Shown:
+    """One statement: the declaration joined to its activity and campaign, one row per form (none: one row)."""
+    labelled = [column.label(f"{part}__{column.key}") for part, columns in SHOWN_COLUMNS.items() for column in columns]
+    statement = (
+        sa.select(*labelled)
+        .select_from(
+            sa.join(Declaration, ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
+            .join(Campaign, Campaign.id == Declaration.campaign_id)
+            .outerjoin(DeclarationForm, DeclarationForm.declaration_id == Declaration.id)
+        )
+        .where(Declaration.id == declaration_id)
+        .order_by(DeclarationForm.kind, DeclarationForm.site_name)
+    )
+    rows = (await session.execute(statement)).mappings().all()
+    if not rows:
+        raise NotFound("Déclaration inconnue.")
+    first = rows[0]
+    parts = {part: _part(first, part, columns) for part, columns in SHOWN_COLUMNS.items() if part != "form"}
+    forms = [_part(row, "form", SHOWN_COLUMNS["form"]) for row in rows if row["form__id"] is not None]
+    return Shown(parts["declaration"], parts["activity"], parts["campaign"], forms)
+
+
+def _part(row, part: str, columns) -> SimpleNamespace:
+    return SimpleNamespace(**{column.key: row[f"{part}__{column.key}"] for column in columns})

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
-from afas_declaration.application import review
+from afas_declaration.application import declaration_scope, review
 from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
@@ -96,18 +96,9 @@ def form_view(
 
 async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
     async with runtime.db.sessions() as session:
-        declaration, activity, campaign = await _context(session, declaration_id)
-        forms = (
-            (
-                await session.execute(
-                    sa.select(DeclarationForm)
-                    .where(DeclarationForm.declaration_id == declaration_id)
-                    .order_by(DeclarationForm.kind, DeclarationForm.site_name)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        # one statement of plain rows (declaration_scope.shown), then the caller's rights, in one session
+        read = await declaration_scope.shown(session, declaration_id)
+        declaration, activity, campaign, forms = read.declaration, read.activity, read.campaign, read.forms
         rights = await standing_in(session, runtime, caller, declaration)
     # Every form to the declaration's Caf (whatever the agent's roles) and the operator; to a provider, its own
     caf_reader = rights.operator or rights.caf_agent

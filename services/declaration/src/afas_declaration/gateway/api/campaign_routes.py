@@ -6,13 +6,14 @@ import uuid
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import Field, ValidationError
 
 from afas_declaration.application import campaigns, declaration_list
 from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
 from afas_declaration.application.keyset import PageRequest
 from afas_declaration.gateway.api import declaration_replies as r
+from afas_declaration.gateway.api.fast_reply import JsonReply, fast_reply
 from afas_declaration.gateway.api.page_query import PAGINATION, page_request
 from afas_declaration.gateway.api.page_replies import DeclarationPage
 from afas_declaration.gateway.api.refusals import SESSION, refusals
@@ -76,6 +77,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 422),
     )
     async def my_declarations(
+        response: Response,
         caller: Caller = who,
         type_declaration: str | None = Query(None, description="previsionnelle, actualisee_juin, …, reelle"),
         exercice: int | None = Query(None, ge=EXERCICE_MIN, le=EXERCICE_MAX),
@@ -84,9 +86,10 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         type_activite: str | None = None,
         nature: str | None = None,
         page: PageRequest = paging,
-    ) -> dict[str, Any]:
+    ) -> JsonReply:
         filters = declaration_list.Filters(type_declaration, exercice, etat, activite, type_activite, nature)
-        return await call_local(declaration_list.page_of(runtime, forwarded_caller(caller.rpc()), filters, page))
+        shown = await call_local(declaration_list.page_of(runtime, forwarded_caller(caller.rpc()), filters, page))
+        return fast_reply(shown, response)  # the hot read: orjson, not the reply model's round trip
 
     @api.get(
         "/declarations/a-saisir",

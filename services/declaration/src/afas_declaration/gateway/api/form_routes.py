@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import Field
 
 from afas_declaration.application import drafts, review
 from afas_declaration.gateway.api import declaration_replies as r
+from afas_declaration.gateway.api.fast_reply import JsonReply, fast_reply
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local
@@ -38,8 +39,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         response_model=r.DeclarationDetail,
         responses=refusals(*SESSION, 404, 422),
     )
-    async def detail(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await call_local(drafts.detail(runtime, forwarded_caller(caller.rpc()), declaration_id))
+    async def detail(declaration_id: uuid.UUID, response: Response, caller: Caller = who) -> JsonReply:
+        shown = await call_local(drafts.detail(runtime, forwarded_caller(caller.rpc()), declaration_id))
+        return fast_reply(shown, response)  # the hot read: orjson, not the reply model's round trip
 
     @api.put(
         "/forms/{form_id}",

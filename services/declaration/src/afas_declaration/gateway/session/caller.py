@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import HTTPException, Request, Response
 
 from afas_declaration.config import Settings
+from afas_declaration.gateway.session.verified_sessions import VerifiedSessions
 from afas_shared.auth.credential import credential
 from afas_shared.auth.tokens import UNAVAILABLE_MESSAGE, InvalidToken
 from afas_shared.contracts.rpc.identity import OperatorSessionRequestV1
@@ -113,6 +114,9 @@ async def operator_credential(runtime: ServiceRuntime, secret: str) -> str:
 
 
 def caller_dependency(runtime: ServiceRuntime, settings: Settings):
+    # A token verified once is remembered for a minute; its expiry and revocation are checked on every request
+    sessions = VerifiedSessions(runtime.tokens, runtime.revocations, lambda: runtime.clock.now())
+
     async def current_caller(request: Request, response: Response) -> Caller:
         token = bearer(request)
         address = client_address(request)
@@ -122,7 +126,7 @@ def caller_dependency(runtime: ServiceRuntime, settings: Settings):
             credential.set(await operator_credential(runtime, settings.admin_token))
             return Caller(claims={"kind": "operator"}, address=address)
         try:
-            claims = await runtime.tokens.verify(token)
+            claims = await sessions.verify(token)
         except InvalidToken as exc:
             raise unauthorized(exc.message) from None
         except ServiceUnavailable:  # KeysUnavailable: the session may be valid, never a 401
