@@ -29,8 +29,8 @@ class Settings(ServiceSettings):
     receipt_wait_seconds: float = Field(default=5.0, ge=0, le=60)
     # Receipts still to render (their process died before storing them) are looked for this often.
     receipt_reconcile_seconds: float = Field(default=30.0, gt=0, le=3600)
-    # A campaign opens as a background job: this many activities per batch, each batch one short transaction (the
-    # campaign's row stays locked for one batch only, so a registration waits no longer than that).
+    # A campaign opens as a background job: this many activities per batch, each batch one short set-based
+    # transaction that locks no campaign (declarations inserted if absent: a registration never waits for a batch).
     campaign_opening_batch_size: int = Field(default=500, ge=1, le=10000)
     # Creating a campaign waits this long for its opening: a small one answers already opened, a large one answers
     # « en cours » with where to follow it (the job goes on in the background either way).

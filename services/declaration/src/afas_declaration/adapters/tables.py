@@ -62,6 +62,9 @@ class Campaign(SQLModel, table=True):
 
 class Declaration(SQLModel, table=True):
     __tablename__ = "declaration"
+    # One per campaign and activity (in the database since migration 0004): a campaign's opening and a registration
+    # insert-if-absent against it (``application.expected_declarations``), neither taking the campaign's lock
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "activity_id", name="uq_declaration_per_campaign"),)
 
     id: uuid.UUID = Field(primary_key=True)
     campaign_id: uuid.UUID = Field(index=True)

@@ -13,7 +13,7 @@ import json
 import uuid
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign
-from afas_declaration.application.expected_declarations import expect, lock_campaigns
+from afas_declaration.application.expected_declarations import expect, joined_campaigns
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import ActivityClosedV1, ActivityRegisteredV1, ActivityUpdatedV1
 from afas_shared.messaging.unit_of_work import UnitOfWork
@@ -38,10 +38,12 @@ async def on_activity_state(uow: UnitOfWork, envelope: Envelope[ActivityRegister
         return  # both groups hold newer versions: a counted no-op
     await early_events.release(uow, _waiting_for(a.activity_id), {ActivityClosedV1.subject(): on_activity_closed})
     row = await uow.session.get(ActivityCopy, a.activity_id)
-    # The campaigns' lock, then their state: a campaign whose opening started (a batch of it committed or not) is
-    # joined here; a batch of its opening either committed first or waits for this commit and then reads this copy
-    # (campaign_opening.open_batch). Nothing falls in between, and ``expect`` never creates a declaration twice.
-    for campaign in await lock_campaigns(uow.session, Campaign.caf_code == row.caf_code, Campaign.family == row.family):
+    # The campaigns whose opening started (a batch of it committed or not) are joined here, the declaration inserted
+    # if absent: a batch that read this copy too inserts nothing the second time, whichever commits first
+    # (``expected_declarations``). The read waits for a job's start only, never for a batch.
+    for campaign in await joined_campaigns(
+        uow.session, Campaign.caf_code == row.caf_code, Campaign.family == row.family
+    ):
         if campaign.opened or campaign.opening_job_id is not None:
             await expect(uow, campaign, row)
 

@@ -1,12 +1,14 @@
 """Opening a campaign: a background job that gives each activity of the Caf and family its expected declaration,
 one batch of ``campaign_opening_batch_size`` activities per transaction (keyset order on the activity id).
 
-Each batch locks the campaign's row (as a registration does, ``activity_copy``), reads the next activities after the
-job's cursor, creates their declarations, forms and events (outbox, same transaction) and advances the cursor
-(``afas_shared.jobs.runner.advance``). Once the job has started, a registration joins the campaign itself: an
-activity before the cursor is the registration's to create, one after it the job's, and both check under the
-lock that the declaration does not exist yet — nothing is created twice, whatever crashes and resumes. The
-campaign is ``opened`` when the last batch commits; ``reconcile`` looks at opened campaigns only.
+A batch is set-based and takes no lock but its job's: it reads the next activities after the job's cursor (one
+query), inserts their declarations if absent (one executemany, ``ON CONFLICT DO NOTHING`` against the unique
+(campaign, activity) index), then the forms and the outbox rows of those it inserted (one executemany each), and
+advances the cursor (``afas_shared.jobs.runner.advance``), all in one short transaction. A registration during the
+opening inserts its own declaration if absent (``activity_copy``): whichever of the two comes second does nothing,
+so nothing is created twice and neither waits for the campaign's row. A crash rolls the batch back whole and the
+job resumes after its last committed batch. The campaign is ``opened`` when the last batch commits; ``reconcile``
+looks at opened campaigns only.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign
 from afas_declaration.application.errors import Forbidden, NotFound
-from afas_declaration.application.expected_declarations import lock_campaigns, prepare, store
+from afas_declaration.application.expected_declarations import ACTIVITY_COLUMNS, lock_campaigns, prepare, store
 from afas_declaration.domain.access_policy import Access
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
@@ -56,6 +58,8 @@ async def start_due(runtime: ServiceRuntime) -> dict[uuid.UUID, uuid.UUID]:
     started: dict[uuid.UUID, uuid.UUID] = {}
     for campaign_id in due:
         async with runtime.unit_of_work() as uow:
+            # The one moment the campaign is locked: a registration reading it (``joined_campaigns``) either
+            # committed before, and the batches read its activity, or reads the job after, and joins it itself
             [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
             if campaign.opening_job_id is not None:  # another replica was quicker
                 continue
@@ -92,30 +96,22 @@ async def open_batch(runtime: ServiceRuntime, job_id: uuid.UUID, batch_size: int
         job = await fresh_job(uow.session, job_id)
         if job is None or job.finished_at is not None:
             return False
-        # PostgreSQL reads what is committed at each statement: the campaign is locked for the writes only (below).
-        # SQLite reads one snapshot per transaction: locked before the first read, or the writes would not see a
-        # registration committed in between.
-        lock_late = uow.session.get_bind().dialect.name == "postgresql"
-        campaign_id = uuid.UUID(job.subject)
-        if lock_late:
-            campaign = await uow.session.get(Campaign, campaign_id)
-        else:
-            [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
+        campaign = await uow.session.get(Campaign, uuid.UUID(job.subject), populate_existing=True)
+        if campaign is None:  # deleted under its job: nothing left to open
+            await advance(uow.session, job, cursor=job.cursor, handled=0, created=0, now=runtime.clock.now(), done=True)
+            return False
         query = (
-            sa.select(ActivityCopy)
+            sa.select(*ACTIVITY_COLUMNS)
             .where(ActivityCopy.caf_code == campaign.caf_code, ActivityCopy.family == campaign.family)
             .order_by(ActivityCopy.activity_id)
             .limit(batch_size)
         )
         if job.cursor is not None:
             query = query.where(ActivityCopy.activity_id > uuid.UUID(job.cursor))
-        activities = list((await uow.session.execute(query)).scalars())
-        prepared = prepare(campaign, activities)
-        if lock_late:  # a registration committed meanwhile read this job started and joined the campaign itself
-            [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
-        created = await store(uow, campaign, prepared)
+        activities = (await uow.session.execute(query)).all()
+        created = await store(uow, prepare(campaign, activities))
         done = len(activities) < batch_size
-        if done:
+        if done:  # an UPDATE's row lock does not conflict with the registrations' FOR KEY SHARE
             campaign.opened = True
         cursor = str(activities[-1].activity_id) if activities else job.cursor
         now = runtime.clock.now()

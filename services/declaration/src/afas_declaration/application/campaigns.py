@@ -1,11 +1,12 @@
 """Campaigns: a Caf's calendar of declarations. At the opening date every activity of that Caf and
 PS family active during the exercice gets its expected declaration, with the forms it needs.
 
-Opening a campaign and registering an activity (``activity_copy``) meet in either order: both take the lock of
-the campaigns concerned (``lock_campaigns``) before reading what the other writes, so the later of the two
-sees the other's work and creates the expected declaration. ``reconcile`` revisits every opened campaign
-periodically and creates what is still missing (an activity copied by an older release, a lock defeated by a
-bug): each repair is logged and counted (``afas_declaration_reconciliation_repairs_total``).
+Opening a campaign and registering an activity (``activity_copy``) meet in either order: the start of the opening
+job and a registration are ordered by the campaign's row lock, and both then insert each declaration if absent
+against the unique (campaign, activity) index (``expected_declarations``), so nothing is missed and nothing created
+twice. ``reconcile`` revisits every opened campaign periodically and creates what is still missing (an activity
+copied by an older release, a bug): each repair is logged and counted
+(``afas_declaration_reconciliation_repairs_total``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
 from afas_declaration.application import campaign_opening
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid
-from afas_declaration.application.expected_declarations import active_during, expect, lock_campaigns
+from afas_declaration.application.expected_declarations import active_during, expect
 from afas_declaration.domain.access_policy import Access
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.declaration import CampaignOpenedV1
@@ -171,7 +172,10 @@ async def reconcile(runtime: ServiceRuntime) -> int:
     repaired = 0
     for campaign_id, activity_ids in gaps.items():
         async with runtime.unit_of_work() as uow:
-            [campaign] = await lock_campaigns(uow.session, Campaign.id == campaign_id)
+            # No lock: a registration creating the same declaration meanwhile wins, and this insert does nothing
+            campaign = await uow.session.get(Campaign, campaign_id, populate_existing=True)
+            if campaign is None:
+                continue
             for activity_id in activity_ids:
                 activity = await uow.session.get(ActivityCopy, activity_id, populate_existing=True)
                 if activity is not None and await expect(uow, campaign, activity):
