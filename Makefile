@@ -115,3 +115,13 @@ JOBS_DB ?= postgresql://postgres@127.0.0.1:5432/postgres
 bench-jobs: install
 	@$(RUN) python benchmarks/campaign_opening.py --activities $(JOBS_N) --database-url $(JOBS_DB) \
 		$(if $(JOBS_BATCH),--batch-size $(JOBS_BATCH))
+
+# A CSV import of IMPORTS_N activities and a grant on all of them, as habilitation's background jobs on PostgreSQL
+# (benchmarks/bulk_jobs.py): time to answer, time to finish, rows/s, against bulk INSERTs without checks or events
+# in the same run; IMPORTS_BATCH defaults to the service's import_batch_size
+IMPORTS_N ?= 70000
+IMPORTS_BATCH ?=
+.PHONY: bench-imports
+bench-imports: install
+	@$(RUN) python benchmarks/bulk_jobs.py --rows $(IMPORTS_N) --database-url $(JOBS_DB) \
+		$(if $(IMPORTS_BATCH),--batch-size $(IMPORTS_BATCH))

@@ -125,37 +125,61 @@ async def sites_of(session, activity_id: uuid.UUID) -> list[Site]:
     )
 
 
-def new_activity(partner: KnownPartner, facts: ActivityFacts, caf_code: str) -> tuple[Activity, list[Site]]:
-    """The rows of an activity about to be registered: the activity and its sites (nothing stored yet)."""
-    activity = Activity(
-        id=uuid.uuid4(),
-        partner_id=partner.partner_id,
-        caf_code=caf_code,
-        family=facts.family.value,
-        nature=facts.nature,
-        name=facts.name,
-        site_mode=facts.site_mode.value,
-        opening_date=facts.opening,
-        closing_date=facts.closing,
-        capacity=facts.capacity,
-        equipment_id=facts.equipment_id,
-        afc_file=facts.afc_file,
-    )
-    sites = [Site(id=uuid.uuid4(), activity_id=activity.id, name=n, position=i) for i, n in enumerate(facts.sites)]
+def activity_values(partner: KnownPartner, facts: ActivityFacts, caf_code: str) -> tuple[dict, list[dict]]:
+    """The rows of an activity about to be registered, as values: its own and its sites' (nothing stored yet)."""
+    activity = {
+        "id": uuid.uuid4(),
+        "partner_id": partner.partner_id,
+        "caf_code": caf_code,
+        "family": facts.family.value,
+        "nature": facts.nature,
+        "name": facts.name,
+        "site_mode": facts.site_mode.value,
+        "opening_date": facts.opening,
+        "closing_date": facts.closing,
+        "capacity": facts.capacity,
+        "equipment_id": facts.equipment_id,
+        "afc_file": facts.afc_file,
+        "version": 1,
+    }
+    sites = [
+        {"id": uuid.uuid4(), "activity_id": activity["id"], "name": name, "position": position}
+        for position, name in enumerate(facts.sites)
+    ]
     return activity, sites
 
 
-def announce(uow: UnitOfWork, activity: Activity, sites: list[Site]) -> None:
-    """The activity's registration, in the outbox of the transaction storing it."""
-    uow.publish(ActivityRegisteredV1(**_state(activity, sites)), subject=str(activity.id), aggregate_version=1)
+def registered(activity: dict, sites: list[dict]) -> tuple[ActivityRegisteredV1, str, int]:
+    """The registration event of an activity stored from ``activity_values`` (for ``publish_all``)."""
+    state = {key: activity[key] for key in _STATE_FIELDS} | {
+        "activity_id": activity["id"],
+        "sites": [SiteV1(site_id=s["id"], name=s["name"]) for s in sites],
+    }
+    return ActivityRegisteredV1(**state), str(activity["id"]), 1
+
+
+_STATE_FIELDS = (
+    "partner_id",
+    "caf_code",
+    "family",
+    "nature",
+    "name",
+    "site_mode",
+    "opening_date",
+    "closing_date",
+    "capacity",
+    "equipment_id",
+    "afc_file",
+)
 
 
 async def create(uow: UnitOfWork, partner: KnownPartner, facts: ActivityFacts, caf_code: str) -> Activity:
-    activity, sites = new_activity(partner, facts, caf_code)
+    values, site_values = activity_values(partner, facts, caf_code)
+    activity, sites = Activity(**values), [Site(**s) for s in site_values]
     uow.session.add(activity)
     await uow.session.flush()  # the activity row exists before its sites reference it
     uow.session.add_all(sites)
-    announce(uow, activity, sites)
+    uow.publish(ActivityRegisteredV1(**_state(activity, sites)), subject=str(activity.id), aggregate_version=1)
     return activity
 
 

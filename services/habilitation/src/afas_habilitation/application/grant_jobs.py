@@ -18,9 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_habilitation.adapters.job_tables import BackgroundJob
-from afas_habilitation.adapters.tables import Activity, Site
+from afas_habilitation.adapters.tables import Activity, RoleGrant, Site
 from afas_habilitation.application import grants, jobs
-from afas_habilitation.application.grants import declarer_on, facts, grantee, new_line, open_grants, store_line
+from afas_habilitation.application.grants import (
+    declarer_on,
+    facts,
+    granted,
+    grantee,
+    line_facts,
+    new_line,
+    open_grants,
+)
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.rpc.habilitation import GrantRequestV1
@@ -111,23 +119,29 @@ async def grant_batch(runtime: ServiceRuntime, job_id: uuid.UUID, batch_size: in
         site_ids = [site_id for _, site_id in items if site_id is not None]
         sites = {s.id: s for s in (await uow.session.execute(sa.select(Site).where(Site.id.in_(site_ids)))).scalars()}
         in_declarer = await declarer_on(uow.session, user.user_id, start)
-        existing = [facts(g) for g in await open_grants(uow.session, activity_ids, start)]
-        created, refused = 0, []
+        # the open grants of each activity: a line is checked against its own activity's only (not the batch's)
+        existing: dict[uuid.UUID, list] = {}
+        for grant in await open_grants(uow.session, activity_ids, start):
+            existing.setdefault(grant.activity_id, []).append(facts(grant))
+        lines: list[dict[str, Any]] = []
+        refused: list[dict[str, Any]] = []
         for position, (activity_id, site_id) in enumerate(items, start=job.processed + 1):
             activity = activities.get(activity_id)
             if activity is None:
                 refused.append({"ligne": position, "motif": f"Ligne {position} : activité inconnue."})
                 continue
             site = sites.get(site_id) if site_id is not None else None
-            line, problems = new_line(
-                data, user, partner, activity, site_id, site, group_id, start, existing, in_declarer
-            )
+            held = existing.setdefault(activity.id, [])
+            line, problems = new_line(data, user, partner, activity, site_id, site, group_id, start, held, in_declarer)
             if problems:
                 refused.append({"ligne": position, "motif": f"Ligne {position} ({activity.name}) : {problems[0]}"})
                 continue
-            store_line(uow, line, existing)
-            created += 1
+            held.append(line_facts(line))  # the next lines on this activity are checked against it
+            lines.append(line)
+        if lines:  # one multi-row INSERT and one for their events: no ORM object per line
+            await uow.session.execute(sa.insert(RoleGrant), lines)
+            await uow.publish_all(granted(line) for line in lines)
         await advance(
-            uow.session, job, cursor=cursor, handled=len(items), created=created, now=now, done=done, refused=refused
+            uow.session, job, cursor=cursor, handled=len(items), created=len(lines), now=now, done=done, refused=refused
         )
     return not done

@@ -110,13 +110,13 @@ async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInp
             if activity is None:
                 raise RpcFailure("invalid", "Activité inconnue.", "perimetre")
             site = await uow.session.get(Site, scope.site_id) if scope.site_id else None
-            line, problems = new_line(
+            values, problems = new_line(
                 data, user, partner, activity, scope.site_id, site, group_id, start, existing, in_declarer
             )
             if problems:
                 field = INPUT_PROBLEMS.get(problems[0])
                 raise RpcFailure("invalid" if field else "conflict", problems[0], field)
-            store_line(uow, line, existing)
+            line = store_line(uow, values, existing)
             created.append(view(line, today, activity, user))
     return created
 
@@ -146,22 +146,24 @@ def new_line(
     start: date,
     existing: list[rules.GrantFacts],
     in_declarer: bool,
-) -> tuple[RoleGrant, list[str]]:
-    """One line of a grant, and the rules it would break (none: it may be stored)."""
-    line = RoleGrant(
-        id=uuid.uuid4(),
-        group_id=group_id,
-        user_id=user.user_id,
-        partner_id=partner.partner_id,
-        role=rules.Role(data.role).value,
-        activity_id=activity.id,
-        site_id=site_id,
-        start_date=start,
-        end_date=data.end_date,
-        validation=rules.initial_validation(rules.Role(data.role)).value,
-    )
+) -> tuple[dict[str, Any], list[str]]:
+    """One line of a grant as values (``store_line`` or a batch's INSERT stores it), and the rules it would break
+    (none: it may be stored)."""
+    role = rules.Role(data.role)
+    line = {
+        "id": uuid.uuid4(),
+        "group_id": group_id,
+        "user_id": user.user_id,
+        "partner_id": partner.partner_id,
+        "role": role.value,
+        "activity_id": activity.id,
+        "site_id": site_id,
+        "start_date": start,
+        "end_date": data.end_date,
+        "validation": rules.initial_validation(role).value,
+    }
     problems = rules.grant_problems(
-        facts(line),
+        line_facts(line),
         existing,
         user_in_declarer_group=in_declarer,
         activity_partner_matches=activity.partner_id == partner.partner_id,
@@ -172,26 +174,34 @@ def new_line(
     return line, problems
 
 
-def store_line(uow: UnitOfWork, line: RoleGrant, existing: list[rules.GrantFacts]) -> None:
-    """Store a line and its event (outbox, same transaction); the next lines are checked against it."""
-    existing.append(facts(line))
-    uow.session.add(line)
-    uow.publish(
-        RoleGrantedV1(
-            grant_id=line.id,
-            group_id=line.group_id,
-            user_id=line.user_id,
-            partner_id=line.partner_id,
-            role=line.role,
-            activity_id=line.activity_id,
-            site_id=line.site_id,
-            start_date=line.start_date,
-            end_date=line.end_date,
-            validation=line.validation,
-        ),
-        subject=str(line.id),
-        aggregate_version=1,
+def line_facts(line: dict[str, Any]) -> rules.GrantFacts:
+    return rules.GrantFacts(
+        grant_id=str(line["id"]),
+        user_id=str(line["user_id"]),
+        role=rules.Role(line["role"]),
+        activity_id=str(line["activity_id"]),
+        site=str(line["site_id"]) if line["site_id"] else None,
+        start=line["start_date"],
+        end=line["end_date"],
+        validation=rules.Validation(line["validation"]),
     )
+
+
+def granted(line: dict[str, Any]) -> tuple[RoleGrantedV1, str, int]:
+    """A line's event, for ``publish_all``."""
+    fields = ("group_id", "user_id", "partner_id", "role", "activity_id", "site_id", "start_date", "end_date")
+    event = RoleGrantedV1(grant_id=line["id"], validation=line["validation"], **{f: line[f] for f in fields})
+    return event, str(line["id"]), 1
+
+
+def store_line(uow: UnitOfWork, line: dict[str, Any], existing: list[rules.GrantFacts]) -> RoleGrant:
+    """Store a line and its event (outbox, same transaction); the next lines are checked against it."""
+    existing.append(line_facts(line))
+    stored = RoleGrant(**line)
+    uow.session.add(stored)
+    event, subject, version = granted(line)
+    uow.publish(event, subject=subject, aggregate_version=version)
+    return stored
 
 
 async def all_open_activities(session, partner: KnownPartner, day: date) -> list[Scope]:

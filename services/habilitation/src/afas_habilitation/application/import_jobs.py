@@ -121,22 +121,28 @@ async def import_batch(runtime: ServiceRuntime, job_id: uuid.UUID, batch_size: i
         if job.cursor is None:
             return await _split(runtime, uow, job)
         payload = jobs.payload_of(job)
-        records = list(
-            (
-                await uow.session.execute(
-                    sa.select(ImportRecord)
-                    .where(ImportRecord.job_id == job.id, ImportRecord.line > int(job.cursor))
-                    .order_by(ImportRecord.line)
-                    .limit(batch_size)
-                )
-            ).scalars()
-        )
+        records = (
+            await uow.session.execute(
+                sa.select(ImportRecord.line, ImportRecord.cells, ImportRecord.earlier)
+                .where(ImportRecord.job_id == job.id, ImportRecord.line > int(job.cursor))
+                .order_by(ImportRecord.line)
+                .limit(batch_size)
+            )
+        ).all()
         checked = [check_record(r.line, payload["columns"], json.loads(r.cells), r.earlier) for r in records]
         rows = [c for c in checked if isinstance(c, ActivityRow)]
         refused = [{"ligne": c.line, "motif": c.reason} for c in checked if not isinstance(c, ActivityRow)]
         outcomes, refused_rows = await apply_rows(uow, jobs.caller_of(payload["caller"]), rows)
+        by_outcome: dict[str, list[int]] = {}
         for record in records:
-            record.outcome = outcomes.get(record.line, REJECTED)
+            by_outcome.setdefault(outcomes.get(record.line, REJECTED), []).append(record.line)
+        for outcome, lines in by_outcome.items():  # one UPDATE per outcome, not one per line
+            await uow.session.execute(
+                sa.update(ImportRecord)
+                .where(ImportRecord.job_id == job.id, ImportRecord.line.in_(lines))
+                .values(outcome=outcome)
+                .execution_options(synchronize_session=False)
+            )
         done = len(records) < batch_size
         await advance(
             uow.session,
