@@ -302,6 +302,10 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/caf/instruction/{declaration_id}"): route(CAF_READERS),
     ("POST", "/caf/instruction/{declaration_id}/{action}"): route(CAF_INS_OP, form={"motif_refuser": REASON["motif"]}),
     ("GET", "/caf/partenaires"): route(CAF_READERS | {OTHER_CAF, CNAF}),
+    # the catalogue's page, its CSV import (every row checked against the agent's Caf) and the import's progress
+    ("GET", "/caf/activites"): route(CAF_READERS | {OTHER_CAF, CNAF}),
+    ("POST", "/caf/activites/import"): route(CAF_READERS | {OTHER_CAF, CNAF}, form={}),
+    ("GET", "/caf/activites/import/{job_id}"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/caf/partenaires"): route(CAF_HAB_OP, form="partner_form"),
     ("GET", "/caf/partenaires/{partner_id}"): route(CAF_READERS),
     ("POST", "/caf/partenaires/{partner_id}/delegation"): route(CAF_HAB_OP, form={"gestion_deleguee": "oui"}),
