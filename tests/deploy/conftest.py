@@ -9,12 +9,14 @@ import pytest
 from tests.deploy.k8s_manifest_checks import validate
 
 
-@pytest.fixture(scope="module")
+# Once per session: rendering and validating the base takes seconds, and the tests read it only through the copies
+# below (``objects``, ``docs``) or its problem list.
+@pytest.fixture(scope="session")
 def report():
     return validate.validate_all()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def crds():
     return validate.load_crds()
 

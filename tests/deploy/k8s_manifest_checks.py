@@ -1,6 +1,6 @@
 """The Kubernetes manifest checks (deploy/k8s/manifest_checks), loaded by path, for the ``test_k8s_*.py`` files.
 
-Their fixtures (the rendered report and CRD schemas once per module, fresh copies of the objects for each test)
+Their fixtures (the rendered report and CRD schemas once per session, fresh copies of the objects for each test)
 are in this directory's ``conftest.py``.
 """
 

@@ -82,4 +82,4 @@ def test_default_deny_then_only_what_is_needed(objects):
     assert ports == [4222, 4318, 5432]
 
     nats = policies["nats"]
-    assert sorted(p["port"] for rule in nats["ingress"] for p in rule["ports"]) == [4222, 4222, 6222, 8222]
+    assert sorted(p["port"] for rule in nats["ingress"] for p in rule["ports"]) == [4222, 4222, 6222, 7777]
