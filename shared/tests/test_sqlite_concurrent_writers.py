@@ -66,3 +66,27 @@ async def test_a_reader_is_not_queued_behind_a_writer(sqlite_db: Database) -> No
         await uow.session.execute(sa.update(_counter).values(value=99))
         async with sqlite_db.sessions() as session:
             assert (await session.execute(sa.select(_counter.c.value))).scalar_one() == 0
+
+
+async def test_writers_of_one_process_queue_without_a_deadline(tmp_path: Path) -> None:
+    """Twenty writers each holding the lock 50 ms with a busy timeout of 10 ms: SQLite's busy handler alone would give
+    up on most of them ("database is locked"); queued in the process, they all commit, one after the other."""
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    db = Database(url, busy_timeout_seconds=0.01)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_metadata.create_all)
+        await conn.execute(sa.insert(_counter).values(id=1, value=0))
+
+    async def slow_writer(writer: int) -> None:
+        async with unit_of_work(db) as uow:
+            value = (await uow.session.execute(sa.select(_counter.c.value))).scalar_one()
+            await asyncio.sleep(0.05)
+            await uow.session.execute(sa.update(_counter).values(value=value + 1))
+
+    try:
+        results = await asyncio.gather(*(slow_writer(n) for n in range(20)), return_exceptions=True)
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        async with db.sessions() as session:
+            assert (await session.execute(sa.select(_counter.c.value))).scalar_one() == 20
+    finally:
+        await db.dispose()

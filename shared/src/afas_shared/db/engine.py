@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -85,11 +86,29 @@ class Database:
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False, execution_options={_WRITE: True})
+        # SQLite has one writer at a time. Within a process its units of work queue here, in order and without a
+        # deadline, instead of in SQLite's busy handler, which polls and gives up after the busy timeout: at a
+        # deadline peak twenty flows of writes made it answer "database is locked" (issue 16). The busy timeout
+        # is then only for writers of other processes (a second worker, a command-line tool).
+        self._writer_queues: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._write_sessions() as session, session.begin():
+        async with self._one_writer(), self._write_sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
+        if self.backend != "sqlite":  # PostgreSQL locks rows, not the database: writers run side by side
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        queue = self._writer_queues.get(loop)
+        if queue is None:  # one per event loop: a lock belongs to the loop it first waited in
+            self._writer_queues = {other: q for other, q in self._writer_queues.items() if not other.is_closed()}
+            queue = self._writer_queues[loop] = asyncio.Lock()
+        async with queue:
+            yield
 
     async def ping(self) -> bool:
         try:
