@@ -117,7 +117,7 @@ def _login(http: Http, gateway: str, identifier: str) -> str:
 
 def _activities(http: Http, gateway: str, agent: str, partner: str) -> dict[str, dict]:
     # the partner's few demo activities fit in one page of the (paginated) list
-    _, existing = http("GET", f"{gateway}/api/v1/activities?partenaire={partner}&limite=1000", token=agent)
+    _, existing = http("GET", f"{gateway}/api/v1/activities?partenaire={partner}&limite=200", token=agent)
     found = {a["ideq"]: a for a in existing["elements"]}
     for ideq, body in ACTIVITIES.items():
         if ideq not in found:
