@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.k8s_manifest_checks import REPO_ROOT, SERVICES
+from tests.deploy.k8s_manifest_checks import REPO_ROOT, SERVICES, validate
 from tests.deploy.monitoring_checks import (
     NATS_EXPORTER_METRICS,
     dashboard_queries,
@@ -177,3 +177,28 @@ def test_prometheus_may_reach_the_nats_exporter(objects):
         for port in rule["ports"]
     ]
     assert from_monitoring == [7777]
+
+
+def test_the_loader_renders_a_hashless_generator_as_kustomize_does_and_refuses_the_rest(tmp_path):
+    (tmp_path / "outside.json").write_text("{}")
+    tmp_path = tmp_path / "monitoring"
+    tmp_path.mkdir()
+    (tmp_path / "a.json").write_text('{"panels": []}\n')
+    kfile = tmp_path / "kustomization.yaml"
+    generator = {"name": "boards", "files": ["a.json", "b.json=a.json"], "options": {"disableNameSuffixHash": True}}
+    kfile.write_text(yaml.safe_dump({"configMapGenerator": [generator]}))
+    [config_map] = validate.load_kustomization(tmp_path)
+    assert config_map.data == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "boards"},
+        "data": {"a.json": '{"panels": []}\n', "b.json": '{"panels": []}\n'},
+    }
+    for broken, message in (
+        ({**generator, "options": {}}, "disableNameSuffixHash"),  # kustomize would add a hash to the name
+        ({**generator, "files": ["../outside.json"]}, "not found"),
+        ({**generator, "behavior": "merge"}, "unsupported behavior"),
+    ):
+        kfile.write_text(yaml.safe_dump({"configMapGenerator": [broken]}))
+        with pytest.raises(validate.KustomizeError, match=message):
+            validate.load_kustomization(tmp_path)

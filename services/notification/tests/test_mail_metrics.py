@@ -9,7 +9,19 @@ from prometheus_client import REGISTRY
 
 from afas_notification.adapters.tables import Message
 from afas_notification.application import sender
+from afas_shared.telemetry.bus_gauges import CONSUMER_PENDING, DEAD_LETTERS_WAITING
 from afas_shared.testing.fixtures import eventually, running
+
+
+def sampled(name: str, service: str) -> dict[str, float]:
+    """The gauge's values for one service, by durable (or consumer)."""
+    return {
+        sample.labels.get("durable") or sample.labels["consumer"]: sample.value
+        for family in REGISTRY.collect()
+        if family.name == name
+        for sample in family.samples
+        if sample.labels.get("service") == service
+    }
 
 
 def counted(outcome: str) -> float:
@@ -48,3 +60,16 @@ async def test_sent_and_failed_attempts_are_counted(notif_settings, smtp):
         await sender.send_due(notification)
         await eventually(lambda: counted("retry") == before["retry"] + 1)
     assert counted("sent") == before["sent"] + 1
+
+
+async def test_the_runtime_samples_its_durables_lag_and_dead_letters_by_itself(notif_settings):
+    for gauge in (CONSUMER_PENDING, DEAD_LETTERS_WAITING):
+        gauge.clear()  # what earlier tests' services reported goes
+    async with running(notif_settings()) as notification:
+        durables = {consumer.name for consumer in notification.bus.consumers}
+        assert len(durables) > 5
+        # the runtime's periodic job, not the test, took the samples (once at start, then every 15 s)
+        lag = await eventually(lambda: sampled("afas_consumer_pending_messages", "notification").keys() >= durables)
+        assert lag
+        assert await eventually(lambda: sampled("afas_dead_letters_waiting", "notification").keys() >= durables)
+        assert set(sampled("afas_dead_letters_waiting", "notification").values()) == {0.0}
