@@ -27,6 +27,8 @@ GROUPS = {
 USER_STATES = {"en_attente": "En attente d'activation", "actif": "Actif", "suspendu": "Suspendu", "clos": "Clos"}
 DONE = {
     "habilitation": "L'habilitation est enregistrée.",
+    "habilitation_en_cours": "L'habilitation porte sur de nombreuses activités : elle est enregistrée en arrière-plan, "
+    "ses lignes apparaissent au fur et à mesure (actualisez la page).",
     "fin": "Il a été mis fin à l'habilitation.",
     "utilisateur": "L'utilisateur est créé : il reçoit un courriel d'activation de son compte.",
     "groupe": "Le groupe est ajouté.",
@@ -154,11 +156,12 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "perimetre": [] if submitted["toutes_activites"] else _scope(form),
             "toutes_activites": submitted["toutes_activites"],
         }
-        try:
-            await habilitation(me, "grant", **body)
+        try:  # over many activities, a background job (issue 16): its lines come batch after batch
+            outcome = await habilitation(me, "grant_or_start", **body)
         except HTTPException as refusal:
             return await _grants(request, me, errors_of(refusal), submitted, refusal.status_code)
-        return redirect(request, "/administration/habilitations?etat=Actif&fait=habilitation")
+        done = "habilitation_en_cours" if outcome.get("traitement") else "habilitation"
+        return redirect(request, f"/administration/habilitations?etat=Actif&fait={done}")
 
     @web.post("/administration/habilitations/{grant_id}/fin", response_class=HTMLResponse)
     async def end(request: Request, grant_id: uuid.UUID, me: Viewer = Depends(viewer)) -> Response:
