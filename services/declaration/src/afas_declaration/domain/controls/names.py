@@ -44,7 +44,7 @@ def scope_fields(forms: FamilyDefinition, scope: str) -> Mapping[str, FieldDefin
     """The form fields a control of ``scope`` reads: one form, or both for the whole declaration."""
     if scope in forms.forms:
         return forms.forms[scope].fields
-    return {**forms.forms["activite"].fields, **forms.forms["financier"].fields}
+    return forms.declaration_fields
 
 
 def resolve(
