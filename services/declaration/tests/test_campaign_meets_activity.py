@@ -4,25 +4,37 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import Campaign, Declaration
 from afas_declaration.application import activity_copy, campaign_opening, campaigns
 from afas_shared.clock import paris_today
 from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.habilitation import ActivityRegisteredV1, SiteV1
+from afas_shared.contracts.events.declaration import DeclarationExpectedV1
+from afas_shared.contracts.events.habilitation import ActivityRegisteredV1, ActivityUpdatedV1, SiteV1
+from afas_shared.db.engine import backend_name
+from afas_shared.messaging.tables import OutboxRecord
 from afas_shared.testing.fixtures import running
 
 PARTNER = uuid.uuid4()
 
 
-async def _register(runtime, family: str = "laep", closing: date | None = None) -> uuid.UUID:
-    """What the consumer does with habilitation's ``activity_registered``."""
-    activity_id = uuid.uuid4()
-    event = ActivityRegisteredV1(
+async def _register(
+    runtime,
+    family: str = "laep",
+    closing: date | None = None,
+    activity_id: uuid.UUID | None = None,
+    version: int = 1,
+) -> uuid.UUID:
+    """What the consumer does with habilitation's ``activity_registered`` (or, from version 2, ``activity_updated``)."""
+    activity_id = activity_id or uuid.uuid4()
+    event = (ActivityRegisteredV1 if version == 1 else ActivityUpdatedV1)(
         activity_id=activity_id,
         partner_id=PARTNER,
         caf_code="080",
@@ -34,7 +46,7 @@ async def _register(runtime, family: str = "laep", closing: date | None = None) 
         opening_date=date(2020, 1, 1),
         closing_date=closing,
     )
-    envelope = Envelope.wrap(event, subject=str(activity_id), aggregate_version=1, correlation_id="test")
+    envelope = Envelope.wrap(event, subject=str(activity_id), aggregate_version=version, correlation_id="test")
     async with runtime.unit_of_work() as uow:
         await activity_copy.on_activity_state(uow, envelope)
     return activity_id
@@ -67,6 +79,15 @@ async def _expected(runtime) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
             )
         )
         return {(c, a): n for c, a, n in rows.all()}
+
+
+async def _announced(runtime) -> dict[uuid.UUID, int]:
+    """``declaration_expected`` events in the outbox, per activity."""
+    async with runtime.db.sessions() as session:
+        payloads = await session.execute(
+            sa.select(OutboxRecord.payload).where(OutboxRecord.subject == DeclarationExpectedV1.subject())
+        )
+        return dict(Counter(uuid.UUID(json.loads(p)["data"]["activity_id"]) for p in payloads.scalars()))
 
 
 async def test_either_order_ends_with_exactly_the_expected_declarations(make_settings):
@@ -115,3 +136,38 @@ async def test_reconciliation_repairs_a_gap_once_and_reports_it(make_settings, c
         assert await _expected(runtime) == {(campaign, lost): 1}
         assert counter._value.get() == repaired_before + 1
         assert any("reconciliation" in r.getMessage() and str(lost) in r.getMessage() for r in caplog.records)
+
+
+async def test_registrations_committed_while_a_batch_writes_get_their_declaration_exactly_once(
+    make_settings, monkeypatch
+):
+    """PostgreSQL's real interleaving (SQLite runs one writer at a time: the test above covers it there): a
+    registration commits between the batch's read and its writes, another waits on the batch's uncommitted row."""
+    settings = make_settings("declaration")
+    if backend_name(settings.database_url) != "postgresql":
+        pytest.skip("SQLite serialises the writers: no registration can commit inside a batch")
+    async with running(settings) as runtime:
+        campaign = await _campaign(runtime)
+        early = [await _register(runtime) for _ in range(4)]
+        await campaign_opening.start_due(runtime)
+        store = campaign_opening.store
+        during: list[uuid.UUID] = []
+        waiting: list[asyncio.Task] = []
+
+        async def registrations_meet_the_batch(uow, prepared):
+            if not during:  # the first batch read the early activities; their update and a new one commit now
+                during.append(await _register(runtime, activity_id=early[0], version=2))
+                during.append(await _register(runtime))
+            created = await store(uow, prepared)
+            # Inserted, not committed: this registration's insert of the same declaration waits for the batch
+            waiting.append(asyncio.create_task(_register(runtime, activity_id=early[1], version=2)))
+            await asyncio.sleep(0.1)
+            return created
+
+        monkeypatch.setattr(campaign_opening, "store", registrations_meet_the_batch)
+        await campaign_opening.opener(runtime).run_pending()
+        await asyncio.gather(*waiting)
+
+        assert await _expected(runtime) == {(campaign, a): 1 for a in [*early, during[1]]}  # none missing, none twice
+        assert await _announced(runtime) == {a: 1 for a in [*early, during[1]]}  # one event each
+        assert await campaigns.reconcile(runtime) == 0

@@ -5,7 +5,7 @@ and the job resumes from its last committed batch without creating any declarati
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from afas_declaration.application import campaign_opening, campaigns
 from afas_declaration.application.errors import Forbidden
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.declaration import DeclarationExpectedV1
+from afas_shared.contracts.events.habilitation import ActivityUpdatedV1, SiteV1
 
 
 class Crash(Exception):
@@ -99,3 +100,35 @@ async def test_a_campaign_that_does_not_open_within_the_wait_answers_with_its_jo
     other_caf = ForwardedCaller(kind="caf", caf_code="059", caf_roles=frozenset({"parametrage"}))
     with pytest.raises(Forbidden):
         await campaign_opening.job_view(world.runtime, other_caf, uuid.UUID(created["job_id"]))
+
+
+async def test_a_declaration_a_registration_created_first_is_neither_created_nor_announced_again_by_the_batch(world):
+    await world.register_partner()
+    activities = [await world.activity("laep", "general", f"LAEP n° {n}") for n in range(3)]
+    campaign = await world.campaign("laep", opens_in=3)
+    world.declaration.clock.advance(timedelta(days=3))
+    [job_id] = (await campaign_opening.start_due(world.runtime)).values()
+    # The job started, no batch ran yet: an update of the second activity joins the campaign itself (the batch
+    # reads that activity too, as one that read it before the registration committed would)
+    first = activities[1]
+    update = ActivityUpdatedV1(
+        activity_id=first.id,
+        partner_id=world.partner_id,
+        caf_code="080",
+        family="laep",
+        nature="general",
+        name=first.name,
+        site_mode="mono_lieu",
+        sites=[SiteV1(site_id=first.site_ids[0], name="Lieu principal")],
+        opening_date=date(2020, 1, 1),
+    )
+    await world._handle(update, first.id, version=2)
+    assert await _declarations(world, campaign["id"]) == {first.id: 1}
+
+    await campaign_opening.opener(world.runtime).run_pending()
+
+    job = await campaign_opening.job_view(world.runtime, world.agent, job_id)
+    assert (job["etat"], job["traitees"], job["creees"]) == ("terminee", 3, 2)  # the batch inserted the other two
+    assert await _declarations(world, campaign["id"]) == {a.id: 1 for a in activities}
+    expected = await world.published(DeclarationExpectedV1.subject())
+    assert sorted(str(e.data.activity_id) for e in expected) == sorted(str(a.id) for a in activities)  # once each
