@@ -10,6 +10,9 @@ measures with a lean keep-alive client spread over several processes (benchmarks
   throughput as a share of the bare hello's (target ≥ 30 %);
 - USERS (200) users with THINK (2 s) of think time between calls: each read's p99 (target < 50 ms).
 
+Before the platform starts, what each of the gateway's middlewares costs per request, in process
+(benchmarks/read_load/middleware_costs.py); the gateway's pid is printed for a profiler (py-spy) to attach to.
+
 The box is shared: read the ratios, measured in the same run, rather than the absolute figures. Exit code 1 when a
 call failed.
 
@@ -27,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.read_load import http_load  # noqa: E402
+from benchmarks.read_load import http_load, middleware_costs  # noqa: E402
 from benchmarks.read_load.servers import baseline_server  # noqa: E402
 from benchmarks.read_load.volume import AGENT, APPROBATEUR, login, put_in_place  # noqa: E402
 
@@ -85,6 +88,9 @@ async def measure(args: argparse.Namespace) -> bool:
 
     os.environ["AFAS_DECLARATION_WORKERS"] = str(args.workers)  # the platform's gateway, as many as the baselines
     ok = True
+    print("Coût par requête de l'application et de chaque middleware de la passerelle (en processus, sans réseau) :")
+    for name, micros in middleware_costs.measure():
+        print(f"  {name:<52} {micros:8.1f} µs")
     with platform("postgresql", args.pg_admin_url) as running:
         database = running.database_urls["declaration"]
         print(

@@ -1,0 +1,49 @@
+"""``make bench-reads``' code paths at tiny sizes (the run itself is not part of the tests): the keep-alive client
+counts calls, errors and latencies of both shapes against a small local server, and the middleware costs are
+measured for each of the gateway's middlewares."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # the benchmarks are scripts beside the tests, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.read_load import http_load, middleware_costs  # noqa: E402
+
+
+async def _serve(statuses: list[int]) -> asyncio.Server:
+    """Answers each keep-alive request with the next status of ``statuses`` (then 200), a small JSON body."""
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                status = statuses.pop(0) if statuses else 200
+                body = b'{"bonjour":"le monde"}'
+                writer.write(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    return await asyncio.start_server(client, "127.0.0.1", 0)
+
+
+async def test_the_client_counts_calls_errors_and_latencies_of_both_shapes():
+    server = await _serve([200, 404, 500])
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        closed = await http_load._run(http_load.Load(f"http://127.0.0.1:{port}/hello", {"X-Essai": "1"}, 3, 0.3))
+        thinking = await http_load._run(http_load.Load(f"http://127.0.0.1:{port}/hello", {}, 4, 0.3, 0.05))
+    assert closed.calls > 10 and closed.errors == 2 and len(closed.latencies_ms) == closed.calls
+    assert 0 < closed.p50 <= closed.percentile(99)
+    assert 0 < thinking.calls < closed.calls and thinking.errors == 0
+
+
+def test_each_middleware_of_the_gateway_gets_its_cost():
+    costs = dict(middleware_costs.measure(calls=20))
+    assert list(costs)[2:] == [name for name, _, _ in middleware_costs.MIDDLEWARES]
+    assert costs["FastAPI nu, une route (temps propre)"] > 0
