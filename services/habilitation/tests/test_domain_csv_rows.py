@@ -196,3 +196,12 @@ def test_an_unreadable_line_is_explained_in_french():
     assert rows == [] and rejection.line == 2
     assert "retour à la ligne hors d'un champ entre guillemets" in rejection.reason
     assert "new-line" not in rejection.reason
+
+
+def test_the_quick_character_check_finds_every_character_the_shared_rule_refuses():
+    from afas_habilitation.domain.csv_rows import _MAYBE_FORBIDDEN
+    from afas_shared.text import forbidden_character
+
+    for code in (*range(0x3000), *range(0xD7F0, 0xE010), *range(0xFFF0, 0x10010)):
+        char = chr(code)
+        assert bool(_MAYBE_FORBIDDEN.search(char)) == (forbidden_character(char) is not None), hex(code)

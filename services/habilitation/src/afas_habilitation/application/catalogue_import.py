@@ -90,9 +90,10 @@ async def apply_rows(
         else:
             outcomes[row.line] = UPDATED if await apply_changes(uow, activity, row.facts) else UNCHANGED
     if new:  # multi-row INSERTs (no ORM object per row: at 70,000 rows, building them cost more than storing them)
-        await uow.session.execute(sa.insert(Activity), [activity for activity, _ in new])
+        # on the tables, not the ORM entities: no per-row ORM bookkeeping (the rows are plain values already)
+        await uow.session.execute(sa.insert(Activity.__table__), [activity for activity, _ in new])
         if sites := [site for _, sites in new for site in sites]:
-            await uow.session.execute(sa.insert(Site), sites)
+            await uow.session.execute(sa.insert(Site.__table__), sites)
         await uow.publish_all(registered(activity, sites) for activity, sites in new)
     return outcomes, refused
 

@@ -41,6 +41,10 @@ def granter(runtime: ServiceRuntime) -> JobRunner:
     return jobs.runner(runtime, jobs.BULK_GRANT, grant_batch, runtime.settings.grant_batch_size)  # type: ignore[attr-defined]
 
 
+# what a line is checked against, read as plain rows (no ORM object per activity)
+_CHECKED = (Activity.id, Activity.partner_id, Activity.family, Activity.site_mode, Activity.name)
+
+
 def _open_on(day: date) -> sa.ColumnElement[bool]:
     return sa.or_(Activity.closing_date.is_(None), Activity.closing_date >= day)
 
@@ -101,10 +105,10 @@ async def grant_batch(runtime: ServiceRuntime, job_id: uuid.UUID, batch_size: in
             await advance(uow.session, job, cursor=job.cursor, handled=0, created=0, now=now, done=True, refused=stop)
             return False
         if data.all_activities:
-            query = sa.select(Activity).where(Activity.partner_id == partner.partner_id, _open_on(start))
+            query = sa.select(*_CHECKED).where(Activity.partner_id == partner.partner_id, _open_on(start))
             if job.cursor is not None:
                 query = query.where(Activity.id > uuid.UUID(job.cursor))
-            found = list((await uow.session.execute(query.order_by(Activity.id).limit(batch_size))).scalars())
+            found = (await uow.session.execute(query.order_by(Activity.id).limit(batch_size))).all()
             items: list[tuple[uuid.UUID, uuid.UUID | None]] = [(a.id, None) for a in found]
             cursor, done = (str(found[-1].id) if found else job.cursor), len(found) < batch_size
         else:
@@ -113,8 +117,7 @@ async def grant_batch(runtime: ServiceRuntime, job_id: uuid.UUID, batch_size: in
             cursor, done = str(offset + len(items)), offset + len(items) >= len(data.scope)
         activity_ids = [activity_id for activity_id, _ in items]
         activities = {
-            a.id: a
-            for a in (await uow.session.execute(sa.select(Activity).where(Activity.id.in_(activity_ids)))).scalars()
+            a.id: a for a in (await uow.session.execute(sa.select(*_CHECKED).where(Activity.id.in_(activity_ids))))
         }
         site_ids = [site_id for _, site_id in items if site_id is not None]
         sites = {s.id: s for s in (await uow.session.execute(sa.select(Site).where(Site.id.in_(site_ids)))).scalars()}
@@ -139,7 +142,7 @@ async def grant_batch(runtime: ServiceRuntime, job_id: uuid.UUID, batch_size: in
             held.append(line_facts(line))  # the next lines on this activity are checked against it
             lines.append(line)
         if lines:  # one multi-row INSERT and one for their events: no ORM object per line
-            await uow.session.execute(sa.insert(RoleGrant), lines)
+            await uow.session.execute(sa.insert(RoleGrant.__table__), lines)
             await uow.publish_all(granted(line) for line in lines)
         await advance(
             uow.session, job, cursor=cursor, handled=len(items), created=len(lines), now=now, done=done, refused=refused
