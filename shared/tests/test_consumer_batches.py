@@ -9,6 +9,7 @@ a batch committed but never acked (the process died) is a no-op when it comes ag
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.consumer import IdempotentConsumer, with_batch
 from afas_shared.messaging.tables import DeadLetter, InboxRecord
-from afas_shared.read_models.versioned import apply_versioned
+from afas_shared.read_models.versioned import apply_groups, apply_groups_batch, apply_versioned, watch_stale
 
 CONSUMER = "probe-batches"
 
@@ -32,6 +33,26 @@ class BatchedEffect(SQLModel, table=True):
     __tablename__ = "batched_effect"
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(max_length=36)
+
+
+class GroupsOneByOne(SQLModel, table=True):
+    """A read model with two groups of fields, each on its own version (``apply_groups``)."""
+
+    __tablename__ = "groups_one_by_one"
+    key: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=64)
+    version: int
+    closing: str | None = Field(default=None, max_length=64)
+    closing_version: int
+
+
+class GroupsBatched(SQLModel, table=True):
+    __tablename__ = "groups_batched"
+    key: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=64)
+    version: int
+    closing: str | None = Field(default=None, max_length=64)
+    closing_version: int
 
 
 class BatchedLatest(SQLModel, table=True):
@@ -75,6 +96,7 @@ async def db(backends):
     database = Database(backends.database_url("batches"))
     async with database.engine.begin() as conn:
         tables = [BatchedEffect.__table__, BatchedLatest.__table__, InboxRecord.__table__, DeadLetter.__table__]
+        tables += [GroupsOneByOne.__table__, GroupsBatched.__table__]
         await conn.run_sync(SQLModel.metadata.create_all, tables=tables)
     yield database
     await database.dispose()
@@ -252,3 +274,38 @@ async def test_two_batches_sharing_aggregates_wait_for_each_other_without_deadlo
 
     assert results == [["handled", "handled"], ["handled", "handled"]]
     assert inside == [a, b, b, a]  # the second batch started after the first committed
+
+
+async def test_a_set_based_apply_of_two_groups_ends_as_one_event_after_the_other(db):
+    """``apply_groups_batch`` over a shuffled batch (several rows, several versions each, rows held before at several
+    versions or absent, events carrying one group or both): the rows and the groups applied are ``apply_groups``'."""
+    rng = random.Random(16)
+    held, absent = ["k0", "k1", "k2", "k3"], "new"
+    changes = []
+    for key in [*held, absent]:
+        for version in range(1, 6):
+            groups = {"version": {"name": f"{key}-n{version}"}, "closing_version": {"closing": f"{key}-c{version}"}}
+            if version in (2, 4) and key != absent:  # a closure alone: its group only (an absent row needs both)
+                groups.pop("version")
+            changes.append((key, version, groups))
+    rng.shuffle(changes)
+    async with db.transaction() as session:
+        for model in (GroupsOneByOne, GroupsBatched):
+            session.add_all(
+                model(key=k, name="held", version=3 * (i % 2), closing="held", closing_version=2 * (i % 3))
+                for i, k in enumerate(held)
+            )
+    async with db.transaction() as session:
+        one_by_one = [await apply_groups(session, GroupsOneByOne, k, v, g) for k, v, g in changes]
+    stale, token = watch_stale()
+    async with db.transaction() as session:
+        batched = await apply_groups_batch(session, GroupsBatched, changes)
+    assert [sorted(a) for a in batched] == [sorted(a) for a in one_by_one]
+    assert any(not a for a in one_by_one) and stale[0]  # the stale ones were counted
+
+    async def rows(model):
+        async with db.sessions() as session:
+            found = (await session.execute(sa.select(model).order_by(model.key))).scalars().all()
+            return [(r.key, r.name, r.version, r.closing, r.closing_version) for r in found]
+
+    assert await rows(GroupsBatched) == await rows(GroupsOneByOne)

@@ -14,6 +14,7 @@ calls :func:`stale` (``apply_versioned`` does), and the consumer counts it in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -113,3 +114,61 @@ async def apply_groups(
     if not applied:
         stale()
     return applied
+
+
+async def apply_groups_batch(
+    session: AsyncSession, model: type[SQLModel], changes: Sequence[tuple[Any, int, dict[str, dict[str, Any]]]]
+) -> list[list[str]]:
+    """:func:`apply_groups` for several events at once (a consumer's batch, in stream order; several may change one
+    row): for each ``(key, version, groups)`` the version columns it applies, as applying them one after the other
+    would — none: stale, counted. Two statements whatever their number: the rows' versions read once, then one
+    multi-row upsert whose every group is still conditional on its own version in the database
+    (``ON CONFLICT … DO UPDATE SET col = CASE WHEN version < excluded.version …``). A new row's first event must
+    make the whole row, as for :func:`apply_groups`."""
+    if not changes:
+        return []
+    table = model.__table__  # type: ignore[attr-defined]
+    [pk] = list(table.primary_key.columns)
+    columns = sorted({column for _, _, groups in changes for column in groups})
+    held_query = sa.select(pk, *(table.c[c] for c in columns)).where(pk.in_({key for key, _, _ in changes}))
+    held = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in (await session.execute(held_query)).all()}
+    # The rows as the events leave them, in order: per row, each group's latest values and version.
+    final: dict[Any, dict[str, Any]] = {}
+    applied: list[list[str]] = []
+    for key, version, groups in changes:
+        versions = held.setdefault(key, dict.fromkeys(columns, -1))
+        row = final.setdefault(key, {pk.name: key})
+        done = [column for column in groups if versions.get(column, -1) < version]
+        for column in done:
+            versions[column] = version
+            row |= {name: value for name, value in groups[column].items() if name != pk.name} | {column: version}
+        applied.append(done)
+        if not done:
+            stale()
+    rows = [row for row in final.values() if len(row) > 1]
+    if rows:
+        await session.execute(_conditional_upsert(session, table, pk, rows, changes))
+    for key in final:  # the ORM may hold a row from an earlier read in this transaction: bring it up to date
+        if (kept := session.identity_map.get(identity_key(model, key))) is not None:
+            await session.refresh(kept)
+    return applied
+
+
+def _conditional_upsert(
+    session: AsyncSession, table: sa.Table, pk: sa.Column, rows: list[dict[str, Any]], changes: Sequence[Any]
+) -> Any:
+    """One INSERT of ``rows`` (all with the same columns: a new row's first event made it whole); a row already there
+    takes each group's values only where its version is newer than the one it holds."""
+    group_of = {name: column for _, _, groups in changes for column, values in groups.items() for name in values}
+    group_of |= {column: column for _, _, groups in changes for column in groups}
+    names = sorted({name for row in rows for name in row} - {pk.name})
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
+    insert = dialect.insert(table).values([{pk.name: row[pk.name]} | {n: row.get(n) for n in names} for row in rows])
+    set_ = {
+        name: sa.case(
+            (table.c[group_of[name]] < insert.excluded[group_of[name]], insert.excluded[name]), else_=table.c[name]
+        )
+        for name in names
+    }
+    # Every CASE reads the row as it was before this statement, its version columns included
+    return insert.on_conflict_do_update(index_elements=[pk], set_=set_)

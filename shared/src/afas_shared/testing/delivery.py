@@ -22,3 +22,10 @@ async def deliver(runtime: ServiceRuntime, envelope: Envelope[Any]) -> str:
     transaction): ``handled``, ``stale`` (a counted no-op) or ``duplicate``; raises when the handler fails."""
     [consumer] = [c for c in runtime.bus.consumers if c.contract_subject == envelope.type]
     return await consumer.process(envelope)
+
+
+async def deliver_batch(runtime: ServiceRuntime, envelopes: list[Envelope[Any]]) -> list[str]:
+    """Run a batch of events of one contract through its consumer as one fetched batch would (one transaction, the
+    handler's set-based form if it has one): each one's outcome; raises when the batch fails."""
+    [consumer] = [c for c in runtime.bus.consumers if c.contract_subject == envelopes[0].type]
+    return await consumer.process_batch(envelopes)

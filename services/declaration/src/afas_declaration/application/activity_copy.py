@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign
 from afas_declaration.application.expected_declarations import expect, joined_campaigns
@@ -18,11 +23,11 @@ from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import ActivityClosedV1, ActivityRegisteredV1, ActivityUpdatedV1
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models import early_events
-from afas_shared.read_models.versioned import apply_groups, apply_versioned
+from afas_shared.read_models.early_events import EarlyEvent
+from afas_shared.read_models.versioned import apply_groups, apply_groups_batch, apply_versioned
 
 
-async def on_activity_state(uow: UnitOfWork, envelope: Envelope[ActivityRegisteredV1 | ActivityUpdatedV1]) -> None:
-    a = envelope.data
+def _groups(a: ActivityRegisteredV1 | ActivityUpdatedV1) -> dict[str, dict[str, Any]]:
     data = {
         "partner_id": a.partner_id,
         "caf_code": a.caf_code,
@@ -33,7 +38,12 @@ async def on_activity_state(uow: UnitOfWork, envelope: Envelope[ActivityRegister
         "sites": json.dumps([{"site_id": str(s.site_id), "name": s.name} for s in a.sites], ensure_ascii=False),
         "opening_date": a.opening_date,
     }
-    groups = {"version": data, "closing_version": {"closing_date": a.closing_date}}
+    return {"version": data, "closing_version": {"closing_date": a.closing_date}}
+
+
+async def on_activity_state(uow: UnitOfWork, envelope: Envelope[ActivityRegisteredV1 | ActivityUpdatedV1]) -> None:
+    a = envelope.data
+    groups = _groups(a)
     if not await apply_groups(uow.session, ActivityCopy, a.activity_id, envelope.aggregate_version, groups):
         return  # both groups hold newer versions: a counted no-op
     await early_events.release(uow, _waiting_for(a.activity_id), {ActivityClosedV1.subject(): on_activity_closed})
@@ -61,3 +71,30 @@ async def on_activity_closed(uow: UnitOfWork, envelope: Envelope[ActivityClosedV
 
 def _waiting_for(activity_id: uuid.UUID) -> str:
     return f"activity_copy:{activity_id}"
+
+
+async def on_activity_states(
+    uow: UnitOfWork, envelopes: Sequence[Envelope[ActivityRegisteredV1 | ActivityUpdatedV1]]
+) -> list[bool]:
+    """``on_activity_state`` for a consumer's batch (issue 16): the copies read and written by two statements
+    (``apply_groups_batch``), the kept closures looked for by one read, the campaigns read once per Caf and family;
+    for each event whether it applied (False: stale, counted). The result is the one of the events one by one."""
+    changes = [(e.data.activity_id, e.aggregate_version, _groups(e.data)) for e in envelopes]
+    applied = await apply_groups_batch(uow.session, ActivityCopy, changes)
+    activity_ids = list(dict.fromkeys(key for (key, _, _), done in zip(changes, applied, strict=True) if done))
+    if not activity_ids:
+        return [False] * len(envelopes)
+    waiting = [_waiting_for(activity_id) for activity_id in activity_ids]
+    kept = await uow.session.execute(sa.select(EarlyEvent.waiting_for).where(col(EarlyEvent.waiting_for).in_(waiting)))
+    for waiting_for in sorted(set(kept.scalars())):
+        await early_events.release(uow, waiting_for, {ActivityClosedV1.subject(): on_activity_closed})
+    rows = await uow.session.execute(sa.select(ActivityCopy).where(col(ActivityCopy.activity_id).in_(activity_ids)))
+    by_family: dict[tuple[str, str], list[ActivityCopy]] = {}
+    for row in rows.scalars():
+        by_family.setdefault((row.caf_code, row.family), []).append(row)
+    for (caf_code, family), members in sorted(by_family.items()):
+        for campaign in await joined_campaigns(uow.session, Campaign.caf_code == caf_code, Campaign.family == family):
+            if campaign.opened or campaign.opening_job_id is not None:
+                for row in members:
+                    await expect(uow, campaign, row)
+    return [bool(done) for done in applied]

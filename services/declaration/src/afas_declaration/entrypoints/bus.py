@@ -25,6 +25,7 @@ from afas_shared.contracts.events.habilitation import (
 from afas_shared.contracts.events.identity import PartnerRegisteredV1, PartnerUpdatedV1
 from afas_shared.contracts.rpc import contract_for
 from afas_shared.contracts.rpc.declaration import MayRequestV1
+from afas_shared.messaging.consumer import with_batch
 from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.rpc_payload import answer_contract
 from afas_shared.read_models import user_directory
@@ -39,8 +40,10 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.consume(GrantValidatedV1, permissions.on_grant_validated)
     runtime.consume(GrantRejectedV1, permissions.on_grant_rejected)
     runtime.consume(GrantEndedV1, permissions.on_grant_ended)
-    runtime.consume(ActivityRegisteredV1, activity_copy.on_activity_state)
-    runtime.consume(ActivityUpdatedV1, activity_copy.on_activity_state)
+    # A batch of them is applied set-based (issue 16); one event alone, or a failing batch, one by one
+    activity_state = with_batch(activity_copy.on_activity_state, activity_copy.on_activity_states)
+    runtime.consume(ActivityRegisteredV1, activity_state)
+    runtime.consume(ActivityUpdatedV1, activity_state)
     runtime.consume(ActivityClosedV1, activity_copy.on_activity_closed)
     runtime.consume(PartnerRegisteredV1, partner_copy.on_partner_state)
     runtime.consume(PartnerUpdatedV1, partner_copy.on_partner_state)

@@ -4,6 +4,8 @@ ended, approbateur pending, validated or rejected by the Caf."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from afas_notification.adapters.tables import ActivityName, GrantCopy
 from afas_notification.application import messages
@@ -19,7 +21,7 @@ from afas_shared.contracts.events.habilitation import (
 )
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.grant_lines import Granted, GrantLines
-from afas_shared.read_models.versioned import apply_versioned
+from afas_shared.read_models.versioned import apply_groups_batch, apply_versioned
 from afas_shared.runtime import ServiceRuntime
 
 # A decision or an end that overtook its grant has its notice sent, and its line names no recipient of reminders
@@ -27,18 +29,29 @@ from afas_shared.runtime import ServiceRuntime
 GRANT_LINES = GrantLines(GrantCopy)
 
 
-async def on_activity_state(
-    runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[ActivityRegisteredV1 | ActivityUpdatedV1]
-) -> None:
-    a = envelope.data
-    values = {
+def _activity_values(a: ActivityRegisteredV1 | ActivityUpdatedV1) -> dict[str, Any]:
+    return {
         "activity_id": a.activity_id,
         "partner_id": a.partner_id,
         "caf_code": a.caf_code,
         "family": a.family,
         "name": a.name,
     }
-    await apply_versioned(uow.session, ActivityName, a.activity_id, envelope.aggregate_version, values)
+
+
+async def on_activity_state(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[ActivityRegisteredV1 | ActivityUpdatedV1]
+) -> None:
+    a = envelope.data
+    await apply_versioned(uow.session, ActivityName, a.activity_id, envelope.aggregate_version, _activity_values(a))
+
+
+async def on_activity_states(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[ActivityRegisteredV1 | ActivityUpdatedV1]]
+) -> list[bool]:
+    """``on_activity_state`` for a consumer's batch (issue 16): one read and one upsert for all the names."""
+    changes = [(e.data.activity_id, e.aggregate_version, {"version": _activity_values(e.data)}) for e in envelopes]
+    return [bool(done) for done in await apply_groups_batch(uow.session, ActivityName, changes)]
 
 
 async def _activity_name(uow: UnitOfWork, activity_id: uuid.UUID) -> str | None:

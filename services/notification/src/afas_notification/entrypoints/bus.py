@@ -47,6 +47,7 @@ from afas_shared.contracts.events.identity import (
     PasswordResetRequestedV2,
 )
 from afas_shared.contracts.rpc import contract_for
+from afas_shared.messaging.consumer import Handler, with_batch
 from afas_shared.messaging.rpc_payload import answer_contract, the_payload
 from afas_shared.read_models import user_directory
 from afas_shared.runtime import ServiceRuntime
@@ -76,12 +77,17 @@ CONSUMED = (
 
 # Handled under another aggregate than their own: forms' events write their declaration's copy too.
 KEYS = {FormSavedV1: declarations.form_events_key, FormSentBackV1: declarations.form_events_key}
+# The set-based forms, for a batch of these events (issue 16); one event alone, or a failing batch, one by one.
+BATCH_FORMS = {ActivityRegisteredV1: grants.on_activity_states, ActivityUpdatedV1: grants.on_activity_states}
 
 
 def register(runtime: ServiceRuntime) -> None:
     user_directory.attach(runtime)
     for contract, handler in CONSUMED:
-        runtime.consume(contract, functools.partial(handler, runtime), key=KEYS.get(contract))
+        one: Handler = functools.partial(handler, runtime)
+        if (batch := BATCH_FORMS.get(contract)) is not None:
+            one = with_batch(one, functools.partial(batch, runtime))
+        runtime.consume(contract, one, key=KEYS.get(contract))
     settings = runtime.settings
     runtime.every(settings.schedule_check_seconds, lambda: schedule.run_due(runtime))
     runtime.every(settings.mail_poll_seconds, lambda: sender.send_due(runtime))
