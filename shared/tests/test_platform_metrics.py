@@ -39,7 +39,11 @@ async def test_consumer_lag_counts_what_an_unconsumed_durable_has_not_been_given
         stream, durable_name=lagging.name, filter_subject=p.bus.names.subject(UserCreatedV1.subject())
     )
     p.bus.consumers.append(lagging)
+    missing = Durable(BusNames.durable("never_created", UserCreatedV1.subject()), UserCreatedV1.subject())
+    p.bus.consumers.append(missing)  # not on the server: skipped, and said so
+    failures = value("afas_bus_sample_failures_total", service="identity", what="consumer_info")
     assert await sample_consumer_lag(p.bus) == 1
+    assert value("afas_bus_sample_failures_total", service="identity", what="consumer_info") == failures + 1
     assert value("afas_consumer_pending_messages", service="identity", durable=lagging.name, stream=stream) == 0
 
     await p.emit(3)
