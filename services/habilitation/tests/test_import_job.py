@@ -7,7 +7,9 @@ import base64
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
+from afas_habilitation.adapters.job_tables import ImportRecord
 from afas_habilitation.application import catalogue_import, import_jobs, jobs
 from afas_shared.contracts.rpc.habilitation_jobs import ImportPartRequestV1
 from afas_shared.jobs.runner import Overtaken
@@ -72,6 +74,8 @@ async def test_a_file_in_parts_is_imported_by_batches_with_a_report_by_line(runt
     assert "colonne date_ouverture : date invalide" in report["refusees"][0]["motif"]
     assert "partenaire de SIRET 11111111111111 inconnu" in report["refusees"][1]["motif"]
     assert len(await activities(runtime)) == 8
+    async with runtime.db.sessions() as session:  # the file's records went with the last batch, the counts stay
+        assert await session.scalar(sa.select(sa.func.count()).select_from(ImportRecord)) == 0
     registered = await events(runtime, "habilitation.activity_registered.v1")
     assert sorted(e["equipment_id"] for e in registered) == sorted(a.equipment_id for a in await activities(runtime))
 

@@ -90,8 +90,8 @@ async def view(runtime: ServiceRuntime, caller: ForwardedCaller, job_id: uuid.UU
             raise RpcFailure("not_found", NOT_FOUND)
         if not may_follow(caller, job):
             raise RpcFailure("forbidden", "Ce traitement a été lancé par une autre personne ou une autre Caf.")
-        outcomes: dict[str, int] = {}
-        if job.kind == IMPORT:
+        outcomes: dict[str, int] = payload_of(job).get("outcomes") or {}  # kept there once the import is done
+        if job.kind == IMPORT and job.finished_at is None:
             counted = await session.execute(
                 sa.select(ImportRecord.outcome, sa.func.count())
                 .where(ImportRecord.job_id == job.id, ImportRecord.outcome.is_not(None))
