@@ -12,16 +12,19 @@ import asyncio
 import random
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from afas_shared.contracts.envelope import Envelope
+from afas_shared.contracts.events.habilitation import GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
 from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.consumer import IdempotentConsumer, with_batch
 from afas_shared.messaging.tables import DeadLetter, InboxRecord
+from afas_shared.read_models.grant_lines import Granted, GrantLineColumns, GrantLines
 from afas_shared.read_models.versioned import apply_groups, apply_groups_batch, apply_versioned, watch_stale
 
 CONSUMER = "probe-batches"
@@ -53,6 +56,14 @@ class GroupsBatched(SQLModel, table=True):
     version: int
     closing: str | None = Field(default=None, max_length=64)
     closing_version: int
+
+
+class LinesOneByOne(GrantLineColumns, table=True):
+    __tablename__ = "lines_one_by_one"
+
+
+class LinesBatched(GrantLineColumns, table=True):
+    __tablename__ = "lines_batched"
 
 
 class BatchedLatest(SQLModel, table=True):
@@ -96,7 +107,7 @@ async def db(backends):
     database = Database(backends.database_url("batches"))
     async with database.engine.begin() as conn:
         tables = [BatchedEffect.__table__, BatchedLatest.__table__, InboxRecord.__table__, DeadLetter.__table__]
-        tables += [GroupsOneByOne.__table__, GroupsBatched.__table__]
+        tables += [GroupsOneByOne.__table__, GroupsBatched.__table__, LinesOneByOne.__table__, LinesBatched.__table__]
         await conn.run_sync(SQLModel.metadata.create_all, tables=tables)
     yield database
     await database.dispose()
@@ -309,3 +320,52 @@ async def test_a_set_based_apply_of_two_groups_ends_as_one_event_after_the_other
             return [(r.key, r.name, r.version, r.closing, r.closing_version) for r in found]
 
     assert await rows(GroupsBatched) == await rows(GroupsOneByOne)
+
+
+async def test_grant_lines_applied_set_based_end_as_one_event_after_the_other(db):
+    """``grant_all`` / ``decide_all`` over batches holding grants, decisions that overtook their grant, a decision
+    repeated and a grant replayed: the same lines, and the same no-ops, as ``grant`` / ``decide`` one by one."""
+    ids = [uuid.uuid4() for _ in range(4)]
+
+    def granted(grant_id):
+        return RoleGrantedV1(
+            grant_id=grant_id,
+            group_id=uuid.UUID(int=1),
+            user_id=uuid.UUID(int=7),
+            partner_id=uuid.UUID(int=8),
+            role="approbateur",
+            activity_id=uuid.UUID(int=9),
+            start_date=date(2026, 1, 1),
+            validation="pending",
+        )
+
+    def decision(contract, grant_id):
+        extra = {"reason": "pièces manquantes"} if contract is GrantRejectedV1 else {}
+        return contract(grant_id=grant_id, user_id=uuid.UUID(int=7), activity_id=uuid.UUID(int=9), **extra)
+
+    decisions = [
+        decision(GrantValidatedV1, ids[0]),  # before its grant: kept on a line that cannot act
+        decision(GrantValidatedV1, ids[1]),
+        decision(GrantRejectedV1, ids[2]),
+        decision(GrantValidatedV1, ids[1]),  # the same decision again: a no-op
+    ]
+    grants = [granted(ids[1]), granted(ids[2]), granted(ids[0]), granted(ids[3]), granted(ids[3])]
+    one_by_one, batched = GrantLines(LinesOneByOne), GrantLines(LinesBatched)
+    async with db.transaction() as session:
+        expected = [(await one_by_one.grant(session, g)) for g in grants[:2]]
+        expected_decided = [(await one_by_one.decide(session, d)) is not None for d in decisions]
+        expected += [(await one_by_one.grant(session, g)) for g in grants[2:]]
+    async with db.transaction() as session:
+        got = await batched.grant_all(session, grants[:2])
+        got_decided = await batched.decide_all(session, decisions)
+        got += await batched.grant_all(session, grants[2:])
+    assert got == expected
+    assert got[-1] is Granted.REPLAYED and Granted.COMPLETED in got
+    assert got_decided == expected_decided == [True, True, True, False]
+
+    async def lines(model):
+        async with db.sessions() as session:
+            found = (await session.execute(sa.select(model))).scalars().all()
+            return sorted((str(r.grant_id), r.role, r.start_date, r.validation, r.ended) for r in found)
+
+    assert await lines(LinesBatched) == await lines(LinesOneByOne)

@@ -14,10 +14,12 @@ otherwise a line's first event, so a replay (even under a new id) must not undo 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from enum import Enum
 from typing import Generic, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -63,7 +65,34 @@ class GrantLines(Generic[Line]):
         self._kept = frozenset(table.__table__.columns.keys()) & frozenset(RoleGrantedV1.model_fields)  # type: ignore[attr-defined]
 
     async def grant(self, session: AsyncSession, g: RoleGrantedV1) -> Granted:
-        line = await session.get(self.table, g.grant_id)
+        return self._grant(session, await session.get(self.table, g.grant_id), g)[0]
+
+    async def grant_all(self, session: AsyncSession, grants: Sequence[RoleGrantedV1]) -> list[Granted]:
+        """:meth:`grant` for a consumer's batch, in order: the lines read by one query, the new ones inserted together
+        at the next flush."""
+        lines = await self._lines(session, [g.grant_id for g in grants])
+        out = []
+        for g in grants:
+            granted, lines[g.grant_id] = self._grant(session, lines.get(g.grant_id), g)
+            out.append(granted)
+        return out
+
+    async def decide_all(
+        self, session: AsyncSession, decisions: Sequence[GrantValidatedV1 | GrantRejectedV1]
+    ) -> list[bool]:
+        """:meth:`decide` for a consumer's batch, in order: whether each changed its line (False: a counted no-op)."""
+        lines = await self._lines(session, [d.grant_id for d in decisions])
+        out = []
+        for d in decisions:
+            lines[d.grant_id] = lines.get(d.grant_id) or self._not_yet_granted(session, d)
+            out.append(self._decide(lines[d.grant_id], d) is not None)
+        return out
+
+    async def _lines(self, session: AsyncSession, grant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Line]:
+        query = sa.select(self.table).where(self.table.grant_id.in_(set(grant_ids)))  # type: ignore[attr-defined]
+        return {line.grant_id: line for line in (await session.execute(query)).scalars()}
+
+    def _grant(self, session: AsyncSession, line: Line | None, g: RoleGrantedV1) -> tuple[Granted, Line]:
         if line is not None and line.start_date == NOT_YET_GRANTED:
             for name in self._kept - _DECIDED_LATER:
                 setattr(line, name, getattr(g, name))
@@ -71,17 +100,20 @@ class GrantLines(Generic[Line]):
                 line.end_date = min(line.end_date, g.end_date) if line.end_date else g.end_date
             if line.validation not in ("validated", "rejected"):
                 line.validation = g.validation
-            return Granted.COMPLETED
+            return Granted.COMPLETED, line
         if line is not None:
             stale()
-            return Granted.REPLAYED
-        session.add(self.table(**{name: getattr(g, name) for name in self._kept}))
-        return Granted.NEW
+            return Granted.REPLAYED, line
+        line = self.table(**{name: getattr(g, name) for name in self._kept})
+        session.add(line)
+        return Granted.NEW, line
 
     async def decide(self, session: AsyncSession, d: GrantValidatedV1 | GrantRejectedV1) -> Line | None:
         """The Caf's decision on the line; None (a counted no-op) when decided so already."""
+        return self._decide(await self._known(session, d), d)
+
+    def _decide(self, line: Line, d: GrantValidatedV1 | GrantRejectedV1) -> Line | None:
         validation = "validated" if isinstance(d, GrantValidatedV1) else "rejected"
-        line = await self._known(session, d)
         if line.validation == validation:
             stale()
             return None
@@ -100,15 +132,16 @@ class GrantLines(Generic[Line]):
 
     async def _known(self, session: AsyncSession, d: Decision) -> Line:
         """The line the event is about; one that cannot act yet when the decision overtook the grant."""
-        line = await session.get(self.table, d.grant_id)
-        if line is None:
-            line = self.table(
-                grant_id=d.grant_id,
-                user_id=d.user_id,
-                role="",
-                activity_id=d.activity_id,
-                start_date=NOT_YET_GRANTED,
-                validation="pending",
-            )
-            session.add(line)
+        return await session.get(self.table, d.grant_id) or self._not_yet_granted(session, d)
+
+    def _not_yet_granted(self, session: AsyncSession, d: Decision) -> Line:
+        line = self.table(
+            grant_id=d.grant_id,
+            user_id=d.user_id,
+            role="",
+            activity_id=d.activity_id,
+            start_date=NOT_YET_GRANTED,
+            validation="pending",
+        )
+        session.add(line)
         return line

@@ -8,6 +8,7 @@ from afas_declaration.application import (
     activity_copy,
     campaign_opening,
     campaigns,
+    grant_copy,
     partner_copy,
     permissions,
     receipts,
@@ -36,11 +37,11 @@ CAMPAIGN_CHECK_SECONDS = 60  # a campaign opens within a minute of its date, eve
 
 def register(runtime: ServiceRuntime) -> None:
     user_directory.attach(runtime)
-    runtime.consume(RoleGrantedV1, permissions.on_role_granted)
-    runtime.consume(GrantValidatedV1, permissions.on_grant_validated)
-    runtime.consume(GrantRejectedV1, permissions.on_grant_rejected)
+    # A batch of these is applied set-based (issue 16); one event alone, or a failing batch, one by one
+    runtime.consume(RoleGrantedV1, with_batch(permissions.on_role_granted, grant_copy.on_roles_granted))
+    runtime.consume(GrantValidatedV1, with_batch(permissions.on_grant_validated, grant_copy.on_grants_decided))
+    runtime.consume(GrantRejectedV1, with_batch(permissions.on_grant_rejected, grant_copy.on_grants_decided))
     runtime.consume(GrantEndedV1, permissions.on_grant_ended)
-    # A batch of them is applied set-based (issue 16); one event alone, or a failing batch, one by one
     activity_state = with_batch(activity_copy.on_activity_state, activity_copy.on_activity_states)
     runtime.consume(ActivityRegisteredV1, activity_state)
     runtime.consume(ActivityUpdatedV1, activity_state)
