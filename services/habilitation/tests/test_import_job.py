@@ -170,3 +170,12 @@ async def test_only_caf_agents_import_and_parts_stay_their_senders(runtime):
     with pytest.raises(RpcFailure) as someone_else:
         await import_jobs.receive_part(runtime, agent(), last)
     assert someone_else.value.code == "forbidden"
+
+
+def test_a_part_holds_up_to_its_limit_once_decoded():
+    from afas_shared.contracts.limits import CATALOGUE_IMPORT_PART_BYTES as LIMIT
+
+    full = ImportPartRequestV1(upload_id=uuid.uuid4(), position=0, csv_base64=base64.b64encode(b"\xc3" * LIMIT))
+    assert len(full.csv_base64) == LIMIT  # 699,052 base64 characters on the bus
+    with pytest.raises(ValueError, match="at most 524288"):
+        ImportPartRequestV1(upload_id=uuid.uuid4(), position=0, csv_base64=base64.b64encode(b"x" * (LIMIT + 1)))

@@ -10,7 +10,7 @@ habilitation's background, in batches that each commit, whatever becomes of the 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Base64Bytes, Field
 
@@ -32,7 +32,8 @@ class ImportPartRequestV1(RpcRequest):
     upload_id: uuid.UUID  # chosen by the sender, the same for every part; the job's id once the file is complete
     position: int = Field(ge=0, lt=CATALOGUE_IMPORT_PARTS_MAX)
     last: bool = False
-    csv_base64: Base64Bytes = Field(max_length=CATALOGUE_IMPORT_PART_BYTES)
+    # the limit on the decoded part (``Field`` as the annotation's: on the field, pydantic would apply it to the text)
+    csv_base64: Annotated[Base64Bytes, Field(max_length=CATALOGUE_IMPORT_PART_BYTES)]
 
 
 class JobIdRequestV1(RpcRequest):
