@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
+from afas_declaration.application.declaration_scope import read_session
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.application.keyset import (
     PageRequest,
@@ -91,7 +92,7 @@ async def page_of(
     keyed = sa.select(sa.func.count()).select_from(_source()).where(*where)  # the order is the activity's name too
     total, preceding = counts(counted, KEYS, at, keyed)
     selected = paged(_columns().add_columns(total.label("total"), preceding.label("precedent")), KEYS, at, size)
-    async with runtime.db.sessions() as session:
+    async with read_session(runtime.db) as session:  # autocommit on PostgreSQL: no BEGIN, no ROLLBACK
         rows = await _with_forms(session, selected.where(*where), at.backward)
         if rows:
             total_count, preceding_count = rows[0].row.total, rows[0].row.precedent

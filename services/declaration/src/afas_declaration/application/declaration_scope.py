@@ -7,13 +7,16 @@ What the caller may do with it is ``permissions``' to answer (the domain's ``acc
 from __future__ import annotations
 
 import uuid
+import weakref
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_declaration.application.errors import NotFound
+from afas_shared.db.engine import Database
 
 
 @dataclass
@@ -45,6 +48,24 @@ async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) 
 
 
 # --- the read path: one declaration as it is shown (its page, GET /api/v1/declarations/{id}) -------------------------
+
+
+def read_session(db: Database) -> AsyncSession:
+    """A session that only reads. On PostgreSQL its connection runs in autocommit: each statement is its own
+    transaction, which is what READ COMMITTED gives each statement anyway (its own snapshot), without the BEGIN and
+    the ROLLBACK that are two more round trips to the server on every read. SQLite keeps the service's sessions
+    (their BEGIN is how its writers queue)."""
+    if db.backend != "postgresql":
+        return db.sessions()
+    readers = _READERS.get(db)
+    if readers is None:
+        engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        readers = _READERS[db] = async_sessionmaker(engine, expire_on_commit=False)
+    return readers()
+
+
+_READERS: weakref.WeakKeyDictionary[Database, async_sessionmaker[AsyncSession]] = weakref.WeakKeyDictionary()
+
 
 SHOWN_COLUMNS = {
     "declaration": (

@@ -95,7 +95,7 @@ def form_view(
 
 
 async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
-    async with runtime.db.sessions() as session:
+    async with declaration_scope.read_session(runtime.db) as session:
         # one statement of plain rows (declaration_scope.shown), then the caller's rights, in one session
         read = await declaration_scope.shown(session, declaration_id)
         declaration, activity, campaign, forms = read.declaration, read.activity, read.campaign, read.forms
@@ -130,25 +130,27 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
 async def save(
     runtime: ServiceRuntime, caller: ForwardedCaller, form_id: uuid.UUID, expected_version: int, values: dict[str, Any]
 ) -> dict[str, Any]:
-    async with runtime.db.sessions() as session:
+    now = runtime.clock.now()
+    # One unit of work from the first read: the checks read the rows the write needs anyway, where a session of
+    # reads then a unit of work read them twice (issue 16). The aggregate is then read again under lock, fresh.
+    async with runtime.unit_of_work() as uow:
+        session = uow.session
         form = await session.get(DeclarationForm, form_id)
         if form is None:
             raise NotFound("Formulaire inconnu.")
         declaration, activity, campaign = await _context(session, form.declaration_id)
         who = await session.get(KnownUser, caller.user_id) if caller.user_id else None
         rights = await standing_in(session, runtime, caller, activity)
-    editable = rights.may_edit(form)
-    actor = actor_of(caller, user=who, fills=frozenset({form.id}) if editable else frozenset())
-    # Refused before the values are looked at: who may fill the form, and whether it is asked for
-    as_read = declaration_store.from_rows(declaration, activity, [form])
-    as_read.authorize(actor, lifecycle.Transition.save, form.id)
-    as_read.require_requested(form.id)
-    cleaned, problems = validate_values(_form_definition(activity, campaign, form.kind), activity.nature, values)
-    if problems:
-        raise Invalid(problems[0].message, f"valeurs.{problems[0].field_id}")
-    now = runtime.clock.now()
-    async with runtime.unit_of_work() as uow:
-        aggregate = await declaration_store.load(uow.session, form.declaration_id, for_update=True)
+        editable = rights.may_edit(form)
+        actor = actor_of(caller, user=who, fills=frozenset({form.id}) if editable else frozenset())
+        # Refused before the values are looked at: who may fill the form, and whether it is asked for
+        as_read = declaration_store.from_rows(declaration, activity, [form])
+        as_read.authorize(actor, lifecycle.Transition.save, form.id)
+        as_read.require_requested(form.id)
+        cleaned, problems = validate_values(_form_definition(activity, campaign, form.kind), activity.nature, values)
+        if problems:
+            raise Invalid(problems[0].message, f"valeurs.{problems[0].field_id}")
+        aggregate = await declaration_store.load(session, form.declaration_id, for_update=True)
         if aggregate is None:
             raise NotFound("Déclaration inconnue.")
         saved = aggregate.save_form(
