@@ -78,6 +78,11 @@ def make_settings(backends: Backends, common_settings: CommonSettings) -> Settin
             # responders), so this only spares slow answers.
             "rpc_timeout_seconds": 10.0,
         }
+        if "receipt_workers" in config.Settings.model_fields:
+            # One PDF rendering process, not production's two: each is a spawned interpreter (its imports and the
+            # fonts parsed, about 2 s of CPU) started with every declaration service, and most tests render no
+            # receipt. A test's receipts still go through a real worker process.
+            values["receipt_workers"] = 1
         values.update(overrides)
         return config.Settings(common=common or common_settings, **values)
 
