@@ -1,6 +1,7 @@
 """One API save (``PUT /api/v1/forms/{id}``: the form saved, then the estimate it leads to) reads the caller's rights
-once per request, in the session that reads what it needs anyway: three database sessions in all (the reads, the
-unit of work, the estimate's declaration) where it took five, and one read of the grant lines where it took two."""
+once per request, in the session that reads what it needs anyway: two database sessions in all (the save's unit of
+work, which reads what it checks, and the estimate's declaration) where it took five, and one read of the grant lines
+where it took two."""
 
 from __future__ import annotations
 
@@ -66,18 +67,18 @@ async def _api_save(world, user, form_id: uuid.UUID, version: int, values: dict)
     return saved
 
 
-async def test_a_save_with_its_estimate_reads_the_rights_once_in_three_sessions(world):
+async def test_a_save_with_its_estimate_reads_the_rights_once_in_two_sessions(world):
     alsh, people = await _alsh(world)
     world.estimation.answers("42000")
     budget = uuid.UUID((await _only_form(world, people["sophie"], await world.declaration_of(alsh)))["id"])
     with counting(world.runtime) as counted, permissions.one_access_per_request():
         saved = await _api_save(world, people["sophie"], budget, 0, BUDGET)
     assert saved["version"] == 1 and saved["estimation"]["montant"] == "42000"
-    assert (counted.sessions, counted.grant_reads) == (3, 1)
+    assert (counted.sessions, counted.grant_reads) == (2, 1)
     # Outside a request (a use case called alone), each use case reads the rights in its own session
     with counting(world.runtime) as alone:
         await _api_save(world, people["sophie"], budget, 1, BUDGET)
-    assert (alone.sessions, alone.grant_reads) == (3, 2)
+    assert (alone.sessions, alone.grant_reads) == (2, 2)
 
 
 async def test_a_site_provider_saves_its_form_and_is_told_why_no_estimate_is_shown(world):
@@ -87,7 +88,7 @@ async def test_a_site_provider_saves_its_form_and_is_told_why_no_estimate_is_sho
     with counting(world.runtime) as counted, permissions.one_access_per_request():
         saved = await _api_save(world, people["karim"], site_form, 0, {"jours_ouverture": 140})
     assert saved["estimation"]["disponible"] is False and "au-delà de vos lieux" in saved["estimation"]["message"]
-    assert (counted.sessions, counted.grant_reads) == (3, 1)
+    assert (counted.sessions, counted.grant_reads) == (2, 1)
 
 
 async def test_the_rights_read_for_a_request_end_with_it(world):

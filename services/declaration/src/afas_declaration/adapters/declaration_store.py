@@ -88,8 +88,9 @@ def _transmission(t: TransmissionRow) -> Transmission:
 
 async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) -> Declaration | None:
     """The aggregate, or None when there is no such declaration. ``for_update`` locks the declaration's row, then
-    its forms' (always in this order, so that two transitions never wait for each other)."""
-    row = await session.get(DeclarationRow, declaration_id, with_for_update=for_update)
+    its forms' (always in this order, so that two transitions never wait for each other), and reads them afresh even
+    when the session read them before the lock (a use case checks on the rows it read, then changes them)."""
+    row = await session.get(DeclarationRow, declaration_id, with_for_update=for_update, populate_existing=for_update)
     if row is None:
         return None
     activity = await session.get(ActivityCopy, row.activity_id)
@@ -98,7 +99,9 @@ async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) 
         .where(DeclarationForm.declaration_id == declaration_id)
         .order_by(DeclarationForm.kind, DeclarationForm.site_name)
     )
-    forms = (await session.execute(query.with_for_update() if for_update else query)).scalars().all()
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    forms = (await session.execute(query)).scalars().all()
     transmission = None
     if row.state == State.transmise:  # the Caf decides on the version it holds
         transmission = (
