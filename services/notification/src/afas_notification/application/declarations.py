@@ -12,6 +12,7 @@ and no form changed after them. A stale or repeated event is a counted no-op.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,6 +93,88 @@ async def on_declaration_expected(
     settings = runtime.settings
     available_at = schedule.opening_moment(runtime.clock.now(), settings.reminder_hour)
     await schedule.plan(uow.session, settings, row, available_at, only_after=None)
+
+
+async def on_declarations_expected(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[DeclarationExpectedV1]]
+) -> list[bool]:
+    """``on_declaration_expected`` for a consumer's batch (issue 16): the copies and forms read by two queries, each
+    Caf's reminder days once, every declaration's stages planned by one insert; the same rows as one by one."""
+    copies = _Copies(uow.session)
+    await copies.load([e.data for e in envelopes])
+    settings, offsets = runtime.settings, {}
+    stages = []
+    for envelope in envelopes:
+        d = envelope.data
+        row = copies.declaration(d.declaration_id, d.activity_id)
+        row.campaign_id, row.partner_id, row.caf_code = d.campaign_id, d.partner_id, d.caf_code
+        row.exercice, row.declaration_type, row.deadline = d.exercice, d.declaration_type, d.deadline
+        row.expected = True
+        for f in d.forms:
+            copies.form(f.form_id, d.declaration_id, f.kind, f.site_id).requested = f.requested
+        if d.caf_code not in offsets:
+            offsets[d.caf_code] = await schedule.caf_offsets(uow.session, settings, d.caf_code)
+        available_at = schedule.opening_moment(runtime.clock.now(), settings.reminder_hour)
+        stages += schedule.stage_rows(settings, row, available_at, None, offsets[d.caf_code])
+    await uow.session.flush()
+    await schedule.insert_stages(uow.session, stages)
+    return [True] * len(envelopes)
+
+
+async def on_forms_saved(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[FormSavedV1]]
+) -> list[bool]:
+    """``on_form_saved`` for a consumer's batch (issue 16): the copies and forms read by two queries, written
+    together at the commit; for each save whether it applied (False: older than what is held, counted)."""
+    copies = _Copies(uow.session)
+    await copies.load([e.data for e in envelopes])
+    applied = []
+    for envelope in envelopes:
+        f = envelope.data
+        declaration = copies.declaration(f.declaration_id, f.activity_id)
+        form = copies.form(f.form_id, f.declaration_id, f.kind, f.site_id)
+        applied.append(envelope.aggregate_version > form.form_order)
+        if applied[-1]:
+            form.filled, form.form_version, form.saved_at = True, f.form_version, envelope.time
+            form.form_order = envelope.aggregate_version
+            _changed_after_controls(declaration, envelope.time)
+    return applied
+
+
+class _Copies:
+    """A batch's declaration copies and forms: read by one query each, created when absent, as ``_declaration`` and
+    ``_form`` do for one event."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.declarations: dict[uuid.UUID, DeclarationCopy] = {}
+        self.forms: dict[uuid.UUID, FormCopy] = {}
+
+    async def load(self, events: Sequence[DeclarationExpectedV1 | FormSavedV1]) -> None:
+        ids = {e.declaration_id for e in events}
+        form_ids = {f.form_id for e in events for f in getattr(e, "forms", ())} | {
+            e.form_id for e in events if isinstance(e, FormSavedV1)
+        }
+        query = sa.select(DeclarationCopy).where(DeclarationCopy.declaration_id.in_(ids))
+        self.declarations = {r.declaration_id: r for r in (await self.session.execute(query)).scalars()}
+        query = sa.select(FormCopy).where(FormCopy.form_id.in_(form_ids))
+        self.forms = {r.form_id: r for r in (await self.session.execute(query)).scalars()}
+
+    def declaration(self, declaration_id: uuid.UUID, activity_id: uuid.UUID) -> DeclarationCopy:
+        if (row := self.declarations.get(declaration_id)) is None:
+            row = self.declarations[declaration_id] = DeclarationCopy(
+                declaration_id=declaration_id, activity_id=activity_id
+            )
+            self.session.add(row)
+        return row
+
+    def form(self, form_id: uuid.UUID, declaration_id: uuid.UUID, kind: str, site_id) -> FormCopy:
+        if (row := self.forms.get(form_id)) is None:
+            row = self.forms[form_id] = FormCopy(
+                form_id=form_id, declaration_id=declaration_id, kind=kind, site_id=site_id
+            )
+            self.session.add(row)
+        return row
 
 
 def _changed_after_controls(declaration: DeclarationCopy, moment) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -58,13 +59,24 @@ async def plan(
     session: AsyncSession, settings, declaration: DeclarationCopy, available_at: datetime, only_after: datetime | None
 ) -> None:
     """Insert the declaration's stages (those already planned are kept as they are)."""
-    offsets, overdue = await caf_offsets(session, settings, declaration.caf_code)
-    planned = reminders.stages(available_at, declaration.deadline, offsets, overdue, settings.reminder_hour)
-    rows = [
+    offsets = await caf_offsets(session, settings, declaration.caf_code)
+    await insert_stages(session, stage_rows(settings, declaration, available_at, only_after, offsets))
+
+
+def stage_rows(
+    settings, declaration: DeclarationCopy, available_at: datetime, only_after: datetime | None, offsets
+) -> list[dict[str, Any]]:
+    """The declaration's stages from its Caf's ``offsets`` (``caf_offsets``), as rows of ``reminder_stage``."""
+    planned = reminders.stages(available_at, declaration.deadline, *offsets, settings.reminder_hour)
+    return [
         {"declaration_id": declaration.declaration_id, "kind": s.kind, "due_at": s.due_at, "state": "waiting"}
         for s in planned
         if only_after is None or s.due_at > only_after
     ]
+
+
+async def insert_stages(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Stages already planned are kept as they are (one statement for the rows of several declarations too)."""
     if rows:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         await session.execute(dialect.insert(ReminderStage).values(rows).on_conflict_do_nothing())

@@ -78,7 +78,12 @@ CONSUMED = (
 # Handled under another aggregate than their own: forms' events write their declaration's copy too.
 KEYS = {FormSavedV1: declarations.form_events_key, FormSentBackV1: declarations.form_events_key}
 # The set-based forms, for a batch of these events (issue 16); one event alone, or a failing batch, one by one.
-BATCH_FORMS = {ActivityRegisteredV1: grants.on_activity_states, ActivityUpdatedV1: grants.on_activity_states}
+BATCH_FORMS = {
+    ActivityRegisteredV1: grants.on_activity_states,
+    ActivityUpdatedV1: grants.on_activity_states,
+    DeclarationExpectedV1: declarations.on_declarations_expected,
+    FormSavedV1: declarations.on_forms_saved,
+}
 
 
 def register(runtime: ServiceRuntime) -> None:
