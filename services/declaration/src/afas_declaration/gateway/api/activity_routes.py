@@ -129,8 +129,22 @@ async def send_import(runtime: ServiceRuntime, caller: Caller, body: bytes) -> d
             # base64: its size on the bus is 4/3 of the part's whatever the characters (afas_shared.contracts.limits)
             csv_base64=base64.b64encode(part).decode("ascii"),
         )
-        answer = await call_typed(runtime, "habilitation", "import_part", request, caller)
+        try:
+            answer = await call_typed(runtime, "habilitation", "import_part", request, caller)
+        except HTTPException as failure:
+            if failure.status_code != 503 or position != len(parts) - 1:
+                raise
+            # the last part's answer was lost (a busy service, the RPC budget spent): the job may exist all the
+            # same, under the upload's id — then it is the answer, never a 503 for an import that is running
+            return await _started_anyway(runtime, caller, upload, failure)
     return answer
+
+
+async def _started_anyway(runtime: ServiceRuntime, caller: Caller, upload: uuid.UUID, failure: Exception) -> Any:
+    try:
+        return await call_typed(runtime, "habilitation", "job", typed(j.JobIdRequestV1, job_id=upload), caller)
+    except HTTPException:
+        raise failure from None
 
 
 async def _read_at_most(request: Request, limit: int) -> bytes:
