@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.read_load import http_load, middleware_costs  # noqa: E402
+from benchmarks.read_load import http_load  # noqa: E402
 from benchmarks.read_load.servers import baseline_server  # noqa: E402
 from benchmarks.read_load.volume import AGENT, APPROBATEUR, login, put_in_place  # noqa: E402
 
@@ -88,6 +88,9 @@ async def measure(args: argparse.Namespace) -> bool:
 
     os.environ["AFAS_DECLARATION_WORKERS"] = str(args.workers)  # the platform's gateway, as many as the baselines
     ok = True
+    # imported here, not at the top: the client processes (spawned) import this module, never the gateway's code
+    from benchmarks.read_load import middleware_costs
+
     print("Coût par requête de l'application et de chaque middleware de la passerelle (en processus, sans réseau) :")
     for name, micros in await asyncio.to_thread(middleware_costs.measure):  # its own event loops, apart from ours
         print(f"  {name:<52} {micros:8.1f} µs")
