@@ -4,7 +4,9 @@
 Run from anywhere with the workspace venv (``kubernetes-validate``, ``jsonschema`` and ``pyyaml`` are dev
 dependencies of the workspace root; the AFAS settings classes come from the workspace packages)::
 
-    uv run --python python3 python deploy/k8s/validate.py [KUSTOMIZATION_DIR]
+    uv run --python python3 python deploy/k8s/validate.py [KUSTOMIZATION_DIR ...]
+
+Without a directory it renders and validates the base and both overlays (deploy/k8s/overlays/dev and prod).
 
 The checks live in the ``manifest_checks`` package beside this file (see its docstring).
 Exit status 0 when everything is valid, 1 otherwise (one line per problem on stderr).
@@ -17,21 +19,32 @@ from collections import Counter
 from pathlib import Path
 
 # Python puts this file's directory first on sys.path when it runs it as a script, wherever the caller is.
-from manifest_checks import BASE_DIR, K8S_VERSION, validate_all
+from manifest_checks import K8S_VERSION, RENDERINGS, REPO_ROOT, validate_all
+
+
+def _name(directory: Path) -> str:
+    try:
+        return str(directory.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(directory)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    report = validate_all(Path(argv[0]) if argv else BASE_DIR)
-    for problem in report.problems:
-        print(f"INVALID {problem}", file=sys.stderr)
-    if not report.ok:
-        print(f"{len(report.problems)} problem(s) found", file=sys.stderr)
-        return 1
-    kinds = Counter(doc.kind for doc in report.docs)
-    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    print(f"OK: {len(report.docs)} objects valid against Kubernetes {K8S_VERSION} + CRDs ({summary})")
-    return 0
+    failed = 0
+    for directory in [Path(arg) for arg in argv] or list(RENDERINGS):
+        report = validate_all(directory)
+        for problem in report.problems:
+            print(f"INVALID {_name(directory)}: {problem}", file=sys.stderr)
+        if not report.ok:
+            print(f"{_name(directory)}: {len(report.problems)} problem(s) found", file=sys.stderr)
+            failed += 1
+            continue
+        kinds = Counter(doc.kind for doc in report.docs)
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        where = _name(directory)
+        print(f"OK: {where}: {len(report.docs)} objects valid against Kubernetes {K8S_VERSION} + CRDs ({summary})")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -68,10 +68,17 @@ def test_cli_exit_codes(tmp_path):
     # From another directory: the CLI must find its package and the base without relying on the cwd.
     ok = subprocess.run([sys.executable, str(VALIDATOR_PATH)], capture_output=True, text=True, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.startswith("OK: ")
+    # without a directory: the base and both overlays, one line each
+    lines = ok.stdout.splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == [
+        "deploy/k8s/base",
+        "deploy/k8s/overlays/dev",
+        "deploy/k8s/overlays/prod",
+    ]
+    assert all(line.startswith("OK: ") for line in lines)
     base = _broken_tree(tmp_path)
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "afas", "colour": "red"}}
     (base / "namespace.yaml").write_text(yaml.safe_dump(namespace))
     bad = subprocess.run([sys.executable, str(VALIDATOR_PATH), str(base)], capture_output=True, text=True)
     assert bad.returncode == 1
-    assert "INVALID Namespace/afas" in bad.stderr and "colour" in bad.stderr
+    assert f"INVALID {base}: Namespace/afas" in bad.stderr and "colour" in bad.stderr

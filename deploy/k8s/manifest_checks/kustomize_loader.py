@@ -1,9 +1,10 @@
 """Offline rendering of a kustomization, for the subset of kustomize the AFAS base uses.
 
-Only ``resources:`` (files, and directories with their own kustomization.yaml), ``namespace:`` and
-``configMapGenerator:`` (``files:`` only, with ``disableNameSuffixHash: true``: the Grafana dashboards, JSON files
-kept as they are and mounted by name) are followed; any other field is refused rather than ignored, so the validator
-never checks something other than what ``kubectl kustomize`` would produce.
+Only ``resources:`` (files, and directories with their own kustomization.yaml: an overlay lists its base),
+``namespace:``, ``configMapGenerator:`` (``files:`` only, with ``disableNameSuffixHash: true``: the Grafana dashboards,
+JSON files kept as they are and mounted by name) and ``patches:`` in their JSON 6902 form (``json_patches``: the
+overlays' replicas, resources, bounds) are followed; any other field is refused rather than ignored, so the
+validator never checks something other than what ``kubectl kustomize`` would produce.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from typing import Any
 import yaml
 
 from .documents import Doc, KustomizeError, load_yaml_docs
+from .json_patches import apply_patches
 from .project import BASE_DIR
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-SUPPORTED_KUSTOMIZATION_KEYS = frozenset({"apiVersion", "kind", "resources", "namespace", "configMapGenerator"})
+SUPPORTED_KUSTOMIZATION_KEYS = frozenset(
+    {"apiVersion", "kind", "resources", "namespace", "configMapGenerator", "patches"}
+)
 SUPPORTED_GENERATOR_KEYS = frozenset({"name", "files", "options"})
 SUPPORTED_GENERATOR_OPTIONS = frozenset({"disableNameSuffixHash", "labels", "annotations"})
 
@@ -58,7 +62,7 @@ def _read_spec(kfile: Path) -> dict[str, Any]:
     if unsupported:
         raise KustomizeError(
             f"{kfile}: unsupported kustomization field(s) {', '.join(unsupported)} "
-            "(this loader only follows resources:, namespace: and configMapGenerator:)"
+            "(this loader only follows resources:, namespace:, configMapGenerator: and patches:)"
         )
     return spec
 
@@ -122,6 +126,7 @@ def load_kustomization(directory: Path | str = BASE_DIR, _stack: tuple[Path, ...
         else:
             raise KustomizeError(f"{kfile}: resource {entry!r} not found")
     docs.extend(_generated_config_maps(kfile, directory, spec.get("configMapGenerator") or []))
+    apply_patches(kfile, directory, spec.get("patches") or [], docs)
     namespace = spec.get("namespace")
     if namespace:
         # Applied after the nested kustomizations rendered, so the outermost namespace wins.

@@ -7,8 +7,10 @@ from typing import Any
 from .dockerfiles import dockerfile_images
 from .documents import Doc
 from .env_policy import check_env_names, check_required_env
+from .exposure import check_exposure
 from .project import HTTP_PORT, INTERNAL_PORT, NON_ROOT_UID, SERVICES
 from .references import check_references
+from .scaling import check_scaling
 from .workloads import index_by_kind_and_name, pod_spec
 
 
@@ -119,4 +121,6 @@ def check_policies(docs: list[Doc], images: dict[str, str] | None = None) -> lis
     problems.extend(check_env_names(docs))
     problems.extend(check_required_env(docs, images))
     problems.extend(check_references(docs))
+    problems.extend(check_scaling(docs))
+    problems.extend(check_exposure(docs))
     return problems

@@ -8,6 +8,9 @@ K8S_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = K8S_DIR.parent.parent
 BASE_DIR = K8S_DIR / "base"
 CRD_DIR = K8S_DIR / "crds"
+OVERLAYS_DIR = K8S_DIR / "overlays"
+# What `make k8s-validate` renders and validates when given no directory: the base and each overlay.
+RENDERINGS = (BASE_DIR, OVERLAYS_DIR / "dev", OVERLAYS_DIR / "prod")
 
 # The oldest Kubernetes the base supports (deploy/k8s/README.md, "Prerequisites").
 K8S_VERSION = "1.31"

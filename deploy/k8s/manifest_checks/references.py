@@ -104,6 +104,41 @@ def _check_cnpg(docs: list[Doc], index: dict[tuple[str, str], Doc]) -> list[str]
     return problems
 
 
+def _check_backups(docs: list[Doc], index: dict[tuple[str, str], Doc]) -> list[str]:
+    """A ScheduledBackup names a Cluster that has an object store; its credentials' Secret keys exist."""
+    problems = []
+    clusters = {doc.name: doc for doc in docs if doc.kind == "Cluster" and _is_cnpg(doc)}
+    for cluster in clusters.values():
+        store = ((cluster.data.get("spec") or {}).get("backup") or {}).get("barmanObjectStore") or {}
+        for field, ref in sorted((store.get("s3Credentials") or {}).items()):
+            if not isinstance(ref, dict):
+                continue
+            keys = _keys_of(index, "Secret", ref.get("name"))
+            where = f"{cluster.label()}: backup s3Credentials.{field}"
+            if keys is None:
+                problems.append(f"{where}: Secret {ref.get('name')!r} not found")
+            elif ref.get("key") not in keys:
+                problems.append(f"{where}: key {ref.get('key')!r} not in Secret {ref.get('name')!r}")
+    for doc in docs:
+        if doc.kind != "ScheduledBackup" or not _is_cnpg(doc):
+            continue
+        spec = doc.data.get("spec") or {}
+        cluster = clusters.get((spec.get("cluster") or {}).get("name"))
+        if cluster is None:
+            problems.append(f"{doc.label()}: Cluster {(spec.get('cluster') or {}).get('name')!r} not found")
+        elif spec.get("method", "barmanObjectStore") == "barmanObjectStore" and not (
+            (cluster.data.get("spec") or {}).get("backup") or {}
+        ).get("barmanObjectStore"):
+            # the operator would create Backup objects that fail every night, silently for whoever does not look
+            problems.append(f"{doc.label()}: Cluster {cluster.name} has no spec.backup.barmanObjectStore")
+    return problems
+
+
 def check_references(docs: list[Doc]) -> list[str]:
     index = index_by_kind_and_name(docs)
-    return _check_pod_references(docs, index) + _check_service_selectors(docs) + _check_cnpg(docs, index)
+    return (
+        _check_pod_references(docs, index)
+        + _check_service_selectors(docs)
+        + _check_cnpg(docs, index)
+        + _check_backups(docs, index)
+    )
