@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from afas_notification.adapters.tables import DeclarationCopy, FormCopy, ReminderStage
+from afas_notification.adapters.tables import DeclarationCopy, FormCopy, GrantCopy, Message, ReminderStage
 from afas_shared.clock import ManualClock
 from afas_shared.contracts.events.declaration import DeclarationExpectedV1, ExpectedFormV1, FormSavedV1
+from afas_shared.contracts.events.habilitation import GrantValidatedV1, RoleGrantedV1
 from afas_shared.testing.delivery import deliver, deliver_batch, event
 from afas_shared.testing.fixtures import running
 
@@ -54,7 +55,25 @@ def scenario():
             )
             saved.append(event(save, declaration, version, time=T0 + timedelta(minutes=version)))
     expected.append(expected[0].model_copy(update={"id": uuid.uuid4()}))
-    return names, expected, saved
+    granted, validated = [], []
+    for g, role in (("g1", "approbateur"), ("g2", "fda")):
+        grant, user, activity = new(g), new(f"{g}-user"), new(f"{g}-activity")
+        data = RoleGrantedV1(
+            grant_id=grant,
+            group_id=grant,
+            user_id=user,
+            partner_id=partner,
+            role=role,
+            activity_id=activity,
+            start_date=date(2026, 1, 1),
+            validation="pending" if role == "approbateur" else "not_required",
+        )
+        granted.append(event(data, grant, 1))
+        if role == "approbateur":
+            decision = GrantValidatedV1(grant_id=grant, user_id=user, activity_id=activity)
+            validated += [event(decision, grant, 2), event(decision, grant, 2)]  # the second: a counted no-op
+    granted.append(granted[0].model_copy(update={"id": uuid.uuid4()}))
+    return names, expected + saved, granted, validated
 
 
 async def state(runtime, names) -> dict[str, list[tuple]]:
@@ -65,7 +84,15 @@ async def state(runtime, names) -> dict[str, list[tuple]]:
         copies = (await session.execute(sa.select(DeclarationCopy))).scalars().all()
         forms = (await session.execute(sa.select(FormCopy))).scalars().all()
         stages = (await session.execute(sa.select(ReminderStage))).scalars().all()
+        lines = (await session.execute(sa.select(GrantCopy))).scalars().all()
+        notices = (await session.execute(sa.select(Message))).scalars().all()
     return {
+        "lines": sorted(
+            (name(g.grant_id), name(g.user_id), g.role, g.validation) for g in lines if g.grant_id in names
+        ),
+        "notices": sorted(
+            (name(m.user_id), m.kind, m.subject, m.body_text, m.mail_state) for m in notices if m.user_id in names
+        ),
         "declarations": sorted(
             (name(c.declaration_id), name(c.activity_id), name(c.partner_id), c.expected, c.deadline, c.ready)
             for c in copies
@@ -82,16 +109,21 @@ async def state(runtime, names) -> dict[str, list[tuple]]:
     }
 
 
-async def test_expected_declarations_and_form_saves_in_one_batch_end_as_one_by_one(make_settings):
+async def test_the_busiest_events_in_batches_end_as_one_by_one(make_settings):
     async with running(make_settings("notification")) as runtime:
         runtime.clock = ManualClock(T0)  # the stages are planned from now: the same now for both runs
-        names, expected, saved = scenario()
-        one_by_one = [await deliver(runtime, e) for e in expected + saved]
+        names, declared, granted, validated = scenario()
+        one_by_one = [await deliver(runtime, e) for e in declared + granted + validated]
         reference = await state(runtime, names)
 
-        names, expected, saved = scenario()
-        batched = await deliver_batch(runtime, expected) + await deliver_batch(runtime, saved)
+        names, declared, granted, validated = scenario()
+        expected, saved = declared[:3], declared[3:]
+        batched = []
+        for batch in (expected, saved, granted, validated):
+            batched += await deliver_batch(runtime, batch)
         got = await state(runtime, names)
-    assert batched == one_by_one == ["handled"] * 3 + ["handled", "stale", "handled", "stale"]
+    declarations = ["handled"] * 3 + ["handled", "stale", "handled", "stale"]
+    assert batched == one_by_one == declarations + ["handled", "handled", "stale", "handled", "stale"]
     assert got == reference
     assert reference["stages"] and len(reference["declarations"]) == 2
+    assert {n[1] for n in reference["notices"]} == {"approbateur_en_attente", "role_accorde", "approbateur_valide"}

@@ -79,13 +79,13 @@ class GrantLines(Generic[Line]):
 
     async def decide_all(
         self, session: AsyncSession, decisions: Sequence[GrantValidatedV1 | GrantRejectedV1]
-    ) -> list[bool]:
-        """:meth:`decide` for a consumer's batch, in order: whether each changed its line (False: a counted no-op)."""
+    ) -> list[Line | None]:
+        """:meth:`decide` for a consumer's batch, in order: each decided line, None for a counted no-op."""
         lines = await self._lines(session, [d.grant_id for d in decisions])
         out = []
         for d in decisions:
             lines[d.grant_id] = lines.get(d.grant_id) or self._not_yet_granted(session, d)
-            out.append(self._decide(lines[d.grant_id], d) is not None)
+            out.append(self._decide(lines[d.grant_id], d))
         return out
 
     async def _lines(self, session: AsyncSession, grant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Line]:

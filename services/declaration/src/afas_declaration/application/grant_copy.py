@@ -21,4 +21,4 @@ async def on_roles_granted(uow: UnitOfWork, envelopes: Sequence[Envelope[RoleGra
 async def on_grants_decided(
     uow: UnitOfWork, envelopes: Sequence[Envelope[GrantValidatedV1 | GrantRejectedV1]]
 ) -> list[bool]:
-    return await GRANT_LINES.decide_all(uow.session, [e.data for e in envelopes])
+    return [line is not None for line in await GRANT_LINES.decide_all(uow.session, [e.data for e in envelopes])]

@@ -7,9 +7,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from afas_notification.adapters.tables import ActivityName, GrantCopy
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from afas_notification.adapters.tables import ActivityName, GrantCopy, Preference
 from afas_notification.application import messages
 from afas_notification.domain import reminders, templates
+from afas_notification.domain.templates import NAME_PLACEHOLDER
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import (
     ActivityRegisteredV1,
@@ -21,6 +25,7 @@ from afas_shared.contracts.events.habilitation import (
 )
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.grant_lines import Granted, GrantLines
+from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.read_models.versioned import apply_groups_batch, apply_versioned
 from afas_shared.runtime import ServiceRuntime
 
@@ -59,17 +64,47 @@ async def _activity_name(uow: UnitOfWork, activity_id: uuid.UUID) -> str | None:
     return activity.name if activity else None
 
 
-async def _notify(runtime: ServiceRuntime, uow: UnitOfWork, kind: str, grant_id: uuid.UUID, user_id, render) -> None:
+class Known:
+    """What a batch's notices need, read by one query each (activity names, first names, mail preferences), where
+    one event reads its own."""
+
+    def __init__(self) -> None:
+        self.names: dict[uuid.UUID, str] = {}
+        self.first_names: dict[uuid.UUID, str] = {}
+        self.preferences: dict[uuid.UUID, Preference] = {}
+
+    @classmethod
+    async def load(cls, session: AsyncSession, activity_ids: set[uuid.UUID], user_ids: set[uuid.UUID]) -> Known:
+        known = cls()
+        if activity_ids:
+            query = sa.select(ActivityName.activity_id, ActivityName.name)
+            known.names = dict((await session.execute(query.where(ActivityName.activity_id.in_(activity_ids)))).all())
+        if user_ids:
+            query = sa.select(KnownUser.user_id, KnownUser.first_name).where(KnownUser.user_id.in_(user_ids))
+            known.first_names = dict((await session.execute(query)).all())
+            rows = await session.execute(sa.select(Preference).where(Preference.user_id.in_(user_ids)))
+            known.preferences = {p.user_id: p for p in rows.scalars()}
+        return known
+
+
+async def _notify(runtime: ServiceRuntime, uow: UnitOfWork, kind: str, grant_id, user_id, render, known=None) -> None:
+    """The notice; ``known``: what a batch read for all its notices (else read here)."""
     link = f"{runtime.settings.public_base_url}/"
+    if known is None:
+        rendered, mail = render(await messages.first_name(uow.session, user_id), link), None
+    else:
+        rendered = render(known.first_names.get(user_id, NAME_PLACEHOLDER), link)
+        mail = messages.wanted(known.preferences.get(user_id), rendered.category)
     await messages.enqueue(
         uow.session,
         key=reminders.notice_key(kind, str(grant_id), user_id),
         kind=kind,
-        rendered=render(await messages.first_name(uow.session, user_id), link),
+        rendered=rendered,
         now=runtime.clock.now(),
         sender=runtime.settings.mail_sender,
         user_id=user_id,
         link=link,
+        mail=mail,
     )
 
 
@@ -79,7 +114,23 @@ async def on_role_granted(runtime: ServiceRuntime, uow: UnitOfWork, envelope: En
         # A replay; or a line decided before it arrived, whose decision was notified already: a "role granted"
         # notice after it would contradict it
         return
-    name = await _activity_name(uow, g.activity_id)
+    await _granted(runtime, uow, g, await _activity_name(uow, g.activity_id))
+
+
+async def on_roles_granted(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[RoleGrantedV1]]
+) -> list[bool]:
+    """``on_role_granted`` for a consumer's batch (issue 16): the lines read by one query, what the notices need by
+    one query each; a notice for each new line only, as one by one."""
+    granted = await GRANT_LINES.grant_all(uow.session, [e.data for e in envelopes])
+    new = [e.data for e, g in zip(envelopes, granted, strict=True) if g is Granted.NEW]
+    known = await Known.load(uow.session, {g.activity_id for g in new}, {g.user_id for g in new})
+    for g in new:
+        await _granted(runtime, uow, g, known.names.get(g.activity_id), known)
+    return [g is not Granted.REPLAYED for g in granted]
+
+
+async def _granted(runtime: ServiceRuntime, uow: UnitOfWork, g: RoleGrantedV1, name, known: Known | None = None):
     if g.role == "approbateur" and g.validation == "pending":
         await _notify(
             runtime,
@@ -88,6 +139,7 @@ async def on_role_granted(runtime: ServiceRuntime, uow: UnitOfWork, envelope: En
             g.grant_id,
             g.user_id,
             lambda first, link: templates.approbateur_pending(name, first, link),
+            known,
         )
     else:
         await _notify(
@@ -97,6 +149,7 @@ async def on_role_granted(runtime: ServiceRuntime, uow: UnitOfWork, envelope: En
             g.grant_id,
             g.user_id,
             lambda first, link: templates.role_granted(g.role, name, first, link),
+            known,
         )
 
 
@@ -104,7 +157,22 @@ async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope:
     line = await GRANT_LINES.decide(uow.session, envelope.data)
     if line is None:  # validated already: nothing notified again
         return
-    name = await _activity_name(uow, line.activity_id)
+    await _validated(runtime, uow, line, await _activity_name(uow, line.activity_id))
+
+
+async def on_grants_validated(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[GrantValidatedV1]]
+) -> list[bool]:
+    """``on_grant_validated`` for a consumer's batch (issue 16), as ``on_roles_granted``."""
+    lines = await GRANT_LINES.decide_all(uow.session, [e.data for e in envelopes])
+    decided = [line for line in lines if line is not None]
+    known = await Known.load(uow.session, {x.activity_id for x in decided}, {x.user_id for x in decided})
+    for line in decided:
+        await _validated(runtime, uow, line, known.names.get(line.activity_id), known)
+    return [line is not None for line in lines]
+
+
+async def _validated(runtime: ServiceRuntime, uow: UnitOfWork, line, name, known: Known | None = None) -> None:
     await _notify(
         runtime,
         uow,
@@ -112,6 +180,7 @@ async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope:
         line.grant_id,
         line.user_id,
         lambda first, link: templates.approbateur_validated(name, first, link),
+        known,
     )
 
 

@@ -23,8 +23,12 @@ async def mail_wanted(session: AsyncSession, user_id: uuid.UUID | None, category
     """Security mails always; reminders and notices unless the user switched them off."""
     if category == SECURITE or user_id is None:
         return True
-    preference = await session.get(Preference, user_id)
-    if preference is None:
+    return wanted(await session.get(Preference, user_id), category)
+
+
+def wanted(preference: Preference | None, category: str) -> bool:
+    """``mail_wanted`` from the user's preference already read (a batch reads its users' at once)."""
+    if category == SECURITE or preference is None:
         return True
     return preference.email_reminders if category == RAPPEL else preference.email_notices
 
@@ -50,9 +54,12 @@ async def enqueue(
     link: str | None = None,
     inbox: bool = True,
     mail_link: str | None = None,
+    mail: bool | None = None,
 ) -> bool:
-    """Insert the message unless its key exists; True when it was new."""
-    mail = await mail_wanted(session, user_id, rendered.category)
+    """Insert the message unless its key exists; True when it was new. ``mail``: whether the user wants it by mail,
+    when the caller knows already (``wanted``)."""
+    if mail is None:
+        mail = await mail_wanted(session, user_id, rendered.category)
     values = {
         "id": uuid.uuid4(),
         "key": key,

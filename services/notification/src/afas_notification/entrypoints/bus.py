@@ -83,6 +83,8 @@ BATCH_FORMS = {
     ActivityUpdatedV1: grants.on_activity_states,
     DeclarationExpectedV1: declarations.on_declarations_expected,
     FormSavedV1: declarations.on_forms_saved,
+    RoleGrantedV1: grants.on_roles_granted,
+    GrantValidatedV1: grants.on_grants_validated,
 }
 
 
