@@ -151,3 +151,18 @@ async def test_the_catalogue_a_page_at_a_time_forward_and_back_within_the_caller
     with pytest.raises(RpcFailure) as bad:
         await activity_page.page(runtime, me, ActivityPageRequestV1.model_validate({"curseur": "pas-un-curseur"}))
     assert (bad.value.code, bad.value.field) == ("invalid", "curseur")
+
+
+async def test_the_same_bulk_grant_asked_again_with_its_job_id_is_that_job(runtime):
+    partner = await add_partner(runtime)
+    ids = await add_activities(runtime, partner, [f"LAEP {n}" for n in range(5)])
+    user = await a_declarer(runtime, partner)
+    job_id = uuid.uuid4()
+    request = GrantRequestV1.model_validate(
+        {"utilisateur_id": str(user), "role": "fdf", "perimetre": [{"activite_id": str(i)} for i in ids]}
+    ).model_copy(update={"job_id": job_id})
+    first = await grant_jobs.grant_or_start(runtime, OPERATOR, request)
+    again = await grant_jobs.grant_or_start(runtime, OPERATOR, request)  # its answer was lost: the gateway asks again
+    assert first["traitement"]["job_id"] == again["traitement"]["job_id"] == str(job_id)
+    await grant_jobs.granter(runtime).run_pending()
+    assert len(await events(runtime, "habilitation.role_granted.v1")) == 5

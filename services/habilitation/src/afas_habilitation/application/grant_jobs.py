@@ -67,15 +67,19 @@ async def grant_or_start(runtime: ServiceRuntime, caller: ForwardedCaller, data:
         )
     if size <= runtime.settings.grant_job_threshold:  # type: ignore[attr-defined]
         return {"lignes": await grants.grant(runtime, caller, data)}
+    job_id = data.job_id or uuid.uuid4()
+    async with runtime.db.sessions() as session:
+        if await session.get(BackgroundJob, job_id) is not None:  # the same request again: the job it started
+            return {"traitement": await jobs.view(runtime, caller, job_id)}
     async with runtime.unit_of_work() as uow:
         payload = {
             "caller": jobs.claims_of(caller),
-            "request": data.model_dump(mode="json", by_alias=True),
+            "request": data.model_dump(mode="json", by_alias=True, exclude={"job_id"}),
             "group_id": str(uuid.uuid4()),
             "start": start.isoformat(),
         }
         job = BackgroundJob(
-            id=uuid.uuid4(),
+            id=job_id,
             kind=jobs.BULK_GRANT,
             subject=partner.caf_code,
             requested_by=caller.user_id,

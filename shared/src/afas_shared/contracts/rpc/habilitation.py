@@ -163,6 +163,9 @@ class GrantRequestV1(RpcRequest):
     all_activities: bool = Field(default=False, alias="toutes_activites")  # "Sélectionner toutes les activités"
     start_date: date | None = Field(default=None, alias="date_debut")
     end_date: date | None = Field(default=None, alias="date_fin")
+    # Chosen by the gateway (never by a client) for ``grant_or_start``: the id of the job if the grant becomes one, so
+    # an answer lost on the way (the RPC budget spent) is found again by asking for that job.
+    job_id: uuid.UUID | None = None
 
 
 class GrantIdRequestV1(RpcRequest):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from afas_declaration.gateway.api.activity_schemas import GrantBody, Refusal
@@ -40,7 +40,17 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         },
     )
     async def grant(body: GrantBody, caller: Caller = who) -> Any:
-        outcome = await ask("grant_or_start", caller, carry(h.GrantRequestV1, body))
+        job_id = uuid.uuid4()  # the job's, if the grant becomes one: found again if the answer is lost
+        try:
+            outcome = await ask("grant_or_start", caller, carry(h.GrantRequestV1, body, job_id=job_id))
+        except HTTPException as failure:
+            if failure.status_code != 503:
+                raise
+            try:  # never a 503 for a grant that goes on in the background
+                started = await ask("job", caller, typed(j.JobIdRequestV1, job_id=job_id))
+            except HTTPException:
+                raise failure from None
+            return JSONResponse(started, status_code=202)
         if outcome.get("traitement") is not None:
             return JSONResponse(outcome["traitement"], status_code=202)
         return outcome["lignes"]
