@@ -125,3 +125,14 @@ IMPORTS_BATCH ?=
 bench-imports: install
 	@$(RUN) python benchmarks/bulk_jobs.py --rows $(IMPORTS_N) --database-url $(JOBS_DB) \
 		$(if $(IMPORTS_BATCH),--batch-size $(IMPORTS_BATCH))
+
+# Notification's and declaration's consumers draining CONSUMERS_N events of the busiest kinds on PostgreSQL
+# (benchmarks/consumers.py): batched (CONSUMERS_BATCH, the consumer_batch_size setting by default) against the same
+# run's bare pull consumer acking without work and the former one-by-one path (batch size 1, on a tenth of them)
+CONSUMERS_N ?= 20000
+CONSUMERS_BATCH ?=
+CONSUMERS_DB ?= postgresql://postgres@127.0.0.1:5432/postgres
+.PHONY: bench-consumers
+bench-consumers: install
+	@$(RUN) python benchmarks/consumers.py --events $(CONSUMERS_N) --database-url $(CONSUMERS_DB) \
+		$(if $(CONSUMERS_BATCH),--batch-size $(CONSUMERS_BATCH))
