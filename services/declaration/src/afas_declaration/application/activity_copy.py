@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign
-from afas_declaration.application.expected_declarations import expect, joined_campaigns
+from afas_declaration.application.expected_declarations import expect, joined_campaigns, prepare, store
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import ActivityClosedV1, ActivityRegisteredV1, ActivityUpdatedV1
 from afas_shared.messaging.unit_of_work import UnitOfWork
@@ -94,7 +94,6 @@ async def on_activity_states(
         by_family.setdefault((row.caf_code, row.family), []).append(row)
     for (caf_code, family), members in sorted(by_family.items()):
         for campaign in await joined_campaigns(uow.session, Campaign.caf_code == caf_code, Campaign.family == family):
-            if campaign.opened or campaign.opening_job_id is not None:
-                for row in members:
-                    await expect(uow, campaign, row)
+            if campaign.opened or campaign.opening_job_id is not None:  # one insert-if-absent for the batch
+                await store(uow, prepare(campaign, members))
     return [bool(done) for done in applied]
