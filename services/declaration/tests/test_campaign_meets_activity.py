@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import Campaign, Declaration
+from afas_declaration.adapters.tables import Campaign, Declaration, DeclarationForm
 from afas_declaration.application import activity_copy, campaign_opening, campaigns
 from afas_shared.clock import paris_today
 from afas_shared.contracts.envelope import Envelope
@@ -31,6 +31,7 @@ async def _register(
     closing: date | None = None,
     activity_id: uuid.UUID | None = None,
     version: int = 1,
+    sites: int = 1,
 ) -> uuid.UUID:
     """What the consumer does with habilitation's ``activity_registered`` (or, from version 2, ``activity_updated``)."""
     activity_id = activity_id or uuid.uuid4()
@@ -41,8 +42,8 @@ async def _register(
         family=family,
         nature="general",
         name=f"Activité {activity_id.hex[:6]}",
-        site_mode="mono_lieu",
-        sites=[SiteV1(site_id=uuid.uuid4(), name="Lieu")],
+        site_mode="mono_lieu" if sites == 1 else "multi_lieux_antennes",
+        sites=[SiteV1(site_id=uuid.uuid4(), name=f"Lieu {n}") for n in range(sites)],
         opening_date=date(2020, 1, 1),
         closing_date=closing,
     )
@@ -148,7 +149,7 @@ async def test_registrations_committed_while_a_batch_writes_get_their_declaratio
         pytest.skip("SQLite serialises the writers: no registration can commit inside a batch")
     async with running(settings) as runtime:
         campaign = await _campaign(runtime)
-        early = [await _register(runtime) for _ in range(4)]
+        early = [await _register(runtime) for _ in range(3)] + [await _register(runtime, sites=2)]
         await campaign_opening.start_due(runtime)
         store = campaign_opening.store
         during: list[uuid.UUID] = []
@@ -171,3 +172,10 @@ async def test_registrations_committed_while_a_batch_writes_get_their_declaratio
         assert await _expected(runtime) == {(campaign, a): 1 for a in [*early, during[1]]}  # none missing, none twice
         assert await _announced(runtime) == {a: 1 for a in [*early, during[1]]}  # one event each
         assert await campaigns.reconcile(runtime) == 0
+        async with runtime.db.sessions() as session:  # a multi-site activity: one activity form per site
+            forms = await session.execute(
+                sa.select(DeclarationForm.kind, DeclarationForm.site_name)
+                .join(Declaration, Declaration.id == DeclarationForm.declaration_id)
+                .where(Declaration.activity_id == early[3])
+            )
+            assert sorted(forms.all(), key=str) == [("activite", "Lieu 0"), ("activite", "Lieu 1"), ("financier", None)]
