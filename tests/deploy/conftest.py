@@ -17,6 +17,12 @@ def report():
 
 
 @pytest.fixture(scope="session")
+def overlay_reports():
+    """The dev and prod overlays rendered and validated, once per session (by overlay name)."""
+    return {name: validate.validate_all(validate.OVERLAYS_DIR / name) for name in ("dev", "prod")}
+
+
+@pytest.fixture(scope="session")
 def crds():
     return validate.load_crds()
 

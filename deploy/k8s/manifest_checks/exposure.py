@@ -173,7 +173,12 @@ def check_bus_network(docs: list[Doc]) -> list[str]:
 def check_exposure(docs: list[Doc]) -> list[str]:
     hosts = _public_hosts(docs) - {""}
     problems = []
-    for doc in docs:
-        if doc.kind == "Ingress":
-            problems.extend(f"{doc.label()}: {msg}" for msg in _check_ingress(doc, hosts))
+    ingresses = [doc for doc in docs if doc.kind == "Ingress"]
+    for doc in ingresses:
+        problems.extend(f"{doc.label()}: {msg}" for msg in _check_ingress(doc, hosts))
+    served = {rule.get("host") for doc in ingresses for rule in (doc.data.get("spec") or {}).get("rules") or []}
+    if ingresses:
+        # a link in a mail to a host no Ingress serves is a dead link
+        unserved = sorted(hosts - served)
+        problems += [f"public URL host {host!r} (afas-config) is served by no Ingress rule" for host in unserved]
     return problems + check_bus_network(docs)
