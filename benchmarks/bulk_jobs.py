@@ -147,6 +147,20 @@ async def grant_as_job(runtime: ServiceRuntime, user: uuid.UUID) -> dict[str, An
     }
 
 
+async def list_pages(runtime: ServiceRuntime, pages: int = 5) -> dict[str, float]:
+    """« Activités » as the Caf's agent sees them: the first pages one after the other (keyset), each one's time."""
+    from afas_habilitation.application import activity_page
+    from afas_shared.contracts.rpc.habilitation_jobs import ActivityPageRequestV1
+
+    cursor, took, total = None, [], 0
+    for _ in range(pages):
+        started = time.perf_counter()
+        page = await activity_page.page(runtime, AGENT, ActivityPageRequestV1.model_validate({"curseur": cursor}))
+        took.append(time.perf_counter() - started)
+        cursor, total = page["curseur_suivant"], page["total"]
+    return {"total": total, "first_ms": took[0] * 1000, "longest_ms": max(took) * 1000}
+
+
 async def baseline(runtime: ServiceRuntime, partner: uuid.UUID, user: uuid.UUID, rows: int) -> dict[str, float]:
     """The same rows by bulk INSERT, one transaction each, no check and no event (other IDEQUs: they are unique)."""
     activities = [
@@ -213,6 +227,7 @@ async def measure(database_url: str, rows: int, batch_size: int | None = None, g
         imported = await import_as_job(runtime, body)
         activities = await _count(runtime, sa.select(sa.func.count()).select_from(Activity))
         registered = await _events(runtime, "activity_registered")
+        pages = await list_pages(runtime)
         granted = await grant_as_job(runtime, user)
         lines = await _count(runtime, sa.select(sa.func.count()).select_from(RoleGrant))
         grant_events = await _events(runtime, "role_granted")
@@ -232,6 +247,7 @@ async def measure(database_url: str, rows: int, batch_size: int | None = None, g
         "import": imported,
         "grant": granted,
         "baseline": base,
+        "pages": pages,
         "load_average": os.getloadavg(),
     }
 
@@ -245,6 +261,8 @@ def report(result: dict[str, Any], backend: str = "PostgreSQL") -> str:
             f"  CSV import ({result['bytes'] / 1048576:.1f} MiB in {imp['parts']} parts, batches of "
             f"{result['batch_size']}): answered in {imp['answered_s']:.2f} s ({imp['answer']}), done in "
             f"{imp['seconds']:.1f} s = {n / imp['seconds']:,.0f} rows/s, {imp['created']:,} activities and events",
+            f"  « Activités » by pages of 50 over the {result['pages']['total']:,} of the Caf: first page "
+            f"{result['pages']['first_ms']:.0f} ms, longest of the first five {result['pages']['longest_ms']:.0f} ms",
             f"  bulk grant on all of them (batches of {result['grant_batch_size']}): answered in "
             f"{grant['answered_s']:.2f} s, done in {grant['seconds']:.1f} s = {n / grant['seconds']:,.0f} lines/s",
             f"  baseline, bulk INSERT without checks or events: activities + sites {base['import_s']:.1f} s "

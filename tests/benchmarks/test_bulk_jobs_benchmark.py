@@ -22,5 +22,6 @@ async def test_the_import_and_the_bulk_grant_jobs_create_every_row_once(backends
     # measure() itself checks every row imported and granted once, each with its event
     assert (result["import"]["created"], result["grant"]["created"]) == (60, 60)
     assert result["import"]["batches"] == 1 + 3 and result["grant"]["batches"] == 3
+    assert result["pages"]["total"] == 60
     backend = "SQLite" if backends.pg_admin_url is None else "PostgreSQL"
     report_measurement(bench.report(result, backend))
