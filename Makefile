@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
 PY := python3
 RUN := $(UV) run --python $(PY) --frozen
 
-.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter rotate-signing-key k8s-validate bench faults clean
+.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter rotate-signing-key k8s-validate settings-reference bench faults clean
 
 uv:
 	@test -x "$(UV)" || command -v uv >/dev/null 2>&1 || ($(PY) -m venv .uv && .uv/bin/pip install --quiet uv)
@@ -61,8 +61,13 @@ rotate-signing-key: install
 	@AFAS_DECLARATION_RPC_TIMEOUT_SECONDS=$${AFAS_DECLARATION_RPC_TIMEOUT_SECONDS:-10} $(RUN) afas-rotate-signing-key \
 		$(if $(AFAS_NATS_URL),,--local $${AFAS_VAR_DIR:-var}/nats-auth)
 
+# Renders and validates deploy/k8s/base and both overlays (overlays/dev, overlays/prod) offline
 k8s-validate: install
 	@$(RUN) python deploy/k8s/validate.py
+
+# docs/operations/settings.md from the settings classes, after adding or changing a setting (a test keeps it current)
+settings-reference: install
+	@$(RUN) python tools/settings_reference.py --write
 
 bench: install
 	@$(RUN) python benchmarks/outbox_relay.py

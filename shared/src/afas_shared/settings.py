@@ -31,19 +31,47 @@ class Exporter(StrEnum):
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AFAS_", extra="ignore")
 
-    env: Environment = Environment.LOCAL
-    nats_url: str = "nats://127.0.0.1:4222"
+    env: Environment = Field(
+        default=Environment.LOCAL,
+        description="`production` requires real secrets, database URLs, NATS passwords; `local`: a developer's machine",
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="URL of the NATS server (`tls://…` for a broker with TLS)"
+    )
     # The CA that signed the broker's certificate, when it is not one the system trusts (a private CA): services
     # verify the broker's certificate with it on a broker with a `tls { }` block (URL `tls://…`).
     nats_tls_ca_file: Path | None = None
-    bus_prefix: str = Field(default="", pattern=r"^[a-z0-9_]*$")
-    bus_stream_replicas: int = Field(default=1, ge=1, le=5)
-    bus_duplicate_window_seconds: int = Field(default=120, ge=1)
+    bus_prefix: str = Field(
+        default="",
+        pattern=r"^[a-z0-9_]*$",
+        description="Prefix of every subject and stream: empty in production, one per test run sharing a server",
+    )
+    bus_stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Replicas of the JetStream streams the services create (3 on a three-server cluster)",
+    )
+    bus_duplicate_window_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="JetStream duplicate window: an event published again with the same id within it is dropped",
+    )
     telemetry_exporter: Exporter = Exporter.NONE
-    telemetry_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
-    otlp_endpoint: str = "http://127.0.0.1:4318"
-    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
-    var_dir: Path = Path("var")
+    telemetry_sample_ratio: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="Share of the traces sampled, 0 to 1 (afas_shared.telemetry)"
+    )
+    otlp_endpoint: str = Field(
+        default="http://127.0.0.1:4318",
+        description="OTLP/HTTP endpoint the telemetry is exported to (afas_shared.telemetry)",
+    )
+    log_level: str = Field(
+        default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="Level of the JSON logs"
+    )
+    var_dir: Path = Field(
+        default=Path("var"),
+        description="Directory of local state: SQLite files by default, the local broker's credentials",
+    )
 
 
 S = TypeVar("S", bound="ServiceSettings")
@@ -54,9 +82,12 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    database_url: str = ""
-    http_host: str = "127.0.0.1"
-    http_port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str = Field(
+        default="",
+        description="The service's database (`postgresql+psycopg://…`); default: a SQLite file, refused in production",
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP servers listen on (`0.0.0.0` in a pod)")
+    http_port: int = Field(default=8000, ge=1, le=65535, description="Public HTTP port")
     # /internal/* and /metrics are served only here, never on the public port (default: http_port + 100)
     internal_port: int | None = Field(default=None, ge=1, le=65535)
     # Proxies whose X-Forwarded-For is believed (a JSON list of addresses or CIDR networks, default none): behind an
@@ -69,25 +100,45 @@ class ServiceSettings(BaseSettings):
     # How long a request to another service waits, by kind of call (afas_shared.messaging.call_budgets): pages'
     # reads and writes, logins (an argon2id hash), estimates (the calculation), the operator's bulk calls
     rpc_timeout_seconds: float = Field(default=2.0, gt=0)
-    login_rpc_timeout_seconds: float = Field(default=10.0, gt=0)
-    estimate_rpc_timeout_seconds: float = Field(default=5.0, gt=0)
-    bulk_rpc_timeout_seconds: float = Field(default=60.0, gt=0)
+    login_rpc_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a login request to identity waits (an argon2id hash)"
+    )
+    estimate_rpc_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long a request for an estimate waits (the calculation)"
+    )
+    bulk_rpc_timeout_seconds: float = Field(default=60.0, gt=0, description="How long an operator's bulk call waits")
     # SQLite only: how long a unit of work waits for the write lock another writer holds before it fails
     database_busy_timeout_seconds: float = Field(default=10.0, gt=0)
-    consumer_max_deliver: int = Field(default=5, ge=1)
+    consumer_max_deliver: int = Field(
+        default=5, ge=1, description="Deliveries of an event to a failing handler before it is kept as a dead letter"
+    )
     # Messages a consumer fetches and applies in one transaction (afas_shared.messaging.consumer); 1: one
     # transaction per message, the former path
     consumer_batch_size: int = Field(default=100, ge=1, le=1000)
-    consumer_backoff_seconds: list[float] = Field(default=[1.0, 5.0, 15.0, 60.0], min_length=1)
-    consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
-    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    consumer_backoff_seconds: list[float] = Field(
+        default=[1.0, 5.0, 15.0, 60.0],
+        min_length=1,
+        description="Delays before redelivering an event whose handling failed (JSON list)",
+    )
+    consumer_ack_wait_seconds: float = Field(
+        default=30.0, gt=0, description="An event delivered and not acknowledged within this is delivered again"
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the outbox relay looks for events to publish when nothing woke it"
+    )
     # Events kept until their aggregate arrives (read_models.early_events): past this delay they are reported
     early_event_alert_seconds: float = Field(default=3600.0, gt=0)
-    early_event_check_seconds: float = Field(default=600.0, gt=0)
+    early_event_check_seconds: float = Field(
+        default=600.0, gt=0, description="How often the events kept for their aggregate are checked against that delay"
+    )
     # This service's own NATS credential (afas_shared.nats_auth); no password = an anonymous connection,
     # which only a local, unauthenticated broker accepts.
     nats_user: str = ""
-    nats_password: str = Field(default="", repr=False)
+    nats_password: str = Field(
+        default="",
+        repr=False,
+        description="This service's NATS password (Secret afas-<service>-nats); required in production",
+    )
 
     common: CommonSettings = Field(default_factory=CommonSettings, exclude=True)
 

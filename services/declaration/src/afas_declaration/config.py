@@ -7,35 +7,93 @@ from afas_shared.settings import LOCAL_ONLY_SECRET, ServiceSettings
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AFAS_DECLARATION_", extra="ignore")
 
-    http_port: int = Field(default=8000, ge=1, le=65535)
+    http_port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        description="Public HTTP port of the gateway: the API /api/v1, the pages, static assets",
+    )
     # Bootstrap credential for operator endpoints until user sessions exist (identity issue).
-    admin_token: str = Field(default=LOCAL_ONLY_SECRET, min_length=16)
+    admin_token: str = Field(
+        default=LOCAL_ONLY_SECRET,
+        min_length=16,
+        description="Bootstrap credential of the operator endpoints (operator sessions are exchanged for it)",
+    )
     # The key of the pages' CSRF tokens (HMAC of the session id): its own, so rotating the operator's secret leaves
     # every open page's token valid, and rotating this one only asks users to reload their pages.
-    csrf_secret: str = Field(default=LOCAL_ONLY_SECRET, min_length=16, repr=False)
-    status_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    csrf_secret: str = Field(
+        default=LOCAL_ONLY_SECRET,
+        min_length=16,
+        repr=False,
+        description="Key of the pages' CSRF tokens (HMAC of the session id), distinct from the admin token",
+    )
+    status_timeout_seconds: float = Field(
+        default=1.0, gt=0, le=10, description="How long the status page waits for each service's answer"
+    )
     # Gateway rate limits, per session (or per address without one); login and resets per address
-    rate_limit_per_second: float = Field(default=10.0, gt=0)
-    rate_limit_burst: int = Field(default=60, ge=1)
-    login_rate_limit_per_minute: int = Field(default=20, ge=1)
+    rate_limit_per_second: float = Field(
+        default=10.0, gt=0, description="Gateway requests per second allowed per session (per address without one)"
+    )
+    rate_limit_burst: int = Field(
+        default=60, ge=1, description="Requests a session (or address) may make at once above its per-second rate"
+    )
+    login_rate_limit_per_minute: int = Field(
+        default=20, ge=1, description="Login, activation and password reset attempts per minute per address"
+    )
     # An Idempotency-Key whose request never finished (the gateway died) is free again after this long: more than
     # the longest request it guards (a transmit with its PDF), so a live request is never run twice.
-    idempotency_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    idempotency_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="An Idempotency-Key whose request never finished is free again after this long",
+    )
     # Opened campaigns are revisited this often: an activity's missing expected declaration is created (and reported).
-    reconcile_seconds: float = Field(default=300.0, gt=0, le=86400)
+    reconcile_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="How often opened campaigns are revisited to create missing expected declarations",
+    )
     # PDF receipts are rendered by this many worker processes, never on the event loop (application.receipts).
-    receipt_workers: int = Field(default=2, ge=1, le=32)
+    receipt_workers: int = Field(
+        default=2, ge=1, le=32, description="Worker processes rendering PDF receipts (never on the event loop)"
+    )
     # A download of a receipt still being rendered waits this long, then answers « en préparation » (503).
-    receipt_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    receipt_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a receipt download waits for its rendering before answering « en préparation »",
+    )
     # Receipts still to render (their process died before storing them) are looked for this often.
-    receipt_reconcile_seconds: float = Field(default=30.0, gt=0, le=3600)
+    receipt_reconcile_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often receipts left unrendered (their process died) are looked for",
+    )
     # A campaign opens as a background job: this many activities per batch, each batch one short set-based
     # transaction that locks no campaign (declarations inserted if absent: a registration never waits for a batch).
-    campaign_opening_batch_size: int = Field(default=500, ge=1, le=10000)
+    campaign_opening_batch_size: int = Field(
+        default=500, ge=1, le=10000, description="Activities per transaction when a campaign opens (background job)"
+    )
     # Creating a campaign waits this long for its opening: a small one answers already opened, a large one answers
     # « en cours » with where to follow it (the job goes on in the background either way).
-    campaign_opening_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    campaign_opening_wait_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=30,
+        description="How long creating a campaign waits for its opening before answering « en cours »",
+    )
     # The lists (« Mes déclarations », the Caf's instruction queue) are read one page at a time: this many rows
     # unless the client asks for another page size, never more than the maximum.
-    list_page_size: int = Field(default=50, ge=1, le=1000)
-    list_page_max: int = Field(default=200, ge=1, le=1000)
+    list_page_size: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Rows of a page of the declaration lists unless the client asks another size",
+    )
+    list_page_max: int = Field(
+        default=200, ge=1, le=1000, description="Largest page size a client may ask for the declaration lists"
+    )
