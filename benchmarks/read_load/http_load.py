@@ -12,7 +12,8 @@ import multiprocessing
 import random
 import statistics
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -33,6 +34,10 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    kinds: Counter[str] = field(default_factory=Counter)  # each error by its HTTP status or the client's exception
+
+    def error_kinds(self) -> str:
+        return ", ".join(f"{kind} × {count}" for kind, count in self.kinds.most_common())
 
     @property
     def per_second(self) -> float:
@@ -74,6 +79,7 @@ async def _run(load: Load) -> Result:
     host, port, request = _request(load)
     latencies: list[float] = []
     errors = 0
+    kinds: Counter[str] = Counter()
     stop = time.perf_counter() + load.seconds
 
     async def user() -> None:
@@ -87,7 +93,9 @@ async def _run(load: Load) -> Result:
                 writer.write(request)
                 status = await _answer(reader)
                 latencies.append((time.perf_counter() - started) * 1000)
-                errors += status >= 400
+                if status >= 400:
+                    errors += 1
+                    kinds[str(status)] += 1
                 if load.think_seconds:
                     await asyncio.sleep(random.expovariate(1 / load.think_seconds))
         finally:
@@ -95,8 +103,10 @@ async def _run(load: Load) -> Result:
 
     started = time.perf_counter()
     outcomes = await asyncio.gather(*(user() for _ in range(load.connections)), return_exceptions=True)
-    errors += sum(isinstance(o, BaseException) for o in outcomes)
-    return Result(len(latencies), errors, time.perf_counter() - started, latencies)
+    failed = [type(o).__name__ for o in outcomes if isinstance(o, BaseException)]  # a user stopped by it
+    errors += len(failed)
+    kinds.update(failed)
+    return Result(len(latencies), errors, time.perf_counter() - started, latencies, kinds)
 
 
 def _in_process(load: Load) -> Result:
@@ -115,4 +125,5 @@ def run(load: Load, processes: int) -> Result:
         errors=sum(r.errors for r in results),
         seconds=max(r.seconds for r in results),
         latencies_ms=[ms for r in results for ms in r.latencies_ms],
+        kinds=sum((r.kinds for r in results), Counter()),
     )
