@@ -1,4 +1,5 @@
-"""The gateway sends a CSV import to habilitation in parts, and never answers 503 for an import that started."""
+"""The gateway sends a CSV import to habilitation in parts, and never answers 503 for an import or a bulk grant that
+started (its answer lost on the way: the job is asked for by the id the gateway gave it)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,38 @@ async def test_a_lost_answer_to_the_last_part_is_the_job_when_it_started(gateway
     with pytest.raises(HTTPException) as unavailable:
         await send_import(gateway.runtime, Agent(), "ideq;nom\nE0000001;Crèche\n".encode())
     assert unavailable.value.status_code == 503
+
+
+async def test_a_grant_over_many_activities_answers_202_with_its_job_even_when_its_answer_is_lost(gateway):
+    from afas_declaration.gateway.api.grant_routes import grant_or_job
+    from afas_shared.contracts.rpc.habilitation import GrantRequestV1
+
+    def request() -> GrantRequestV1:
+        return GrantRequestV1.model_validate(
+            {"utilisateur_id": str(uuid.uuid4()), "role": "fdf", "toutes_activites": True, "job_id": str(uuid.uuid4())}
+        )
+
+    started: set[str] = set()
+
+    async def as_a_job(asked: dict[str, Any]) -> dict[str, Any]:
+        started.add(asked["job_id"])
+        return {"result": {"traitement": job(asked["job_id"]) | {"type": "bulk_grant"}}}
+
+    async def follow(asked: dict[str, Any]) -> dict[str, Any]:
+        if asked["job_id"] in started:
+            return {"result": job(asked["job_id"]) | {"type": "bulk_grant"}}
+        return {"error": "not_found", "detail": "Traitement introuvable."}
+
+    gateway.bus.answer("habilitation", "grant_or_start", as_a_job)
+    gateway.bus.answer("habilitation", "job", follow)
+    answer = await grant_or_job(gateway.runtime, Agent(), request())
+    assert answer.status_code == 202 and b'"etat":"en_cours"' in answer.body
+
+    async def lost(asked: dict[str, Any]) -> dict[str, Any]:
+        await as_a_job(asked)  # the job started, its answer never came back
+        return {"error": "unavailable", "detail": "Le service des habilitations ne répond pas."}
+
+    gateway.bus.answer("habilitation", "grant_or_start", lost)
+    asked = request()
+    answer = await grant_or_job(gateway.runtime, Agent(), asked)
+    assert answer.status_code == 202 and str(asked.job_id).encode() in answer.body

@@ -40,20 +40,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         },
     )
     async def grant(body: GrantBody, caller: Caller = who) -> Any:
-        job_id = uuid.uuid4()  # the job's, if the grant becomes one: found again if the answer is lost
-        try:
-            outcome = await ask("grant_or_start", caller, carry(h.GrantRequestV1, body, job_id=job_id))
-        except HTTPException as failure:
-            if failure.status_code != 503:
-                raise
-            try:  # never a 503 for a grant that goes on in the background
-                started = await ask("job", caller, typed(j.JobIdRequestV1, job_id=job_id))
-            except HTTPException:
-                raise failure from None
-            return JSONResponse(started, status_code=202)
-        if outcome.get("traitement") is not None:
-            return JSONResponse(outcome["traitement"], status_code=202)
-        return outcome["lignes"]
+        return await grant_or_job(runtime, caller, carry(h.GrantRequestV1, body, job_id=uuid.uuid4()))
 
     @api.get(
         "/partners/{partner_id}/grants",
@@ -135,3 +122,24 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         return await ask("end_grant", caller, typed(h.GrantIdRequestV1, grant_id=grant_id))
 
     return api
+
+
+async def grant_or_job(runtime: ServiceRuntime, caller: Caller, request: h.GrantRequestV1) -> Any:
+    """The grant's lines (201), or the job giving them over many activities (202). The request names the job it may
+    become (``job_id``): an answer lost on the way (503) is found again by asking for that job, so a grant going on
+    in the background answers 202, never 503."""
+    try:
+        outcome = await call_typed(runtime, "habilitation", "grant_or_start", request, caller)
+    except HTTPException as failure:
+        if failure.status_code != 503 or request.job_id is None:
+            raise
+        try:
+            started = await call_typed(
+                runtime, "habilitation", "job", typed(j.JobIdRequestV1, job_id=request.job_id), caller
+            )
+        except HTTPException:
+            raise failure from None
+        return JSONResponse(started, status_code=202)
+    if outcome.get("traitement") is not None:
+        return JSONResponse(outcome["traitement"], status_code=202)
+    return outcome["lignes"]
