@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm, Transmission
@@ -51,27 +52,37 @@ class Assessment:
         return estimates.figures_as_strings(self.figures)
 
 
-async def _earlier_figures(session, declaration: Declaration) -> tuple[dict | None, dict | None]:
+Earlier = tuple[dict | None, dict | None]
+
+
+async def earlier_figures(session, declaration: Declaration) -> Earlier:
     """Figures of the same declaration of the previous exercice (a réelle against last year's réelle: another
-    type would cover another period), and of this exercice's forecast; each from its latest transmitted version."""
+    type would cover another period), and of this exercice's forecast; each from its latest transmitted version.
+
+    Read as plain columns: the transmissions' rows also hold their PDF receipts, which nothing here needs."""
     rows = (
         await session.execute(
-            sa.select(Declaration, Transmission)
-            .join(Transmission, Transmission.declaration_id == Declaration.id)
-            .where(Declaration.activity_id == declaration.activity_id, Declaration.id != declaration.id)
-            .order_by(Transmission.version)
+            sa.select(
+                col(Declaration.id),
+                col(Declaration.exercice),
+                col(Declaration.declaration_type),
+                col(Transmission.snapshot),
+            )
+            .join(Transmission, col(Transmission.declaration_id) == col(Declaration.id))
+            .where(col(Declaration.activity_id) == declaration.activity_id, col(Declaration.id) != declaration.id)
+            .order_by(col(Transmission.version))
         )
     ).all()
-    latest: dict[uuid.UUID, tuple[Declaration, Transmission]] = {d.id: (d, t) for d, t in rows}
+    latest = {row.id: row for row in rows}  # ordered by version: the last one of each declaration stays
     previous = None
-    for d, t in latest.values():
-        if d.exercice == declaration.exercice - 1 and d.declaration_type == declaration.declaration_type:
-            previous = json.loads(t.snapshot).get("chiffres")
+    for row in latest.values():
+        if row.exercice == declaration.exercice - 1 and row.declaration_type == declaration.declaration_type:
+            previous = json.loads(row.snapshot).get("chiffres")
     forecast = None
     if declaration.declaration_type != "previsionnelle":
-        for d, t in latest.values():
-            if d.exercice == declaration.exercice and d.declaration_type == "previsionnelle":
-                forecast = json.loads(t.snapshot).get("chiffres")
+        for row in latest.values():
+            if row.exercice == declaration.exercice and row.declaration_type == "previsionnelle":
+                forecast = json.loads(row.snapshot).get("chiffres")
     return previous, forecast
 
 
@@ -156,9 +167,9 @@ async def estimate_of(runtime: ServiceRuntime, loaded: Loaded, figures: dict[str
     )
 
 
-async def assess(runtime: ServiceRuntime, loaded: Loaded) -> Assessment:
-    async with runtime.db.sessions() as session:
-        previous, forecast = await _earlier_figures(session, loaded.declaration)
+async def assess(runtime: ServiceRuntime, loaded: Loaded, earlier: Earlier) -> Assessment:
+    """The controls and the estimate of ``loaded``; ``earlier`` (``earlier_figures``) read in the same session."""
+    previous, forecast = earlier
     figures = figures_of(loaded)
     estimate = await estimate_of(runtime, loaded, figures)
     rules = control_rules.load_controls(loaded.activity.family, loaded.campaign.form_version)
@@ -244,11 +255,12 @@ async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: 
     async with runtime.db.sessions() as session:
         loaded = await load(session, declaration_id)
         who = await standing_in(session, runtime, caller, loaded.activity)
+        earlier = await earlier_figures(session, loaded.declaration)
     actor = actor_of(caller, who)
     as_read = declaration_store.from_rows(loaded.declaration, loaded.activity, loaded.forms)
     as_read.authorize(actor, lifecycle.Transition.control)
     as_read.require_state(lifecycle.Transition.control)
-    assessment = await assess(runtime, loaded)
+    assessment = await assess(runtime, loaded, earlier)
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
         declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)

@@ -40,6 +40,7 @@ async def transmit(
         partner = await session.get(PartnerCopy, loaded.declaration.partner_id)
         signer = await session.get(KnownUser, caller.user_id) if caller.user_id else None
         who = await standing_in(session, runtime, caller, loaded.activity)
+        earlier = await review.earlier_figures(session, loaded.declaration)
     actor = actor_of(caller, who, signer)
     # Checked before the seal and its receipt: the approbateur signs an open declaration, and after the last control
     # run nothing stands in the way
@@ -47,7 +48,7 @@ async def transmit(
     as_read.check_transmit(actor, signed)
     if complement is not None:
         loaded.declaration.complement = complement.strip() or None
-    assessment = await review.assess(runtime, loaded)
+    assessment = await review.assess(runtime, loaded, earlier)
     as_read.check_obstacles(assessment.results)
     now = runtime.clock.now()
     signer_name = full_name(signer) or "Utilisateur inconnu"
