@@ -16,7 +16,9 @@ in a loop and records each write's latency, its own work included: a form save (
 declaration's form) and a registration — a new activity of the family through declaration's own handler
 (``activity_copy.on_activity_state``: its copy, the campaigns it joins read ``FOR KEY SHARE``, its declaration
 inserted if absent in each campaign that opened or is opening), the writer an opening could make wait. Printed: time
-to finish, activities/s, and each writer's longest and p99 latency. Afterwards every activity of the family, the
+to finish, activities/s, each writer's longest and p99 latency, and — from a third process polling
+``pg_stat_activity`` every 10 ms — how often and how long any statement waited on a lock (the blocking itself, which
+the writers' latencies mix with their own work and the box's load). Afterwards every activity of the family, the
 registered ones included, must have exactly one declaration in the job's campaign.
 
     python benchmarks/campaign_opening.py --database-url postgresql://postgres@127.0.0.1:5432/postgres \
@@ -218,18 +220,46 @@ def _registration(partner: uuid.UUID, family: str, n: int) -> Envelope[ActivityR
     return Envelope.wrap(event, subject=str(activity_id), aggregate_version=1, correlation_id="bench-jobs")
 
 
+LOCK_WAITS = (
+    "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - query_start)), 0), count(*) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+def _lock_waits(database_url: str, ready: Any, stop: Any, results: Any) -> None:
+    """In its own process (never taking the job's CPU), every 10 ms: the statements of this database waiting on a lock
+    (any backend: the writers', the job's), and how long the longest has run — the blocking itself, apart from the
+    writers' own work and the box's load that their latencies include."""
+    seen = {"samples": 0, "samples_with_a_wait": 0, "longest_s": 0.0}
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        ready.set()
+        while not stop.wait(0.01):
+            longest, waiting = conn.execute(LOCK_WAITS).fetchone()
+            seen["samples"] += 1
+            seen["samples_with_a_wait"] += bool(waiting)
+            seen["longest_s"] = max(seen["longest_s"], float(longest))
+    results.put(seen)
+
+
 async def measured(runtime: ServiceRuntime, forms: list[str], work) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     ready, stop, results = context.Event(), context.Event(), context.Queue()
     writers = context.Process(target=_writers, args=(runtime.db.url, forms, FAMILY, ready, stop, results))
+    watching, watched, lock_waits = context.Event(), context.Event(), context.Queue()
+    watcher = context.Process(target=_lock_waits, args=(runtime.db.url, watching, watched, lock_waits))
     writers.start()
-    if not await asyncio.to_thread(ready.wait, 60):
-        raise RuntimeError("the writers' process did not start")
+    watcher.start()
+    if not await asyncio.to_thread(ready.wait, 60) or not await asyncio.to_thread(watching.wait, 60):
+        raise RuntimeError("the writers' or the lock watcher's process did not start")
     await asyncio.sleep(0.5)  # the writers are writing before the work starts
     load = os.getloadavg()[0]
     seconds, campaign_id = await work(runtime)
+    watched.set()
     load = max(load, os.getloadavg()[0])
     stop.set()
+    locks = await asyncio.to_thread(lock_waits.get, True, 60)
+    await asyncio.to_thread(watcher.join, 30)
     latencies = await asyncio.to_thread(results.get, True, 60)
     await asyncio.to_thread(writers.join, 30)
     async with runtime.db.sessions() as session:
@@ -246,6 +276,7 @@ async def measured(runtime: ServiceRuntime, forms: list[str], work) -> dict[str,
         "activities": activities,
         "outbox": events,
         "load_average_1min": load,  # the higher of its value before and after the work
+        "lock_waits": {**locks, "longest_ms": locks["longest_s"] * 1000},
     }
     for kind, values in latencies.items():
         ordered = sorted(values)
@@ -314,19 +345,29 @@ def report(result: dict[str, Any]) -> str:
     def load(r: dict[str, Any]) -> str:
         return f"load average {r['load_average_1min']:.1f}"
 
+    def locks(r: dict[str, Any]) -> str:
+        waits = r["lock_waits"]
+        return (
+            f"statements waiting on a lock: in {waits['samples_with_a_wait']} of {waits['samples']} samples "
+            f"(every 10 ms), the longest {waits['longest_ms']:.0f} ms"
+        )
+
     quiet = result["writers_alone"]
     return "\n".join(
         [
             f"campaign opening, {n:,} activities on PostgreSQL, batches of {result['batch_size']}:",
             f"  writers alone for {quiet['seconds']:.0f} s, no opening ({load(quiet)}) — {writers(quiet)}",
+            f"    {locks(quiet)}",
             f"  job: {job['seconds']:.1f} s ({n / job['seconds']:,.0f} activities/s), {job['declarations']:,} "
             f"declarations ({job['activities'] - n} of them for activities the writers registered), "
             f"{job['outbox']:,} events in the outbox (target < 60 s; {load(job)})",
             f"    writers alongside — {writers(job)} (target: longest < 100 ms)",
+            f"    {locks(job)}",
             f"  baseline, one bulk INSERT … SELECT per table, no event: {base['seconds']:.1f} s "
             f"({n / base['seconds']:,.0f} activities/s; {load(base)}); the job takes "
             f"x{job['seconds'] / base['seconds']:.1f}",
             f"    writers alongside — {writers(base)}",
+            f"    {locks(base)}",
         ]
     )
 
