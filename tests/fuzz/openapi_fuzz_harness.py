@@ -153,7 +153,7 @@ def _known_identifiers(base_url: str, agent: Caller, partner: Caller) -> dict[st
         return response.json()
 
     partners = [p["id"] for p in get("/api/v1/partners", partner)]
-    activities = [a["id"] for a in get("/api/v1/activities", agent)]
+    activities = [a["id"] for a in get("/api/v1/activities", agent)["elements"]]
     declarations = get("/api/v1/declarations", partner)["elements"]
     declaration_ids = [d["id"] for d in declarations][:6]
     forms = []
