@@ -3,6 +3,7 @@ rejected with every problem reported, and its CLI exits accordingly."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -65,20 +66,33 @@ def test_unsupported_kustomization_feature_is_refused(tmp_path):
 
 
 def test_cli_exit_codes(tmp_path):
-    # From another directory: the CLI must find its package and the base without relying on the cwd.
-    ok = subprocess.run([sys.executable, str(VALIDATOR_PATH)], capture_output=True, text=True, cwd=tmp_path)
+    # From another directory: the CLI must find its package without relying on the cwd (the base only: the
+    # default renderings are the next test's, without rendering them twice in a subprocess).
+    ok = subprocess.run(
+        [sys.executable, str(VALIDATOR_PATH), str(validate.BASE_DIR)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert ok.returncode == 0, ok.stderr
-    # without a directory: the base and both overlays, one line each
-    lines = ok.stdout.splitlines()
-    assert [line.split(":")[1].strip() for line in lines] == [
-        "deploy/k8s/base",
-        "deploy/k8s/overlays/dev",
-        "deploy/k8s/overlays/prod",
-    ]
-    assert all(line.startswith("OK: ") for line in lines)
+    assert ok.stdout.startswith("OK: deploy/k8s/base: ")
     base = _broken_tree(tmp_path)
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "afas", "colour": "red"}}
     (base / "namespace.yaml").write_text(yaml.safe_dump(namespace))
     bad = subprocess.run([sys.executable, str(VALIDATOR_PATH), str(base)], capture_output=True, text=True)
     assert bad.returncode == 1
     assert f"INVALID {base}: Namespace/afas" in bad.stderr and "colour" in bad.stderr
+
+
+def test_without_a_directory_the_cli_validates_the_base_and_both_overlays(monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("afas_validate_cli", VALIDATOR_PATH)
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    seen: list[Path] = []
+    monkeypatch.setattr(cli, "validate_all", lambda directory: seen.append(directory) or validate.Report())
+    assert cli.main([]) == 0
+    assert seen == [validate.BASE_DIR, validate.OVERLAYS_DIR / "dev", validate.OVERLAYS_DIR / "prod"]
+    assert all(path.is_absolute() and (path / "kustomization.yaml").is_file() for path in seen)
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[1].strip() for line in printed] == [
+        "deploy/k8s/base",
+        "deploy/k8s/overlays/dev",
+        "deploy/k8s/overlays/prod",
+    ]
