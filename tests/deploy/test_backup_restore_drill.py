@@ -36,8 +36,8 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _admin_url() -> str:
-    configured = os.environ.get("AFAS_TEST_DATABASE_URL", "")
-    return configured if configured.startswith("postgresql") else DEFAULT_ADMIN_URL
+    configured = os.environ.get("AFAS_TEST_DATABASE_URL", "").replace("postgresql+psycopg://", "postgresql://", 1)
+    return configured if configured.startswith("postgresql://") else DEFAULT_ADMIN_URL
 
 
 def _restore_check():
