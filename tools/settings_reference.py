@@ -61,7 +61,7 @@ def _comments_above(cls: type) -> dict[str, str]:
     block: list[str] = []
     previous_row = 0
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.COMMENT:
+        if token.type == tokenize.COMMENT and token.line.strip().startswith("#"):  # a line of its own, not trailing
             if token.start[0] != previous_row + 1:
                 block = []
             block.append(token.string.lstrip("#").strip())

@@ -44,7 +44,7 @@ class _Example(BaseSettings):
 
     # Documented by the comment just above it
     commented: int = 3
-    described: list[float] = Field(default=[1.0], min_length=1, description="Delays | in seconds")
+    described: list[float] = Field(default=[1.0], min_length=1, description="Delays | in seconds")  # not forgotten's
     forgotten: str = "x"
 
 
