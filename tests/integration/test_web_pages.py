@@ -175,7 +175,11 @@ async def test_a_new_user_chooses_a_password_from_the_mailed_link_then_signs_in(
     assert weak.status_code == 422 and "12 caractères" in weak.text and 'href="#champ-mot_de_passe"' in weak.text
     chosen = "Crèche-Soleil-2026"
     done = await client.post("/activation", data={"jeton": token, "mot_de_passe": chosen, "confirmation": chosen})
-    assert done.status_code == 200 and "vous pouvez vous connecter" in done.text
+    # The page after activation tells the identifier and pre-fills it on the login form, never the password
+    assert done.status_code == 200 and f"Votre identifiant de connexion est {user['identifiant']}" in done.text
+    assert f'value="{user["identifiant"]}"' in done.text and chosen not in done.text
+    forgotten = await client.get("/mot-de-passe-oublie")
+    assert "figure dans le message « Activez votre compte AFAS »" in forgotten.text
     signed = await client.post(
         "/connexion",
         data={"identifiant": user["identifiant"], "mot_de_passe": chosen, "csrf": await login_csrf(client)},

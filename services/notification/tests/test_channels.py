@@ -115,6 +115,7 @@ async def test_preferences_switch_reminder_mails_off_but_never_security_mails(no
                 first_name="Paul",
                 last_name="Martin",
                 expires_at=datetime(2026, 1, 18, 9, 0, tzinfo=UTC),
+                identifier="412345678",
             )
         )
         # The link is not in the event: it is asked of identity when the mail leaves, and never stored here
@@ -130,6 +131,7 @@ async def test_preferences_switch_reminder_mails_off_but_never_security_mails(no
     assert mail["X-AFAS-Kind"] == "activation" and mail["Subject"] == "Activez votre compte AFAS"
     body = mail.get_body(("plain",)).get_content()
     assert "https://afas.test/activation?jeton=secret-123" in body and "18 janvier 2026 à 10 h 00" in body
+    assert "Votre identifiant de connexion est 412345678" in body  # what the login form asks: the user logs in alone
 
 
 async def test_a_link_no_longer_valid_when_its_mail_leaves_is_not_mailed(notif_settings, smtp, kit):

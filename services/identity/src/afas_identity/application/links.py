@@ -103,6 +103,7 @@ async def send_activation(uow: UnitOfWork, runtime: ServiceRuntime, user: UserAc
             first_name=user.first_name,
             last_name=user.last_name,
             expires_at=expires,
+            identifier=user.identifier,
         ),
         subject=str(user.id),
         aggregate_version=user.version,

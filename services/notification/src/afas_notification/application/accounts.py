@@ -35,7 +35,7 @@ async def on_activation_requested(
         uow.session,
         key=reminders.notice_key("activation", str(envelope.id), a.user_id),
         kind="activation",
-        rendered=templates.activation(a.first_name, templates.LINK_PLACEHOLDER, paris_time(a.expires_at)),
+        rendered=templates.activation(a.first_name, templates.LINK_PLACEHOLDER, paris_time(a.expires_at), a.identifier),
         now=runtime.clock.now(),
         sender=runtime.settings.mail_sender,
         user_id=a.user_id,

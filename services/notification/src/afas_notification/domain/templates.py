@@ -248,13 +248,24 @@ def estimate_revised(
     )
 
 
-def activation(first_name: str, link: str, expires: str) -> Rendered:
+def activation(first_name: str, link: str, expires: str, identifier: str | None = None) -> Rendered:
+    # The identifier is what the login form asks for: without it a new user cannot log in alone. It is not a
+    # secret (the password is chosen on the page, never mailed); an event from before it was carried has none.
+    login = (
+        [
+            f"Votre identifiant de connexion est {identifier} : conservez ce message, il vous sera demandé à chaque "
+            "connexion et pour réinitialiser votre mot de passe."
+        ]
+        if identifier
+        else []
+    )
     return _render(
         SECURITE,
         "Activez votre compte AFAS",
         first_name,
         [
             "Un compte nominatif vient de vous être créé sur le service AFAS de votre Caf.",
+            *login,
             f"Pour l'activer et choisir votre mot de passe, ouvrez le lien ci-dessous avant le {expires}. "
             "Il ne sert qu'une fois. Ne le communiquez à personne.",
         ],

@@ -202,6 +202,12 @@ class ActivationRequestedV2(_MailLinkRequested):
 
     event = "activation_requested"
 
+    identifier: str | None = Field(
+        default=None,
+        description="The 9-digit login identifier, told in the mail so the new user can log in alone. Not a "
+        "secret (it names the account, like the email); absent from events published before it was added.",
+    )
+
 
 class PasswordResetRequestedV2(_MailLinkRequested):
     """A one-time password reset link is to be mailed. Carries its reference, never the link."""

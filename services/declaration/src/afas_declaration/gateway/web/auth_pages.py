@@ -138,12 +138,19 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         verb = "activate" if request.url.path == "/activation" else "reset_password"
         try:
             chosen = {"jeton": jeton, "mot_de_passe": mot_de_passe, "confirmation": confirmation}
-            await ask(runtime, "identity", verb, None, **chosen)
+            answer = await ask(runtime, "identity", verb, None, **chosen)
         except HTTPException as refusal:
             context = {"titre": "Choisir votre mot de passe", "jeton": jeton, "erreurs": _errors(refusal)}
             return render(request, "choisir_mot_de_passe.html", context, refusal.status_code)
+        # The identifier is told and pre-filled: it is what the login form asks, and the new user may not know it
+        identifier = answer.get("identifiant") if isinstance(answer, dict) else None
         message = "Votre mot de passe est enregistré : vous pouvez vous connecter."
-        return login_form(request, {"message": message})
+        if identifier:
+            message = (
+                f"Votre mot de passe est enregistré. Votre identifiant de connexion est {identifier} : "
+                "notez-le, il vous sera demandé à chaque connexion."
+            )
+        return login_form(request, {"message": message, "identifiant": identifier})
 
     @web.get("/mot-de-passe", response_class=HTMLResponse)
     async def change_page(request: Request, obligatoire: int = 0, me: Viewer = Depends(viewer)) -> HTMLResponse:
