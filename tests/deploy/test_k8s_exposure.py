@@ -89,9 +89,15 @@ def test_an_ingress_host_other_than_the_public_urls_is_reported(docs):
 
 
 def test_nats_clients_are_the_services_with_a_bus_user_and_the_caf_consumers(report):
+    """The users of the rendered nats.conf (generated from the permission table) against the NetworkPolicies."""
+    [config] = [doc.data for doc in report.docs if (doc.kind, doc.name) == ("ConfigMap", "nats-config")]
+    users = set(re.findall(r'^\s*user: "([^"]+)"', config["data"]["nats.conf"], re.M))
+    assert users == set(bus_permissions.all_permissions())
     inside, outside = EXPOSURE.nats_clients(report.docs)
-    assert inside == set(SERVICES) == set(bus_permissions.all_permissions()) & set(SERVICES)
-    assert outside == {"afas-caf-consumers"}
+    # each service logs in from its own pods; the Caf consumer from its namespace; admin through kubectl exec only
+    assert inside == users & set(SERVICES) == set(SERVICES)
+    assert bus_permissions.CAF_CONSUMER in users and outside == {"afas-caf-consumers"}
+    assert users - inside - {bus_permissions.CAF_CONSUMER} == {bus_permissions.ADMIN}
 
 
 def _policy(docs, name):
