@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from starlette.types import Message
 
 from afas_declaration.gateway.hardening.rate_limit import RateLimit, RateLimitMiddleware
 from afas_declaration.gateway.hardening.security_headers import SecurityHeadersMiddleware
@@ -36,7 +37,7 @@ SCOPE: dict[str, Any] = {
     "server": ("127.0.0.1", 8000),
 }
 # (name, how to add it): in the order the gateway's app stacks them, innermost first
-MIDDLEWARES: list[tuple[str, type, dict[str, Any]]] = [
+MIDDLEWARES: list[tuple[str, Any, dict[str, Any]]] = [
     ("RequestContextMiddleware (corrélation, métriques)", RequestContextMiddleware, {"service": "declaration"}),
     ("OneAccessPerRequest", OneAccessPerRequest, {}),
     (
@@ -48,9 +49,9 @@ MIDDLEWARES: list[tuple[str, type, dict[str, Any]]] = [
 ]
 
 
-def _app(telemetry: bool, middlewares: list[tuple[str, type, dict[str, Any]]]) -> FastAPI:
+def _app(telemetry: bool, middlewares: list[tuple[str, Any, dict[str, Any]]]) -> FastAPI:
     # as the runtime configures it (afas_shared.runtime: no per-operation spans, Prometheus for metrics)
-    options: dict[str, Any] = {
+    options: Any = {
         "tracer_provider": TracerProvider(),
         "operation_spans": False,
         "logs": False,
@@ -68,10 +69,10 @@ def _app(telemetry: bool, middlewares: list[tuple[str, type, dict[str, Any]]]) -
 
 
 async def _per_request_us(app: FastAPI, calls: int) -> float:
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(_message: dict[str, Any]) -> None:
+    async def send(_message: Message) -> None:
         return None
 
     for _ in range(20):  # warm: routes compiled, caches filled
