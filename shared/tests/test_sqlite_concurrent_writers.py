@@ -90,3 +90,11 @@ async def test_writers_of_one_process_queue_without_a_deadline(tmp_path: Path) -
             assert (await session.execute(sa.select(_counter.c.value))).scalar_one() == 20
     finally:
         await db.dispose()
+
+
+async def test_a_unit_of_work_opened_inside_another_is_refused_not_left_waiting(sqlite_db: Database) -> None:
+    """The same task cannot get a second turn while it holds the first: an error at once, not a hang."""
+    async with unit_of_work(sqlite_db):
+        with pytest.raises(RuntimeError, match="nested write transaction"):
+            async with unit_of_work(sqlite_db):
+                pass

@@ -65,6 +65,14 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+class _WriterQueue:
+    """The writers of one event loop, one at a time, and which task holds the turn."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.owner: asyncio.Task[object] | None = None
+
+
 class Database:
     """Owns the engine and hands out sessions; ``transaction()`` is the unit of work."""
 
@@ -90,7 +98,7 @@ class Database:
         # deadline, instead of in SQLite's busy handler, which polls and gives up after the busy timeout: at a
         # deadline peak twenty flows of writes made it answer "database is locked" (issue 16). The busy timeout
         # is then only for writers of other processes (a second worker, a command-line tool).
-        self._writer_queues: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._writer_queues: dict[asyncio.AbstractEventLoop, _WriterQueue] = {}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -106,9 +114,17 @@ class Database:
         queue = self._writer_queues.get(loop)
         if queue is None:  # one per event loop: a lock belongs to the loop it first waited in
             self._writer_queues = {other: q for other, q in self._writer_queues.items() if not other.is_closed()}
-            queue = self._writer_queues[loop] = asyncio.Lock()
-        async with queue:
-            yield
+            queue = self._writer_queues[loop] = _WriterQueue()
+        task = asyncio.current_task()
+        if queue.owner is task and task is not None:
+            # A unit of work opened inside another by the same task would wait for itself for ever
+            raise RuntimeError("nested write transaction on SQLite: the outer one holds the only write lock")
+        async with queue.lock:
+            queue.owner = task
+            try:
+                yield
+            finally:
+                queue.owner = None
 
     async def ping(self) -> bool:
         try:
