@@ -89,6 +89,7 @@ class Bus:
     def __init__(self, service: str, settings: ServiceSettings, tracer_provider: TracerProvider) -> None:
         self.service = service
         self.settings = settings
+        self.tracer_provider = tracer_provider
         self.names = BusNames(settings.common.bus_prefix)
         # Its own credential and its own inbox prefix on both connections: the server lets it read only
         # the replies to its own requests (afas_shared.contracts.bus_permissions).
@@ -142,6 +143,7 @@ class Bus:
             backoff=self.settings.consumer_backoff_seconds,
             after_commit=after_commit,
             key=key,
+            tracer=self.tracer_provider.get_tracer("afas.consumer"),
         )
         self.consumers.append(consumer)
         self._streams.add(contract.producer)

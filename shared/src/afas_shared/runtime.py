@@ -39,7 +39,7 @@ from afas_shared.messaging.rpc import RpcFailure
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
 from afas_shared.refusals import Refused
 from afas_shared.settings import ServiceSettings
-from afas_shared.telemetry import bus_samplers, configure_logging, configure_tracing
+from afas_shared.telemetry import ServiceTelemetry, bus_samplers, configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,10 @@ class ServiceRuntime:
         self.settings = settings
         if configure_logs:
             configure_logging(name, settings.common.log_level)
-        self.tracer_provider = configure_tracing(name, version, settings.common, span_processor)
-        self.tracer = self.tracer_provider.get_tracer(f"afas.{name}")
         self.db = Database(settings.database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds)
+        self.telemetry = ServiceTelemetry(name, version, settings.common, self.db, span_processor)
+        self.tracer_provider = self.telemetry.tracer_provider
+        self.tracer = self.tracer_provider.get_tracer(f"afas.{name}")
         self.bus = Bus(name, settings, self.tracer_provider)
         self.relay = OutboxRelay(
             name, self.db, self.bus.jetstream, self.bus.names, poll_seconds=settings.outbox_poll_seconds
@@ -247,7 +248,7 @@ class ServiceRuntime:
         await self._bounded("outbox relay", self.relay.stop())
         await self._bounded("bus", self.bus.close())
         await self._bounded("database", self.db.dispose())
-        self.tracer_provider.force_flush(timeout_millis=2000)
+        self.telemetry.stop()
 
     async def _bounded(self, what: str, step: Any, seconds: float = 10.0) -> None:
         try:
@@ -350,13 +351,7 @@ class ServiceRuntime:
             version=self.version,
             lifespan=lifespan,
             exception_handlers=self.exception_handlers,
-            telemetry={
-                "tracer_provider": self.tracer_provider,
-                "operation_spans": False,
-                "logs": False,
-                "metrics": False,  # Prometheus metrics come from RequestContextMiddleware
-                "exclude": lambda scope: scope.get("path") in UNTRACED,
-            },
+            telemetry=self.telemetry.fastapi(exclude=lambda scope: scope.get("path") in UNTRACED),
             **fastapi_kwargs,
         )
         app.state.runtime = self

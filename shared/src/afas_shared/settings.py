@@ -14,6 +14,8 @@ from typing import Self, TypeVar
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from afas_shared.telemetry.otel_config import OtelConfig, read_otel_config
+
 LOCAL_ONLY_SECRET = "local-only-change-me"
 
 
@@ -57,13 +59,15 @@ class CommonSettings(BaseSettings):
         ge=1,
         description="JetStream duplicate window: an event published again with the same id within it is dropped",
     )
+    # Deprecated aliases of the standard OTEL_* variables (afas_shared.telemetry.otel_config), honoured when the
+    # standard one is absent: AFAS_TELEMETRY_EXPORTER for OTEL_TRACES_EXPORTER, AFAS_TELEMETRY_SAMPLE_RATIO for
+    # OTEL_TRACES_SAMPLER_ARG, AFAS_OTLP_ENDPOINT for OTEL_EXPORTER_OTLP_ENDPOINT
     telemetry_exporter: Exporter = Exporter.NONE
     telemetry_sample_ratio: float = Field(
         default=1.0, ge=0.0, le=1.0, description="Share of the traces sampled, 0 to 1 (afas_shared.telemetry)"
     )
-    otlp_endpoint: str = Field(
-        default="http://127.0.0.1:4318",
-        description="OTLP/HTTP endpoint the telemetry is exported to (afas_shared.telemetry)",
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint the telemetry is exported to (afas_shared.telemetry)"
     )
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="Level of the JSON logs"
@@ -72,6 +76,19 @@ class CommonSettings(BaseSettings):
         default=Path("var"),
         description="Directory of local state: SQLite files by default, the local broker's credentials",
     )
+
+    def otel(self) -> OtelConfig:
+        """What the OTEL_* variables and their deprecated AFAS_* aliases ask for (read from the environment)."""
+        return read_otel_config(
+            legacy_exporter=self.telemetry_exporter.value if "telemetry_exporter" in self.model_fields_set else None,
+            legacy_endpoint=self.otlp_endpoint,
+            legacy_ratio=self.telemetry_sample_ratio,
+        )
+
+    @model_validator(mode="after")
+    def _otel_variables(self) -> Self:
+        self.otel()  # an OTEL_* value this process cannot honour stops it at start-up, naming the variable
+        return self
 
 
 S = TypeVar("S", bound="ServiceSettings")

@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from nats.aio.msg import Msg
+from opentelemetry import trace
+from opentelemetry.trace import Tracer
 from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,6 +50,7 @@ from afas_shared.messaging.aggregate_locks import AggregateLocks, advisory_key, 
 from afas_shared.messaging.tables import DeadLetter, InboxRecord, utcnow
 from afas_shared.messaging.unit_of_work import UnitOfWork, unit_of_work
 from afas_shared.read_models import versioned
+from afas_shared.telemetry.event_trace import batch_span, event_span
 
 __all__ = ["AggregateLocks", "IdempotentConsumer", "advisory_key", "aggregate_locks", "handled_count", "with_batch"]
 
@@ -117,8 +120,10 @@ class IdempotentConsumer:
         backoff: Sequence[float],
         after_commit: Callable[[], None] | None = None,
         key: AggregateKey | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.name = name
+        self.tracer = tracer or trace.get_tracer(__name__)  # the runtime's: its spans name its service
         self.contract_subject = contract_subject
         self.handler = handler
         self.apply_batch = batch_form(handler)
@@ -148,7 +153,7 @@ class IdempotentConsumer:
                 parsed.append((i, msg, envelope))
         if len(parsed) > 1:
             try:
-                applied = await self.process_batch([envelope for _, _, envelope in parsed])
+                applied = await self.process_batch([e for _, _, e in parsed], [m.headers for _, m, _ in parsed])
             except Exception as exc:
                 log.warning(
                     "%s: batch of %d failed, applied again one message per transaction: %r", self.name, len(parsed), exc
@@ -180,7 +185,7 @@ class IdempotentConsumer:
         """One message in its own transaction; acked after commit, retried with backoff, dead-lettered at last."""
         delivered = msg.metadata.num_delivered if msg.metadata else 1
         try:
-            outcome = await self.process(envelope)
+            outcome = await self.process(envelope, msg.headers)
         except Exception as exc:
             if delivered >= self.max_deliver:
                 log.error("%s: event %s failed %d times, dead-lettered: %s", self.name, envelope.id, delivered, exc)
@@ -197,16 +202,18 @@ class IdempotentConsumer:
         await msg.ack()
         return self._count(outcome)
 
-    async def process(self, envelope: Envelope[Any]) -> str:
+    async def process(self, envelope: Envelope[Any], headers: Mapping[str, str] | None = None) -> str:
         """The work for one event, in one transaction, after the aggregate's earlier events: ``handled``,
         ``stale`` (a counted no-op) or ``duplicate``; raises when the handler fails (nothing committed).
         Also how an operator replays a dead letter to this consumer alone (``dead_letters.replay``)."""
-        return (await self.process_batch([envelope]))[0]
+        return (await self.process_batch([envelope], [headers]))[0]
 
-    async def process_batch(self, envelopes: Sequence[Envelope[Any]]) -> list[str]:
+    async def process_batch(
+        self, envelopes: Sequence[Envelope[Any]], headers: Sequence[Mapping[str, str] | None] = ()
+    ) -> list[str]:
         """The work for several events in one transaction, in their order, after the earlier events of every
         aggregate they touch: each one's outcome (``handled``, ``stale`` or ``duplicate``); raises when any
-        handler fails (nothing committed)."""
+        handler fails (nothing committed). ``headers``: the messages', whose trace each event's handling continues."""
         aggregates = {self.key(envelope) for envelope in envelopes}
         async with self.locks.hold_all(aggregates), unit_of_work(self.db, self.after_commit) as uow:
             if self.db.backend == "postgresql":  # other replicas wait for these aggregates until commit
@@ -218,19 +225,21 @@ class IdempotentConsumer:
                 if str(envelope.id) in recorded:
                     recorded.discard(str(envelope.id))  # a second copy within the batch is a duplicate
                     new.append(i)
+            carriers = [headers[i] if i < len(headers) else None for i in range(len(envelopes))]
             if self.apply_batch is not None and len(new) > 1:
-                applied = await self.apply_batch(uow, [envelopes[i] for i in new])
+                with batch_span(self.tracer, self.name, [carriers[i] for i in new]):
+                    applied = await self.apply_batch(uow, [envelopes[i] for i in new])
                 for i, done in zip(new, applied, strict=True):
                     outcomes[i] = "handled" if done else "stale"
                 return outcomes
             for i in new:
-                outcomes[i] = await self._apply(uow, envelopes[i])
+                outcomes[i] = await self._apply(uow, envelopes[i], carriers[i])
             return outcomes
 
-    async def _apply(self, uow: UnitOfWork, envelope: Envelope[Any]) -> str:
+    async def _apply(self, uow: UnitOfWork, envelope: Envelope[Any], headers: Mapping[str, str] | None) -> str:
         stale, stale_token = versioned.watch_stale()
         try:
-            with event_context(envelope):
+            with event_context(envelope), event_span(self.tracer, self.name, envelope.type, headers):
                 await self.handler(uow, envelope)
                 # The next event of the batch reads what this one wrote (and an error surfaces as this event's)
                 await uow.session.flush()

@@ -19,6 +19,7 @@ from prometheus_client import Counter, Histogram
 
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.refusals import Refused
+from afas_shared.telemetry.otel_metrics import record_rpc_client, record_rpc_server
 
 # From a cached read (~1 ms) to the 2-s budget and the login's longer one.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -71,13 +72,17 @@ def timed_request(
     @functools.wraps(request)
     async def timed(bus: _Caller, service: str, verb: str, *args: P.args, **kwargs: P.kwargs) -> R:
         start = time.perf_counter()
+        error: str | None = None
         try:
             return await request(bus, service, verb, *args, **kwargs)
         except Exception as exc:
-            CLIENT_ERRORS.labels(bus.service, service, verb, error_kind(exc)).inc()
+            error = error_kind(exc)
+            CLIENT_ERRORS.labels(bus.service, service, verb, error).inc()
             raise
         finally:
-            CLIENT_SECONDS.labels(bus.service, service, verb).observe(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            CLIENT_SECONDS.labels(bus.service, service, verb).observe(seconds)
+            record_rpc_client(bus.service, service, verb, seconds, error)  # the OTel view, when exported
 
     return timed
 
@@ -88,12 +93,16 @@ def timed_responder(service: str, verb: str, handler: Callable[P, Awaitable[R]])
     @functools.wraps(handler)
     async def timed(*args: P.args, **kwargs: P.kwargs) -> R:
         start = time.perf_counter()
+        error: str | None = None
         try:
             return await handler(*args, **kwargs)
         except Exception as exc:
-            SERVER_ERRORS.labels(service, verb, error_kind(exc)).inc()
+            error = error_kind(exc)
+            SERVER_ERRORS.labels(service, verb, error).inc()
             raise
         finally:
-            SERVER_SECONDS.labels(service, verb).observe(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            SERVER_SECONDS.labels(service, verb).observe(seconds)
+            record_rpc_server(service, verb, seconds, error)  # the OTel view, when exported
 
     return timed

@@ -1,31 +1,41 @@
-"""OpenTelemetry traces; the exporter is chosen by settings (none, console or OTLP over HTTP)."""
+"""OpenTelemetry traces, configured by the standard ``OTEL_*`` variables (``otel_config``): the exporter (none,
+console or OTLP over HTTP), the sampler, the resource."""
 
 from __future__ import annotations
 
-from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from typing import TYPE_CHECKING
 
-from afas_shared.settings import CommonSettings, Exporter
+from opentelemetry import trace
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+from afas_shared.telemetry.otel_config import OtelConfig, service_resource
+
+if TYPE_CHECKING:
+    from afas_shared.settings import CommonSettings
+
+
+def span_exporter(config: OtelConfig) -> SpanExporter | None:
+    if not config.exports_traces:
+        return None
+    if config.traces_exporter == "console":
+        return ConsoleSpanExporter()
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    # No endpoint given: the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, headers, timeout, compression.
+    return OTLPSpanExporter(endpoint=config.traces_endpoint) if config.traces_endpoint else OTLPSpanExporter()
 
 
 def configure_tracing(
     service: str, version: str, common: CommonSettings, extra_processor: SpanProcessor | None = None
 ) -> TracerProvider:
     """Build this service's tracer provider; also installed globally for code that uses the API."""
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": f"afas-{service}", "service.version": version}),
-        sampler=ParentBased(TraceIdRatioBased(common.telemetry_sample_ratio)),
-    )
-    if common.telemetry_exporter is Exporter.CONSOLE:
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    elif common.telemetry_exporter is Exporter.OTLP:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        endpoint = common.otlp_endpoint.rstrip("/") + "/v1/traces"
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    config = common.otel()
+    # The provider itself honours OTEL_SDK_DISABLED (its tracers are then no-ops).
+    provider = TracerProvider(resource=service_resource(service, version), sampler=config.sampler())
+    exporter = span_exporter(config)
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     if extra_processor is not None:
         provider.add_span_processor(extra_processor)
     if not isinstance(trace.get_tracer_provider(), TracerProvider):

@@ -1,0 +1,158 @@
+"""What the standard ``OTEL_*`` variables ask of this process, read once, checked like every other setting.
+
+The OpenTelemetry SDK reads most of them itself when it is left to (the OTLP exporters read their endpoint,
+headers, timeout and compression; the periodic metric reader its interval; the providers ``OTEL_SDK_DISABLED``),
+so this module only decides what the SDK cannot: which exporters to build, which sampler, which resource.
+
+- An exporter per signal: ``OTEL_TRACES_EXPORTER`` / ``OTEL_METRICS_EXPORTER`` (``otlp``, ``console``, ``none``)
+  when set; otherwise ``otlp`` as soon as a collector endpoint is known (``OTEL_EXPORTER_OTLP_ENDPOINT`` or the
+  signal's own ``…_TRACES_ENDPOINT`` / ``…_METRICS_ENDPOINT``), and nothing when none is: a laptop without a
+  collector does not retry a dead port every few seconds. Setting the standard endpoint alone is enough.
+- Deprecated aliases, still honoured when the standard variable is absent: ``AFAS_TELEMETRY_EXPORTER`` (traces),
+  ``AFAS_OTLP_ENDPOINT`` (the base URL, ``/v1/traces`` and ``/v1/metrics`` appended),
+  ``AFAS_TELEMETRY_SAMPLE_RATIO`` (a parent-based ratio).
+- Only OTLP over HTTP/protobuf is installed: ``OTEL_EXPORTER_OTLP_PROTOCOL=grpc`` is refused at start-up rather
+  than exporting nowhere (the issue this module closes was spans silently lost).
+
+Invalid values stop the process with one line naming the variable, as for the ``AFAS_*`` settings
+(``CommonSettings`` calls :func:`read_otel_config` in a validator).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    ParentBased,
+    Sampler,
+    TraceIdRatioBased,
+)
+
+EXPORTERS = ("otlp", "console", "none")
+PROTOCOLS = ("http/protobuf",)
+SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+
+
+class OtelConfigError(ValueError):
+    """An ``OTEL_*`` variable this process cannot honour; the message names it."""
+
+
+@dataclass(frozen=True)
+class OtelConfig:
+    disabled: bool
+    traces_exporter: str  # one of EXPORTERS
+    metrics_exporter: str
+    # None: the OTLP exporter reads the standard variables itself; a URL: the deprecated alias, signal path added
+    traces_endpoint: str | None
+    metrics_endpoint: str | None
+    sampler_name: str
+    sampler_ratio: float
+
+    @property
+    def exports_traces(self) -> bool:
+        return not self.disabled and self.traces_exporter != "none"
+
+    @property
+    def exports_metrics(self) -> bool:
+        return not self.disabled and self.metrics_exporter != "none"
+
+    def sampler(self) -> Sampler:
+        ratio = TraceIdRatioBased(self.sampler_ratio)
+        return {
+            "always_on": ALWAYS_ON,
+            "always_off": ALWAYS_OFF,
+            "traceidratio": ratio,
+            "parentbased_always_on": ParentBased(ALWAYS_ON),
+            "parentbased_always_off": ParentBased(ALWAYS_OFF),
+            "parentbased_traceidratio": ParentBased(ratio),
+        }[self.sampler_name]
+
+
+def _get(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, "").strip()
+
+
+def _exporter(env: Mapping[str, str], signal: str, alias: str, endpoint_known: bool) -> str:
+    name = f"OTEL_{signal}_EXPORTER"
+    value = _get(env, name).lower()
+    if not value:
+        return alias or ("otlp" if endpoint_known else "none")
+    # The variable is a list; this process knows one exporter per signal ("otlp,console" keeps the first real one).
+    chosen = [item.strip() for item in value.split(",") if item.strip()]
+    unknown = [item for item in chosen if item not in EXPORTERS]
+    if unknown:
+        raise OtelConfigError(f"{name}: {unknown[0]!r} is not one of {', '.join(EXPORTERS)}")
+    return next((item for item in chosen if item != "none"), "none")
+
+
+def read_otel_config(
+    env: Mapping[str, str] | None = None,
+    *,
+    legacy_exporter: str | None = None,
+    legacy_endpoint: str | None = None,
+    legacy_ratio: float = 1.0,
+) -> OtelConfig:
+    """The configuration the environment asks for; ``legacy_*`` are the deprecated ``AFAS_*`` values, when set."""
+    env = os.environ if env is None else env
+    for name in (
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    ):
+        protocol = _get(env, name)
+        if protocol and protocol not in PROTOCOLS:
+            raise OtelConfigError(
+                f"{name}: {protocol!r} is not supported here; use http/protobuf (the collector's port 4318)"
+            )
+    disabled = _get(env, "OTEL_SDK_DISABLED").lower() == "true"
+    base = _get(env, "OTEL_EXPORTER_OTLP_ENDPOINT")
+    alias = (legacy_endpoint or "").rstrip("/")
+    known: dict[str, bool] = {}  # a collector is named for this signal, by any variable
+    legacy: dict[str, str | None] = {}  # the URL the deprecated alias gives, when no standard variable does
+    for signal in ("traces", "metrics"):
+        standard = _get(env, f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT") or base
+        known[signal] = bool(standard or alias)
+        legacy[signal] = f"{alias}/v1/{signal}" if alias and not standard else None
+    sampler_name = _get(env, "OTEL_TRACES_SAMPLER").lower() or "parentbased_traceidratio"
+    if sampler_name not in SAMPLERS:
+        raise OtelConfigError(f"OTEL_TRACES_SAMPLER: {sampler_name!r} is not one of {', '.join(SAMPLERS)}")
+    ratio = legacy_ratio
+    if arg := _get(env, "OTEL_TRACES_SAMPLER_ARG"):
+        try:
+            ratio = float(arg)
+        except ValueError:
+            ratio = -1.0
+        if not 0.0 <= ratio <= 1.0:
+            raise OtelConfigError(f"OTEL_TRACES_SAMPLER_ARG: {arg!r} is not a ratio between 0 and 1")
+    elif _get(env, "OTEL_TRACES_SAMPLER"):
+        ratio = 1.0  # the standard sampler named without its argument: the specification's default
+    return OtelConfig(
+        disabled=disabled,
+        traces_exporter=_exporter(env, "TRACES", legacy_exporter or "", known["traces"]),
+        # The deprecated exporter setting only ever meant traces: metrics follow the standard variables.
+        metrics_exporter=_exporter(env, "METRICS", "", known["metrics"]),
+        traces_endpoint=legacy["traces"],
+        metrics_endpoint=legacy["metrics"],
+        sampler_name=sampler_name,
+        sampler_ratio=ratio,
+    )
+
+
+def service_resource(service: str, version: str) -> Resource:
+    """``afas-<service>`` and its version, unless ``OTEL_SERVICE_NAME`` or ``OTEL_RESOURCE_ATTRIBUTES`` say
+    otherwise (the standard variables win over the defaults, not the other way round)."""
+    detected = OTELResourceDetector().detect()
+    defaults = {"service.name": f"afas-{service}", "service.namespace": "afas", "service.version": version}
+    return Resource.create({**defaults, **detected.attributes})
