@@ -206,8 +206,11 @@ def _service(service: str) -> tuple[Any, Any]:
     return bootstrap, Settings
 
 
-async def consume(service: str, url: str, common: CommonSettings, batch_size: int | None, expected: int) -> float:
-    """The service drains the backlog of its prefix; the seconds from its start to the last ack."""
+async def consume(
+    service: str, url: str, common: CommonSettings, batch_size: int | None, expected: int
+) -> tuple[float, float]:
+    """The service drains the backlog of its prefix: the seconds from its consumers' start to the last ack, and the
+    CPU seconds this process spent meanwhile (on a shared machine, what the figures owe to the load)."""
     bootstrap, settings_class = _service(service)
     await asyncio.to_thread(migrations.upgrade, f"afas_{service}", url)
     quiet = {"reconcile_seconds": QUIET, "receipt_reconcile_seconds": QUIET}
@@ -226,9 +229,9 @@ async def consume(service: str, url: str, common: CommonSettings, batch_size: in
         # Timed from its consumers' start, not its migrations' check (the runtime offers no event for it)
         while not runtime.bus.started:  # noqa: ASYNC110
             await asyncio.sleep(0.005)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await until_drained(nc.jetstream(), names, [(s.split(".")[0], d) for s, d in durables], 1800)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         async with runtime.db.sessions() as session:
             inbox = await session.scalar(sa.select(sa.func.count()).select_from(InboxRecord))
             letters = await session.scalar(sa.select(sa.func.count()).select_from(DeadLetter))
@@ -238,7 +241,11 @@ async def consume(service: str, url: str, common: CommonSettings, batch_size: in
         runtime.tracer_provider.shutdown()
     if inbox != expected or letters:
         raise AssertionError(f"{service}: {inbox} events recorded for {expected}, {letters} dead letters")
-    return seconds
+    return seconds, cpu
+
+
+def _figures(events: int, seconds: float, cpu: float) -> dict[str, float]:
+    return {"events": events, "seconds": seconds, "per_second": events / seconds, "per_cpu_second": events / cpu}
 
 
 def _admin(server_url: str, sql: str) -> None:
@@ -272,13 +279,12 @@ async def measure(args: argparse.Namespace, run: str) -> dict[str, Any]:
             subjects = [kind.subject() for kind in KINDS[service]]
             seconds = await bare(js, names, subjects, args.events)
             figures["bare"] = {"events": args.events, "seconds": seconds, "per_second": args.events / seconds}
-            seconds = await consume(service, url, common, args.batch_size, args.events)
-            figures["batched"] = {"events": args.events, "seconds": seconds, "per_second": args.events / seconds}
+            batched = await consume(service, url, common, args.batch_size, args.events)
+            figures["batched"] = _figures(args.events, *batched)
             url, common = scratch(service, "onebyone")
-            await publish(js, BusNames(common.bus_prefix), backlog(service, args.one_by_one_events))
-            seconds = await consume(service, url, common, 1, args.one_by_one_events)
             n = args.one_by_one_events
-            figures["one_by_one"] = {"events": n, "seconds": seconds, "per_second": n / seconds}
+            await publish(js, BusNames(common.bus_prefix), backlog(service, n))
+            figures["one_by_one"] = _figures(n, *await consume(service, url, common, 1, n))
             result[service] = figures
     finally:
         for prefix in prefixes:
@@ -308,6 +314,10 @@ def report(result: dict[str, Any]) -> str:
             f"{f['one_by_one']['per_second']:,.0f} events/s ({f['one_by_one']['events']:,} in "
             f"{f['one_by_one']['seconds']:.1f} s): x{f['batched']['per_second'] / f['one_by_one']['per_second']:.1f}; "
             f"bare pull consumer acking without work {f['bare']['per_second']:,.0f} events/s"
+        )
+        lines.append(
+            f"    per CPU second of the service's process: batched {f['batched']['per_cpu_second']:,.0f} events, "
+            f"one by one {f['one_by_one']['per_cpu_second']:,.0f}"
         )
     return "\n".join(lines)
 

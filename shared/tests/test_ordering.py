@@ -1,7 +1,8 @@
 """Per-aggregate ordering: one aggregate's versions delivered out of order, in one batch, to one or two replicas.
 
-FastStream starts every message of a fetched batch at once; without per-aggregate serialisation a read
-model's read-compare-write interleaves and an older version commits last (issue 15, seen on PostgreSQL).
+Without per-aggregate serialisation a read model's read-compare-write interleaves and an older version commits last
+(issue 15, seen on PostgreSQL): a batch applies its messages in stream order under every aggregate's lock (issue 16),
+the former path (a batch size of 1) handles a fetch's messages concurrently under the same locks.
 """
 
 from __future__ import annotations

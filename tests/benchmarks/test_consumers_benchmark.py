@@ -53,5 +53,5 @@ async def test_the_service_drains_a_small_backlog_exactly_once(backends, common_
         await nc.close()
     url = backends.migrated_database_url("notification")
     # consume() checks every event is recorded once in the inbox and none is dead-lettered
-    seconds = await bench.consume("notification", url, common_settings, 10, EVENTS)
+    seconds, _cpu = await bench.consume("notification", url, common_settings, 10, EVENTS)
     report_measurement(f"consumers benchmark: notification drained {EVENTS} events in batches of 10 in {seconds:.2f} s")
