@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +12,23 @@ from .documents import Doc, KustomizeError
 from .kustomize_loader import load_kustomization
 from .policies import check_policies
 from .project import BASE_DIR, CRD_DIR
-from .schemas import crd_documents, load_crds, validate_builtin, validate_doc
+from .schemas import CrdSchemas, crd_documents, load_crds, validate_builtin, validate_doc
+
+# Schema problems of objects already validated in this process, by (CRD schemas, object): the overlays render mostly
+# the base's objects unchanged, and schema validation is two thirds of a rendering's cost. Both parts of the key
+# are the full content (not a path), so a changed CRD or object is validated again.
+_SCHEMA_PROBLEMS: dict[tuple[str, str], list[str]] = {}
+_MAX_REMEMBERED = 4096
+
+
+def _schema_problems(data: dict, crds: CrdSchemas, crds_digest: str) -> list[str]:
+    key = (crds_digest, json.dumps(data, sort_keys=True, default=str))
+    if key not in _SCHEMA_PROBLEMS:
+        if len(_SCHEMA_PROBLEMS) >= _MAX_REMEMBERED:
+            _SCHEMA_PROBLEMS.clear()
+        # A copy, so nothing a validator does to an object can change what the policy checks see.
+        _SCHEMA_PROBLEMS[key] = validate_doc(copy.deepcopy(data), crds)
+    return list(_SCHEMA_PROBLEMS[key])
 
 
 @dataclass
@@ -40,8 +58,8 @@ def validate_all(
     except KustomizeError as exc:
         report.problems.append(str(exc))
         return report
+    digest = hashlib.sha256(json.dumps(sorted(crds.schemas.items()), sort_keys=True, default=str).encode()).hexdigest()
     for doc in report.docs:
-        # A copy, so nothing a validator does to an object can change what the policy checks see.
-        report.problems.extend(f"{doc.label()}: {msg}" for msg in validate_doc(copy.deepcopy(doc.data), crds))
+        report.problems.extend(f"{doc.label()}: {msg}" for msg in _schema_problems(doc.data, crds, digest))
     report.problems.extend(check_policies(report.docs, images))
     return report
