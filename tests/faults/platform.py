@@ -237,7 +237,7 @@ def demo_platform(backends, nats_url: str, tmp: Path) -> Iterator[Platform]:
         tmp=tmp,
         nats_url=nats_url,
         prefix=backends.bus_prefix(),
-        database_urls={s: backends.database_url(s) for s in SERVICES},
+        database_urls={s: backends.migrated_database_url(s) for s in SERVICES},
     )
     try:
         p.start()

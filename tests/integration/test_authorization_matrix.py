@@ -104,7 +104,7 @@ async def world(backends, tmp_path_factory):
     def settings(service: str, **overrides: Any):
         config = importlib.import_module(f"afas_{service}.config")
         values = {
-            "database_url": backends.database_url(service),
+            "database_url": backends.migrated_database_url(service),
             "consumer_backoff_seconds": [0.1, 0.2, 0.4],
             "consumer_ack_wait_seconds": 5.0,
             "outbox_poll_seconds": 0.2,

@@ -69,7 +69,8 @@ def make_settings(backends: Backends, common_settings: CommonSettings) -> Settin
     def make(service: str, *, common: CommonSettings | None = None, **overrides: Any) -> ServiceSettings:
         config = importlib.import_module(f"afas_{service}.config")
         values: dict[str, Any] = {
-            "database_url": backends.database_url(service),
+            # a copy of a database migrated once per run (unless the test gives its own)
+            "database_url": overrides.get("database_url") or backends.migrated_database_url(service),
             "consumer_backoff_seconds": [0.1, 0.2, 0.4],
             "consumer_ack_wait_seconds": 5.0,
             "outbox_poll_seconds": 0.2,
