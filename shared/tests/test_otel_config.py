@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry.sdk.trace.sampling import ParentBased, StaticSampler, TraceIdRatioBased
+from pydantic import ValidationError
 
-from afas_shared.settings import CommonSettings
+from afas_shared.settings import CommonSettings, describe_error
 from afas_shared.telemetry.otel_config import OtelConfigError, read_otel_config, service_resource
 
 
@@ -77,8 +78,9 @@ def test_a_value_this_process_cannot_honour_stops_it_naming_the_variable(env, na
         read_otel_config(env)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(ValueError, match=named):  # at start-up, as any other setting
+    with pytest.raises(ValidationError) as refused:  # at start-up, as any other setting
         CommonSettings()
+    assert describe_error(refused.value, "AFAS_").startswith(f"configuration error: {named}: ")
 
 
 def test_service_name_and_resource_attributes_variables_win_over_the_defaults(monkeypatch):

@@ -59,15 +59,23 @@ class CommonSettings(BaseSettings):
         ge=1,
         description="JetStream duplicate window: an event published again with the same id within it is dropped",
     )
-    # Deprecated aliases of the standard OTEL_* variables (afas_shared.telemetry.otel_config), honoured when the
-    # standard one is absent: AFAS_TELEMETRY_EXPORTER for OTEL_TRACES_EXPORTER, AFAS_TELEMETRY_SAMPLE_RATIO for
-    # OTEL_TRACES_SAMPLER_ARG, AFAS_OTLP_ENDPOINT for OTEL_EXPORTER_OTLP_ENDPOINT
-    telemetry_exporter: Exporter = Exporter.NONE
+    # Deprecated aliases of the standard OTEL_* variables (afas_shared.telemetry.otel_config), read only where the
+    # standard variable is absent
+    telemetry_exporter: Exporter = Field(
+        default=Exporter.NONE,
+        description="Deprecated: use OTEL_TRACES_EXPORTER (traces exporter, `none`, `console` or `otlp`; "
+        "setting OTEL_EXPORTER_OTLP_ENDPOINT alone already means `otlp`)",
+    )
     telemetry_sample_ratio: float = Field(
-        default=1.0, ge=0.0, le=1.0, description="Share of the traces sampled, 0 to 1 (afas_shared.telemetry)"
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Deprecated: use OTEL_TRACES_SAMPLER_ARG (share of new traces sampled, parent-based, 0 to 1)",
     )
     otlp_endpoint: str | None = Field(
-        default=None, description="OTLP/HTTP endpoint the telemetry is exported to (afas_shared.telemetry)"
+        default=None,
+        description="Deprecated: use OTEL_EXPORTER_OTLP_ENDPOINT (the collector's OTLP/HTTP base URL, "
+        "`/v1/traces` and `/v1/metrics` appended)",
     )
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="Level of the JSON logs"
