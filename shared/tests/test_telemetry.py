@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+import httpx
 import pytest
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
@@ -46,3 +47,28 @@ def test_log_line_is_json_with_trace_and_correlation_ids():
     assert line["service"] == "probe"
     assert line["correlation_id"] == "corr-42"
     assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
+
+
+def test_outgoing_httpx_requests_are_client_spans_carrying_the_trace():
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    from afas_shared.telemetry.instrumentation import instrument_httpx, release_httpx
+    from afas_shared.testing.otlp_receiver import OtlpReceiver
+
+    exporter = InMemorySpanExporter()
+    provider = configure_tracing("probe", "0", CommonSettings(), SimpleSpanProcessor(exporter))
+    receiver = OtlpReceiver().start()
+    owner = object()
+    assert instrument_httpx(owner, provider, None)
+    try:
+        with provider.get_tracer("test").start_as_current_span("use case") as parent:
+            httpx.post(f"{receiver.endpoint}/elsewhere", content=b"")
+    finally:
+        release_httpx(owner)
+        receiver.stop()
+    [client] = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.CLIENT]
+    assert client.parent is not None and client.parent.span_id == parent.get_span_context().span_id
+    assert client.attributes["http.status_code"] == 404  # the receiver knows only /v1/traces, /v1/metrics
+    assert receiver.headers[-1]["traceparent"].split("-")[1] == format(client.context.trace_id, "032x")

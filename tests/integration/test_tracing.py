@@ -72,6 +72,14 @@ async def test_one_trace_from_the_gateway_to_a_consumer_reaches_the_collector(ma
             )
 
         await eventually(habilitation_consumed, timeout=10)
+        # The Prometheus /metrics the dashboards scrape is still there beside the OTLP push.
+        internal = httpx.ASGITransport(app=gateway.create_internal_app())
+        async with httpx.AsyncClient(transport=internal, base_url="http://gateway-internal") as scraper:
+            scraped = (await scraper.get("/metrics")).text
+        assert 'afas_http_requests_total{method="POST",route="/api/v1/cafs/{caf}/agents"' in scraped
+        assert (
+            'afas_rpc_client_seconds_count{service="declaration",target="identity",verb="create_caf_agent"}' in scraped
+        )
     # Stopping flushed every service's spans and metrics (as a pod's shutdown does).
 
     [http] = [s for s in collector.spans if s.kind == SERVER and s.name == "POST /api/v1/cafs/{caf}/agents"]

@@ -40,6 +40,7 @@ class OtlpReceiver:
     spans: list[ReceivedSpan] = field(default_factory=list)
     metrics: list[tuple[str, str]] = field(default_factory=list)  # (service.name, metric name)
     posts: list[str] = field(default_factory=list)  # the paths posted to, in order
+    headers: list[dict[str, str]] = field(default_factory=list)  # each POST's headers, in the same order
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,6 +56,8 @@ class OtlpReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver._lock:
+                    receiver.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
                 reply = receiver._receive(self.path, body)
