@@ -56,6 +56,13 @@ async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits
     client = platform.client
     home = await _sign_in(client, KARIM)
     assert "Vous avez 1 déclaration à saisir" in home
+    # A mistyped or malformed address gives a French page of the site with a way back; the API keeps its JSON
+    missing, malformed = await client.get("/nexiste-pas"), await client.get("/formulaires/abc")
+    assert missing.status_code == 404 and "Page introuvable" in missing.text and 'href="/accueil"' in missing.text
+    assert malformed.status_code == 422 and "text/html" in malformed.headers["content-type"]
+    assert "L&#39;adresse demandée n&#39;est pas valide" in malformed.text and "detail" not in malformed.text
+    assert (await client.get("/api/v1/nexiste-pas")).json() == {"detail": "Not Found"}
+    assert (await client.get("/api/v1/forms/abc")).headers["content-type"] == "application/json"
     listing = await client.get("/declarations")
     assert "Multi-accueil Les Lucioles" in listing.text and "Saisir les données d&#39;activité" in listing.text
     detail = await client.get(f"/declarations/{declaration}")

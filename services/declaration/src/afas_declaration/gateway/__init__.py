@@ -7,8 +7,6 @@ Declaration's domain, application and adapters never import this package (an arc
 
 from __future__ import annotations
 
-from fastapi.exceptions import RequestValidationError
-
 from afas_declaration.config import Settings
 from afas_declaration.gateway.api import (
     activity_routes,
@@ -26,13 +24,12 @@ from afas_declaration.gateway.api import (
     transmission_routes,
 )
 from afas_declaration.gateway.api.openapi_security import document_security
-from afas_declaration.gateway.api.validation_messages import french_validation_errors
 from afas_declaration.gateway.hardening.idempotent import IdempotencyMiddleware, document_header
 from afas_declaration.gateway.hardening.rate_limit import RateLimit, RateLimitMiddleware
 from afas_declaration.gateway.hardening.security_headers import SecurityHeadersMiddleware
 from afas_declaration.gateway.session.caller import caller_dependency
 from afas_declaration.gateway.session.one_access import OneAccessPerRequest
-from afas_declaration.gateway.web import pages, routers
+from afas_declaration.gateway.web import error_pages, pages, routers
 from afas_shared.runtime import ServiceRuntime
 
 # Where guessing is tried: credentials and reset links (not every /auth/ call, e.g. the session refresh), through
@@ -69,7 +66,8 @@ def install(runtime: ServiceRuntime, settings: Settings) -> None:
     current_caller = caller_dependency(runtime, settings)
     for module in API_ROUTERS:
         runtime.include_router(module.router(runtime, current_caller))
-    runtime.exception_handlers[RequestValidationError] = french_validation_errors
+    # French HTML error pages for the pages' addresses; /api/ keeps its JSON (French validation messages included)
+    error_pages.install(runtime.exception_handlers)
     for page_router in routers(runtime, settings, current_caller):
         runtime.include_router(page_router)
     runtime.exception_handlers[pages.PageRedirect] = pages.redirect_to_login
