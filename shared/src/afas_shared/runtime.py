@@ -65,7 +65,7 @@ class ServiceRuntime:
         self.telemetry = ServiceTelemetry(name, version, settings.common, self.db, span_processor)
         self.tracer_provider = self.telemetry.tracer_provider
         self.tracer = self.tracer_provider.get_tracer(f"afas.{name}")
-        self.bus = Bus(name, settings, self.tracer_provider)
+        self.bus = Bus(name, settings, self.tracer_provider, traced=self.telemetry.traced)
         self.relay = OutboxRelay(
             name, self.db, self.bus.jetstream, self.bus.names, poll_seconds=settings.outbox_poll_seconds
         )

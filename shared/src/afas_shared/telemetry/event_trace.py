@@ -16,8 +16,14 @@ from opentelemetry.trace import Link, SpanKind, Tracer
 
 
 @contextmanager
-def event_span(tracer: Tracer, consumer: str, event_type: str, headers: Mapping[str, str] | None) -> Iterator[None]:
-    """While applying one event: a consumer span in the trace of the event's producer (its headers)."""
+def event_span(
+    tracer: Tracer | None, consumer: str, event_type: str, headers: Mapping[str, str] | None
+) -> Iterator[None]:
+    """While applying one event: a consumer span in the trace of the event's producer (its headers).
+    No tracer (spans exported nowhere): nothing, not even the headers' parsing, on a consumer's hot path."""
+    if tracer is None:
+        yield
+        return
     current = trace.get_current_span().get_span_context()
     parent = propagate.extract(dict(headers)) if headers else None
     links = [Link(current)] if current.is_valid else None
@@ -32,8 +38,11 @@ def event_span(tracer: Tracer, consumer: str, event_type: str, headers: Mapping[
 
 
 @contextmanager
-def batch_span(tracer: Tracer, consumer: str, headers: Sequence[Mapping[str, str] | None]) -> Iterator[None]:
+def batch_span(tracer: Tracer | None, consumer: str, headers: Sequence[Mapping[str, str] | None]) -> Iterator[None]:
     """While a set-based handler applies several events at once: one span linked to each event's trace."""
+    if tracer is None:
+        yield
+        return
     links = []
     for carrier in headers:
         context = trace.get_current_span(propagate.extract(dict(carrier))).get_span_context() if carrier else None

@@ -25,8 +25,9 @@ class ServiceTelemetry:
         self.service = service
         self.tracer_provider = configure_tracing(service, version, common, span_processor)
         self.meter_provider = configure_metrics(service, version, common)  # None: no metric exporter
-        # Database and HTTP-client spans only when spans go somewhere (an exporter, or a test's processor).
-        if common.otel().exports_traces or span_processor is not None:
+        # Database, HTTP-client and per-event spans only when spans go somewhere (an exporter, a test's processor).
+        self.traced = common.otel().exports_traces or span_processor is not None
+        if self.traced:
             instrument_database(db, self.tracer_provider, self.meter_provider)
             instrument_httpx(self, self.tracer_provider, self.meter_provider)
 

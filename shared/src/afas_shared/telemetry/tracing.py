@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from afas_shared.telemetry.otel_config import OtelConfig, service_resource
 
@@ -31,9 +32,12 @@ def configure_tracing(
 ) -> TracerProvider:
     """Build this service's tracer provider; also installed globally for code that uses the API."""
     config = common.otel()
-    # The provider itself honours OTEL_SDK_DISABLED (its tracers are then no-ops).
-    provider = TracerProvider(resource=service_resource(service, version), sampler=config.sampler())
     exporter = span_exporter(config)
+    # Spans going nowhere are not sampled: FastAPI's and FastStream's spans then cost next to nothing, and their
+    # trace ids still reach the logs and the next service (not sampled there either, parent-based).
+    sampler = config.sampler() if exporter is not None or extra_processor is not None else ALWAYS_OFF
+    # The provider itself honours OTEL_SDK_DISABLED (its tracers are then no-ops).
+    provider = TracerProvider(resource=service_resource(service, version), sampler=sampler)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     if extra_processor is not None:
