@@ -14,6 +14,7 @@ import json
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any, cast
 
 import nats
@@ -24,9 +25,10 @@ from faststream.nats.security import NatsSecurity, NatsUserPassword
 from faststream.nats.subscriber.usecases import stream_pull_subscriber
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import NoRespondersError
+from nats.errors import ConnectionClosedError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
+from nats.js.errors import ServiceUnavailableError
 from opentelemetry.sdk.trace import TracerProvider
 
 from afas_shared.auth.credential import CREDENTIAL_HEADER, current_credential
@@ -52,6 +54,23 @@ log = logging.getLogger(__name__)
 # nats error's base class).
 if getattr(stream_pull_subscriber, "TimeoutError", None) is NatsTimeoutError:
     stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[assignment,misc]
+
+
+async def _hand_over_each_fetch(self: stream_pull_subscriber.BatchPullStreamSubscriber) -> None:
+    """The consumers' batch loop. FastStream's fetches again until the batch is full or its timeout has passed, so an
+    event arriving alone waited up to that second (a revoked grant still acted). This hands over what one fetch brings
+    — nats-py's fetch returns as soon as messages are there, up to the batch size — as the per-message loop does: a
+    lone event is handled at once, a backlog in full batches."""
+    assert self.subscription, "the subscription is created before the loop starts"
+    while self.running:
+        messages: list[Msg] = []
+        with suppress(builtins.TimeoutError, ConnectionClosedError, ServiceUnavailableError):
+            messages = await self.subscription.fetch(batch=self.pull_sub.batch_size, timeout=self.pull_sub.timeout)
+        if messages and self.running:
+            await self.consume(messages)
+
+
+stream_pull_subscriber.BatchPullStreamSubscriber._consume_pull = _hand_over_each_fetch  # type: ignore[method-assign]
 
 RpcHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # A responder's handler with the request's headers, where the caller's credential travels.
@@ -153,8 +172,8 @@ class Bus:
 
         batch_size = self.settings.consumer_batch_size
         if batch_size > 1:
-            # FastStream fetches until the batch is full or a second has passed, then hands over the whole batch;
-            # the next fetch waits for this batch to be settled.
+            # Each fetch (up to the batch size, as soon as messages are there: ``_hand_over_each_fetch``) is handed
+            # over whole; the next fetch waits for this batch to be settled.
             async def on_batch(body: list[Any], message: NatsMessage) -> None:
                 await consumer.handle_batch(cast(list[Msg], message.raw_message))  # a batch's raw message: a list
 
