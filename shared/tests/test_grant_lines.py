@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
 from afas_shared.db.engine import Database
 from afas_shared.read_models import versioned
 from afas_shared.read_models.grant_lines import NOT_YET_GRANTED, Granted, GrantLineColumns, GrantLines
-from afas_shared.read_models.grant_terms import acts, in_force
+from afas_shared.read_models.grant_terms import acting_clause, acts, in_force
 
 TODAY = date(2026, 3, 2)
 
@@ -144,20 +145,38 @@ class Terms:
     site_id: uuid.UUID | None = None
 
 
-@pytest.mark.parametrize(
-    ("terms", "in_force_today", "acting_today"),
-    [
-        (Terms(), True, True),
-        (Terms(validation="validated"), True, True),
-        (Terms(validation="pending"), True, False),  # an approbateur waiting for its Caf
-        (Terms(validation="rejected"), True, False),
-        (Terms(start_date=TODAY), True, True),
-        (Terms(start_date=date(2026, 3, 3)), False, False),  # starts tomorrow
-        (Terms(end_date=TODAY), True, True),  # the end date is included
-        (Terms(end_date=date(2026, 3, 1)), False, False),
-        (Terms(end_date=TODAY, ended=True), False, False),  # ended today: stops at once, not at midnight
-        (Terms(start_date=NOT_YET_GRANTED, validation="validated"), False, False),
-    ],
-)
+TERMS = [
+    (Terms(), True, True),
+    (Terms(validation="validated"), True, True),
+    (Terms(validation="pending"), True, False),  # an approbateur waiting for its Caf
+    (Terms(validation="rejected"), True, False),
+    (Terms(start_date=TODAY), True, True),
+    (Terms(start_date=date(2026, 3, 3)), False, False),  # starts tomorrow
+    (Terms(end_date=TODAY), True, True),  # the end date is included
+    (Terms(end_date=date(2026, 3, 1)), False, False),
+    (Terms(end_date=TODAY, ended=True), False, False),  # ended today: stops at once, not at midnight
+    (Terms(start_date=NOT_YET_GRANTED, validation="validated"), False, False),
+]
+
+
+@pytest.mark.parametrize(("terms", "in_force_today", "acting_today"), TERMS)
 def test_a_line_acts_from_its_start_to_its_end_once_validated_when_needed(terms, in_force_today, acting_today):
     assert (in_force(terms, TODAY), acts(terms, TODAY)) == (in_force_today, acting_today)
+
+
+async def test_the_sql_form_of_the_rule_selects_the_lines_that_act(db):
+    """``acting_clause`` (a list's scope, in SQL) and ``acts`` (a check, in Python) agree on every case above."""
+    rows = [(uuid.UUID(int=n + 1), terms) for n, (terms, _, _) in enumerate(TERMS)]
+    async with db.transaction() as session:
+        for grant_id, t in rows:
+            session.add(
+                ProbeGrant(
+                    grant_id=grant_id, user_id=uuid.UUID(int=7), role=t.role, activity_id=t.activity_id,
+                    start_date=t.start_date, end_date=t.end_date, validation=t.validation, ended=t.ended,
+                )
+            )  # fmt: skip
+    async with db.sessions() as session:
+        query = sa.select(ProbeGrant.grant_id).where(acting_clause(ProbeGrant, TODAY))
+        selected = set((await session.execute(query)).scalars())
+    assert selected == {grant_id for grant_id, t in rows if acts(t, TODAY)}
+    assert 0 < len(selected) < len(rows)

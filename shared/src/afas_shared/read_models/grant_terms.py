@@ -2,14 +2,17 @@
 
 It mirrors habilitation's own (``afas_habilitation.domain.grants``): a line acts from its start date to its end date
 included, unless it was ended, once the Caf validated it when it needed to (an approbateur waits for its Caf). Pure
-(no I/O), so a service's domain may ask it too.
+(no I/O), so a service's domain may ask it too; ``acting_clause`` is the same rule as SQL, for a query that selects
+by it (a list scoped to the activities a user acts on), kept beside it and tested against it.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
+
+import sqlalchemy as sa
 
 # Not yet decided, or refused by the Caf: the line never acted.
 NOT_ACTING = frozenset({"pending", "rejected"})
@@ -48,3 +51,13 @@ def in_force(line: GrantTerms, today: date) -> bool:
 def acts(line: GrantTerms, today: date) -> bool:
     """In force, and validated by the Caf when it had to be."""
     return in_force(line, today) and line.validation not in NOT_ACTING
+
+
+def acting_clause(table: Any, today: date) -> sa.ColumnElement[bool]:
+    """``acts`` as a WHERE clause on a table of grant lines (``GrantLineColumns``)."""
+    return sa.and_(
+        sa.not_(table.ended),
+        table.start_date <= today,
+        sa.or_(table.end_date.is_(None), table.end_date >= today),
+        table.validation.not_in(sorted(NOT_ACTING)),
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, Transmission
+from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, GrantLine, Transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_scope import read_session
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
@@ -34,6 +34,7 @@ from afas_declaration.domain.access_policy import Access, Action, Standing
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.declaration_states import STATE_CODES, DeclarationState, label_of
+from afas_shared.read_models.grant_terms import acting_clause
 from afas_shared.runtime import ServiceRuntime
 
 # code → French label, in the order the screens list them (the filter of « Mes déclarations »)
@@ -215,9 +216,15 @@ async def _scope(runtime: ServiceRuntime, caller: ForwardedCaller) -> tuple[list
     if caller.kind == "caf":
         return [Declaration.caf_code == caller.caf_code], access
     if caller.kind == "partner" and caller.user_id:
+        today = paris_today(runtime.clock.now())
         async with runtime.db.sessions() as session:
-            access = await access_of(session, caller, paris_today(runtime.clock.now()))
-        return [Declaration.activity_id.in_(set(access.roles_by_activity()))], access
+            access = await access_of(session, caller, today)
+        # The activities it acts on as a subquery, not as one parameter per activity: a partner's administrator may
+        # act on thousands, and a statement with thousands of parameters is parsed again on every call.
+        acting = sa.select(GrantLine.activity_id).where(
+            GrantLine.user_id == caller.user_id, acting_clause(GrantLine, today)
+        )
+        return [Declaration.activity_id.in_(acting)], access
     if caller.kind != "operator":
         raise Forbidden("Liste réservée aux utilisateurs habilités.")
     return [], access
