@@ -89,5 +89,7 @@ def test_service_name_and_resource_attributes_variables_win_over_the_defaults(mo
     default = service_resource("identity", "1.2.3").attributes
     assert (default["service.name"], default["service.version"]) == ("afas-identity", "1.2.3")
     assert default["deployment.environment.name"] == "recette"
+    assert default["service.instance.id"] == service_resource("estimation", "1.2.3").attributes["service.instance.id"]
+    assert len(default["service.instance.id"]) == 36  # a UUID per process, the same on its traces and metrics
     monkeypatch.setenv("OTEL_SERVICE_NAME", "identite-recette")
     assert service_resource("identity", "1.2.3").attributes["service.name"] == "identite-recette"

@@ -21,6 +21,7 @@ Invalid values stop the process with one line naming the variable, as for the ``
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from opentelemetry.sdk.trace.sampling import (
 
 EXPORTERS = ("otlp", "console", "none")
 PROTOCOLS = ("http/protobuf",)
+PROCESS_INSTANCE_ID = str(uuid.uuid4())
 SAMPLERS = (
     "always_on",
     "always_off",
@@ -154,5 +156,12 @@ def service_resource(service: str, version: str) -> Resource:
     """``afas-<service>`` and its version, unless ``OTEL_SERVICE_NAME`` or ``OTEL_RESOURCE_ATTRIBUTES`` say
     otherwise (the standard variables win over the defaults, not the other way round)."""
     detected = OTELResourceDetector().detect()
-    defaults = {"service.name": f"afas-{service}", "service.namespace": "afas", "service.version": version}
+    defaults = {
+        "service.name": f"afas-{service}",
+        "service.namespace": "afas",
+        "service.version": version,
+        # One per process (its traces and metrics alike): replicas and workers push cumulative metrics that the
+        # collector must keep apart
+        "service.instance.id": PROCESS_INSTANCE_ID,
+    }
     return Resource.create({**defaults, **detected.attributes})
