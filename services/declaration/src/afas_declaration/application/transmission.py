@@ -220,13 +220,21 @@ async def version(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_
 async def receipt(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, number: int) -> bytes:
     """The PDF receipt of a version: the whole declaration, so refused (403) to a provider of some sites only.
     Still being rendered: waited for a bounded time, then ``receipts.ReceiptPending``."""
-    _, who, rows = await _transmissions(runtime, caller, declaration_id)
-    require(who.full_view, WHOLE_BUDGET_REFUSED)
-    for t in rows:
-        if t.version == number:
-            return (
-                t.receipt
-                if t.receipt != receipts.PENDING
-                else await receipts.of(runtime).wait((declaration_id, number), t.snapshot)
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+        who = await standing_in(session, runtime, caller, loaded.activity)
+        # That version's row alone: every version's row carries its PDF
+        stored = (
+            await session.execute(
+                sa.select(Transmission.receipt, Transmission.snapshot).where(
+                    Transmission.declaration_id == declaration_id, Transmission.version == number
+                )
             )
+        ).one_or_none()
+    require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
+    require(who.full_view, WHOLE_BUDGET_REFUSED)
+    if stored is not None:
+        if stored.receipt != receipts.PENDING:
+            return stored.receipt
+        return await receipts.of(runtime).wait((declaration_id, number), stored.snapshot)
     raise NotFound(f"Aucune version {number} transmise pour cette déclaration.")
