@@ -72,3 +72,20 @@ def test_outgoing_httpx_requests_are_client_spans_carrying_the_trace():
     assert client.parent is not None and client.parent.span_id == parent.get_span_context().span_id
     assert client.attributes["http.status_code"] == 404  # the receiver knows only /v1/traces, /v1/metrics
     assert receiver.headers[-1]["traceparent"].split("-")[1] == format(client.context.trace_id, "032x")
+
+
+def test_a_deprecated_alias_is_honoured_and_named_in_a_warning(caplog, monkeypatch):
+    from afas_shared.db.engine import Database
+    from afas_shared.telemetry.service import ServiceTelemetry
+
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    common = CommonSettings(telemetry_exporter=Exporter.CONSOLE)
+    with caplog.at_level(logging.WARNING, logger="afas_shared.telemetry.service"):
+        telemetry = ServiceTelemetry("probe", "0", common, Database("sqlite://"), None)
+    try:
+        assert _exporters(telemetry.tracer_provider) == ["ConsoleSpanExporter"]
+        assert "AFAS_TELEMETRY_EXPORTER: deprecated" in caplog.text
+    finally:
+        telemetry.stop()  # httpx unpatched: the process's other tests see it as it was
+        telemetry.tracer_provider.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,11 @@ from afas_shared.db.engine import Database
 from afas_shared.telemetry.instrumentation import instrument_database, instrument_httpx, release_httpx
 from afas_shared.telemetry.otel_metrics import configure_metrics, release_metrics
 from afas_shared.telemetry.tracing import configure_tracing
+
+log = logging.getLogger(__name__)
+
+# The AFAS_* aliases of the standard variables (otel_config), still read when the standard one is absent
+DEPRECATED = ("telemetry_exporter", "telemetry_sample_ratio", "otlp_endpoint")
 
 if TYPE_CHECKING:
     from fastapi.telemetry import TelemetryConfig
@@ -23,6 +29,9 @@ class ServiceTelemetry:
         self, service: str, version: str, common: CommonSettings, db: Database, span_processor: SpanProcessor | None
     ) -> None:
         self.service = service
+        deprecated = [f"AFAS_{field.upper()}" for field in DEPRECATED if field in common.model_fields_set]
+        if deprecated:
+            log.warning("%s: deprecated, set the standard OTEL_* variables instead (README)", ", ".join(deprecated))
         self.tracer_provider = configure_tracing(service, version, common, span_processor)
         self.meter_provider = configure_metrics(service, version, common)  # None: no metric exporter
         # Database, HTTP-client and per-event spans only when spans go somewhere (an exporter, a test's processor).
