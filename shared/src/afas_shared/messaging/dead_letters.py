@@ -200,7 +200,8 @@ async def _run(consumers: dict[str, IdempotentConsumer], row: DeadLetter) -> tup
     if consumer is None:
         raise NothingToReplay(f"dead letter {row.id}: this service has no consumer {row.consumer!r} now")
     try:
-        return await consumer.process(parse(consumer.contract_subject, row.payload)), None
+        # The stored headers: a traced replay continues the trace of the request that wrote the event
+        return await consumer.process(parse(consumer.contract_subject, row.payload), json.loads(row.headers)), None
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:4000]
         return error, ReplayFailed(f"dead letter {row.id} failed again in {row.consumer}: {error}")
