@@ -72,7 +72,7 @@ def _subscribers(runtime):
     for sub in runtime.bus.broker.subscribers:
         subject = getattr(sub, "_resolved_subject_string", None) or str(sub.subject)
         stream = getattr(sub, "stream", None)
-        yield subject, sub.queue or None, stream.name if stream else None
+        yield subject, getattr(sub, "queue", None) or None, stream.name if stream else None
 
 
 @pytest.mark.parametrize("service", SERVICES)
