@@ -71,7 +71,7 @@ async def test_the_caf_agent_opens_a_campaign_and_follows_its_progress(platform,
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Campagne" and rows[1][3] == "2026" and rows[1][-1] == "100"
     assert ["Transmise Caf", "1"] in rows and ["À saisir", "0"] in rows and ["Total", "1"] in rows
-    assert ["Multi-accueil Les Lucioles", "multi_accueil", "Commune d'Amiens", "Transmise Caf", "Oui"] in rows
+    assert ["Multi-accueil Les Lucioles", "Multi-accueil", "Commune d'Amiens", "Transmise Caf", "Oui"] in rows
 
     workbook = await client.get(f"/caf/campagnes/{opened.headers['location'].split('/')[-1].split('?')[0]}/export.xlsx")
     assert workbook.status_code == 200
@@ -80,7 +80,13 @@ async def test_the_caf_agent_opens_a_campaign_and_follows_its_progress(platform,
     assert list(sheets) == ["Synthèse", "Activités"]
     assert ["À saisir", "1"] in sheets["Synthèse"] and ["Total", "1"] in sheets["Synthèse"]
     assert sheets["Activités"][0] == ["Activité", "Nature", "Partenaire", "État de la déclaration", "Déclarée"]
-    assert sheets["Activités"][1] == ["ALSH Les Coccinelles", "periscolaire", "Commune d'Amiens", "À saisir", "Non"]
+    assert sheets["Activités"][1] == [
+        "ALSH Les Coccinelles",
+        "ALSH périscolaire",
+        "Commune d'Amiens",
+        "À saisir",
+        "Non",
+    ]
 
 
 async def test_the_caf_agent_manages_partners_and_their_users(platform, catalogue):

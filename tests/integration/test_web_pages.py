@@ -65,6 +65,13 @@ async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits
     assert (await client.get("/api/v1/forms/abc")).headers["content-type"] == "application/json"
     listing = await client.get("/declarations")
     assert "Multi-accueil Les Lucioles" in listing.text and "Saisir les données d&#39;activité" in listing.text
+    # Labels, not codes: the nature column and the filters' choices; the nature filter matches a typed label too
+    assert "<td>Multi-accueil</td>" in listing.text and ">EAJE - PSU</option>" in listing.text
+    assert ">ALSH périscolaire</option>" in listing.text and ">eaje_psu<" not in listing.text
+    by_label = await client.get("/declarations?nature=multi accueil")
+    assert "Multi-accueil Les Lucioles" in by_label.text and 'value="multi_accueil" selected' in by_label.text
+    other = await client.get("/declarations?nature=périscolaire")
+    assert "Multi-accueil Les Lucioles" not in other.text and "Aucune déclaration ne correspond" in other.text
     detail = await client.get(f"/declarations/{declaration}")
     [form_id] = re.findall(r'href="/formulaires/([0-9a-f-]+)"', detail.text)
     page = await client.get(f"/formulaires/{form_id}")
@@ -148,6 +155,7 @@ async def test_pilotage_shows_each_activity_ratios_and_the_median_of_similar_act
     page = await platform.client.get("/pilotage")
     # 605,000 € / 60,000 h = 10.08 €/h; one comparable activity, so the median is itself
     assert "10,08 €/h" in page.text and "<svg" in page.text and "Médiane des activités comparables" in page.text
+    assert "<small>(EAJE - PSU, Multi-accueil)</small>" in page.text  # labels, not eaje_psu / multi_accueil
 
 
 async def test_messages_page_stays_usable_without_the_notification_service_and_shows_the_calendar(

@@ -14,6 +14,7 @@ from afas_declaration.adapters import spreadsheet
 from afas_declaration.application import campaign_progress, campaigns
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web import labels
 from afas_declaration.gateway.web.caf_common import FAMILY_LABELS, caller, done, posted, refused, services
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, french_date, french_number, redirect, render
@@ -96,7 +97,13 @@ def export_tables(p: dict[str, Any]) -> tuple[list[list[Any]], list[list[Any]], 
     states.append(["Total", p["declarations"]])
     activities = [["Activité", "Nature", "Partenaire", "État de la déclaration", "Déclarée"]]
     activities += [
-        [r["activite"], r["nature"], r["partenaire"], r["etat_libelle"], "Oui" if r["declaree"] else "Non"]
+        [
+            r["activite"],
+            labels.nature_label(r["nature"], c["type_activite"]),
+            r["partenaire"],
+            r["etat_libelle"],
+            "Oui" if r["declaree"] else "Non",
+        ]
         for r in p["lignes"]
     ]
     return summary, states, activities

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from afas_declaration.application.campaigns import FAMILIES, FORM_VERSION
-from afas_declaration.domain.forms import load_definition
 from afas_declaration.gateway.clients.typed_calls import ask
+from afas_declaration.gateway.web import labels
 from afas_declaration.gateway.web.declaration_pages import failure_page
 from afas_declaration.gateway.web.pages import Viewer, check_csrf
 from afas_shared.auth.caller import forwarded_caller
@@ -68,17 +67,7 @@ def done(request: Request) -> str | None:
     return DONE.get(request.query_params.get("fait", ""))
 
 
-def _family_labels() -> dict[str, str]:
-    labels = {}
-    for family in FAMILIES:
-        try:
-            labels[family] = load_definition(family, FORM_VERSION).label
-        except Exception:  # a family without a form definition yet keeps its code
-            labels[family] = family
-    return labels
-
-
-FAMILY_LABELS = _family_labels()
+FAMILY_LABELS = labels.family_labels()  # the one mapping of codes to labels: ``labels``
 
 
 def as_int(value: str | None) -> int | None:

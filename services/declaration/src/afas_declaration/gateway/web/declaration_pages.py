@@ -16,8 +16,9 @@ from afas_declaration.application import (
     review,
     transmission,
 )
-from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
+from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web import labels
 from afas_declaration.gateway.web.page_links import around, asked
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
 from afas_shared.auth.caller import forwarded_caller
@@ -67,7 +68,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             exercice=int(query["exercice"]) if query.get("exercice", "").isdigit() else None,
             etat=query.get("etat") or None,
             type_activite=query.get("type_activite") or None,
-            nature=query.get("nature") or None,
+            # a label typed in the address (« périscolaire ») finds its nature as the select's code does
+            nature=labels.nature_code(query.get("nature")),
         )
         try:
             page = await call_local(declaration_list.page_of(runtime, caller(me), filters, asked(request)))
@@ -85,7 +87,9 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "filtres": dict(query),
             "types": DECLARATION_TYPES,
             "etats": declaration_list.STATES,
-            "familles": FAMILIES,
+            "familles": labels.family_labels(),
+            "natures": labels.nature_labels(),
+            "nature_choisie": labels.nature_code(query.get("nature")),
         }
         return render(request, "declarations.html", context, viewer=me)
 

@@ -22,6 +22,7 @@ from afas_declaration.domain import estimate_wording
 from afas_declaration.domain.access_policy import Access, Standing
 from afas_declaration.domain.controls.french import french_number as domain_french_number
 from afas_declaration.gateway.session.caller import SESSION_HEADER, Caller, csrf_for
+from afas_declaration.gateway.web import labels
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.clock import PARIS
 
@@ -61,6 +62,13 @@ environment = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
 )
 environment.filters.update(nombre=french_number, euros=euros, date_fr=french_date)
+# Codes never reach a page as such: families, natures and field ids read as their labels (see ``labels``)
+environment.filters.update(
+    famille=labels.family_label,
+    nature=labels.nature_label,
+    libelles_champs=labels.with_field_labels,
+    sans_codes=labels.without_codes,
+)
 environment.globals.update(
     estimation_partielle=estimate_wording.is_partial,
     avis_estimation_partielle=estimate_wording.partial_notice,
