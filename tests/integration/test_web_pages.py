@@ -76,6 +76,8 @@ async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits
     [form_id] = re.findall(r'href="/formulaires/([0-9a-f-]+)"', detail.text)
     page = await client.get(f"/formulaires/{form_id}")
     assert page.status_code == 200 and 'data-autosave="/api/v1/forms/' in page.text
+    # Nothing typed yet: the computed figures are « — », not a declared « 0 »
+    assert re.search(r'<output data-calcule="heures_offertes" data-entrees="[^"]+"[^>]*>—</output>', page.text)
     csrf = _csrf(page.text)
     forged = await client.post(f"/formulaires/{form_id}", data={"csrf": "faux", "version": "0", "places": "40"})
     assert forged.status_code == 403
@@ -83,6 +85,7 @@ async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits
     assert (await client.put(f"/api/v1/forms/{form_id}", json={"version": 0, "valeurs": {}})).status_code == 403
     invalid = await client.post(f"/formulaires/{form_id}", data={"csrf": csrf, "version": "0", "places": "-3"})
     assert invalid.status_code == 422 and 'href="#champ-places"' in invalid.text
+    assert "Non enregistré : corrigez les champs signalés." in invalid.text and "Enregistré à" not in invalid.text
     values = {k: ("oui" if v is True else str(v)) for k, v in ACTIVITY.items()}
     saved = await client.post(f"/formulaires/{form_id}", data={"csrf": csrf, "version": "0", **values})
     assert saved.status_code == 200 and "Enregistré à" in saved.text, saved.text

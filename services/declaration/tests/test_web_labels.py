@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from afas_declaration.gateway.web import labels
+from afas_declaration.gateway.web import figures, labels
 
 MISSING = "Données manquantes pour l'estimation : heures_realisees, part_regime_general."
 
@@ -35,3 +35,10 @@ def test_messages_name_fields_by_their_labels_and_keep_no_bracketed_code():
         "Prix plafond horaire à confirmer"
     )
 
+
+def test_a_computed_figure_none_of_whose_inputs_is_typed_is_not_a_zero():
+    inputs = figures.typed_inputs("resultat")  # produits − charges: every charge and product line, typed ones only
+    assert "charges_60" in inputs and "total_charges" not in inputs and "resultat" not in inputs
+    assert not figures.computable("resultat", {"resultat": "0", "total_charges": "0"})
+    assert figures.computable("resultat", {"charges_60": "1200"})
+    assert figures.typed_inputs("places") == () and figures.computable("places", {})

@@ -22,7 +22,7 @@ from afas_declaration.domain import estimate_wording
 from afas_declaration.domain.access_policy import Access, Standing
 from afas_declaration.domain.controls.french import french_number as domain_french_number
 from afas_declaration.gateway.session.caller import SESSION_HEADER, Caller, csrf_for
-from afas_declaration.gateway.web import labels
+from afas_declaration.gateway.web import figures, labels
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.clock import PARIS
 
@@ -75,6 +75,8 @@ environment.globals.update(
     avertissements_estimation=estimate_wording.warnings,
     LIBELLE_PRESTATION=estimate_wording.PRESTATION_LABEL,
     LIBELLE_PARTIEL=estimate_wording.PARTIAL_LABEL,
+    entrees_calcul=figures.typed_inputs,
+    calculable=figures.computable,
 )
 
 

@@ -60,12 +60,21 @@
     });
   }
 
+  // A computed figure none of whose inputs has a value is « — », not 0 (same rule as the page, see figures.py)
+  function anyTyped(output) {
+    const inputs = (output.dataset.entrees || "").split(" ").filter(Boolean);
+    return inputs.length === 0 || inputs.some(function (name) {
+      const input = form.querySelector('[name="' + name + '"]');
+      return input && input.value.trim() !== "";
+    });
+  }
+
   function showSaved(body) {
     versionInput.value = body.version;
     status.textContent = "Enregistré à " + body.enregistre_a;
     Object.keys(body.valeurs).forEach(function (key) {
       const output = form.querySelector('output[data-calcule="' + key + '"]');
-      if (output) output.textContent = body.valeurs[key] === null ? "—" : Number(body.valeurs[key]).toLocaleString("fr-FR");
+      if (output) output.textContent = body.valeurs[key] === null || !anyTyped(output) ? "—" : Number(body.valeurs[key]).toLocaleString("fr-FR");
     });
     const estimate = document.getElementById("estimation-montant");
     if (estimate && body.estimation) {
