@@ -34,14 +34,16 @@ class Handled:
 
     def watch(self, replica: str, runtime) -> None:
         for consumer in runtime.bus.consumers:
-            process = consumer.process
+            # Every path applies events through process_batch (one message is a batch of one)
+            process_batch = consumer.process_batch
 
-            async def recorded(envelope, process=process, consumer=consumer):
-                outcome = await process(envelope)
-                self.outcomes.append((replica, consumer.name, str(envelope.id), outcome))
-                return outcome
+            async def recorded(envelopes, headers=(), process_batch=process_batch, consumer=consumer):
+                outcomes = await process_batch(envelopes, headers)
+                for envelope, outcome in zip(envelopes, outcomes, strict=True):
+                    self.outcomes.append((replica, consumer.name, str(envelope.id), outcome))
+                return outcomes
 
-            consumer.process = recorded
+            consumer.process_batch = recorded
 
     def effects(self, replicas: tuple[str, ...]) -> Counter[tuple[str, str]]:
         """(consumer, event id) → how many times a handler ran for it with effect."""
