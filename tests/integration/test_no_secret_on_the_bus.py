@@ -91,6 +91,12 @@ async def test_mails_carry_the_links_but_no_stream_holds_a_link_token_password_o
             # the activation mail, as notification sent it, carries a working link
             link = await eventually(lambda: mailbox.link_to("ines.garnier@amiens.example", "/activation"), timeout=20)
             activation_token = link.split("jeton=")[1]
+            # and the identifiant the login form asks for, so the new user logs in alone (not a secret)
+            with mailbox.lock:
+                [sent] = [m for m in mailbox.received if m["To"] == "ines.garnier@amiens.example"]
+            assert (
+                f"Votre identifiant de connexion est {user['identifiant']}" in sent.get_body(("plain",)).get_content()
+            )
             activated = await platform.client.post(
                 "/api/v1/auth/activation",
                 json={"jeton": activation_token, "mot_de_passe": CHOSEN, "confirmation": CHOSEN},
