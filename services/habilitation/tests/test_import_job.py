@@ -23,13 +23,7 @@ from services.habilitation.tests.job_harness import (
     build,
     csv_line,
     events,
-    migrated_database,
 )
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory):
-    return migrated_database(tmp_path_factory.mktemp("habilitation-template"))
 
 
 @pytest.fixture
