@@ -26,14 +26,14 @@ import base64
 import json
 import os
 import secrets
+import sys
 import time
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from afas_habilitation import __version__
 from afas_habilitation.adapters.tables import Activity, DeclarerMembership, KnownPartner, RoleGrant, Site
@@ -49,17 +49,15 @@ from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.settings import CommonSettings
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository root
+
+from benchmarks.scratch_database import scratch_database  # noqa: E402
+
 CAF, SIRET = "080", "21800021900012"
 HEADER = (
     "partenaire_siret;caf;famille;nature;nom;mode_lieux;lieux;date_ouverture;date_fermeture;places;ideq;dossier_afc"
 )
 AGENT = ForwardedCaller(kind="caf", user_id=uuid.uuid4(), caf_code=CAF, caf_roles=frozenset({"habilitations"}))
-
-
-def _admin(server_url: str, sql: str) -> None:
-    conninfo = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def csv_file(rows: int) -> bytes:
@@ -280,15 +278,8 @@ def main() -> None:
     parser.add_argument("--grant-batch-size", type=int)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    name = f"afas_bench_imports_{secrets.token_hex(4)}"
-    _admin(args.database_url, f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(args.database_url).set(drivername="postgresql+psycopg", database=name)
-        result = asyncio.run(
-            measure(url.render_as_string(hide_password=False), args.rows, args.batch_size, args.grant_batch_size)
-        )
-    finally:
-        _admin(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(args.database_url, f"afas_bench_imports_{secrets.token_hex(4)}") as url:
+        result = asyncio.run(measure(url, args.rows, args.batch_size, args.grant_batch_size))
     print(report(result))
     print(json.dumps(result, default=str))
 

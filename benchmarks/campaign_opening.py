@@ -34,9 +34,11 @@ import multiprocessing
 import os
 import secrets
 import statistics
+import sys
 import time
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -56,16 +58,14 @@ from afas_shared.messaging.unit_of_work import unit_of_work
 from afas_shared.runtime import ServiceRuntime
 from afas_shared.settings import CommonSettings
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository root
+
+from benchmarks.scratch_database import scratch_database  # noqa: E402
+
 CAF, FAMILY, OTHER_FAMILY = "080", "alsh", "laep"
 EXERCICE = 2026
 SAVED_FORMS = 50  # the form-save writer cycles over this many forms of another campaign
 QUIET_SECONDS = 5.0  # the writers alone, before the opening
-
-
-def _admin(server_url: str, sql: str) -> None:
-    conninfo = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _campaign(family: str, opening: date) -> dict[str, Any]:
@@ -378,13 +378,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    name = f"afas_bench_jobs_{secrets.token_hex(4)}"
-    _admin(args.database_url, f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(args.database_url).set(drivername="postgresql+psycopg", database=name)
-        result = asyncio.run(measure(url.render_as_string(hide_password=False), args.activities, args.batch_size))
-    finally:
-        _admin(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(args.database_url, f"afas_bench_jobs_{secrets.token_hex(4)}") as url:
+        result = asyncio.run(measure(url, args.activities, args.batch_size))
     print(report(result))
     print(json.dumps(result, default=str))
 

@@ -27,16 +27,16 @@ import json
 import logging
 import os
 import secrets
+import sys
 import time
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import nats
-import psycopg
 import sqlalchemy as sa
 from nats.js import JetStreamContext
-from sqlalchemy.engine import make_url
 
 from afas_shared.contracts.envelope import Envelope, EventData
 from afas_shared.contracts.events.declaration import DeclarationExpectedV1, ExpectedFormV1, FormSavedV1
@@ -51,6 +51,9 @@ from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.streams import ensure_stream, stream_config
 from afas_shared.messaging.tables import DeadLetter, InboxRecord
 from afas_shared.settings import CommonSettings, ServiceSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository root
+
 
 CAF = "080"
 KINDS: dict[str, tuple[type[EventData], ...]] = {
@@ -248,12 +251,6 @@ def _figures(events: int, seconds: float, cpu: float) -> dict[str, float]:
     return {"events": events, "seconds": seconds, "per_second": events / seconds, "per_cpu_second": events / cpu}
 
 
-def _admin(server_url: str, sql: str) -> None:
-    conninfo = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 async def measure(args: argparse.Namespace, run: str) -> dict[str, Any]:
     nc = await nats.connect(args.nats_url)
     js = nc.jetstream(publish_async_max_pending=4000)
@@ -262,12 +259,11 @@ async def measure(args: argparse.Namespace, run: str) -> dict[str, Any]:
 
     def scratch(service: str, mode: str) -> tuple[str, CommonSettings]:
         name = f"afas_bench_{run}_{service}_{mode}"
-        _admin(args.database_url, f'CREATE DATABASE "{name}"')
+        url = scratch.create(args.database_url, name)
         databases.append(name)
         prefixes.append(f"bench{run}{service[:4]}{mode[:3]}")
-        url = make_url(args.database_url).set(drivername="postgresql+psycopg", database=name)
         common = CommonSettings(nats_url=args.nats_url, bus_prefix=prefixes[-1], log_level="WARNING")
-        return url.render_as_string(hide_password=False), common
+        return url, common
 
     result: dict[str, Any] = {"events": args.events, "one_by_one_events": args.one_by_one_events}
     try:
@@ -295,7 +291,7 @@ async def measure(args: argparse.Namespace, run: str) -> dict[str, Any]:
                     pass
         await nc.close()
         for name in databases:
-            _admin(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            scratch.drop(args.database_url, name)
     result["batch_size"] = args.batch_size or ServiceSettings.model_fields["consumer_batch_size"].default
     result["load_average"] = os.getloadavg()
     return result
