@@ -110,6 +110,9 @@ async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits
         data={"csrf": csrf, "texte": "Contrats mensualisés \u202e: absences non déduites.", "montant": "6000"},
     )
     assert hidden.status_code == 422 and "Caractère interdit (U+202E)" in hidden.text, hidden.text[:500]
+    # Reloading the address the refused justification was posted to goes back to the controls, not a 405
+    reopened = await client.get(f"/declarations/{declaration}/justifications/{key}")
+    assert reopened.status_code == 303 and reopened.headers["location"] == f"/declarations/{declaration}/controle"
     justified = await client.post(
         f"/declarations/{declaration}/justifications/{key}",
         data={"csrf": csrf, "texte": "Contrats mensualisés : les absences ne sont pas déduites.", "montant": "6000"},
@@ -117,6 +120,9 @@ async def test_a_provider_fills_without_javascript_and_the_approbateur_transmits
     assert justified.status_code == 303
     recap = await client.get(f"/declarations/{declaration}/transmission")
     assert "Transmettre à la Caf" in recap.text
+    for shown in (recap.text, listing.text, (await client.get("/pilotage")).text):  # what a person reads: no code
+        visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", shown, flags=re.S))
+        assert [c for c in ("eaje_psu", "multi_accueil", "periscolaire", "heures_realisees") if c in visible] == []
     unsigned = await client.post(f"/declarations/{declaration}/transmission", data={"csrf": csrf})
     assert unsigned.status_code == 422 and "Cochez la case de signature" in unsigned.text
     sent = await client.post(f"/declarations/{declaration}/transmission", data={"csrf": csrf, "signature": "oui"})

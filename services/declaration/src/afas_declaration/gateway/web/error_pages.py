@@ -57,6 +57,8 @@ EXPLANATIONS = {
     503: "Le service ne répond pas pour le moment : réessayez dans quelques instants.",
 }
 _ENGLISH_DEFAULT = re.compile(r"^[A-Za-z ]+$")  # "Not Found", "Method Not Allowed"…: never shown as such
+# Addresses only posted to whose form is not on the page just above them
+FORM_PAGES = ((re.compile(r"^/declarations/([^/]+)/justifications/[^/]+$"), "/declarations/{}/controle"),)
 
 
 def is_page(path: str) -> bool:
@@ -90,7 +92,11 @@ def error_page(request: Request, status: int, message: str, headers: dict[str, s
 
 
 def _page_above(request: Request) -> str | None:
-    """The nearest address above ``request``'s that a GET opens (a form's page), if any."""
+    """The page of the form that posted to ``request``'s address: named, or the nearest above that a GET opens."""
+    for pattern, page in FORM_PAGES:
+        found = pattern.match(request.url.path)
+        if found:
+            return page.format(*found.groups())
     segments = request.url.path.rstrip("/").split("/")
     while len(segments) > 1:
         segments.pop()
