@@ -278,3 +278,15 @@ async def test_the_login_and_reset_pages_count_in_the_same_rate_limit_as_the_api
         refused = await client.post(path, data=data)
         assert refused.status_code == 429 and "Retry-After" in refused.headers, path
     assert (await client.get("/connexion")).status_code == 200  # showing the page is not a login attempt
+
+
+async def test_logging_out_of_a_session_already_ended_leads_to_the_login_page(platform):
+    """« Se déconnecter » clicked in a tab whose session ended elsewhere: the login page, never an error."""
+    home = await _sign_in(platform.client, KARIM)
+    csrf, cookies = _csrf(home), dict(platform.client.cookies)
+    first = await platform.client.post("/deconnexion", data={"csrf": csrf})
+    assert (first.status_code, first.headers["location"]) == (303, "/connexion")
+    for name, value in cookies.items():  # the other tab still holds the ended session's cookie
+        platform.client.cookies.set(name, value)
+    again = await platform.client.post("/deconnexion", data={"csrf": csrf})
+    assert again.status_code == 303 and again.headers["location"].startswith("/connexion"), again.text

@@ -111,7 +111,12 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     async def logout(request: Request, csrf: str = Form(""), me: Viewer = Depends(viewer)) -> RedirectResponse:
         check_csrf(me, csrf)
         if me.caller.session_id:
-            await ask(runtime, "identity", "logout", None)
+            try:
+                await ask(runtime, "identity", "logout", None)
+            except HTTPException as refused:
+                if refused.status_code != 401:
+                    raise
+                # Identity says the session had already ended: logged out all the same, the page says so
         response = RedirectResponse("/connexion", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response

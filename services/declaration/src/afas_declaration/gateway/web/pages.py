@@ -147,7 +147,13 @@ def viewer_dependency(current_caller, secret: str, who_am_i):
         if probe.headers.get(SESSION_HEADER):
             request.state.fresh_token = probe.headers[SESSION_HEADER]
         claims = caller.claims
-        me = await who_am_i(caller) if caller.user_id else {}
+        try:
+            me = await who_am_i(caller) if caller.user_id else {}
+        except HTTPException as refusal:
+            if refusal.status_code != 401:
+                raise
+            # The token still verified, but identity knows the session ended (logged out in another tab)
+            raise PageRedirect(f"/connexion?suite={request.url.path}") from None
         return Viewer(
             caller=caller,
             csrf=csrf_for(secret, caller.session_id or "operateur"),
