@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from afas_declaration.adapters.tables import Campaign, IdempotencyRecord
+from afas_declaration.application import request_outcome
 from afas_declaration.gateway.hardening import idempotency_store as idempotency
 from afas_shared.clock import ManualClock
 from afas_shared.testing.credentials import TestIssuer
@@ -86,3 +89,27 @@ async def test_openapi_documents_the_header_and_its_lease(make_settings):
         if "post" in ops and any(p["name"] == "Idempotency-Key" for p in ops["post"].get("parameters", []))
     ]
     assert "/api/v1/campaigns" in guarded and "/api/v1/auth/login" not in guarded
+
+
+async def test_an_answer_kept_with_its_effect_is_replayed_when_the_process_died_before_answering(make_settings):
+    """The use case kept its answer in its own transaction (``request_outcome.settle``), then the process died before
+    ``once`` recorded it: the retry gets that answer, and the effect is not attempted again."""
+    async with running(make_settings("declaration")) as gateway:
+        attempts: list[str] = []
+
+        async def transmit_then_die() -> tuple[int, dict]:
+            attempts.append("transmit")
+            async with gateway.db.transaction() as session:  # the effect and its answer, committed together
+                await request_outcome.settle(session, 201, {"version": 1})
+            raise asyncio.CancelledError  # killed right after the commit
+
+        fingerprint = idempotency.fingerprint("/api/v1/declarations/d/transmit", "{}")
+        with pytest.raises(asyncio.CancelledError):
+            await idempotency.once(gateway, "alice", "k-2", fingerprint, transmit_then_die, kept_as=lambda s, a: a)
+
+        async def must_not_run() -> tuple[int, dict]:
+            attempts.append("again")
+            return 500, {}
+
+        assert await idempotency.once(gateway, "alice", "k-2", fingerprint, must_not_run) == (201, {"version": 1})
+        assert attempts == ["transmit"]

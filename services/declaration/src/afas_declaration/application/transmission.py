@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.metrics import count_transmitted
 from afas_declaration.adapters.tables import PartnerCopy, Transmission
-from afas_declaration.application import receipts, review
+from afas_declaration.application import receipts, request_outcome, review
 from afas_declaration.application.actors import actor_of, full_name
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.declaration_scope import Loaded, load
@@ -71,10 +71,12 @@ async def transmit(
             now=now,
         )
         await declaration_store.save(uow, declaration)
+        answer = version_view(snapshot, None)
+        await request_outcome.settle(uow.session, 201, answer)
     count_transmitted(loaded.declaration.declaration_type)
     # Committed: the receipt is rendered from the stored snapshot by a worker process, the answer does not wait
     receipts.of(runtime).render((declaration_id, snapshot["version"]), snapshot)
-    return version_view(snapshot, None)
+    return answer
 
 
 def _snapshot(loaded: Loaded, partner, assessment, signer, signer_name: str, transmitted_at: str) -> dict[str, Any]:

@@ -19,8 +19,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_declaration.adapters.tables import IdempotencyRecord
+from afas_declaration.application import request_outcome
 from afas_shared.runtime import ServiceRuntime
 
 KEEP_FOR = timedelta(days=1)
@@ -47,6 +49,7 @@ async def once(
     key: str | None,
     request_fingerprint: str,
     action: Callable[[], Awaitable[tuple[int, Any]]],
+    kept_as: Callable[[int, Any], Any] | None = None,
 ) -> tuple[int, Any]:
     """Run ``action`` (returning status and JSON body) at most once per (owner, key); replay its answer after."""
     if key is None:
@@ -62,19 +65,29 @@ async def once(
         if not await _take_over_expired(runtime, owner, key, request_fingerprint, now):
             return await _replay(runtime, owner, key, request_fingerprint)
     mine = (IdempotencyRecord.owner == owner, IdempotencyRecord.key == key, IdempotencyRecord.created_at == now)
+
+    async def keep(session: AsyncSession, status: int, answer: Any) -> None:
+        # In the use case's own transaction: committed with its effect, or not at all
+        body = kept_as(status, answer) if kept_as is not None else answer
+        await session.execute(
+            sa.update(IdempotencyRecord)
+            .where(*mine, IdempotencyRecord.status.is_(None))
+            .values(status=status, body=json.dumps(body, ensure_ascii=False))
+        )
+
     try:
-        status, body = await action()
+        with request_outcome.settled_by(keep):
+            status, body = await action()
     except BaseException:
         # A refused or failed first call leaves nothing done: the client may retry under the same key.
         async with runtime.db.transaction() as session:
             await session.execute(sa.delete(IdempotencyRecord).where(*mine, IdempotencyRecord.status.is_(None)))
         raise
     async with runtime.db.transaction() as session:
-        # Only its own reservation: one taken over after the lease belongs to the retry now.
+        # Only its own reservation: one taken over after the lease belongs to the retry now. The answer as sent
+        # replaces the one the use case kept with its effect (the same, as the route serialised it).
         await session.execute(
-            sa.update(IdempotencyRecord)
-            .where(*mine, IdempotencyRecord.status.is_(None))
-            .values(status=status, body=json.dumps(body, ensure_ascii=False))
+            sa.update(IdempotencyRecord).where(*mine).values(status=status, body=json.dumps(body, ensure_ascii=False))
         )
     return status, body
 

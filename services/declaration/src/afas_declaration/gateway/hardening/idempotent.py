@@ -80,7 +80,9 @@ class IdempotencyMiddleware:
             return status, {"content": content.decode("utf-8"), "headers": _kept_headers(response_headers)}
 
         try:
-            status, stored = await idempotency.once(self.runtime, owner, headers[HEADER], fingerprint, action)
+            status, stored = await idempotency.once(
+                self.runtime, owner, headers[HEADER], fingerprint, action, kept_as=_as_response
+            )
         except _NotKept as answer:
             await _send(send, answer.status, answer.headers, answer.body)
             return
@@ -139,6 +141,12 @@ def _kept_headers(headers: list) -> list[tuple[str, str]]:
     # A replay must not hand out a session token minted for the first call, nor a stale length
     dropped = {b"content-length", SESSION_HEADER.lower().encode(), b"set-cookie"}
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers if k.lower() not in dropped]
+
+
+def _as_response(status: int, answer: Any) -> dict[str, Any]:
+    """A use case's answer kept in its own transaction (``request_outcome``), as the route's JSON response is kept."""
+    content = json.dumps(answer, ensure_ascii=False, separators=(",", ":"), default=str)
+    return {"content": content, "headers": [("content-type", "application/json")]}
 
 
 async def _read_body(receive) -> bytes:
