@@ -132,6 +132,14 @@ async def test_two_replicas_of_declaration_and_of_estimation_share_the_work_once
         declaration, headers = await _eaje_declaration(platform, catalogue)
         url = f"/api/v1/declarations/{declaration}"
         approbateur = headers[ADMIN]
+
+        async def every_provider_acts() -> bool:
+            # Two replicas apply the grants' events side by side: each grant in order, not one grant after another,
+            # so the approbateur's validated line may land before a provider's
+            answers = [await client.get(url, headers=headers[who]) for client in clients for who in (KARIM, SOPHIE)]
+            return all(answer.status_code == 200 for answer in answers)
+
+        await eventually(every_provider_acts, timeout=30)
         await _fill_through(clients, url, headers, REVISED)
         controls = (await second.post(f"{url}/controls", headers=approbateur)).json()
         assert controls["transmissible"] is True, controls
