@@ -54,6 +54,7 @@ from afas_shared.settings import CommonSettings, ServiceSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository root
 
+from benchmarks import scratch_database  # noqa: E402
 
 CAF = "080"
 KINDS: dict[str, tuple[type[EventData], ...]] = {
@@ -259,7 +260,7 @@ async def measure(args: argparse.Namespace, run: str) -> dict[str, Any]:
 
     def scratch(service: str, mode: str) -> tuple[str, CommonSettings]:
         name = f"afas_bench_{run}_{service}_{mode}"
-        url = scratch.create(args.database_url, name)
+        url = scratch_database.create(args.database_url, name)
         databases.append(name)
         prefixes.append(f"bench{run}{service[:4]}{mode[:3]}")
         common = CommonSettings(nats_url=args.nats_url, bus_prefix=prefixes[-1], log_level="WARNING")
@@ -291,7 +292,7 @@ async def measure(args: argparse.Namespace, run: str) -> dict[str, Any]:
                     pass
         await nc.close()
         for name in databases:
-            scratch.drop(args.database_url, name)
+            scratch_database.drop(args.database_url, name)
     result["batch_size"] = args.batch_size or ServiceSettings.model_fields["consumer_batch_size"].default
     result["load_average"] = os.getloadavg()
     return result
