@@ -4,16 +4,16 @@ copies, a closure kept early and released, the campaigns of their family joined 
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
-from afas_declaration.application import campaign_opening, campaigns
+from afas_declaration.adapters.tables import ActivityCopy, Declaration
 from afas_shared.contracts.events.habilitation import ActivityClosedV1, ActivityRegisteredV1, SiteV1
 from afas_shared.read_models import early_events
 from afas_shared.testing.delivery import deliver, deliver_batch, event
 from afas_shared.testing.fixtures import running
+from services.declaration.tests.test_events_any_order import open_laep_campaign
 
 PARTNER = uuid.uuid4()
 
@@ -37,20 +37,7 @@ async def test_registrations_in_one_batch_end_as_one_by_one(make_settings):
     open_a, open_b, closed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with running(make_settings("declaration")) as runtime:
         today = runtime.clock.now().date()
-        async with runtime.db.transaction() as session:
-            session.add(
-                Campaign(
-                    id=uuid.uuid4(),
-                    caf_code="080",
-                    family="laep",
-                    exercice=today.year,
-                    declaration_type="reelle",
-                    form_version=campaigns.FORM_VERSION,
-                    opening_date=today - timedelta(days=1),
-                    deadline=today + timedelta(days=60),
-                )
-            )
-        await campaign_opening.open_due(runtime)
+        await open_laep_campaign(runtime, today)
         closure = ActivityClosedV1(activity_id=closed, partner_id=PARTNER, closing_date=date(today.year - 1, 12, 31))
         assert await deliver(runtime, event(closure, closed, 2)) == "handled"  # kept until its registration
         first_a = event(_registered(open_a, "A"), open_a, 1)

@@ -98,25 +98,30 @@ async def test_a_stale_or_replayed_activity_event_is_a_counted_no_op(make_settin
     assert (row.name, row.closing_date) == ("Après", date(2026, 6, 30))
 
 
+async def open_laep_campaign(runtime, today) -> None:
+    """This year's LAEP campaign of the Somme's Caf, open since yesterday, and opened (its job run)."""
+    async with runtime.db.transaction() as session:
+        session.add(
+            Campaign(
+                id=uuid.uuid4(),
+                caf_code="080",
+                family="laep",
+                exercice=today.year,
+                declaration_type="reelle",
+                form_version=campaigns.FORM_VERSION,
+                opening_date=today - timedelta(days=1),
+                deadline=today + timedelta(days=60),
+            )
+        )
+    await campaign_opening.open_due(runtime)
+
+
 async def test_an_activity_registered_after_its_closure_joins_no_campaign_it_was_closed_for(make_settings):
     """The kept closure is applied before the open campaigns are joined: a closed activity is not expected."""
     activity_id = uuid.uuid4()
     async with running(make_settings("declaration")) as runtime:
         today = paris_today(runtime.clock.now())
-        async with runtime.db.transaction() as session:
-            session.add(
-                Campaign(
-                    id=uuid.uuid4(),
-                    caf_code="080",
-                    family="laep",
-                    exercice=today.year,
-                    declaration_type="reelle",
-                    form_version=campaigns.FORM_VERSION,
-                    opening_date=today - timedelta(days=1),
-                    deadline=today + timedelta(days=60),
-                )
-            )
-        await campaign_opening.open_due(runtime)
+        await open_laep_campaign(runtime, today)
         closed = ActivityClosedV1(
             activity_id=activity_id, partner_id=PARTNER, closing_date=date(today.year - 1, 12, 31)
         )
