@@ -147,7 +147,7 @@ def backlog(service: str, events: int) -> list[Envelope[Any]]:
 
 async def publish(js: JetStreamContext, names: BusNames, envelopes: list[Envelope[Any]]) -> None:
     for producer in sorted({e.type.split(".")[0] for e in envelopes}):
-        await ensure_stream(js, stream_config(names, producer, replicas=1, duplicate_window=120))
+        await ensure_stream(js, stream_config(names, producer, replicas=1, duplicate_window=120, max_age_days=1))
     for start in range(0, len(envelopes), 2000):
         futures = [
             await js.publish_async(

@@ -55,7 +55,7 @@ async def measure(nats_url: str, database_url: str, events: int, prefix: str) ->
     db = Database(database_url)
     nc = await nats.connect(nats_url)
     js = nc.jetstream(publish_async_max_pending=4000)
-    config = stream_config(names, "identity", replicas=1, duplicate_window=120)
+    config = stream_config(names, "identity", replicas=1, duplicate_window=120, max_age_days=1)
     try:
         # Baseline: one publish, one awaited ack, one row marked — per event.
         await ensure_stream(js, config)

@@ -40,7 +40,7 @@ from afas_shared.messaging.call_budgets import timeout_for
 from afas_shared.messaging.consumer import AggregateKey, Handler, IdempotentConsumer
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
-from afas_shared.messaging.streams import ensure_stream, stream_config, wait_for_stream
+from afas_shared.messaging.streams import ensure_stream, history_days, stream_config, wait_for_stream
 from afas_shared.refusals import Refused
 from afas_shared.settings import CommonSettings, ServiceSettings
 from afas_shared.telemetry.rpc_metrics import timed_request, timed_responder
@@ -252,6 +252,7 @@ class Bus:
                 producer,
                 replicas=common.bus_stream_replicas,
                 duplicate_window=common.bus_duplicate_window_seconds,
+                max_age_days=history_days(common, producer),
             )
             if producer == self.service or not self.settings.nats_password:
                 await ensure_stream(self.js, config)

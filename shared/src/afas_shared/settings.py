@@ -59,6 +59,19 @@ class CommonSettings(BaseSettings):
         ge=1,
         description="JetStream duplicate window: an event published again with the same id within it is dropped",
     )
+    # A declaration of exercice N is expected from late N-1 (prévisionnelle) to mid N+1 (réel), and a refused one
+    # comes back for revision after that: 36 months let a back office replay an exercice from its first event.
+    bus_history_days: int = Field(
+        default=1096,
+        ge=1,
+        description="Days the streams the Caf back office reads (habilitation, declaration, estimation) keep their "
+        "events: 1096 = 36 months, a full exercice plus its revision (docs/consumers.md)",
+    )
+    bus_internal_history_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days identity's stream (accounts, sessions: internal, personal data) keeps its events",
+    )
     # Deprecated aliases of the standard OTEL_* variables (afas_shared.telemetry.otel_config), read only where the
     # standard variable is absent
     telemetry_exporter: Exporter = Field(
