@@ -65,7 +65,9 @@ def _line(name: str, result: http_load.Result, hello: float | None = None) -> st
     ratio = f"{result.per_second / hello:7.1%}" if hello else "       "
     return (
         f"{name:<44} {result.per_second:9.1f} appels/s  p50 {result.p50:7.1f} ms  p99 {result.percentile(99):8.1f} ms"
-        f"  {ratio}  erreurs {result.errors}" + (f" ({result.error_kinds()})" if result.errors else "")
+        f"  {ratio}  erreurs {result.errors}"
+        + (f" ({result.error_kinds()})" if result.errors else "")
+        + (f"  reconnexions {result.reconnections}" if result.reconnections else "")
     )
 
 

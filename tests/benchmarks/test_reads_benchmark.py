@@ -44,6 +44,40 @@ async def test_the_client_counts_calls_errors_and_latencies_of_both_shapes():
     assert 0 < thinking.calls < closed.calls and thinking.errors == 0
 
 
+async def _serve_closing(answers: int, *, on_request: bool) -> asyncio.Server:
+    """Answers ``answers`` requests per connection, then closes it: at once (idle, as a keep-alive timeout does) or
+    after reading the next request without answering it (a close racing the client's request)."""
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(answers):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+        if on_request:
+            await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    return await asyncio.start_server(client, "127.0.0.1", 0)
+
+
+async def test_a_connection_the_server_closed_while_idle_is_opened_again_not_counted_as_an_error():
+    for on_request in (False, True):
+        server = await _serve_closing(1, on_request=on_request)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            result = await http_load._run(http_load.Load(f"http://127.0.0.1:{port}/", {}, 3, 0.3, 0.02))
+        assert result.errors == 0 and result.calls > 3, (on_request, result.error_kinds())
+        assert result.reconnections >= result.calls - 3
+
+
+async def test_a_fresh_connection_closed_without_an_answer_is_still_an_error():
+    server = await _serve_closing(0, on_request=True)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        result = await http_load._run(http_load.Load(f"http://127.0.0.1:{port}/", {}, 2, 0.2))
+    assert result.calls == 0 and result.errors == 2 and result.error_kinds() == "IncompleteReadError × 2"
+
+
 def test_each_middleware_of_the_gateway_gets_its_cost():
     costs = dict(middleware_costs.measure(calls=20, rounds=2))
     assert list(costs)[2:] == [name for name, _, _ in middleware_costs.MIDDLEWARES]
