@@ -102,7 +102,16 @@ async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) 
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
     forms = (await session.execute(query)).scalars().all()
+    return await assembled(session, row, activity, forms)
+
+
+async def assembled(
+    session, row: DeclarationRow, activity: ActivityCopy | None, forms: Sequence[DeclarationForm]
+) -> Declaration:
+    """The aggregate from rows this session has read already (locked, for a change), with the transmitted version
+    the Caf decides on when there is one: one unit of work reads once what it checks and what it changes."""
     transmission = None
+    declaration_id = row.id
     if row.state == State.transmise:  # the Caf decides on the version it holds
         transmission = (
             await session.execute(

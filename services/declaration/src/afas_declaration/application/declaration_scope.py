@@ -28,22 +28,21 @@ class Loaded:
 
 
 async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) -> Loaded:
+    """``for_update``: the declaration's row locked, then its forms' — the order ``declaration_store.load`` locks
+    them in — so that a use case reads, checks and changes them in one unit of work."""
     declaration = await session.get(Declaration, declaration_id, with_for_update=for_update)
     if declaration is None:
         raise NotFound("Déclaration inconnue.")
     activity = await session.get(ActivityCopy, declaration.activity_id)
     campaign = await session.get(Campaign, declaration.campaign_id)
-    forms = (
-        (
-            await session.execute(
-                sa.select(DeclarationForm)
-                .where(DeclarationForm.declaration_id == declaration_id)
-                .order_by(DeclarationForm.kind, DeclarationForm.site_name)
-            )
-        )
-        .scalars()
-        .all()
+    query = (
+        sa.select(DeclarationForm)
+        .where(DeclarationForm.declaration_id == declaration_id)
+        .order_by(DeclarationForm.kind, DeclarationForm.site_name)
     )
+    if for_update:
+        query = query.with_for_update()
+    forms = (await session.execute(query)).scalars().all()
     return Loaded(declaration, activity, campaign, list(forms))
 
 

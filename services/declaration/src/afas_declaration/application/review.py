@@ -22,7 +22,6 @@ from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
 from afas_declaration.application import estimates
 from afas_declaration.application.actors import actor_of
 from afas_declaration.application.declaration_scope import Loaded, load
-from afas_declaration.application.errors import NotFound
 from afas_declaration.application.permissions import WHOLE_BUDGET_REFUSED, require, standing_in
 from afas_declaration.domain import controls as control_rules
 from afas_declaration.domain import declaration_parts as parts
@@ -251,24 +250,24 @@ def _form_of(loaded: Loaded, result: dict[str, Any]) -> DeclarationForm | None:
 
 
 async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
-    """Run the controls now; a complete declaration with nothing blocking becomes « Contrôlée »."""
-    async with runtime.db.sessions() as session:
-        loaded = await load(session, declaration_id)
-        who = await standing_in(session, runtime, caller, loaded.activity)
-        earlier = await earlier_figures(session, loaded.declaration)
-    actor = actor_of(caller, who)
-    as_read = declaration_store.from_rows(loaded.declaration, loaded.activity, loaded.forms)
-    as_read.authorize(actor, lifecycle.Transition.control)
-    as_read.require_state(lifecycle.Transition.control)
-    assessment = await assess(runtime, loaded, earlier)
+    """Run the controls now; a complete declaration with nothing blocking becomes « Contrôlée ».
+
+    One unit of work from the first read (issue 16): the declaration and its forms are read locked, checked, run
+    through the controls and changed on the same rows — where a session of reads then a unit of work read them
+    twice. The estimate is asked with the lock held: only this declaration's writers wait for it."""
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
-        declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)
-        if declaration is None:
-            raise NotFound("Déclaration inconnue.")
+        session = uow.session
+        loaded = await load(session, declaration_id, for_update=True)
+        who = await standing_in(session, runtime, caller, loaded.activity)
+        actor = actor_of(caller, who)
+        declaration = await declaration_store.assembled(session, loaded.declaration, loaded.activity, loaded.forms)
+        declaration.authorize(actor, lifecycle.Transition.control)
+        declaration.require_state(lifecycle.Transition.control)
+        earlier = await earlier_figures(session, loaded.declaration)
+        assessment = await assess(runtime, loaded, earlier)
         declaration.control(actor, assessment.results, now)
         await declaration_store.save(uow, declaration)
-        loaded.declaration = await uow.session.get(Declaration, declaration_id)
     return _view(loaded, assessment, who)
 
 

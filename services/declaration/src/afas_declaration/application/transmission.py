@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.metrics import count_transmitted
 from afas_declaration.adapters.tables import PartnerCopy, Transmission
-from afas_declaration.application import receipts, request_outcome, review
+from afas_declaration.application import attachments, receipts, request_outcome, review
 from afas_declaration.application.actors import actor_of, full_name
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.declaration_scope import Loaded, load
@@ -35,34 +35,38 @@ ROLE_LABELS = {"approbateur": "Approbateur"}
 async def transmit(
     runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, signed: bool, complement: str | None
 ) -> dict[str, Any]:
-    async with runtime.db.sessions() as session:
-        loaded = await load(session, declaration_id)
+    # One unit of work from the first read (issue 16): the declaration and its forms read locked are what is checked,
+    # controlled one last time, sealed and changed — no second read of them, no version to compare. The estimate
+    # the seal holds is asked with the lock held: only this declaration's writers wait for it.
+    async with runtime.unit_of_work() as uow:
+        session = uow.session
+        loaded = await load(session, declaration_id, for_update=True)
         partner = await session.get(PartnerCopy, loaded.declaration.partner_id)
         signer = await session.get(KnownUser, caller.user_id) if caller.user_id else None
         who = await standing_in(session, runtime, caller, loaded.activity)
+        actor = actor_of(caller, who, signer)
+        declaration = await declaration_store.assembled(session, loaded.declaration, loaded.activity, loaded.forms)
+        # Checked before the seal and its receipt: the approbateur signs an open declaration, and after the last
+        # control run nothing stands in the way
+        declaration.check_transmit(actor, signed)
+        if complement is not None:
+            complement = complement.strip() or None
+            loaded.declaration.complement = complement  # sealed in the snapshot; the aggregate stores it below
         earlier = await review.earlier_figures(session, loaded.declaration)
-    actor = actor_of(caller, who, signer)
-    # Checked before the seal and its receipt: the approbateur signs an open declaration, and after the last control
-    # run nothing stands in the way
-    as_read = declaration_store.from_rows(loaded.declaration, loaded.activity, loaded.forms)
-    as_read.check_transmit(actor, signed)
-    if complement is not None:
-        loaded.declaration.complement = complement.strip() or None
-    assessment = await review.assess(runtime, loaded, earlier)
-    as_read.check_obstacles(assessment.results)
-    now = runtime.clock.now()
-    signer_name = full_name(signer) or "Utilisateur inconnu"
-    snapshot, text = sealed(
-        _snapshot(loaded, partner, assessment, signer, signer_name, now.astimezone(PARIS).isoformat(timespec="seconds"))
-    )
-    async with runtime.unit_of_work() as uow:
-        declaration = await declaration_store.load(uow.session, declaration_id, for_update=True)
-        if declaration is None:
-            raise NotFound("Déclaration inconnue.")
+        assessment = await review.assess(runtime, loaded, earlier)
+        declaration.check_obstacles(assessment.results)
+        now = runtime.clock.now()
+        signer_name = full_name(signer) or "Utilisateur inconnu"
+        transmitted_at = now.astimezone(PARIS).isoformat(timespec="seconds")
+        # Read under the declaration's lock, which an upload takes to list its file: the seal names every file listed
+        files = [attachments.frozen_entry(row) for row in await attachments.rows_of(session, declaration_id)]
+        snapshot, text = sealed(
+            _snapshot(loaded, partner, assessment, signer, signer_name, transmitted_at) | {"pieces_jointes": files}
+        )
         declaration.transmit(
             actor,
             signed=signed,
-            expected_version=loaded.declaration.version,
+            expected_version=declaration.version,
             complement=loaded.declaration.complement,
             results=assessment.results,
             figures=assessment.figures_text,
@@ -196,6 +200,7 @@ def _scoped(snapshot: dict[str, Any], loaded: Loaded, who: Standing) -> dict[str
         **snapshot,
         "formulaires": [f for f in snapshot["formulaires"] if f["id"] in own],
         "controles": review.results_seen(loaded, snapshot["controles"], who),
+        "pieces_jointes": attachments.seen_in_snapshot(snapshot.get("pieces_jointes", []), who),
         "chiffres": None,
         "estimation": dict(review.ESTIMATE_OUT_OF_SCOPE),
     }

@@ -1,0 +1,42 @@
+"""Controls and transmit each run in one unit of work (issue 16): the declaration and its forms read once, locked,
+then checked, controlled and changed in the same session — where a session of reads then a unit of work opened two
+sessions and read the declaration, its activity and its forms twice."""
+
+from __future__ import annotations
+
+from afas_declaration.application import review, transmission
+from afas_shared.contracts.events.declaration import DeclarationControlledV1, DeclarationTransmittedV1
+from services.declaration.tests.test_save_sessions import counting
+from services.declaration.tests.use_case_scenes import ESTIMATE, lucioles
+
+
+def _reads_of(statements: list[str], table: str) -> int:
+    """Reads of the declaration's own rows in ``table`` (the earlier declarations' figures are another read)."""
+    key = {"declaration": "declaration.id = ", "declaration_form": "declaration_form.declaration_id = "}[table]
+    return sum(1 for sql in statements if sql.lstrip().startswith("SELECT") and f"WHERE {key}" in " ".join(sql.split()))
+
+
+async def test_the_controls_read_the_declaration_once_in_one_unit_of_work(world):
+    scene = await lucioles(world)
+    await scene.fill()
+    with counting(world.runtime) as counted:
+        controls = await review.run(world.runtime, scene.alice.caller, scene.declaration_id)
+    assert controls["etat"] == "Contrôlée" and controls["estimation"]["montant"] == ESTIMATE
+    assert counted.sessions == 1
+    assert (_reads_of(counted.statements, "declaration"), _reads_of(counted.statements, "declaration_form")) == (1, 1)
+    [controlled] = await world.published(DeclarationControlledV1.subject())
+    assert controlled.data.ready is True
+
+
+async def test_the_transmit_reads_the_declaration_once_in_one_unit_of_work(world):
+    scene = await lucioles(world)
+    await scene.ready()
+    with counting(world.runtime) as counted:
+        sent = await transmission.transmit(world.runtime, scene.alice.caller, scene.declaration_id, True, " Vu. ")
+    assert (sent["version"], sent["estimation"]["montant"]) == (1, ESTIMATE)
+    assert counted.sessions == 1
+    assert (_reads_of(counted.statements, "declaration"), _reads_of(counted.statements, "declaration_form")) == (1, 1)
+    [transmitted] = await world.published(DeclarationTransmittedV1.subject())
+    assert transmitted.data.snapshot_hash == sent["hash"]
+    snapshot = await transmission.version(world.runtime, scene.alice.caller, scene.declaration_id, 1)
+    assert snapshot["informations_complementaires"] == "Vu."
