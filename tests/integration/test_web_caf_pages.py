@@ -17,6 +17,16 @@ from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, _eaje_de
 from tests.integration.test_web_pages import _csrf, _sign_in
 
 
+def _changes(page: str) -> list[list[str]]:
+    """The rows of the table of values changed between two versions, each cell's text."""
+    table = page.split('<table class="comparaison">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
+        for r in rows
+    ]
+
+
 async def test_the_caf_agent_validates_and_refuses_approbateurs_through_the_page(platform, catalogue):
     client = platform.client
     pending = {}
@@ -69,6 +79,13 @@ async def test_the_caf_agent_refuses_then_validates_a_transmitted_declaration(pl
     assert "Aucune déclaration" in (await client.get("/caf/instruction", params={"exercice": "2025"})).text
     assert "Aucune déclaration" in (await client.get("/caf/instruction", params={"type_activite": "alsh"})).text
     assert declaration in (await client.get("/caf/instruction", params={"type_declaration": "previsionnelle"})).text
+    # The partner filter: a select of the Caf's partners by name, the chosen one kept selected
+    mine = await client.get("/caf/instruction", params={"partenaire": str(catalogue.partner)})
+    assert (
+        declaration in mine.text and f'<option value="{catalogue.partner}" selected>Commune d&#39;Amiens' in mine.text
+    )
+    other = await client.get("/caf/instruction", params={"partenaire": "00000000-0000-0000-0000-000000000001"})
+    assert "Aucune déclaration" in other.text
 
     page = await client.get(f"/caf/instruction/{declaration}")
     assert page.status_code == 200, page.text
@@ -105,6 +122,21 @@ async def test_the_caf_agent_refuses_then_validates_a_transmitted_declaration(pl
     await _transmit(platform, declaration, headers, {**ACTIVITY, "heures_facturees": "63000"})
     page = await client.get(f"/caf/instruction/{declaration}")
     assert "Version 2 transmise le" in _text(page.text) and "63\u00a0000" in page.text
+    # Side by side: the value that changed, labelled, before and after, under the reason of the refusal
+    changed = _changes(page.text)
+    assert changed == [
+        ["Données d'activité", "Heures facturées aux familles", "66\u00a0000 h", "63\u00a0000 h"],
+        ["Données d'activité", "Taux de facturation", "110,00 %", "105,00 %"],  # computed from it
+    ]
+    assert "Ce qui a changé depuis la version 1" in _text(page.text)
+    assert "motif : « Les heures facturées dépassent le contrat. »" in html.unescape(page.text)
+    # The partner's page: its activity, the grants on it and its declaration, linked to the instruction page
+    partner_page = await client.get(f"/caf/partenaires/{catalogue.partner}")
+    assert partner_page.status_code == 200, partner_page.text
+    partner_text = _text(partner_page.text)
+    assert "Multi-accueil Les Lucioles" in partner_text and "Approbateur" in partner_text
+    assert "Transmise Caf" in partner_text and f'href="/caf/instruction/{declaration}"' in partner_page.text
+    assert "Caf de la Somme" in partner_text
     validated = await client.post(
         f"/caf/instruction/{declaration}/valider",
         data={"csrf": csrf, "formulaire": "valider", "justification_ecart_acceptee": "oui"},

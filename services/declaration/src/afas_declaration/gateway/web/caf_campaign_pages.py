@@ -27,7 +27,7 @@ CAMPAIGN_MESSAGES = {
     "exercice": "Indiquez l'exercice sur quatre chiffres (2000 à 2100).",
     "date_ouverture": "Indiquez la date d'ouverture (jj/mm/aaaa).",
     "date_limite": "Indiquez la date limite (jj/mm/aaaa).",
-    "caf": "Indiquez le numéro de la Caf sur trois chiffres.",
+    "caf": "Choisissez la Caf.",
 }
 
 

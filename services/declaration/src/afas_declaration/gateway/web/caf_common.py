@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -73,3 +74,11 @@ FAMILY_LABELS = labels.family_labels()  # the one mapping of codes to labels: ``
 def as_int(value: str | None) -> int | None:
     value = (value or "").strip()
     return int(value) if value.isdigit() else None
+
+
+def as_uuid(value: str | None) -> uuid.UUID | None:
+    """A filter's id as chosen in a select; anything else filters nothing."""
+    try:
+        return uuid.UUID((value or "").strip())
+    except ValueError:
+        return None

@@ -10,10 +10,20 @@ from fastapi.responses import HTMLResponse, Response
 from afas_declaration.application import drafts, instruction, transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
 from afas_declaration.gateway.clients.service_calls import call_local
-from afas_declaration.gateway.web.caf_common import FAMILY_LABELS, as_int, caller, done, posted, refused, services
+from afas_declaration.gateway.web.caf_common import (
+    FAMILY_LABELS,
+    as_int,
+    as_uuid,
+    caller,
+    done,
+    posted,
+    refused,
+    services,
+)
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.page_links import around, asked
 from afas_declaration.gateway.web.pages import Viewer, redirect, render
+from afas_declaration.gateway.web.version_changes import changes
 from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
 
@@ -82,9 +92,11 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "type_declaration": query.get("type_declaration")
             if query.get("type_declaration") in DECLARATION_TYPES
             else None,
+            "partenaire": as_uuid(query.get("partenaire")),
         }
         try:
             page = await call_local(instruction.queue(runtime, caller(me), **filters, request=asked(request)))
+            partners = await identity(me, "list_partners")
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
@@ -96,6 +108,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "filtres": dict(query),
             "types": DECLARATION_TYPES,
             "familles": FAMILY_LABELS,
+            "partenaires": sorted(partners, key=lambda p: p["raison_sociale"].casefold()),
             "message": done(request),
         }
         return render(request, "caf_instruction.html", context, viewer=me)
@@ -116,6 +129,13 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 if latest is not None
                 else None
             )
+            # The version the latest one is compared with: the one before it, or the one the agent chose
+            base = _compared_with(as_int(request.query_params.get("depuis")), latest)
+            earlier = (
+                await call_local(transmission.version(runtime, caller(me), declaration_id, base))
+                if base is not None
+                else None
+            )
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         controls = snapshot["controles"] if snapshot else []
@@ -131,6 +151,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "decisions": DECISIONS,
             "decidable": detail["etat_code"] == DeclarationState.transmise and snapshot is not None,
             "annulable": detail["etat_code"] not in instruction.FINAL_STATES,
+            "precedente": earlier,
+            "changements": changes(earlier, snapshot) if earlier and snapshot else [],
             "saisie": submitted or {},
             "erreurs": errors or [],
             "message": done(request),
@@ -161,6 +183,12 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return await _to_instruct(request, me, declaration_id, errors, values, refusal.status_code)
         return redirect(request, f"/caf/instruction/{declaration_id}?fait={decision}")
 
-    # --- Partenaires ----------------------------------------------------------------------------------------
-
     return web
+
+
+def _compared_with(asked_for: int | None, latest: int | None) -> int | None:
+    """The earlier version shown beside the latest: the one asked for when it precedes the latest, else the one
+    just before it; none for a first version."""
+    if latest is None or latest < 2:
+        return None
+    return asked_for if asked_for is not None and 1 <= asked_for < latest else latest - 1

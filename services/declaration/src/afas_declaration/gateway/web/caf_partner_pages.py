@@ -9,7 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from afas_declaration.gateway.web.caf_common import done, posted, refused, services
+from afas_declaration.application import partner_overview
+from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web.caf_common import caller, done, posted, refused, services
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, redirect, render
 from afas_shared.runtime import ServiceRuntime
@@ -91,6 +93,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             found = await identity(me, "get_partner", partner_id=partner_id)
             users = await identity(me, "list_users", partner_id=partner_id)
             conventions = await identity(me, "search_conventions", partenaire=partner_id)
+            activities = await call_local(partner_overview.activities(runtime, caller(me), partner_id))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
@@ -101,6 +104,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "utilisateurs": users,
             "statuts": USER_STATES,
             "conventions": conventions,
+            "activites": activities,
             "types_convention": CONVENTION_KINDS,
             "saisie": submitted or {},
             "erreurs": errors or [],

@@ -24,6 +24,7 @@ from afas_declaration.domain.controls.french import french_number as domain_fren
 from afas_declaration.gateway.session.caller import SESSION_HEADER, Caller, csrf_for
 from afas_declaration.gateway.web import figures, labels
 from afas_shared.auth.caller import forwarded_caller
+from afas_shared.cafs import CAFS, caf_name
 from afas_shared.clock import PARIS
 
 COOKIE = "afas_session"
@@ -68,8 +69,10 @@ environment.filters.update(
     nature=labels.nature_label,
     libelles_champs=labels.with_field_labels,
     sans_codes=labels.without_codes,
+    nom_caf=lambda code: caf_name(code) or code or "—",
 )
 environment.globals.update(
+    CAFS_CHOIX={code: caf.name for code, caf in sorted(CAFS.items(), key=lambda item: item[1].departement)},
     estimation_partielle=estimate_wording.is_partial,
     avis_estimation_partielle=estimate_wording.partial_notice,
     avertissements_estimation=estimate_wording.warnings,
