@@ -327,7 +327,7 @@ MATRIX: dict[tuple[str, str], Route] = {
         },
     ),  # fmt: skip
     ("GET", "/caf/campagnes/{campaign_id}"): route(CAF_READERS),
-    ("GET", "/caf/campagnes/{campaign_id}/export.csv"): route(CAF_READERS),
+    ("GET", "/caf/campagnes/{campaign_id}/export-{table}.csv"): route(CAF_READERS),
     ("GET", "/caf/campagnes/{campaign_id}/export.xlsx"): route(CAF_READERS),
     ("GET", "/caf/baremes"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/caf/baremes/{famille}"): route(NATIONAL_PARAMETRAGE, form="parameter_form", destructive=True),

@@ -249,6 +249,7 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "local": "bonus_territoire_montant_place_nouvelle",
         "parametre": parameter["nom"],
         "campaign_id": campaign,
+        "table": "activites",  # a campaign's CSV export, one table per file
         "name": "afas.css",
         "action": "refuser",
     }

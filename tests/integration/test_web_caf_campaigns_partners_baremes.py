@@ -64,21 +64,39 @@ async def test_the_caf_agent_opens_a_campaign_and_follows_its_progress(platform,
     listing = _text((await client.get("/caf/campagnes")).text)
     assert "ALSH — Prévisionnelle 2026" in listing
 
-    exported = await client.get(f"/caf/campagnes/{eaje_id}/export.csv")
-    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
-    assert exported.content.startswith(b"\xef\xbb\xbf")
-    assert "attachment" in exported.headers["content-disposition"]
-    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "Campagne" and rows[1][3] == "2026" and rows[1][-1] == "100"
-    assert ["Transmise Caf", "1"] in rows and ["À saisir", "0"] in rows and ["Total", "1"] in rows
-    assert ["Multi-accueil Les Lucioles", "Multi-accueil", "Commune d'Amiens", "Transmise Caf", "Oui"] in rows
+    assert f'href="/caf/campagnes/{eaje_id}/export-activites.csv"' in eaje.text
+
+    def csv_rows(content: bytes) -> list[list[str]]:
+        assert content.startswith(b"\xef\xbb\xbf")
+        return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+
+    exported = {}
+    for table in ("synthese", "etats", "activites"):  # one table per file
+        answer = await client.get(f"/caf/campagnes/{eaje_id}/export-{table}.csv")
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+        assert "attachment" in answer.headers["content-disposition"] and f"-{table}.csv" in (
+            answer.headers["content-disposition"]
+        )
+        exported[table] = csv_rows(answer.content)
+    assert (await client.get(f"/caf/campagnes/{eaje_id}/export-tout.csv")).status_code == 404
+    summary = exported["synthese"]
+    assert len(summary) == 2 and summary[0][0] == "Campagne" and summary[1][4] == "2026" and summary[1][-1] == "100"
+    assert summary[1][1] == "Caf de la Somme" and summary[1][2] == "080" and summary[1][3] == "EAJE - PSU"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", summary[1][6])
+    assert exported["etats"][0] == ["État", "Nombre de déclarations"]
+    assert ["Transmise Caf", "1"] in exported["etats"] and ["Total", "1"] in exported["etats"]
+    assert exported["activites"] == [
+        ["Activité", "Nature", "Partenaire", "État de la déclaration", "Déclarée"],
+        ["Multi-accueil Les Lucioles", "Multi-accueil", "Commune d'Amiens", "Transmise Caf", "Oui"],
+    ]
 
     workbook = await client.get(f"/caf/campagnes/{opened.headers['location'].split('/')[-1].split('?')[0]}/export.xlsx")
     assert workbook.status_code == 200
     assert workbook.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheets = _xlsx(workbook.content)
-    assert list(sheets) == ["Synthèse", "Activités"]
-    assert ["À saisir", "1"] in sheets["Synthèse"] and ["Total", "1"] in sheets["Synthèse"]
+    assert list(sheets) == ["Synthèse", "Déclarations par état", "Activités"]
+    assert ["À saisir", "1"] in sheets["Déclarations par état"] and ["Total", "1"] in sheets["Déclarations par état"]
+    assert sheets["Synthèse"][1][3:6] == ["ALSH", "2026", "Prévisionnelle"]
     assert sheets["Activités"][0] == ["Activité", "Nature", "Partenaire", "État de la déclaration", "Déclarée"]
     assert sheets["Activités"][1] == [
         "ALSH Les Coccinelles",
@@ -158,7 +176,7 @@ async def test_partner_users_are_refused_on_the_caf_pages(platform, catalogue):
         f"/caf/partenaires/{catalogue.partner}",
         "/caf/campagnes",
         f"/caf/campagnes/{campaign_id}",
-        f"/caf/campagnes/{campaign_id}/export.csv",
+        f"/caf/campagnes/{campaign_id}/export-activites.csv",
         f"/caf/campagnes/{campaign_id}/export.xlsx",
     ):
         refused = await client.get(url)

@@ -1,5 +1,5 @@
-"""The Caf's campaign pages: campaigns, opening one, the progress dashboard (server-side SVG chart) and its CSV /
-XLSX exports."""
+"""The Caf's campaign pages: campaigns, opening one, the progress dashboard (server-side SVG chart); its CSV /
+XLSX exports are in ``caf_campaign_exports``."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from afas_declaration.adapters import spreadsheet
 from afas_declaration.application import campaign_progress, campaigns
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.gateway.clients.service_calls import call_local
-from afas_declaration.gateway.web import labels
 from afas_declaration.gateway.web.caf_common import FAMILY_LABELS, caller, done, posted, refused, services
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
-from afas_declaration.gateway.web.pages import Viewer, french_date, french_number, redirect, render
+from afas_declaration.gateway.web.pages import Viewer, redirect, render
 from afas_shared.runtime import ServiceRuntime
 
 # The campaign form's fields, named as the API and the use case's input name them, and what each asks for
@@ -62,51 +60,6 @@ def chart(rows: list[dict[str, Any]], width: int = 640) -> dict[str, Any]:
 def _campaign_label(c: dict[str, Any]) -> str:
     family = FAMILY_LABELS.get(c["type_activite"], c["type_activite"])
     return f"{family} — {c['type_declaration_libelle']} {c['exercice']}"
-
-
-def export_tables(p: dict[str, Any]) -> tuple[list[list[Any]], list[list[Any]], list[list[Any]]]:
-    c = p["campagne"]
-    summary = [
-        [
-            "Campagne",
-            "Caf",
-            "Type d'activité",
-            "Exercice",
-            "Type de déclaration",
-            "Date d'ouverture",
-            "Date limite",
-            "Activités",
-            "Déclarées",
-            "Taux de déclaration (%)",
-        ],
-        [
-            _campaign_label(c),
-            c["caf"],
-            FAMILY_LABELS.get(c["type_activite"], c["type_activite"]),
-            c["exercice"],
-            c["type_declaration_libelle"],
-            french_date(c["date_ouverture"]),
-            french_date(c["date_limite"]),
-            p["activites"],
-            p["declarees"],
-            p["taux_declaration"],
-        ],
-    ]
-    states = [["État", "Nombre de déclarations"]]
-    states += [[s["libelle"], s["nombre"]] for s in p["par_etat"]]
-    states.append(["Total", p["declarations"]])
-    activities = [["Activité", "Nature", "Partenaire", "État de la déclaration", "Déclarée"]]
-    activities += [
-        [
-            r["activite"],
-            labels.nature_label(r["nature"], c["type_activite"]),
-            r["partenaire"],
-            r["etat_libelle"],
-            "Oui" if r["declaree"] else "Non",
-        ]
-        for r in p["lignes"]
-    ]
-    return summary, states, activities
 
 
 def router(runtime: ServiceRuntime, viewer) -> APIRouter:
@@ -184,47 +137,5 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "message": done(request),
         }
         return render(request, "caf_campagne.html", context, viewer=me)
-
-    def _filename(p: dict[str, Any], extension: str) -> str:
-        c = p["campagne"]
-        return f"suivi-campagne-{c['caf']}-{c['type_activite']}-{c['exercice']}-{c['type_declaration']}.{extension}"
-
-    @web.get("/caf/campagnes/{campaign_id}/export.csv")
-    async def export_csv(request: Request, campaign_id: uuid.UUID, me: Viewer = Depends(viewer)) -> Response:
-        if (refusal := refused(request, me)) is not None:
-            return refusal
-        try:
-            p = await _progress(me, campaign_id)
-        except HTTPException as refusal:
-            return failure_page(request, me, refusal)
-        summary, states, activities = export_tables(p)
-        summary[1][-1] = french_number(summary[1][-1])
-        return Response(
-            spreadsheet.csv_bytes([summary, states, activities]),
-            media_type=spreadsheet.CSV_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{_filename(p, "csv")}"'},
-        )
-
-    @web.get("/caf/campagnes/{campaign_id}/export.xlsx")
-    async def export_xlsx(request: Request, campaign_id: uuid.UUID, me: Viewer = Depends(viewer)) -> Response:
-        if (refusal := refused(request, me)) is not None:
-            return refusal
-        try:
-            p = await _progress(me, campaign_id)
-        except HTTPException as refusal:
-            return failure_page(request, me, refusal)
-        summary, states, activities = export_tables(p)
-        synthesis = [*summary, [], *states]
-        content = spreadsheet.xlsx_bytes(
-            [
-                ("Synthèse", synthesis, {0, len(summary) + 1, len(synthesis) - 1}),
-                ("Activités", activities, {0}),
-            ]
-        )
-        return Response(
-            content,
-            media_type=spreadsheet.XLSX_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{_filename(p, "xlsx")}"'},
-        )
 
     return web
