@@ -26,6 +26,9 @@ from afas_declaration.application import request_outcome
 from afas_shared.runtime import ServiceRuntime
 
 KEEP_FOR = timedelta(days=1)
+# How often a process deletes the answers older than KEEP_FOR: not on every request (a statement per transmit at the
+# deadline peak, issue 16) — a day's answers wait at most this much longer, and a replay checks their age anyway
+SWEEP_EVERY = timedelta(minutes=1)
 MAX_KEY_LENGTH = 200
 DEFAULT_LEASE = timedelta(seconds=60)
 
@@ -59,12 +62,14 @@ async def once(
     now = runtime.clock.now()
     try:
         async with runtime.db.transaction() as session:
-            await session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP_FOR))
+            if _sweep_due(runtime, now):
+                await session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP_FOR))
             session.add(IdempotencyRecord(owner=owner, key=key, fingerprint=request_fingerprint, created_at=now))
     except IntegrityError:
         if not await _take_over_expired(runtime, owner, key, request_fingerprint, now):
             return await _replay(runtime, owner, key, request_fingerprint)
     mine = (IdempotencyRecord.owner == owner, IdempotencyRecord.key == key, IdempotencyRecord.created_at == now)
+    kept: list[tuple[int, Any]] = []
 
     async def keep(session: AsyncSession, status: int, answer: Any) -> None:
         # In the use case's own transaction: committed with its effect, or not at all
@@ -74,6 +79,7 @@ async def once(
             .where(*mine, IdempotencyRecord.status.is_(None))
             .values(status=status, body=json.dumps(body, ensure_ascii=False))
         )
+        kept.append((status, body))
 
     try:
         with request_outcome.settled_by(keep):
@@ -83,13 +89,24 @@ async def once(
         async with runtime.db.transaction() as session:
             await session.execute(sa.delete(IdempotencyRecord).where(*mine, IdempotencyRecord.status.is_(None)))
         raise
+    if kept and kept[-1] == (status, body):
+        return status, body  # the use case kept this very answer with its effect: nothing more to write
     async with runtime.db.transaction() as session:
         # Only its own reservation: one taken over after the lease belongs to the retry now. The answer as sent
-        # replaces the one the use case kept with its effect (the same, as the route serialised it).
+        # replaces the one the use case kept with its effect, where the route's serialisation differs from it.
         await session.execute(
             sa.update(IdempotencyRecord).where(*mine).values(status=status, body=json.dumps(body, ensure_ascii=False))
         )
     return status, body
+
+
+def _sweep_due(runtime: ServiceRuntime, now: datetime) -> bool:
+    """Whether this process's turn to delete the expired answers has come (once per ``SWEEP_EVERY``)."""
+    last = runtime.state.get("idempotency_swept_at")
+    if last is not None and timedelta(0) <= now - last < SWEEP_EVERY:
+        return False
+    runtime.state["idempotency_swept_at"] = now
+    return True
 
 
 def lease(runtime: ServiceRuntime) -> timedelta:
@@ -100,18 +117,24 @@ def lease(runtime: ServiceRuntime) -> timedelta:
 async def _take_over_expired(
     runtime: ServiceRuntime, owner: str, key: str, request_fingerprint: str, now: datetime
 ) -> bool:
-    """Renew a reservation whose lease ran out (its request died unfinished) for this retry; one retry wins."""
+    """Renew for this request a reservation whose lease ran out (its request died unfinished; a retry of it), or a
+    key whose day is over that no sweep deleted yet (forgotten: any request may use it again); one request wins."""
     async with runtime.db.transaction() as session:
         taken = await session.execute(
             sa.update(IdempotencyRecord)
             .where(
                 IdempotencyRecord.owner == owner,
                 IdempotencyRecord.key == key,
-                IdempotencyRecord.fingerprint == request_fingerprint,
-                IdempotencyRecord.status.is_(None),
-                IdempotencyRecord.created_at <= now - lease(runtime),
+                sa.or_(
+                    sa.and_(
+                        IdempotencyRecord.fingerprint == request_fingerprint,
+                        IdempotencyRecord.status.is_(None),
+                        IdempotencyRecord.created_at <= now - lease(runtime),
+                    ),
+                    IdempotencyRecord.created_at < now - KEEP_FOR,
+                ),
             )
-            .values(created_at=now)
+            .values(created_at=now, fingerprint=request_fingerprint, status=None, body=None)
         )
     return taken.rowcount == 1
 

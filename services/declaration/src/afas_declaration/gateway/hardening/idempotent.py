@@ -17,6 +17,7 @@ from typing import Any
 from afas_declaration.gateway.hardening import idempotency_store as idempotency
 from afas_declaration.gateway.session.caller import SESSION_HEADER
 from afas_shared.auth.tokens import InvalidToken
+from afas_shared.messaging.context import CORRELATION_HEADER
 from afas_shared.messaging.rpc import ServiceUnavailable
 from afas_shared.runtime import ServiceRuntime
 
@@ -77,7 +78,7 @@ class IdempotencyMiddleware:
             status, response_headers, content = await self._call(scope, body)
             if not 200 <= status < 300:
                 raise _NotKept(status, response_headers, content)
-            return status, {"content": content.decode("utf-8"), "headers": _kept_headers(response_headers)}
+            return status, {"content": _canonical(content.decode("utf-8")), "headers": _kept_headers(response_headers)}
 
         try:
             status, stored = await idempotency.once(
@@ -138,14 +139,24 @@ class IdempotencyMiddleware:
 
 
 def _kept_headers(headers: list) -> list[tuple[str, str]]:
-    # A replay must not hand out a session token minted for the first call, nor a stale length
-    dropped = {b"content-length", SESSION_HEADER.lower().encode(), b"set-cookie"}
+    # A replay must not hand out a session token minted for the first call, nor a stale length, nor the first
+    # call's correlation id (a replay is another request; the answer the use case kept has none either)
+    dropped = {b"content-length", SESSION_HEADER.lower().encode(), b"set-cookie", CORRELATION_HEADER.lower().encode()}
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers if k.lower() not in dropped]
+
+
+def _canonical(content: str) -> str:
+    """A JSON answer in one spelling (keys sorted, no spaces), whoever wrote it: the route's answer and the one the
+    use case kept with its effect compare equal when they say the same, and the second write is spared."""
+    try:
+        return json.dumps(json.loads(content), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    except ValueError:
+        return content  # not JSON: kept as sent
 
 
 def _as_response(status: int, answer: Any) -> dict[str, Any]:
     """A use case's answer kept in its own transaction (``request_outcome``), as the route's JSON response is kept."""
-    content = json.dumps(answer, ensure_ascii=False, separators=(",", ":"), default=str)
+    content = json.dumps(answer, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
     return {"content": content, "headers": [("content-type", "application/json")]}
 
 
