@@ -3,7 +3,8 @@ axe-core check (no serious or critical violation) and a screenshot kept under te
 
 Partner: the administrator grants the roles, the providers fill their forms (autosaved, estimate updating),
 the approbateur controls, justifies with figures, signs, transmits and downloads the PDF receipt.
-Caf: opens the campaign, validates the approbateur, refuses the declaration, then validates the revised one."""
+Caf: opens the campaign, validates the approbateur, refuses the declaration, compares the revised version with the
+refused one (the changed value side by side), then validates it."""
 
 from __future__ import annotations
 
@@ -165,6 +166,12 @@ async def test_partner_and_caf_journeys(site, platform, catalogue):
     await admin.click("button:has-text('Transmettre à la Caf')")
     await admin.wait_for_url(f"**/declarations/{declaration}?transmise=1**")
     await agent.goto(f"{base}/caf/instruction/{declaration}")
+    # Version 2 beside the refused version 1: the changed value by its label, old and new, under the reason
+    changed = agent.locator("table.comparaison tr", has_text="Heures facturées aux familles")
+    cells = [re.sub(r"\s", "", c) for c in await changed.locator("td").all_inner_texts()]
+    assert cells[-2:] == ["66000h", "63000h"], cells
+    assert "Les heures facturées dépassent les contrats signés." in await agent.inner_text("#changements + p")
+    await site.check(agent, "caf-declaration-comparaison")
     await agent.click("button:has-text('Valider')")
     await agent.wait_for_load_state()
     await admin.goto(f"{base}/declarations/{declaration}")
