@@ -1,7 +1,7 @@
 """One API save (``PUT /api/v1/forms/{id}``: the form saved, then the estimate it leads to) reads the caller's rights
-once per request, in the session that reads what it needs anyway: two database sessions in all (the save's unit of
-work, which reads what it checks, and the estimate's declaration) where it took five, and one read of the grant lines
-where it took two."""
+once per request, in the session that reads what it needs anyway: one database session in all (the save's unit of
+work, which reads what it checks; the estimate is asked from the forms it wrote) where it took five, and one read of
+the grant lines where it took two."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from datetime import date
 import pytest
 from sqlalchemy import event as sa_event
 
-from afas_declaration.application import drafts, permissions, review
+from afas_declaration.application import drafts, permissions
 from afas_declaration.application.errors import Forbidden
 from afas_declaration.gateway.session.one_access import OneAccessPerRequest
+from afas_shared.contracts.events.declaration import DeclarationFiguresUpdatedV1
 from afas_shared.contracts.events.habilitation import GrantEndedV1
 from afas_shared.testing.delivery import deliver, event
 from services.declaration.tests.test_use_case_drafts import BUDGET, _alsh, _only_form
@@ -61,24 +62,25 @@ def counting(runtime) -> Iterator[Counted]:
 
 
 async def _api_save(world, user, form_id: uuid.UUID, version: int, values: dict) -> dict:
-    """What the API's save route runs (``gateway/api/form_routes.py``): the save, then the estimate beside it."""
-    saved = await drafts.save(world.runtime, user.caller, form_id, version, values)
-    saved["estimation"] = await review.estimate_shown(world.runtime, user.caller, uuid.UUID(saved["declaration_id"]))
-    return saved
+    """What the API's save route runs (``gateway/api/form_routes.py``): the save, with the estimate beside it."""
+    return await drafts.save(world.runtime, user.caller, form_id, version, values, with_estimate=True)
 
 
-async def test_a_save_with_its_estimate_reads_the_rights_once_in_two_sessions(world):
+async def test_a_save_with_its_estimate_reads_the_rights_once_in_one_session(world):
     alsh, people = await _alsh(world)
     world.estimation.answers("42000")
     budget = uuid.UUID((await _only_form(world, people["sophie"], await world.declaration_of(alsh)))["id"])
     with counting(world.runtime) as counted, permissions.one_access_per_request():
         saved = await _api_save(world, people["sophie"], budget, 0, BUDGET)
     assert saved["version"] == 1 and saved["estimation"]["montant"] == "42000"
-    assert (counted.sessions, counted.grant_reads) == (2, 1)
-    # Outside a request (a use case called alone), each use case reads the rights in its own session
+    assert (counted.sessions, counted.grant_reads) == (1, 1)
+    # the estimate asked of the figures just saved, as the save announced them
+    [updated] = await world.published(DeclarationFiguresUpdatedV1.subject())
+    assert world.estimation.asked[-1]["valeurs"] == updated.data.figures != {}
+    # Outside a request (a use case called alone), the save reads the rights once all the same
     with counting(world.runtime) as alone:
         await _api_save(world, people["sophie"], budget, 1, BUDGET)
-    assert (alone.sessions, alone.grant_reads) == (2, 2)
+    assert (alone.sessions, alone.grant_reads) == (1, 1)
 
 
 async def test_a_site_provider_saves_its_form_and_is_told_why_no_estimate_is_shown(world):
@@ -88,7 +90,7 @@ async def test_a_site_provider_saves_its_form_and_is_told_why_no_estimate_is_sho
     with counting(world.runtime) as counted, permissions.one_access_per_request():
         saved = await _api_save(world, people["karim"], site_form, 0, {"jours_ouverture": 140})
     assert saved["estimation"]["disponible"] is False and "au-delà de vos lieux" in saved["estimation"]["message"]
-    assert (counted.sessions, counted.grant_reads) == (2, 1)
+    assert (counted.sessions, counted.grant_reads) == (1, 1)
 
 
 async def test_the_rights_read_for_a_request_end_with_it(world):

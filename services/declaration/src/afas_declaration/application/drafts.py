@@ -128,8 +128,16 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
 
 
 async def save(
-    runtime: ServiceRuntime, caller: ForwardedCaller, form_id: uuid.UUID, expected_version: int, values: dict[str, Any]
+    runtime: ServiceRuntime,
+    caller: ForwardedCaller,
+    form_id: uuid.UUID,
+    expected_version: int,
+    values: dict[str, Any],
+    *,
+    with_estimate: bool = False,
 ) -> dict[str, Any]:
+    """The saved form; ``with_estimate``: with the estimate it leads to (``estimation``), asked after the commit
+    from the forms the save wrote — the API's save shows it, without reading the declaration a second time."""
     now = runtime.clock.now()
     # One unit of work from the first read: the checks read the rows the write needs anyway, where a session of
     # reads then a unit of work read them twice (issue 16). The aggregate is then read again under lock, fresh.
@@ -162,7 +170,10 @@ async def save(
             figures=lambda forms: figures_as_strings(review.figures_from(activity, campaign, forms)),
         )
         await declaration_store.save(uow, aggregate)
-    return form_view(saved, activity, campaign, aggregate, True)
+    view = form_view(saved, activity, campaign, aggregate, True)
+    if with_estimate:  # committed: the estimate never holds the save's transaction
+        view["estimation"] = await review.estimate_beside(runtime, rights, aggregate, activity, campaign)
+    return view
 
 
 TYPE_ORDER = ("previsionnelle", "actualisee_juin", "actualisee_septembre", "reelle")

@@ -24,6 +24,7 @@ from afas_declaration.application.actors import actor_of
 from afas_declaration.application.declaration_scope import Loaded, load
 from afas_declaration.application.permissions import WHOLE_BUDGET_REFUSED, require, standing_in
 from afas_declaration.domain import controls as control_rules
+from afas_declaration.domain import declaration as aggregate
 from afas_declaration.domain import declaration_parts as parts
 from afas_declaration.domain import lifecycle
 from afas_declaration.domain.access_policy import Standing
@@ -152,16 +153,40 @@ def field_labels(family: FamilyDefinition) -> dict[str, str]:
 
 
 async def estimate_of(runtime: ServiceRuntime, loaded: Loaded, figures: dict[str, Any] | None = None) -> dict:
-    d = loaded.declaration
+    return await _estimate(runtime, loaded.declaration, loaded.activity, loaded.campaign, figures, loaded.forms)
+
+
+async def estimate_beside(
+    runtime: ServiceRuntime,
+    who: Standing,
+    declaration: aggregate.Declaration,
+    activity: ActivityCopy,
+    campaign: Campaign,
+) -> dict:
+    """The estimate beside a form just saved, from the aggregate the save wrote (no second read of it); to a site's
+    provider, an unavailable estimate saying why."""
+    if not who.full_view:
+        return dict(ESTIMATE_OUT_OF_SCOPE)
+    return await _estimate(runtime, declaration, activity, campaign, None, declaration.forms)
+
+
+async def _estimate(
+    runtime: ServiceRuntime,
+    d: Declaration | aggregate.Declaration,
+    activity: ActivityCopy,
+    campaign: Campaign,
+    figures: dict[str, Any] | None,
+    forms: Sequence[DeclarationForm | parts.Form],
+) -> dict:
     return await estimates.estimate(
         runtime,
-        family=loaded.activity.family,
-        nature=loaded.activity.nature,
+        family=activity.family,
+        nature=activity.nature,
         declaration_type=d.declaration_type,
         exercice=d.exercice,
         caf_code=d.caf_code,
-        figures=figures if figures is not None else figures_of(loaded),
-        labels=field_labels(load_definition(loaded.activity.family, loaded.campaign.form_version)),
+        figures=figures if figures is not None else figures_from(activity, campaign, forms),
+        labels=field_labels(load_definition(activity.family, campaign.form_version)),
         activity_id=d.activity_id,
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 from pydantic import Field
 
-from afas_declaration.application import drafts, review
+from afas_declaration.application import drafts
 from afas_declaration.gateway.api import declaration_replies as r
 from afas_declaration.gateway.api.fast_reply import JsonReply, fast_reply
 from afas_declaration.gateway.api.refusals import SESSION, refusals
@@ -50,14 +50,13 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         responses=refusals(*SESSION, 404, 409, 422),
     )
     async def save(form_id: uuid.UUID, body: Draft, caller: Caller = who) -> dict[str, Any]:
-        saved = await call_local(
-            drafts.save(runtime, forwarded_caller(caller.rpc()), form_id, body.version, body.valeurs)
+        # Every save shows the estimate it leads to (or why there is none): asked after the commit, never blocking
+        # it, from the forms the save wrote
+        return await call_local(
+            drafts.save(
+                runtime, forwarded_caller(caller.rpc()), form_id, body.version, body.valeurs, with_estimate=True
+            )
         )
-        # Every save shows the estimate it leads to (or why there is none): asked after the commit, never blocking it
-        saved["estimation"] = await call_local(
-            review.estimate_shown(runtime, forwarded_caller(caller.rpc()), uuid.UUID(saved["declaration_id"]))
-        )
-        return saved
 
     @api.post(
         "/forms/{form_id}/prefill",
