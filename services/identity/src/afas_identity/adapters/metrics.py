@@ -1,14 +1,16 @@
-"""Login failures and lockouts, for the security dashboard and its alerts.
+"""Login failures and lockouts, for the security dashboard and its alerts; the signing key's age, for the rotation
+alert.
 
 Counted where they happen (``application.sessions``); labels are fixed words, never the identifier or the address
-(which the throttle rows hold, and which would make one series per person).
+(which the throttle rows hold, and which would make one series per person). The signing key is read from the
+database (``application.signing_keys``), so every replica reports the same moment: alerts take ``max``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 LOGIN_FAILURES = Counter(
     "afas_login_failures_total",
@@ -21,6 +23,10 @@ LOCKOUTS = Counter(
     ["scope"],
 )
 SCOPES = {"id": "account", "pair": "pair", "ip": "address"}
+SIGNING_KEY_CREATED = Gauge(
+    "afas_signing_key_created_timestamp_seconds",
+    "When the session tokens' active signing key was made (Unix time): its age is the time since the last rotation",
+)
 
 
 def count_lockout(key: str, locked_before: datetime | None, locked_until: datetime | None, now: datetime) -> None:

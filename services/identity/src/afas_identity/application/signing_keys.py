@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from afas_identity.adapters.metrics import SIGNING_KEY_CREATED
 from afas_identity.adapters.tables import SigningKeyRow
 from afas_shared.auth.keys import KeyRing, SigningKey, generate_signing_key, jwks
 from afas_shared.runtime import ServiceRuntime
@@ -38,7 +40,9 @@ async def _load_or_create(runtime: ServiceRuntime) -> KeyRing:
         if not rows:
             key = generate_signing_key(runtime.clock.now())
             session.add(SigningKeyRow(kid=key.kid, private_pem=key.private_pem, created_at=key.created_at))
+            _created(key.created_at)
             return KeyRing([key])
+    _created(rows[-1].created_at)
     return KeyRing([SigningKey(kid=r.kid, private_pem=r.private_pem, created_at=r.created_at) for r in rows])
 
 
@@ -48,7 +52,28 @@ async def rotate(runtime: ServiceRuntime) -> dict[str, Any]:
     key = ring.rotate(runtime.clock.now())
     async with runtime.db.transaction() as session:
         session.add(SigningKeyRow(kid=key.kid, private_pem=key.private_pem, created_at=key.created_at))
+    _created(key.created_at)
     return {"kid": key.kid}
+
+
+# Every 5 minutes: a replica that did not rotate learns the new key's age from the table too
+SAMPLE_SECONDS = 300.0
+
+
+async def sample_key_age(runtime: ServiceRuntime) -> None:
+    """The newest key not retired (the one that signs, on every replica once restarted) sets the gauge."""
+    async with runtime.db.sessions() as session:
+        newest = (
+            await session.execute(
+                sa.select(sa.func.max(SigningKeyRow.created_at)).where(SigningKeyRow.retired_at.is_(None))
+            )
+        ).scalar()
+    if newest is not None:
+        _created(newest)
+
+
+def _created(moment: datetime) -> None:
+    SIGNING_KEY_CREATED.set((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 async def public_jwks(runtime: ServiceRuntime) -> dict[str, Any]:

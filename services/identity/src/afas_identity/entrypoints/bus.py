@@ -56,6 +56,7 @@ def register(runtime: ServiceRuntime) -> None:
     # For the notification service only (NATS permissions): the URL of a one-time link, composed when it mails it
     on("mail_link", lambda r, p: links.mail_link(runtime, parse_uuid(p, "link_id"), r.kind), the_payload)
     runtime.every(3600, lambda: links.purge_withdrawn(runtime))
+    runtime.every(signing_keys.SAMPLE_SECONDS, lambda: signing_keys.sample_key_age(runtime))
     # reference data
     on("list_cafs", lambda r, _: _cafs(), the_payload)
     # partners and conventions
