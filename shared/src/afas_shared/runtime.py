@@ -26,9 +26,9 @@ from afas_shared.auth.revocation import RevocationList, load_revocations, revoca
 from afas_shared.auth.tokens import TokenVerifier
 from afas_shared.bus import Bus, RpcHandler
 from afas_shared.clock import Clock, SystemClock
+from afas_shared.contracts.asyncapi_wire import complete as complete_asyncapi
 from afas_shared.contracts.envelope import EventData
 from afas_shared.contracts.events.identity import SessionRevokedV1
-from afas_shared.contracts.rpc.asyncapi import describe_verbs
 from afas_shared.db import migrations
 from afas_shared.db.engine import Database
 from afas_shared.http.health import health_router, metrics_router
@@ -290,7 +290,7 @@ class ServiceRuntime:
             "Every event travels in the envelope described by its payload schema; "
             "subjects are `<producer>.<event>.v<major>`.",
         )
-        return describe_verbs(spec.to_specification().to_jsonable())  # each verb's request and reply too
+        return complete_asyncapi(spec.to_specification().to_jsonable())  # headers, examples, verbs, security
 
     # --- HTTP -----------------------------------------------------------------------------------
 

@@ -21,12 +21,12 @@ def describe_verbs(doc: dict[str, Any]) -> dict[str, Any]:
     components = doc.setdefault("components", {})
     schemas, messages = components.setdefault("schemas", {}), components.setdefault("messages", {})
     for channel_name in doc.get("channels", {}):
-        contract = _contract_of(channel_name)
+        contract = contract_of(channel_name)
         if contract is None:
             continue
         request_name, reply_name = f"{channel_name}:Message:Payload", f"{channel_name}:Reply:Payload"
         schemas[request_name] = _schema(contract.request, schemas)
-        schemas[reply_name] = _schema(_reply_envelope(contract), schemas)
+        schemas[reply_name] = _schema(reply_envelope(contract), schemas)
         messages[f"{channel_name}:Reply"] = {
             "title": f"{channel_name}:Reply",
             "payload": {"$ref": f"#/components/schemas/{reply_name}"},
@@ -34,20 +34,23 @@ def describe_verbs(doc: dict[str, Any]) -> dict[str, Any]:
         operation = doc.get("operations", {}).get(channel_name)
         if operation is not None:
             operation["reply"] = {
-                "address": {"location": "$message.header#/reply_to", "description": "The requester's inbox"},
+                "address": {
+                    "location": "$message.header#/reply_to",
+                    "description": "The requester's inbox: the NATS reply subject of the request (`_INBOX_<user>.…`)",
+                },
                 "messages": [{"$ref": f"#/components/messages/{channel_name}:Reply"}],
             }
     return doc
 
 
-def _contract_of(channel_name: str) -> RpcContract | None:
+def contract_of(channel_name: str) -> RpcContract | None:
     parts = channel_name.split(".")
     if len(parts) < 4 or parts[-3] != "rpc" or not parts[-1].startswith("v") or not parts[-1][1:].isdigit():
         return None
     return RPC_CONTRACTS.get((parts[-4], parts[-2], int(parts[-1][1:])))
 
 
-def _reply_envelope(contract: RpcContract) -> type[BaseModel]:
+def reply_envelope(contract: RpcContract) -> type[BaseModel]:
     if not contract.in_result:
         return contract.reply
     return create_model(f"{contract.verb}_reply", result=(contract.reply, ...))
