@@ -90,7 +90,17 @@ async def test_the_administrator_grants_a_role_through_the_page_and_ends_it(plat
     assert not any("Multi-accueil" in r for r in holes)
 
     [eaje_line] = [_grant_ids(row)[0] for row in _raw_rows(active.text) if "Multi-accueil Les Lucioles" in row]
-    ended = await client.post(f"{PAGE}/{eaje_line}/fin", data={"csrf": csrf, "etat": "Actif"})
+    # « Mettre fin » asks first: nothing ends until the confirmation is posted
+    asked = await client.post(
+        f"{PAGE}/{eaje_line}/fin",
+        data={"csrf": csrf, "etat": "Actif", "utilisateur": catalogue.users[KARIM], "activite": eaje["id"]},
+    )
+    shown = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", asked.text)))
+    assert asked.status_code == 200 and "Mettre fin à l'habilitation ?" in shown, shown
+    assert "Karim Bernard" in shown and "Multi-accueil Les Lucioles" in shown and "Toute l’activité" in shown
+    assert 'name="confirmation" value="oui"' in asked.text
+    assert len(_rows((await client.get(PAGE, params={"etat": "Actif"})).text)) == 2
+    ended = await client.post(f"{PAGE}/{eaje_line}/fin", data={"csrf": csrf, "etat": "Actif", "confirmation": "oui"})
     assert ended.status_code == 303 and ended.headers["location"] == f"{PAGE}?etat=Actif&fait=fin"
     still_active = _rows((await client.get(PAGE, params={"etat": "Actif"})).text)
     assert len(still_active) == 1 and "ALSH Les Coccinelles" in still_active[0]
@@ -99,7 +109,7 @@ async def test_the_administrator_grants_a_role_through_the_page_and_ends_it(plat
     [row] = _rows(history.text)
     assert "Karim Bernard" in row and "Multi-accueil Les Lucioles" in row and "Historique" in row
     assert _grant_ids(history.text) == []  # nothing left to end
-    again = await client.post(f"{PAGE}/{eaje_line}/fin", data={"csrf": csrf})
+    again = await client.post(f"{PAGE}/{eaje_line}/fin", data={"csrf": csrf, "confirmation": "oui"})
     assert again.status_code == 409 and "déjà terminée" in html.unescape(again.text)
 
     # The API sees the same

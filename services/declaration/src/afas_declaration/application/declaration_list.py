@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, GrantLine, Transmission
+from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_scope import read_session
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
@@ -239,7 +240,9 @@ def _actions(
     caller: ForwardedCaller, who: Standing, d: Any, forms: list[Any], transmitted: bool
 ) -> list[dict[str, str]]:
     names = ["consulter"]
-    if caller.kind == "partner" and d.state in lifecycle.OPEN:
+    # The transitions' own rule (who, from which state), as the declaration's page asks it
+    actor, state = actor_of(caller, who), DeclarationState(d.state)
+    if lifecycle.allows(actor, lifecycle.Transition.control, state):
         kinds = {f.form_kind for f in forms if f.form_requested}
         if d.state in lifecycle.REVISING:
             names.append("reviser")
@@ -248,16 +251,20 @@ def _actions(
         if "financier" in kinds and who.offers(Action.saisir_financier):
             names.append("saisir_financier")
         names.append("controler")
-        if who.offers(Action.transmettre) and d.state == DeclarationState.controlee:
+        if lifecycle.allows(actor, lifecycle.Transition.transmit, state) and state in lifecycle.READY:
             names.append("transmettre")
     # The receipt holds the whole declaration: not offered to a provider granted some sites only
     if transmitted and (caller.kind != "partner" or who.full_view):
         names.append("telecharger_accuse")
-    instructor = who.instructor
-    if instructor and d.state == DeclarationState.transmise:
-        names += ["valider", "refuser"]
-    if instructor and d.state not in lifecycle.FINAL:
-        names.append("annuler")
+    names += [
+        name
+        for name, transition in (
+            ("valider", lifecycle.Transition.validate),
+            ("refuser", lifecycle.Transition.refuse),
+            ("annuler", lifecycle.Transition.cancel),
+        )
+        if lifecycle.allows(actor, transition, state)
+    ]
     return [{"action": name, "libelle": ACTION_LABELS[name]} for name in names]
 
 

@@ -102,13 +102,18 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
         rights = await standing_in(session, runtime, caller, declaration)
     # Every form to the declaration's Caf (whatever the agent's roles) and the operator; to a provider, its own
     caf_reader = rights.operator or rights.caf_agent
+    fills = frozenset(form.id for form in forms if form.requested and rights.may_edit(form))
+    actor = actor_of(caller, rights, fills=fills)
+    state = lifecycle.State(declaration.state)
     shown = []
     for form in forms:
-        editable = rights.may_edit(form)
-        if editable or caf_reader:
+        if rights.may_edit(form) or caf_reader:
+            # editable now: the caller's role on it, and a declaration still open (what a save would be refused)
+            editable = lifecycle.allows(actor, lifecycle.Transition.save, state, form.id)
             shown.append(form_view(form, activity, campaign, declaration, editable))
     if not shown:
         raise Forbidden("Cette déclaration n'est pas dans votre périmètre.")
+    actions, impossible = offered(actor, state)
     return {
         "id": str(declaration.id),
         "exercice": declaration.exercice,
@@ -124,7 +129,30 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
         "motif_refus": declaration.refusal_reason if declaration.state in lifecycle.REVISING else None,
         "informations_complementaires": declaration.complement,
         "formulaires": shown,
+        "actions": actions,
+        "actions_impossibles": impossible,
     }
+
+
+# What a declaration's page offers, by the transitions behind them (the pages show an action only when true)
+NOT_READY = "Lancez les contrôles : la transmission est proposée une fois la déclaration contrôlée sans blocage."
+OFFERED = {
+    "controler": lifecycle.Transition.control,
+    "justifier": lifecycle.Transition.justify,
+    "transmettre": lifecycle.Transition.transmit,
+    "valider": lifecycle.Transition.validate,
+    "refuser": lifecycle.Transition.refuse,
+    "annuler": lifecycle.Transition.cancel,
+}
+
+
+def offered(actor: lifecycle.Actor, state: lifecycle.State) -> tuple[dict[str, bool], dict[str, str]]:
+    """Which of the declaration's actions the caller may make now, and for the others what it would be answered:
+    the rule its transitions are checked with."""
+    refused = {name: lifecycle.refusal(actor, transition, state) for name, transition in OFFERED.items()}
+    if refused["transmettre"] is None and state not in lifecycle.READY:
+        refused["transmettre"] = NOT_READY
+    return {name: why is None for name, why in refused.items()}, {name: why for name, why in refused.items() if why}
 
 
 async def save(

@@ -23,7 +23,6 @@ from afas_declaration.domain.declaration_parts import (
 from afas_declaration.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from afas_declaration.domain.lifecycle import (
     COMMENT_MIN_LENGTH,
-    FINAL,
     FROM,
     REASON_MIN_LENGTH,
     REVISING,
@@ -34,6 +33,7 @@ from afas_declaration.domain.lifecycle import (
     Step,
     Transition,
     order,
+    state_refusal,
 )
 from afas_shared.clock import PARIS
 from afas_shared.contracts.declaration_states import DeclarationState as State
@@ -104,12 +104,9 @@ class Declaration:
 
     def require_state(self, transition: Transition) -> None:
         """From which states ``transition`` is made (Conflict otherwise)."""
-        states, refused = FROM[transition]
-        if self.state in states:
-            return
-        if transition in (Transition.validate, Transition.refuse, Transition.cancel) and self.state in FINAL:
-            raise Conflict(f"Cette déclaration est déjà {self.state.label.lower()}.")
-        raise Conflict(refused)
+        refused = state_refusal(transition, self.state)
+        if refused is not None:
+            raise Conflict(refused)
 
     def check_transmit(self, actor: Actor, signed: bool) -> None:
         """What is checked before the declaration is controlled one last time and sealed."""

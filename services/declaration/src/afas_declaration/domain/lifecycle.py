@@ -39,6 +39,9 @@ REVISING = frozenset({State.refusee, State.en_revision})
 DECLARED = frozenset({State.transmise, State.validee})
 # Nothing more happens to it.
 FINAL = frozenset({State.validee, State.annulee})
+# Its last control run found nothing blocking: transmission is offered (the transmission page names what else,
+# such as an unjustified flag, stands in the way).
+READY = frozenset({State.controlee})
 
 REASON_MIN_LENGTH = 10
 COMMENT_MIN_LENGTH = 5
@@ -155,3 +158,26 @@ FROM: dict[Transition, tuple[frozenset[State], str]] = {
     Transition.refuse: (_TRANSMITTED, _ONLY_TRANSMITTED),
     Transition.cancel: (frozenset(State) - FINAL, ""),
 }
+
+
+def state_refusal(transition: Transition, state: State) -> str | None:
+    """What ``transition`` is answered from ``state`` when it is not made from there (None when it is)."""
+    states, refused = FROM[transition]
+    if state in states:
+        return None
+    if transition in (Transition.validate, Transition.refuse, Transition.cancel) and state in FINAL:
+        return f"Cette déclaration est déjà {state.label.lower()}."
+    return refused
+
+
+def refusal(actor: Actor, transition: Transition, state: State, form_id: uuid.UUID | None = None) -> str | None:
+    """What ``actor`` is answered if it makes ``transition`` on a declaration in ``state`` (None: it may): the
+    aggregate's ``authorize`` then ``require_state``, asked beforehand — the pages offer an action only on None."""
+    who = WHO[transition]
+    if not who.may(actor, form_id):
+        return who.refused
+    return state_refusal(transition, state)
+
+
+def allows(actor: Actor, transition: Transition, state: State, form_id: uuid.UUID | None = None) -> bool:
+    return refusal(actor, transition, state, form_id) is None

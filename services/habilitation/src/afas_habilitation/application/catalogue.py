@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from afas_habilitation.adapters.tables import Activity, KnownPartner, Site
 from afas_habilitation.application.grants import end_all
-from afas_habilitation.domain.catalogue import NATURES, ActivityFacts, Family, SiteMode, activity_problems
+from afas_habilitation.domain.catalogue import NATURES, ActivityFacts, Family, SiteMode, activity_problems, site_scoped
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.events.habilitation import (
     ActivityClosedV1,
@@ -109,6 +109,8 @@ def view(activity: Activity, sites: list[Site], partner_name: str | None = None)
         "mode_lieux": activity.site_mode,
         "mode_lieux_libelle": SiteMode(activity.site_mode).label,
         "lieux": [{"id": str(s.id), "nom": s.name} for s in sites],
+        # the rule a grant naming one of its sites is checked with: the pages offer the sites only then
+        "perimetre_par_lieu": site_scoped(family, SiteMode(activity.site_mode)),
         "date_ouverture": activity.opening_date.isoformat(),
         "date_fermeture": activity.closing_date.isoformat() if activity.closing_date else None,
         "places": activity.capacity,

@@ -61,6 +61,12 @@ def state(g: RoleGrant, today: date) -> rules.State:
     return rules.state_of(facts(g), today)
 
 
+def endable(g: RoleGrant, today: date) -> bool:
+    """Whether the grant may still be ended (« Mettre fin »): running or to come — an ended, expired or refused one
+    is over. The pages offer the action by this, the end is refused by it."""
+    return state(g, today) is not rules.State.historique
+
+
 def may_grant(caller: ForwardedCaller, partner: KnownPartner) -> bool:
     return (
         caller.kind == "operator"
@@ -90,6 +96,7 @@ def view(g: RoleGrant, today: date, activity: Activity | None = None, user: Know
         "date_fin": g.end_date.isoformat() if g.end_date else None,
         "validation": rules.Validation(g.validation).label,
         "etat": state(g, today).label,
+        "fin_possible": endable(g, today),
     }
 
 
@@ -276,7 +283,7 @@ async def end(runtime: ServiceRuntime, caller: ForwardedCaller, grant_id: uuid.U
         partner = await uow.session.get(KnownPartner, line.partner_id)
         if not may_grant(caller, partner):
             raise RpcFailure("forbidden", "Vous ne pouvez pas modifier les habilitations de ce partenaire.")
-        if line.end_reason:
+        if not endable(line, today):
             raise RpcFailure("conflict", "Cette habilitation est déjà terminée.")
         _end(uow, line, today, "ended")
         activity = await uow.session.get(Activity, line.activity_id)

@@ -98,6 +98,7 @@ class ActivityV1(RpcReply):
             "mode_lieux": "multi_lieux_antennes",
             "mode_lieux_libelle": "Multi-lieux antennes",
             "lieux": [{"id": "54f0c1aa-fdab-431c-b299-3512230a61e4", "nom": "École Jules Ferry"}],
+            "perimetre_par_lieu": True,
             "date_ouverture": "2020-09-01",
             "date_fermeture": None,
             "places": 40,
@@ -118,6 +119,11 @@ class ActivityV1(RpcReply):
     mode_lieux: str
     mode_lieux_libelle: str
     lieux: list[SiteViewV1] = Field(description="Les lieux d'implantation")
+    perimetre_par_lieu: bool = Field(
+        default=False,
+        description="Le rôle de fournisseur de données d'activité peut viser un seul de ses lieux (activité "
+        "multi-lieux ALSH, LAEP ou Espace de rencontre)",
+    )
     date_ouverture: date
     date_fermeture: date | None
     places: int | None
@@ -214,6 +220,7 @@ class GrantV1(RpcReply):
             "date_fin": None,
             "validation": "Validé",
             "etat": "Actif",
+            "fin_possible": True,
         }
     )
 
@@ -232,6 +239,7 @@ class GrantV1(RpcReply):
     date_fin: date | None = None
     validation: str | None = None
     etat: str = Field(description="Actif, Historique, Inactif ou Non attribué")
+    fin_possible: bool = Field(default=False, description="Il peut encore y être mis fin (en cours ou à venir)")
 
 
 GrantedLines = Annotated[list[GrantV1], Field(description="One line per activity or site of the scope")]

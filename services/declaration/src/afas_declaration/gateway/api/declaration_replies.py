@@ -219,6 +219,21 @@ class DeclarationDetail(BaseModel):
             "motif_refus": None,
             "informations_complementaires": None,
             "formulaires": [],
+            "actions": {
+                "controler": True,
+                "justifier": False,
+                "transmettre": False,
+                "valider": False,
+                "refuser": False,
+                "annuler": False,
+            },
+            "actions_impossibles": {
+                "justifier": "Seul l'approbateur justifie les anomalies signalées.",
+                "transmettre": "Seul l'approbateur de l'activité signe et transmet la déclaration.",
+                "valider": "Seuls les agents d'instruction de la Caf de cette déclaration décident.",
+                "refuser": "Seuls les agents d'instruction de la Caf de cette déclaration décident.",
+                "annuler": "Seuls les agents d'instruction de la Caf de cette déclaration décident.",
+            },
         }
     )
 
@@ -236,6 +251,13 @@ class DeclarationDetail(BaseModel):
     motif_refus: str | None
     informations_complementaires: str | None
     formulaires: list[Form] = Field(description="Les formulaires du périmètre de l'utilisateur")
+    actions: dict[str, bool] = Field(
+        description="Ce que l'utilisateur peut faire maintenant sur la déclaration (contrôler, justifier, transmettre, "
+        "valider, refuser, annuler), selon la règle qui accepte ou refuse l'action"
+    )
+    actions_impossibles: dict[str, str] = Field(
+        description="Pour chaque action impossible maintenant, ce qui serait répondu à qui la tenterait"
+    )
 
 
 class Permission(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from afas_declaration.gateway.clients.typed_calls import ask
+from afas_declaration.gateway.web import confirmations
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
 from afas_shared.runtime import ServiceRuntime
@@ -169,12 +170,55 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return refusal
         form = await request.form()
         check_csrf(me, str(form.get("csrf") or ""))
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not confirmations.confirmed(values):
+            return await _confirm_end(request, me, grant_id, values)
         try:
             await habilitation(me, "end_grant", grant_id=grant_id)
         except HTTPException as refusal:
             return await _grants(request, me, errors_of(refusal), None, refusal.status_code)
         back = str(form.get("etat") or "Actif")
         return redirect(request, f"/administration/habilitations?etat={back if back in STATES else 'Actif'}&fait=fin")
+
+    async def _confirm_end(request, me, grant_id: uuid.UUID, values: dict[str, str]) -> HTMLResponse:
+        """« Mettre fin »: whose role on what ends today, before it does (the grant read back from habilitation)."""
+        try:
+            rows = await habilitation(
+                me,
+                "search_grants",
+                partenaire=_partner_of(me),
+                utilisateur=_uuid(values.get("utilisateur")),
+                activite=_uuid(values.get("activite")),
+            )
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        row = next((r for r in rows if r.get("id") == str(grant_id)), None)
+        if row is None or not row.get("fin_possible"):
+            return failure_page(request, me, HTTPException(409, "Cette habilitation est déjà terminée."))
+        site = "Toute l’activité"
+        if row.get("lieu_id"):
+            try:
+                activity = await habilitation(me, "get_activity", activity_id=row["activite_id"])
+            except HTTPException as refusal:
+                return failure_page(request, me, refusal)
+            site = next((s["nom"] for s in activity["lieux"] if s["id"] == row["lieu_id"]), "—")
+        back = values.get("etat") if values.get("etat") in STATES else "Actif"
+        confirmation = confirmations.Confirmation(
+            title="Mettre fin à l'habilitation ?",
+            consequence="L'utilisateur perd ce rôle dès aujourd'hui : il ne pourra plus saisir ni transmettre "
+            "sur ce périmètre. Pour le lui rendre, il faudra l'habiliter de nouveau.",
+            facts=[
+                ("Utilisateur", row.get("utilisateur") or "—"),
+                ("Rôle", ROLES.get(row["role"], row["role_libelle"])),
+                ("Activité", row.get("activite") or "—"),
+                ("Lieu d'implantation", site),
+            ],
+            action=f"/administration/habilitations/{grant_id}/fin",
+            button="Confirmer la fin de l'habilitation",
+            back=f"/administration/habilitations?etat={back}",
+            carried={"etat": back},
+        )
+        return confirmations.ask(request, me, confirmation, "administration")
 
     # --- Utilisateurs ---------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from afas_declaration.application import drafts, instruction, transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web import confirmations
 from afas_declaration.gateway.web.caf_common import (
     FAMILY_LABELS,
     as_int,
@@ -149,8 +150,9 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "anomalies": [c for c in controls if c["statut"] != "ok"],
             "conformes": [c for c in controls if c["statut"] == "ok"],
             "decisions": DECISIONS,
-            "decidable": detail["etat_code"] == DeclarationState.transmise and snapshot is not None,
-            "annulable": detail["etat_code"] not in instruction.FINAL_STATES,
+            # offered only where the decision would be accepted: the rule the API checks it with (detail's actions)
+            "decidable": detail["actions"]["valider"] and snapshot is not None,
+            "annulable": detail["actions"]["annuler"],
             "precedente": earlier,
             "changements": changes(earlier, snapshot) if earlier and snapshot else [],
             "saisie": submitted or {},
@@ -171,6 +173,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         if action not in decisions:
             return failure_page(request, me, HTTPException(404, "Action inconnue."))
         values = await posted(request, me)
+        if action == "annuler" and not confirmations.confirmed(values):
+            return await confirmations.cancel_declaration(runtime, request, me, declaration_id, values)
         decision = decisions[action]
         accepted = values.get("justification_ecart_acceptee") == "oui"
         reason = values.get(f"motif_{action}")
