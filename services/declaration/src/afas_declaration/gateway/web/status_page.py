@@ -17,8 +17,9 @@ PAGE = """<!doctype html>
 <link rel="stylesheet" href="/static/afas.css"></head>
 <body><main><h1>Déclarations des partenaires — AFAS</h1>
 <p>{summary}</p>
-<table><caption>État des services</caption><thead><tr><th scope="col">Service</th><th scope="col">Version</th>
-<th scope="col">Base de données</th><th scope="col">État</th></tr></thead><tbody>{rows}</tbody></table>
+<div class="tableau" tabindex="0"><table><caption>État des services</caption><thead><tr>
+<th scope="col">Service</th><th scope="col">Version</th><th scope="col">Base de données</th><th scope="col">État</th>
+</tr></thead><tbody>{rows}</tbody></table></div>
 <p><a href="/connexion">Se connecter</a> — <a href="/docs">Documentation de l'API</a></p></main></body></html>"""
 
 

@@ -31,6 +31,23 @@
     }, 5000);
   }
 
+  // --- the focused field never under the sticky save bar (WCAG 2.2 SC 2.4.11) ---------------------------------
+  // The stylesheet's scroll-padding leaves room for a bar of one or two lines; here the room follows the bar's real
+  // height (its status text changes), and a field already in view but partly under the bar is scrolled above it.
+  const bar = document.querySelector(".barre-enregistrement");
+  if (bar) {
+    const room = function () { document.documentElement.style.scrollPaddingBottom = (bar.offsetHeight + 8) + "px"; };
+    room();
+    if (window.ResizeObserver) new ResizeObserver(room).observe(bar);
+    document.addEventListener("focusin", function (event) {
+      if (bar.contains(event.target)) return;
+      window.requestAnimationFrame(function () {
+        const hidden = event.target.getBoundingClientRect().bottom - bar.getBoundingClientRect().top;
+        if (hidden > 0) window.scrollBy(0, hidden + 8);
+      });
+    });
+  }
+
   // --- autosave ------------------------------------------------------------------------------------------------
   const form = document.querySelector("form[data-autosave]");
   if (!form) return;
