@@ -60,9 +60,12 @@ def test_two_hundred_fields_and_long_texts_wrap_and_paginate():
 def test_same_snapshot_same_bytes_and_dated_by_the_transmission():
     first, second = render_receipt(snapshot()), render_receipt(copy.deepcopy(snapshot()))
     assert first == second
-    metadata = PdfReader(io.BytesIO(first)).metadata
-    assert metadata.creation_date == datetime(2026, 2, 10, 13, 32, 5, tzinfo=UTC)
-    assert metadata.title == "Accusé de réception de déclaration — Multi-accueil Les Lutins — 2026"
+    # PDF/A keeps the document's metadata in XMP (receipt_archive): every date is the transmission's
+    metadata = PdfReader(io.BytesIO(first)).xmp_metadata
+    created = metadata.xmp_create_date
+    assert (created if created.tzinfo else created.replace(tzinfo=UTC)) == datetime(2026, 2, 10, 13, 32, 5, tzinfo=UTC)
+    assert metadata.xmp_modify_date == metadata.xmp_create_date == metadata.xmp_metadata_date
+    assert metadata.dc_title == {"x-default": "Accusé de réception de déclaration — Multi-accueil Les Lutins — 2026"}
     assert render_receipt(snapshot(hash="0" * 64)) != first
 
 

@@ -1,23 +1,33 @@
 """The receipt's page: A4, a Unicode font shipped with the package (DejaVu Sans, see fonts/LICENSE), wrapped
-label/value rows kept together when they fit, headings kept with what follows, « Page x / y » footers."""
+label/value rows kept together when they fit, headings kept with what follows, « Page x / y » footers.
+
+An archival, tagged PDF (PDF/A-2U, see ``receipt_archive``): every piece of text belongs to a structure element
+(``receipt_tags``) — headings H1–H3, paragraphs, tables of rows with header and data cells — and the running header,
+footer and rules are artifacts."""
 
 from __future__ import annotations
 
+import types
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.prefs import ViewerPreferences
 
-from afas_declaration.adapters import receipt_fonts
+from afas_declaration.adapters import receipt_archive, receipt_fonts
 from afas_declaration.adapters.receipt_fonts import FONT
+from afas_declaration.adapters.receipt_tags import COLUMN_HEADER, ROW_HEADER, Element, StructureTree
 from afas_declaration.adapters.receipt_values import DASH, as_mapping, as_text
 from afas_shared.cafs import caf_name
 
-MONO = "Courier"
+# Fingerprints: DejaVu Sans too (its figures are all one width). A core font such as Courier is never embedded,
+# which an archival PDF forbids (fpdf2 refuses it under the PDF/A profile)
+MONO = FONT
 TITLE = "Accusé de réception de déclaration"
 
 # Layout, in millimetres and points
@@ -44,12 +54,19 @@ class Cell:
     bold: bool = False
     size: float = _TEXT
     grey: bool = False
+    header: bool = False  # a header cell (TH): of its row, or of its column in a row of header cells only
 
 
 class ReceiptPage(FPDF):
     def __init__(self, snapshot: Mapping[str, Any]) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
+        super().__init__(orientation="P", unit="mm", format="A4", enforce_compliance=receipt_archive.PROFILE)
         self.snapshot = snapshot
+        self.struct_builder = StructureTree()  # type: ignore[assignment]  # nested, unlike fpdf2's flat one
+        self.viewer_preferences = ViewerPreferences(display_doc_title=True)
+        self._element: Element | None = None  # where the text drawn now belongs
+        self._pending: tuple[str, str | None] | None = None  # the element to open at the next text drawn
+        self._table: Element | None = None  # the table consecutive rows make up
+        self._artifact = False
         self.add_fonts()
         self.set_margins(_MARGIN, _MARGIN + 4, _MARGIN)
         self.set_auto_page_break(True, margin=_BOTTOM)
@@ -62,10 +79,79 @@ class ReceiptPage(FPDF):
     def document(self) -> bytes:
         """The PDF's bytes, once laid out."""
         receipt_fonts.attach_outlines(self)
+        self.set_xmp_metadata(
+            receipt_archive.xmp(
+                title=self.title or "",
+                author=self.author or "",
+                subject=self.subject or "",
+                creator=self.creator or "",
+                created=self.creation_date,
+            )
+        )
         return bytes(self.output())
+
+    # Structure ------------------------------------------------------------------------------------
+
+    @contextmanager
+    def tagged(self, role: str, attributes: str | None = None) -> Iterator[None]:
+        """The text drawn inside is one element ``role`` of the document (H1, H2, H3, P); it ends any table."""
+        self._table = None
+        previous, self._element, self._pending = self._element, None, (role, attributes)
+        try:
+            yield
+        finally:
+            self._element, self._pending = previous, None
+
+    @contextmanager
+    def _artifacts(self) -> Iterator[None]:
+        """Drawn inside: page furniture (running header, footer, rules), outside the structure."""
+        if self._artifact:
+            yield
+            return
+        self._artifact = True
+        self._out("/Artifact BMC")
+        try:
+            yield
+        finally:
+            self._out("EMC")
+            self._artifact = False
+
+    def _render_styled_text_line(self, text_line, h=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        """Each line of text in a marked-content sequence of its element, on the page it is drawn on."""
+        writing = isinstance(self._out, types.MethodType)  # fpdf2 swaps _out for a no-op while measuring
+        if self._artifact or not writing or not text_line.fragments:
+            return super()._render_styled_text_line(text_line, h, *args, **kwargs)
+        # the page break fpdf2 would make inside comes first, so that the sequence opens on the line's page
+        self._perform_page_break_if_need_be(h if h is not None else max(f.font_size for f in text_line.fragments))
+        element = self._element
+        if element is None:
+            role, attributes = self._pending or ("P", None)  # text drawn outside any element: a paragraph
+            if self._pending is None:
+                self._table = None
+            element = self.struct_builder.element(role, None, attributes)
+            if self._pending is not None:
+                self._element, self._pending = element, None
+        mcid = self.struct_builder.mark(element, self.page, self.pages[self.page])
+        self._out(f"/{element.role} <</MCID {mcid}>> BDC")
+        try:
+            return super()._render_styled_text_line(text_line, h, *args, **kwargs)
+        finally:
+            self._out("EMC")
+
+    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        with self._artifacts():
+            super().line(x1, y1, x2, y2)
 
     # Every page: a reminder of whose receipt it is, and the page number
     def header(self) -> None:
+        with self._artifacts():
+            self._running_header()
+
+    def footer(self) -> None:
+        with self._artifacts():
+            self._running_footer()
+
+    def _running_header(self) -> None:
         self.alias_nb_pages(None)  # see footer
         partner = as_mapping(self.snapshot.get("partenaire"))
         code = as_text(partner.get("caf"))
@@ -81,7 +167,7 @@ class ReceiptPage(FPDF):
         self.set_xy(_MARGIN, _MARGIN + 4)
         self.font()
 
-    def footer(self) -> None:
+    def _running_footer(self) -> None:
         self.font(size=_SMALL, grey=True)
         self.set_xy(_MARGIN, -12)
         reference = f"Déclaration {as_text(self.snapshot.get('declaration_id'))}"
@@ -131,7 +217,8 @@ class ReceiptPage(FPDF):
         self.font(bold=True, size=12 if level == 1 else 10)
         if level == 1:
             self.set_text_color(*_BLUE)
-        self.multi_cell(0, 6 if level == 1 else 5, self.fit(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        with self.tagged("H2" if level == 1 else "H3"):  # the receipt's title is the H1
+            self.multi_cell(0, 6 if level == 1 else 5, self.fit(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         if level == 1:
             self.set_draw_color(*_BLUE)
             self.line(_MARGIN, self.get_y(), self.w - _MARGIN, self.get_y())
@@ -141,11 +228,15 @@ class ReceiptPage(FPDF):
     def paragraph(self, text: str, *, bold: bool = False, grey: bool = False, size: float = _TEXT, indent: float = 0):
         self.font(bold=bold, grey=grey, size=size)
         self.set_x(_MARGIN + indent)
-        self.multi_cell(self.epw - indent, _LINE, self.fit(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        with self.tagged("P"):
+            self.multi_cell(self.epw - indent, _LINE, self.fit(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.font()
 
     def row(self, *cells: Cell, separator: bool = True) -> None:
-        """Cells side by side, each wrapped in its width; a row taller than a page continues on the next one."""
+        """Cells side by side, each wrapped in its width; a row taller than a page continues on the next one.
+
+        Consecutive rows make up one table (TR, with TH for header cells and TD for the others)."""
+        elements = self._table_row(cells)
         split: list[list[str]] = []
         for cell in cells:
             self.font(bold=cell.bold, size=cell.size, grey=cell.grey)
@@ -158,10 +249,12 @@ class ReceiptPage(FPDF):
                 self.add_page()
             y = self.get_y()
             x = self.l_margin
-            for cell, lines in zip(cells, split, strict=True):
+            for cell, lines, element in zip(cells, split, elements, strict=True):
                 self.font(bold=cell.bold, size=cell.size, grey=cell.grey)
                 self.set_xy(x, y)
+                self._element = element
                 self.cell(cell.width, _LINE, lines[index] if index < len(lines) else "", align=cell.align)
+                self._element = None
                 x += cell.width
             self.set_xy(self.l_margin, y + _LINE)
         self.ln(0.5)
@@ -170,6 +263,16 @@ class ReceiptPage(FPDF):
             self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.ln(0.5)
         self.font()
+
+    def _table_row(self, cells: tuple[Cell, ...]) -> list[Element]:
+        """The row's TR in the current table (a new one after other content) and an element per cell."""
+        if self._table is None:
+            self._table = self.struct_builder.element("Table")
+        row = self.struct_builder.element("TR", self._table)
+        scope = COLUMN_HEADER if all(c.header for c in cells) else ROW_HEADER
+        return [
+            self.struct_builder.element("TH" if c.header else "TD", row, scope if c.header else None) for c in cells
+        ]
 
     def _lines(self, text: str, width: float) -> list[str]:
         """``text`` wrapped in ``width`` in the current font. Most cells hold one short line: measured once, they skip
@@ -181,7 +284,9 @@ class ReceiptPage(FPDF):
 
     def pair(self, label: str, value: str, *, align: str = "R", label_share: float = 0.62) -> None:
         """A label and its value: figures right-aligned, free text (``align="L"``) read left to right."""
-        self.row(Cell(label, self.epw * label_share), Cell(value, self.epw * (1 - label_share), align=align))
+        self.row(
+            Cell(label, self.epw * label_share, header=True), Cell(value, self.epw * (1 - label_share), align=align)
+        )
 
 
 def declaration_type(snapshot: Mapping[str, Any]) -> str:

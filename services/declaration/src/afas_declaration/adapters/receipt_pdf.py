@@ -10,8 +10,8 @@ module in ``fonts/`` with its licence (Bitstream Vera / Arev licence: free redis
 software allowed). The PDF core fonts only cover latin-1, which misses « ’ », « œ » and « € » in some
 encodings; the Debian package ``fonts-dejavu-core`` is absent from the slim Python images, so the font travels
 with the package instead of being looked up on the machine. fpdf2 embeds only the glyphs used (subset).
-A character the font lacks is printed as "?" rather than silently dropped; the fingerprint is in Courier
-(core font, hexadecimal only).
+A character the font lacks is printed as "?" rather than silently dropped; the fingerprint is in DejaVu Sans
+too: the receipt is an archival PDF (PDF/A-2U, tagged: see ``receipt_page``), where every font is embedded.
 
 Determinism: the same snapshot gives the same bytes. The creation date comes from ``transmise_le`` and the
 PDF file identifier is a digest of the content (fpdf2's default), nothing random or clock-dependent.
@@ -131,7 +131,8 @@ def _identification(
     transmitted: datetime | None,
 ) -> None:
     pdf.font(bold=True, size=16)
-    pdf.multi_cell(0, 8, pdf.fit(TITLE), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    with pdf.tagged("H1"):
+        pdf.multi_cell(0, 8, pdf.fit(TITLE), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     when = paris_parts(transmitted)
     code = as_text(partner.get("caf"))
@@ -161,7 +162,7 @@ def _identification(
         ("Transmise le", f"{when[0]} à {when[1]} (heure de Paris)" if when else DASH),
     ]
     for label, value in rows:
-        pdf.row(Cell(label, pdf.epw * 0.32, bold=True), Cell(value, pdf.epw * 0.68))
+        pdf.row(Cell(label, pdf.epw * 0.32, bold=True, header=True), Cell(value, pdf.epw * 0.68))
 
 
 def _form(pdf: ReceiptPage, form: Mapping[str, Any]) -> None:
@@ -202,7 +203,7 @@ def _controls(pdf: ReceiptPage, controls: list[Any]) -> None:
         control = as_mapping(raw)
         status = _STATUS.get(as_text(control.get("statut")), as_text(control.get("statut")) or DASH)
         pdf.row(
-            Cell(as_text(control.get("libelle") or control.get("id")) or DASH, pdf.epw * 0.7, bold=True),
+            Cell(as_text(control.get("libelle") or control.get("id")) or DASH, pdf.epw * 0.7, bold=True, header=True),
             Cell(status, pdf.epw * 0.3, align="R", bold=control.get("statut") == "anomalie"),
             separator=False,
         )
@@ -268,7 +269,9 @@ def _estimate(pdf: ReceiptPage, raw: Any) -> None:
         pdf.heading("Paramètres appliqués", level=2)
         widths = (0.30, 0.14, 0.14, 0.42)
         headers = ("Paramètre", "Valeur", "En vigueur depuis", "Provenance")
-        pdf.row(*(Cell(h, pdf.epw * w, bold=True, size=_SMALL) for h, w in zip(headers, widths, strict=True)))
+        pdf.row(
+            *(Cell(h, pdf.epw * w, bold=True, size=_SMALL, header=True) for h, w in zip(headers, widths, strict=True))
+        )
         for parameter in parameters:
             since = parameter.get("applicable_depuis") or parameter.get("depuis")
             values = (
@@ -316,4 +319,5 @@ def _signature(pdf: ReceiptPage, snapshot: Mapping[str, Any], transmitted: datet
         return
     pdf.set_font(MONO, "", 9)
     pdf.set_text_color(0, 0, 0)
-    pdf.multi_cell(0, _LINE, pdf.fit(fingerprint), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    with pdf.tagged("P"):
+        pdf.multi_cell(0, _LINE, pdf.fit(fingerprint), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
