@@ -49,14 +49,15 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         response_model=r.SavedForm,
         responses=refusals(*SESSION, 404, 409, 422),
     )
-    async def save(form_id: uuid.UUID, body: Draft, caller: Caller = who) -> dict[str, Any]:
+    async def save(form_id: uuid.UUID, body: Draft, response: Response, caller: Caller = who) -> JsonReply:
         # Every save shows the estimate it leads to (or why there is none): asked after the commit, never blocking
         # it, from the forms the save wrote
-        return await call_local(
+        saved = await call_local(
             drafts.save(
                 runtime, forwarded_caller(caller.rpc()), form_id, body.version, body.valeurs, with_estimate=True
             )
         )
+        return fast_reply(saved, response)  # the deadline day's hot write: orjson, not the reply model's round trip
 
     @api.post(
         "/forms/{form_id}/prefill",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import Field
 
 from afas_declaration.application import approbateur_actions, review
 from afas_declaration.gateway.api import review_replies as r
+from afas_declaration.gateway.api.fast_reply import JsonReply, fast_reply
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local
@@ -50,8 +51,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         response_model=r.Controls,
         responses=refusals(*SESSION, 404, 409, 422),
     )
-    async def run(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await call_local(review.run(runtime, forwarded_caller(caller.rpc()), declaration_id))
+    async def run(declaration_id: uuid.UUID, response: Response, caller: Caller = who) -> JsonReply:
+        controls = await call_local(review.run(runtime, forwarded_caller(caller.rpc()), declaration_id))
+        return fast_reply(controls, response)  # a hot path of the deadline day: orjson, not the reply model
 
     @api.get(
         "/declarations/{declaration_id}/controls",
@@ -92,8 +94,9 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         response_model=r.Estimate,
         responses=refusals(*SESSION, 404, 422),
     )
-    async def estimate(declaration_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
-        return await call_local(review.estimate_for(runtime, forwarded_caller(caller.rpc()), declaration_id))
+    async def estimate(declaration_id: uuid.UUID, response: Response, caller: Caller = who) -> JsonReply:
+        estimate = await call_local(review.estimate_for(runtime, forwarded_caller(caller.rpc()), declaration_id))
+        return fast_reply(estimate, response)  # a hot path of the deadline day: orjson, not the reply model
 
     @api.post(
         "/forms/{form_id}/send-back",

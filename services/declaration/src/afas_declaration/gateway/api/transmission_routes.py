@@ -13,6 +13,7 @@ from afas_declaration.application import instruction, receipts, transmission
 from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
 from afas_declaration.application.keyset import PageRequest
 from afas_declaration.gateway.api import review_replies as r
+from afas_declaration.gateway.api.fast_reply import JsonReply, fast_reply
 from afas_declaration.gateway.api.page_query import PAGINATION, page_request
 from afas_declaration.gateway.api.page_replies import QueuePage
 from afas_declaration.gateway.api.refusals import SESSION, refusals
@@ -62,8 +63,10 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         response_model=r.VersionSummary,
         responses=refusals(*SESSION, 404, 409, 422),
     )
-    async def transmit(declaration_id: uuid.UUID, body: Transmit, caller: Caller = who) -> dict[str, Any]:
-        return await call_local(
+    async def transmit(
+        declaration_id: uuid.UUID, body: Transmit, response: Response, caller: Caller = who
+    ) -> JsonReply:
+        sent = await call_local(
             transmission.transmit(
                 runtime,
                 forwarded_caller(caller.rpc()),
@@ -72,6 +75,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
                 body.informations_complementaires,
             )
         )
+        return fast_reply(sent, response, status_code=201)  # a hot path of the deadline day: orjson, not the model
 
     @api.get(
         "/declarations/{declaration_id}/versions",
