@@ -3,13 +3,16 @@ loudly when a field has no rule instead of showing something the contract would 
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
 
 import pytest
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from afas_shared.contracts.envelope import EventData
+from afas_shared.contracts import rpc
+from afas_shared.contracts.envelope import READING, EventData
 from afas_shared.contracts.examples import NAMED, PATTERNS, NoExample, example_of, example_uuid
 from afas_shared.contracts.registry import CONTRACTS, parse
 from afas_shared.contracts.rpc import RPC_CONTRACTS
@@ -62,3 +65,21 @@ def test_an_event_example_is_read_by_the_contract_as_a_consumer_reads_it():
     for contract in CONTRACTS:
         envelope = event_example(contract)
         assert parse(contract.subject(), json.dumps(envelope)).data == contract.model_validate(envelope["data"])
+
+
+def _models_of(module) -> list[type[BaseModel]]:
+    return [m for m in vars(module).values() if isinstance(m, type) and issubclass(m, BaseModel)]
+
+
+def test_every_hand_written_example_is_accepted_by_its_model():
+    """The OpenAPI and the AsyncAPI documents show them: one the model refuses would mislead a client."""
+    modules = [
+        importlib.import_module(f"afas_shared.contracts.rpc.{m.name}") for m in pkgutil.iter_modules(rpc.__path__)
+    ]
+    checked = 0
+    for model in {m for module in modules for m in _models_of(module)}:
+        extra = model.model_config.get("json_schema_extra")
+        for given in extra.get("examples") or [] if isinstance(extra, dict) else []:
+            model.model_validate(given, context={READING: True})
+            checked += 1
+    assert checked >= 40

@@ -103,12 +103,36 @@ class NationalChange(BaseModel):
     model_config = example(
         {
             "modifie": True,
-            "changement": {"id": "55bbe6f9-c808-40fb-95bd-61a63bff935c", "parametre": "taux_ps", "version": 1},
+            "changement": {
+                "id": "55bbe6f9-c808-40fb-95bd-61a63bff935c",
+                "parametre": "taux_ps",
+                "nature": None,
+                "applicable_depuis": "2026-01-01",
+                "ancienne_valeur": "0.30",
+                "ancienne_valeur_depuis": "2025-01-01",
+                "ancienne_provenance": "Circulaire Cnaf 2025-002",
+                "nouvelle_valeur": "0.31",
+                "provenance": "Circulaire Cnaf 2026-001",
+                "provenance_detail": None,
+                "motif": None,
+                "version": 1,
+                "modifie_par": None,
+                "profil": None,
+                "caf": None,
+                "modifie_le": "2026-03-01T09:30:00+00:00",
+            },
             "reestimation": JOB_ID,
             "famille": "alsh",
             "version": 1,
             "empreinte": "5c51e754fc02892d942a790322ddfc7fdcd9530c",
-            "parametre": {"nom": "taux_ps", "libelle": "Taux", "unite": "/1", "annuel": False, "valeurs": []},
+            "parametre": {
+                "nom": "taux_ps",
+                "libelle": "Taux",
+                "unite": "/1",
+                "annuel": False,
+                "valeurs": [],
+                "valeurs_par_nature": {},
+            },
         }
     )
 
