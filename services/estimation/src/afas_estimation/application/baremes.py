@@ -101,12 +101,16 @@ class BaremeCache:
         from afas_estimation.application.local_parameters import localised
 
         async with self._db.sessions() as session:
-            rule_for(family)
-            cached = self._cache.get(family)
-            if cached is None or cached.version != await current_version(session, family):
-                cached = await resolve(session, family)
-                self._cache[family] = cached
-            return await localised(session, cached, caf_code, activity_id)
+            return await localised(session, await self.national(session, family), caf_code, activity_id)
+
+    async def national(self, session: AsyncSession, family: str) -> Effective:
+        """The national barème of ``family`` as ``session`` sees its version: rebuilt only when it moved."""
+        rule_for(family)
+        cached = self._cache.get(family)
+        if cached is None or cached.version != await current_version(session, family):
+            cached = await resolve(session, family)
+            self._cache[family] = cached
+        return cached
 
 
 # --- listing ---------------------------------------------------------------------------------------------

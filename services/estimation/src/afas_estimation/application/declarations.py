@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures
-from afas_estimation.application.baremes import resolve
+from afas_estimation.application.baremes import BaremeCache, resolve
 from afas_estimation.application.estimates import Outcome, outcome
 from afas_estimation.application.local_parameters import localised
 from afas_estimation.domain.errors import EstimationError
@@ -49,7 +49,11 @@ def _facts(d) -> dict:
     }
 
 
-async def on_figures_updated(uow: UnitOfWork, envelope: Envelope[DeclarationFiguresUpdatedV1]) -> None:
+async def on_figures_updated(
+    uow: UnitOfWork, envelope: Envelope[DeclarationFiguresUpdatedV1], baremes: BaremeCache | None = None
+) -> None:
+    """``baremes``: the service's barèmes in memory (checked against their version in this transaction), where
+    resolving the barème again for every save cost two queries and its fingerprint (issue 16)."""
     d = envelope.data
     now = envelope.time
     row = await uow.session.get(DeclarationFigures, d.declaration_id)
@@ -64,7 +68,8 @@ async def on_figures_updated(uow: UnitOfWork, envelope: Envelope[DeclarationFigu
     uow.session.add(row)
     try:
         # the Caf's local parameters and the activity's territory, as for the instant estimate
-        effective = await localised(uow.session, await resolve(uow.session, d.family), d.caf_code, d.activity_id)
+        national = await (baremes.national(uow.session, d.family) if baremes else resolve(uow.session, d.family))
+        effective = await localised(uow.session, national, d.caf_code, d.activity_id)
     except EstimationError as exc:  # a family estimation does not know: stored as such, never retried
         found = Outcome(None, False, exc.message, None)
         version, print_ = 0, "0" * 64

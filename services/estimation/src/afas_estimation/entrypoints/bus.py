@@ -27,6 +27,7 @@ API names them: ``famille``, ``valeur``, ``applicable_depuis``, ``motif``…; es
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from afas_estimation.application import (
@@ -66,7 +67,7 @@ def register(runtime: ServiceRuntime) -> None:
     )
     runtime.state["baremes"], runtime.state["reestimator"] = cache, worker
 
-    runtime.consume(DeclarationFiguresUpdatedV1, declarations.on_figures_updated)
+    runtime.consume(DeclarationFiguresUpdatedV1, functools.partial(declarations.on_figures_updated, baremes=cache))
     runtime.consume(DeclarationValidatedV1, entitlements.on_validated)
     runtime.consume(DeclarationCancelledV1, declarations.on_cancelled)
     runtime.every(0.1, worker.work)
