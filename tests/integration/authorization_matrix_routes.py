@@ -170,6 +170,11 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/declarations/{declaration_id}/versions"): route(DECLARATION_READERS),
     ("GET", "/api/v1/declarations/{declaration_id}/versions/{number}"): route(DECLARATION_READERS),
     ("GET", "/api/v1/declarations/{declaration_id}/versions/{number}/accuse.pdf"): route(WHOLE_DECLARATION_READERS),
+    # pièces justificatives: attached by the partner's providers and approbateur (the declaration is transmitted:
+    # 409 to them), read under the declaration's authorization; the whole declaration's file not by a site's provider
+    ("POST", "/api/v1/declarations/{declaration_id}/pieces-jointes"): route(ALSH_PROVIDERS),
+    ("GET", "/api/v1/declarations/{declaration_id}/pieces-jointes"): route(DECLARATION_READERS),
+    ("GET", "/api/v1/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route(WHOLE_DECLARATION_READERS),
     ("GET", "/api/v1/instruction/declarations"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/api/v1/declarations/{declaration_id}/validate"): route(CAF_INS_OP, body={}),
     ("POST", "/api/v1/declarations/{declaration_id}/refuse"): route(CAF_INS_OP, body=REASON),
@@ -273,6 +278,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/declarations/{declaration_id}/transmission"): route(DECLARATION_READERS),
     ("POST", "/declarations/{declaration_id}/transmission"): route({APPROBATEUR}, form={"signature": "oui"}),
     ("GET", "/declarations/{declaration_id}/versions/{number}/accuse.pdf"): route(WHOLE_DECLARATION_READERS),
+    ("POST", "/declarations/{declaration_id}/pieces-jointes"): route(ALSH_PROVIDERS, form={}),
+    ("GET", "/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route(WHOLE_DECLARATION_READERS),
     ("GET", "/pilotage"): route(PARTNER_USERS),
     ("GET", "/messages"): route(USERS),
     ("POST", "/messages/lus"): route(USERS - {OPERATOR}, form={}),

@@ -202,6 +202,10 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         forms[kind] = form["id"]
         body = {"version": form["version"], "valeurs": values}
         await _ok(await http.put(f"/api/v1/forms/{form['id']}", headers=headers, json=body))
+    # Pièces justificatives: Karim's is his site's (his one site), Paul's the whole declaration's
+    pdf = {"fichier": ("piece.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")}
+    site_file = await _ok(await http.post(f"{url}/pieces-jointes", headers=h[FDA_SITE], files=pdf), 201)
+    whole_file = await _ok(await http.post(f"{url}/pieces-jointes", headers=h[APPROBATEUR], files=pdf), 201)
     controls = await _ok(await http.post(f"{url}/controls", headers=h[APPROBATEUR]))
     flagged = [c["cle"] for c in controls["controles"] if c["a_justifier"]]
     for key in flagged:
@@ -240,6 +244,8 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "form_id": forms["lucas"],
         "key": flagged[0] if flagged else "cle-inventee",
         "number": "1",
+        "attachment_id": whole_file["id"],  # the whole declaration's: refused to a site's provider
+        "site_attachment_id": site_file["id"],
         "token": "jeton-invente",
         "message_id": MADE_UP,
         "job_id": MADE_UP,

@@ -251,6 +251,15 @@ async def test_a_site_provider_reads_only_its_own_forms_through_every_route(worl
     row = next(r for r in rows if r["id"] == declaration)
     assert "telecharger_accuse" not in [a["action"] for a in row["actions"]]
 
+    # Pièces justificatives: his site's file only, in the list and in the transmitted version alike
+    site_file, whole_file = world.ids["site_attachment_id"], world.ids["attachment_id"]
+    assert [f["id"] for f in (await http.get(f"{url}/pieces-jointes", headers=karim)).json()] == [site_file]
+    assert [f["id"] for f in version["pieces_jointes"]] == [site_file]
+    assert {f["id"] for f in full["pieces_jointes"]} == {site_file, whole_file}
+    assert (await http.get(f"{url}/pieces-jointes/{site_file}", headers=karim)).status_code == 200
+    assert (await http.get(f"{url}/pieces-jointes/{whole_file}", headers=karim)).status_code == 403
+    assert whole_file not in (await http.get(f"/declarations/{declaration}", headers=karim)).text
+
 
 async def test_every_route_of_the_gateway_is_in_the_matrix(world: World):
     app_routes = _gateway_routes(world.app)

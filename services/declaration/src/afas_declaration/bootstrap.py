@@ -6,6 +6,7 @@ from typing import Any
 
 from afas_declaration import SERVICE, __version__, gateway
 from afas_declaration.adapters import metrics
+from afas_declaration.application import attachments
 from afas_declaration.config import Settings
 from afas_declaration.entrypoints import bus, http
 from afas_shared.runtime import ServiceRuntime
@@ -21,6 +22,8 @@ def build(settings: Settings, **runtime_options: Any) -> ServiceRuntime:
     runtime = ServiceRuntime(SERVICE, __version__, "afas_declaration", settings, **runtime_options)
     bus.register(runtime)
     runtime.every(metrics.SAMPLE_SECONDS, metrics.declaration_sampler(runtime.db))  # declarations per state
+    # Objects of uploads cut short (their process died before the row), after the grace period
+    runtime.every(settings.attachment_sweep_seconds, attachments.sweeper(runtime))
     runtime.include_router(http.router(runtime))
     gateway.install(runtime, settings)
     return runtime

@@ -97,3 +97,36 @@ class Settings(ServiceSettings):
     list_page_max: int = Field(
         default=200, ge=1, le=1000, description="Largest page size a client may ask for the declaration lists"
     )
+    # Pièces justificatives (application.attachments): checked from their content, stored in JetStream's Object Store
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="Largest supporting document (pièce justificative) accepted, in bytes (more: 413)",
+    )
+    attachment_types: list[str] = Field(
+        default_factory=lambda: ["pdf", "png", "jpeg", "xlsx", "ods", "csv"],
+        min_length=1,
+        description="Kinds of supporting documents accepted, recognised from their content: pdf, png, jpeg, xlsx, "
+        "ods, csv (another: 415)",
+    )
+    attachment_store_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description="How long storing or reading one supporting document in the object store may take",
+    )
+    # An upload whose row was never written (its process died after storing the object) is removed after this long:
+    # more than the longest upload, so a file still being stored is never taken for an orphan.
+    attachment_orphan_grace_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        le=7 * 86400,
+        description="Age after which a stored object without its declaration row (an upload cut short) is removed",
+    )
+    attachment_sweep_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        le=86400,
+        description="How often objects left by uploads cut short are looked for and removed",
+    )

@@ -82,6 +82,12 @@ CALLS: dict[str, tuple[tuple[str, str], ...]] = {
     "notification": (_TOKEN_KEYS, ("identity", "mail_link")),
 }
 
+# Object Store buckets a service keeps (its files): service -> store names; the bucket is ``object_store_bucket``
+OBJECT_STORES: dict[str, tuple[str, ...]] = {
+    # afas_declaration.adapters.object_store: the pièces justificatives of declarations
+    "declaration": ("declaration_files",),
+}
+
 # JetStream operations a producer may make on its own stream beyond info, create and update
 OWN_STREAM_OPERATIONS: dict[str, tuple[str, ...]] = {
     # afas_identity.application.links.purge_withdrawn: removes messages of withdrawn contracts that carried links
@@ -205,6 +211,28 @@ def durable_name(service: str, contract: type[EventData]) -> str:
     return BusNames.durable(service, contract.subject())
 
 
+def object_store_bucket(prefix: str, store: str) -> str:
+    """A store's bucket under the bus prefix: ``AFAS_DECLARATION_FILES``, ``<PREFIX>_DECLARATION_FILES``."""
+    return BusNames(prefix).stream(store)
+
+
+def object_store_rights(n: _Names, store: str) -> list[str]:
+    """What using one Object Store bucket takes (``afas_declaration.adapters.object_store``: put, get, delete, the
+    sweep's subject counts): its chunk and metadata subjects, its stream's API (info, create, update, purge, last
+    message by subject), and the ephemeral ordered consumer a read creates, with its flow-control replies. No other
+    bucket, no other stream, not even the list of stream names (a read names its stream)."""
+    bucket = "*" if n.prefix == ANY_PREFIX else object_store_bucket(n.prefix, store)
+    stream = "*" if n.prefix == ANY_PREFIX else f"OBJ_{bucket}"
+    return [
+        f"$O.{bucket}.>",
+        *(f"$JS.API.STREAM.{op}.{stream}" for op in ("INFO", "CREATE", "UPDATE", "PURGE", "MSG.GET")),
+        f"$JS.API.CONSUMER.CREATE.{stream}",
+        f"$JS.API.CONSUMER.INFO.{stream}.*",
+        f"$JS.API.CONSUMER.DELETE.{stream}.*",
+        f"$JS.FC.{stream}.>",
+    ]
+
+
 def _consumer_rights(n: _Names, stream: str, durable: str, filter_subject: str) -> list[str]:
     return [
         # The create request names the filter, so the server refuses a filter other than the allowed one.
@@ -235,6 +263,8 @@ def service_permissions(service: str, prefix: str = "") -> Permissions:
             consumed_streams.append(stream)
         publish += _consumer_rights(n, stream, durable_name(service, contract), n.subject(contract.subject()))
     publish += [f"$JS.API.STREAM.INFO.{s}" for s in consumed_streams]
+    for store in OBJECT_STORES.get(service, ()):
+        publish += object_store_rights(n, store)
     subscribe = [f"{n.subject(f'{service}.rpc.>')} {rpc_queue(service)}", f"{inbox_prefix(service)}.>"]
     return Permissions(_unique(publish), subscribe, publish_deny=sorted(deny), allow_responses=True)
 

@@ -159,7 +159,8 @@ class Backends:
                 if len(page) < STREAM_LIST_PAGE:
                     break
                 offset += len(page)
-            mine = [name for name in names if name.startswith(self.run_id.upper() + "_")]
+            # the run's event streams, and the streams of its Object Store buckets (``OBJ_<PREFIX>_<STORE>``)
+            mine = [name for name in names if name.removeprefix("OBJ_").startswith(self.run_id.upper() + "_")]
             for name in mine:
                 await js.delete_stream(name)
             return len(mine)

@@ -52,6 +52,7 @@ from typing import Any
 
 from fpdf.enums import XPos, YPos
 
+from afas_declaration.adapters import receipt_attachments
 from afas_declaration.adapters.receipt_page import (
     _KEEP_WITH_NEXT,
     _LINE,
@@ -116,6 +117,7 @@ def _layout(snapshot: Mapping[str, Any], page: type[ReceiptPage]) -> ReceiptPage
     for form in as_list(snapshot.get("formulaires")):
         _form(pdf, as_mapping(form))
     _controls(pdf, as_list(snapshot.get("controles")))
+    receipt_attachments.attachments(pdf, snapshot)
     _estimate(pdf, snapshot.get("estimation"))
     pdf.heading("Informations complémentaires")
     pdf.paragraph(as_text(snapshot.get("informations_complementaires")).strip() or "Aucune.")

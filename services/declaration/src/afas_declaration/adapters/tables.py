@@ -149,3 +149,35 @@ class IdempotencyRecord(SQLModel, table=True):
     status: int | None = None
     body: str | None = None
     created_at: datetime = Field(sa_type=UtcDateTime(), index=True)
+
+
+class Attachment(SQLModel, table=True):
+    """A supporting document (pièce justificative) of a declaration, written only once its object is wholly stored
+    (``adapters.object_store``, object named by ``id``): a row here is a file anyone allowed may download."""
+
+    __tablename__ = "attachment"
+
+    id: uuid.UUID = Field(primary_key=True)
+    declaration_id: uuid.UUID = Field(index=True)
+    # The flagged control's justification it supports (its control key), None for the declaration as a whole
+    control_key: str | None = Field(default=None, max_length=300)
+    # Whose it is: the site of the form or control it belongs to (a site's provider sees its sites' files only)
+    site_id: uuid.UUID | None = None
+    site_name: str | None = Field(default=None, max_length=200)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=10)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by: uuid.UUID | None = None
+    uploaded_by_name: str = Field(max_length=200)
+    uploaded_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class AttachmentUpload(SQLModel, table=True):
+    """An upload under way: written before its object is stored, removed with the ``Attachment`` row's commit. One
+    left behind (the process died in between) names an object the sweep removes after the grace period."""
+
+    __tablename__ = "attachment_upload"
+
+    id: uuid.UUID = Field(primary_key=True)
+    started_at: datetime = Field(sa_type=UtcDateTime(), index=True)

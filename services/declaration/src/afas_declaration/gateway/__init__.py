@@ -10,6 +10,7 @@ from __future__ import annotations
 from afas_declaration.config import Settings
 from afas_declaration.gateway.api import (
     activity_routes,
+    attachment_routes,
     auth_routes,
     campaign_routes,
     directory_routes,
@@ -54,6 +55,7 @@ API_ROUTERS = (
     permission_routes,
     review_routes,
     transmission_routes,
+    attachment_routes,
     notification_routes,
     estimation_routes,
 )

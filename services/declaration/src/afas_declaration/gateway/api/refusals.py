@@ -42,6 +42,7 @@ MEANINGS = {
     404: "Introuvable, ou hors du périmètre de l'utilisateur",
     409: "Conflit : saisie concurrente, état qui ne le permet pas, ou Idempotency-Key déjà utilisée",
     413: "Requête trop volumineuse",
+    415: "Type de fichier refusé",
     422: "Données refusées : chaque champ en cause, avec son message",
     429: "Trop de requêtes : réessayer après le délai de l'en-tête Retry-After",
     503: "Un service de la plateforme ne répond pas : réessayer plus tard",

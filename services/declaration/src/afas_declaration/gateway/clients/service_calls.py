@@ -20,6 +20,7 @@ STATUS = {
     "unauthorized": 401,
     "locked": 429,
     "too_large": 413,
+    "unsupported_type": 415,
     "unavailable": 503,
 }
 SERVICE_NAMES = {

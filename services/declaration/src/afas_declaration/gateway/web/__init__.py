@@ -14,6 +14,7 @@ from afas_declaration.config import Settings
 from afas_declaration.gateway.clients.typed_calls import call_typed
 from afas_declaration.gateway.web import (
     admin_pages,
+    attachment_pages,
     auth_pages,
     bareme_pages,
     caf_activity_pages,
@@ -45,6 +46,7 @@ def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list
         auth_pages.router(runtime, viewer),
         home_page.router(runtime, viewer),
         declaration_pages.router(runtime, viewer),
+        attachment_pages.router(runtime, viewer),
         admin_pages.router(runtime, viewer),
         caf_pages.router(runtime, viewer),
         caf_partner_pages.router(runtime, viewer),

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from afas_declaration.application import (
     approbateur_actions,
+    attachments,
     declaration_list,
     drafts,
     receipts,
@@ -98,9 +99,10 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         try:
             detail = await call_local(drafts.detail(runtime, caller(me), declaration_id))
             versions = await call_local(transmission.versions(runtime, caller(me), declaration_id))
+            files = await call_local(attachments.panel(runtime, caller(me), declaration_id))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
-        context = {"titre": f"Déclaration {detail['activite']}", "rubrique": "declarations", "d": detail}
+        context = {"titre": f"Déclaration {detail['activite']}", "rubrique": "declarations", "d": detail, "p": files}
         context["versions"] = versions
         context["message"] = "Déclaration transmise à la Caf." if request.query_params.get("transmise") else None
         return render(request, "declaration.html", context, viewer=me)
@@ -159,6 +161,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             detail = await call_local(drafts.detail(runtime, caller(me), declaration_id))
             action = review.run if run else review.latest
             result = await call_local(action(runtime, caller(me), declaration_id))
+            files = await call_local(attachments.panel(runtime, caller(me), declaration_id))
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
@@ -166,6 +169,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "rubrique": "declarations",
             "d": detail,
             "r": result,
+            "p": files,
             "erreurs": errors or [],
             "lance": run or bool(result["controle_le"]),
         }
