@@ -149,9 +149,9 @@ async def open_by_one_insert(runtime: ServiceRuntime) -> tuple[float, uuid.UUID]
     async with runtime.db.transaction() as session:
         await session.execute(
             sa.text(
-                "INSERT INTO declaration (id, campaign_id, activity_id, partner_id, caf_code, exercice, "
-                "declaration_type, state, version, controls, justifications) "
-                "SELECT gen_random_uuid(), :campaign, activity_id, partner_id, caf_code, :exercice, 'reelle', "
+                "INSERT INTO declaration (id, campaign_id, activity_id, partner_id, activity_name, caf_code, "
+                "exercice, declaration_type, state, version, controls, justifications) "
+                "SELECT gen_random_uuid(), :campaign, activity_id, partner_id, name, caf_code, :exercice, 'reelle', "
                 "'a_saisir', 1, '[]', '{}' FROM activity_copy WHERE caf_code = :caf AND family = :family "
                 # the same constraint as the job's: a registration meanwhile may have inserted one already
                 "ON CONFLICT (campaign_id, activity_id) DO NOTHING"

@@ -73,6 +73,7 @@ def _declarations(conn, campaign, partner_id: uuid.UUID, count: int, prefix: str
                 "campaign_id": campaign.id,
                 "activity_id": activity_id,
                 "partner_id": partner_id,
+                "activity_name": name,
                 "caf_code": CAF,
                 "exercice": campaign.exercice,
                 "declaration_type": campaign.declaration_type,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+import sqlalchemy as sa
 
 from afas_declaration.application import declaration_list, instruction
 from afas_declaration.application.declaration_list import Filters
@@ -123,3 +124,28 @@ async def test_the_caf_queue_is_a_page_too(world):
     with pytest.raises(Invalid) as refused:
         await instruction.queue(world.runtime, world.agent, request=PageRequest(2, "Zm9v"))
     assert refused.value.field == "curseur"
+
+
+async def test_a_page_reads_the_grant_lines_of_its_own_activities_only_after_its_rows(world):
+    """A partner's user granted on every activity: the page is one statement, then one read of the user's lines on
+    the page's activities (not all of its lines, which may be thousands for an administrator)."""
+    activities = await _five_activities(world)
+    nina = await world.user("Nina", "Roux")
+    for activity in activities:
+        await world.grant(nina, "fda", activity)
+    statements: list[tuple[str, tuple]] = []
+
+    def seen(_connection, _cursor, statement, parameters, _context, _many) -> None:
+        statements.append((statement, tuple(parameters or ())))
+
+    engine = world.runtime.db.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = await declaration_list.page_of(world.runtime, nina.caller, None, PageRequest(2))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    reads = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2 and "FROM grant_line" in reads[1][0] and "declaration" not in reads[1][0], reads
+    assert len(reads[1][1]) == 1 + 2  # the user and the page's two activities
+    assert [r["activite"] for r in page["elements"]] == NAMES[:2]
+    assert all("saisir_activite" in [a["action"] for a in r["actions"]] for r in page["elements"])

@@ -73,6 +73,10 @@ class Declaration(SQLModel, table=True):
     caf_code: str = Field(max_length=3)
     exercice: int
     declaration_type: str = Field(max_length=30)
+    # The activity's name, copied when the declaration is created and kept in step when the activity is renamed
+    # (``application.activity_copy``): « Mes déclarations » is ordered by it, so a Caf's first page reads a range of
+    # the index (caf_code, exercice DESC, activity_name, id) of migration 0013 instead of sorting all its rows
+    activity_name: str = Field(default="", max_length=200)
     state: str = Field(default=DeclarationState.a_saisir.value, max_length=30)
     version: int = 1
     # The latest control run (JSON list) and the approbateur's justifications keyed by control key (JSON object)

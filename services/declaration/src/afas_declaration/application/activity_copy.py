@@ -5,11 +5,17 @@ Each event type has its own consumer, so an activity's events arrive in any orde
 and its closing date (registration, update, closure) each keep their own version, so a closure handled before an
 older update keeps its date and the update still brings its name and sites; a closure that overtakes the
 registration is kept until it arrives (``afas_shared.read_models.early_events``), never retried into a dead letter.
+
+A declaration carries its activity's name (« Mes déclarations » is ordered by it, migration 0013): a rename applied
+here renames the activity's declarations in the same transaction (``rename_declarations``). A campaign opening's
+batch that read the former name before the rename committed inserts rows the rename's UPDATE did not see;
+``reconcile_names``, run with the campaigns' reconciliation, brings those in step.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col
 
-from afas_declaration.adapters.tables import ActivityCopy, Campaign
+from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
 from afas_declaration.application.expected_declarations import expect, joined_campaigns, prepare, store
 from afas_shared.contracts.envelope import Envelope
 from afas_shared.contracts.events.habilitation import ActivityClosedV1, ActivityRegisteredV1, ActivityUpdatedV1
@@ -25,6 +31,9 @@ from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models import early_events
 from afas_shared.read_models.early_events import EarlyEvent
 from afas_shared.read_models.versioned import apply_groups, apply_groups_batch, apply_versioned
+from afas_shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
 
 
 def _groups(a: ActivityRegisteredV1 | ActivityUpdatedV1) -> dict[str, dict[str, Any]]:
@@ -47,6 +56,7 @@ async def on_activity_state(uow: UnitOfWork, envelope: Envelope[ActivityRegister
     if not await apply_groups(uow.session, ActivityCopy, a.activity_id, envelope.aggregate_version, groups):
         return  # both groups hold newer versions: a counted no-op
     await early_events.release(uow, _waiting_for(a.activity_id), {ActivityClosedV1.subject(): on_activity_closed})
+    await rename_declarations(uow.session, [a.activity_id])
     row = await uow.session.get(ActivityCopy, a.activity_id)
     # The campaigns whose opening started (a batch of it committed or not) are joined here, the declaration inserted
     # if absent: a batch that read this copy too inserts nothing the second time, whichever commits first
@@ -84,6 +94,7 @@ async def on_activity_states(
     activity_ids = list(dict.fromkeys(key for (key, _, _), done in zip(changes, applied, strict=True) if done))
     if not activity_ids:
         return [False] * len(envelopes)
+    await rename_declarations(uow.session, activity_ids)
     waiting = [_waiting_for(activity_id) for activity_id in activity_ids]
     kept = await uow.session.execute(sa.select(EarlyEvent.waiting_for).where(col(EarlyEvent.waiting_for).in_(waiting)))
     for waiting_for in sorted(set(kept.scalars())):
@@ -97,3 +108,30 @@ async def on_activity_states(
             if campaign.opened or campaign.opening_job_id is not None:  # one insert-if-absent for the batch
                 await store(uow, prepare(campaign, members))
     return [bool(done) for done in applied]
+
+
+def _renaming(*where: sa.ColumnElement[bool]) -> sa.Update:
+    """The declarations whose copied activity name differs from their activity's copy, given that name: one
+    UPDATE … FROM (PostgreSQL and SQLite alike), writing only the rows that change."""
+    return (
+        sa.update(Declaration)
+        .where(
+            Declaration.activity_id == ActivityCopy.activity_id, Declaration.activity_name != ActivityCopy.name, *where
+        )
+        .values(activity_name=ActivityCopy.name)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def rename_declarations(session: Any, activity_ids: Sequence[uuid.UUID]) -> None:
+    """The activities' declarations given their copy's current name (after a registration or an update applied)."""
+    await session.execute(_renaming(col(Declaration.activity_id).in_(activity_ids)))
+
+
+async def reconcile_names(runtime: ServiceRuntime) -> int:
+    """Every declaration whose activity name lags its copy's, brought in step; how many (logged when any)."""
+    async with runtime.db.transaction() as session:
+        renamed = (await session.execute(_renaming())).rowcount
+    if renamed:
+        log.info("reconciliation: %d declaration(s) given their activity's current name", renamed)
+    return renamed

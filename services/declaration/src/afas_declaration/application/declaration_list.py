@@ -17,6 +17,7 @@ from afas_declaration.application.declaration_scope import read_session
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.application.keyset import (
     PageRequest,
+    Position,
     SortKey,
     as_int,
     as_str,
@@ -29,7 +30,7 @@ from afas_declaration.application.keyset import (
     reply,
     window,
 )
-from afas_declaration.application.permissions import access_of
+from afas_declaration.application.permissions import access_of, access_on_activities
 from afas_declaration.domain import lifecycle
 from afas_declaration.domain.access_policy import Access, Action, Standing
 from afas_shared.auth.caller import ForwardedCaller
@@ -71,10 +72,12 @@ _TABLES: dict[str, sa.Table] = {
     "transmission": Transmission.__table__,  # type: ignore[attr-defined]
 }
 LIST_NAME = "declarations"
-# The list's order: the latest exercice first, then by activity; the declaration's id makes the key unique.
+# The list's order: the latest exercice first, then by activity; the declaration's id makes the key unique. All
+# three are the declaration's own columns (the activity's name is copied onto it): a Caf's first page is a range of
+# the index (caf_code, exercice DESC, activity_name, id) that stops after the page, never a sort of the Caf's rows.
 KEYS = (
     SortKey(Declaration.exercice, "exercice", as_int, descending=True),
-    SortKey(ActivityCopy.name, "activite", as_str),
+    SortKey(Declaration.activity_name, "activite", as_str),
     SortKey(Declaration.id, "id", as_uuid),
 )
 
@@ -85,22 +88,23 @@ async def page_of(
     filters: Filters | None = None,
     request: PageRequest | None = None,
 ) -> dict[str, Any]:
-    """One page of « Mes déclarations » in one SQL query (rows, their forms, the total and the page's rank)."""
-    where, joins_activity, access = await _where(runtime, caller, filters)
+    """One page of « Mes déclarations » in one SQL query (rows, their forms, the total and the page's rank), then
+    the caller's grant lines on the page's activities only (a partner's user): what it may do on the rows shown,
+    at a cost that does not grow with the number of activities it is granted on."""
+    where, joins_activity = _where(runtime, caller, filters)
     request = request or PageRequest()
     size = page_size(request, runtime.settings.list_page_size, runtime.settings.list_page_max)
     at = decode(LIST_NAME, request.curseur, KEYS)
-    counted = sa.select(sa.func.count()).select_from(_source(joins_activity)).where(*where)
-    keyed = sa.select(sa.func.count()).select_from(_source()).where(*where)  # the order is the activity's name too
-    total, preceding = counts(counted, KEYS, at, keyed)
-    selected = paged(_columns().add_columns(total.label("total"), preceding.label("precedent")), KEYS, at, size)
+    counted, selected = _page_query(where, joins_activity, at, size)
     async with read_session(runtime.db) as session:  # autocommit on PostgreSQL: no BEGIN, no ROLLBACK
-        rows = await _with_forms(session, selected.where(*where), at.backward)
+        rows = await _with_forms(session, selected, at.backward)
         if rows:
             total_count, preceding_count = rows[0].row.total, rows[0].row.precedent
         else:  # nothing on this page: the list's total still answers
             total_count, preceding_count = (await session.execute(counted)).scalar_one(), 0
-    page = window(rows, KEYS, at, size, preceding_count)
+        page = window(rows, KEYS, at, size, preceding_count)
+        today = paris_today(runtime.clock.now())
+        access = await access_on_activities(session, caller, today, {r.activity_id for r in page.rows})
     elements = [_shaped(caller, access, declared) for declared in page.rows]
     return reply(LIST_NAME, page, elements, total_count)
 
@@ -110,9 +114,10 @@ async def visible_to(
 ) -> list[dict[str, Any]]:
     """Every declaration the caller may see, in the list's order: for the views bounded by their filter (one
     activity's history, the partner's own payments); a list shown to a user is read by ``page_of``."""
-    where, _, access = await _where(runtime, caller, filters)
+    where, joins_activity = _where(runtime, caller, filters)
     async with runtime.db.sessions() as session:
-        rows = await _with_forms(session, _columns().where(*where).order_by(*ordering(KEYS)), False)
+        access = await access_of(session, caller, paris_today(runtime.clock.now()))  # every row: every line
+        rows = await _with_forms(session, _columns(joins_activity).where(*where).order_by(*ordering(KEYS)), False)
     return [_shaped(caller, access, declared) for declared in rows]
 
 
@@ -126,12 +131,10 @@ def _checked(filters: Filters | None) -> Filters:
     return filters
 
 
-async def _where(
-    runtime: ServiceRuntime, caller: ForwardedCaller, filters: Filters | None
-) -> tuple[list[Any], bool, Access]:
-    """The caller's scope and its filters as WHERE clauses; whether they need the activity; what it may do."""
+def _where(runtime: ServiceRuntime, caller: ForwardedCaller, filters: Filters | None) -> tuple[list[Any], bool]:
+    """The caller's scope and its filters as WHERE clauses; whether they need the activity's columns."""
     filters = _checked(filters)
-    where, access = await _scope(runtime, caller)
+    where = _scope(runtime, caller)
     activity_filters = ((ActivityCopy.family, filters.type_activite), (ActivityCopy.nature, filters.nature))
     for column, value in (
         (Declaration.declaration_type, filters.type_declaration),
@@ -142,7 +145,7 @@ async def _where(
     ):
         if value is not None:
             where.append(column == value)
-    return where, any(value is not None for _, value in activity_filters), access
+    return where, any(value is not None for _, value in activity_filters)
 
 
 def _source(joins_activity: bool = True) -> Any:
@@ -151,11 +154,20 @@ def _source(joins_activity: bool = True) -> Any:
     return sa.join(Declaration, ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
 
 
-def _columns() -> sa.Select:
-    """A row of the list as it is ordered and cut: its key only (a narrow sort; the rest is read for the page)."""
+def _page_query(where: list[Any], joins_activity: bool, at: Position, size: int) -> tuple[sa.Select, sa.Select]:
+    """The list's count, and its page's keys with the total and the page's rank (``_with_forms`` reads the rest)."""
+    counted = sa.select(sa.func.count()).select_from(_source(joins_activity)).where(*where)
+    total, preceding = counts(counted, KEYS, at)
+    columns = _columns(joins_activity).add_columns(total.label("total"), preceding.label("precedent"))
+    return counted, paged(columns.where(*where), KEYS, at, size)
+
+
+def _columns(joins_activity: bool = False) -> sa.Select:
+    """A row of the list as it is ordered and cut: its key only (read from the key's index; the rest is read for
+    the page's rows); the activity joined only when a filter names its columns."""
     return sa.select(
-        Declaration.id.label("id"), Declaration.exercice.label("exercice"), ActivityCopy.name.label("activite")
-    ).select_from(_source())
+        Declaration.id.label("id"), Declaration.exercice.label("exercice"), Declaration.activity_name.label("activite")
+    ).select_from(_source(joins_activity))
 
 
 async def _with_forms(session, selected: sa.Select, backward: bool) -> list[_Declared]:
@@ -211,24 +223,22 @@ class _Declared:
         self.activity_id, self.caf_code = row.activity_id, row.caf_code
 
 
-async def _scope(runtime: ServiceRuntime, caller: ForwardedCaller) -> tuple[list[Any], Access]:
-    """The declarations the caller may see, and what it may do — a partner's user only its activities' ones."""
-    access = Access(caller)
+def _scope(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[Any]:
+    """The declarations the caller may see, as WHERE clauses — a partner's user only its activities' ones. No
+    read: what it may do on the rows is asked of its grant lines once the rows are known."""
     if caller.kind == "caf":
-        return [Declaration.caf_code == caller.caf_code], access
+        return [Declaration.caf_code == caller.caf_code]
     if caller.kind == "partner" and caller.user_id:
         today = paris_today(runtime.clock.now())
-        async with runtime.db.sessions() as session:
-            access = await access_of(session, caller, today)
         # The activities it acts on as a subquery, not as one parameter per activity: a partner's administrator may
         # act on thousands, and a statement with thousands of parameters is parsed again on every call.
         acting = sa.select(GrantLine.activity_id).where(
             GrantLine.user_id == caller.user_id, acting_clause(GrantLine, today)
         )
-        return [Declaration.activity_id.in_(acting)], access
+        return [Declaration.activity_id.in_(acting)]
     if caller.kind != "operator":
         raise Forbidden("Liste réservée aux utilisateurs habilités.")
-    return [], access
+    return []
 
 
 def _shaped(caller: ForwardedCaller, access: Access, declared: _Declared) -> dict[str, Any]:
@@ -251,7 +261,7 @@ def _actions(
         if "financier" in kinds and who.offers(Action.saisir_financier):
             names.append("saisir_financier")
         names.append("controler")
-        if lifecycle.allows(actor, lifecycle.Transition.transmit, state) and state in lifecycle.READY:
+        if lifecycle.allows(actor, lifecycle.Transition.transmit, state):
             names.append("transmettre")
     # The receipt holds the whole declaration: not offered to a provider granted some sites only
     if transmitted and (caller.kind != "partner" or who.full_view):
@@ -312,7 +322,7 @@ async def awaiting_input(runtime: ServiceRuntime, caller: ForwardedCaller) -> di
 
 
 async def _none_after_check(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
-    await _scope(runtime, caller)  # the same refusal as the list's
+    _scope(runtime, caller)  # the same refusal as the list's
     return []
 
 

@@ -29,6 +29,7 @@ from afas_shared.messaging.unit_of_work import UnitOfWork
 ACTIVITY_COLUMNS = (
     ActivityCopy.activity_id,
     ActivityCopy.partner_id,
+    ActivityCopy.name,
     ActivityCopy.opening_date,
     ActivityCopy.closing_date,
     ActivityCopy.site_mode,
@@ -41,6 +42,8 @@ class ActivityFields(Protocol):
     def activity_id(self) -> uuid.UUID: ...
     @property
     def partner_id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
     @property
     def opening_date(self) -> date: ...
     @property
@@ -134,6 +137,7 @@ def prepare(campaign: Campaign, activities: Sequence[ActivityFields]) -> list[Ex
             "campaign_id": campaign.id,
             "activity_id": activity.activity_id,
             "partner_id": activity.partner_id,
+            "activity_name": activity.name,
             "caf_code": campaign.caf_code,
             "exercice": campaign.exercice,
             "declaration_type": campaign.declaration_type,
@@ -150,11 +154,11 @@ NEW_FORM = {"requested": True, "state": DeclarationState.a_saisir.value, "values
 # PostgreSQL: a batch in one statement per table, each varying column sent as one array (``unnest``): a few
 # parameters instead of one per row and column (the driver's per-row work was most of a batch's time)
 _PG_DECLARATIONS = sa.text(
-    "INSERT INTO declaration (id, campaign_id, activity_id, partner_id, caf_code, exercice, declaration_type, "
-    "state, version) "
-    "SELECT d.id, :campaign_id, d.activity_id, d.partner_id, :caf_code, :exercice, :declaration_type, :state, "
-    ":version FROM unnest(CAST(:ids AS uuid[]), CAST(:activity_ids AS uuid[]), CAST(:partner_ids AS uuid[])) "
-    "AS d(id, activity_id, partner_id) "
+    "INSERT INTO declaration (id, campaign_id, activity_id, partner_id, activity_name, caf_code, exercice, "
+    "declaration_type, state, version) "
+    "SELECT d.id, :campaign_id, d.activity_id, d.partner_id, d.activity_name, :caf_code, :exercice, "
+    ":declaration_type, :state, :version FROM unnest(CAST(:ids AS uuid[]), CAST(:activity_ids AS uuid[]), "
+    "CAST(:partner_ids AS uuid[]), CAST(:activity_names AS text[])) AS d(id, activity_id, partner_id, activity_name) "
     "ON CONFLICT (campaign_id, activity_id) DO NOTHING RETURNING id"
 )
 _PG_FORMS = sa.text(
@@ -180,6 +184,7 @@ async def _insert_if_absent(session: AsyncSession, prepared: list[Expected]) -> 
                 "ids": [r["id"] for r in rows],
                 "activity_ids": [r["activity_id"] for r in rows],
                 "partner_ids": [r["partner_id"] for r in rows],
+                "activity_names": [r["activity_name"] for r in rows],
             },
         )
         return set(result.scalars())

@@ -51,6 +51,8 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.every(CAMPAIGN_CHECK_SECONDS, lambda: campaign_opening.open_due(runtime))
     runtime.every(0.1, campaign_opening.opener(runtime).work)  # an interrupted opening resumes (POLL_SECONDS)
     runtime.every(runtime.settings.reconcile_seconds, lambda: campaigns.reconcile(runtime))
+    # at the same pace: declarations an opening batch created with a name renamed meanwhile (activity_copy)
+    runtime.every(runtime.settings.reconcile_seconds, lambda: activity_copy.reconcile_names(runtime))
     # The receipt workers for the runtime's life, and the reconciliation of receipts still to render (its own pace)
     runtime.every(runtime.settings.receipt_reconcile_seconds, receipts.of(runtime).serve)
 
