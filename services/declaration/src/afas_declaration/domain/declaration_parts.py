@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from afas_declaration.domain.controls.model import DERIVED_CONTROLS as FORM_CHECKS
 from afas_shared.clock import PARIS
 from afas_shared.contracts.declaration_states import DeclarationState as State
 
@@ -86,10 +88,10 @@ def obstacles(forms: Iterable[FormLike], results: Sequence[dict[str, Any]]) -> l
         found.append("formulaires jamais enregistrés : " + ", ".join(form_name(f) for f in unsaved))
     blocking = [r for r in results if _blocking(r)]
     if blocking:
-        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger : " + ", ".join(map(_named, blocking)))
+        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger : " + _listed(blocking))
     unjustified = [r for r in results if r["a_justifier"] and not r["justification"]]
     if unjustified:
-        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier : " + ", ".join(map(_named, unjustified)))
+        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier : " + _listed(unjustified))
     return found
 
 
@@ -98,8 +100,23 @@ def form_name(form: FormLike) -> str:
     return kind + (f" ({form.site_name})" if form.site_name else "")
 
 
-def _named(result: dict[str, Any]) -> str:
-    return f"« {result['libelle']} »" + (f" ({result['lieu']})" if result["lieu"] else "")
+def _listed(results: Sequence[dict[str, Any]]) -> str:
+    """Each control named once, with how many times it failed: « Champs obligatoires » (données d'activité, Les
+    Lutins, 19 fois), not the same name nineteen times (the form checks report one result per field)."""
+    counted = Counter((r["libelle"], _form_of(r), r["lieu"]) for r in results)
+    return ", ".join(_named(label, form, site, n) for (label, form, site), n in counted.items())
+
+
+def _form_of(result: dict[str, Any]) -> str | None:
+    # The form checks (required fields, valid values) exist once per form: the form tells them apart
+    if result.get("id") not in FORM_CHECKS or not result.get("formulaire"):
+        return None
+    return "données d'activité" if result["formulaire"] == "activite" else "données financières"
+
+
+def _named(label: str, form: str | None, site: str | None, times: int) -> str:
+    details = [part for part in (form, site, f"{times} fois" if times > 1 else None) if part]
+    return f"« {label} »" + (f" ({', '.join(details)})" if details else "")
 
 
 def _blocking(result: dict[str, Any]) -> bool:

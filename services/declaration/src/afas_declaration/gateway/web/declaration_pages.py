@@ -19,7 +19,7 @@ from afas_declaration.application import (
 )
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.gateway.clients.service_calls import call_local
-from afas_declaration.gateway.web import labels
+from afas_declaration.gateway.web import control_groups, labels
 from afas_declaration.gateway.web.page_links import around, asked
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
 from afas_shared.auth.caller import forwarded_caller
@@ -169,6 +169,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "rubrique": "declarations",
             "d": detail,
             "r": result,
+            "groupes": control_groups.grouped(result["controles"], detail["formulaires"]),
             "p": files,
             "erreurs": errors or [],
             "lance": run or bool(result["controle_le"]),
