@@ -35,9 +35,18 @@ class DayOfEvents:
 
 
 async def read_day(
-    account: Account, streams: dict[str, str], day: date, consumer_name: str, batch: int = 100, wait: float = 1.0
+    account: Account,
+    streams: dict[str, str],
+    day: date,
+    consumer_name: str,
+    *,
+    from_the_beginning: bool = False,
+    batch: int = 100,
+    wait: float = 1.0,
 ) -> DayOfEvents:
-    """``streams``: stream name -> subject filter. Reads until each stream's consumer has nothing pending."""
+    """``streams``: stream name -> subject filter. Reads until each stream's consumer has nothing pending; a consumer
+    already there resumes after what it acknowledged. ``from_the_beginning``: a replay of all the stream holds
+    (``deliver_policy=all``), still keeping only the day's events."""
     start = datetime.combine(day, time(0), tzinfo=UTC)
     end = start + timedelta(days=1)
     found = DayOfEvents()
@@ -52,11 +61,12 @@ async def read_day(
     try:
         js = nc.jetstream()
         for stream, subjects in streams.items():
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_TIME,
-                opt_start_time=start,
-                ack_policy=AckPolicy.EXPLICIT,
-            )
+            if from_the_beginning:
+                config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT)
+            else:
+                config = ConsumerConfig(
+                    deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=start, ack_policy=AckPolicy.EXPLICIT
+                )
             sub = await js.pull_subscribe(subjects, durable=consumer_name, stream=stream, config=config)
             while True:
                 try:

@@ -230,6 +230,14 @@ async def test_a_back_office_reads_the_day_from_the_guide_alone_and_cannot_publi
             assert headers["Nats-Msg-Id"] == event["id"] and headers["X-Correlation-Id"] == event["correlation_id"]
         print(f"\n{len(read.events)} events read; mean bytes per stored event: {mean_bytes}")
 
+        # its durable consumer resumes after what it acknowledged; a replay from the beginning finds the same day
+        again = await read_day(account, guide.streams, day, consumer_name=f"{guide.durable_prefix}test_journee")
+        assert again.events == []
+        replay = await read_day(
+            account, guide.streams, day, consumer_name=f"{guide.durable_prefix}test_rejeu", from_the_beginning=True
+        )
+        assert [e["id"] for e in replay.events] == [e["id"] for e in read.events]
+
         # read-only: no event, no verb, no other stream, none of the platform's consumers
         refused = {
             "an event": "declaration.declaration_validated.v1",
