@@ -43,6 +43,7 @@ from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailabl
 from afas_shared.messaging.streams import ensure_stream, history_days, stream_config, wait_for_stream
 from afas_shared.refusals import Refused
 from afas_shared.settings import CommonSettings, ServiceSettings
+from afas_shared.telemetry import certificates
 from afas_shared.telemetry.rpc_metrics import timed_request, timed_responder
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ def client_options(settings: ServiceSettings, service: str | None = None) -> dic
         options |= {"user": settings.nats_user, "password": settings.nats_password}
     if (tls := tls_context(settings.common)) is not None:
         options["tls"] = tls
+        if settings.common.nats_tls_ca_file is not None:  # what the context trusts: its end, for the expiry alert
+            certificates.record(service or settings.service_name(), "nats_ca", settings.common.nats_tls_ca_file)
     return options
 
 
