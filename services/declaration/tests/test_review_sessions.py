@@ -4,8 +4,11 @@ sessions and read the declaration, its activity and its forms twice."""
 
 from __future__ import annotations
 
-from afas_declaration.application import review, transmission
+import uuid
+
+from afas_declaration.application import drafts, review, transmission
 from afas_shared.contracts.events.declaration import DeclarationControlledV1, DeclarationTransmittedV1
+from afas_shared.testing.eaje import EAJE_ACTIVITY
 from services.declaration.tests.test_save_sessions import counting
 from services.declaration.tests.use_case_scenes import ESTIMATE, lucioles
 
@@ -40,3 +43,16 @@ async def test_the_transmit_reads_the_declaration_once_in_one_unit_of_work(world
     assert transmitted.data.snapshot_hash == sent["hash"]
     snapshot = await transmission.version(world.runtime, scene.alice.caller, scene.declaration_id, 1)
     assert snapshot["informations_complementaires"] == "Vu."
+
+
+async def test_a_save_writes_back_without_reading_the_form_it_left_alone_again(world):
+    """The aggregate is written back over the rows it was read from: the session holds them (its identity map keeps
+    unchanged rows only weakly), so the other form of the declaration is not read a second time."""
+    scene = await lucioles(world)
+    form = await scene.form(scene.karim)
+    with counting(world.runtime) as counted:
+        saved = await drafts.save(world.runtime, scene.karim.caller, uuid.UUID(form["id"]), 0, EAJE_ACTIVITY)
+    assert saved["version"] == 1
+    # the form saved (what the checks read), then the declaration's forms under lock; none after the write
+    assert _reads_of(counted.statements, "declaration_form") == 1
+    assert sum(1 for sql in counted.statements if sql.lstrip().startswith("SELECT declaration_form")) == 2

@@ -20,6 +20,8 @@ from afas_declaration.domain.declaration_parts import Form, Transmission
 from afas_shared.contracts.declaration_states import DeclarationState as State
 from afas_shared.messaging.unit_of_work import UnitOfWork
 
+_ROWS_READ = "declaration_store.rows_read"
+
 
 def from_rows(
     row: DeclarationRow,
@@ -110,6 +112,9 @@ async def assembled(
 ) -> Declaration:
     """The aggregate from rows this session has read already (locked, for a change), with the transmitted version
     the Caf decides on when there is one: one unit of work reads once what it checks and what it changes."""
+    # Held by the session until it closes: its identity map keeps unchanged rows only weakly, and ``save`` writes
+    # the aggregate back over these very rows — a form the change left alone would otherwise be read again
+    session.info.setdefault(_ROWS_READ, []).extend([row, *forms])
     transmission = None
     declaration_id = row.id
     if row.state == State.transmise:  # the Caf decides on the version it holds
