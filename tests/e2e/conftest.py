@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +69,13 @@ def _free_port() -> int:
 @pytest.fixture
 async def gateway_url(platform, make_settings):  # noqa: F811
     """The whole platform (estimation and notification too) with its gateway on a real HTTP port."""
+    async with serving(platform, make_settings) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving(platform, make_settings) -> AsyncIterator[str]:  # noqa: F811
+    """What ``gateway_url`` gives, for a fixture of a wider scope (a module's one platform) to serve its own."""
     async with (
         running(make_settings("estimation")) as estimation,
         running(make_settings("notification"), clock=platform.clock),
@@ -76,18 +85,25 @@ async def gateway_url(platform, make_settings):  # noqa: F811
         app = platform.gateway.create_app()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
         server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
+        served = asyncio.create_task(server.serve())
         while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
             await asyncio.sleep(0.05)
         try:
             yield f"http://127.0.0.1:{port}"
         finally:
             server.should_exit = True
-            await serving
+            await served
 
 
 @pytest.fixture
 async def site(gateway_url):
+    async with browsing(gateway_url) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def browsing(gateway_url: str) -> AsyncIterator[Site]:
+    """What ``site`` gives: Debian's chromium on the served gateway, for a fixture of any scope."""
     from playwright.async_api import async_playwright
 
     executable = _chromium()

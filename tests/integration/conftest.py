@@ -4,7 +4,8 @@ clock, demo data loaded, and the links identity mails read off the bus as the no
 from __future__ import annotations
 
 import json
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -95,6 +96,13 @@ class Platform:
 
 @pytest.fixture
 async def platform(make_settings, backends):
+    async with started_platform(make_settings, backends) as started:
+        yield started
+
+
+@asynccontextmanager
+async def started_platform(make_settings, backends) -> AsyncIterator[Platform]:
+    """The platform of ``platform``, for a fixture of a wider scope (a module's one platform) to start its own."""
     clock = ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
     async with AsyncExitStack() as stack:
         runtimes = {}
@@ -146,6 +154,10 @@ class DemoCatalogue:
 
 @pytest.fixture
 async def catalogue(platform) -> DemoCatalogue:
+    return await demo_catalogue(platform)
+
+
+async def demo_catalogue(platform: Platform) -> DemoCatalogue:
     from sqlalchemy import func, select
 
     from afas_habilitation.adapters.tables import DeclarerMembership

@@ -124,7 +124,7 @@ FROM_STATES = {
     Transition.justify: OPEN,
     Transition.complement: OPEN,
     Transition.control: OPEN,
-    Transition.transmit: OPEN,
+    Transition.transmit: {State.controlee},  # controlled, nothing saved since (the lifecycle's diagram)
     Transition.validate: {State.transmise},
     Transition.refuse: {State.transmise},
     Transition.cancel: set(State) - {State.validee, State.annulee},

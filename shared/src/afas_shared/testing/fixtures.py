@@ -65,6 +65,11 @@ SettingsFactory = Callable[..., ServiceSettings]
 @pytest.fixture
 def make_settings(backends: Backends, common_settings: CommonSettings) -> SettingsFactory:
     """``make_settings("identity", consumer_max_deliver=3)``: a service's settings on a fresh database."""
+    return settings_factory(backends, common_settings)
+
+
+def settings_factory(backends: Backends, common_settings: CommonSettings) -> SettingsFactory:
+    """What ``make_settings`` gives, for a fixture of a wider scope (a module's one platform) to build its own."""
 
     def make(service: str, *, common: CommonSettings | None = None, **overrides: Any) -> ServiceSettings:
         config = importlib.import_module(f"afas_{service}.config")

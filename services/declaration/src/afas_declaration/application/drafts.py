@@ -135,7 +135,6 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
 
 
 # What a declaration's page offers, by the transitions behind them (the pages show an action only when true)
-NOT_READY = "Lancez les contrôles : la transmission est proposée une fois la déclaration contrôlée sans blocage."
 OFFERED = {
     "controler": lifecycle.Transition.control,
     "justifier": lifecycle.Transition.justify,
@@ -150,8 +149,6 @@ def offered(actor: lifecycle.Actor, state: lifecycle.State) -> tuple[dict[str, b
     """Which of the declaration's actions the caller may make now, and for the others what it would be answered:
     the rule its transitions are checked with."""
     refused = {name: lifecycle.refusal(actor, transition, state) for name, transition in OFFERED.items()}
-    if refused["transmettre"] is None and state not in lifecycle.READY:
-        refused["transmettre"] = NOT_READY
     return {name: why is None for name, why in refused.items()}, {name: why for name, why in refused.items() if why}
 
 

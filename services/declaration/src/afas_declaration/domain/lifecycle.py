@@ -39,8 +39,8 @@ REVISING = frozenset({State.refusee, State.en_revision})
 DECLARED = frozenset({State.transmise, State.validee})
 # Nothing more happens to it.
 FINAL = frozenset({State.validee, State.annulee})
-# Its last control run found nothing blocking: transmission is offered (the transmission page names what else,
-# such as an unjustified flag, stands in the way).
+# Its last control run found nothing blocking, and nothing was saved since: it may be transmitted (the final control
+# run at transmission, and the flags to justify, may still stand in the way).
 READY = frozenset({State.controlee})
 
 REASON_MIN_LENGTH = 10
@@ -143,6 +143,7 @@ WHO: dict[Transition, _Who] = {
 }
 
 _FROZEN = "Cette déclaration a été transmise : elle ne se modifie plus."
+TO_CONTROL = "Lancez les contrôles : une déclaration se transmet une fois contrôlée sans anomalie bloquante."
 _TRANSMITTED = frozenset({State.transmise})
 _ONLY_TRANSMITTED = "Seule une déclaration transmise à la Caf se valide ou se refuse."
 # From which states each transition is made, and what is answered otherwise (validate, refuse and cancel name the
@@ -153,7 +154,7 @@ FROM: dict[Transition, tuple[frozenset[State], str]] = {
     Transition.justify: (OPEN, _FROZEN),
     Transition.complement: (OPEN, _FROZEN),
     Transition.control: (OPEN, "Cette déclaration a été transmise : ses contrôles sont figés."),
-    Transition.transmit: (OPEN, "Cette déclaration a déjà été transmise à la Caf."),
+    Transition.transmit: (READY, "Cette déclaration a déjà été transmise à la Caf."),
     Transition.validate: (_TRANSMITTED, _ONLY_TRANSMITTED),
     Transition.refuse: (_TRANSMITTED, _ONLY_TRANSMITTED),
     Transition.cancel: (frozenset(State) - FINAL, ""),
@@ -165,6 +166,8 @@ def state_refusal(transition: Transition, state: State) -> str | None:
     states, refused = FROM[transition]
     if state in states:
         return None
+    if transition is Transition.transmit and state in OPEN:
+        return TO_CONTROL
     if transition in (Transition.validate, Transition.refuse, Transition.cancel) and state in FINAL:
         return f"Cette déclaration est déjà {state.label.lower()}."
     return refused
