@@ -27,12 +27,14 @@ faults: install
 	@for run in $$(seq 1 $(RUNS)); do echo "fault drills, long form: run $$run of $(RUNS)"; \
 		AFAS_FAULTS_LONG=1 $(RUN) pytest tests/faults -q || exit 1; done
 
-# Browser tests drive Debian's chromium (never a downloaded browser) and inject axe-core from the npm registry.
+# Browser tests drive Debian's chromium (never a downloaded browser) and inject axe-core from the npm registry;
+# the contract tests run the official AsyncAPI parser from the same registry.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser-tools:
 	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null)
-	@test -f tests/e2e/node_modules/axe-core/axe.min.js || \
+	@(test -f tests/e2e/node_modules/axe-core/axe.min.js && \
+		test -f tests/e2e/node_modules/@asyncapi/parser/package.json) || \
 		npm ci --prefix tests/e2e --no-audit --no-fund --silent
 
 # ruff, then mypy over shared/ and the domains (config: [tool.mypy] in pyproject.toml)
