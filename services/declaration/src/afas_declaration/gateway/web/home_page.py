@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from afas_declaration.application import declaration_list, instruction
 from afas_declaration.application.keyset import PageRequest
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web.guide_pages import guides_for
 from afas_declaration.gateway.web.pages import Viewer, render
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
@@ -19,7 +20,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     @web.get("/accueil", response_class=HTMLResponse)
     async def home(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
         caller = forwarded_caller(me.caller.rpc())
-        context = {"titre": "Accueil", "rubrique": "accueil"}
+        context = {"titre": "Accueil", "rubrique": "accueil", "guides": guides_for(me)}
         if me.is_caf:
             first = await call_local(instruction.queue(runtime, caller, request=PageRequest(limite=1)))
             context["a_instruire"] = first["total"]

@@ -1,0 +1,58 @@
+"""The user guides: a short French guide per role, served in the site's layout and linked from the home page (as
+the partners' current portal shows « Voir le guide utilisateur »). Each guide describes this platform's own pages,
+by the names of their menus and buttons, so a change of a page's wording is a change of its guide too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from afas_declaration.gateway.web.declaration_pages import failure_page
+from afas_declaration.gateway.web.pages import Viewer, render
+
+
+@dataclass(frozen=True)
+class Guide:
+    slug: str
+    title: str
+    audience: str  # who it is for, as the index says it
+
+
+GUIDES = (
+    Guide("fournisseur", "Guide du fournisseur de données", "vous saisissez les données d'activité ou financières"),
+    Guide("approbateur", "Guide de l'approbateur", "vous contrôlez, signez et transmettez les déclarations"),
+    Guide(
+        "administrateur", "Guide de l'administrateur", "vous gérez les utilisateurs et les habilitations du partenaire"
+    ),
+    Guide("agent-caf", "Guide de l'agent de la Caf", "vous instruisez les déclarations et suivez les campagnes"),
+)
+BY_SLUG = {g.slug: g for g in GUIDES}
+
+
+def guides_for(me: Viewer) -> list[Guide]:
+    """The guides the home page offers first: the Caf's to its agents, the partner's to a partner's users."""
+    if me.is_caf:
+        return [BY_SLUG["agent-caf"]]
+    shown = [BY_SLUG["fournisseur"], BY_SLUG["approbateur"]]
+    return [*shown, BY_SLUG["administrateur"]] if me.is_admin else shown
+
+
+def router(viewer) -> APIRouter:
+    web = APIRouter(include_in_schema=False)
+
+    @web.get("/aide", response_class=HTMLResponse)
+    async def index(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        context = {"titre": "Aide", "rubrique": "aide", "guides": GUIDES, "pour_vous": guides_for(me)}
+        return render(request, "aide.html", context, viewer=me)
+
+    @web.get("/aide/{slug}", response_class=HTMLResponse)
+    async def guide(request: Request, slug: str, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        found = BY_SLUG.get(slug)
+        if found is None:
+            return failure_page(request, me, HTTPException(404, "Ce guide n'existe pas."))
+        context = {"titre": found.title, "rubrique": "aide", "guide": found, "guides": GUIDES}
+        return render(request, f"aide_{slug.replace('-', '_')}.html", context, viewer=me)
+
+    return web
