@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from afas_declaration.gateway.session.verified_sessions import VerifiedSessions
+from afas_shared.auth.verified_sessions import VerifiedSessions
 from afas_shared.auth import (
     InvalidToken,
     KeyRing,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 from datetime import timedelta
 
@@ -161,3 +162,42 @@ async def test_an_upload_cut_short_is_never_listed_and_the_sweep_removes_what_it
         assert (await session.execute(sa.select(sa.func.count()).select_from(AttachmentUpload))).scalar_one() == 0
     got = await platform.client.get(listed[0]["lien"], headers=await platform.login(KARIM))  # an hour later
     assert got.status_code == 200 and got.content == PDF
+
+
+async def test_the_pages_upload_form_checks_its_csrf_and_its_limit_and_the_caf_sees_the_frozen_files(
+    platform, catalogue, make_settings
+):
+    declaration, headers = await _eaje_declaration(platform, catalogue)
+    client, approbateur = platform.client, headers[ADMIN]
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', (await client.get("/accueil", headers=approbateur)).text)
+    page_url = f"/declarations/{declaration}/pieces-jointes"
+
+    forged = await client.post(page_url, headers=approbateur, **files("bilan.pdf", PDF, csrf="faux"))
+    assert forged.status_code == 403
+    limit = platform.gateway.settings.attachment_max_bytes
+    huge = await client.post(page_url, headers=approbateur, **files("scan.pdf", PDF + bytes(limit), csrf=csrf[1]))
+    assert huge.status_code == 413 and "10 Mo au plus" in huge.text and "Revenir à la page précédente" in huge.text
+    sent = await client.post(page_url, headers=approbateur, **files("bilan.pdf", PDF, csrf=csrf[1]))
+    assert sent.status_code == 303 and sent.headers["location"].endswith(f"/declarations/{declaration}#pieces-jointes")
+    page = await client.get(f"/declarations/{declaration}", headers=headers[KARIM])
+    assert "bilan.pdf" in page.text and 'enctype="multipart/form-data"' in page.text
+
+    # Transmitted: the Caf's instruction page lists the version's files with their SHA-256 and download links
+    await _fill(platform, declaration, headers)
+    async with _estimation(make_settings, platform):
+        controls = (await client.post(f"/api/v1/declarations/{declaration}/controls", headers=approbateur)).json()
+        for key in [c["cle"] for c in controls["controles"] if c["a_justifier"]]:
+            justification = {"texte": "Facturation au contrat mensualisé des familles.", "montant": "6000"}
+            await client.put(f"/api/v1/declarations/{declaration}/justifications/{key}", headers=approbateur,
+                             json=justification)  # fmt: skip
+        sent = await client.post(
+            f"/api/v1/declarations/{declaration}/transmit", headers=approbateur, json={"signature": True}
+        )
+        assert sent.status_code == 201, sent.text
+    instruction = await client.get(f"/caf/instruction/{declaration}", headers=catalogue.agent)
+    assert instruction.status_code == 200 and "Pièces justificatives de la version 1" in instruction.text
+    assert hashlib.sha256(PDF).hexdigest() in instruction.text and f"{page_url}/" in instruction.text
+    assert (
+        'enctype="multipart/form-data"'
+        not in (await client.get(f"/declarations/{declaration}", headers=approbateur)).text
+    )

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from afas_shared.auth.credential import CREDENTIAL_HEADER, Responder, SessionGuard, credential
 from afas_shared.auth.revocation import RevocationList, load_revocations, revocation_handler
 from afas_shared.auth.tokens import TokenVerifier
+from afas_shared.auth.verified_sessions import VerifiedSessions
 from afas_shared.bus import Bus, RpcHandler
 from afas_shared.clock import Clock, SystemClock
 from afas_shared.contracts.asyncapi_wire import complete as complete_asyncapi
@@ -73,7 +74,10 @@ class ServiceRuntime:
         self.state: dict[str, Any] = {}  # service-wide singletons a service's own code keeps
         self.revocations = RevocationList()
         self.tokens = TokenVerifier(self._fetch_jwks, _RuntimeClock(self), self.revocations)
-        self.responder = Responder(name, self.tokens)
+        # The tokens this process verified, remembered a minute (expiry, revocation and key checked on every use):
+        # the gateway's requests and every service's RPCs carry the same session token call after call (issue 16)
+        self.verified_sessions = VerifiedSessions(self.tokens, self.revocations, lambda: self.clock.now())
+        self.responder = Responder(name, self.verified_sessions)
         self._jwks_source: Callable[[], Awaitable[dict[str, Any]]] | None = None
         self._keys_wanted = asyncio.Event()  # wakes the key fetcher's retry (a new source of keys)
         self._keys_task: asyncio.Task | None = None

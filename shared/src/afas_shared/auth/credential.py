@@ -21,6 +21,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from afas_shared.auth.tokens import UNAVAILABLE_MESSAGE, InvalidToken, SessionClaims, TokenVerifier
+from afas_shared.auth.verified_sessions import VerifiedSessions
 from afas_shared.messaging import context
 from afas_shared.messaging.rpc import RpcFailure, ServiceUnavailable
 from afas_shared.refusals import Refused
@@ -68,7 +69,7 @@ class Responder:
     """Authenticates each request of one service before its handler sees it, and audits every refusal."""
 
     service: str
-    tokens: TokenVerifier
+    tokens: TokenVerifier | VerifiedSessions  # a runtime's remember the tokens they verified (same refusals)
     session_guard: SessionGuard | None = None
 
     async def authenticate(self, verb: str, payload: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import HTTPException, Request, Response
 
 from afas_declaration.config import Settings
-from afas_declaration.gateway.session.verified_sessions import VerifiedSessions
 from afas_shared.auth.credential import credential
 from afas_shared.auth.tokens import UNAVAILABLE_MESSAGE, InvalidToken
 from afas_shared.contracts.rpc.identity import OperatorSessionRequestV1
@@ -115,7 +114,7 @@ async def operator_credential(runtime: ServiceRuntime, secret: str) -> str:
 
 def caller_dependency(runtime: ServiceRuntime, settings: Settings):
     # A token verified once is remembered for a minute; its expiry and revocation are checked on every request
-    sessions = VerifiedSessions(runtime.tokens, runtime.revocations, lambda: runtime.clock.now())
+    sessions = runtime.verified_sessions
 
     async def current_caller(request: Request, response: Response) -> Caller:
         token = bearer(request)
