@@ -277,6 +277,9 @@ async def test_the_login_and_reset_pages_count_in_the_same_rate_limit_as_the_api
     ):
         refused = await client.post(path, data=data)
         assert refused.status_code == 429 and "Retry-After" in refused.headers, path
+        # A person gets a French page in the site's layout with a way back, not the API's JSON
+        assert refused.headers["content-type"].startswith("text/html"), path
+        assert "Trop de demandes" in refused.text and "Retour à l'accueil" in refused.text, path
     assert (await client.get("/connexion")).status_code == 200  # showing the page is not a login attempt
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from afas_declaration.domain.controls.french import french_number
 from afas_shared.clock import PARIS
+from afas_shared.french_plural import unit_for
 
 NBSP = "\u00a0"
 DASH = "—"
@@ -46,7 +47,8 @@ def format_number(value: Any, decimals: int | None = None) -> str | None:
 
 
 def with_unit(number: str, unit: str | None) -> str:
-    return f"{number}{NBSP}{unit}" if unit else number
+    """``number`` (French text) and its unit in agreement: « 1 place », « 40 places »."""
+    return f"{number}{NBSP}{unit_for(number, unit)}" if unit else number
 
 
 def format_euros(value: Any) -> str:

@@ -90,6 +90,7 @@ def install(runtime: ServiceRuntime, settings: Settings) -> None:
                 ),
                 "strict_prefixes": LOGIN_PATHS,
                 "session_cookie": "afas_session",
+                "refusal": error_pages.too_many_requests_page,  # a French page for the pages, JSON for /api/
             },
         ),
         (SecurityHeadersMiddleware, {}),

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from afas_estimation.domain.parameters.model import Resolved, Value
 from afas_estimation.domain.result import ROUNDING, Estimate, Step
+from afas_shared.french_plural import unit_for
 
 NBSP = "\u00a0"
 # Display only: intermediate figures are shown to 4 decimals; the computation itself is never rounded before the end.
@@ -39,7 +40,7 @@ def french(value: Value | str, unit: str = "") -> str:
     whole, _, decimals = text.partition(".")
     grouped = f"{int(whole):,}".replace(",", NBSP)
     shown = sign + grouped + ("," + decimals if decimals else "")
-    return f"{shown}{NBSP}{unit}" if unit else shown
+    return f"{shown}{NBSP}{unit_for(number, unit)}" if unit else shown  # « 1 place », « 4 places »
 
 
 def step_json(step: Step) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Numbers as a French reader expects them in control messages: « 12 500,50 € », « 112,40 % ».
+"""Numbers as a French reader expects them in control messages: « 12 500,50 € », « 112,40 % », « 1 place ».
 
 Thousands are grouped with a no-break space (U+00A0) and the unit follows a no-break space, so that a figure
 is never split across lines; U+00A0 rather than the typographic thin space because it is in Latin-1, which the
@@ -8,6 +8,8 @@ PDF core fonts render.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+
+from afas_shared.french_plural import unit_for
 
 NBSP = "\u00a0"
 
@@ -30,4 +32,4 @@ def french_number(value: Decimal, unit: str | None = None, decimals: int | None 
         whole = whole[:-3]
     groups.insert(0, whole)
     text = sign + NBSP.join(groups) + ("," + fraction if fraction else "")
-    return f"{text}{NBSP}{unit}" if unit else text
+    return f"{text}{NBSP}{unit_for(value, unit)}" if unit else text  # « 1 place », « 40 places »

@@ -163,6 +163,7 @@ def _control(
     allowed = {_MEASURED, "seuil", *expressions, *named_inputs(names, scope_fields(forms, model.scope))}
     allowed.discard("measure")
     _check_message(model.message, allowed, (*where, "message"))
+    _check_units_not_repeated(model, allowed, forms, references, (*where, "message"))
     return ControlDefinition(
         id=model.id,
         severity=model.severity,
@@ -201,6 +202,26 @@ def _check_names(
         uncovered = [n for n in natures if not field.applies_to(n)]
         if uncovered:
             raise Refusal(f"field {field.id!r} does not apply to nature(s) {uncovered}; restrict natures", *where)
+
+
+def _check_units_not_repeated(
+    model: ControlModel,
+    allowed: set[str],
+    forms: FamilyDefinition,
+    references: Mapping[str, ReferenceDefinition],
+    where: tuple[str | int, ...],
+) -> None:
+    """A figure is written with its unit (« 900 journées »): a message adding the unit again after the placeholder
+    would read « 900 journées journées »."""
+    units = {name: model.unit for name in (_MEASURED, *_THRESHOLDS)}
+    for name in allowed - units.keys():
+        resolved = resolve(name, model.scope, forms, references)
+        units[name] = resolved.unit if resolved is not None else None
+    parsed = list(string.Formatter().parse(model.message))
+    for (_, name, _, _), (after, _, _, _) in zip(parsed, [*parsed[1:], ("", None, None, None)], strict=True):
+        unit = units.get(name or "")
+        if unit and after.split(" ", 2)[1:2] == [unit.split(" ")[0]]:
+            raise Refusal(f"placeholder {{{name}}} is written with its unit {unit!r}: do not repeat it after", *where)
 
 
 def _check_message(template: str, allowed: set[str], where: tuple[str | int, ...]) -> None:

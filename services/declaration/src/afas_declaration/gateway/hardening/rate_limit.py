@@ -19,6 +19,8 @@ gateway at all, whatever the account.
 - Memory is bounded: at most ``max_buckets`` buckets, least recently used evicted first; buckets idle long
   enough to be full again (the same as a new one) are dropped first. An evicted, partly drained bucket
   starts again full: a few extra requests, never a wrong refusal.
+- ``refusal`` (optional) answers the refused request instead of the JSON above when it returns a response: the
+  gateway's pages get a French HTML page in the site's layout this way, the API keeps its JSON.
 - ``clock`` (seconds, monotonic by default) can be replaced by a test.
 
 The state lives in the process: with several workers or replicas, each enforces its own limits.
@@ -35,8 +37,10 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from starlette.requests import cookie_parser
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from afas_shared.french_plural import counted
 
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -132,11 +136,14 @@ DEFAULT_LIMIT = RateLimit(rate=10.0, burst=60)
 STRICT_LIMIT = RateLimit.per_minute(20, burst=20)
 
 
+def retry_after_seconds(retry_after: float) -> int:
+    return max(1, math.ceil(retry_after))
+
+
 def too_many_requests(retry_after: float) -> JSONResponse:
-    seconds = max(1, math.ceil(retry_after))
-    unit = "seconde" if seconds == 1 else "secondes"
+    seconds = retry_after_seconds(retry_after)
     return JSONResponse(
-        {"detail": f"Trop de requêtes : réessayez dans {seconds} {unit}."},
+        {"detail": f"Trop de requêtes : réessayez dans {counted(seconds, 'seconde')}."},
         status_code=429,
         headers={"Retry-After": str(seconds)},
     )
@@ -150,6 +157,7 @@ class RateLimitMiddleware:
     ``per_address``: optional ceiling of each address on every limited request, on top of the above.
     ``exempt_paths``: never limited (probes and metrics scraping).
     ``session_cookie``: name of a cookie holding the session token, used as a bearer when there is no header.
+    ``refusal``: given the request and the seconds to wait, the answer to a refused request (``None``: the JSON).
     """
 
     def __init__(
@@ -164,6 +172,7 @@ class RateLimitMiddleware:
         session_cookie: str | None = None,
         max_buckets: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        refusal: Callable[[Scope, int], Response | None] | None = None,
     ) -> None:
         self.app = app
         self.default = default
@@ -173,6 +182,7 @@ class RateLimitMiddleware:
         self.exempt_paths = frozenset(exempt_paths)
         self.session_cookie = session_cookie
         self.buckets = TokenBuckets(max_buckets, clock)
+        self.refusal = refusal
 
     def _token(self, scope: Scope) -> str | None:
         cookie_header = None
@@ -208,6 +218,7 @@ class RateLimitMiddleware:
             return
         wait = self.wait_for(scope)
         if wait > 0:
-            await too_many_requests(wait)(scope, receive, send)
+            answer = self.refusal(scope, retry_after_seconds(wait)) if self.refusal else None
+            await (answer or too_many_requests(wait))(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -28,12 +28,6 @@ from afas_declaration.gateway.web.version_changes import changes
 from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
 
-DECISIONS = {
-    DeclarationState.validee: "Validée",
-    DeclarationState.refusee: "Refusée",
-    DeclarationState.annulee: "Annulée",
-}
-
 
 def router(runtime: ServiceRuntime, viewer) -> APIRouter:
     web = APIRouter(include_in_schema=False)
@@ -149,7 +143,6 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "s": snapshot,
             "anomalies": [c for c in controls if c["statut"] != "ok"],
             "conformes": [c for c in controls if c["statut"] == "ok"],
-            "decisions": DECISIONS,
             # offered only where the decision would be accepted: the rule the API checks it with (detail's actions)
             "decidable": detail["actions"]["valider"] and snapshot is not None,
             "annulable": detail["actions"]["annuler"],

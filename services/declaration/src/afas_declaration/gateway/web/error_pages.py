@@ -5,6 +5,10 @@ page of the site saying what happened in French, with a way back, never on ``{"d
 answer a request gets is decided by its path alone (not by ``Accept``): a script calling ``/api/`` always gets the
 JSON it parses, a browser on a page address always gets HTML.
 
+A request refused by the rate limiter (a middleware, before any route) on a page address gets the same French page
+(429, with ``Retry-After``): ``too_many_requests_page`` is the limiter's ``refusal``. A service behind the gateway
+that does not answer gives a 503 page saying which one, with ``Retry-After``.
+
 A GET on an address that only takes POST (the address left in the bar after a form was re-shown with its errors)
 is redirected to the nearest page above it (``/caf/baremes/eaje_psu`` → ``/caf/baremes``), not answered 405.
 """
@@ -24,9 +28,12 @@ from starlette.routing import Match
 
 from afas_declaration.gateway.api.validation_messages import french_validation_errors
 from afas_declaration.gateway.web.pages import render
+from afas_shared.french_plural import counted
 
 log = logging.getLogger(__name__)
 
+# Seconds a person is asked to wait before retrying when a service behind the gateway does not answer
+RETRY_UNAVAILABLE_SECONDS = 5
 # Addresses answered for programs, not people: their errors stay JSON
 MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/docs/oauth2-redirect"})
 
@@ -117,7 +124,18 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         above = _page_above(request)
         if above:
             return RedirectResponse(above, status_code=303)
-    return error_page(request, exc.status_code, _message(exc.status_code, exc.detail), dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 503:
+        headers.setdefault("Retry-After", str(RETRY_UNAVAILABLE_SECONDS))
+    return error_page(request, exc.status_code, _message(exc.status_code, exc.detail), headers)
+
+
+def too_many_requests_page(scope: Any, seconds: int) -> Response | None:
+    """The rate limiter's refusal on a page address: a French page with the wait in words; ``None`` for the API."""
+    if not is_page(scope.get("path", "")):
+        return None
+    message = f"Trop de demandes en peu de temps : patientez {counted(seconds, 'seconde')} puis réessayez."
+    return error_page(Request(scope), 429, message, {"Retry-After": str(seconds)})
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:

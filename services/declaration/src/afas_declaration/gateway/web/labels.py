@@ -15,6 +15,7 @@ from functools import cache
 from afas_declaration.application.campaigns import FAMILIES, FORM_VERSION
 from afas_declaration.domain.forms import load_definition
 from afas_declaration.domain.forms.model import FamilyDefinition
+from afas_shared.contracts.declaration_states import label_of
 
 GENERAL_NATURE = "general"
 GENERAL_LABEL = "Nature unique (activités sans sous-nature)"
@@ -125,3 +126,23 @@ def _all_fields() -> dict[str, str]:
 
 def without_codes(text: str | None) -> str:
     return _BRACKETED_CODE.sub("", text or "")
+
+
+# --- States: one label per state on every page -------------------------------------------------------------------
+# A control result's status, as the controls page, the Caf's instruction page and the receipt name it
+CONTROL_STATUSES = {"ok": "Conforme", "anomalie": "Anomalie", "non_evalue": "Non évalué"}
+
+
+def state_label(code: str | None) -> str:
+    """A declaration's or form's state: « Transmise Caf », « Validée Caf »… (the shared list of states)."""
+    return label_of(code) if code else "—"
+
+
+def decision_label(code: str | None) -> str:
+    """The Caf's decision on a version, as the state it leads to reads (« Validée Caf » → « Validée », for « validée
+    par … le … »): the decision and the state cannot drift apart."""
+    return state_label(code).removesuffix(" Caf")
+
+
+def control_status_label(code: str | None) -> str:
+    return CONTROL_STATUSES.get(code or "", code or "—")

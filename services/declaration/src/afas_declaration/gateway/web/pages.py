@@ -26,6 +26,7 @@ from afas_declaration.gateway.web import figures, labels
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.cafs import CAFS, caf_name
 from afas_shared.clock import PARIS
+from afas_shared.french_plural import unit_for
 
 COOKIE = "afas_session"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -70,7 +71,12 @@ environment.filters.update(
     libelles_champs=labels.with_field_labels,
     sans_codes=labels.without_codes,
     nom_caf=lambda code: caf_name(code) or code or "—",
+    etat=labels.state_label,
+    decision=labels.decision_label,
+    statut_controle=labels.control_status_label,
 )
+# A unit written in the plural agrees with its figure: {{ c.unite|unite(c.valeur) }} → « 1 place », « 40 places »
+environment.filters.update(unite=lambda unit, count: unit_for(count, unit))
 environment.globals.update(
     CAFS_CHOIX={code: caf.name for code, caf in sorted(CAFS.items(), key=lambda item: item[1].departement)},
     estimation_partielle=estimate_wording.is_partial,
