@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from afas_declaration.gateway.web.pages import COOKIE
 from afas_shared.settings import CommonSettings
 from afas_shared.testing.fixtures import eventually, settings_factory
 from tests.e2e.conftest import browsing, serving
-from tests.e2e.test_browser_journeys import AGENT, _sign_in
+from tests.e2e.test_browser_journeys import AGENT
 from tests.e2e.test_seed_001_story import BUDGET, SITE_A, SITE_B
 from tests.integration.conftest import demo_catalogue, started_platform
 from tests.integration.test_declaration_journey import ADMIN, KARIM, SOPHIE
@@ -165,11 +166,19 @@ async def world(backends, tmp_path_factory):
     make_settings = settings_factory(backends, common)
     async with started_platform(make_settings, backends) as platform:
         catalogue = await demo_catalogue(platform)
-        async with serving(platform, make_settings) as url, browsing(url) as site:
+        async with serving(platform, make_settings, mails=False) as url, browsing(url) as site:
             built = await _build(platform, catalogue)
             built.site = site
-            built.pages = {role: await _sign_in(site, who) for role, who in WHO.items()}
+            # each role's browser holds the session its API calls use (the login form has its own journey test)
+            built.pages = {role: await _browser_of(site, headers) for role, headers in built.api.items()}
             yield built
+
+
+async def _browser_of(site, headers: dict[str, str]):
+    context = await site.browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    token = headers["Authorization"].removeprefix("Bearer ")
+    await context.add_cookies([{"name": COOKIE, "value": token, "url": site.base_url, "httpOnly": True}])
+    return await context.new_page()
 
 
 # --- what each role may do in each state: the issue's rule, written out -------------------------------------------
