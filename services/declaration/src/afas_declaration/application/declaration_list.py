@@ -10,25 +10,25 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from afas_declaration.adapters.tables import ActivityCopy, Declaration, DeclarationForm, GrantLine, Transmission
+from afas_declaration.adapters.tables import Transmission
 from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_scope import read_session
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.application.keyset import (
     PageRequest,
-    Position,
-    SortKey,
-    as_int,
-    as_str,
-    as_uuid,
-    counts,
     decode,
-    ordering,
     page_size,
-    paged,
     reply,
     window,
+)
+from afas_declaration.application.list_statements import (
+    KEYS,
+    LIST_NAME,
+    page_statements,
+    parameters,
+    shape_of,
+    whole_list,
 )
 from afas_declaration.application.permissions import access_of, access_on_activities
 from afas_declaration.domain import lifecycle
@@ -36,7 +36,6 @@ from afas_declaration.domain.access_policy import Access, Action, Standing
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.declaration_states import STATE_CODES, DeclarationState, label_of
-from afas_shared.read_models.grant_terms import acting_clause
 from afas_shared.runtime import ServiceRuntime
 
 # code → French label, in the order the screens list them (the filter of « Mes déclarations »)
@@ -65,23 +64,6 @@ class Filters:
     nature: str | None = None
 
 
-_TABLES: dict[str, sa.Table] = {
-    "declaration": Declaration.__table__,  # type: ignore[attr-defined]
-    "activity": ActivityCopy.__table__,  # type: ignore[attr-defined]
-    "form": DeclarationForm.__table__,  # type: ignore[attr-defined]
-    "transmission": Transmission.__table__,  # type: ignore[attr-defined]
-}
-LIST_NAME = "declarations"
-# The list's order: the latest exercice first, then by activity; the declaration's id makes the key unique. All
-# three are the declaration's own columns (the activity's name is copied onto it): a Caf's first page is a range of
-# the index (caf_code, exercice DESC, activity_name, id) that stops after the page, never a sort of the Caf's rows.
-KEYS = (
-    SortKey(Declaration.exercice, "exercice", as_int, descending=True),
-    SortKey(Declaration.activity_name, "activite", as_str),
-    SortKey(Declaration.id, "id", as_uuid),
-)
-
-
 async def page_of(
     runtime: ServiceRuntime,
     caller: ForwardedCaller,
@@ -91,19 +73,20 @@ async def page_of(
     """One page of « Mes déclarations » in one SQL query (rows, their forms, the total and the page's rank), then
     the caller's grant lines on the page's activities only (a partner's user): what it may do on the rows shown,
     at a cost that does not grow with the number of activities it is granted on."""
-    where, joins_activity = _where(runtime, caller, filters)
+    filters = _checked(filters)
     request = request or PageRequest()
     size = page_size(request, runtime.settings.list_page_size, runtime.settings.list_page_max)
     at = decode(LIST_NAME, request.curseur, KEYS)
-    counted, selected = _page_query(where, joins_activity, at, size)
+    today = paris_today(runtime.clock.now())
+    statements = page_statements(shape_of(_scope(caller), filters, at))
+    values = parameters(caller, today, filters, at, size)
     async with read_session(runtime.db) as session:  # autocommit on PostgreSQL: no BEGIN, no ROLLBACK
-        rows = await _with_forms(session, selected, at.backward)
+        rows = _grouped(await session.execute(statements.page, values))
         if rows:
             total_count, preceding_count = rows[0].row.total, rows[0].row.precedent
         else:  # nothing on this page: the list's total still answers
-            total_count, preceding_count = (await session.execute(counted)).scalar_one(), 0
+            total_count, preceding_count = (await session.execute(statements.counted, values)).scalar_one(), 0
         page = window(rows, KEYS, at, size, preceding_count)
-        today = paris_today(runtime.clock.now())
         access = await access_on_activities(session, caller, today, {r.activity_id for r in page.rows})
     elements = [_shaped(caller, access, declared) for declared in page.rows]
     return reply(LIST_NAME, page, elements, total_count)
@@ -114,10 +97,12 @@ async def visible_to(
 ) -> list[dict[str, Any]]:
     """Every declaration the caller may see, in the list's order: for the views bounded by their filter (one
     activity's history, the partner's own payments); a list shown to a user is read by ``page_of``."""
-    where, joins_activity = _where(runtime, caller, filters)
+    filters = _checked(filters)
+    today = paris_today(runtime.clock.now())
+    statement = whole_list(shape_of(_scope(caller), filters))
     async with runtime.db.sessions() as session:
-        access = await access_of(session, caller, paris_today(runtime.clock.now()))  # every row: every line
-        rows = await _with_forms(session, _columns(joins_activity).where(*where).order_by(*ordering(KEYS)), False)
+        access = await access_of(session, caller, today)  # every row: every line
+        rows = _grouped(await session.execute(statement, parameters(caller, today, filters)))
     return [_shaped(caller, access, declared) for declared in rows]
 
 
@@ -131,82 +116,10 @@ def _checked(filters: Filters | None) -> Filters:
     return filters
 
 
-def _where(runtime: ServiceRuntime, caller: ForwardedCaller, filters: Filters | None) -> tuple[list[Any], bool]:
-    """The caller's scope and its filters as WHERE clauses; whether they need the activity's columns."""
-    filters = _checked(filters)
-    where = _scope(runtime, caller)
-    activity_filters = ((ActivityCopy.family, filters.type_activite), (ActivityCopy.nature, filters.nature))
-    for column, value in (
-        (Declaration.declaration_type, filters.type_declaration),
-        (Declaration.exercice, filters.exercice),
-        (Declaration.state, filters.etat),
-        (Declaration.activity_id, filters.activite),
-        *activity_filters,
-    ):
-        if value is not None:
-            where.append(column == value)
-    return where, any(value is not None for _, value in activity_filters)
-
-
-def _source(joins_activity: bool = True) -> Any:
-    if not joins_activity:
-        return Declaration
-    return sa.join(Declaration, ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
-
-
-def _page_query(where: list[Any], joins_activity: bool, at: Position, size: int) -> tuple[sa.Select, sa.Select]:
-    """The list's count, and its page's keys with the total and the page's rank (``_with_forms`` reads the rest)."""
-    counted = sa.select(sa.func.count()).select_from(_source(joins_activity)).where(*where)
-    total, preceding = counts(counted, KEYS, at)
-    columns = _columns(joins_activity).add_columns(total.label("total"), preceding.label("precedent"))
-    return counted, paged(columns.where(*where), KEYS, at, size)
-
-
-def _columns(joins_activity: bool = False) -> sa.Select:
-    """A row of the list as it is ordered and cut: its key only (read from the key's index; the rest is read for
-    the page's rows); the activity joined only when a filter names its columns."""
-    return sa.select(
-        Declaration.id.label("id"), Declaration.exercice.label("exercice"), Declaration.activity_name.label("activite")
-    ).select_from(_source(joins_activity))
-
-
-async def _with_forms(session, selected: sa.Select, backward: bool) -> list[_Declared]:
-    """The rows of ``selected`` with what the list shows of them and their forms, in one statement: the page cut in a
-    subquery on the key's columns, the shown columns and the forms joined outside it (a LIMIT on declarations, not
-    on declaration × form, and asked of the page's rows only)."""
-    page = selected.subquery()
-    # Core aliases of the tables, not ORM ``aliased()`` entities: adapting an ORM alias's attributes cost a quarter of
-    # the list's CPU (profiled under bench-reads), and the rows read are plain rows either way
-    declaration, activity = _TABLES["declaration"].alias("shown"), _TABLES["activity"].alias("shown_activity")
-    form, transmission = _TABLES["form"], _TABLES["transmission"]
-    statement = (
-        sa.select(
-            page,
-            declaration.c.declaration_type,
-            declaration.c.state,
-            declaration.c.version,
-            declaration.c.refusal_reason,
-            declaration.c.caf_code,
-            declaration.c.activity_id,
-            activity.c.family,
-            activity.c.nature,
-            activity.c.sites,
-            sa.exists().where(transmission.c.declaration_id == page.c.id).label("transmitted"),
-            form.c.id.label("form_id"),
-            form.c.kind.label("form_kind"),
-            form.c.site_name.label("form_site"),
-            form.c.requested.label("form_requested"),
-            form.c.state.label("form_state"),
-        )
-        .select_from(
-            page.join(declaration, declaration.c.id == page.c.id)
-            .join(activity, activity.c.activity_id == declaration.c.activity_id)
-            .outerjoin(form, form.c.declaration_id == page.c.id)
-        )
-        .order_by(*ordering(KEYS, backward=backward, source=page), form.c.kind, form.c.site_name)
-    )
+def _grouped(result: Any) -> list[_Declared]:
+    """The list statement's rows (one per declaration and form) grouped by declaration, in their order."""
     grouped: dict[uuid.UUID, _Declared] = {}
-    for row in (await session.execute(statement)).all():
+    for row in result.all():
         declared = grouped.setdefault(row.id, _Declared(row))
         if row.form_id is not None:
             declared.forms.append(row)
@@ -223,22 +136,16 @@ class _Declared:
         self.activity_id, self.caf_code = row.activity_id, row.caf_code
 
 
-def _scope(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[Any]:
-    """The declarations the caller may see, as WHERE clauses — a partner's user only its activities' ones. No
-    read: what it may do on the rows is asked of its grant lines once the rows are known."""
+def _scope(caller: ForwardedCaller) -> str:
+    """Whose declarations the caller sees (``list_statements``' scopes) — a partner's user only its activities'.
+    No read: what it may do on the rows is asked of its grant lines once the rows are known."""
     if caller.kind == "caf":
-        return [Declaration.caf_code == caller.caf_code]
+        return "caf"
     if caller.kind == "partner" and caller.user_id:
-        today = paris_today(runtime.clock.now())
-        # The activities it acts on as a subquery, not as one parameter per activity: a partner's administrator may
-        # act on thousands, and a statement with thousands of parameters is parsed again on every call.
-        acting = sa.select(GrantLine.activity_id).where(
-            GrantLine.user_id == caller.user_id, acting_clause(GrantLine, today)
-        )
-        return [Declaration.activity_id.in_(acting)]
+        return "partner"
     if caller.kind != "operator":
         raise Forbidden("Liste réservée aux utilisateurs habilités.")
-    return []
+    return "operator"
 
 
 def _shaped(caller: ForwardedCaller, access: Access, declared: _Declared) -> dict[str, Any]:
@@ -322,7 +229,7 @@ async def awaiting_input(runtime: ServiceRuntime, caller: ForwardedCaller) -> di
 
 
 async def _none_after_check(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[dict[str, Any]]:
-    _scope(runtime, caller)  # the same refusal as the list's
+    _scope(caller)  # the same refusal as the list's
     return []
 
 

@@ -79,6 +79,18 @@ _TERMS: tuple[Any, ...] = (
 )
 
 
+def _lines(*where: sa.ColumnElement[bool]) -> sa.Select:
+    """The user's lines (``user_id``), ordered; built once with bound parameters, run with each request's values
+    (building and keying a statement cost more than running it on the hot reads)."""
+    order = (col(GrantLine.activity_id), col(GrantLine.role), col(GrantLine.site_id))
+    return sa.select(*_TERMS).where(col(GrantLine.user_id) == sa.bindparam("user_id"), *where).order_by(*order)
+
+
+_ALL_LINES = _lines()
+_LINES_ON = _lines(col(GrantLine.activity_id) == sa.bindparam("activity_id"))  # one activity's (``activity_id``)
+_LINES_AMONG = _lines(col(GrantLine.activity_id).in_(sa.bindparam("activity_ids", expanding=True)))
+
+
 @contextmanager
 def one_access_per_request() -> Iterator[None]:
     """Within it, a caller's access is read once and the use cases one request makes share it (the gateway opens
@@ -104,11 +116,10 @@ async def access_of(
         for key in ((caller, today, activity_id), (caller, today, None)):
             if key in resolved:
                 return resolved[key]
-    query = sa.select(*_TERMS).where(col(GrantLine.user_id) == caller.user_id)
+    query, values = _ALL_LINES, {"user_id": caller.user_id}
     if activity_id is not None:
-        query = query.where(col(GrantLine.activity_id) == activity_id)
-    query = query.order_by(col(GrantLine.activity_id), col(GrantLine.role), col(GrantLine.site_id))
-    access = Access.of(caller, (await session.execute(query)).all(), today)
+        query, values = _LINES_ON, values | {"activity_id": activity_id}
+    access = Access.of(caller, (await session.execute(query, values)).all(), today)
     if resolved is not None:
         resolved[(caller, today, activity_id)] = access
     return access
@@ -121,12 +132,8 @@ async def access_on_activities(
     (user, activity) index — never all the lines of a user granted on thousands of activities."""
     if caller.kind != "partner" or caller.user_id is None or not activity_ids:
         return Access(caller)
-    query = (
-        sa.select(*_TERMS)
-        .where(col(GrantLine.user_id) == caller.user_id, col(GrantLine.activity_id).in_(sorted(activity_ids)))
-        .order_by(col(GrantLine.activity_id), col(GrantLine.role), col(GrantLine.site_id))
-    )
-    return Access.of(caller, (await session.execute(query)).all(), today)
+    values = {"user_id": caller.user_id, "activity_ids": sorted(activity_ids)}
+    return Access.of(caller, (await session.execute(_LINES_AMONG, values)).all(), today)
 
 
 async def standing_in(
