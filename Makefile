@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv/bin/uv)
 PY := python3
 RUN := $(UV) run --python $(PY) --frozen
 
-.PHONY: run test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter rotate-signing-key k8s-validate settings-reference bench faults clean
+.PHONY: run stop reset-demo test lint install uv browser-tools contracts asyncapi dead-letters replay-dead-letter discard-dead-letter rotate-signing-key k8s-validate settings-reference bench faults clean
 
 uv:
 	@test -x "$(UV)" || command -v uv >/dev/null 2>&1 || ($(PY) -m venv .uv && .uv/bin/pip install --quiet uv)
@@ -16,6 +16,14 @@ install: uv
 
 run: install
 	@$(RUN) python tools/run_local.py
+
+# Stops the platform `make run` started on this AFAS_VAR_DIR (from another terminal), as Ctrl-C would
+stop: install
+	@$(RUN) python tools/stop_local.py
+
+# A fresh demo: the local state under AFAS_VAR_DIR (var/) removed, then the platform started with the demo data anew
+reset-demo: install
+	@$(RUN) python tools/reset_demo.py
 
 test: install browser-tools
 	@$(RUN) pytest

