@@ -82,6 +82,6 @@ def test_the_obstacles_name_a_repeated_control_once_per_form_with_its_count():
     results += [_result("ratio", "financier", None), _result("ratio", "financier", None)]
     [sentence] = obstacles([], results)
     assert sentence == (
-        "23 anomalie(s) bloquante(s) à corriger : « Champs obligatoires » (données d'activité, Les Lutins, 19 fois), "
+        "23 anomalies bloquantes à corriger : « Champs obligatoires » (données d'activité, Les Lutins, 19 fois), "
         "« Champs obligatoires » (données financières, 2 fois), « Ratio » (2 fois)"
     )

@@ -73,3 +73,28 @@ def test_one_label_per_state_on_every_page():
     own_mapping = re.compile(r"\{\s*'(?:validee|refusee|annulee|anomalie|non_evalue|transmise)'\s*:")
     mapped = [p.name for p in Path(TEMPLATES).glob("*.html") if own_mapping.search(p.read_text(encoding="utf-8"))]
     assert mapped == []
+
+
+# « 2 anomalie(s) », « site{{ 's' if n > 1 }} »: a plural made by hand rather than by ``afas_shared.french_plural``
+PLURAL_BY_HAND = re.compile(r"[a-zé]\(s\)(?!\s+for\b)|\{\{ 's' if |\"s\" if .+ > 1")
+
+
+def test_every_plural_a_person_reads_comes_from_the_one_helper():
+    import afas_declaration
+
+    root = Path(afas_declaration.__file__).parent
+    sources = [
+        *Path(TEMPLATES).glob("*.html"),
+        *(root / "gateway" / "web").glob("*.py"),
+        *(root / "adapters").glob("receipt*.py"),
+        root / "domain" / "declaration_parts.py",
+    ]
+    by_hand = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sources
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if PLURAL_BY_HAND.search(line)
+    ]
+    assert by_hand == []
+    counts = environment.from_string("{{ 1 }} {{ 'campagne'|pluriel(1) }}, {{ 3 }} {{ 'campagne'|pluriel(3) }}")
+    assert counts.render() == "1 campagne, 3 campagnes"

@@ -49,7 +49,7 @@ async def test_status_names_the_missing_service_with_503_and_does_not_hang(make_
     assert response.json()["unavailable"] == ["estimation"]
     assert "estimation" in response.json()["detail"]
     assert elapsed < 3.0
-    assert page.status_code == 503 and "Service(s) indisponible(s) : estimation" in page.text
+    assert page.status_code == 503 and "Service indisponible : estimation" in page.text
 
 
 async def test_operator_endpoints_require_the_token(make_settings):

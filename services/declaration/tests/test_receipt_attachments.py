@@ -21,7 +21,7 @@ FILES = [
 
 def test_each_frozen_file_is_printed_with_its_size_author_and_full_hash():
     text = flat(render_receipt(snapshot(pieces_jointes=FILES)))
-    assert "Pièces justificatives" in text and "2 pièce(s) jointe(s)" in text
+    assert "Pièces justificatives" in text and "2 pièces jointes, identifiées par leur empreinte" in text
     assert "relevé-heures.csv" in text and "CSV — 18 Ko" in text and "Justification d'un contrôle" in text
     assert "Bilan 2026.pdf" in text and "PDF — 2,4 Mo" in text and "Lieu : École Jules Ferry" in text
     assert "Déposée par Karim Benali" in text

@@ -61,7 +61,7 @@ def test_every_declared_value_is_printed_in_french_under_its_form_and_section(re
 def test_controls_show_their_status_message_and_justification(receipt: bytes):
     text = text_of(receipt)
     for expected in (
-        "4 contrôle(s) : 1 conforme(s), 3 anomalie(s), 0 non évalué(s).",
+        "4 contrôles : 1 conforme, 3 anomalies, 0 non évalué.",
         "Taux de facturation Anomalie",
         "Contrôle de signalement",
         "Taux de facturation : 112,40 % mesuré, seuil 107 %",

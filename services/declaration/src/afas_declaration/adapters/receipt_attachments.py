@@ -9,6 +9,7 @@ from typing import Any
 from afas_declaration.adapters.receipt_page import _SMALL, MONO, Cell, ReceiptPage
 from afas_declaration.adapters.receipt_values import DASH, as_list, as_mapping, as_text
 from afas_declaration.domain.attachments import size_label
+from afas_shared.french_plural import counted, plural
 
 
 def _size(size: Any) -> str:
@@ -27,7 +28,11 @@ def attachments(pdf: ReceiptPage, snapshot: Mapping[str, Any]) -> None:
     if not files:
         pdf.paragraph("Aucune pièce justificative jointe.")
         return
-    pdf.paragraph(f"{len(files)} pièce(s) jointe(s), identifiée(s) par leur empreinte SHA-256.")
+    count = len(files)
+    pdf.paragraph(
+        f"{counted(count, 'pièce jointe', 'pièces jointes')}, {plural(count, 'identifiée', 'identifiées')} par "
+        f"{plural(count, 'son', 'leur')} empreinte SHA-256."
+    )
     pdf.ln(1)
     for raw in files:
         entry = as_mapping(raw)

@@ -80,6 +80,7 @@ from afas_declaration.adapters.receipt_values import (
 )
 from afas_declaration.domain.estimate_wording import PARTIAL_LABEL, is_partial, partial_notice, warnings
 from afas_shared.cafs import caf_name
+from afas_shared.french_plural import counted
 
 _STATUS = {"ok": "Conforme", "anomalie": "Anomalie", "non_evalue": "Non évalué"}
 _SEVERITY = {"blocking": "Contrôle bloquant", "flagged": "Contrôle de signalement"}
@@ -195,11 +196,11 @@ def _controls(pdf: ReceiptPage, controls: list[Any]) -> None:
         return
     counts = {key: sum(1 for c in controls if as_mapping(c).get("statut") == key) for key in _STATUS}
     summary = [
-        f"{counts['ok']} conforme(s)",
-        f"{counts['anomalie']} anomalie(s)",
-        f"{counts['non_evalue']} non évalué(s)",
+        counted(counts["ok"], "conforme"),
+        counted(counts["anomalie"], "anomalie"),
+        counted(counts["non_evalue"], "non évalué", "non évalués"),
     ]
-    pdf.paragraph(f"{len(controls)} contrôle(s) : " + ", ".join(summary) + ".")
+    pdf.paragraph(f"{counted(len(controls), 'contrôle')} : " + ", ".join(summary) + ".")
     pdf.ln(1)
     for raw in controls:
         control = as_mapping(raw)

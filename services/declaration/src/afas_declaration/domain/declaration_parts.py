@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from afas_declaration.domain.controls.model import DERIVED_CONTROLS as FORM_CHECKS
 from afas_shared.clock import PARIS
 from afas_shared.contracts.declaration_states import DeclarationState as State
+from afas_shared.french_plural import counted
 
 
 @dataclass
@@ -88,10 +89,12 @@ def obstacles(forms: Iterable[FormLike], results: Sequence[dict[str, Any]]) -> l
         found.append("formulaires jamais enregistrés : " + ", ".join(form_name(f) for f in unsaved))
     blocking = [r for r in results if _blocking(r)]
     if blocking:
-        found.append(f"{len(blocking)} anomalie(s) bloquante(s) à corriger : " + _listed(blocking))
+        blocking_count = counted(len(blocking), "anomalie bloquante", "anomalies bloquantes")
+        found.append(f"{blocking_count} à corriger : " + _listed(blocking))
     unjustified = [r for r in results if r["a_justifier"] and not r["justification"]]
     if unjustified:
-        found.append(f"{len(unjustified)} anomalie(s) signalée(s) à justifier : " + _listed(unjustified))
+        unjustified_count = counted(len(unjustified), "anomalie signalée", "anomalies signalées")
+        found.append(f"{unjustified_count} à justifier : " + _listed(unjustified))
     return found
 
 

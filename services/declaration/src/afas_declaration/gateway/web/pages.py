@@ -26,7 +26,7 @@ from afas_declaration.gateway.web import figures, labels
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.cafs import CAFS, caf_name
 from afas_shared.clock import PARIS
-from afas_shared.french_plural import unit_for
+from afas_shared.french_plural import plural, unit_for
 
 COOKIE = "afas_session"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -77,6 +77,8 @@ environment.filters.update(
 )
 # A unit written in the plural agrees with its figure: {{ c.unite|unite(c.valeur) }} → « 1 place », « 40 places »
 environment.filters.update(unite=lambda unit, count: unit_for(count, unit))
+# A word agreeing with its count: {{ n }} {{ 'campagne'|pluriel(n) }} → « 1 campagne », « 3 campagnes »
+environment.filters.update(pluriel=lambda word, count, plural_form=None: plural(count, word, plural_form))
 environment.globals.update(
     CAFS_CHOIX={code: caf.name for code, caf in sorted(CAFS.items(), key=lambda item: item[1].departement)},
     estimation_partielle=estimate_wording.is_partial,

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from afas_declaration.application.status import platform_status
 from afas_declaration.config import Settings
+from afas_shared.french_plural import plural
 from afas_shared.runtime import ServiceRuntime
 
 PAGE = """<!doctype html>
@@ -40,7 +41,9 @@ def router(runtime: ServiceRuntime, settings: Settings) -> APIRouter:
         summary = (
             "Tous les services sont opérationnels."
             if report.ready
-            else "Service(s) indisponible(s) : " + escape(", ".join(report.not_ready()))
+            else plural(len(report.not_ready()), "Service indisponible", "Services indisponibles")
+            + " : "
+            + escape(", ".join(report.not_ready()))
         )
         return HTMLResponse(PAGE.format(summary=summary, rows="".join(rows)), status_code=200 if report.ready else 503)
 
