@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from afas_declaration.adapters.spreadsheet import Table, csv_bytes, xlsx_bytes
 from afas_declaration.application import attachments
+from afas_shared.testing.fixtures import eventually
 from tests.integration.test_declaration_journey import ADMIN, KARIM, SOPHIE, _eaje_declaration, _estimation, _fill
 
 PDF = b"%PDF-1.7\n" + b"% bilan d'activite 2026\n" * 40 + b"%%EOF\n"
@@ -71,6 +72,9 @@ async def test_attached_files_are_frozen_with_the_transmitted_version_and_downlo
     assert huge.status_code == 413 and "10 Mo au plus" in huge.json()["detail"], huge.text
     empty = await client.post(url, headers=approbateur, data={"lieu": ""})
     assert empty.status_code == 422
+    two = [("fichier", ("a.pdf", PDF, "application/pdf")), ("fichier", ("b.pdf", PDF, "application/pdf"))]
+    doubled = await client.post(url, headers=approbateur, files=two)
+    assert doubled.status_code == 422 and "un seul par envoi" in doubled.text
     # A Caf agent sees the declaration but attaches nothing (its exchanges are the thread's)
     assert (await client.post(url, headers=catalogue.agent, **files("x.pdf", PDF))).status_code == 403
 
@@ -101,8 +105,12 @@ async def test_attached_files_are_frozen_with_the_transmitted_version_and_downlo
     snapshot = (await client.get(f"/api/v1/declarations/{declaration}/versions/1", headers=approbateur)).json()
     frozen = {f["nom"]: (f["taille"], f["sha256"]) for f in snapshot["pieces_jointes"]}
     assert frozen == {name: (len(c), hashlib.sha256(c).hexdigest()) for name, c in contents.items()}
-    pdf = await client.get(sent.json()["accuse_reception"], headers=approbateur)
-    assert pdf.status_code == 200, pdf.text
+
+    async def rendered():  # a loaded box may take longer than the download's wait (503 « en préparation »)
+        answer = await client.get(sent.json()["accuse_reception"], headers=approbateur)
+        return answer if answer.status_code == 200 else None
+
+    pdf = await eventually(rendered, timeout=60)
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages).replace("\n", " ")
     assert "Pièces justificatives" in text
     for name, content in contents.items():

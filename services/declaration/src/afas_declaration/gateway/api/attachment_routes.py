@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from afas_declaration.application import attachments
 from afas_declaration.domain.attachments import KINDS, too_large_message
 from afas_declaration.gateway.api.refusals import SESSION, refusals
-from afas_declaration.gateway.api.reply_fields import Timestamp, example, file_reply
+from afas_declaration.gateway.api.reply_fields import Timestamp, example
 from afas_declaration.gateway.api.reply_route import ReplyRoute
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.session.caller import Caller
@@ -101,9 +101,7 @@ async def read_upload(request: Request, limit: int) -> Upload:
         raise HTTPException(413, too_large_message(limit))
     try:
         form = await request.form(max_files=1, max_fields=10)
-    except HTTPException:
-        raise
-    except Exception:  # not multipart, or a malformed body
+    except Exception:  # not multipart, a malformed body, more than one file (Starlette's 400, in English)
         raise HTTPException(422, [_missing_file()]) from None
     upload = form.get(FILE_FIELD)
     if not isinstance(upload, UploadFile):
@@ -114,7 +112,8 @@ async def read_upload(request: Request, limit: int) -> Upload:
 
 
 def _missing_file() -> dict[str, Any]:
-    return {"loc": ["body", FILE_FIELD], "msg": "Choisissez un fichier à joindre.", "type": "missing"}
+    message = "Choisissez un fichier à joindre (un seul par envoi, formulaire multipart)."
+    return {"loc": ["body", FILE_FIELD], "msg": message, "type": "missing"}
 
 
 def site_field(value: str | None) -> uuid.UUID | None:
@@ -191,7 +190,12 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         summary="Télécharger une pièce justificative",
         response_class=Response,
         responses={
-            **file_reply("application/octet-stream", "Le fichier, sous son type réel"),
+            200: {
+                "description": "Le fichier, sous son type réel (lu dans son contenu au dépôt)",
+                "content": {
+                    kind.media_type: {"schema": {"type": "string", "format": "binary"}} for kind in KINDS.values()
+                },
+            },
             **refusals(*SESSION, 404, 422, 503),
         },
     )
