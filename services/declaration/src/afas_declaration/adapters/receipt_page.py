@@ -61,7 +61,8 @@ class ReceiptPage(FPDF):
     def __init__(self, snapshot: Mapping[str, Any]) -> None:
         super().__init__(orientation="P", unit="mm", format="A4", enforce_compliance=receipt_archive.PROFILE)
         self.snapshot = snapshot
-        self.struct_builder = StructureTree()  # type: ignore[assignment]  # nested, unlike fpdf2's flat one
+        self.tags = StructureTree()
+        self.struct_builder = self.tags  # type: ignore[assignment]  # nested, unlike fpdf2's flat one
         self.viewer_preferences = ViewerPreferences(display_doc_title=True)
         self._element: Element | None = None  # where the text drawn now belongs
         self._pending: tuple[str, str | None] | None = None  # the element to open at the next text drawn
@@ -82,7 +83,7 @@ class ReceiptPage(FPDF):
         self.set_xmp_metadata(
             receipt_archive.xmp(
                 title=self.title or "",
-                author=self.author or "",
+                author=str(self.author or ""),
                 subject=self.subject or "",
                 creator=self.creator or "",
                 created=self.creation_date,
@@ -116,7 +117,7 @@ class ReceiptPage(FPDF):
             self._out("EMC")
             self._artifact = False
 
-    def _render_styled_text_line(self, text_line, h=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _render_styled_text_line(self, text_line: Any, h: float | None = None, *args: Any, **kwargs: Any) -> bool:
         """Each line of text in a marked-content sequence of its element, on the page it is drawn on."""
         writing = isinstance(self._out, types.MethodType)  # fpdf2 swaps _out for a no-op while measuring
         if self._artifact or not writing or not text_line.fragments:
@@ -128,10 +129,10 @@ class ReceiptPage(FPDF):
             role, attributes = self._pending or ("P", None)  # text drawn outside any element: a paragraph
             if self._pending is None:
                 self._table = None
-            element = self.struct_builder.element(role, None, attributes)
+            element = self.tags.element(role, None, attributes)
             if self._pending is not None:
                 self._element, self._pending = element, None
-        mcid = self.struct_builder.mark(element, self.page, self.pages[self.page])
+        mcid = self.tags.mark(element, self.page, self.pages[self.page])
         self._out(f"/{element.role} <</MCID {mcid}>> BDC")
         try:
             return super()._render_styled_text_line(text_line, h, *args, **kwargs)
@@ -267,12 +268,10 @@ class ReceiptPage(FPDF):
     def _table_row(self, cells: tuple[Cell, ...]) -> list[Element]:
         """The row's TR in the current table (a new one after other content) and an element per cell."""
         if self._table is None:
-            self._table = self.struct_builder.element("Table")
-        row = self.struct_builder.element("TR", self._table)
+            self._table = self.tags.element("Table")
+        row = self.tags.element("TR", self._table)
         scope = COLUMN_HEADER if all(c.header for c in cells) else ROW_HEADER
-        return [
-            self.struct_builder.element("TH" if c.header else "TD", row, scope if c.header else None) for c in cells
-        ]
+        return [self.tags.element("TH" if c.header else "TD", row, scope if c.header else None) for c in cells]
 
     def _lines(self, text: str, width: float) -> list[str]:
         """``text`` wrapped in ``width`` in the current font. Most cells hold one short line: measured once, they skip
