@@ -236,6 +236,9 @@ async def test_a_page_hides_exactly_what_the_api_refuses(world, role, state):
         assert await inputs.count() > 0
         assert (await inputs.first.get_attribute("readonly") is None) is expected["saisir"]
         if not saves:
+            assert form["motif_lecture_seule"] in await _text(page)
+            if role != "caf":
+                assert "ne se modifie plus" in form["motif_lecture_seule"], form["motif_lecture_seule"]
             typed = {c["id"] for s in form["sections"] for c in s["champs"] if not c["calcule"]}
             body = {"version": form["version"], "valeurs": {k: v for k, v in form["valeurs"].items() if k in typed}}
             hidden.append(("saisir", "PUT", f"/api/v1/forms/{form['id']}", body))

@@ -52,6 +52,7 @@ def form_view(
     campaign: Campaign,
     declaration: Declaration | aggregate.Declaration,
     editable: bool,
+    read_only_because: str | None = None,
 ) -> dict[str, Any]:
     definition = _form_definition(activity, campaign, form.kind)
     saved_at = form.saved_at.astimezone(PARIS) if form.saved_at else None
@@ -64,6 +65,7 @@ def form_view(
         "etat": label_of(form.state) if form.requested else "Non demandé",
         "version": form.version,
         "modifiable": editable,
+        "motif_lecture_seule": None if editable else read_only_because,
         "enregistre_par": form.saved_by_name,
         "renvoye_par": form.sent_back_by_name,
         "commentaire_renvoi": form.sent_back_comment,
@@ -108,9 +110,10 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
     shown = []
     for form in forms:
         if rights.may_edit(form) or caf_reader:
-            # editable now: the caller's role on it, and a declaration still open (what a save would be refused)
-            editable = lifecycle.allows(actor, lifecycle.Transition.save, state, form.id)
-            shown.append(form_view(form, activity, campaign, declaration, editable))
+            # editable now: asked for, the caller's role on it, a declaration still open (what a save is refused by)
+            why = lifecycle.refusal(actor, lifecycle.Transition.save, state, form.id)
+            why = why if form.requested else lifecycle.NOT_REQUESTED
+            shown.append(form_view(form, activity, campaign, declaration, why is None, why))
     if not shown:
         raise Forbidden("Cette déclaration n'est pas dans votre périmètre.")
     actions, impossible = offered(actor, state)

@@ -24,6 +24,7 @@ from afas_declaration.domain.errors import Conflict, Forbidden, Invalid, NotFoun
 from afas_declaration.domain.lifecycle import (
     COMMENT_MIN_LENGTH,
     FROM,
+    NOT_REQUESTED,
     REASON_MIN_LENGTH,
     REVISING,
     WHO,
@@ -125,7 +126,7 @@ class Declaration:
     def require_requested(self, form_id: uuid.UUID) -> Form:
         form = self.form(form_id)
         if not form.requested:
-            raise Conflict("Ce formulaire n'est pas demandé pour cette déclaration.")
+            raise Conflict(NOT_REQUESTED)
         return form
 
     def flagged(self, key: str) -> dict[str, Any]:

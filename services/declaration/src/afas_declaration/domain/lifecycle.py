@@ -143,6 +143,7 @@ WHO: dict[Transition, _Who] = {
 }
 
 _FROZEN = "Cette déclaration a été transmise : elle ne se modifie plus."
+NOT_REQUESTED = "Ce formulaire n'est pas demandé pour cette déclaration."
 TO_CONTROL = "Lancez les contrôles : une déclaration se transmet une fois contrôlée sans anomalie bloquante."
 _TRANSMITTED = frozenset({State.transmise})
 _ONLY_TRANSMITTED = "Seule une déclaration transmise à la Caf se valide ou se refuse."

@@ -187,6 +187,9 @@ class Form(BaseModel):
     etat: str
     version: int = Field(description="À renvoyer à l'enregistrement suivant (saisie concurrente : 409)")
     modifiable: bool
+    motif_lecture_seule: str | None = Field(
+        default=None, description="Pourquoi le formulaire ne se modifie pas (absent s'il est modifiable)"
+    )
     enregistre_par: str | None
     renvoye_par: str | None
     commentaire_renvoi: str | None
