@@ -105,6 +105,8 @@ def test_the_campaign_workbook_has_a_sheet_per_table_with_typed_cells_labels_and
         header = [c for c in sheet.iter(f"{MAIN}c") if c.get("r").endswith("1") and c.get("r")[1:] == "1"]
         assert header and all(book.is_bold(c) for c in header), name
         assert not any(book.is_bold(c) for c in sheet.iter(f"{MAIN}c") if c.get("r")[1:] == "2"), name
+        rows = len(list(sheet.iter(f"{MAIN}row")))
+        assert sheet.find(f"{MAIN}autoFilter").get("ref") == f"A1:{chr(64 + len(header))}{rows}", name
         widths = [float(col.get("width")) for col in sheet.iter(f"{MAIN}col")]
         assert len(widths) == len(header) and all(8 <= w <= 60 for w in widths), name
     activity_widths = [float(col.get("width")) for col in book.sheet("Activités").iter(f"{MAIN}col")]

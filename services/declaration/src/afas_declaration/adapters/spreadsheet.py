@@ -3,8 +3,8 @@ decimal comma, dd/mm/yyyy dates) and an Office Open XML workbook (.xlsx) written
 
 In the workbook each cell keeps its type, so a Caf agent sorts, filters and sums without retyping: a date is a date
 serial with a dd/mm/yyyy format, a ``Decimal`` a number with two decimals, a ``Percent`` a number shown as a
-percentage, an ``int`` a whole number. Each sheet's header row is bold and frozen, each column as wide as its
-longest value (within bounds)."""
+percentage, an ``int`` a whole number. Each sheet's header row is bold, frozen and carries filter buttons, each
+column as wide as its longest value (within bounds)."""
 
 from __future__ import annotations
 
@@ -176,8 +176,15 @@ def _sheet_xml(table: Table) -> str:
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         f'{view}<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}'
-        f"<sheetData>{''.join(lines)}</sheetData></worksheet>"
+        f"<sheetData>{''.join(lines)}</sheetData>{_filter(table)}</worksheet>"
     )
+
+
+def _filter(table: Table) -> str:
+    """Filter buttons on the header, over the table's rows (sorting and filtering a list is what agents do first)."""
+    if not table.header:
+        return ""
+    return f'<autoFilter ref="A1:{column_name(len(table.header) - 1)}{len(table.rows) + 1}"/>'
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
