@@ -172,7 +172,8 @@ def addresses(paths: list[str], values: dict[str, list[str]]) -> list[str]:
             continue
         for i in range(max(len(values[n]) for n in names)):
             found.append(PARAMETER.sub(lambda m, i=i: values[m.group(1)][min(i, len(values[m.group(1)]) - 1)], path))
-    return found + ["/nexiste-pas", "/caf/baremes?famille=alsh", "/caf/baremes?famille=eaje_psu"]
+    # and the error pages: an unknown address (404), a malformed identifier (422)
+    return found + ["/nexiste-pas", "/formulaires/abc", "/caf/baremes?famille=alsh", "/caf/baremes?famille=eaje_psu"]
 
 
 @pytest.mark.timeout(900)
@@ -180,14 +181,19 @@ async def test_every_page_reflows_at_320_px_and_passes_axe_for_every_role(site, 
     values = await _world(site, platform, catalogue)
     paths = addresses(page_paths(platform.gateway.routers), values)
     problems: dict[str, dict] = {}
+    errors: dict[int, int] = {}  # the error pages met on the way, by status
     swept = 0
     for role, identifier in SIGN_INS.items():
         page = await _sign_in(site, identifier)
         for path in paths:
             if path in ("/", "/connexion"):
                 continue  # the sign-in page is swept signed out, below
-            await page.goto(f"{site.base_url}{path}")
+            response = await page.goto(f"{site.base_url}{path}")
             swept += 1
+            if response.status >= 400:
+                errors[response.status] = errors.get(response.status, 0) + 1
+                if refusal := await _not_a_french_error_page(page, response):
+                    problems[f"{role} {path} ({response.status})"] = {"page d'erreur": refusal}
             found = await _problems(page)
             if found:
                 problems[f"{role} {path}"] = found
@@ -199,6 +205,7 @@ async def test_every_page_reflows_at_320_px_and_passes_axe_for_every_role(site, 
         if found := await _problems(anonymous):
             problems[f"anonyme {path}"] = found
     assert swept > 60
+    assert {403, 404, 422} <= errors.keys(), errors  # a refusal, an unknown address, a malformed one
     assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
@@ -229,3 +236,14 @@ async def _focus_hidden_by_the_save_bar(page) -> list[str]:
         if found := await page.evaluate(HIDDEN_FOCUS):
             hidden.append(found)
     return hidden[:5]
+
+
+async def _not_a_french_error_page(page, response) -> str | None:
+    """What is wrong with an error answer a person gets: not HTML, not French, or no way back."""
+    if not response.headers.get("content-type", "").startswith("text/html"):
+        return f"pas une page HTML : {response.headers.get('content-type')}"
+    if await page.evaluate("document.documentElement.lang") != "fr":
+        return "pas en français"
+    if not await page.locator("main a[href='/accueil']").count():
+        return "pas de lien de retour à l'accueil"
+    return None
