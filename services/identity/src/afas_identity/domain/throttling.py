@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from afas_shared.french_plural import counted
+
 MAX_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=15)
 FAILURE_MEMORY = timedelta(minutes=15)
@@ -88,8 +90,7 @@ def after_success(state: ThrottleState) -> ThrottleState:
 def blocked_message(retry_after: timedelta) -> str:
     seconds = max(1, math.ceil(retry_after.total_seconds()))
     if seconds < 60:
-        wait = f"{seconds} seconde" + ("s" if seconds > 1 else "")
+        wait = counted(seconds, "seconde")
     else:
-        minutes = math.ceil(seconds / 60)
-        wait = f"{minutes} minute" + ("s" if minutes > 1 else "")
+        wait = counted(math.ceil(seconds / 60), "minute")
     return f"Trop de tentatives de connexion. Réessayez dans {wait}."
