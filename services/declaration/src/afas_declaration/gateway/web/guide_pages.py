@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from afas_declaration.gateway.web.declaration_pages import failure_page
 from afas_declaration.gateway.web.pages import Viewer, render
 
 
@@ -39,6 +38,14 @@ def guides_for(me: Viewer) -> list[Guide]:
     return [*shown, BY_SLUG["administrateur"]] if me.is_admin else shown
 
 
+def _page(viewer, guide: Guide):
+    async def show(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        context = {"titre": guide.title, "rubrique": "aide", "guide": guide, "guides": GUIDES}
+        return render(request, f"aide_{guide.slug.replace('-', '_')}.html", context, viewer=me)
+
+    return show
+
+
 def router(viewer) -> APIRouter:
     web = APIRouter(include_in_schema=False)
 
@@ -47,12 +54,8 @@ def router(viewer) -> APIRouter:
         context = {"titre": "Aide", "rubrique": "aide", "guides": GUIDES, "pour_vous": guides_for(me)}
         return render(request, "aide.html", context, viewer=me)
 
-    @web.get("/aide/{slug}", response_class=HTMLResponse)
-    async def guide(request: Request, slug: str, me: Viewer = Depends(viewer)) -> HTMLResponse:
-        found = BY_SLUG.get(slug)
-        if found is None:
-            return failure_page(request, me, HTTPException(404, "Ce guide n'existe pas."))
-        context = {"titre": found.title, "rubrique": "aide", "guide": found, "guides": GUIDES}
-        return render(request, f"aide_{slug.replace('-', '_')}.html", context, viewer=me)
+    # One route per guide, no path parameter: every guide is a page of its own (and swept as such)
+    for guide in GUIDES:
+        web.add_api_route(f"/aide/{guide.slug}", _page(viewer, guide), methods=["GET"], response_class=HTMLResponse)
 
     return web
