@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.errors import APIError, ServiceUnavailableError
+from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 
 from afas_declaration.adapters.object_store import JetStreamFileStore
 from afas_declaration.application.attachments import STORE
@@ -28,6 +28,11 @@ async def test_the_declaration_credential_uses_its_bucket_and_nothing_else(secur
     assert bucket == "AFAS_DECLARATION_FILES"
     async with secured_nats.client("declaration") as declaration:
         store = _store(declaration, bucket)
+        # A sweep (every start of the service) or a delete never creates the bucket: only a first file does
+        assert await store.sweep_stray_chunks(timedelta(0)) == 0
+        await store.delete("jamais-stockee")
+        with pytest.raises(NotFoundError):
+            await declaration.nc.jetstream().stream_info(store.stream)
         stored = await store.put("piece-1", CONTENT)
         assert stored.size == len(CONTENT)
         assert await store.get("piece-1") == CONTENT

@@ -72,6 +72,12 @@ class JetStreamFileStore:
         self._opened: tuple[object, ObjectStore] | None = None  # (the JetStream context, its store)
 
     async def _store(self) -> ObjectStore:
+        store = await self._existing(create=True)
+        assert store is not None  # created when absent
+        return store
+
+    async def _existing(self, *, create: bool = False) -> ObjectStore | None:
+        """The bucket; when absent, created (``create``) or None: a sweep never creates a bucket nobody wrote to."""
         js = self._jetstream()
         if js is None:
             raise StoreUnavailable("bus not connected")
@@ -80,6 +86,8 @@ class JetStreamFileStore:
         try:
             store = await js.object_store(self.bucket)
         except (BucketNotFoundError, NotFoundError):
+            if not create:
+                return None
             config = api.ObjectStoreConfig(
                 description="AFAS: pièces justificatives des déclarations", replicas=self._replicas
             )
@@ -140,7 +148,9 @@ class JetStreamFileStore:
         """Removes the object's chunks and then its metadata message (nothing left under its name)."""
 
         async def delete() -> None:
-            store = await self._store()
+            store = await self._existing()
+            if store is None:
+                return
             try:
                 await store.delete(name)
             except ObjectNotFoundError:
@@ -157,9 +167,10 @@ class JetStreamFileStore:
         counts, then a walk only when there are more chunk subjects than metadata subjects."""
 
         async def sweep() -> int:
-            await self._store()
+            if await self._existing() is None:
+                return 0
             js = self._jetstream()
-            assert js is not None  # _store() checked it
+            assert js is not None  # _existing() checked it
             chunks = await self._subjects(js, f"$O.{self.bucket}.C.>")
             metas = await self._subjects(js, f"$O.{self.bucket}.M.>")
             if len(chunks) <= len(metas):
