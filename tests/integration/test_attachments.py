@@ -70,6 +70,17 @@ async def test_attached_files_are_frozen_with_the_transmitted_version_and_downlo
     limit = platform.gateway.settings.attachment_max_bytes
     huge = await client.post(url, headers=approbateur, **files("scan.pdf", PDF + bytes(limit)))
     assert huge.status_code == 413 and "10 Mo au plus" in huge.json()["detail"], huge.text
+    boundary = "frontiere-afas"
+
+    async def unannounced():  # sent without a Content-Length (chunked): counted as it arrives
+        yield f'--{boundary}\r\nContent-Disposition: form-data; name="fichier"; filename="gros.pdf"\r\n\r\n'.encode()
+        for _ in range(limit // (1024 * 1024) + 2):
+            yield b"%PDF" * (256 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    multipart = {**approbateur, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    chunked = await client.post(url, headers=multipart, content=unannounced())
+    assert chunked.status_code == 413 and "10 Mo au plus" in chunked.json()["detail"], chunked.text
     empty = await client.post(url, headers=approbateur, data={"lieu": ""})
     assert empty.status_code == 422
     two = [("fichier", ("a.pdf", PDF, "application/pdf")), ("fichier", ("b.pdf", PDF, "application/pdf"))]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from afas_declaration.application import attachments
 from afas_declaration.domain.attachments import KINDS, too_large_message
@@ -96,12 +97,28 @@ class Upload(BaseModel):
 async def read_upload(request: Request, limit: int) -> Upload:
     """The multipart form, refused with 413 as soon as its declared length shows a file beyond ``limit``; the file
     part is read up to ``limit`` + 1 bytes (the use case names the limit when it is exceeded)."""
+    budget = limit + MULTIPART_OVERHEAD
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+    if declared.isdigit() and int(declared) > budget:
         raise HTTPException(413, too_large_message(limit))
+    received = 0
+
+    async def counted() -> Message:
+        # a body sent without its length (chunked) is counted as it arrives: never spooled beyond the limit
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > budget:
+            raise HTTPException(413, too_large_message(limit))
+        return message
+
     try:
-        form = await request.form(max_files=1, max_fields=10)
-    except Exception:  # not multipart, a malformed body, more than one file (Starlette's 400, in English)
+        form = await Request(request.scope, counted).form(max_files=1, max_fields=10)
+    except HTTPException as refusal:
+        if refusal.status_code == 413:
+            raise
+        raise HTTPException(422, [_missing_file()]) from None  # more than one file: Starlette's 400, in English
+    except Exception:  # not multipart, or a malformed body
         raise HTTPException(422, [_missing_file()]) from None
     upload = form.get(FILE_FIELD)
     if not isinstance(upload, UploadFile):
