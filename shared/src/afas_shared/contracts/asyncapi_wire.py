@@ -102,6 +102,8 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
 def event_example(contract: type[EventData]) -> dict[str, Any]:
     """A whole event as a consumer reads it: the envelope around the contract's example."""
     data = example_of(contract)
+    if not isinstance(data, dict):  # an event's data is an object, never a root list
+        raise TypeError(f"{contract.__name__}: its example is not an object")
     aggregate = next((data[f] for f in AGGREGATE_FIELDS if f in data), data.get("family", contract.subject()))
     envelope = Envelope[contract](  # type: ignore[valid-type]  # the contract, known at run time
         id=example_uuid(f"event {contract.subject()}"),
@@ -167,8 +169,9 @@ def _envelope_schema(contract: type[EventData], schemas: dict[str, Any]) -> str:
 
 
 def _secure_server(doc: dict[str, Any]) -> None:
-    servers = doc.get("servers", {})
-    host = next(iter(servers.values()), {}).get("host", "nats:4222")
+    servers: dict[str, dict[str, Any]] = doc.get("servers", {})
+    first: dict[str, Any] = next(iter(servers.values()), {})
+    host = first.get("host", "nats:4222")
     doc["servers"] = {
         SERVER: {
             "host": host,

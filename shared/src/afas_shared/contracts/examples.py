@@ -139,7 +139,8 @@ def example_uuid(name: str) -> uuid.UUID:
 
 def _model_value(model: type[BaseModel], where: str) -> Any:
     extra = model.model_config.get("json_schema_extra")
-    for given in extra.get("examples") or [] if isinstance(extra, dict) else []:
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    for given in examples if isinstance(examples, list) else []:
         try:
             model.model_validate(given, context={READING: True})
         except ValueError:  # a hand-written example the model has outgrown: build one instead

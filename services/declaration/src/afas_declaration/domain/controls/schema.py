@@ -213,15 +213,16 @@ def _check_units_not_repeated(
 ) -> None:
     """A figure is written with its unit (« 900 journées »): a message adding the unit again after the placeholder
     would read « 900 journées journées »."""
-    units = {name: model.unit for name in (_MEASURED, *_THRESHOLDS)}
+    units: dict[str, str | None] = {name: model.unit for name in (_MEASURED, *_THRESHOLDS)}
     for name in allowed - units.keys():
         resolved = resolve(name, model.scope, forms, references)
         units[name] = resolved.unit if resolved is not None else None
     parsed = list(string.Formatter().parse(model.message))
-    for (_, name, _, _), (after, _, _, _) in zip(parsed, [*parsed[1:], ("", None, None, None)], strict=True):
-        unit = units.get(name or "")
+    following = [literal for literal, *_ in parsed[1:]] + [""]
+    for (_, field, _, _), after in zip(parsed, following, strict=True):
+        unit = units.get(field or "")
         if unit and after.split(" ", 2)[1:2] == [unit.split(" ")[0]]:
-            raise Refusal(f"placeholder {{{name}}} is written with its unit {unit!r}: do not repeat it after", *where)
+            raise Refusal(f"placeholder {{{field}}} is written with its unit {unit!r}: do not repeat it after", *where)
 
 
 def _check_message(template: str, allowed: set[str], where: tuple[str | int, ...]) -> None:
