@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from afas_declaration.application import drafts
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid, NotFound
@@ -159,3 +160,25 @@ async def test_the_caf_reads_every_form_but_edits_none_and_a_stranger_reads_noth
     other_caf = ForwardedCaller(kind="caf", caf_code="059", caf_roles=frozenset({"instruction"}))
     with pytest.raises(Forbidden):
         await drafts.detail(world.runtime, other_caf, declaration_id)
+
+
+async def test_a_declaration_is_read_in_one_statement_carrying_the_providers_rights_on_its_sites(world):
+    """Its rows carry the caller's lines acting on the activity: Karim (first school) sees and edits his form only,
+    Sophie the budget; one statement each, no second read of their grant lines."""
+    alsh, people = await _alsh(world)
+    declaration_id = await world.declaration_of(alsh)
+    statements: list[str] = []
+
+    def seen(_connection, _cursor, statement, _parameters, _context, _many) -> None:
+        statements.append(statement)
+
+    engine = world.runtime.db.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        karim = await drafts.detail(world.runtime, people["karim"].caller, declaration_id)
+        sophie = await drafts.detail(world.runtime, people["sophie"].caller, declaration_id)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements
+    assert [(f["type"], f["lieu"], f["modifiable"]) for f in karim["formulaires"]] == [("activite", SITES[0], True)]
+    assert [(f["type"], f["modifiable"]) for f in sophie["formulaires"]] == [("financier", True)]

@@ -5,15 +5,19 @@ another list is a 422 naming it, and each caller's scope is the one of the whole
 from __future__ import annotations
 
 import base64
+from datetime import date
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
-from afas_declaration.application import declaration_list, instruction
+from afas_declaration.application import declaration_list, instruction, list_statements, permissions
 from afas_declaration.application.declaration_list import Filters
 from afas_declaration.application.errors import Invalid
 from afas_declaration.application.keyset import PageRequest
 from afas_shared.auth.caller import ForwardedCaller
+from afas_shared.clock import paris_today
+from afas_shared.contracts.events.habilitation import GrantEndedV1
 from services.declaration.tests.use_case_world import World
 
 # In the list's order (by name within the exercice)
@@ -126,26 +130,43 @@ async def test_the_caf_queue_is_a_page_too(world):
     assert refused.value.field == "curseur"
 
 
-async def test_a_page_reads_the_grant_lines_of_its_own_activities_only_after_its_rows(world):
-    """A partner's user granted on every activity: the page is one statement, then one read of the user's lines on
-    the page's activities (not all of its lines, which may be thousands for an administrator)."""
+async def test_a_partner_page_is_one_statement_carrying_the_rights_its_grant_lines_give(world):
+    """A partner's page carries, on each row, the user's lines acting on its activity: one statement, and the same
+    rights as reading the user's every line (a site's line, an approbateur's line awaiting the Caf, a line ended)."""
     activities = await _five_activities(world)
-    nina = await world.user("Nina", "Roux")
+    nina, lea = await world.user("Nina", "Roux"), await world.user("Léa", "Petit")
     for activity in activities:
         await world.grant(nina, "fda", activity)
-    statements: list[tuple[str, tuple]] = []
+    await world.grant(nina, "approbateur", activities[2])
+    await world.grant(lea, "fdf", activities[0], site=0)
+    await world.grant(lea, "approbateur", activities[1], validated=False)  # not acting: not in her list
+    ended = await world.grant(lea, "fda", activities[3])
+    gone = GrantEndedV1(
+        grant_id=ended, user_id=lea.id, activity_id=activities[3].id, end_date=date(2026, 3, 1), reason="ended"
+    )
+    await world._handle(gone, ended, 2)
+    statements: list[str] = []
 
-    def seen(_connection, _cursor, statement, parameters, _context, _many) -> None:
-        statements.append((statement, tuple(parameters or ())))
+    def seen(_connection, _cursor, statement, _parameters, _context, _many) -> None:
+        statements.append(statement)
 
+    today = paris_today(world.runtime.clock.now())
     engine = world.runtime.db.engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", seen)
-    try:
-        page = await declaration_list.page_of(world.runtime, nina.caller, None, PageRequest(2))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", seen)
-    reads = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 2 and "FROM grant_line" in reads[1][0] and "declaration" not in reads[1][0], reads
-    assert len(reads[1][1]) == 1 + 2  # the user and the page's two activities
-    assert [r["activite"] for r in page["elements"]] == NAMES[:2]
-    assert all("saisir_activite" in [a["action"] for a in r["actions"]] for r in page["elements"])
+    for user, expected in ((nina, NAMES[:3]), (lea, NAMES[:1])):
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            page = await declaration_list.page_of(world.runtime, user.caller, None, PageRequest(3))
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
+        statements.clear()
+        assert [r["activite"] for r in page["elements"]] == expected
+        shape = list_statements.shape_of("partner", Filters())
+        values = list_statements.parameters(user.caller, today, Filters(), size=10)
+        async with world.runtime.db.sessions() as session:
+            every_line = await permissions.access_of(session, user.caller, today)
+            rows = (await session.execute(list_statements.page_statements(shape).page, values)).all()
+        carried = permissions.access_from_lines(user.caller, {row.activity_id: row.lines for row in rows})
+        for row in rows:
+            target = SimpleNamespace(activity_id=row.activity_id, caf_code="080")
+            assert carried.on(target) == every_line.on(target) and carried.on(target).roles, row.activite

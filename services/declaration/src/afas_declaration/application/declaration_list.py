@@ -30,7 +30,7 @@ from afas_declaration.application.list_statements import (
     shape_of,
     whole_list,
 )
-from afas_declaration.application.permissions import access_of, access_on_activities
+from afas_declaration.application.permissions import access_from_lines, access_of
 from afas_declaration.domain import lifecycle
 from afas_declaration.domain.access_policy import Access, Action, Standing
 from afas_shared.auth.caller import ForwardedCaller
@@ -70,9 +70,9 @@ async def page_of(
     filters: Filters | None = None,
     request: PageRequest | None = None,
 ) -> dict[str, Any]:
-    """One page of « Mes déclarations » in one SQL query (rows, their forms, the total and the page's rank), then
-    the caller's grant lines on the page's activities only (a partner's user): what it may do on the rows shown,
-    at a cost that does not grow with the number of activities it is granted on."""
+    """One page of « Mes déclarations » in one SQL query: its rows, their forms, the total, the page's rank and, for a
+    partner's user, its lines acting on each row's activity (what it may do on the rows shown, at a cost that does
+    not grow with the number of activities it is granted on)."""
     filters = _checked(filters)
     request = request or PageRequest()
     size = page_size(request, runtime.settings.list_page_size, runtime.settings.list_page_max)
@@ -86,8 +86,9 @@ async def page_of(
             total_count, preceding_count = rows[0].row.total, rows[0].row.precedent
         else:  # nothing on this page: the list's total still answers
             total_count, preceding_count = (await session.execute(statements.counted, values)).scalar_one(), 0
-        page = window(rows, KEYS, at, size, preceding_count)
-        access = await access_on_activities(session, caller, today, {r.activity_id for r in page.rows})
+    page = window(rows, KEYS, at, size, preceding_count)
+    # a partner's page carried its lines acting on each row's activity: its rights with no other read
+    access = access_from_lines(caller, {r.activity_id: getattr(r.row, "lines", None) for r in page.rows})
     elements = [_shaped(caller, access, declared) for declared in page.rows]
     return reply(LIST_NAME, page, elements, total_count)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 import weakref
 from dataclasses import dataclass
+from datetime import date
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_declaration.application.errors import NotFound
+from afas_declaration.application.permissions import acting_lines_of
 from afas_shared.db.engine import Database
 
 
@@ -106,6 +108,7 @@ class Shown:
     activity: SimpleNamespace
     campaign: SimpleNamespace
     forms: list[SimpleNamespace]
+    lines: str | None = None  # the lines ``shown`` was asked to carry (``permissions.acting_lines_of``)
 
 
 # One statement, built once and run with each declaration's id (building and keying it cost more CPU than running
@@ -122,15 +125,24 @@ _SHOWN = (
 )
 
 
-async def shown(session, declaration_id: uuid.UUID) -> Shown:
-    """The declaration, its activity, campaign and forms as plain rows, in one statement."""
-    rows = (await session.execute(_SHOWN, {"declaration_id": declaration_id})).mappings().all()
+# The same, each row carrying the lines of the user ``user_id`` acting on ``today`` on the declaration's activity
+_SHOWN_WITH_LINES = _SHOWN.add_columns(acting_lines_of(Declaration.activity_id).label("lines"))
+
+
+async def shown(session, declaration_id: uuid.UUID, lines_of: tuple[uuid.UUID, date] | None = None) -> Shown:
+    """The declaration, its activity, campaign and forms as plain rows, in one statement; with ``lines_of`` (a user
+    and a day), that user's lines acting that day on the declaration's activity too (``Shown.lines``)."""
+    if lines_of is None:
+        rows = (await session.execute(_SHOWN, {"declaration_id": declaration_id})).mappings().all()
+    else:
+        values = {"declaration_id": declaration_id, "user_id": lines_of[0], "today": lines_of[1]}
+        rows = (await session.execute(_SHOWN_WITH_LINES, values)).mappings().all()
     if not rows:
         raise NotFound("Déclaration inconnue.")
     first = rows[0]
     parts = {part: _part(first, part, columns) for part, columns in SHOWN_COLUMNS.items() if part != "form"}
     forms = [_part(row, "form", SHOWN_COLUMNS["form"]) for row in rows if row["form__id"] is not None]
-    return Shown(parts["declaration"], parts["activity"], parts["campaign"], forms)
+    return Shown(parts["declaration"], parts["activity"], parts["campaign"], forms, first.get("lines"))
 
 
 def _part(row, part: str, columns) -> SimpleNamespace:

@@ -17,13 +17,13 @@ from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.application.estimates import figures_as_strings
-from afas_declaration.application.permissions import standing_in
+from afas_declaration.application.permissions import access_from_lines, remember, standing_in
 from afas_declaration.domain import declaration as aggregate
 from afas_declaration.domain import declaration_parts as parts
 from afas_declaration.domain import lifecycle
 from afas_declaration.domain.forms import FormDefinition, load_definition, sections_for, validate_values
 from afas_shared.auth.caller import ForwardedCaller
-from afas_shared.clock import PARIS
+from afas_shared.clock import PARIS, paris_today
 from afas_shared.contracts.declaration_states import label_of
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
@@ -97,11 +97,15 @@ def form_view(
 
 
 async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
+    today = paris_today(runtime.clock.now())
+    partner = caller.kind == "partner" and caller.user_id is not None
     async with declaration_scope.read_session(runtime.db) as session:
-        # one statement of plain rows (declaration_scope.shown), then the caller's rights, in one session
-        read = await declaration_scope.shown(session, declaration_id)
-        declaration, activity, campaign, forms = read.declaration, read.activity, read.campaign, read.forms
-        rights = await standing_in(session, runtime, caller, declaration)
+        # one statement of plain rows (declaration_scope.shown), a partner's lines on the activity carried with them
+        read = await declaration_scope.shown(session, declaration_id, (caller.user_id, today) if partner else None)
+    declaration, activity, campaign, forms = read.declaration, read.activity, read.campaign, read.forms
+    access = access_from_lines(caller, {declaration.activity_id: read.lines})
+    remember(caller, today, declaration.activity_id, access)  # the request's other use cases read it no more
+    rights = access.on(declaration)
     # Every form to the declaration's Caf (whatever the agent's roles) and the operator; to a provider, its own
     caf_reader = rights.operator or rights.caf_agent
     fills = frozenset(form.id for form in forms if form.requested and rights.may_edit(form))

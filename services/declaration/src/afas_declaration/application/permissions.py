@@ -9,11 +9,12 @@ through ``GrantEndedV1`` within a second.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,7 @@ from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejecte
 from afas_shared.db.engine import Database
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.grant_lines import GrantLines
+from afas_shared.read_models.grant_terms import GrantTerms, acting_clause
 from afas_shared.runtime import ServiceRuntime
 
 GRANT_LINES = GrantLines(GrantLine)
@@ -88,7 +90,6 @@ def _lines(*where: sa.ColumnElement[bool]) -> sa.Select:
 
 _ALL_LINES = _lines()
 _LINES_ON = _lines(col(GrantLine.activity_id) == sa.bindparam("activity_id"))  # one activity's (``activity_id``)
-_LINES_AMONG = _lines(col(GrantLine.activity_id).in_(sa.bindparam("activity_ids", expanding=True)))
 
 
 @contextmanager
@@ -125,15 +126,55 @@ async def access_of(
     return access
 
 
-async def access_on_activities(
-    session: AsyncSession, caller: ForwardedCaller, today: date, activity_ids: Collection[uuid.UUID]
-) -> Access:
-    """What the caller may do today on these activities (a list's page): only their lines are read, through the
-    (user, activity) index — never all the lines of a user granted on thousands of activities."""
-    if caller.kind != "partner" or caller.user_id is None or not activity_ids:
+# --- the caller's lines carried by a read statement ----------------------------------------------------------------
+
+ROLE_SEPARATOR, LINE_SEPARATOR = "|", ","
+
+
+def acting_lines_of(activity_id: Any) -> sa.ScalarSelect[Any]:
+    """The lines of the user ``user_id`` acting on ``today`` on the row's activity, as one text « role|site,… »
+    (NULL: none): a read statement carries them, so its rows come with the caller's rights without a second round
+    trip to the database. ``acting_clause`` is the SQL twin of ``acts`` (a test holds the two equal)."""
+    site = sa.func.coalesce(sa.cast(col(GrantLine.site_id), sa.String), "")
+    return (
+        sa.select(sa.func.aggregate_strings(col(GrantLine.role) + ROLE_SEPARATOR + site, LINE_SEPARATOR))
+        .where(
+            col(GrantLine.user_id) == sa.bindparam("user_id"),
+            col(GrantLine.activity_id) == activity_id,
+            acting_clause(GrantLine, sa.bindparam("today", type_=sa.Date)),
+        )
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class _ActingLine:
+    """A line ``acting_lines_of`` carried: acting today by construction, so only what the policy asks of it."""
+
+    role: str
+    activity_id: uuid.UUID
+    site_id: uuid.UUID | None
+
+
+def access_from_lines(caller: ForwardedCaller, carried: dict[uuid.UUID, str | None]) -> Access:
+    """What the caller may do on the activities of ``carried`` (activity → the text ``acting_lines_of`` gave)."""
+    if caller.kind != "partner" or caller.user_id is None:
         return Access(caller)
-    values = {"user_id": caller.user_id, "activity_ids": sorted(activity_ids)}
-    return Access.of(caller, (await session.execute(_LINES_AMONG, values)).all(), today)
+    lines = []
+    for activity_id, text in carried.items():
+        for line in (text or "").split(LINE_SEPARATOR):
+            if line:
+                role, _, site = line.partition(ROLE_SEPARATOR)
+                lines.append(_ActingLine(role, activity_id, uuid.UUID(site) if site else None))
+    return Access(caller, cast(tuple[GrantTerms, ...], tuple(lines)))
+
+
+def remember(caller: ForwardedCaller, today: date, activity_id: uuid.UUID, access: Access) -> None:
+    """An access read otherwise (a statement carried its lines) kept for the rest of the request, as ``access_of``
+    keeps what it reads: the other use cases of the same request ask it again without a read."""
+    resolved = _resolved.get()
+    if resolved is not None:
+        resolved[(caller, today, activity_id)] = access
 
 
 async def standing_in(
