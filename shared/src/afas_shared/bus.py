@@ -126,7 +126,7 @@ class Bus:
             middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,  # type: ignore[arg-type]  # faststream says int; nats-py takes float seconds
-            connect_timeout=2,
+            connect_timeout=settings.common.nats_connect_timeout_seconds,  # type: ignore[arg-type]
             # Outside the `faststream` logger tree, so lines go through our JSON handler; one line per
             # message is debugging detail, not an operator's concern.
             logger=_broker_logger(service, settings.common.log_level),
@@ -245,7 +245,7 @@ class Bus:
             **client_options(self.settings, self.service),
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
-            connect_timeout=2,
+            connect_timeout=common.nats_connect_timeout_seconds,
             allow_reconnect=True,
         )
         self.js = self.nc.jetstream(publish_async_max_pending=4000)

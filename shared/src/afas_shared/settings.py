@@ -43,6 +43,12 @@ class CommonSettings(BaseSettings):
     # The CA that signed the broker's certificate, when it is not one the system trusts (a private CA): services
     # verify the broker's certificate with it on a broker with a `tls { }` block (URL `tls://…`).
     nats_tls_ca_file: Path | None = None
+    nats_connect_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long connecting to the broker may take, its check of the service's password (bcrypt) "
+        "included: on a busy box a shorter wait fails the handshake, and every service reconnects in a loop",
+    )
     bus_prefix: str = Field(
         default="",
         pattern=r"^[a-z0-9_]*$",
