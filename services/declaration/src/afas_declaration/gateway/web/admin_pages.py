@@ -193,7 +193,9 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         row = next((r for r in rows if r.get("id") == str(grant_id)), None)
-        if row is None or not row.get("fin_possible"):
+        if row is None:  # another partner's, or none: the search only finds the administrator's own partner's
+            return failure_page(request, me, HTTPException(404, "Habilitation inconnue."))
+        if not row.get("fin_possible"):
             return failure_page(request, me, HTTPException(409, "Cette habilitation est déjà terminée."))
         site = "Toute l’activité"
         if row.get("lieu_id"):
