@@ -1,12 +1,13 @@
 """Every page at 320 px (RGAA 10.11, WCAG 1.4.10 reflow), as each role sees it, in Debian's chromium: no
-horizontal scrolling of the page, no element wider than the screen outside a container scrolling on its own, and
-axe-core finding no violation of any impact level.
+horizontal scrolling of the page, no element wider than the screen outside a container scrolling on its own,
+axe-core finding no violation of any impact level, each field reached with Tab shown above the sticky save bar
+(WCAG 2.2 SC 2.4.11), and every error page met on the way French HTML in the site's layout with a way back.
 
 The pages are listed from the gateway's routes (every GET answered in HTML), so a new page is swept without
-touching this test; a new path parameter fails the sweep until ``VALUES`` says which object of the world to open.
+touching this test; a new path parameter fails the sweep until ``_world`` says which object of the world it opens.
 The world: an EAJE declaration transmitted to the Caf (read-only forms, the Caf's instruction page) and an ALSH
-declaration on two sites being filled (editable forms with the sticky save bar), an import job, an unknown
-address (the French 404 page)."""
+declaration on two sites being filled (editable forms with the sticky save bar), an import job, the user guides,
+an unknown address (404) and a malformed identifier (422)."""
 
 from __future__ import annotations
 
