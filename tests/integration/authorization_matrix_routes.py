@@ -147,6 +147,9 @@ MATRIX: dict[tuple[str, str], Route] = {
         },
     ),  # fmt: skip
     ("GET", "/api/v1/campaigns"): route(CAF_READERS | {OTHER_CAF, CNAF}),
+    ("POST", "/api/v1/campaigns/{campaign_id}/reconciliation"): route(CAF_PAR_OP),
+    ("GET", "/api/v1/campaigns/{campaign_id}/actions"): route(CAF_PAR_OP),
+    ("POST", "/api/v1/campaigns/{campaign_id}/close"): route(CAF_PAR_OP, destructive=True),
     ("GET", "/api/v1/jobs/{job_id}"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("GET", "/api/v1/declarations"): route(USERS),
     ("GET", "/api/v1/declarations/a-saisir"): route(USERS),

@@ -58,6 +58,22 @@ class Campaign(SQLModel, table=True):
     # The background job opening it (``application.campaign_opening``); ``opened`` once it finished
     opening_job_id: uuid.UUID | None = None
     created_by: uuid.UUID | None = None
+    # Closed by the Caf or the operator (``application.campaign_admin``): no declaration is expected any more
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+
+
+class CampaignAction(SQLModel, table=True):
+    """The audit trail of what was done to a campaign from outside its calendar: who, what, when, the outcome."""
+
+    __tablename__ = "campaign_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime())
+    campaign_id: uuid.UUID = Field(index=True)
+    action: str = Field(max_length=30)  # open, close, reconcile
+    actor_kind: str = Field(max_length=10)
+    actor_user_id: uuid.UUID | None = None
+    outcome: str = Field(max_length=200)
 
 
 class Declaration(SQLModel, table=True):

@@ -62,7 +62,7 @@ async def on_activity_state(uow: UnitOfWork, envelope: Envelope[ActivityRegister
     # if absent: a batch that read this copy too inserts nothing the second time, whichever commits first
     # (``expected_declarations``). The read waits for a job's start only, never for a batch.
     for campaign in await joined_campaigns(
-        uow.session, Campaign.caf_code == row.caf_code, Campaign.family == row.family
+        uow.session, Campaign.caf_code == row.caf_code, Campaign.family == row.family, Campaign.closed_at.is_(None)
     ):
         if campaign.opened or campaign.opening_job_id is not None:
             await expect(uow, campaign, row)
@@ -104,7 +104,8 @@ async def on_activity_states(
     for row in rows.scalars():
         by_family.setdefault((row.caf_code, row.family), []).append(row)
     for (caf_code, family), members in sorted(by_family.items()):
-        for campaign in await joined_campaigns(uow.session, Campaign.caf_code == caf_code, Campaign.family == family):
+        open_here = (Campaign.caf_code == caf_code, Campaign.family == family, Campaign.closed_at.is_(None))
+        for campaign in await joined_campaigns(uow.session, *open_here):
             if campaign.opened or campaign.opening_job_id is not None:  # one insert-if-absent for the batch
                 await store(uow, prepare(campaign, members))
     return [bool(done) for done in applied]

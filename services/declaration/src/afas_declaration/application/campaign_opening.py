@@ -50,7 +50,10 @@ async def start_due(runtime: ServiceRuntime) -> dict[uuid.UUID, uuid.UUID]:
             (
                 await session.execute(
                     sa.select(Campaign.id).where(
-                        sa.not_(Campaign.opened), Campaign.opening_job_id.is_(None), Campaign.opening_date <= today
+                        sa.not_(Campaign.opened),
+                        Campaign.opening_job_id.is_(None),
+                        Campaign.opening_date <= today,
+                        Campaign.closed_at.is_(None),  # closed before its date: it never opens
                     )
                 )
             ).scalars()

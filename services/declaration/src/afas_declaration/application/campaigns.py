@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 
-from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration
+from afas_declaration.adapters.tables import ActivityCopy, Campaign, CampaignAction, Declaration
 from afas_declaration.application import campaign_opening
 from afas_declaration.application.errors import Conflict, Forbidden, Invalid
 from afas_declaration.application.expected_declarations import active_during, expect
@@ -84,6 +84,7 @@ def view(c: Campaign) -> dict[str, Any]:
         "date_limite": c.deadline.isoformat(),
         "ouverte": c.opened,
         "version_formulaires": c.form_version,
+        "cloturee_le": c.closed_at.isoformat() if c.closed_at else None,
         **campaign_opening.opening_of(c),
     }
 
@@ -122,6 +123,7 @@ async def create(runtime: ServiceRuntime, caller: ForwardedCaller, data: Campaig
                 "exercice et ce type de déclaration.",
             )
         uow.session.add(campaign)
+        uow.session.add(action_record(runtime, caller, campaign.id, "open", "created"))
         uow.publish(
             CampaignOpenedV1(
                 campaign_id=campaign.id,
@@ -144,11 +146,27 @@ async def create(runtime: ServiceRuntime, caller: ForwardedCaller, data: Campaig
         return view(await session.get(Campaign, campaign.id))
 
 
-async def reconcile(runtime: ServiceRuntime) -> int:
-    """Create the expected declarations still missing in opened campaigns; idempotent, run periodically.
+def action_record(
+    runtime: ServiceRuntime, caller: ForwardedCaller, campaign_id: uuid.UUID, action: str, outcome: str
+) -> CampaignAction:
+    """One line of a campaign's audit trail: who did what to it, when, and what came of it."""
+    return CampaignAction(
+        at=runtime.clock.now(),
+        campaign_id=campaign_id,
+        action=action,
+        actor_kind=caller.kind,
+        actor_user_id=caller.user_id,
+        outcome=outcome,
+    )
+
+
+async def reconcile(runtime: ServiceRuntime, campaign_id: uuid.UUID | None = None) -> int:
+    """Create the expected declarations still missing in opened campaigns (or in this one); idempotent, run
+    periodically and on demand (``campaign_admin.rerun_reconciliation``). A closed campaign expects no more.
 
     Returns how many it created; each is logged (warning) and counted: a gap is a defect to look into.
     """
+    only = [Campaign.id == campaign_id] if campaign_id is not None else []
     async with runtime.db.sessions() as session:
         missing = (
             await session.execute(
@@ -159,6 +177,8 @@ async def reconcile(runtime: ServiceRuntime) -> int:
                 )
                 .where(
                     Campaign.opened,
+                    Campaign.closed_at.is_(None),
+                    *only,
                     ~sa.exists().where(
                         Declaration.campaign_id == Campaign.id, Declaration.activity_id == ActivityCopy.activity_id
                     ),

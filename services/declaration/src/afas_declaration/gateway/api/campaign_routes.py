@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import Field, ValidationError
 
-from afas_declaration.application import campaigns, declaration_list
+from afas_declaration.application import campaign_admin, campaigns, declaration_list
 from afas_declaration.application.campaigns import EXERCICE_MAX, EXERCICE_MIN
 from afas_declaration.application.keyset import PageRequest
 from afas_declaration.gateway.api import declaration_replies as r
@@ -68,6 +68,34 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
     )
     async def list_campaigns(caller: Caller = who) -> list[dict[str, Any]]:
         return await call_local(campaigns.visible_to(runtime, forwarded_caller(caller.rpc())))
+
+    @api.post(
+        "/campaigns/{campaign_id}/close",
+        summary="Clôturer une campagne : aucune déclaration n'y est plus attendue (idempotent)",
+        response_model=r.Campaign,
+        responses=refusals(*SESSION, 404, 422),
+    )
+    async def close_campaign(campaign_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        return await call_local(campaign_admin.close(runtime, forwarded_caller(caller.rpc()), campaign_id))
+
+    @api.post(
+        "/campaigns/{campaign_id}/reconciliation",
+        summary="Relancer le rapprochement d'une campagne : créer les déclarations attendues manquantes",
+        response_model=r.CampaignReconciliation,
+        responses=refusals(*SESSION, 404, 422),
+    )
+    async def reconcile_campaign(campaign_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        caller_ = forwarded_caller(caller.rpc())
+        return await call_local(campaign_admin.rerun_reconciliation(runtime, caller_, campaign_id))
+
+    @api.get(
+        "/campaigns/{campaign_id}/actions",
+        summary="Journal d'une campagne : qui l'a ouverte, clôturée, rapprochée, quand",
+        response_model=list[r.CampaignActionLine],
+        responses=refusals(*SESSION, 404, 422),
+    )
+    async def campaign_trail(campaign_id: uuid.UUID, caller: Caller = who) -> list[dict[str, Any]]:
+        return await call_local(campaign_admin.trail(runtime, forwarded_caller(caller.rpc()), campaign_id))
 
     @api.get(
         "/declarations",

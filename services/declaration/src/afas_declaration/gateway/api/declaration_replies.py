@@ -34,6 +34,7 @@ class Campaign(BaseModel):
             "job_id": "9b7e3f5a-2d4c-4e8b-9a1f-6c2d8e4b7a10",
             "etat": "terminee",
             "suivi": "/api/v1/jobs/9b7e3f5a-2d4c-4e8b-9a1f-6c2d8e4b7a10",
+            "cloturee_le": None,
         }
     )
 
@@ -50,6 +51,41 @@ class Campaign(BaseModel):
     job_id: uuid.UUID | None = Field(default=None, description="Le traitement qui ouvre la campagne, dès sa date venue")
     etat: str = Field(default="en_attente", description="Ouverture : en_attente, en_cours, puis terminee")
     suivi: str | None = Field(default=None, description="Où suivre l'ouverture : /api/v1/jobs/{job_id}")
+    cloturee_le: dt.datetime | None = Field(
+        default=None, description="Clôturée par la Caf ou l'opérateur : aucune déclaration n'y est plus attendue"
+    )
+
+
+class CampaignReconciliation(BaseModel):
+    model_config = example(
+        {
+            "campagne": "cef601fe-efb2-4b85-a288-33afc258d170",
+            "declarations_creees": 1,
+            "resultat": "1 declaration(s) created",
+        }
+    )
+
+    campagne: uuid.UUID
+    declarations_creees: int = Field(description="Déclarations attendues qui manquaient, créées par ce rapprochement")
+    resultat: str
+
+
+class CampaignActionLine(BaseModel):
+    model_config = example(
+        {
+            "le": "2026-12-07T09:30:00+00:00",
+            "action": "close",
+            "par": "operator",
+            "utilisateur": None,
+            "resultat": "closed",
+        }
+    )
+
+    le: dt.datetime
+    action: str = Field(description="open, close, reconcile")
+    par: str = Field(description="operator, caf")
+    utilisateur: uuid.UUID | None
+    resultat: str
 
 
 class FormLine(BaseModel):
