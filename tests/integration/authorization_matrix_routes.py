@@ -178,6 +178,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/declarations/{declaration_id}/pieces-jointes"): route(ALSH_PROVIDERS),
     ("GET", "/api/v1/declarations/{declaration_id}/pieces-jointes"): route(DECLARATION_READERS),
     ("GET", "/api/v1/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route(WHOLE_DECLARATION_READERS),
+    # withdrawn before transmission by its author or the approbateur (Paul's file, transmitted: 409 to him)
+    ("DELETE", "/api/v1/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route({APPROBATEUR}),
     ("GET", "/api/v1/instruction/declarations"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/api/v1/declarations/{declaration_id}/validate"): route(CAF_INS_OP, body={}),
     ("POST", "/api/v1/declarations/{declaration_id}/refuse"): route(CAF_INS_OP, body=REASON),
@@ -283,6 +285,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/declarations/{declaration_id}/versions/{number}/accuse.pdf"): route(WHOLE_DECLARATION_READERS),
     ("POST", "/declarations/{declaration_id}/pieces-jointes"): route(ALSH_PROVIDERS, form={}),
     ("GET", "/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route(WHOLE_DECLARATION_READERS),
+    ("POST", "/declarations/{declaration_id}/pieces-jointes/{attachment_id}/retrait"): route({APPROBATEUR}, form={}),
     ("GET", "/pilotage"): route(PARTNER_USERS),
     ("GET", "/messages"): route(USERS),
     ("POST", "/messages/lus"): route(USERS - {OPERATOR}, form={}),

@@ -86,6 +86,12 @@ async def test_attached_files_are_frozen_with_the_transmitted_version_and_downlo
     two = [("fichier", ("a.pdf", PDF, "application/pdf")), ("fichier", ("b.pdf", PDF, "application/pdf"))]
     doubled = await client.post(url, headers=approbateur, files=two)
     assert doubled.status_code == 422 and "un seul par envoi" in doubled.text
+    # Withdrawn before transmission by its author (or the approbateur), not by another provider
+    wrong = await client.post(url, headers=headers[KARIM], **files("erreur.pdf", PDF))
+    assert (await client.delete(wrong.json()["lien"], headers=headers[SOPHIE])).status_code == 403
+    assert (await client.delete(wrong.json()["lien"], headers=headers[KARIM])).status_code == 204
+    assert (await client.get(wrong.json()["lien"], headers=headers[KARIM])).status_code == 404
+    assert (await client.delete(wrong.json()["lien"], headers=headers[KARIM])).status_code == 404
     # A Caf agent sees the declaration but attaches nothing (its exchanges are the thread's)
     assert (await client.post(url, headers=catalogue.agent, **files("x.pdf", PDF))).status_code == 403
 
@@ -128,6 +134,7 @@ async def test_attached_files_are_frozen_with_the_transmitted_version_and_downlo
         assert name in text and hashlib.sha256(content).hexdigest() in text.replace(" ", ""), name
     late = await client.post(url, headers=approbateur, **files("oubli.pdf", PDF))
     assert late.status_code == 409 and "figées" in late.json()["detail"]
+    assert (await client.delete(listed[0]["lien"], headers=approbateur)).status_code == 409
 
     # Downloaded as sent, under its real type, by the Caf and by the partner alike
     for listing in listed:

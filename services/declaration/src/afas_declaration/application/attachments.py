@@ -254,6 +254,31 @@ async def download(
     return view(row), rules.KINDS[row.kind].media_type, content
 
 
+async def remove(
+    runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, attachment_id: uuid.UUID
+) -> None:
+    """A file withdrawn before transmission, by who attached it or by the approbateur. Its row goes with a note in one
+    transaction, then its object: a removal cut short leaves the object to the sweep, never a listed file."""
+    async with runtime.db.sessions() as session:
+        loaded = await load(session, declaration_id)
+        who = await standing_in(session, runtime, caller, loaded.activity)
+        row = await session.get(Attachment, attachment_id)
+    require(who.sees_anything, OUT_OF_SCOPE)
+    if row is None or row.declaration_id != declaration_id:
+        raise NotFound("Pièce jointe inconnue pour cette déclaration.")
+    require(rules.visible_to(who, row.site_id), "Cette pièce porte sur un lieu hors de votre périmètre.")
+    own = caller.user_id is not None and row.uploaded_by == caller.user_id
+    require(who.approbateur or (own and rules.may_attach(who)), "Seuls son auteur et l'approbateur retirent une pièce.")
+    async with runtime.unit_of_work() as uow:
+        declaration = await uow.session.get(Declaration, declaration_id, with_for_update=True)
+        if declaration is None or lifecycle.State(declaration.state) not in lifecycle.OPEN:
+            raise Conflict(FROZEN)
+        await uow.session.execute(sa.delete(Attachment).where(col(Attachment.id) == attachment_id))
+        # the note the sweep needs if the object's removal below does not happen
+        uow.session.add(AttachmentUpload(id=attachment_id, started_at=runtime.clock.now()))
+    await _forget(runtime, attachment_id)
+
+
 # --- the sweep --------------------------------------------------------------------------------------------------------
 
 
@@ -292,13 +317,18 @@ async def panel(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id
     sites = {f.site_id: f.site_name for f in loaded.forms if f.site_id is not None}
     ordered = sorted(sites.items(), key=lambda item: item[1] or "")
     choices = [{"id": str(site), "nom": name} for site, name in ordered if rules.visible_to(who, site)]
+    open_now = rules.may_attach(who) and lifecycle.State(loaded.declaration.state) in lifecycle.OPEN
+
+    def removable(row: Attachment) -> bool:  # the rule ``remove`` checks
+        return open_now and (who.approbateur or (caller.user_id is not None and row.uploaded_by == caller.user_id))
+
     return {
         "pieces": [
-            view(row) | {"taille_libelle": rules.size_label(row.size)}
+            view(row) | {"taille_libelle": rules.size_label(row.size), "retirable": removable(row)}
             for row in rows
             if rules.visible_to(who, row.site_id)
         ],
-        "joindre": rules.may_attach(who) and lifecycle.State(loaded.declaration.state) in lifecycle.OPEN,
+        "joindre": open_now,
         "lieux": choices if who.full_view or len(choices) > 1 else [],
         "toute_activite": who.full_view,
         "limite": rules.megabytes(runtime.settings.attachment_max_bytes),

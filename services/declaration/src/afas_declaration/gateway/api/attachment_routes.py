@@ -222,4 +222,15 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         )
         return file_response(listed, media_type, content)
 
+    @api.delete(
+        "/declarations/{declaration_id}/pieces-jointes/{attachment_id}",
+        status_code=204,
+        summary="Retirer une pièce justificative avant transmission (son auteur, l'approbateur)",
+        response_class=Response,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
+    async def remove(declaration_id: uuid.UUID, attachment_id: uuid.UUID, caller: Caller = who) -> Response:
+        await call_local(attachments.remove(runtime, forwarded_caller(caller.rpc()), declaration_id, attachment_id))
+        return Response(status_code=204)
+
     return api

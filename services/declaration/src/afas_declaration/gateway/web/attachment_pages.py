@@ -70,6 +70,21 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return refused(request, me, refusal, back)
         return redirect(request, back)
 
+    @web.post("/declarations/{declaration_id}/pieces-jointes/{attachment_id}/retrait", response_class=HTMLResponse)
+    async def remove(
+        request: Request, declaration_id: uuid.UUID, attachment_id: uuid.UUID, me: Viewer = Depends(viewer)
+    ) -> Response:
+        submitted = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(me, submitted.get("csrf"))
+        back = submitted.get("retour") or f"/declarations/{declaration_id}#pieces-jointes"
+        if not back.startswith(f"/declarations/{declaration_id}"):  # never a redirect elsewhere
+            back = f"/declarations/{declaration_id}#pieces-jointes"
+        try:
+            await call_local(attachments.remove(runtime, caller(me), declaration_id, attachment_id))
+        except HTTPException as refusal:
+            return refused(request, me, refusal, back)
+        return redirect(request, back)
+
     @web.get("/declarations/{declaration_id}/pieces-jointes/{attachment_id}")
     async def download(
         request: Request, declaration_id: uuid.UUID, attachment_id: uuid.UUID, me: Viewer = Depends(viewer)
