@@ -45,7 +45,7 @@ async def test_the_transmit_reads_the_declaration_once_in_one_unit_of_work(world
     assert snapshot["informations_complementaires"] == "Vu."
 
 
-async def test_a_save_writes_back_without_reading_the_form_it_left_alone_again(world):
+async def test_a_save_reads_its_declaration_once_and_writes_back_without_reading_a_form_again(world):
     """The aggregate is written back over the rows it was read from: the session holds them (its identity map keeps
     unchanged rows only weakly), so the other form of the declaration is not read a second time."""
     scene = await lucioles(world)
@@ -53,6 +53,7 @@ async def test_a_save_writes_back_without_reading_the_form_it_left_alone_again(w
     with counting(world.runtime) as counted:
         saved = await drafts.save(world.runtime, scene.karim.caller, uuid.UUID(form["id"]), 0, EAJE_ACTIVITY)
     assert saved["version"] == 1
-    # the form saved (what the checks read), then the declaration's forms under lock; none after the write
-    assert _reads_of(counted.statements, "declaration_form") == 1
+    # the form saved (which names its declaration), then the declaration and its forms under lock, once each; none
+    # after the write
+    assert (_reads_of(counted.statements, "declaration"), _reads_of(counted.statements, "declaration_form")) == (1, 1)
     assert sum(1 for sql in counted.statements if sql.lstrip().startswith("SELECT declaration_form")) == 2

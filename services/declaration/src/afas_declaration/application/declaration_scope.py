@@ -31,7 +31,8 @@ class Loaded:
 
 async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) -> Loaded:
     """``for_update``: the declaration's row locked, then its forms' — the order ``declaration_store.load`` locks
-    them in — so that a use case reads, checks and changes them in one unit of work."""
+    them in — so that a use case reads, checks and changes them in one unit of work; a form the session read before
+    the lock is read again, fresh."""
     declaration = await session.get(Declaration, declaration_id, with_for_update=for_update)
     if declaration is None:
         raise NotFound("Déclaration inconnue.")
@@ -43,7 +44,7 @@ async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) 
         .order_by(DeclarationForm.kind, DeclarationForm.site_name)
     )
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     forms = (await session.execute(query)).scalars().all()
     return Loaded(declaration, activity, campaign, list(forms))
 

@@ -171,28 +171,26 @@ async def save(
     """The saved form; ``with_estimate``: with the estimate it leads to (``estimation``), asked after the commit
     from the forms the save wrote — the API's save shows it, without reading the declaration a second time."""
     now = runtime.clock.now()
-    # One unit of work from the first read: the checks read the rows the write needs anyway, where a session of
-    # reads then a unit of work read them twice (issue 16). The aggregate is then read again under lock, fresh.
+    # One unit of work from the first read (issue 16): the form tells its declaration, which is then read locked
+    # with its forms (this one read again, fresh) — what the checks read is what the save changes, read once.
     async with runtime.unit_of_work() as uow:
         session = uow.session
         form = await session.get(DeclarationForm, form_id)
         if form is None:
             raise NotFound("Formulaire inconnu.")
-        declaration, activity, campaign = await _context(session, form.declaration_id)
+        loaded = await declaration_scope.load(session, form.declaration_id, for_update=True)
+        activity, campaign = loaded.activity, loaded.campaign
         who = await session.get(KnownUser, caller.user_id) if caller.user_id else None
         rights = await standing_in(session, runtime, caller, activity)
         editable = rights.may_edit(form)
         actor = actor_of(caller, user=who, fills=frozenset({form.id}) if editable else frozenset())
+        aggregate = await declaration_store.assembled(session, loaded.declaration, activity, loaded.forms)
         # Refused before the values are looked at: who may fill the form, and whether it is asked for
-        as_read = declaration_store.from_rows(declaration, activity, [form])
-        as_read.authorize(actor, lifecycle.Transition.save, form.id)
-        as_read.require_requested(form.id)
+        aggregate.authorize(actor, lifecycle.Transition.save, form.id)
+        aggregate.require_requested(form.id)
         cleaned, problems = validate_values(_form_definition(activity, campaign, form.kind), activity.nature, values)
         if problems:
             raise Invalid(problems[0].message, f"valeurs.{problems[0].field_id}")
-        aggregate = await declaration_store.load(session, form.declaration_id, for_update=True)
-        if aggregate is None:
-            raise NotFound("Déclaration inconnue.")
         saved = aggregate.save_form(
             actor,
             form_id,
