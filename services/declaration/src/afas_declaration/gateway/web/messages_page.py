@@ -14,6 +14,7 @@ from afas_declaration.gateway.clients.service_calls import call_local, call_serv
 from afas_declaration.gateway.clients.typed_calls import ask as ask_typed
 from afas_declaration.gateway.web.declaration_pages import errors_of
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
+from afas_declaration.gateway.web.payment_dates import payment_line
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.runtime import ServiceRuntime
@@ -40,10 +41,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             answer, problem = await optional("estimation", "payments", me, activity_id=activity_id, exercice=exercice)
             if problem:
                 return None, problem
-            lines = [
-                {"libelle": p["libelle"], "date": p["date"], "montant": p["montant"], "etat": p["statut_libelle"]}
-                for p in answer["paiements"]
-            ]
+            lines = [payment_line(p) for p in answer["paiements"]]
             tables.append({"activite": name, "exercice": exercice, "lignes": lines, "message": answer.get("message")})
         return tables, None
 
