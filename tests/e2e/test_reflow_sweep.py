@@ -19,7 +19,6 @@ import pytest
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
-from afas_declaration.gateway.web.guide_pages import GUIDES
 from afas_shared.testing.fixtures import eventually
 from tests.e2e.conftest import AXE_SOURCE
 from tests.integration.caf_pages_helpers import AGENT, _transmitted
@@ -157,7 +156,6 @@ async def _world(site, platform, catalogue) -> dict[str, list[str]]:
         "partner_id": [catalogue.partner],
         "campaign_id": campaign_ids[:2],
         "job_id": [job_id],
-        "slug": [guide.slug for guide in GUIDES],
     }
 
 
