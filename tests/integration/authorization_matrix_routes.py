@@ -109,6 +109,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/partners/{partner_id}/users"): route(PARTNER_ADMINS, body=_user_body("nouveau")),
     ("PUT", "/api/v1/users/{user_id}"): route(PARTNER_ADMINS, body=_user_body("victime")),
     ("POST", "/api/v1/users/{user_id}/close"): route(PARTNER_ADMINS, body={}, destructive=True),
+    # the operator alone; the world's user is open, so the operator's call is a 409, never a refusal
+    ("POST", "/api/v1/users/{user_id}/erase"): route({OPERATOR}, destructive=True),
     ("POST", "/api/v1/users/{user_id}/suspend"): route(CAF_HAB_OP, body=REASON, destructive=True),
     ("POST", "/api/v1/users/{user_id}/reactivate"): route(CAF_HAB_OP, destructive=True),
     ("POST", "/api/v1/users/{user_id}/force-password-change"): route(CAF_HAB_OP, destructive=True),

@@ -163,3 +163,38 @@ async def test_the_signing_key_is_rotated_by_identity_and_earlier_tokens_still_v
     after = await platform.login("100000001")
     assert jwt.get_unverified_header(after["Authorization"].removeprefix("Bearer "))["kid"] == rotated["cle"]
     assert (await platform.client.get("/api/v1/auth/session", headers=after)).status_code == 200
+
+
+async def test_a_closed_accounts_personal_data_is_erased_once_and_every_copy_follows(platform, catalogue):
+    from afas_shared.read_models.user_directory import KnownUser
+    from afas_shared.testing.fixtures import eventually
+
+    user_id = catalogue.users["200000004"]
+    code, refused = await afas(platform, "account", "erase", user_id)
+    assert code == 1 and refused == {}  # an open account: refused (409), nothing erased
+    closed = await platform.client.post(f"/api/v1/users/{user_id}/close", headers=catalogue.admin, json={})
+    assert closed.status_code == 200 and closed.json()["statut"] == "clos", closed.text
+
+    code, erased = await afas(platform, "account", "erase", user_id)
+    assert code == 0 and erased["resultat"] == "fait", erased
+    account = erased["compte"]
+    assert (account["nom"], account["prenom"], account["telephone"]) == ("Anonyme", "Compte 200000004", None)
+    assert account["email"].endswith("@compte-efface.example") and account["identifiant"] == "200000004"
+    code, again = await afas(platform, "account", "erase", user_id)
+    assert code == 0 and again["resultat"] == "deja" and again["compte"] == account
+
+    async def habilitation_copy_pseudonymous() -> bool:
+        async with platform.habilitation.db.sessions() as session:
+            copy = await session.get(KnownUser, uuid.UUID(user_id))
+        return copy is not None and copy.last_name == "Anonyme" and copy.email == account["email"]
+
+    await eventually(habilitation_copy_pseudonymous, timeout=10)
+    async with platform.identity.db.sessions() as session:
+        trail = (await session.execute(sa.select(AuditEntry).where(AuditEntry.action == "user.erase"))).scalars().all()
+    assert [(a.actor_kind, a.target, a.outcome, json.loads(a.detail)) for a in trail] == [
+        ("operator", user_id, "ok", {"deja": False}),
+        ("operator", user_id, "ok", {"deja": True}),
+    ]
+    # Another than the operator may not erase
+    admin = await platform.client.post(f"/api/v1/users/{user_id}/erase", headers=catalogue.admin)
+    assert admin.status_code == 403

@@ -72,3 +72,9 @@ async def reconcile_campaign(gateway: OperatorGateway, campaign_id: str) -> dict
 
 async def campaign_trail(gateway: OperatorGateway, campaign_id: str) -> dict[str, Any]:
     return {"campagne": campaign_id, "actions": await gateway.call("GET", f"/campaigns/{campaign_id}/actions")}
+
+
+async def erase_account(gateway: OperatorGateway, user_id: str) -> dict[str, Any]:
+    """Identity pseudonymises a closed account's personal data (a refusal while the account is open)."""
+    erased = await gateway.call("POST", f"/users/{user_id}/erase")
+    return {"resultat": ALREADY if erased.pop("deja") else CREATED, "compte": erased}

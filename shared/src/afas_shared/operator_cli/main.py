@@ -6,6 +6,7 @@
     afas dead-letters --service habilitation list [--all] | history [ID] | replay ID | discard ID --reason "…"
     afas rotate-signing-key [--local var/nats-auth]
     afas partner export ID [--output FILE]
+    afas account erase USER_ID
 
 Each command answers ``fait`` (done now) or ``deja`` (found done: a second run changes nothing), as text or, with
 ``--json``, one JSON object. Exit code 0 on success, 1 when a service refused (its French message on stderr), 2 on
@@ -49,6 +50,7 @@ GATEWAY_COMMANDS: dict[tuple[str, str], GatewayCommand] = {
     ("campaign", "reconcile"): lambda g, a: campaigns.reconcile_campaign(g, a.id),
     ("campaign", "history"): lambda g, a: campaigns.campaign_trail(g, a.id),
     ("partner", "export"): lambda g, a: export_partner(g, a.id),
+    ("account", "erase"): lambda g, a: campaigns.erase_account(g, a.id),
 }
 
 
@@ -191,6 +193,10 @@ def parser() -> argparse.ArgumentParser:
     export = _leaf(partner, "export", "everything held about a partner and its users (data-protection request)")
     export.add_argument("id")
     export.add_argument("--output", help="write the JSON to this file instead of the standard output")
+
+    account = groups.add_parser("account", help="an account").add_subparsers(dest="command", required=True)
+    erase = _leaf(account, "erase", "erase a closed account's personal data, keeping what the law requires")
+    erase.add_argument("id")
     return p
 
 

@@ -12,6 +12,7 @@ from afas_identity.application import (
     operator,
     partners,
     passwords,
+    personal_data,
     sessions,
     signing_keys,
     supervision,
@@ -74,6 +75,7 @@ def register(runtime: ServiceRuntime) -> None:
     on("create_caf_agent", lambda r, c: users.create_caf_agent(runtime, c, r.caf_code, r))
     on("update_user", lambda r, c: users.update(runtime, c, r.user_id, r))
     on("close_user", lambda r, c: users.close(runtime, c, r.user_id, r.closing_date))
+    on("erase_personal_data", lambda r, c: personal_data.erase(runtime, c, r.user_id))
     on("suspend_user", lambda r, c: supervision.suspend(runtime, c, r.user_id, r.reason))
     on("reactivate_user", lambda r, c: supervision.reactivate(runtime, c, r.user_id))
     on("force_password_change", lambda r, c: supervision.force_password_change(runtime, c, r.user_id))

@@ -240,6 +240,25 @@ class UserV1(RpcReply):
     groupes: list[MembershipV1]
 
 
+class ErasedUserV1(UserV1):
+    """A closed account whose personal data was erased: pseudonymous names and address, no phone."""
+
+    model_config = example(
+        {
+            **UserV1.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            "nom": "Anonyme",
+            "prenom": "Compte 200000002",
+            "email": "efface-aa626a7ef07d@compte-efface.example",
+            "date_fermeture": "2026-06-30",
+            "statut": "clos",
+            "groupes": [{"groupe": "AFAS-DECLARER", "date_debut": "2026-01-01", "date_fin": "2026-06-30"}],
+            "deja": False,
+        }
+    )
+
+    deja: bool = Field(description="Vrai si elles l'étaient déjà : rien n'a changé")
+
+
 class RemovedMembershipV1(RpcReply):
     groupe: str
     date_fin: date

@@ -207,6 +207,16 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         return await ask("suspend_user", caller, carry(c.SuspendUserRequestV1, body, user_id=user_id))
 
     @api.post(
+        "/users/{user_id}/erase",
+        tags=["utilisateurs"],
+        summary="Effacer les données personnelles d'un compte fermé (opérateur ; ce que la loi impose de garder reste)",
+        response_model=r.ErasedUserV1,
+        responses=refusals(*SESSION, 404, 409, 422, 503),
+    )
+    async def erase_user(user_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        return await ask("erase_personal_data", caller, typed(c.UserIdRequestV1, user_id=user_id))
+
+    @api.post(
         "/users/{user_id}/reactivate",
         tags=["utilisateurs"],
         summary="Réactiver un compte suspendu (Caf)",
