@@ -182,6 +182,11 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route(WHOLE_DECLARATION_READERS),
     # withdrawn before transmission by its author or the approbateur (Paul's file, transmitted: 409 to him)
     ("DELETE", "/api/v1/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route({APPROBATEUR}),
+    # documents from the Caf: published by its instruction and habilitations agents (no file sent: 422 to them),
+    # listed by the partner's users and its Caf's agents, opened by the partner's users only
+    ("POST", "/api/v1/partners/{partner_id}/documents"): route({CAF_HAB, CAF_INS}),
+    ("GET", "/api/v1/partners/{partner_id}/documents"): route(CAF | ALSH_PROVIDERS | {ADMIN_PARTNER}),
+    ("GET", "/api/v1/partners/{partner_id}/documents/{document_id}"): route(ALSH_PROVIDERS | {ADMIN_PARTNER}),
     ("GET", "/api/v1/instruction/declarations"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/api/v1/declarations/{declaration_id}/validate"): route(CAF_INS_OP, body={}),
     ("POST", "/api/v1/declarations/{declaration_id}/refuse"): route(CAF_INS_OP, body=REASON),

@@ -212,6 +212,14 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         justification = {"texte": "Sorties du mercredi autorisées par la PMI.", "montant": "100"}
         await _ok(await http.put(f"{url}/justifications/{key}", headers=h[APPROBATEUR], json=justification))
     await _ok(await http.post(f"{url}/transmit", headers=h[APPROBATEUR], json={"signature": True}), 201)
+    # A document from the Caf to Amiens (its users list and open it, the agents of its Caf publish and list)
+    sent = {"fichier": ("notification.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")}
+    caf_document = await _ok(
+        await http.post(
+            f"/api/v1/partners/{amiens['id']}/documents", headers=as_agent, files=sent, data={"nature": "courrier"}
+        ),
+        201,
+    )
     # Validated by the Caf: the decisions are then refused as such (409) to allowed callers, destroying nothing,
     # and the entitlement and payments exist, so their refusal cells are refusals, not missing objects
     await _ok(await http.post(f"{url}/validate", headers=as_agent, json={}))
@@ -246,6 +254,7 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "number": "1",
         "attachment_id": whole_file["id"],  # the whole declaration's: refused to a site's provider
         "site_attachment_id": site_file["id"],
+        "document_id": caf_document["id"],
         "token": "jeton-invente",
         "message_id": MADE_UP,
         "job_id": MADE_UP,

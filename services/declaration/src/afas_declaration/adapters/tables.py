@@ -201,3 +201,28 @@ class AttachmentUpload(SQLModel, table=True):
 
     id: uuid.UUID = Field(primary_key=True)
     started_at: datetime = Field(sa_type=UtcDateTime(), index=True)
+
+
+class CafDocument(SQLModel, table=True):
+    """A document a Caf agent published to a partner, written only once its object is wholly stored (same object
+    store and upload notes as ``Attachment``); ``first_opened_at`` is set by the partner's first download, once."""
+
+    __tablename__ = "caf_document"
+
+    id: uuid.UUID = Field(primary_key=True)
+    partner_id: uuid.UUID = Field(index=True)
+    caf_code: str = Field(max_length=3)
+    nature: str = Field(max_length=30)
+    title: str = Field(max_length=200)
+    activity_id: uuid.UUID | None = None
+    activity_name: str | None = Field(default=None, max_length=200)
+    exercice: int | None = None
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=10)
+    size: int
+    sha256: str = Field(max_length=64)
+    published_by: uuid.UUID | None = None
+    published_by_name: str = Field(max_length=200)
+    published_at: datetime = Field(sa_type=UtcDateTime())
+    first_opened_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    first_opened_by: uuid.UUID | None = None

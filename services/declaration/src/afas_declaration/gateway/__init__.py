@@ -12,6 +12,7 @@ from afas_declaration.gateway.api import (
     activity_routes,
     attachment_routes,
     auth_routes,
+    caf_document_routes,
     campaign_routes,
     directory_routes,
     estimation_routes,
@@ -56,6 +57,7 @@ API_ROUTERS = (
     review_routes,
     transmission_routes,
     attachment_routes,
+    caf_document_routes,
     notification_routes,
     estimation_routes,
 )
