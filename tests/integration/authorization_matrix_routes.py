@@ -267,6 +267,12 @@ MATRIX: dict[tuple[str, str], Route] = {
         PAGE_PUBLIC,
         form={"jeton": "jeton-invente", "mot_de_passe": "Nouveau-Mot-2026!", "confirmation": "Nouveau-Mot-2026!"},
     ),
+    # The guides: no personal data, and they explain how to log in (linked from the login page)
+    ("GET", "/aide"): route(PAGE_PUBLIC),
+    ("GET", "/aide/fournisseur"): route(PAGE_PUBLIC),
+    ("GET", "/aide/approbateur"): route(PAGE_PUBLIC),
+    ("GET", "/aide/administrateur"): route(PAGE_PUBLIC),
+    ("GET", "/aide/agent-caf"): route(PAGE_PUBLIC),
     # --- pages: signed-in users
     ("GET", "/mot-de-passe"): route(USERS),
     ("POST", "/mot-de-passe"): route(

@@ -46,5 +46,19 @@ async def test_each_role_finds_its_guides_from_the_home_page_and_every_page_they
     assert await _guides_from_home(client, AGENT) == ["/aide/agent-caf"]
     async with _estimation(make_settings, platform):  # the barèmes page the Caf's guide names asks estimation
         await _check_guide(client, "/aide/agent-caf")
+
+
+async def test_the_guides_are_public_and_linked_from_the_login_and_forgotten_password_pages(platform):
+    """No personal data in a guide, and they explain how to log in: readable before logging in."""
+    client = platform.client
     client.cookies.clear()
-    assert (await client.get("/aide/agent-caf")).status_code == 303  # signed-in users only, like every page
+    for page in ("/connexion", "/mot-de-passe-oublie"):
+        shown = await client.get(page)
+        assert shown.status_code == 200 and 'href="/aide"' in shown.text, page
+    index = await client.get("/aide")
+    assert index.status_code == 200 and "Tous les guides" in index.text
+    assert "Les guides pour vous" not in index.text  # no role to choose them by
+    for guide in sorted(set(GUIDE_LINK.findall(index.text))):
+        page = await client.get(guide)
+        assert page.status_code == 200 and "<h1>Guide" in page.text, guide
+        assert "Se déconnecter" not in page.text

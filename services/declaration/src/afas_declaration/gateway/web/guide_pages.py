@@ -1,6 +1,9 @@
 """The user guides: a short French guide per role, served in the site's layout and linked from the home page (as
 the partners' current portal shows « Voir le guide utilisateur »). Each guide describes this platform's own pages,
-by the names of their menus and buttons, so a change of a page's wording is a change of its guide too."""
+by the names of their menus and buttons, so a change of a page's wording is a change of its guide too.
+
+The guides hold no personal data and explain how to log in: they are public, linked from every page's footer
+(the login and « Mot de passe oublié » pages too), and a signed-in reader still gets the guides of their role."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from afas_declaration.gateway.web.pages import Viewer, render
+from afas_declaration.gateway.web.pages import PageRedirect, PageUnavailable, Viewer, render
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,30 @@ GUIDES = (
 BY_SLUG = {g.slug: g for g in GUIDES}
 
 
-def guides_for(me: Viewer) -> list[Guide]:
+def guides_for(me: Viewer | None) -> list[Guide]:
     """The guides the home page offers first: the Caf's to its agents, the partner's to a partner's users."""
+    if me is None:
+        return []
     if me.is_caf:
         return [BY_SLUG["agent-caf"]]
     shown = [BY_SLUG["fournisseur"], BY_SLUG["approbateur"]]
     return [*shown, BY_SLUG["administrateur"]] if me.is_admin else shown
 
 
-def _page(viewer, guide: Guide):
-    async def show(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
+def _reader(viewer):
+    """The signed-in reader, or None: a guide never sends anyone to the login page, which links to it."""
+
+    async def reader(request: Request) -> Viewer | None:
+        try:
+            return await viewer(request)
+        except (PageRedirect, PageUnavailable):
+            return None
+
+    return reader
+
+
+def _page(reader, guide: Guide):
+    async def show(request: Request, me: Viewer | None = Depends(reader)) -> HTMLResponse:
         context = {"titre": guide.title, "rubrique": "aide", "guide": guide, "guides": GUIDES}
         return render(request, f"aide_{guide.slug.replace('-', '_')}.html", context, viewer=me)
 
@@ -48,14 +65,15 @@ def _page(viewer, guide: Guide):
 
 def router(viewer) -> APIRouter:
     web = APIRouter(include_in_schema=False)
+    reader = _reader(viewer)
 
     @web.get("/aide", response_class=HTMLResponse)
-    async def index(request: Request, me: Viewer = Depends(viewer)) -> HTMLResponse:
+    async def index(request: Request, me: Viewer | None = Depends(reader)) -> HTMLResponse:
         context = {"titre": "Aide", "rubrique": "aide", "guides": GUIDES, "pour_vous": guides_for(me)}
         return render(request, "aide.html", context, viewer=me)
 
     # One route per guide, no path parameter: every guide is a page of its own (and swept as such)
     for guide in GUIDES:
-        web.add_api_route(f"/aide/{guide.slug}", _page(viewer, guide), methods=["GET"], response_class=HTMLResponse)
+        web.add_api_route(f"/aide/{guide.slug}", _page(reader, guide), methods=["GET"], response_class=HTMLResponse)
 
     return web
