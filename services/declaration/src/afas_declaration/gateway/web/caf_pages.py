@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from afas_declaration.application import drafts, instruction, transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
+from afas_declaration.domain.gap_justification import UNKNOWN, gap_justification_label
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web import confirmations
 from afas_declaration.gateway.web.caf_common import (
@@ -131,6 +132,9 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
                 if base is not None
                 else None
             )
+            decidable = detail["actions"]["valider"] and snapshot is not None
+            # The Caf's threshold and which gap its cap compares are estimation's (its payment policy), not read here
+            gap_box = gap_justification_label(detail["type_declaration"], UNKNOWN) if decidable else None
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         controls = snapshot["controles"] if snapshot else []
@@ -144,7 +148,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "anomalies": [c for c in controls if c["statut"] != "ok"],
             "conformes": [c for c in controls if c["statut"] == "ok"],
             # offered only where the decision would be accepted: the rule the API checks it with (detail's actions)
-            "decidable": detail["actions"]["valider"] and snapshot is not None,
+            "decidable": decidable,
+            "ecart_libelle": gap_box,  # the gap justification box, only on a validation where it counts
             "annulable": detail["actions"]["annuler"],
             "precedente": earlier,
             "changements": changes(earlier, snapshot) if earlier and snapshot else [],
