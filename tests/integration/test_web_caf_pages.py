@@ -11,7 +11,7 @@ import re
 import sqlalchemy as sa
 
 from afas_shared.messaging.tables import OutboxRecord
-from afas_shared.testing.fixtures import eventually  # noqa: F401  (fixtures come from conftest)
+from afas_shared.testing.fixtures import eventually
 from tests.integration.caf_pages_helpers import AGENT, _text, _transmit, _transmitted
 from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, _eaje_declaration, _estimation, _fill
 from tests.integration.test_web_pages import _csrf, _sign_in
@@ -103,8 +103,12 @@ async def test_the_caf_agent_refuses_then_validates_a_transmitted_declaration(pl
     assert "J'accepte la justification d'un écart entre ce prévisionnel et le réel de l'exercice précédent" in (
         html.unescape(page.text)
     )
-    pdf = await client.get(f"/declarations/{declaration}/versions/1/accuse.pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    async def rendered():  # a loaded box may take longer than the download's wait (503 « en préparation »)
+        answer = await client.get(f"/declarations/{declaration}/versions/1/accuse.pdf")
+        return answer if answer.status_code == 200 else None
+
+    pdf = await eventually(rendered, timeout=90)
+    assert pdf.content.startswith(b"%PDF")
     csrf = _csrf(page.text)
 
     short = await client.post(f"/caf/instruction/{declaration}/refuser", data={"csrf": csrf, "motif_refuser": "non"})
