@@ -300,6 +300,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route(WHOLE_DECLARATION_READERS),
     ("POST", "/declarations/{declaration_id}/pieces-jointes/{attachment_id}/retrait"): route({APPROBATEUR}, form={}),
     ("GET", "/pilotage"): route(PARTNER_USERS),
+    # the partner's documents from its Caf (another partner's page lists its own: none)
+    ("GET", "/documents"): route(PARTNER_USERS),
+    ("GET", "/documents/{document_id}"): route(ALSH_PROVIDERS | {ADMIN_PARTNER}),
     ("GET", "/messages"): route(USERS),
     ("POST", "/messages/lus"): route(USERS - {OPERATOR}, form={}),
     ("POST", "/messages/preferences"): route(USERS - {OPERATOR}, form={}),
@@ -334,6 +337,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/caf/activites/import/{job_id}"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/caf/partenaires"): route(CAF_HAB_OP, form="partner_form"),
     ("GET", "/caf/partenaires/{partner_id}"): route(CAF_READERS),
+    ("POST", "/caf/partenaires/{partner_id}/documents"): route({CAF_HAB, CAF_INS}, form={}),
     ("POST", "/caf/partenaires/{partner_id}/delegation"): route(CAF_HAB_OP, form={"gestion_deleguee": "oui"}),
     ("POST", "/caf/partenaires/{partner_id}/conventions"): route(
         CAF_HAB_OP, form={"type": "contrat_service", "date_ouverture": "2026-01-01"}

@@ -5,6 +5,7 @@ opens it first), and no one else publishes, lists or opens it."""
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import timedelta
 
@@ -94,3 +95,33 @@ async def test_a_caf_agent_publishes_and_the_partner_lists_and_opens_once_dated(
             await caf_documents.listing(platform.gateway, caller, uuid.UUID(partner))
         with pytest.raises(Forbidden):
             await caf_documents.download(platform.gateway, caller, uuid.UUID(partner), uuid.UUID(document["id"]))
+
+
+async def test_the_pages_publish_from_the_partner_page_and_list_under_documents(platform, catalogue):
+    client, partner = platform.client, catalogue.partner
+    await _partner_known(platform, partner)
+    page = await client.get(f"/caf/partenaires/{partner}", headers=catalogue.agent)
+    assert page.status_code == 200, page.text
+    assert "Adresser un document au partenaire" in page.text and "Aucun document adressé." in page.text
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    sent = await client.post(
+        f"/caf/partenaires/{partner}/documents",
+        headers=catalogue.agent,
+        files={"fichier": ("Convention PSU.pdf", PDF, "application/pdf")},
+        data={"csrf": csrf, "nature": "convention_signee", "titre": "Convention PSU 2026", "exercice": "2026"},
+    )
+    assert sent.status_code == 303, sent.text
+    assert "Convention PSU 2026" in (await client.get(f"/caf/partenaires/{partner}", headers=catalogue.agent)).text
+
+    home = await client.get("/accueil", headers=catalogue.admin)
+    assert 'href="/documents"' in home.text
+    listed = await client.get("/documents", headers=catalogue.admin)
+    assert listed.status_code == 200, listed.text
+    assert "Convention PSU 2026" in listed.text and "Convention signée" in listed.text
+    assert "Pas encore ouvert" in listed.text
+    link = re.search(r'href="(/documents/[0-9a-f-]+)"', listed.text).group(1)
+    opened = await client.get(link, headers=catalogue.admin)
+    assert opened.status_code == 200 and opened.content == PDF
+    assert "Pas encore ouvert" not in (await client.get("/documents", headers=catalogue.admin)).text
+    # The Caf's agent has no « Documents » page of its own
+    assert (await client.get("/documents", headers=catalogue.agent)).status_code == 403

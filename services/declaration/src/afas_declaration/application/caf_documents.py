@@ -204,10 +204,3 @@ async def download(
             )
     return view(row), files.KINDS[row.kind].media_type, content
 
-
-def form_choices(activities: list[ActivityCopy]) -> dict[str, Any]:
-    """What the Caf's publish form offers: the natures, the partner's activities."""
-    return {
-        "natures": [{"code": code, "libelle": label} for code, label in NATURES.items()],
-        "activites": [{"id": str(a.activity_id), "nom": a.name} for a in sorted(activities, key=lambda a: a.name)],
-    }

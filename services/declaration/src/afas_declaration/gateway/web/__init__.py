@@ -20,6 +20,7 @@ from afas_declaration.gateway.web import (
     caf_activity_pages,
     caf_campaign_exports,
     caf_campaign_pages,
+    caf_document_pages,
     caf_pages,
     caf_partner_pages,
     declaration_pages,
@@ -57,6 +58,7 @@ def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list
         caf_campaign_exports.router(runtime, viewer),
         pilotage_page.router(runtime, viewer),
         messages_page.router(runtime, viewer),
+        caf_document_pages.router(runtime, viewer),
         bareme_pages.router(runtime, viewer),
         local_rule_pages.router(runtime, viewer),
     ]

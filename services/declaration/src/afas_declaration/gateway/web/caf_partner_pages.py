@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from afas_declaration.application import partner_overview
+from afas_declaration.application import caf_documents, partner_overview
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web.caf_common import caller, done, posted, refused, services
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
@@ -94,6 +94,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             users = await identity(me, "list_users", partner_id=partner_id)
             conventions = await identity(me, "search_conventions", partenaire=partner_id)
             activities = await call_local(partner_overview.activities(runtime, caller(me), partner_id))
+            # an operator sees the partner's page, not what its Caf wrote to it
+            documents = await call_local(caf_documents.listing(runtime, caller(me), partner_id)) if me.is_caf else []
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
@@ -106,6 +108,9 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "conventions": conventions,
             "activites": activities,
             "types_convention": CONVENTION_KINDS,
+            "documents": documents,
+            "natures_document": caf_documents.NATURES,
+            "publier_document": me.is_caf and bool(set(me.caf_roles) & set(caf_documents.PUBLISHERS)),
             "saisie": submitted or {},
             "erreurs": errors or [],
             "message": done(request),
