@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from afas_shared.auth.verified_sessions import VerifiedSessions
 from afas_shared.auth import (
     InvalidToken,
     KeyRing,
@@ -18,6 +17,7 @@ from afas_shared.auth import (
     generate_signing_key,
     issue_token,
 )
+from afas_shared.auth.verified_sessions import VerifiedSessions
 from afas_shared.clock import ManualClock
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)

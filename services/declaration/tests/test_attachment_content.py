@@ -60,7 +60,7 @@ def test_the_kind_is_read_from_the_content(content, kind):
         b"GIF89a" + bytes(10),
         b"une ligne de texte sans separateur\n",
         b"Lieu;Heures\x00\x01binaire",
-        "<html><script>alert(1)</script></html>".encode(),
+        b"<html><script>alert(1)</script></html>",
     ],
 )
 def test_a_file_of_another_kind_is_refused_with_415_naming_the_kinds_accepted(content):
