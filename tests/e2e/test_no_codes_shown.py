@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from afas_declaration.application.campaigns import FAMILIES
 from afas_declaration.gateway.web import labels
 from afas_shared.contracts.declaration_states import DeclarationState
-from afas_shared.testing.fixtures import eventually
+from tests.e2e.alsh_campaign import open_alsh_campaign
 from tests.integration.caf_pages_helpers import AGENT, _transmit, _transmitted
 from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, KARIM
 
@@ -85,33 +84,7 @@ async def _world(platform, catalogue) -> None:
     )
     assert refused.status_code == 200, refused.text
     await _transmit(platform, declaration, headers, {**ACTIVITY, "heures_facturees": "63000"})
-    today = platform.clock.now().date()
-    opened = await platform.client.post(
-        "/api/v1/campaigns",
-        headers=catalogue.agent,
-        json={
-            "type_activite": "alsh",
-            "exercice": 2026,
-            "type_declaration": "previsionnelle",
-            "date_ouverture": today.isoformat(),
-            "date_limite": (today + timedelta(days=30)).isoformat(),
-        },
-    )
-    assert opened.status_code == 202, opened.text
-    alsh = catalogue.activities["alsh"]["id"]
-    for who, role in ((KARIM, "fda"), (ADMIN, "approbateur")):
-        granted = await platform.client.post(
-            "/api/v1/grants",
-            headers=catalogue.admin,
-            json={"utilisateur_id": catalogue.users[who], "role": role, "perimetre": [{"activite_id": alsh}]},
-        )
-        assert granted.status_code == 201, granted.text
-
-    async def alsh_declared() -> bool:
-        listed = await platform.client.get("/api/v1/declarations?type_activite=alsh", headers=catalogue.agent)
-        return bool(listed.json()["elements"])
-
-    await eventually(alsh_declared, timeout=15)
+    await open_alsh_campaign(platform, catalogue)
 
 
 async def _sign_in(site, identifier: str):

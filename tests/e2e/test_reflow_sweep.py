@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import pytest
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
-from afas_shared.testing.fixtures import eventually
+from tests.e2e.alsh_campaign import open_alsh_campaign
 from tests.e2e.conftest import AXE_SOURCE
 from tests.integration.caf_pages_helpers import AGENT, _transmitted
 from tests.integration.test_declaration_journey import ADMIN, KARIM
@@ -106,34 +105,7 @@ async def _sign_in(site, identifier: str):
 async def _world(site, platform, catalogue) -> dict[str, list[str]]:
     """The objects the pages' addresses name, by path parameter."""
     eaje, headers = await _transmitted(platform, catalogue)
-    today = platform.clock.now().date()
-    opened = await platform.client.post(
-        "/api/v1/campaigns",
-        headers=catalogue.agent,
-        json={
-            "type_activite": "alsh",
-            "exercice": 2026,
-            "type_declaration": "previsionnelle",
-            "date_ouverture": today.isoformat(),
-            "date_limite": (today + timedelta(days=30)).isoformat(),
-        },
-    )
-    assert opened.status_code == 202, opened.text
-    alsh = catalogue.activities["alsh"]["id"]
-    for who, role in ((KARIM, "fda"), (ADMIN, "approbateur")):
-        granted = await platform.client.post(
-            "/api/v1/grants",
-            headers=catalogue.admin,
-            json={"utilisateur_id": catalogue.users[who], "role": role, "perimetre": [{"activite_id": alsh}]},
-        )
-        assert granted.status_code == 201, granted.text
-
-    async def alsh_declaration() -> str | None:
-        listed = await platform.client.get("/api/v1/declarations?type_activite=alsh", headers=catalogue.agent)
-        rows = listed.json()["elements"]
-        return rows[0]["id"] if rows else None
-
-    alsh_id = await eventually(alsh_declaration, timeout=15)
+    alsh_id = await open_alsh_campaign(platform, catalogue)
     form_ids = []
     for declaration, who in ((eaje, headers[ADMIN]), (alsh_id, await platform.login(KARIM))):
         shown = await platform.client.get(f"/api/v1/declarations/{declaration}", headers=who)

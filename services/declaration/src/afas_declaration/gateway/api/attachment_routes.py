@@ -142,6 +142,13 @@ def site_field(value: str | None) -> uuid.UUID | None:
         raise HTTPException(422, [{"loc": ["body", "lieu"], "msg": "Lieu inconnu.", "type": "value_error"}]) from None
 
 
+def upload_refusals(limit: int, *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals of a route taking a file: the route's own, then the limits the file is held to (size, type
+    read from the content) and a store that does not answer."""
+    meanings = {413: too_large_message(limit), 415: "Type de fichier refusé (lu dans le contenu)"}
+    return refusals(*SESSION, *statuses, 413, 415, 422, 503, meanings=meanings)
+
+
 def file_response(listed: dict[str, Any], media_type: str, content: bytes) -> Response:
     """The file as an attachment (never shown inline: a PDF or an image from a partner is not run by the browser
     in the platform's origin), under its clean name (RFC 6266 ``filename*`` for accents)."""
@@ -164,19 +171,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "Le type est lu dans le contenu du fichier, jamais dans son nom. Refusée une fois la déclaration transmise.",
         openapi_extra=upload_body(settings.attachment_max_bytes, settings.attachment_types),
         response_model=AttachmentReply,
-        responses=refusals(
-            *SESSION,
-            404,
-            409,
-            413,
-            415,
-            422,
-            503,
-            meanings={
-                413: too_large_message(settings.attachment_max_bytes),
-                415: "Type de fichier refusé (lu dans le contenu)",
-            },
-        ),
+        responses=upload_refusals(settings.attachment_max_bytes, 404, 409),
     )
     async def attach(declaration_id: uuid.UUID, request: Request, caller: Caller = who) -> dict[str, Any]:
         await call_local(attachments.check_attachable(runtime, forwarded_caller(caller.rpc()), declaration_id))

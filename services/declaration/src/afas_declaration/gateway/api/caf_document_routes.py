@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from afas_declaration.application import caf_documents
 from afas_declaration.domain.attachments import KINDS, too_large_message
-from afas_declaration.gateway.api.attachment_routes import FILE_FIELD, file_response, read_upload
+from afas_declaration.gateway.api.attachment_routes import FILE_FIELD, file_response, read_upload, upload_refusals
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_fields import Timestamp, example
 from afas_declaration.gateway.api.reply_route import ReplyRoute
@@ -97,18 +97,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "Le type est lu dans le contenu du fichier, jamais dans son nom.",
         openapi_extra=publish_body(settings.attachment_max_bytes, settings.attachment_types),
         response_model=CafDocumentReply,
-        responses=refusals(
-            *SESSION,
-            404,
-            413,
-            415,
-            422,
-            503,
-            meanings={
-                413: too_large_message(settings.attachment_max_bytes),
-                415: "Type de fichier refusé (lu dans le contenu)",
-            },
-        ),
+        responses=upload_refusals(settings.attachment_max_bytes, 404),
     )
     async def publish(partner_id: uuid.UUID, request: Request, caller: Caller = who) -> dict[str, Any]:
         forwarded = forwarded_caller(caller.rpc())
