@@ -16,6 +16,7 @@ from afas_declaration.gateway.session.caller import CSRF_HEADER, caller_dependen
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, viewer_dependency
 from afas_shared.auth.revocation import RevocationList
 from afas_shared.auth.tokens import InvalidToken, SessionClaims
+from afas_shared.auth.verified_sessions import VerifiedSessions
 from afas_shared.clock import SystemClock
 from afas_shared.settings import CommonSettings
 
@@ -49,7 +50,9 @@ class FakeTokens:
 
 @pytest.fixture
 def runtime():
-    return SimpleNamespace(tokens=FakeTokens(), revocations=RevocationList(), clock=SystemClock(), state={})
+    tokens, revocations, clock = FakeTokens(), RevocationList(), SystemClock()
+    sessions = VerifiedSessions(tokens, revocations, clock.now)
+    return SimpleNamespace(tokens=tokens, revocations=revocations, clock=clock, state={}, verified_sessions=sessions)
 
 
 def _settings(tmp_path, *, admin_token: str, csrf_secret: str = CSRF_SECRET) -> Settings:
