@@ -245,7 +245,7 @@ class ErasedUserV1(UserV1):
 
     model_config = example(
         {
-            **UserV1.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            **UserV1.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index,dict-item]
             "nom": "Anonyme",
             "prenom": "Compte 200000002",
             "email": "efface-aa626a7ef07d@compte-efface.example",
