@@ -14,6 +14,7 @@ import nats
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+_TOOL_MODULES = ("local_state", "demo_catalogue", "mail_sink")
 
 
 @pytest.fixture
@@ -23,6 +24,8 @@ def run_local(tmp_path, monkeypatch):
     monkeypatch.delenv("AFAS_BUS_PREFIX", raising=False)
     monkeypatch.delenv("AFAS_DECLARATION_CSRF_SECRET", raising=False)
     monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    for cached in _TOOL_MODULES:  # local_state reads AFAS_VAR_DIR once, at import: each test its own directory
+        monkeypatch.delitem(sys.modules, cached, raising=False)
     spec = importlib.util.spec_from_file_location("run_local_under_test", ROOT / "tools" / "run_local.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
