@@ -99,6 +99,10 @@ LOGIN_DB ?= sqlite
 bench-logins: install
 	@$(RUN) python benchmarks/logins.py --clients $(CLIENTS) --seconds $(LOGIN_SECONDS) --database $(LOGIN_DB)
 
+# Whole-platform benchmarks run one at a time on a machine: two at once would measure each other (and share the
+# database server's connections); a second one waits for the first
+BENCH_ALONE := flock $(or $(TMPDIR),/tmp)/afas-platform-benchmark.lock
+
 # A deadline day replayed on the whole platform (benchmarks/deadline_day.py): N declarations, CONCURRENCY flows,
 # DB=postgresql (databases made on AFAS_BENCH_PG_ADMIN_URL, default 127.0.0.1:5432, and dropped) or sqlite
 .PHONY: bench-deadline
@@ -106,7 +110,7 @@ N ?= 200
 CONCURRENCY ?= 20
 DB ?= postgresql
 bench-deadline: install
-	@$(RUN) python benchmarks/deadline_day.py --declarations $(N) --concurrency $(CONCURRENCY) --database $(DB)
+	@$(BENCH_ALONE) $(RUN) python benchmarks/deadline_day.py --declarations $(N) --concurrency $(CONCURRENCY) --database $(DB)
 
 # Reads under load against the same run's bare FastAPI baselines (benchmarks/reads.py), on PostgreSQL
 # (AFAS_BENCH_PG_ADMIN_URL): « Mes déclarations » and one declaration, approbateur and Caf agent, at READ_CONNECTIONS
@@ -115,7 +119,7 @@ READ_CONNECTIONS ?= 50
 READ_USERS ?= 200
 .PHONY: bench-reads
 bench-reads: install
-	@$(RUN) python benchmarks/reads.py --connections $(READ_CONNECTIONS) --users $(READ_USERS)
+	@$(BENCH_ALONE) $(RUN) python benchmarks/reads.py --connections $(READ_CONNECTIONS) --users $(READ_USERS)
 
 clean:
 	rm -rf var .venv .uv .pytest_cache .ruff_cache .mypy_cache
