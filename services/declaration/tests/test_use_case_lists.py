@@ -85,3 +85,15 @@ async def test_a_caller_without_a_role_sees_nothing_and_bad_filters_are_named(wo
         assert refused.value.field == field
     with pytest.raises(Forbidden):  # a partner caller without a user: no session of anyone
         await declaration_list.visible_to(world.runtime, ForwardedCaller(kind="partner"))
+
+
+async def test_the_home_count_agrees_in_number(world, monkeypatch):
+    awaiting = {"etat_code": "a_saisir", "actions": [{"action": "saisir_activite"}]}
+
+    async def two_rows(*_args, **_kwargs):
+        return [awaiting, awaiting]
+
+    monkeypatch.setattr(declaration_list, "visible_to", two_rows)
+    scene = await lucioles(world)
+    answer = await declaration_list.awaiting_input(world.runtime, scene.karim.caller)
+    assert answer == {"nombre": 2, "message": "Vous avez 2 déclarations à saisir"}

@@ -36,6 +36,7 @@ from afas_declaration.domain.access_policy import Access, Action, Standing
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import paris_today
 from afas_shared.contracts.declaration_states import STATE_CODES, DeclarationState, label_of
+from afas_shared.french_plural import counted
 from afas_shared.runtime import ServiceRuntime
 
 # code → French label, in the order the screens list them (the filter of « Mes déclarations »)
@@ -224,8 +225,9 @@ async def awaiting_input(runtime: ServiceRuntime, caller: ForwardedCaller) -> di
         if row["etat_code"] in lifecycle.AWAITING_INPUT
         and any(a["action"] in ("saisir_activite", "saisir_financier", "reviser") for a in row["actions"])
     )
-    plural = "s" if count > 1 else ""
-    message = f"Vous avez {count} déclaration{plural} à saisir" if count else "Vous n'avez aucune déclaration à saisir"
+    message = (
+        f"Vous avez {counted(count, 'déclaration')} à saisir" if count else "Vous n'avez aucune déclaration à saisir"
+    )
     return {"nombre": count, "message": message}
 
 
