@@ -25,8 +25,11 @@ stop: install
 reset-demo: install
 	@$(RUN) python tools/reset_demo.py
 
+# The test files spread over the machine's cores (at most 4: each worker holds its own services and database
+# connections); TEST_WORKERS=0 runs them in this process, one after the other
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n > 4 ? 4 : n )))
 test: install browser-tools
-	@$(RUN) pytest
+	@$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The fault drills, long form (tests/faults; the bounded form runs in `make test`); RUNS=5 runs them 5 times in a
 # row and stops at the first failure
