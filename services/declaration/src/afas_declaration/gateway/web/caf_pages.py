@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from afas_declaration.application import drafts, instruction, transmission
+from afas_declaration.application import drafts, instruction, partner_copy, transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
 from afas_declaration.domain.gap_justification import UNKNOWN, gap_justification_label
 from afas_declaration.gateway.clients.service_calls import call_local
@@ -92,7 +92,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         }
         try:
             page = await call_local(instruction.queue(runtime, caller(me), **filters, request=asked(request)))
-            partners = await identity(me, "list_partners")
+            partners = await call_local(partner_copy.names_for(runtime, caller(me)))  # the copy: no identity call
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
@@ -104,7 +104,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "filtres": dict(query),
             "types": DECLARATION_TYPES,
             "familles": FAMILY_LABELS,
-            "partenaires": sorted(partners, key=lambda p: p["raison_sociale"].casefold()),
+            "partenaires": partners,
             "message": done(request),
         }
         return render(request, "caf_instruction.html", context, viewer=me)
