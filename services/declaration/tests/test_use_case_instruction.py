@@ -117,3 +117,21 @@ async def test_the_caf_cancels_a_declaration_with_a_reason_and_it_stays_cancelle
         await instruction.decide(world.runtime, world.agent, scene.declaration_id, "validee", None)
     [event] = await world.published(DeclarationCancelledV1.subject())
     assert (event.data.reason, event.data.cancelled_by) == ("Activité fermée.", world.agent.user_id)
+
+
+async def test_an_actualisee_is_validated_without_a_gap_acceptance_the_api_refusing_one(world):
+    """The instruction page offers no gap box on an « actualisée » (estimation reads none there): the API refuses
+    the acceptance there too, by the same rule, and nothing is validated until it comes without it."""
+    forecast = await lucioles(world)
+    await world.campaign("eaje_psu", declaration_type="actualisee_juin")
+    updated = await world.declaration_of(forecast.activity, "actualisee_juin")
+    scene = Lucioles(world, forecast.activity, updated, forecast.karim, forecast.sophie, forecast.alice)
+    await scene.transmitted()
+    with pytest.raises(Invalid, match="une déclaration actualisée n'en porte pas") as refused:
+        await instruction.decide(world.runtime, world.agent, updated, "validee", None, gap_justification_accepted=True)
+    assert refused.value.field == "justification_ecart_acceptee"
+    assert await world.published(DeclarationValidatedV1.subject()) == []
+    validated = await instruction.decide(world.runtime, world.agent, updated, "validee", None)
+    assert validated["etat"] == "Validée Caf"
+    [event] = await world.published(DeclarationValidatedV1.subject())
+    assert event.data.forecast_gap_justified is False

@@ -21,8 +21,10 @@ from afas_declaration.domain.declaration_parts import (
     stale_version,
 )
 from afas_declaration.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from afas_declaration.domain.gap_justification import acceptance_refusal
 from afas_declaration.domain.lifecycle import (
     COMMENT_MIN_LENGTH,
+    COMMENT_MISSING,
     FROM,
     NOT_REQUESTED,
     REASON_MIN_LENGTH,
@@ -34,6 +36,7 @@ from afas_declaration.domain.lifecycle import (
     Step,
     Transition,
     order,
+    send_back_refusal,
     state_refusal,
 )
 from afas_shared.clock import PARIS
@@ -209,13 +212,10 @@ class Declaration:
         self.authorize(actor, Transition.send_back, form_id)
         comment = comment.strip()
         if len(comment) < COMMENT_MIN_LENGTH:
-            raise Invalid("Expliquez au fournisseur ce qu'il doit corriger.", "commentaire")
+            raise Invalid(COMMENT_MISSING, "commentaire")
         form = self.form(form_id)
-        if not form.requested:
-            raise Conflict(FROM[Transition.send_back][1])
-        self.require_state(Transition.send_back)
-        if form.version == 0:  # never saved: nothing to correct (and no form version for the event)
-            raise Conflict("Ce formulaire n'a pas encore été saisi : il n'y a rien à renvoyer.")
+        if why := send_back_refusal(actor, self.state, form_id, form.requested, form.version > 0):
+            raise Conflict(why)
         form.state, form.sent_back_comment, form.sent_back_by_name = State.a_corriger, comment, actor.name
         if self.state == State.controlee:
             self.state = self._working_state()
@@ -351,6 +351,8 @@ class Declaration:
         """An instruction agent validates the transmitted version: its figures are final. It may accept the partner's
         justification of a forecast/actual gap above 10 % (whether there is one is estimation's to compute)."""
         self._decide(actor, Transition.validate, None, now)
+        if gap_justification_accepted and (why := acceptance_refusal(self.declaration_type)):
+            raise Invalid(why, "justification_ecart_acceptee")
         sealed = self.transmission
         if sealed is None:  # transmitted without a transmission: never written so
             raise Conflict(FROM[Transition.validate][1])

@@ -29,3 +29,15 @@ def gap_justification_label(declaration_type: str, compared: str | None, thresho
         return None
     over = f" de plus de {threshold} %" if threshold and compared != UNKNOWN else ""
     return f"J'accepte la justification d'un écart{over} {GAPS[declaration_type]}"
+
+
+NOT_READ_THERE = (
+    "L'acceptation d'une justification d'écart se donne à la validation d'une déclaration réelle ou prévisionnelle : "
+    "une déclaration actualisée n'en porte pas. Validez-la sans justification_ecart_acceptee."
+)
+
+
+def acceptance_refusal(declaration_type: str) -> str | None:
+    """What a validation carrying the acceptance is answered on this type of declaration (None: estimation reads it
+    there) — by the rule the instruction page offers the box with (``gap_justification_label``)."""
+    return None if gap_justification_label(declaration_type, UNKNOWN) is not None else NOT_READ_THERE

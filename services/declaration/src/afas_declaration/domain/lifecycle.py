@@ -185,3 +185,18 @@ def refusal(actor: Actor, transition: Transition, state: State, form_id: uuid.UU
 
 def allows(actor: Actor, transition: Transition, state: State, form_id: uuid.UUID | None = None) -> bool:
     return refusal(actor, transition, state, form_id) is None
+
+
+COMMENT_MISSING = f"Expliquez au fournisseur ce qu'il doit corriger ({COMMENT_MIN_LENGTH} caractères au moins)."
+NOTHING_TO_SEND_BACK = "Ce formulaire n'a pas encore été saisi : il n'y a rien à renvoyer."
+
+
+def send_back_refusal(actor: Actor, state: State, form_id: uuid.UUID, requested: bool, saved: bool) -> str | None:
+    """What ``actor`` is answered if it sends this form back to its provider (None: it may): the aggregate's
+    ``send_back`` checks, asked beforehand — the declaration's page offers « Renvoyer au fournisseur » only on None.
+    A form never saved has nothing to correct (and no form version for the event)."""
+    if why := refusal(actor, Transition.send_back, state, form_id):
+        return why
+    if not requested:
+        return FROM[Transition.send_back][1]
+    return None if saved else NOTHING_TO_SEND_BACK

@@ -46,7 +46,8 @@ class Validation(InputModel):
         default=False,
         description="Oui : l'agent accepte la justification, donnée par le partenaire, d'un écart de plus de 10 % "
         "entre prévisionnel et réel. Sans cette acceptation explicite, un tel écart (calculé par la plateforme sur "
-        "les droits) plafonne les acomptes suivants selon la politique de versement de la Caf",
+        "les droits) plafonne les acomptes suivants selon la politique de versement de la Caf. Sur une déclaration "
+        "réelle ou prévisionnelle seulement : une déclaration actualisée n'en porte pas (refus 422)",
     )
 
 
