@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from afas_shared.contracts.envelope import EventData
-from afas_shared.contracts.events import declaration, estimation, habilitation, identity
+from afas_shared.contracts.events import declaration, declaration_thread, estimation, habilitation, identity
 from afas_shared.contracts.registry import produced_by
 from afas_shared.messaging.naming import BusNames
 
@@ -153,6 +153,7 @@ CONSUMES: dict[str, tuple[type[EventData], ...]] = {
         identity.PasswordChangedV1,
         estimation.PaymentScheduledV1,
         estimation.EstimateRevisedV1,
+        declaration_thread.ThreadMessagePostedV1,
     ),
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from afas_shared.contracts.envelope import READING, Envelope, EventData
-from afas_shared.contracts.events import declaration, estimation, habilitation, identity
+from afas_shared.contracts.events import declaration, declaration_thread, estimation, habilitation, identity
 
 CONTRACTS: tuple[type[EventData], ...] = (
     identity.UserCreatedV1,
@@ -43,6 +43,7 @@ CONTRACTS: tuple[type[EventData], ...] = (
     estimation.EstimateRevisedV1,
     estimation.EntitlementComputedV1,
     estimation.PaymentScheduledV1,
+    declaration_thread.ThreadMessagePostedV1,
 )
 
 REGISTRY: dict[str, type[EventData]] = {c.subject(): c for c in CONTRACTS}

@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.metrics import count_transmitted
 from afas_declaration.adapters.tables import PartnerCopy, Transmission
-from afas_declaration.application import attachments, receipts, request_outcome, review
+from afas_declaration.application import attachments, receipt_download, receipts, request_outcome, review
 from afas_declaration.application.actors import actor_of, full_name
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.application.declaration_scope import Loaded, load
 from afas_declaration.application.errors import NotFound
-from afas_declaration.application.permissions import WHOLE_BUDGET_REFUSED, require, standing_in
+from afas_declaration.application.permissions import require, standing_in
 from afas_declaration.domain.access_policy import Standing
 from afas_declaration.domain.declaration_parts import Sealed
 from afas_declaration.domain.forms import load_definition, sections_for
@@ -225,23 +225,5 @@ async def version(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_
 
 
 async def receipt(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID, number: int) -> bytes:
-    """The PDF receipt of a version: the whole declaration, so refused (403) to a provider of some sites only.
-    Still being rendered: waited for a bounded time, then ``receipts.ReceiptPending``."""
-    async with runtime.db.sessions() as session:
-        loaded = await load(session, declaration_id)
-        who = await standing_in(session, runtime, caller, loaded.activity)
-        # That version's row alone: every version's row carries its PDF
-        stored = (
-            await session.execute(
-                sa.select(Transmission.receipt, Transmission.snapshot).where(
-                    Transmission.declaration_id == declaration_id, Transmission.version == number
-                )
-            )
-        ).one_or_none()
-    require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
-    require(who.full_view, WHOLE_BUDGET_REFUSED)
-    if stored is not None:
-        if stored.receipt != receipts.PENDING:
-            return stored.receipt
-        return await receipts.of(runtime).wait((declaration_id, number), stored.snapshot)
-    raise NotFound(f"Aucune version {number} transmise pour cette déclaration.")
+    """The PDF receipt of a version (``receipt_download``: one statement)."""
+    return await receipt_download.receipt(runtime, caller, declaration_id, number)

@@ -19,6 +19,7 @@ from afas_notification.application import (
     payments,
     schedule,
     sender,
+    thread_notices,
 )
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.events.declaration import (
@@ -32,6 +33,7 @@ from afas_shared.contracts.events.declaration import (
     FormSavedV1,
     FormSentBackV1,
 )
+from afas_shared.contracts.events.declaration_thread import ThreadMessagePostedV1
 from afas_shared.contracts.events.estimation import EstimateRevisedV1, PaymentScheduledV1
 from afas_shared.contracts.events.habilitation import (
     ActivityRegisteredV1,
@@ -73,6 +75,7 @@ CONSUMED = (
     (PasswordChangedV1, accounts.on_password_changed),
     (PaymentScheduledV1, payments.on_payment_scheduled),
     (EstimateRevisedV1, payments.on_estimate_revised),
+    (ThreadMessagePostedV1, thread_notices.on_thread_message_posted),
 )
 
 # Handled under another aggregate than their own: forms' events write their declaration's copy too.
