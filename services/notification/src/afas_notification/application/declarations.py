@@ -100,7 +100,7 @@ async def on_declarations_expected(
 ) -> list[bool]:
     """``on_declaration_expected`` for a consumer's batch (issue 16): the copies and forms read by two queries, each
     Caf's reminder days once, every declaration's stages planned by one insert; the same rows as one by one."""
-    copies = _Copies(uow.session)
+    copies = Copies(uow.session)
     await copies.load([e.data for e in envelopes])
     settings, offsets = runtime.settings, {}
     stages = []
@@ -126,7 +126,7 @@ async def on_forms_saved(
 ) -> list[bool]:
     """``on_form_saved`` for a consumer's batch (issue 16): the copies and forms read by two queries, written
     together at the commit; for each save whether it applied (False: older than what is held, counted)."""
-    copies = _Copies(uow.session)
+    copies = Copies(uow.session)
     await copies.load([e.data for e in envelopes])
     applied = []
     for envelope in envelopes:
@@ -141,7 +141,11 @@ async def on_forms_saved(
     return applied
 
 
-class _Copies:
+# The events whose batch forms read their declarations' copies together
+_Named = DeclarationExpectedV1 | FormSavedV1 | DeclarationControlledV1 | DeclarationTransmittedV1
+
+
+class Copies:
     """A batch's declaration copies and forms: read by one query each, created when absent, as ``_declaration`` and
     ``_form`` do for one event."""
 
@@ -150,15 +154,16 @@ class _Copies:
         self.declarations: dict[uuid.UUID, DeclarationCopy] = {}
         self.forms: dict[uuid.UUID, FormCopy] = {}
 
-    async def load(self, events: Sequence[DeclarationExpectedV1 | FormSavedV1]) -> None:
+    async def load(self, events: Sequence[_Named]) -> None:
         ids = {e.declaration_id for e in events}
         form_ids = {f.form_id for e in events for f in getattr(e, "forms", ())} | {
             e.form_id for e in events if isinstance(e, FormSavedV1)
         }
         query = sa.select(DeclarationCopy).where(DeclarationCopy.declaration_id.in_(ids))
         self.declarations = {r.declaration_id: r for r in (await self.session.execute(query)).scalars()}
-        query = sa.select(FormCopy).where(FormCopy.form_id.in_(form_ids))
-        self.forms = {r.form_id: r for r in (await self.session.execute(query)).scalars()}
+        if form_ids:  # the declaration's own events name no form
+            query = sa.select(FormCopy).where(FormCopy.form_id.in_(form_ids))
+            self.forms = {r.form_id: r for r in (await self.session.execute(query)).scalars()}
 
     def declaration(self, declaration_id: uuid.UUID, activity_id: uuid.UUID) -> DeclarationCopy:
         if (row := self.declarations.get(declaration_id)) is None:
@@ -209,32 +214,48 @@ async def on_form_sent_back(runtime: ServiceRuntime, uow: UnitOfWork, envelope: 
 async def on_controlled(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[DeclarationControlledV1]) -> None:
     c = envelope.data
     declaration = await _declaration(uow.session, c.declaration_id, c.activity_id)
+    latest = await uow.session.execute(
+        sa.select(sa.func.max(FormCopy.saved_at)).where(FormCopy.declaration_id == c.declaration_id)
+    )
+    if not apply_controls(declaration, envelope, latest.scalar()):
+        stale()
+
+
+def apply_controls(declaration: DeclarationCopy, envelope: Envelope[DeclarationControlledV1], latest_change) -> bool:
+    """The controls' verdict on the copy, given when its forms last changed; False when stale (nothing changed)."""
+    c = envelope.data
     if c.declaration_version < declaration.version:
-        stale()  # controls of a version the Caf already refused
-        return
+        return False  # controls of a version the Caf already refused
     if declaration.ready_at is not None and envelope.time <= declaration.ready_at:
-        stale()  # these controls, or later ones, are held already
-        return
-    forms = await uow.session.execute(sa.select(FormCopy.saved_at).where(FormCopy.declaration_id == c.declaration_id))
-    changed_since = any(moment is not None and moment > envelope.time for moment in forms.scalars())
+        return False  # these controls, or later ones, are held already
+    changed_since = latest_change is not None and latest_change > envelope.time
     declaration.version, declaration.ready = c.declaration_version, c.ready and not changed_since
     declaration.ready_at = envelope.time
+    return True
 
 
 async def _outcome(session: AsyncSession, envelope: Envelope, outcome: DeclarationState) -> DeclarationCopy | None:
     """Record transmitted / refused / validated of a version unless a later event is already known."""
     data = envelope.data
     declaration = await _declaration(session, data.declaration_id, data.activity_id)
+    if not apply_outcome(declaration, envelope, outcome):
+        stale()
+        return None
+    return declaration
+
+
+def apply_outcome(declaration: DeclarationCopy, envelope: Envelope, outcome: DeclarationState) -> bool:
+    """``_outcome`` on a copy already read; False when a later event is known (only the facts are filled in)."""
+    data = envelope.data
     declaration.partner_id = declaration.partner_id or data.partner_id
     declaration.caf_code = declaration.caf_code or data.caf_code
     declaration.exercice = declaration.exercice or data.exercice
     declaration.declaration_type = declaration.declaration_type or data.declaration_type
     if envelope.aggregate_version <= declaration.outcome_order:
-        stale()
-        return None
+        return False
     declaration.outcome, declaration.outcome_version = outcome.value, data.declaration_version
     declaration.outcome_order = envelope.aggregate_version
-    return declaration
+    return True
 
 
 async def on_transmitted(

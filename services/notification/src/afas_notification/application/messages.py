@@ -7,6 +7,7 @@ transaction that records the decision: both commit or neither does, and the uniq
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -87,8 +88,16 @@ async def enqueue(
 
 async def cancel_pending_reminders(session: AsyncSession, declaration_id: uuid.UUID) -> None:
     """A reminder still waiting for the mail server is pointless once the declaration left."""
+    await cancel_pending_reminders_of(session, [declaration_id])
+
+
+async def cancel_pending_reminders_of(session: AsyncSession, declaration_ids: Collection[uuid.UUID]) -> None:
+    """``cancel_pending_reminders`` for several declarations, in one statement."""
+    if not declaration_ids:
+        return
     await session.execute(
         sa.update(Message)
-        .where(Message.declaration_id == declaration_id, Message.category == RAPPEL, Message.mail_state == "pending")
+        .where(Message.declaration_id.in_(declaration_ids), Message.category == RAPPEL, Message.mail_state == "pending")
         .values(mail_state="cancelled", next_attempt_at=None)
+        .execution_options(synchronize_session=False)
     )

@@ -16,6 +16,7 @@ from afas_notification.application import (
     declarations,
     grants,
     inbox,
+    outcome_batches,
     payments,
     schedule,
     sender,
@@ -84,7 +85,9 @@ KEYS = {FormSavedV1: declarations.form_events_key, FormSentBackV1: declarations.
 BATCH_FORMS = {
     ActivityRegisteredV1: grants.on_activity_states,
     ActivityUpdatedV1: grants.on_activity_states,
+    DeclarationControlledV1: outcome_batches.on_controls,
     DeclarationExpectedV1: declarations.on_declarations_expected,
+    DeclarationTransmittedV1: outcome_batches.on_transmissions,
     FormSavedV1: declarations.on_forms_saved,
     RoleGrantedV1: grants.on_roles_granted,
     GrantValidatedV1: grants.on_grants_validated,
