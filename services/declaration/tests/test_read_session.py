@@ -8,7 +8,7 @@ import os
 
 import sqlalchemy as sa
 
-from afas_declaration.application.declaration_scope import read_session
+from afas_declaration.application.declaration_scope import read_connection, read_session
 from afas_shared.db.engine import Database
 from afas_shared.testing.backends import Backends
 
@@ -32,6 +32,27 @@ async def test_a_read_session_reads_in_autocommit_on_postgresql_and_leaves_the_o
                 await session.execute(sa.text("SELECT 1"))
                 assert not _autocommit(await session.connection())
                 assert session.in_transaction()
+    finally:
+        await db.dispose()
+        backends.close()
+
+
+async def test_a_read_connection_reads_plain_rows_in_autocommit_on_postgresql(tmp_path):
+    """The hot reads' connection (``read_connection``): no ORM session, autocommit on PostgreSQL, the pool's other
+    connections left in their transactions."""
+    backends = Backends(run_id="readconn", tmp=tmp_path, pg_admin_url=os.environ.get("AFAS_TEST_DATABASE_URL"))
+    db = Database(backends.database_url("declaration"))
+    try:
+        async with db.transaction() as session:
+            await session.execute(sa.text("CREATE TABLE lu (id INTEGER PRIMARY KEY, nom VARCHAR(20))"))
+            await session.execute(sa.text("INSERT INTO lu VALUES (1, 'Les Lucioles')"))
+        for _ in range(2):
+            async with read_connection(db) as reader:
+                assert (await reader.execute(sa.text("SELECT nom FROM lu"))).scalar_one() == "Les Lucioles"
+                assert _autocommit(reader) is (db.backend == "postgresql")
+            async with db.sessions() as session:
+                await session.execute(sa.text("SELECT 1"))
+                assert not _autocommit(await session.connection())
     finally:
         await db.dispose()
         backends.close()

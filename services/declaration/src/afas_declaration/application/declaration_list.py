@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from afas_declaration.adapters.tables import Transmission
 from afas_declaration.application.actors import actor_of
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
-from afas_declaration.application.declaration_scope import read_session
+from afas_declaration.application.declaration_scope import read_connection
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.application.keyset import (
     PageRequest,
@@ -81,12 +81,13 @@ async def page_of(
     today = paris_today(runtime.clock.now())
     statements = page_statements(shape_of(_scope(caller), filters, at))
     values = parameters(caller, today, filters, at, size)
-    async with read_session(runtime.db) as session:  # autocommit on PostgreSQL: no BEGIN, no ROLLBACK
-        rows = _grouped(await session.execute(statements.page, values))
+    # a plain connection, autocommit on PostgreSQL: no BEGIN, no ROLLBACK, no ORM session around Core rows
+    async with read_connection(runtime.db) as connection:
+        rows = _grouped(await connection.execute(statements.page, values))
         if rows:
             total_count, preceding_count = rows[0].row.total, rows[0].row.precedent
         else:  # nothing on this page: the list's total still answers
-            total_count, preceding_count = (await session.execute(statements.counted, values)).scalar_one(), 0
+            total_count, preceding_count = (await connection.execute(statements.counted, values)).scalar_one(), 0
     page = window(rows, KEYS, at, size, preceding_count)
     # a partner's page carried its lines acting on each row's activity: its rights with no other read
     access = access_from_lines(caller, {r.activity_id: getattr(r.row, "lines", None) for r in page.rows})

@@ -99,9 +99,9 @@ def form_view(
 async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID) -> dict[str, Any]:
     today = paris_today(runtime.clock.now())
     partner = caller.kind == "partner" and caller.user_id is not None
-    async with declaration_scope.read_session(runtime.db) as session:
+    async with declaration_scope.read_connection(runtime.db) as connection:
         # one statement of plain rows (declaration_scope.shown), a partner's lines on the activity carried with them
-        read = await declaration_scope.shown(session, declaration_id, (caller.user_id, today) if partner else None)
+        read = await declaration_scope.shown(connection, declaration_id, (caller.user_id, today) if partner else None)
     declaration, activity, campaign, forms = read.declaration, read.activity, read.campaign, read.forms
     access = access_from_lines(caller, {declaration.activity_id: read.lines})
     remember(caller, today, declaration.activity_id, access)  # the request's other use cases read it no more

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import PartnerCopy
-from afas_declaration.application.declaration_scope import read_session
+from afas_declaration.application.declaration_scope import read_connection
 from afas_declaration.application.errors import Forbidden
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.contracts.envelope import Envelope
@@ -38,7 +38,7 @@ async def names_for(runtime: ServiceRuntime, caller: ForwardedCaller) -> list[di
         query = _NAMES
     else:
         raise Forbidden("Liste réservée aux agents de la Caf.")
-    async with read_session(runtime.db) as session:
-        rows: list[Any] = list((await session.execute(query)).all())
+    async with read_connection(runtime.db) as connection:
+        rows: list[Any] = list((await connection.execute(query)).all())
     named = [{"id": str(row.partner_id), "raison_sociale": row.name} for row in rows]
     return sorted(named, key=lambda p: p["raison_sociale"].casefold())
