@@ -142,6 +142,7 @@ CONSUMES: dict[str, tuple[type[EventData], ...]] = {
         declaration.DeclarationValidatedV1,
         declaration.DeclarationRefusedV1,
         declaration.DeclarationCancelledV1,
+        declaration.CafDocumentPublishedV1,
         habilitation.ActivityRegisteredV1,
         habilitation.ActivityUpdatedV1,
         habilitation.RoleGrantedV1,

@@ -39,6 +39,7 @@ CONTRACTS: tuple[type[EventData], ...] = (
     declaration.DeclarationRefusedV1,
     declaration.DeclarationCancelledV1,
     declaration.DeclarationFiguresUpdatedV1,
+    declaration.CafDocumentPublishedV1,
     estimation.BaremeChangedV1,
     estimation.EstimateRevisedV1,
     estimation.EntitlementComputedV1,

@@ -24,6 +24,7 @@ from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.domain import attachments as files
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
+from afas_shared.contracts.events.declaration import CafDocumentPublishedV1
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
@@ -158,7 +159,23 @@ async def publish(
     async with runtime.unit_of_work() as uow:
         uow.session.add(row)
         await uow.session.execute(sa.delete(AttachmentUpload).where(col(AttachmentUpload.id) == row.id))
+        uow.publish(published_event(row), subject=str(row.id), aggregate_version=1)
     return view(row)
+
+
+def published_event(row: CafDocument) -> CafDocumentPublishedV1:
+    """What the partner is told by mail: the title and what it concerns, never the file nor a link to it."""
+    return CafDocumentPublishedV1(
+        document_id=row.id,
+        partner_id=row.partner_id,
+        caf_code=row.caf_code,
+        nature=row.nature,
+        title=row.title,
+        activity_id=row.activity_id,
+        exercice=row.exercice,
+        published_by=row.published_by,
+        published_at=row.published_at,
+    )
 
 
 async def listing(runtime: ServiceRuntime, caller: ForwardedCaller, partner_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -203,4 +220,3 @@ async def download(
                 .values(first_opened_at=runtime.clock.now(), first_opened_by=caller.user_id)
             )
     return view(row), files.KINDS[row.kind].media_type, content
-

@@ -248,6 +248,20 @@ def estimate_revised(
     )
 
 
+def caf_document(nature: str, title: str, first_name: str | None, link: str) -> Rendered:
+    """A document from the Caf: its nature and title only (the file is opened on the « Documents » page)."""
+    return _render(
+        AVIS,
+        "Votre Caf vous a adressé un document",
+        first_name,
+        [
+            f"Votre Caf vous a adressé {nature} : « {title} ».",
+            "Vous le trouverez dans la rubrique « Documents » de votre espace AFAS, une fois connecté.",
+        ],
+        link,
+    )
+
+
 def activation(first_name: str, link: str, expires: str, identifier: str | None = None) -> Rendered:
     # The identifier is what the login form asks for: without it a new user cannot log in alone. It is not a
     # secret (the password is chosen on the page, never mailed); an event from before it was carried has none.

@@ -12,6 +12,7 @@ import functools
 
 from afas_notification.application import (
     accounts,
+    caf_documents,
     calendar,
     declarations,
     grants,
@@ -24,6 +25,7 @@ from afas_notification.application import (
 )
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.contracts.events.declaration import (
+    CafDocumentPublishedV1,
     CampaignOpenedV1,
     DeclarationCancelledV1,
     DeclarationControlledV1,
@@ -65,6 +67,7 @@ CONSUMED = (
     (DeclarationValidatedV1, declarations.on_validated),
     (DeclarationRefusedV1, declarations.on_refused),
     (DeclarationCancelledV1, declarations.on_cancelled),
+    (CafDocumentPublishedV1, caf_documents.on_caf_document_published),
     (ActivityRegisteredV1, grants.on_activity_state),
     (ActivityUpdatedV1, grants.on_activity_state),
     (RoleGrantedV1, grants.on_role_granted),

@@ -176,3 +176,24 @@ class DeclarationFiguresUpdatedV1(_DeclarationFacts):
         description="The activity's opening date (catalogue): estimation tells a new equipment (opened during the "
         "exercice or the one before) from an existing one for the payment policy. Absent from older events.",
     )
+
+
+class CafDocumentPublishedV1(_Declaration):
+    """An agent of the partner's Caf published a document to it (a notification de droit, a signed convention, a
+    letter): what the partner is told by mail. The file itself stays in the declaration service, never on the bus."""
+
+    event = "caf_document_published"
+
+    document_id: uuid.UUID
+    partner_id: uuid.UUID
+    caf_code: str = Field(pattern=r"^\d{3}$")
+    nature: str = Field(description="notification_droit, convention_signee or courrier", examples=["courrier"])
+    title: str = Field(
+        max_length=200,
+        description="The title the agent gave it, as the partner's pages list it.",
+        examples=["Notification de droit PSU 2026"],
+    )
+    activity_id: uuid.UUID | None = Field(default=None, description="The activity it concerns, when it has one.")
+    exercice: int | None = Field(default=None, description="The exercice it concerns, when it has one.")
+    published_by: uuid.UUID | None
+    published_at: datetime
