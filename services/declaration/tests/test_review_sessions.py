@@ -53,7 +53,7 @@ async def test_a_save_reads_its_declaration_once_and_writes_back_without_reading
     with counting(world.runtime) as counted:
         saved = await drafts.save(world.runtime, scene.karim.caller, uuid.UUID(form["id"]), 0, EAJE_ACTIVITY)
     assert saved["version"] == 1
-    # the form saved (which names its declaration), then the declaration and its forms under lock, once each; none
-    # after the write
+    # the declaration the form belongs to (with its activity and campaign) then its forms, under lock, once each;
+    # none after the write
     assert (_reads_of(counted.statements, "declaration"), _reads_of(counted.statements, "declaration_form")) == (1, 1)
-    assert sum(1 for sql in counted.statements if sql.lstrip().startswith("SELECT declaration_form")) == 2
+    assert sum(1 for sql in counted.statements if sql.lstrip().startswith("SELECT declaration_form")) == 1

@@ -11,13 +11,16 @@ import weakref
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
 from afas_declaration.application.errors import NotFound
-from afas_declaration.application.permissions import acting_lines_of
+from afas_declaration.application.permissions import access_from_lines, acting_lines_of, remember
+from afas_declaration.domain.access_policy import Access, Standing
+from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.db.engine import Database
 
 
@@ -27,26 +30,73 @@ class Loaded:
     activity: ActivityCopy
     campaign: Campaign
     forms: list[DeclarationForm]
+    access: Access | None = None  # the caller's, when ``load`` was asked its rights (``rights_of``)
+
+    def standing(self) -> Standing:
+        """What the caller ``load`` carried the rights of is to the declaration's activity."""
+        assert self.access is not None, "load(…, rights_of=…) carries the caller's rights"
+        return self.access.on(self.activity)
 
 
-async def load(session, declaration_id: uuid.UUID, *, for_update: bool = False) -> Loaded:
-    """``for_update``: the declaration's row locked, then its forms' — the order ``declaration_store.load`` locks
-    them in — so that a use case reads, checks and changes them in one unit of work; a form the session read before
-    the lock is read again, fresh."""
-    declaration = await session.get(Declaration, declaration_id, with_for_update=for_update)
-    if declaration is None:
-        raise NotFound("Déclaration inconnue.")
-    activity = await session.get(ActivityCopy, declaration.activity_id)
-    campaign = await session.get(Campaign, declaration.campaign_id)
-    query = (
-        sa.select(DeclarationForm)
-        .where(DeclarationForm.declaration_id == declaration_id)
-        .order_by(DeclarationForm.kind, DeclarationForm.site_name)
-    )
+# The declaration with its activity and campaign, in one statement (they were three): built once, run with each
+# declaration's id — or with a form's id, the declaration that form belongs to (a save knows its form only)
+_WITH_CONTEXT = (
+    sa.select(Declaration, ActivityCopy, Campaign)
+    .outerjoin(ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
+    .outerjoin(Campaign, Campaign.id == Declaration.campaign_id)
+)
+_BY_ID = _WITH_CONTEXT.where(Declaration.id == sa.bindparam("declaration_id"))
+_BY_FORM = _WITH_CONTEXT.where(
+    Declaration.id
+    == sa.select(DeclarationForm.declaration_id).where(DeclarationForm.id == sa.bindparam("form_id")).scalar_subquery()
+)
+# Each carrying the lines of the partner's user ``user_id`` acting on ``today`` on the declaration's activity
+_LINES = acting_lines_of(Declaration.activity_id).label("lines")
+_STATEMENTS = {
+    (by_form, locked, lines): statement.add_columns(_LINES) if lines else statement
+    for by_form, base in ((False, _BY_ID), (True, _BY_FORM))
+    for locked, statement in ((False, base), (True, base.with_for_update(of=Declaration)))
+    for lines in (False, True)
+}
+_FORMS = (
+    sa.select(DeclarationForm)
+    .where(DeclarationForm.declaration_id == sa.bindparam("declaration_id"))
+    .order_by(DeclarationForm.kind, DeclarationForm.site_name)
+)
+_FORMS_LOCKED = _FORMS.with_for_update().execution_options(populate_existing=True)
+
+
+async def load(
+    session,
+    declaration_id: uuid.UUID | None = None,
+    *,
+    for_update: bool = False,
+    form_id: uuid.UUID | None = None,
+    rights_of: tuple[ForwardedCaller, date] | None = None,
+) -> Loaded:
+    """The declaration ``declaration_id`` (or the one the form ``form_id`` belongs to) with its activity, campaign
+    and forms, in two statements. ``for_update``: the declaration's row locked, then its forms' — the order
+    ``declaration_store.load`` locks them in — so that a use case reads, checks and changes them in one unit of
+    work; a row the session read before the lock is read again, fresh. ``rights_of`` (a caller and a day): that
+    caller's acting lines on the activity come with the declaration (``Loaded.standing``), kept for the rest of the
+    request too (``permissions.remember``): no second read of them."""
+    partner = rights_of is not None and rights_of[0].kind == "partner" and rights_of[0].user_id is not None
+    values: dict[str, Any] = {"declaration_id": declaration_id} if form_id is None else {"form_id": form_id}
+    if partner and rights_of is not None:
+        values |= {"user_id": rights_of[0].user_id, "today": rights_of[1]}
+    statement = _STATEMENTS[(form_id is not None, for_update, partner)]
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    forms = (await session.execute(query)).scalars().all()
-    return Loaded(declaration, activity, campaign, list(forms))
+        statement = statement.execution_options(populate_existing=True)
+    row = (await session.execute(statement, values)).one_or_none()
+    if row is None:
+        raise NotFound("Formulaire inconnu." if form_id is not None else "Déclaration inconnue.")
+    declaration, activity, campaign = row[0], row[1], row[2]
+    access = None
+    if rights_of is not None:
+        access = access_from_lines(rights_of[0], {declaration.activity_id: row.lines if partner else None})
+        remember(rights_of[0], rights_of[1], declaration.activity_id, access)
+    forms = await session.execute(_FORMS_LOCKED if for_update else _FORMS, {"declaration_id": declaration.id})
+    return Loaded(declaration, activity, campaign, list(forms.scalars().all()), access)
 
 
 # --- the read path: one declaration as it is shown (its page, GET /api/v1/declarations/{id}) -------------------------

@@ -171,17 +171,17 @@ async def save(
     """The saved form; ``with_estimate``: with the estimate it leads to (``estimation``), asked after the commit
     from the forms the save wrote — the API's save shows it, without reading the declaration a second time."""
     now = runtime.clock.now()
-    # One unit of work from the first read (issue 16): the form tells its declaration, which is then read locked
-    # with its forms (this one read again, fresh) — what the checks read is what the save changes, read once.
+    # One unit of work from the first read (issue 16): the declaration the form belongs to is read locked with its
+    # activity, campaign and the caller's lines in one statement, then its forms (this one among them) — what the
+    # checks read is what the save changes, read once.
     async with runtime.unit_of_work() as uow:
         session = uow.session
-        form = await session.get(DeclarationForm, form_id)
-        if form is None:
-            raise NotFound("Formulaire inconnu.")
-        loaded = await declaration_scope.load(session, form.declaration_id, for_update=True)
+        today = paris_today(now)
+        loaded = await declaration_scope.load(session, form_id=form_id, for_update=True, rights_of=(caller, today))
+        form = next(f for f in loaded.forms if f.id == form_id)
         activity, campaign = loaded.activity, loaded.campaign
         who = await session.get(KnownUser, caller.user_id) if caller.user_id else None
-        rights = await standing_in(session, runtime, caller, activity)
+        rights = loaded.standing()
         editable = rights.may_edit(form)
         actor = actor_of(caller, user=who, fills=frozenset({form.id}) if editable else frozenset())
         aggregate = await declaration_store.assembled(session, loaded.declaration, activity, loaded.forms)

@@ -31,7 +31,7 @@ from afas_declaration.domain.access_policy import Standing
 from afas_declaration.domain.figures import declaration_figures
 from afas_declaration.domain.forms import FamilyDefinition, load_definition
 from afas_shared.auth.caller import ForwardedCaller
-from afas_shared.clock import PARIS
+from afas_shared.clock import PARIS, paris_today
 from afas_shared.contracts.declaration_states import label_of
 from afas_shared.runtime import ServiceRuntime
 
@@ -283,8 +283,8 @@ async def run(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: 
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
         session = uow.session
-        loaded = await load(session, declaration_id, for_update=True)
-        who = await standing_in(session, runtime, caller, loaded.activity)
+        loaded = await load(session, declaration_id, for_update=True, rights_of=(caller, paris_today(now)))
+        who = loaded.standing()
         actor = actor_of(caller, who)
         declaration = await declaration_store.assembled(session, loaded.declaration, loaded.activity, loaded.forms)
         declaration.authorize(actor, lifecycle.Transition.control)
@@ -324,8 +324,9 @@ async def estimate_shown(runtime: ServiceRuntime, caller: ForwardedCaller, decla
 
 
 async def _seen_by(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_id: uuid.UUID):
+    today = paris_today(runtime.clock.now())
     async with runtime.db.sessions() as session:
-        loaded = await load(session, declaration_id)
-        who = await standing_in(session, runtime, caller, loaded.activity)
+        loaded = await load(session, declaration_id, rights_of=(caller, today))
+        who = loaded.standing()
     require(who.sees_anything, "Cette déclaration n'est pas dans votre périmètre.")
     return loaded, who

@@ -25,7 +25,7 @@ from afas_declaration.domain.declaration_parts import Sealed
 from afas_declaration.domain.forms import load_definition, sections_for
 from afas_declaration.domain.snapshot import sealed
 from afas_shared.auth.caller import ForwardedCaller
-from afas_shared.clock import PARIS
+from afas_shared.clock import PARIS, paris_today
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
@@ -40,10 +40,11 @@ async def transmit(
     # the seal holds is asked with the lock held: only this declaration's writers wait for it.
     async with runtime.unit_of_work() as uow:
         session = uow.session
-        loaded = await load(session, declaration_id, for_update=True)
+        now = runtime.clock.now()
+        loaded = await load(session, declaration_id, for_update=True, rights_of=(caller, paris_today(now)))
         partner = await session.get(PartnerCopy, loaded.declaration.partner_id)
         signer = await session.get(KnownUser, caller.user_id) if caller.user_id else None
-        who = await standing_in(session, runtime, caller, loaded.activity)
+        who = loaded.standing()
         actor = actor_of(caller, who, signer)
         declaration = await declaration_store.assembled(session, loaded.declaration, loaded.activity, loaded.forms)
         # Checked before the seal and its receipt: the approbateur signs an open declaration, and after the last
@@ -55,7 +56,6 @@ async def transmit(
         earlier = await review.earlier_figures(session, loaded.declaration)
         assessment = await review.assess(runtime, loaded, earlier)
         declaration.check_obstacles(assessment.results)
-        now = runtime.clock.now()
         signer_name = full_name(signer) or "Utilisateur inconnu"
         transmitted_at = now.astimezone(PARIS).isoformat(timespec="seconds")
         # Read under the declaration's lock, which an upload takes to list its file: the seal names every file listed
