@@ -9,9 +9,9 @@ from afas_shared.testing.fixtures import eventually
 from tests.integration.test_declaration_journey import ADMIN, KARIM
 
 
-async def open_alsh_campaign(platform, catalogue) -> str:
-    """The ALSH prévisionnelle 2026 opened today, Karim its data provider and the administrator its approbateur;
-    the id of the declaration the campaign creates."""
+async def open_alsh_campaign(platform, catalogue, *, approbateur_validated: bool = False) -> str:
+    """The ALSH prévisionnelle 2026 opened today, Karim its data provider and the administrator its approbateur
+    (validated by the Caf when ``approbateur_validated``); the id of the declaration the campaign creates."""
     today = platform.clock.now().date()
     opened = await platform.client.post(
         "/api/v1/campaigns",
@@ -33,6 +33,10 @@ async def open_alsh_campaign(platform, catalogue) -> str:
             json={"utilisateur_id": catalogue.users[who], "role": role, "perimetre": [{"activite_id": alsh}]},
         )
         assert granted.status_code == 201, granted.text
+        if role == "approbateur" and approbateur_validated:
+            for line in granted.json():
+                validated = await platform.client.post(f"/api/v1/grants/{line['id']}/validate", headers=catalogue.agent)
+                assert validated.status_code == 200, validated.text
 
     async def alsh_declaration() -> str | None:
         listed = await platform.client.get("/api/v1/declarations?type_activite=alsh", headers=catalogue.agent)

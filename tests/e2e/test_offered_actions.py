@@ -6,12 +6,12 @@ the page hides are exactly those the API refuses, and the API is asked each of t
 One platform for the module: five multi-site ALSH activities, one declaration in each state, made through the API
 before the first test; each role signs in once. The actions with no way back (cancelling a declaration, ending a
 grant) ask for confirmation on a page of their own; the site checkboxes are offered only where a site grant is
-accepted."""
+accepted; « Renvoyer au fournisseur » is offered on a form only where the send-back would be accepted, and leads to a
+comment box whose comment the provider then reads on the form open again. The world: ``offered_world``."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -19,143 +19,19 @@ import pytest_asyncio
 
 from afas_declaration.gateway.web.pages import COOKIE
 from afas_shared.settings import CommonSettings
-from afas_shared.testing.fixtures import eventually, settings_factory
+from afas_shared.testing.fixtures import settings_factory
 from tests.e2e.conftest import browsing, serving
-from tests.e2e.test_browser_journeys import AGENT
-from tests.e2e.test_seed_001_story import BUDGET, SITE_A, SITE_B
+from tests.e2e.offered_world import JUSTIFICATION, REASON, STATES, World, _build, _ok
+from tests.e2e.test_seed_001_story import SITE_A
 from tests.integration.conftest import demo_catalogue, started_platform
-from tests.integration.test_declaration_journey import ADMIN, KARIM, SOPHIE
+from tests.integration.test_declaration_journey import KARIM
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-STATES = ("en_cours", "controlee", "transmise", "validee", "refusee")
 OPEN = {"en_cours", "controlee", "refusee"}
 ROLES = ("approbateur", "fournisseur", "fournisseur_lieu", "caf")
-WHO = {"approbateur": ADMIN, "fournisseur": SOPHIE, "fournisseur_lieu": KARIM, "caf": AGENT}
-JUSTIFICATION = {"texte": "Sorties du mercredi autorisées par la PMI, retour tardif.", "montant": "100"}
-REASON = {"motif": "Les heures du mercredi dépassent le projet éducatif."}
 REFUSED = (403, 409)
-
-
-@dataclass
-class World:
-    platform: Any
-    site: Any
-    catalogue: Any
-    api: dict[str, dict[str, str]]  # role -> API headers
-    pages: dict[str, Any]  # role -> a signed-in browser page
-    declarations: dict[str, str] = field(default_factory=dict)  # state -> declaration id
-    laep: str = ""  # a declaration to cancel
-    rpe: dict = field(default_factory=dict)  # a multi-site activity of a family without site grants
-
-
-def _alsh(index: int) -> dict[str, Any]:
-    return {
-        "type": "alsh",
-        "nature": "periscolaire",
-        "nom": f"ALSH Les Mésanges {index}",
-        "mode_lieux": "multi_lieux_antennes",
-        "lieux": ["École Jules Ferry", "École Victor Hugo"],
-        "ideq": f"ALSH09{index}",
-    }
-
-
-async def _ok(response, *expected: int) -> Any:
-    assert response.status_code in (expected or (200,)), f"{response.request.url}: {response.text}"
-    return response.json()
-
-
-async def _build(platform, catalogue) -> World:
-    http, agent, admin = platform.client, catalogue.agent, catalogue.admin
-    alsh = [catalogue.activities["alsh"]]
-    for index in range(1, len(STATES)):
-        body = {"partenaire_id": catalogue.partner, "date_ouverture": "2024-01-01", **_alsh(index)}
-        alsh.append(await _ok(await http.post("/api/v1/activities", headers=agent, json=body), 201))
-    rpe = {
-        "partenaire_id": catalogue.partner,
-        "date_ouverture": "2024-01-01",
-        "type": "rpe",
-        "nature": "general",
-        "nom": "RPE Les Lutins",
-        "mode_lieux": "multi_lieux_itinerant",
-        "lieux": ["Mairie annexe", "Salle des fêtes"],
-        "ideq": "RPE0901",
-    }
-    rpe_activity = await _ok(await http.post("/api/v1/activities", headers=agent, json=rpe), 201)
-
-    async def copied() -> bool:
-        from afas_declaration.adapters.tables import ActivityCopy
-
-        async with platform.gateway.db.sessions() as session:
-            return len((await session.execute(ActivityCopy.__table__.select())).all()) >= len(alsh) + 3
-
-    await eventually(copied, timeout=15)
-    for family in ("alsh", "laep"):
-        campaign = {
-            "type_activite": family,
-            "exercice": 2026,
-            "type_declaration": "previsionnelle",
-            "date_ouverture": "2026-03-02",
-            "date_limite": "2026-04-15",
-        }
-        await _ok(await http.post("/api/v1/campaigns", headers=agent, json=campaign), 202)
-
-    # The approbateur (validated by the Caf), the financial provider on every ALSH, the activity provider on one site
-    def scope(site: int | None = None) -> list[dict]:
-        return [{"activite_id": a["id"], "lieu_id": a["lieux"][site]["id"] if site is not None else None} for a in alsh]
-
-    laep = catalogue.activities["laep"]
-    for who, role, perimeter in (
-        (ADMIN, "approbateur", scope()),
-        (SOPHIE, "fdf", [*scope(), {"activite_id": laep["id"]}]),
-        (KARIM, "fda", scope(0)),
-    ):
-        body = {"utilisateur_id": catalogue.users[who], "role": role, "perimetre": perimeter}
-        lines = await _ok(await http.post("/api/v1/grants", headers=admin, json=body), 201)
-        if role == "approbateur":
-            for line in lines:
-                await _ok(await http.post(f"/api/v1/grants/{line['id']}/validate", headers=agent))
-    api = {role: await platform.login(who) for role, who in WHO.items()}
-
-    async def declarations() -> dict[str, str] | None:
-        rows = (await http.get("/api/v1/declarations", headers=api["fournisseur_lieu"])).json()["elements"]
-        laep_rows = (await http.get("/api/v1/declarations?type_activite=laep", headers=agent)).json()["elements"]
-        ready = len(rows) == len(alsh) and laep_rows and await _approbateur_acts(http, api, len(alsh))
-        return {r["activite_id"]: r["id"] for r in rows + laep_rows} if ready else None
-
-    by_activity = await eventually(declarations, timeout=20)
-    world = World(platform, None, catalogue, api, {}, laep=by_activity[laep["id"]], rpe=rpe_activity)
-    for state, activity in zip(STATES, alsh, strict=True):
-        world.declarations[state] = by_activity[activity["id"]]
-        await _bring_to(http, api, by_activity[activity["id"]], state)
-    return world
-
-
-async def _approbateur_acts(http, api, count: int) -> bool:
-    rows = (await http.get("/api/v1/declarations", headers=api["approbateur"])).json()["elements"]
-    return len(rows) >= count and all(any(a["action"] == "saisir_financier" for a in r["actions"]) for r in rows)
-
-
-async def _bring_to(http, api, declaration: str, state: str) -> None:
-    """The declaration in ``state``, through the API as its users and the Caf would bring it there."""
-    url, approbateur = f"/api/v1/declarations/{declaration}", api["approbateur"]
-    forms = (await http.get(url, headers=approbateur)).json()["formulaires"]
-    values = {("activite", "École Jules Ferry"): SITE_A, ("activite", "École Victor Hugo"): SITE_B}
-    for form in forms if state != "en_cours" else forms[:1]:
-        body = {"version": form["version"], "valeurs": values.get((form["type"], form["lieu"]), BUDGET)}
-        await _ok(await http.put(f"/api/v1/forms/{form['id']}", headers=approbateur, json=body))
-    if state == "en_cours":
-        return
-    controls = await _ok(await http.post(f"{url}/controls", headers=approbateur))
-    for key in [c["cle"] for c in controls["controles"] if c["a_justifier"]]:
-        await _ok(await http.put(f"{url}/justifications/{key}", headers=approbateur, json=JUSTIFICATION))
-    if state == "controlee":
-        return
-    await _ok(await http.post(f"{url}/transmit", headers=approbateur, json={"signature": True}), 201)
-    if state == "validee":
-        await _ok(await http.post(f"{url}/validate", headers=api["caf"], json={}))
-    elif state == "refusee":
-        await _ok(await http.post(f"{url}/refuse", headers=api["caf"], json=REASON))
+SEND_BACK = {"commentaire": "Les heures du mercredi manquent pour l'École Jules Ferry."}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -193,6 +69,7 @@ def _expected(role: str, state: str) -> dict[str, bool]:
         "transmettre": role == "approbateur" and state == "controlee",
         "decider": role == "caf" and state == "transmise",
         "annuler": role == "caf" and state != "validee",
+        "renvoyer": role == "approbateur" and open_,
     }
 
 
@@ -226,6 +103,13 @@ async def test_a_page_hides_exactly_what_the_api_refuses(world, role, state):
         "transmettre": await _present(page, f"a[href='/declarations/{declaration}/transmission']"),
     }
     assert offered == {k: expected[k] for k in offered}, offered
+    # « Renvoyer au fournisseur » on each form the approbateur may send back: an open declaration, a form saved
+    for form in detail["formulaires"]:
+        sends_back = await _present(page, f"a[href='/formulaires/{form['id']}/renvoi']")
+        assert sends_back is form["renvoyable"] is (expected["renvoyer"] and form["version"] > 0), form["titre"]
+        if not sends_back:
+            assert (await page.request.get(f"{world.site.base_url}/formulaires/{form['id']}/renvoi")).status in REFUSED
+            hidden.append(("renvoyer", "POST", f"/api/v1/forms/{form['id']}/send-back", SEND_BACK))
 
     # Each form the role sees: read-only, without « Enregistrer », once it may no longer be saved
     for form in detail["formulaires"]:
@@ -366,3 +250,55 @@ async def test_sites_are_offered_only_where_a_site_grant_is_accepted(world):
             body = {"utilisateur_id": catalogue.users[KARIM], "role": "fda", "perimetre": scope}
             refused = await http.post("/api/v1/grants", headers=catalogue.admin, json=body)
             assert refused.status_code == 422 and "multi-lieux ALSH, LAEP ou Espace de rencontre" in refused.text
+
+
+# --- « Renvoyer au fournisseur »: the approbateur's page, then the provider's form open again with the comment ----
+
+
+async def test_the_approbateur_sends_a_form_back_with_a_comment_the_provider_reads_and_corrects(world):
+    page, http, declaration = world.pages["approbateur"], world.platform.client, world.declarations["controlee"]
+    url = f"/api/v1/declarations/{declaration}"
+    forms = (await _ok(await http.get(url, headers=world.api["approbateur"])))["formulaires"]
+    [form] = [f for f in forms if f["type"] == "activite" and f["lieu"] == "École Jules Ferry"]
+    await _goto(world, page, f"/declarations/{declaration}")
+    await page.click(f"a[href='/formulaires/{form['id']}/renvoi']")
+    await page.wait_for_url(f"**/formulaires/{form['id']}/renvoi")
+    assert "Renvoyer au fournisseur" in await _text(page) and "École Jules Ferry" in await _text(page)
+    await world.site.check(page, "renvoi-fournisseur")
+
+    # an empty comment: the page again, with a French error on the box, and nothing sent back
+    await page.click("form[action$='/renvoi'] button[type='submit']")
+    await page.wait_for_load_state()
+    assert "Expliquez au fournisseur ce qu'il doit corriger" in await _text(page)
+    assert await page.get_attribute("#champ-commentaire", "aria-invalid") == "true"
+    await world.site.check(page, "renvoi-fournisseur-erreur")
+    assert (await _ok(await http.get(url, headers=world.api["approbateur"])))["etat_code"] == "controlee"
+
+    await page.fill("#champ-commentaire", SEND_BACK["commentaire"])
+    await page.click("form[action$='/renvoi'] button[type='submit']")
+    await page.wait_for_url(f"**/declarations/{declaration}?renvoye=1#formulaires")
+    text = await _text(page)
+    assert "Formulaire renvoyé à son fournisseur." in text and SEND_BACK["commentaire"] in text
+    detail = await _ok(await http.get(url, headers=world.api["approbateur"]))
+    assert detail["etat_code"] == "en_cours"  # to control again before it goes
+    assert not await _present(page, f"a[href='/declarations/{declaration}/transmission']")
+
+    # the site's provider: the form editable, the comment above it; its save clears the comment
+    provider = world.pages["fournisseur_lieu"]
+    await _goto(world, provider, f"/formulaires/{form['id']}")
+    assert SEND_BACK["commentaire"] in await _text(provider)
+    assert await _present(provider, "button:has-text('Enregistrer')")
+    shown = await _ok(await http.get(url, headers=world.api["fournisseur_lieu"]))
+    [mine] = [f for f in shown["formulaires"] if f["id"] == form["id"]]
+    assert mine["etat"] == "À corriger" and mine["modifiable"] and not mine["renvoyable"]
+    body = {"version": mine["version"], "valeurs": SITE_A}
+    await _ok(await http.put(f"/api/v1/forms/{form['id']}", headers=world.api["fournisseur_lieu"], json=body))
+    await _goto(world, provider, f"/formulaires/{form['id']}")
+    assert SEND_BACK["commentaire"] not in await _text(provider)
+    # saved again, the approbateur may send it back again; its provider never: the page and the API refuse it
+    assert (await page.request.get(f"{world.site.base_url}/formulaires/{form['id']}/renvoi")).status == 200
+    assert (await provider.request.get(f"{world.site.base_url}/formulaires/{form['id']}/renvoi")).status == 403
+    karim = world.api["fournisseur_lieu"]
+    sent = await http.post(f"/api/v1/forms/{form['id']}/send-back", headers=karim, json=SEND_BACK)
+    assert sent.status_code == 403, sent.text
+    world.site.assert_accessible()

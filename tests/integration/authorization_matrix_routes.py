@@ -288,6 +288,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/declarations/{declaration_id}"): route(DECLARATION_READERS),
     ("GET", "/formulaires/{form_id}"): route({APPROBATEUR} | CAF_READERS),
     ("POST", "/formulaires/{form_id}"): route({APPROBATEUR}, form={"version": "1"}),
+    # « Renvoyer au fournisseur »: the approbateur only, as the API's send-back (the Caf reads the form, never sends)
+    ("GET", "/formulaires/{form_id}/renvoi"): route({APPROBATEUR}),
+    ("POST", "/formulaires/{form_id}/renvoi"): route({APPROBATEUR}, form={"commentaire": "Vérifiez les heures."}),
     ("GET", "/declarations/{declaration_id}/controle"): route(DECLARATION_READERS),
     ("POST", "/declarations/{declaration_id}/controle"): route(ALSH_PROVIDERS, form={}),
     ("POST", "/declarations/{declaration_id}/justifications/{key}"): route(

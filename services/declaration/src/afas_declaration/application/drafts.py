@@ -53,6 +53,7 @@ def form_view(
     declaration: Declaration | aggregate.Declaration,
     editable: bool,
     read_only_because: str | None = None,
+    send_back_refused: str | None = "",  # what sending it back would be answered; "": not asked (a save's reply)
 ) -> dict[str, Any]:
     definition = _form_definition(activity, campaign, form.kind)
     saved_at = form.saved_at.astimezone(PARIS) if form.saved_at else None
@@ -69,6 +70,8 @@ def form_view(
         "enregistre_par": form.saved_by_name,
         "renvoye_par": form.sent_back_by_name,
         "commentaire_renvoi": form.sent_back_comment,
+        "renvoyable": send_back_refused is None,
+        "motif_non_renvoyable": send_back_refused or None,
         "enregistre_a": saved_at.strftime("%H:%M") if saved_at else None,
         "enregistre_le": saved_at.date().isoformat() if saved_at else None,
         "valeurs": review.values_of(form),
@@ -117,7 +120,9 @@ async def detail(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_i
             # editable now: asked for, the caller's role on it, a declaration still open (what a save is refused by)
             why = lifecycle.refusal(actor, lifecycle.Transition.save, state, form.id)
             why = why if form.requested else lifecycle.NOT_REQUESTED
-            shown.append(form_view(form, activity, campaign, declaration, why is None, why))
+            # « Renvoyer au fournisseur » offered by the rule the send-back is checked with
+            back = lifecycle.send_back_refusal(actor, state, form.id, form.requested, form.version > 0)
+            shown.append(form_view(form, activity, campaign, declaration, why is None, why, back))
     if not shown:
         raise Forbidden("Cette déclaration n'est pas dans votre périmètre.")
     actions, impossible = offered(actor, state)

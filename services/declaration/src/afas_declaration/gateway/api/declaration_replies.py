@@ -190,6 +190,8 @@ class Form(BaseModel):
             "enregistre_par": "Karim Bernard",
             "renvoye_par": None,
             "commentaire_renvoi": None,
+            "renvoyable": False,
+            "motif_non_renvoyable": "Seul l'approbateur renvoie un formulaire à son fournisseur.",
             "enregistre_a": "08:30",
             "enregistre_le": "2027-01-12",
             "valeurs": {"jours_ouverture": "140", "heures_realisees": "12500"},
@@ -229,6 +231,14 @@ class Form(BaseModel):
     enregistre_par: str | None
     renvoye_par: str | None
     commentaire_renvoi: str | None
+    renvoyable: bool = Field(
+        default=False,
+        description="L'appelant peut le renvoyer à son fournisseur maintenant (POST /api/v1/forms/{id}/send-back) : "
+        "dans le détail de la déclaration, pas dans la réponse d'un enregistrement",
+    )
+    motif_non_renvoyable: str | None = Field(
+        default=None, description="Pourquoi il ne se renvoie pas (dans le détail de la déclaration)"
+    )
     enregistre_a: str | None = Field(description="Heure de Paris, HH:MM")
     enregistre_le: dt.date | None
     valeurs: dict[str, Any] = Field(description="Les valeurs saisies, par identifiant de champ (voir sections)")

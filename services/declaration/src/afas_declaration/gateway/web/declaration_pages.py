@@ -18,6 +18,7 @@ from afas_declaration.application import (
     transmission,
 )
 from afas_declaration.application.campaigns import DECLARATION_TYPES
+from afas_declaration.domain import lifecycle
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web import control_groups, labels
 from afas_declaration.gateway.web.page_links import around, asked
@@ -37,6 +38,10 @@ ACTION_PAGES = {
     "refuser": "/caf/instruction/{id}",
     "annuler": "/caf/instruction/{id}",
 }
+
+
+# What the declaration's page says after the action that led back to it
+DONE = {"transmise": "Déclaration transmise à la Caf.", "renvoye": "Formulaire renvoyé à son fournisseur."}
 
 
 def errors_of(refusal: HTTPException) -> list[dict[str, Any]]:
@@ -104,7 +109,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return failure_page(request, me, refusal)
         context = {"titre": f"Déclaration {detail['activite']}", "rubrique": "declarations", "d": detail, "p": files}
         context["versions"] = versions
-        context["message"] = "Déclaration transmise à la Caf." if request.query_params.get("transmise") else None
+        context["message"] = next((text for key, text in DONE.items() if request.query_params.get(key)), None)
         return render(request, "declaration.html", context, viewer=me)
 
     @web.get("/formulaires/{form_id}", response_class=HTMLResponse)
@@ -146,6 +151,49 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         except HTTPException as refusal:
             return await _form(request, me, form_id, errors_of(refusal), submitted, refusal.status_code)
         return await _form(request, me, form_id, message=f"Enregistré à {saved['enregistre_a']}.")
+
+    @web.get("/formulaires/{form_id}/renvoi", response_class=HTMLResponse)
+    async def send_back_page(request: Request, form_id: uuid.UUID, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        return await _send_back(request, me, form_id)
+
+    async def _send_back(request, me, form_id, errors=None, comment="", status=200) -> HTMLResponse:
+        """« Renvoyer au fournisseur »: the form, a comment box and the button — only where the send-back would be
+        accepted (the form's ``renvoyable``, from the rule the API checks it with), else what it would answer."""
+        try:
+            declaration_id = await call_local(drafts.declaration_of_form(runtime, form_id))
+            detail = await call_local(drafts.detail(runtime, caller(me), declaration_id))
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        form = next((f for f in detail["formulaires"] if f["id"] == str(form_id)), None)
+        if form is None or not form["renvoyable"]:
+            why = form["motif_non_renvoyable"] if form else "Ce formulaire n'est pas dans votre périmètre."
+            forbidden = form is None or why == lifecycle.WHO[lifecycle.Transition.send_back].refused
+            return failure_page(request, me, HTTPException(403 if forbidden else 409, why))
+        context = {
+            "titre": "Renvoyer au fournisseur",
+            "rubrique": "declarations",
+            "d": detail,
+            "f": form,
+            "commentaire": comment,
+            "longueur_min": lifecycle.COMMENT_MIN_LENGTH,
+            "erreurs": errors or [],
+            "erreurs_par_champ": {e["champ"]: e["message"] for e in errors or [] if e["champ"]},
+        }
+        return render(request, "renvoi.html", context, status, viewer=me)
+
+    @web.post("/formulaires/{form_id}/renvoi", response_class=HTMLResponse)
+    async def send_back(request: Request, form_id: uuid.UUID, me: Viewer = Depends(viewer)) -> HTMLResponse:
+        submitted = await _form_values(request)
+        check_csrf(me, submitted.get("csrf"))
+        comment = submitted.get("commentaire", "")
+        try:
+            await call_local(approbateur_actions.send_back(runtime, caller(me), form_id, comment))
+            declaration_id = await call_local(drafts.declaration_of_form(runtime, form_id))
+        except HTTPException as refusal:
+            if refusal.status_code != 422:
+                return failure_page(request, me, refusal)
+            return await _send_back(request, me, form_id, errors_of(refusal), comment, refusal.status_code)
+        return redirect(request, f"/declarations/{declaration_id}?renvoye=1#formulaires")
 
     @web.get("/declarations/{declaration_id}/controle", response_class=HTMLResponse)
     async def controls_page(request: Request, declaration_id: uuid.UUID, me: Viewer = Depends(viewer)):
