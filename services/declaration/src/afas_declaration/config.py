@@ -97,6 +97,14 @@ class Settings(ServiceSettings):
     list_page_max: int = Field(
         default=200, ge=1, le=1000, description="Largest page size a client may ask for the declaration lists"
     )
+    # A Caf's list counts all its declarations (tens of thousands at national scale) for its total: counted on a
+    # first page, the count is reused for this long by the next first pages, which then say « environ ».
+    list_total_cache_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=600,
+        description="How long the total of a Caf's declaration list is reused before it is counted again (0: every time)",
+    )
     # Pièces justificatives (application.attachments): checked from their content, stored in JetStream's Object Store
     attachment_max_bytes: int = Field(
         default=10 * 1024 * 1024,

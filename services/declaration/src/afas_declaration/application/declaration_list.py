@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from afas_declaration.application.list_statements import (
     shape_of,
     whole_list,
 )
+from afas_declaration.application.list_totals import ListTotals
 from afas_declaration.application.permissions import access_from_lines, access_of
 from afas_declaration.domain import lifecycle
 from afas_declaration.domain.access_policy import Access, Action, Standing
@@ -79,20 +80,36 @@ async def page_of(
     size = page_size(request, runtime.settings.list_page_size, runtime.settings.list_page_max)
     at = decode(LIST_NAME, request.curseur, KEYS)
     today = paris_today(runtime.clock.now())
-    statements = page_statements(shape_of(_scope(caller), filters, at))
+    shape = shape_of(_scope(caller), filters, at)
+    statements = page_statements(shape)
     values = parameters(caller, today, filters, at, size)
+    # A Caf's (or the operator's) first page reuses a total counted a few seconds ago (list_totals), a partner's never
+    totals, key = _totals(runtime), (shape, caller.caf_code, *(getattr(filters, f.name) for f in fields(filters)))
+    kept = totals.get(key) if shape.scope != "partner" and shape.cursor is None else None
     # a plain connection, autocommit on PostgreSQL: no BEGIN, no ROLLBACK, no ORM session around Core rows
     async with read_connection(runtime.db) as connection:
-        rows = _grouped(await connection.execute(statements.page, values))
+        rows = _grouped(await connection.execute(statements.page if kept is None else statements.uncounted, values))
         if rows:
             total_count, preceding_count = rows[0].row.total, rows[0].row.precedent
         else:  # nothing on this page: the list's total still answers
             total_count, preceding_count = (await connection.execute(statements.counted, values)).scalar_one(), 0
     page = window(rows, KEYS, at, size, preceding_count)
+    approximate = False
+    if kept is None and shape.scope != "partner" and shape.cursor is None:
+        totals.keep(key, total_count)
+    elif kept is not None:  # a list that fits in its first page counts itself; a longer one says « environ »
+        total_count, approximate = (kept, True) if page.next_key is not None else (len(page.rows), False)
     # a partner's page carried its lines acting on each row's activity: its rights with no other read
     access = access_from_lines(caller, {r.activity_id: getattr(r.row, "lines", None) for r in page.rows})
     elements = [_shaped(caller, access, declared) for declared in page.rows]
-    return reply(LIST_NAME, page, elements, total_count)
+    return reply(LIST_NAME, page, elements, total_count) | {"total_approche": approximate}
+
+
+def _totals(runtime: ServiceRuntime) -> ListTotals:
+    totals = runtime.state.get("list_totals")
+    if totals is None:
+        totals = runtime.state["list_totals"] = ListTotals(runtime.settings.list_total_cache_seconds)
+    return totals
 
 
 async def visible_to(

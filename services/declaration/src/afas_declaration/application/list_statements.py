@@ -129,6 +129,7 @@ class PageStatements:
     counted: sa.Select  # the list's total (what an empty page still answers)
     keys: sa.Select  # the page's keys, with the total and the page's rank: where the list's index is read
     page: sa.Select  # the page's rows with their forms (``with_forms`` of ``keys``), a partner's lines on each
+    uncounted: sa.Select  # ``page`` without the list's total (NULL): a first page whose total is known already
 
 
 @functools.lru_cache(maxsize=512)
@@ -140,7 +141,11 @@ def page_statements(shape: Shape) -> PageStatements:
     total, preceding = counts(counted, KEYS, at)
     keyed = _keys(shape.joins_activity).add_columns(total.label("total"), preceding.label("precedent"))
     keys = paged(keyed.where(*where), KEYS, at, _PAGE_SIZE)
-    return PageStatements(counted, keys, with_forms(keys, at.backward, shape.scope == "partner"))
+    bare = _keys(shape.joins_activity).add_columns(sa.null().label("total"), preceding.label("precedent"))
+    uncounted = paged(bare.where(*where), KEYS, at, _PAGE_SIZE)
+    lines = shape.scope == "partner"
+    page, page_uncounted = (with_forms(select, at.backward, lines) for select in (keys, uncounted))
+    return PageStatements(counted, keys, page, page_uncounted)
 
 
 @functools.lru_cache(maxsize=128)

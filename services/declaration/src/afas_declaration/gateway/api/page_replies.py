@@ -42,9 +42,16 @@ class PageFields(BaseModel):
 
 
 class DeclarationPage(PageFields):
-    model_config = example(_page_example(DeclarationLine))
+    model_config = example(_page_example(DeclarationLine) | {"total_approche": False})
 
     elements: list[DeclarationLine]
+    total_approche: bool = Field(
+        default=False,
+        description=(
+            "Vrai quand `total` est celui d'un compte de quelques secondes (la première page d'une longue liste de "
+            "Caf) : à lire « environ »"
+        ),
+    )
 
 
 class QueuePage(PageFields):
