@@ -115,6 +115,7 @@ async def test_the_pages_publish_from_the_partner_page_and_list_under_documents(
 
     home = await client.get("/accueil", headers=catalogue.admin)
     assert 'href="/documents"' in home.text
+    assert "1 document de la Caf pas encore ouvert" in home.text  # the partner's count, linking to « Documents »
     listed = await client.get("/documents", headers=catalogue.admin)
     assert listed.status_code == 200, listed.text
     assert "Convention PSU 2026" in listed.text and "Convention signée" in listed.text
@@ -123,5 +124,6 @@ async def test_the_pages_publish_from_the_partner_page_and_list_under_documents(
     opened = await client.get(link, headers=catalogue.admin)
     assert opened.status_code == 200 and opened.content == PDF
     assert "Pas encore ouvert" not in (await client.get("/documents", headers=catalogue.admin)).text
+    assert "pas encore ouvert" not in (await client.get("/accueil", headers=catalogue.admin)).text
     # The Caf's agent has no « Documents » page of its own
     assert (await client.get("/documents", headers=catalogue.agent)).status_code == 403

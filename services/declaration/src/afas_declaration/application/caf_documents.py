@@ -193,6 +193,17 @@ async def listing(runtime: ServiceRuntime, caller: ForwardedCaller, partner_id: 
     return [view(row) for row in rows]
 
 
+async def unopened(runtime: ServiceRuntime, caller: ForwardedCaller) -> int:
+    """How many of its Caf's documents the caller's partner has not opened yet (the home page's count)."""
+    if caller.kind != "partner" or caller.partner_id is None:
+        return 0
+    async with runtime.db.sessions() as session:
+        query = sa.select(sa.func.count()).where(
+            col(CafDocument.partner_id) == caller.partner_id, col(CafDocument.first_opened_at).is_(None)
+        )
+        return int((await session.execute(query)).scalar_one())
+
+
 async def download(
     runtime: ServiceRuntime, caller: ForwardedCaller, partner_id: uuid.UUID, document_id: uuid.UUID
 ) -> tuple[dict[str, Any], str, bytes]:
