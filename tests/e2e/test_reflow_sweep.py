@@ -6,8 +6,9 @@ axe-core finding no violation of any impact level, each field reached with Tab s
 The pages are listed from the gateway's routes (every GET answered in HTML), so a new page is swept without
 touching this test; a new path parameter fails the sweep until ``_world`` says which object of the world it opens.
 The world: an EAJE declaration transmitted to the Caf (read-only forms, the Caf's instruction page) and an ALSH
-declaration on two sites being filled (editable forms with the sticky save bar), an import job, the user guides,
-an unknown address (404) and a malformed identifier (422)."""
+declaration on two sites being filled (editable forms with the sticky save bar; one saved, which its validated
+approbateur may send back), an import job, the user guides, an unknown address (404) and a malformed identifier
+(422). The confirmation pages, answers to a first POST, are swept too (``CONFIRMATIONS``)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ import pytest
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
+from afas_shared.testing.fixtures import eventually
 from tests.e2e.alsh_campaign import open_alsh_campaign
 from tests.e2e.conftest import AXE_SOURCE
+from tests.e2e.test_seed_001_story import SITE_A
 from tests.integration.caf_pages_helpers import AGENT, _transmitted
 from tests.integration.test_declaration_journey import ADMIN, KARIM
 
@@ -105,9 +108,11 @@ async def _sign_in(site, identifier: str):
 async def _world(site, platform, catalogue) -> dict[str, list[str]]:
     """The objects the pages' addresses name, by path parameter."""
     eaje, headers = await _transmitted(platform, catalogue)
-    alsh_id = await open_alsh_campaign(platform, catalogue)
+    alsh_id = await open_alsh_campaign(platform, catalogue, approbateur_validated=True)
+    karim = await platform.login(KARIM)
+    await _saved_to_send_back(platform, alsh_id, karim, headers[ADMIN])
     form_ids = []
-    for declaration, who in ((eaje, headers[ADMIN]), (alsh_id, await platform.login(KARIM))):
+    for declaration, who in ((eaje, headers[ADMIN]), (alsh_id, karim)):
         shown = await platform.client.get(f"/api/v1/declarations/{declaration}", headers=who)
         form_ids += [f["id"] for f in shown.json()["formulaires"]]
     campaigns = (await platform.client.get("/api/v1/campaigns", headers=catalogue.agent)).json()
@@ -129,6 +134,49 @@ async def _world(site, platform, catalogue) -> dict[str, list[str]]:
         "campaign_id": campaign_ids[:2],
         "job_id": [job_id],
     }
+
+
+async def _saved_to_send_back(platform, declaration: str, provider: dict, approbateur: dict) -> None:
+    """One ALSH form saved by its provider: the approbateur's « Renvoyer au fournisseur » page is swept as offered."""
+    url = f"/api/v1/declarations/{declaration}"
+    form = (await platform.client.get(url, headers=provider)).json()["formulaires"][0]
+    body = {"version": form["version"], "valeurs": SITE_A}
+    saved = await platform.client.put(f"/api/v1/forms/{form['id']}", headers=provider, json=body)
+    assert saved.status_code == 200, saved.text
+
+    async def offered() -> bool:
+        shown = (await platform.client.get(url, headers=approbateur)).json().get("formulaires", [])
+        return any(f["renvoyable"] for f in shown)
+
+    await eventually(offered, timeout=20)
+
+
+# The confirmation pages (answers to a POST, so no route lists them): per role, the page holding the action's form;
+# the form is posted without « confirmation », which only shows the page asking for it
+CONFIRMATIONS = {
+    "partenaire (administrateur et approbateur)": [("/administration/habilitations", "form[action$='/fin']")],
+    "agent Caf": [
+        ("/caf/instruction/{declaration_id}", "form[action$='/annuler']"),
+        ("/caf/partenaires/{partner_id}", "form[action$='/suspendre']"),
+        ("/caf/campagnes/{campaign_id}", "form[action$='/cloture']"),
+    ],
+}
+
+
+# The form posted as typed in: its reason boxes filled (a suspension asks for one before confirming)
+SUBMIT = """f => {
+  f.querySelectorAll('textarea').forEach(t => { t.value = t.value || 'Vérification de la page à 320 px.'; });
+  f.submit();
+}"""
+
+
+async def _confirmation_problems(site, page, path: str, form: str) -> dict:
+    await page.goto(f"{site.base_url}{path}")
+    assert await page.locator(form).count(), f"{path}: no {form} to confirm"
+    async with page.expect_navigation():
+        await page.locator(form).first.evaluate(SUBMIT)
+    assert await page.locator("input[name='confirmation'][value='oui']").count(), f"{path}: no confirmation page"
+    return await _problems(page)
 
 
 def addresses(paths: list[str], values: dict[str, list[str]]) -> list[str]:
@@ -168,6 +216,11 @@ async def test_every_page_reflows_at_320_px_and_passes_axe_for_every_role(site, 
             found = await _problems(page)
             if found:
                 problems[f"{role} {path}"] = found
+        for path, form in CONFIRMATIONS.get(role, []):
+            path = PARAMETER.sub(lambda m: values[m.group(1)][-1], path)
+            swept += 1
+            if found := await _confirmation_problems(site, page, path, form):
+                problems[f"{role} confirmation {path} {form}"] = found
         await page.context.close()
     anonymous = await (await site.browser.new_context(viewport={"width": WIDTH, "height": 640})).new_page()
     for path in ("/connexion", "/mot-de-passe-oublie", "/activation", "/etat", "/nexiste-pas"):

@@ -360,6 +360,8 @@ MATRIX: dict[tuple[str, str], Route] = {
         },
     ),  # fmt: skip
     ("GET", "/caf/campagnes/{campaign_id}"): route(CAF_READERS),
+    # closing: its paramétrage agents and the operator; without « confirmation » the page only asks for it
+    ("POST", "/caf/campagnes/{campaign_id}/cloture"): route(CAF_PAR_OP, form={}),
     ("GET", "/caf/campagnes/{campaign_id}/export-{table}.csv"): route(CAF_READERS),
     ("GET", "/caf/campagnes/{campaign_id}/export.xlsx"): route(CAF_READERS),
     ("GET", "/caf/baremes"): route(CAF_READERS | {OTHER_CAF, CNAF}),

@@ -140,7 +140,10 @@ async def test_the_caf_agent_manages_partners_and_their_users(platform, catalogu
     karim = catalogue.users[KARIM]
     no_reason = await client.post(f"{amiens}/utilisateurs/{karim}/suspendre", data={"csrf": csrf, "motif": ""})
     assert no_reason.status_code == 422 and f'href="#champ-motif-{karim}"' in no_reason.text
-    suspended = await client.post(f"{amiens}/utilisateurs/{karim}/suspendre", data={"csrf": csrf, "motif": "Départ"})
+    asked = await client.post(f"{amiens}/utilisateurs/{karim}/suspendre", data={"csrf": csrf, "motif": "Départ"})
+    assert asked.status_code == 200 and "Suspendre le compte ?" in asked.text  # confirmed below
+    confirmed = {"csrf": csrf, "motif": "Départ", "confirmation": "oui"}
+    suspended = await client.post(f"{amiens}/utilisateurs/{karim}/suspendre", data=confirmed)
     assert suspended.status_code == 303, suspended.text
     page = await client.get(amiens)
     assert f'action="{amiens}/utilisateurs/{karim}/reactiver"' in page.text

@@ -31,6 +31,12 @@ class ForwardedCaller:
             and bool(self.caf_roles & (set(roles) if roles else CAF_ROLES))
         )
 
+    def manages_habilitations_of(self, caf_code: str | None) -> bool:
+        """The Caf's habilitations agents, and the operator: they register its partners, manage their conventions,
+        delegation and users, and validate the approbateurs partners name — the rule habilitation and identity
+        check those acts with, and the pages offer them by."""
+        return self.kind == "operator" or (caf_code is not None and self.is_caf_agent_of(caf_code, "habilitations"))
+
 
 def forwarded_caller(payload: dict[str, Any]) -> ForwardedCaller:
     claims = payload.get("actor") or {}

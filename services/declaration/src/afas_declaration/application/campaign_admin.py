@@ -29,9 +29,16 @@ async def _campaign_of(runtime: ServiceRuntime, caller: ForwardedCaller, campaig
         raise Forbidden("Seuls les agents de paramétrage de la Caf gèrent les campagnes.")
     async with runtime.db.sessions() as session:
         campaign = await session.get(Campaign, campaign_id)
-    if campaign is None or (caller.kind != "operator" and campaign.caf_code != caller.caf_code):
+    if campaign is None or not manages(caller, campaign.caf_code):
         raise NotFound("Campagne introuvable.")
     return campaign
+
+
+def manages(caller: ForwardedCaller, campaign_caf: str) -> bool:
+    """Whether the caller closes and reconciles this Caf's campaigns: its paramétrage agents, the operator — what
+    ``_campaign_of`` lets through, and what the campaign's page offers « Clôturer la campagne » by."""
+    own = caller.kind == "operator" or campaign_caf == caller.caf_code
+    return own and Access(caller).on_own_caf().opens_campaigns
 
 
 async def close(runtime: ServiceRuntime, caller: ForwardedCaller, campaign_id: uuid.UUID) -> dict[str, Any]:

@@ -254,7 +254,7 @@ async def decide(
         if line is None:
             raise RpcFailure("not_found", "Habilitation inconnue.")
         activity = await uow.session.get(Activity, line.activity_id)
-        if not (caller.kind == "operator" or caller.is_caf_agent_of(activity.caf_code, "habilitations")):
+        if not caller.manages_habilitations_of(activity.caf_code):
             raise RpcFailure("forbidden", "Seuls les agents habilitations de la Caf valident les approbateurs.")
         if line.validation != rules.Validation.pending.value:
             raise RpcFailure("conflict", "Cette habilitation n'attend pas de validation.")

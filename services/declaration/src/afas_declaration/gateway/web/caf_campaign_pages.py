@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from afas_declaration.application import campaign_progress, campaigns
+from afas_declaration.application import campaign_admin, campaign_progress, campaigns
 from afas_declaration.application.campaigns import DECLARATION_TYPES
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web import confirmations
 from afas_declaration.gateway.web.caf_common import FAMILY_LABELS, caller, done, posted, refused, services
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, redirect, render
@@ -27,6 +28,9 @@ CAMPAIGN_MESSAGES = {
     "date_limite": "Indiquez la date limite (jj/mm/aaaa).",
     "caf": "Choisissez la Caf.",
 }
+
+
+CLOSERS_ONLY = "Seuls les agents de paramétrage de la Caf gèrent les campagnes."
 
 
 def chart(rows: list[dict[str, Any]], width: int = 640) -> dict[str, Any]:
@@ -135,7 +139,30 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "famille": FAMILY_LABELS.get(p["campagne"]["type_activite"], p["campagne"]["type_activite"]),
             "graphique": chart(p["par_etat"]),
             "message": done(request),
+            "peut_cloturer": _closable(me, p["campagne"]),
         }
         return render(request, "caf_campagne.html", context, viewer=me)
+
+    def _closable(me: Viewer, campaign: dict[str, Any]) -> bool:
+        """« Clôturer la campagne » by the rule the closing is checked with, while it is not closed yet."""
+        return campaign_admin.manages(caller(me), campaign["caf"]) and not campaign["cloturee_le"]
+
+    @web.post("/caf/campagnes/{campaign_id}/cloture", response_class=HTMLResponse)
+    async def close_campaign(request: Request, campaign_id: uuid.UUID, me: Viewer = Depends(viewer)) -> Response:
+        if (refusal := refused(request, me)) is not None:
+            return refusal
+        values = await posted(request, me)
+        try:
+            campaign = (await _progress(me, campaign_id))["campagne"]
+            if not confirmations.confirmed(values):  # what closing means, asked first (refused at once if it cannot)
+                if not _closable(me, campaign):
+                    why = "Cette campagne est déjà clôturée." if campaign["cloturee_le"] else CLOSERS_ONLY
+                    raise HTTPException(409 if campaign["cloturee_le"] else 403, why)
+                asked = confirmations.campaign_closing(campaign, _campaign_label(campaign))
+                return confirmations.ask(request, me, asked, "campagnes")
+            await call_local(campaign_admin.close(runtime, caller(me), campaign_id))
+        except HTTPException as refusal:
+            return failure_page(request, me, refusal)
+        return redirect(request, f"/caf/campagnes/{campaign_id}?fait=cloturee")
 
     return web

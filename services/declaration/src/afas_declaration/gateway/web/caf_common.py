@@ -30,6 +30,7 @@ DONE = {
     "reactive": "Le compte est réactivé.",
     "mot_de_passe": "L'utilisateur devra changer son mot de passe à sa prochaine connexion.",
     "campagne": "La campagne est enregistrée.",
+    "cloturee": "La campagne est clôturée : plus aucune déclaration n'y est attendue.",
     "versements": "Les versements antérieurs à la plateforme sont enregistrés : l'échéancier en tient compte.",
     "reels": "Le droit réel antérieur à la plateforme est enregistré : l'échéancier en tient compte.",
 }

@@ -51,6 +51,8 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "titre": "Approbateurs en attente de validation",
             "rubrique": "approbateurs",
             "lignes": pending,
+            # « Valider » and « Refuser » by the rule habilitation decides with (the list: the agent's own Caf's)
+            "peut_decider": caller(me).manages_habilitations_of(caller(me).caf_code),
             "erreurs": errors or [],
             "message": done(request),
         }

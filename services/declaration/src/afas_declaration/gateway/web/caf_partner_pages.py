@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from afas_declaration.application import caf_documents, partner_overview
 from afas_declaration.gateway.clients.service_calls import call_local
+from afas_declaration.gateway.web import confirmations
 from afas_declaration.gateway.web.caf_common import caller, done, posted, refused, services
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, redirect, render
@@ -58,6 +59,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "conventions": by_partner,
             "types": PARTNER_KINDS,
             "caf": me.caller.claims.get("caf_code") or "",
+            "peut_gerer": caller(me).manages_habilitations_of(caller(me).caf_code),
             "saisie": submitted or {"gestion_deleguee": "oui"},
             "erreurs": errors or [],
             "message": done(request),
@@ -103,6 +105,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "rubrique": "partenaires",
             "p": found,
             "type_libelle": PARTNER_KINDS.get(found["type"], found["type"]),
+            "peut_gerer": caller(me).manages_habilitations_of(found["caf"]),
             "utilisateurs": users,
             "statuts": USER_STATES,
             "conventions": conventions,
@@ -169,6 +172,20 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             return failure_page(request, me, HTTPException(404, "Action inconnue."))
         values = await posted(request, me)
         verb, result = verbs[action]
+        if action == "suspendre" and not confirmations.confirmed(values):  # what is suspended and why, asked first
+            if not values.get("motif"):
+                missing = [{"champ": f"motif-{user_id}", "message": "Indiquez le motif de la suspension."}]
+                return await _partner(request, me, partner_id, missing, None, 422)
+            try:
+                found = await identity(me, "get_partner", partner_id=partner_id)
+                users = await identity(me, "list_users", partner_id=partner_id)
+            except HTTPException as refusal:
+                return failure_page(request, me, refusal)
+            user = next((u for u in users if u["id"] == str(user_id)), None)
+            if user is None:
+                return failure_page(request, me, HTTPException(404, "Utilisateur inconnu."))
+            asked = confirmations.suspension(partner_id, user_id, found["raison_sociale"], user, values["motif"])
+            return confirmations.ask(request, me, asked, "partenaires")
         extra = {"motif": values.get("motif", "")} if action == "suspendre" else {}
         try:
             await identity(me, verb, user_id=user_id, **extra)

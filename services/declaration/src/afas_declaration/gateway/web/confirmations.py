@@ -1,4 +1,5 @@
-"""The step before an action that cannot be undone: ending a grant (« Mettre fin »), cancelling a declaration.
+"""The step before an action that cannot be undone: ending a grant (« Mettre fin »), cancelling a declaration,
+suspending a user's account, closing a campaign.
 
 The action's own form posts without ``confirmation``: the page answers with what is about to happen and a second
 form carrying the same values with ``confirmation=oui`` (and the CSRF token), which makes the change. Plain HTML
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from afas_declaration.application import drafts
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web.declaration_pages import failure_page
-from afas_declaration.gateway.web.pages import Viewer, render
+from afas_declaration.gateway.web.pages import Viewer, french_date, render
 from afas_shared.auth.caller import forwarded_caller
 from afas_shared.runtime import ServiceRuntime
 
@@ -71,3 +72,39 @@ async def cancel_declaration(
         carried={"motif_annuler": reason},
     )
     return ask(request, me, confirmation, "instruction")
+
+
+def suspension(partner_id: uuid.UUID, user_id: uuid.UUID, partner: str, user: dict, reason: str) -> Confirmation:
+    """« Suspendre » a partner user's account: its sessions close at once, it logs in no more until reactivated."""
+    return Confirmation(
+        title="Suspendre le compte ?",
+        consequence="Ses sessions sont fermées tout de suite et il ne pourra plus se connecter tant que le compte "
+        "n'est pas réactivé.",
+        facts=[
+            ("Utilisateur", f"{user['prenom']} {user['nom']}"),
+            ("Identifiant", user["identifiant"]),
+            ("Partenaire", partner),
+            ("Motif de la suspension", reason),
+        ],
+        action=f"/caf/partenaires/{partner_id}/utilisateurs/{user_id}/suspendre",
+        button="Confirmer la suspension",
+        back=f"/caf/partenaires/{partner_id}#utilisateurs",
+        carried={"motif": reason},
+    )
+
+
+def campaign_closing(campaign: dict, label: str) -> Confirmation:
+    """« Clôturer la campagne »: no declaration is expected in it any more (those it holds keep their course)."""
+    return Confirmation(
+        title="Clôturer la campagne ?",
+        consequence="Plus aucune déclaration n'y sera attendue : une activité ouverte plus tard n'y aura pas de "
+        "déclaration. Les déclarations déjà créées suivent leur cours. La clôture est définitive.",
+        facts=[
+            ("Campagne", label),
+            ("Ouverture", french_date(campaign["date_ouverture"])),
+            ("Date limite", french_date(campaign["date_limite"])),
+        ],
+        action=f"/caf/campagnes/{campaign['id']}/cloture",
+        button="Confirmer la clôture",
+        back=f"/caf/campagnes/{campaign['id']}",
+    )
