@@ -50,10 +50,10 @@ async def receipt(runtime: ServiceRuntime, caller: ForwardedCaller, declaration_
     today = paris_today(runtime.clock.now())
     partner = caller.kind == "partner" and caller.user_id is not None
     values: dict[str, object] = {"declaration_id": declaration_id, "number": number}
-    async with declaration_scope.read_session(runtime.db) as session:
-        if partner:
-            values |= {"user_id": caller.user_id, "today": today}
-        row = (await session.execute(_RECEIPT_WITH_LINES if partner else _RECEIPT, values)).one_or_none()
+    if partner:
+        values |= {"user_id": caller.user_id, "today": today}
+    async with declaration_scope.read_connection(runtime.db) as connection:  # plain rows, autocommit on PostgreSQL
+        row = (await connection.execute(_RECEIPT_WITH_LINES if partner else _RECEIPT, values)).one_or_none()
     if row is None:
         raise NotFound("Déclaration inconnue.")
     access = access_from_lines(caller, {row.activity_id: row.lines if partner else None})
