@@ -12,6 +12,8 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from afas_shared.db import liveness
+
 
 def _with_driver(url: str, sqlite_driver: str, pg_driver: str) -> str:
     parsed = make_url(url)
@@ -89,9 +91,11 @@ class Database:
             )
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
+            # No pre-ping (a round trip per checkout): a connection the server closed is seen on its socket
             self.engine = create_async_engine(
-                async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_recycle=liveness.RECYCLE_SECONDS
             )
+            liveness.watch(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False, execution_options={_WRITE: True})
         # SQLite has one writer at a time. Within a process its units of work queue here, in order and without a
