@@ -46,6 +46,10 @@ from tests.integration.authorization_matrix_callers import (
     route,
 )
 
+# The secure thread of a declaration: its activity's partner users and its Caf's agents, not the operator
+THREAD = ALSH_PROVIDERS | CAF
+OF_THREAD = {"message_id": "thread_message_id"}  # a message of the thread (not of the inbox)
+
 MATRIX: dict[tuple[str, str], Route] = {
     # --- platform, documentation, health
     ("GET", "/openapi.json"): route(KINDS),
@@ -187,6 +191,11 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/partners/{partner_id}/documents"): route({CAF_HAB, CAF_INS}),
     ("GET", "/api/v1/partners/{partner_id}/documents"): route(CAF | ALSH_PROVIDERS | {ADMIN_PARTNER}),
     ("GET", "/api/v1/partners/{partner_id}/documents/{document_id}"): route(ALSH_PROVIDERS | {ADMIN_PARTNER}),
+    # the secure thread: the partner's users acting on the activity and the agents of the declaration's Caf only
+    ("GET", "/api/v1/declarations/{declaration_id}/messages"): route(THREAD),
+    ("POST", "/api/v1/declarations/{declaration_id}/messages"): route(THREAD, form={"texte": "Message de la matrice."}),
+    ("POST", "/api/v1/declarations/{declaration_id}/messages/lus"): route(THREAD),
+    ("GET", "/api/v1/declarations/{declaration_id}/messages/{message_id}/fichier"): route(THREAD, params=OF_THREAD),
     ("GET", "/api/v1/instruction/declarations"): route(CAF_READERS | {OTHER_CAF, CNAF}),
     ("POST", "/api/v1/declarations/{declaration_id}/validate"): route(CAF_INS_OP, body={}),
     ("POST", "/api/v1/declarations/{declaration_id}/refuse"): route(CAF_INS_OP, body=REASON),
@@ -302,6 +311,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/declarations/{declaration_id}/pieces-jointes"): route(ALSH_PROVIDERS, form={}),
     ("GET", "/declarations/{declaration_id}/pieces-jointes/{attachment_id}"): route(WHOLE_DECLARATION_READERS),
     ("POST", "/declarations/{declaration_id}/pieces-jointes/{attachment_id}/retrait"): route({APPROBATEUR}, form={}),
+    ("GET", "/declarations/{declaration_id}/messages"): route(THREAD),
+    ("POST", "/declarations/{declaration_id}/messages"): route(THREAD, form={}),
+    ("GET", "/declarations/{declaration_id}/messages/{message_id}/fichier"): route(THREAD, params=OF_THREAD),
     ("GET", "/pilotage"): route(PARTNER_USERS),
     # the partner's documents from its Caf (another partner's page lists its own: none)
     ("GET", "/documents"): route(PARTNER_USERS),

@@ -220,6 +220,11 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         ),
         201,
     )
+    # The secure thread: the Caf's agent writes with a file (both sides read it; no other partner, no other Caf)
+    thread_message = await _ok(
+        await http.post(f"{url}/messages", headers=as_agent, files=sent, data={"texte": "Une question de la Caf."}),
+        201,
+    )
     # Validated by the Caf: the decisions are then refused as such (409) to allowed callers, destroying nothing,
     # and the entitlement and payments exist, so their refusal cells are refusals, not missing objects
     await _ok(await http.post(f"{url}/validate", headers=as_agent, json={}))
@@ -255,6 +260,7 @@ async def _build_world(http, base_url, identity, gateway, admin_token, made) -> 
         "attachment_id": whole_file["id"],  # the whole declaration's: refused to a site's provider
         "site_attachment_id": site_file["id"],
         "document_id": caf_document["id"],
+        "thread_message_id": thread_message["id"],
         "token": "jeton-invente",
         "message_id": MADE_UP,
         "job_id": MADE_UP,

@@ -9,7 +9,8 @@ from typing import Any
 
 from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.tables import DeclarationForm
-from afas_declaration.application.actors import actor_of
+from afas_declaration.application import thread
+from afas_declaration.application.actors import actor_of, full_name
 from afas_declaration.application.declaration_scope import Loaded, load
 from afas_declaration.application.errors import Invalid, NotFound
 from afas_declaration.application.permissions import standing_in
@@ -93,4 +94,11 @@ async def send_back(
         declaration = await _locked(uow, loaded.declaration.id)
         declaration.send_back(actor, form_id, comment)
         await declaration_store.save(uow, declaration)
+        # the comment in the thread, with the send-back: for those who see the form's site
+        what = "Données d'activité" if form.kind == "activite" else "Données financières"
+        text = f"« {what}{' – ' + form.site_name if form.site_name else ''} » renvoyé à son fournisseur : {comment}"
+        now = runtime.clock.now()
+        thread.system_message(
+            uow, form.declaration_id, "renvoi", text, caller.user_id, full_name(author), now, site_id=form.site_id
+        )
     return {"id": str(form_id), "etat": DeclarationState.a_corriger.label, "commentaire": comment}

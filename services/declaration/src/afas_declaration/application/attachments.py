@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from afas_declaration.domain.access_policy import Standing
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
 from afas_shared.contracts.bus_permissions import object_store_bucket
+from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.refusals import Refused
 from afas_shared.runtime import ServiceRuntime
@@ -183,26 +185,38 @@ async def attach(
 
 
 async def _store_then_list(runtime: ServiceRuntime, row: Attachment, content: bytes) -> Attachment:
+    async def listed(uow: UnitOfWork, sha256: str) -> None:
+        declaration = await uow.session.get(Declaration, row.declaration_id, with_for_update=True)
+        if declaration is None or lifecycle.State(declaration.state) not in lifecycle.OPEN:
+            raise Conflict(FROZEN)  # transmitted while the file was being stored
+        row.sha256 = sha256
+        uow.session.add(row)
+
+    await store_then_record(runtime, row.id, content, listed)
+    return row
+
+
+async def store_then_record(
+    runtime: ServiceRuntime, object_id: uuid.UUID, content: bytes, record: Callable[[UnitOfWork, str], Awaitable[None]]
+) -> str:
+    """Any file of the service (pièces, the thread's files): noted, stored whole, then ``record`` writes what lists
+    it (given the object's SHA-256) in the transaction that removes the note. A refusal of ``record`` forgets the
+    object; a process dying in between leaves the note to the sweep. Returns the SHA-256."""
     async with runtime.unit_of_work() as uow:
-        uow.session.add(AttachmentUpload(id=row.id, started_at=runtime.clock.now()))
-    store = store_of(runtime)
+        uow.session.add(AttachmentUpload(id=object_id, started_at=runtime.clock.now()))
     try:
-        stored = await store.put(str(row.id), content)
+        stored = await store_of(runtime).put(str(object_id), content)
     except StoreUnavailable as exc:
-        log.warning("attachment %s not stored: %s", row.id, exc)
+        log.warning("file %s not stored: %s", object_id, exc)
         raise Unavailable("Le stockage des pièces ne répond pas, réessayez dans un instant.") from None
-    row.sha256 = stored.sha256
     try:
         async with runtime.unit_of_work() as uow:
-            declaration = await uow.session.get(Declaration, row.declaration_id, with_for_update=True)
-            if declaration is None or lifecycle.State(declaration.state) not in lifecycle.OPEN:
-                raise Conflict(FROZEN)  # transmitted while the file was being stored
-            uow.session.add(row)
-            await uow.session.execute(sa.delete(AttachmentUpload).where(col(AttachmentUpload.id) == row.id))
-    except Conflict:
-        await _forget(runtime, row.id)
+            await record(uow, stored.sha256)
+            await uow.session.execute(sa.delete(AttachmentUpload).where(col(AttachmentUpload.id) == object_id))
+    except Refused:
+        await _forget(runtime, object_id)
         raise
-    return row
+    return stored.sha256
 
 
 async def _forget(runtime: ServiceRuntime, object_id: uuid.UUID) -> bool:

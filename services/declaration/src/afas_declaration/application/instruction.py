@@ -12,7 +12,8 @@ from sqlalchemy.orm import aliased
 
 from afas_declaration.adapters import declaration_store
 from afas_declaration.adapters.tables import ActivityCopy, Declaration, PartnerCopy, Transmission
-from afas_declaration.application.actors import actor_of
+from afas_declaration.application import thread
+from afas_declaration.application.actors import actor_of, full_name
 from afas_declaration.application.campaigns import DECLARATION_TYPES, check_exercice
 from afas_declaration.application.declaration_scope import load
 from afas_declaration.application.errors import Invalid, NotFound
@@ -180,4 +181,7 @@ async def decide(
         else:
             declaration.cancel(actor, reason, now)
         await declaration_store.save(uow, declaration)
+        if transition is not lifecycle.Transition.validate:  # the reason in the thread, with the decision
+            kind = "refus" if transition is lifecycle.Transition.refuse else "annulation"
+            thread.system_message(uow, declaration_id, kind, reason or "", caller.user_id, full_name(agent), now)
     return {"id": str(declaration_id), "etat": declaration.state.label, "version": declaration.version}

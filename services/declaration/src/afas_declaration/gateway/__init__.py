@@ -23,6 +23,7 @@ from afas_declaration.gateway.api import (
     permission_routes,
     platform_routes,
     review_routes,
+    thread_routes,
     transmission_routes,
 )
 from afas_declaration.gateway.api.openapi_security import document_security
@@ -58,6 +59,7 @@ API_ROUTERS = (
     transmission_routes,
     attachment_routes,
     caf_document_routes,
+    thread_routes,
     notification_routes,
     estimation_routes,
 )

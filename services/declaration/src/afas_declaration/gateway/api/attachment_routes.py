@@ -94,9 +94,10 @@ class Upload(BaseModel):
     fields: dict[str, str]
 
 
-async def read_upload(request: Request, limit: int) -> Upload:
+async def read_upload(request: Request, limit: int, *, file_required: bool = True) -> Upload:
     """The multipart form, refused with 413 as soon as its declared length shows a file beyond ``limit``; the file
-    part is read up to ``limit`` + 1 bytes (the use case names the limit when it is exceeded)."""
+    part is read up to ``limit`` + 1 bytes (the use case names the limit when it is exceeded). Without
+    ``file_required``, a form without a file (or with an empty file field) gives empty ``content``."""
     budget = limit + MULTIPART_OVERHEAD
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > budget:
@@ -121,10 +122,12 @@ async def read_upload(request: Request, limit: int) -> Upload:
     except Exception:  # not multipart, or a malformed body
         raise HTTPException(422, [_missing_file()]) from None
     upload = form.get(FILE_FIELD)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if not isinstance(upload, UploadFile):
+        if not file_required:
+            return Upload(filename=None, content=b"", fields=fields)
         raise HTTPException(422, [_missing_file()])
     content = await upload.read(limit + 1)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
     return Upload(filename=upload.filename, content=content, fields=fields)
 
 

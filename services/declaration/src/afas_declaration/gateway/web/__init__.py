@@ -31,6 +31,7 @@ from afas_declaration.gateway.web import (
     pilotage_page,
     static_files,
     status_page,
+    thread_pages,
 )
 from afas_declaration.gateway.web.pages import viewer_dependency
 from afas_shared.contracts.rpc.base import Empty
@@ -50,6 +51,7 @@ def routers(runtime: ServiceRuntime, settings: Settings, current_caller) -> list
         guide_pages.router(viewer),
         declaration_pages.router(runtime, viewer),
         attachment_pages.router(runtime, viewer),
+        thread_pages.router(runtime, viewer),
         admin_pages.router(runtime, viewer),
         caf_pages.router(runtime, viewer),
         caf_partner_pages.router(runtime, viewer),

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from afas_declaration.application import drafts, instruction, partner_copy, transmission
+from afas_declaration.application import drafts, instruction, partner_copy, thread_counts, transmission
 from afas_declaration.application.campaigns import DECLARATION_TYPES, FAMILIES
 from afas_declaration.domain.gap_justification import UNKNOWN, gap_justification_label
 from afas_declaration.gateway.clients.service_calls import call_local
@@ -94,13 +94,14 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         }
         try:
             page = await call_local(instruction.queue(runtime, caller(me), **filters, request=asked(request)))
+            unread = await thread_counts.for_caf(runtime, [line["id"] for line in page["elements"]])
             partners = await call_local(partner_copy.names_for(runtime, caller(me)))  # the copy: no identity call
         except HTTPException as refusal:
             return failure_page(request, me, refusal)
         context = {
             "titre": "Déclarations à instruire",
             "rubrique": "instruction",
-            "lignes": page["elements"],
+            "lignes": [line | {"non_lus": unread.get(line["id"], 0)} for line in page["elements"]],
             "page": page,
             "liens": around(request, page),
             "filtres": dict(query),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from afas_declaration.application import caf_documents, declaration_list, instruction
+from afas_declaration.application import caf_documents, declaration_list, instruction, thread_counts
 from afas_declaration.application.keyset import PageRequest
 from afas_declaration.gateway.clients.service_calls import call_local
 from afas_declaration.gateway.web.guide_pages import guides_for
@@ -27,6 +27,7 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
         else:
             context["alerte"] = await call_local(declaration_list.awaiting_input(runtime, caller))
             context["documents_non_ouverts"] = await call_local(caf_documents.unopened(runtime, caller))
+            context["non_lus"] = await call_local(thread_counts.for_partner(runtime, caller))
         return render(request, "accueil.html", context, viewer=me)
 
     return web

@@ -1,0 +1,84 @@
+"""The secure thread's mail notice end to end on a nats-server configured as in production (each service with its own
+credential and permissions): a Caf agent writes, declaration's outbox carries ``declaration.thread_message_posted.v1``,
+notification mails the activity's approbateur and providers — that a message waits, never its content — then the
+approbateur answers with a file and the agent who wrote is mailed in turn."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from afas_shared.testing.fixtures import eventually
+from tests.integration.conftest import OPERATOR, Platform, demo_catalogue
+from tests.integration.test_attachments import PDF, files
+from tests.integration.test_declaration_journey import ADMIN, _eaje_declaration
+from tests.integration.test_no_secret_on_the_bus import _free_port, _Mailbox
+
+CLAIRE_MAIL, KARIM_MAIL, SOPHIE_MAIL = (
+    f"{who}@amiens.example" for who in ("claire.martin", "karim.bernard", "sophie.petit")
+)
+AGENT_MAIL = "agnes.lefevre@caf-somme.example"  # the demo's Caf agent (catalogue.agent)
+QUESTION = "Le relevé des heures de mars manque-t-il ?"
+ANSWER = "Le voici, avec les heures facturées."
+
+
+async def test_a_message_in_the_thread_mails_the_other_side_without_its_content(secured_platform):
+    mailbox, port = _Mailbox(), _free_port()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    mail = {"smtp_port": port, "mail_poll_seconds": 0.2, "schedule_check_seconds": 3600}
+    try:
+        async with secured_platform(notification=mail) as secured:
+            platform = Platform(
+                secured.client,
+                secured.identity,
+                secured.gateway,
+                secured.runtimes["habilitation"],
+                secured.identity.clock,
+                secured.nats.url,
+            )
+            seeded = await platform.client.post("/api/v1/admin/demo", headers=OPERATOR)
+            assert seeded.status_code == 200, seeded.text
+            catalogue = await demo_catalogue(platform)
+            declaration, headers = await _eaje_declaration(platform, catalogue)
+            client, notification = platform.client, secured.runtimes["notification"]
+
+            async def grants_known() -> bool:  # notification's copy of the activity's grants
+                async with notification.db.sessions() as session:
+                    query = "SELECT role, validation FROM grant_copy"
+                    lines = (await session.execute(sa.text(query))).all()
+                    return len(lines) >= 3 and ("approbateur", "validated") in [tuple(line) for line in lines]
+
+            await eventually(grants_known, timeout=20)
+            url = f"/api/v1/declarations/{declaration}/messages"
+            asked = await client.post(url, headers=catalogue.agent, data={"texte": QUESTION})
+            assert asked.status_code == 201, asked.text
+
+            def mails_to(*addresses):
+                def found():
+                    with mailbox.lock:
+                        sent = [m for m in mailbox.received if m["X-AFAS-Kind"] == "message_fil"]
+                    return sent if {m["To"] for m in sent} >= set(addresses) else None
+
+                return found
+
+            told = await eventually(mails_to(CLAIRE_MAIL, KARIM_MAIL, SOPHIE_MAIL), timeout=30)
+            for sent in told:
+                body = sent.get_body(("plain",)).get_content()
+                assert sent["Subject"].startswith("Nouveau message sur la déclaration prévisionnelle 2026")
+                assert "Votre Caf vous a écrit" in body and f"/declarations/{declaration}/messages" in body
+                assert QUESTION not in body and "relevé" not in body  # never the content
+
+            answered = await client.post(url, headers=headers[ADMIN], **files("releve.pdf", PDF, texte=ANSWER))
+            assert answered.status_code == 201, answered.text
+            told = await eventually(mails_to(AGENT_MAIL), timeout=30)
+            [to_agent] = [m for m in told if m["To"] == AGENT_MAIL]
+            body = to_agent.get_body(("plain",)).get_content()
+            assert "Le partenaire a écrit" in body and ANSWER not in body and "%PDF" not in body
+            assert not any(part.get_filename() for part in to_agent.iter_attachments())
+            async with notification.db.sessions() as session:
+                query = "SELECT count(*) FROM message WHERE kind = 'message_fil'"
+                # the Caf's message to the approbateur and both providers, the answer to the agent only (not its author)
+                assert (await session.execute(sa.text(query))).scalar_one() == 4
+    finally:
+        smtp.stop()
