@@ -1,20 +1,24 @@
-"""The mail sender: claims due messages one at a time, sends them over SMTP, records the outcome.
+"""The mail sender: claims due messages a batch at a time, sends them over SMTP, records the outcomes.
 
 Delivery guarantee, stated honestly: SMTP has no idempotent submit, so no sender can make "delivered to the server"
-and "recorded as sent" one atomic step. This one narrows the gap to a single message and makes the rest safe:
+and "recorded as sent" one atomic step. This one narrows the gap to one claimed batch and makes the rest safe:
 
-1. **claim** (own transaction): ``pending -> sending``, ``attempts + 1``, ``claimed_at = now``: the attempt is on
-   record *before* the server is contacted (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas never take the
-   same row; a conditional update guards SQLite, where this process is the only writer);
-2. **send** with a ``Message-ID`` derived from the message's idempotency key (recipient, declaration, kind);
-3. **record** (own transaction): ``sent``, or back to ``pending`` after a backoff delay, or ``undeliverable``
-   once every delay was used (or at once when the server refused for good, 5xx).
+1. **claim** (own transaction, one statement for the batch): up to ``CLAIM_BATCH`` due messages go
+   ``pending -> sending``, ``attempts + 1``, ``claimed_at = now``: the attempts are on record *before* the server is
+   contacted (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas never take the same row; the update is
+   conditional on ``pending``, which guards SQLite, where this process is the only writer);
+2. **send** each, with a ``Message-ID`` derived from the message's idempotency key (recipient, declaration, kind);
+3. **record** (own transaction, one statement for the batch): ``sent``, or back to ``pending`` after a backoff delay,
+   or ``undeliverable`` once every delay was used (or at once when the server refused for good, 5xx).
 
-A process killed after the server's ``250 OK`` and before step 3 leaves the row ``sending``; once its lease
-(``mail_claim_lease_seconds``) has run out it goes back to ``pending`` and is sent again *with the same Message-ID*.
-So delivery to SMTP is at-least-once, and the only possible duplicate is that single in-flight message, which
-carries the same Message-ID as the first copy (mail stores and clients that de-duplicate by Message-ID show it
-once). A graceful stop never causes it: the send under way finishes and records its outcome before the task ends.
+A batch never runs longer than half the claim lease (``mail_claim_lease_seconds``): the messages it had no time
+for are handed back (``pending``, the attempt not counted) in the same record, so no other sender takes a message
+still being sent. A process killed after the server's ``250 OK`` and before step 3 leaves that batch's rows
+``sending``; once their lease has run out they go back to ``pending`` and are sent again *with the same Message-ID*.
+So delivery to SMTP is at-least-once, and the only possible duplicates are the messages of that single batch,
+each carrying the same Message-ID as its first copy (mail stores and clients that de-duplicate by Message-ID show
+it once). A graceful stop never causes one: the send under way finishes, the batch's other messages are handed
+back, and the outcomes are recorded before the task ends.
 Messages planned but not yet claimed are simply sent after the restart: none is lost, none sent twice.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -36,6 +41,7 @@ from afas_notification.adapters.tables import Message
 from afas_notification.domain import templates
 from afas_notification.domain.reminders import retry_delay
 from afas_shared.contracts.rpc.identity import MailLinkRequestV1
+from afas_shared.db.types import UtcDateTime
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
@@ -59,20 +65,30 @@ def _lock(runtime: ServiceRuntime) -> asyncio.Lock:
     return runtime.state.setdefault("sender_lock", asyncio.Lock())
 
 
+# Messages claimed, then recorded, together: two statements per batch instead of two per message; also the most a
+# crash between a delivery and its record can have sent twice (the second copy under the same Message-ID)
+CLAIM_BATCH = 20
+# What a message the batch had no time for is recorded as: due again at once, its attempt not counted
+HANDED_BACK = {"mail_state": "pending", "undo_attempt": 1}
+
+
 async def send_due(runtime: ServiceRuntime, limit: int = 500) -> int:
     """Send what is due now (periodic job); returns how many messages were delivered to the server."""
     async with _lock(runtime):  # one sender per process; replicas are kept apart by the claim itself
         await release_expired_claims(runtime)
-        sent = 0
-        for _ in range(limit):
-            claimed = await _claim_one(runtime)
-            if claimed is None:
+        sent, taken = 0, 0
+        while taken < limit:
+            claimed = await _claim_batch(runtime, min(CLAIM_BATCH, limit - taken))
+            if not claimed:
                 break
-            # Shielded: a stop (task cancelled) lets the send under way finish and record its outcome.
-            attempt = asyncio.ensure_future(_attempt(runtime, claimed))
+            taken += len(claimed)
+            stop = asyncio.Event()
+            # Shielded: a stop (task cancelled) lets the send under way finish and the batch record its outcomes.
+            attempt = asyncio.ensure_future(_attempt_batch(runtime, claimed, stop))
             try:
                 sent += await asyncio.shield(attempt)
             except asyncio.CancelledError:
+                stop.set()
                 await attempt
                 raise
         return sent
@@ -94,45 +110,71 @@ async def release_expired_claims(runtime: ServiceRuntime) -> int:
     return result.rowcount
 
 
-async def _claim_one(runtime: ServiceRuntime) -> dict[str, Any] | None:
+_CLAIMED = (
+    Message.id,
+    Message.user_id,
+    Message.email,
+    Message.subject,
+    Message.body_text,
+    Message.body_html,
+    Message.message_id,
+    Message.kind,
+    Message.attempts,
+    Message.mail_link,
+    Message.next_attempt_at,
+    Message.created_at,
+)
+
+
+async def _claim_batch(runtime: ServiceRuntime, size: int) -> list[dict[str, Any]]:
+    """Up to ``size`` due messages, oldest due first, claimed by one statement; their recipients read by one more."""
     now = runtime.clock.now()
+    due = (
+        sa.select(Message.id)
+        .where(Message.mail_state == "pending", Message.next_attempt_at <= now)
+        .order_by(Message.next_attempt_at, Message.created_at)
+        .limit(size)
+    )
+    if runtime.db.backend == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claim = (
+        sa.update(Message)
+        .where(Message.id.in_(due), Message.mail_state == "pending")
+        .values(mail_state="sending", attempts=Message.attempts + 1, claimed_at=now)
+        .returning(*_CLAIMED)
+        .execution_options(synchronize_session=False)
+    )
     async with runtime.db.transaction() as session:
-        query = (
-            sa.select(Message)
-            .where(Message.mail_state == "pending", Message.next_attempt_at <= now)
-            .order_by(Message.next_attempt_at, Message.created_at)
-            .limit(1)
-        )
-        if runtime.db.backend == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        row = (await session.execute(query)).scalars().first()
-        if row is None:
-            return None
-        taken = await session.execute(
-            sa.update(Message)
-            .where(Message.id == row.id, Message.mail_state == "pending")
-            .values(mail_state="sending", attempts=Message.attempts + 1, claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:
-            return None
-        email, text, page = row.email, row.body_text, row.body_html
-        if row.user_id is not None and (email is None or templates.NAME_PLACEHOLDER in text):
-            user = await session.get(KnownUser, row.user_id)
-            email = email or (user.email if user else None)
-            # Queued before the user was known here: greeted by the first name known now.
-            text, page = templates.with_first_name(text, page, user.first_name if user else None)
-        return {
-            "id": row.id,
-            "to": email,
-            "subject": row.subject,
-            "text": text,
-            "html": page,
-            "message_id": row.message_id,
-            "kind": row.kind,
-            "attempts": row.attempts + 1,
-            "mail_link": row.mail_link,
-        }
+        rows = sorted((await session.execute(claim)).all(), key=lambda r: (r.next_attempt_at, r.created_at))
+        # Queued before the user was known here: the address and the first name known now
+        unknown = {r.user_id for r in rows if r.user_id is not None and (r.email is None or _unnamed(r.body_text))}
+        users = {}
+        if unknown:
+            known = await session.execute(sa.select(KnownUser).where(KnownUser.user_id.in_(unknown)))
+            users = {u.user_id: u for u in known.scalars()}
+    return [_claimed(row, users.get(row.user_id)) for row in rows]
+
+
+def _unnamed(text: str) -> bool:
+    return templates.NAME_PLACEHOLDER in text
+
+
+def _claimed(row: Any, user: KnownUser | None) -> dict[str, Any]:
+    email, text, page = row.email, row.body_text, row.body_html
+    if row.user_id is not None and (email is None or _unnamed(text)):
+        email = email or (user.email if user else None)
+        text, page = templates.with_first_name(text, page, user.first_name if user else None)
+    return {
+        "id": row.id,
+        "to": email,
+        "subject": row.subject,
+        "text": text,
+        "html": page,
+        "message_id": row.message_id,
+        "kind": row.kind,
+        "attempts": row.attempts,
+        "mail_link": row.mail_link,
+    }
 
 
 def build_email(claimed: dict[str, Any], sender: str, now: datetime) -> EmailMessage:
@@ -149,32 +191,47 @@ def build_email(claimed: dict[str, Any], sender: str, now: datetime) -> EmailMes
     return message
 
 
-async def _attempt(runtime: ServiceRuntime, claimed: dict[str, Any]) -> int:
+async def _attempt_batch(runtime: ServiceRuntime, claimed: list[dict[str, Any]], stop: asyncio.Event) -> int:
+    """Send the batch's messages one after the other, then record every outcome by one statement; returns how many
+    were delivered. Once half the lease is spent, or the sender is stopping, the rest is handed back."""
+    budget = runtime.settings.mail_claim_lease_seconds / 2
+    started = time.monotonic()
+    outcomes = []
+    for message in claimed:
+        # the first message is always tried: every batch moves the queue on, however small the lease
+        if outcomes and (stop.is_set() or time.monotonic() - started > budget):
+            outcomes.append((message["id"], HANDED_BACK))
+        else:
+            outcomes.append((message["id"], await _attempt(runtime, message)))
+    await _record_all(runtime, outcomes)
+    return sum(1 for _, outcome in outcomes if outcome["mail_state"] == "sent")
+
+
+async def _attempt(runtime: ServiceRuntime, claimed: dict[str, Any]) -> dict[str, Any]:
+    """One message sent: the outcome to record."""
     settings = runtime.settings
     try:
         if not claimed["to"]:
             raise UnknownRecipient("adresse du destinataire inconnue")
         if claimed.get("mail_link"):
-            claimed = await _with_one_time_link(runtime, claimed)
-            if claimed is None:
-                return 0
+            linked = await _with_one_time_link(runtime, claimed)
+            if linked is None:
+                return {"mail_state": "cancelled", "last_error": "lien expiré"}
+            claimed = linked
         email = build_email(claimed, settings.mail_sender, runtime.clock.now())
         await asyncio.to_thread(mailer_of(runtime).send, email)
     except PermanentFailure as exc:
-        await _record_failure(runtime, claimed, str(exc), permanent=True)
-        return 0
+        return _failure(runtime, claimed, str(exc), permanent=True)
     except Exception as exc:
-        await _record_failure(runtime, claimed, f"{type(exc).__name__}: {exc}", permanent=False)
-        return 0
-    await _record(runtime, claimed["id"], mail_state="sent", sent_at=runtime.clock.now(), last_error=None)
-    return 1
+        return _failure(runtime, claimed, f"{type(exc).__name__}: {exc}", permanent=False)
+    return {"mail_state": "sent", "sent_at": runtime.clock.now()}
 
 
 async def _with_one_time_link(runtime: ServiceRuntime, claimed: dict[str, Any]) -> dict[str, Any] | None:
     """The mail with its one-time URL, asked of identity now (never stored here, never logged).
 
-    A link that no longer works (used, superseded by a newer one, expired) is not mailed: the message is cancelled.
-    Identity not answering is a failure like the mail server's: retried later.
+    A link that no longer works (used, superseded by a newer one, expired) is not mailed: None, the message is
+    cancelled. Identity not answering is a failure like the mail server's: retried later.
     """
     kind, _, link_id = claimed["mail_link"].partition(":")
     try:
@@ -184,32 +241,55 @@ async def _with_one_time_link(runtime: ServiceRuntime, claimed: dict[str, Any]) 
         if exc.error not in ("invalid", "not_found"):
             raise
         log.info("message %s not sent: its one-time link is no longer valid", claimed["id"])
-        await _record(runtime, claimed["id"], mail_state="cancelled", next_attempt_at=None, last_error="lien expiré")
         return None
     url = reply["result"]["url"]
     text, page = templates.with_link(claimed["text"], claimed["html"], url)
     return {**claimed, "text": text, "html": page}
 
 
-async def _record(runtime: ServiceRuntime, message_id: uuid.UUID, **values: Any) -> None:
-    count_mail(values.get("mail_state"))  # every attempt's outcome passes here
-    async with runtime.db.transaction() as session:
-        await session.execute(
-            sa.update(Message)
-            .where(Message.id == message_id, Message.mail_state == "sending")
-            .values(claimed_at=None, **values)
-            .execution_options(synchronize_session=False)
+# The record of every outcome of a batch, one statement (executed once per message's values): only rows still
+# claimed change; no next attempt unless back to pending, and an attempt handed back untried is not counted.
+_RECORD = (
+    sa.update(Message.__table__)
+    .where(Message.__table__.c.id == sa.bindparam("b_id"), Message.__table__.c.mail_state == "sending")
+    .values(
+        mail_state=sa.bindparam("b_state"),
+        next_attempt_at=sa.bindparam("b_next", type_=UtcDateTime()),
+        last_error=sa.bindparam("b_error"),
+        sent_at=sa.bindparam("b_sent", type_=UtcDateTime()),
+        attempts=Message.__table__.c.attempts - sa.bindparam("b_undo", type_=sa.Integer()),
+        claimed_at=None,
+    )
+)
+
+
+async def _record_all(runtime: ServiceRuntime, outcomes: list[tuple[uuid.UUID, dict[str, Any]]]) -> None:
+    now = runtime.clock.now()
+    rows = []
+    for message_id, outcome in outcomes:
+        count_mail(outcome["mail_state"])  # every attempt's outcome passes here
+        rows.append(
+            {
+                "b_id": message_id,
+                "b_state": outcome["mail_state"],
+                "b_next": outcome.get("next_attempt_at", now if outcome is HANDED_BACK else None),
+                "b_error": outcome.get("last_error"),
+                "b_sent": outcome.get("sent_at"),
+                "b_undo": outcome.get("undo_attempt", 0),
+            }
         )
+    if rows:
+        async with runtime.db.transaction() as session:
+            await session.execute(_RECORD, rows)
 
 
-async def _record_failure(runtime: ServiceRuntime, claimed: dict[str, Any], error: str, permanent: bool) -> None:
+def _failure(runtime: ServiceRuntime, claimed: dict[str, Any], error: str, permanent: bool) -> dict[str, Any]:
     delay = None if permanent else retry_delay(claimed["attempts"], runtime.settings.mail_retry_seconds)
     if delay is None:
         log.error("message %s undeliverable after %d attempt(s): %s", claimed["id"], claimed["attempts"], error)
-        await _record(runtime, claimed["id"], mail_state="undeliverable", next_attempt_at=None, last_error=error)
-    else:
-        log.warning(
-            "message %s not sent (attempt %d), retry in %.0fs: %s", claimed["id"], claimed["attempts"], delay, error
-        )
-        retry_at = runtime.clock.now() + timedelta(seconds=delay)
-        await _record(runtime, claimed["id"], mail_state="pending", next_attempt_at=retry_at, last_error=error)
+        return {"mail_state": "undeliverable", "last_error": error}
+    log.warning(
+        "message %s not sent (attempt %d), retry in %.0fs: %s", claimed["id"], claimed["attempts"], delay, error
+    )
+    retry_at = runtime.clock.now() + timedelta(seconds=delay)
+    return {"mail_state": "pending", "next_attempt_at": retry_at, "last_error": error}
