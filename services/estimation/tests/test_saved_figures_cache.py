@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from afas_estimation.adapters.tables import DeclarationEstimate
 from afas_estimation.application import declarations
-from afas_estimation.application.baremes import BaremeCache
+from afas_estimation.application.localised_baremes import LocalisedBaremes
 from afas_shared.testing.fixtures import running
 from services.estimation.tests.test_baremes_rpc import AGENT, CHANGE, PSU, ask, figures_updated
 
@@ -22,7 +22,7 @@ async def _stored(estimation, envelope, baremes) -> DeclarationEstimate:
 
 async def test_a_save_is_estimated_with_the_barème_in_memory_and_sees_a_change_by_its_version(make_settings):
     async with running(make_settings("estimation")) as estimation:
-        cache = BaremeCache(estimation.db)
+        cache = LocalisedBaremes(estimation.db)
         statements: list[str] = []
         engine = estimation.db.engine.sync_engine
         sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))

@@ -81,6 +81,17 @@ class CafLocalParameter(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class CafLocalVersion(SQLModel, table=True):
+    """A Caf's local values' version (its local parameters, territories and assignments): +1 in the transaction of
+    each change, so a replica's copy in memory is checked with one read (no row: version 0)."""
+
+    __tablename__ = "caf_local_version"
+
+    caf_code: str = Field(primary_key=True, max_length=3)
+    version: int
+    changed_at: datetime = Field(sa_type=UtcDateTime())
+
+
 class CafLocalParameterChange(SQLModel, table=True):
     """Audit of every local parameter change: which Caf, who, when, old → new, provenance and reason."""
 

@@ -8,7 +8,6 @@ rebuilds it only when the version moved (another replica's change included).
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -89,25 +88,22 @@ async def resolve(session: AsyncSession, family: str) -> Effective:
 class BaremeCache:
     """Effective barèmes kept in memory by family, checked against the family's version on every use."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self) -> None:
         self._cache: dict[str, Effective] = {}
 
-    async def effective(
-        self, family: str, caf_code: str | None = None, activity_id: uuid.UUID | None = None
-    ) -> Effective:
-        """The national barème of ``family``, with the local parameters of ``caf_code`` when given (and the
-        territory the Caf assigned ``activity_id`` to, if any)."""
-        from afas_estimation.application.local_parameters import localised
+    def kept(self, family: str, version: int) -> Effective | None:
+        """The barème in memory if it is at ``version``."""
+        cached = self._cache.get(family)
+        return cached if cached is not None and cached.version == version else None
 
-        async with self._db.sessions() as session:
-            return await localised(session, await self.national(session, family), caf_code, activity_id)
-
-    async def national(self, session: AsyncSession, family: str) -> Effective:
-        """The national barème of ``family`` as ``session`` sees its version: rebuilt only when it moved."""
+    async def national(self, session: AsyncSession, family: str, version: int | None = None) -> Effective:
+        """The national barème of ``family`` as ``session`` sees its version (``version`` when the caller read it
+        already): rebuilt only when it moved."""
         rule_for(family)
         cached = self._cache.get(family)
-        if cached is None or cached.version != await current_version(session, family):
+        if version is None:
+            version = await current_version(session, family)
+        if cached is None or cached.version != version:
             cached = await resolve(session, family)
             self._cache[family] = cached
         return cached

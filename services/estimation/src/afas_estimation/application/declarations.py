@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from afas_estimation.adapters.tables import DeclarationEstimate, DeclarationFigures
-from afas_estimation.application.baremes import BaremeCache, resolve
+from afas_estimation.application.baremes import resolve
 from afas_estimation.application.estimates import Outcome, outcome
 from afas_estimation.application.local_parameters import localised
+from afas_estimation.application.localised_baremes import LocalisedBaremes
 from afas_estimation.domain.errors import EstimationError
 from afas_shared.contracts.declaration_states import DeclarationState
 from afas_shared.contracts.envelope import Envelope
@@ -50,10 +51,10 @@ def _facts(d) -> dict:
 
 
 async def on_figures_updated(
-    uow: UnitOfWork, envelope: Envelope[DeclarationFiguresUpdatedV1], baremes: BaremeCache | None = None
+    uow: UnitOfWork, envelope: Envelope[DeclarationFiguresUpdatedV1], baremes: LocalisedBaremes | None = None
 ) -> None:
-    """``baremes``: the service's barèmes in memory (checked against their version in this transaction), where
-    resolving the barème again for every save cost two queries and its fingerprint (issue 16)."""
+    """``baremes``: the service's barèmes and Caf local values in memory (checked against their versions in this
+    transaction), where reading them again for every save cost up to six queries and a fingerprint (issue 16)."""
     d = envelope.data
     now = envelope.time
     row = await uow.session.get(DeclarationFigures, d.declaration_id)
@@ -68,8 +69,10 @@ async def on_figures_updated(
     uow.session.add(row)
     try:
         # the Caf's local parameters and the activity's territory, as for the instant estimate
-        national = await (baremes.national(uow.session, d.family) if baremes else resolve(uow.session, d.family))
-        effective = await localised(uow.session, national, d.caf_code, d.activity_id)
+        if baremes is not None:
+            effective = await baremes.localised(uow.session, d.family, d.caf_code, d.activity_id)
+        else:
+            effective = await localised(uow.session, await resolve(uow.session, d.family), d.caf_code, d.activity_id)
     except EstimationError as exc:  # a family estimation does not know: stored as such, never retried
         found = Outcome(None, False, exc.message, None)
         version, print_ = 0, "0" * 64

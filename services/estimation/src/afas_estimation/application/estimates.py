@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from afas_estimation.application.baremes import BaremeCache, Effective
+from afas_estimation.application.baremes import Effective
+from afas_estimation.application.localised_baremes import LocalisedBaremes
 from afas_estimation.application.territories import read_activity
 from afas_estimation.domain.errors import EstimationError, InvalidInputs
 from afas_estimation.domain.estimate import estimate as compute_estimate
@@ -68,7 +69,7 @@ def _wire(attribute: str) -> str:
     return info.alias or attribute
 
 
-async def estimate(baremes: BaremeCache, request: EstimateRequestV1) -> dict[str, Any]:
+async def estimate(baremes: LocalisedBaremes, request: EstimateRequestV1) -> dict[str, Any]:
     """The explained estimate; raise ``EstimationError`` (the figures) or ``InvalidRequest`` (the request's fields)."""
     figures = request.figures
     if figures is None:

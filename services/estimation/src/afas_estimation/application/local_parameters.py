@@ -4,8 +4,8 @@ barèmes, applied to that Caf's estimates only (``localised``).
 ``change`` (``estimation.rpc.set_parameter.v1`` with a local parameter and ``caf``): the caller must be a
 paramétrage agent of that Caf (never another Caf's, never the Cnaf's national paramétrage); the value must lie in
 the national range (``domain.parameters.local``) in force at its date, and carry a structured provenance (the
-Caf's decision: title, issuer, date, reference). One transaction: the value, its audit row, and a re-estimation
-job limited to that Caf's open declarations.
+Caf's decision: title, issuer, date, reference). One transaction: the value, its audit row, the Caf's local version
+(``local_versions``) and a re-estimation job limited to that Caf's open declarations.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from afas_estimation.adapters.tables import CafLocalParameter, CafLocalParameterChange, ReestimationJob
 from afas_estimation.application.bareme_changes import _date, _stored, _text, read_provenance
 from afas_estimation.application.baremes import Effective, resolve, stored_provenance
+from afas_estimation.application.local_versions import bump
 from afas_estimation.application.territories import dated_change_view, name_of, territories_for
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters.local import LocalValue, local_spec, national_range, with_local
@@ -178,6 +179,7 @@ async def change(
         id=uuid.uuid4(), change_id=audit.id, family=family, applies_from=start, caf_code=caf, created_at=now
     )
     session.add(job)
+    await bump(session, caf, now)  # with the value: the next estimate, on any replica, reads it
     await session.flush()
     return {
         "modifie": True,

@@ -9,8 +9,9 @@
 * ``listing`` (``estimation.rpc.territories.v1`` {actor, caf}): that Caf's territories, amounts and activities,
   for its agents (and the operator).
 
-Each change is audited (``CafTerritoryChange``) and, in the same transaction, queues a re-estimation job limited
-to that Caf's open declarations (the local re-estimation path of ``local_parameters``).
+Each change is audited (``CafTerritoryChange``), bumps the Caf's local version (``local_versions``) and, in the
+same transaction, queues a re-estimation job limited to that Caf's open declarations (the local re-estimation
+path of ``local_parameters``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from afas_estimation.adapters.tables import (
 )
 from afas_estimation.application.bareme_changes import _date, _stored, _text, read_provenance
 from afas_estimation.application.baremes import resolve, stored_provenance
+from afas_estimation.application.local_versions import bump
 from afas_estimation.domain.explanation import french
 from afas_estimation.domain.parameters import territories as domain
 from afas_estimation.domain.parameters.model import Provenance
@@ -269,6 +271,7 @@ async def define(
     session.add_all(audits)
     job = _job(caf, audit, start, now)
     session.add(job)
+    await bump(session, caf, now)  # the Caf's estimates, on any replica, read its territories again
     await session.flush()
     [territory_now] = [t for t in await territories_of(session, caf) if t.code == code]
     return {
@@ -368,6 +371,7 @@ async def assign(
     session.add(audit)
     job = _job(caf, audit, FIRST_DATE, now)  # every open exercice of the activity may move
     session.add(job)
+    await bump(session, caf, now)
     await session.flush()
     return {
         "modifie": True,

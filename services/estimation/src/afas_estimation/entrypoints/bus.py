@@ -44,7 +44,7 @@ from afas_estimation.application import (
     reestimation,
     territories,
 )
-from afas_estimation.application.baremes import BaremeCache
+from afas_estimation.application.localised_baremes import LocalisedBaremes
 from afas_estimation.domain.errors import EstimationError
 from afas_estimation.domain.parameters.local import local_spec
 from afas_shared.auth.caller import ForwardedCaller, forwarded_caller
@@ -61,7 +61,7 @@ from afas_shared.runtime import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime) -> None:
-    cache = BaremeCache(runtime.db)
+    cache = LocalisedBaremes(runtime.db)
     worker = reestimation.Reestimator(
         runtime.db, lambda: runtime.clock, runtime.relay.wake, runtime.settings.reestimation_batch_size
     )
