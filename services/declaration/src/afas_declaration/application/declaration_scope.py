@@ -16,12 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm
+from afas_declaration.adapters.tables import ActivityCopy, Campaign, Declaration, DeclarationForm, PartnerCopy
 from afas_declaration.application.errors import NotFound
 from afas_declaration.application.permissions import access_from_lines, acting_lines_of, remember
 from afas_declaration.domain.access_policy import Access, Standing
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.db.engine import Database
+from afas_shared.read_models.user_directory import KnownUser
 
 
 @dataclass
@@ -31,6 +32,10 @@ class Loaded:
     campaign: Campaign
     forms: list[DeclarationForm]
     access: Access | None = None  # the caller's, when ``load`` was asked its rights (``rights_of``)
+    # Read with the declaration and held here: the session's identity map keeps rows only weakly, and a use case's
+    # ``session.get`` of the partner or of the caller finds them there as long as they are held
+    partner: PartnerCopy | None = None
+    user: KnownUser | None = None
 
     def standing(self) -> Standing:
         """What the caller ``load`` carried the rights of is to the declaration's activity."""
@@ -38,22 +43,32 @@ class Loaded:
         return self.access.on(self.activity)
 
 
-# The declaration with its activity and campaign, in one statement (they were three): built once, run with each
-# declaration's id — or with a form's id, the declaration that form belongs to (a save knows its form only)
+# The declaration with its activity, campaign and partner, in one statement (they were three reads, and a fourth in
+# a transmit): built once, run with each declaration's id — or with a form's id, the declaration that form belongs
+# to (a save knows its form only). The rows it reads stay in the session's identity map: a use case's
+# ``session.get`` of the partner (or of the caller, below) finds them there without a statement.
 _WITH_CONTEXT = (
-    sa.select(Declaration, ActivityCopy, Campaign)
+    sa.select(Declaration, ActivityCopy, Campaign, PartnerCopy)
     .outerjoin(ActivityCopy, ActivityCopy.activity_id == Declaration.activity_id)
     .outerjoin(Campaign, Campaign.id == Declaration.campaign_id)
+    .outerjoin(PartnerCopy, PartnerCopy.partner_id == Declaration.partner_id)
 )
 _BY_ID = _WITH_CONTEXT.where(Declaration.id == sa.bindparam("declaration_id"))
 _BY_FORM = _WITH_CONTEXT.where(
     Declaration.id
     == sa.select(DeclarationForm.declaration_id).where(DeclarationForm.id == sa.bindparam("form_id")).scalar_subquery()
 )
-# Each carrying the lines of the partner's user ``user_id`` acting on ``today`` on the declaration's activity
+# Each carrying the lines of the partner's user ``user_id`` acting on ``today`` on the declaration's activity, and
+# that user as the directory knows them (the name a save or a signature records)
 _LINES = acting_lines_of(Declaration.activity_id).label("lines")
+
+
+def _with_user(statement: sa.Select) -> sa.Select:
+    return statement.add_columns(_LINES, KnownUser).outerjoin(KnownUser, KnownUser.user_id == sa.bindparam("user_id"))
+
+
 _STATEMENTS = {
-    (by_form, locked, lines): statement.add_columns(_LINES) if lines else statement
+    (by_form, locked, lines): _with_user(statement) if lines else statement
     for by_form, base in ((False, _BY_ID), (True, _BY_FORM))
     for locked, statement in ((False, base), (True, base.with_for_update(of=Declaration)))
     for lines in (False, True)
@@ -96,7 +111,8 @@ async def load(
         access = access_from_lines(rights_of[0], {declaration.activity_id: row.lines if partner else None})
         remember(rights_of[0], rights_of[1], declaration.activity_id, access)
     forms = await session.execute(_FORMS_LOCKED if for_update else _FORMS, {"declaration_id": declaration.id})
-    return Loaded(declaration, activity, campaign, list(forms.scalars().all()), access)
+    user = row.KnownUser if partner else None
+    return Loaded(declaration, activity, campaign, list(forms.scalars().all()), access, row[3], user)
 
 
 # --- the read path: one declaration as it is shown (its page, GET /api/v1/declarations/{id}) -------------------------
