@@ -59,3 +59,19 @@ async def test_a_partners_list_and_a_zero_ttl_are_counted_every_time(world):
     for _ in range(2):
         page = await declaration_list.page_of(world.runtime, world.agent, None, PageRequest(2))
         assert (page["total"], page["total_approche"]) == (5, False)
+
+
+async def test_a_pages_actions_worked_out_once_per_kind_of_row_are_each_rows_own(world):
+    """The actions a page's rows share are asked of the lifecycle once (``_shaped``'s ``offered``): a user with other
+    roles on other activities still gets, on each row, the actions its own roles there give (as the list read from
+    all its lines says)."""
+    activities = await _five_activities(world)
+    lea = await world.user("Léa", "Petit")
+    await world.grant(lea, "fda", activities[0])
+    await world.grant(lea, "fdf", activities[1])
+    await world.grant(lea, "approbateur", activities[2])
+    page = await declaration_list.page_of(world.runtime, lea.caller, None, PageRequest(10))
+    from_every_line = await declaration_list.visible_to(world.runtime, lea.caller)
+    assert [r["actions"] for r in page["elements"]] == [r["actions"] for r in from_every_line]
+    kinds = [{a["action"] for a in r["actions"]} for r in page["elements"]]
+    assert "saisir_activite" in kinds[0] and "saisir_financier" in kinds[1] and len({frozenset(k) for k in kinds}) == 3
