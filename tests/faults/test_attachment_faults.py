@@ -10,30 +10,16 @@ import threading
 import time
 
 import httpx
-import pytest
 
-from afas_shared.local_nats import LocalNatsServer
 from tests.faults.drills import KARIM, karim_forms
-from tests.faults.platform import TIMEOUT, demo_platform, wait_for
+from tests.faults.platform import TIMEOUT, wait_for
 
 PDF = b"%PDF-1.7\n" + b"% releve des heures\n" * 2000 + b"%%EOF\n"
 BIG = b"%PDF-1.7\n" + bytes(range(256)) * 32_000 + b"%%EOF\n"  # about 8 MB: 63 chunks, time to be killed
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("attachment-faults-broker")
-    server = LocalNatsServer(tmp / "nats", log_file=tmp / "nats-server.log").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def platform(backends, broker, tmp_path_factory):
-    with demo_platform(backends, broker.url, tmp_path_factory.mktemp("attachment-faults")) as p:
-        yield p
+# nats-server is killed here: a broker of this module's own (conftest ``broker``)
+OWN_BROKER = True
 
 
 def _upload(url: str, token: str, name: str, content: bytes) -> int:

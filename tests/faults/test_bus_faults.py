@@ -11,29 +11,15 @@ import time
 import uuid
 
 import nats
-import pytest
 
-from afas_shared.local_nats import LocalNatsServer
 from tests.faults.drills import KARIM, Burst, _latest_figures_event, check_invariants, karim_forms
-from tests.faults.platform import LONG, Platform, demo_platform, wait_for
+from tests.faults.platform import LONG, Platform, wait_for
 
 OUTAGE_SECONDS = 8 if LONG else 3
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("faults-broker")
-    server = LocalNatsServer(tmp / "nats", log_file=tmp / "nats-server.log").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def platform(backends, broker, tmp_path_factory):
-    with demo_platform(backends, broker.url, tmp_path_factory.mktemp("faults-bus")) as p:
-        yield p
+# nats-server is killed here: a broker of this module's own (conftest ``broker``)
+OWN_BROKER = True
 
 
 def test_nats_server_killed_and_restarted_on_the_same_store(platform, broker, report_measurement):

@@ -197,18 +197,23 @@ async def _store_then_list(runtime: ServiceRuntime, row: Attachment, content: by
 
 
 async def store_then_record(
-    runtime: ServiceRuntime, object_id: uuid.UUID, content: bytes, record: Callable[[UnitOfWork, str], Awaitable[None]]
+    runtime: ServiceRuntime,
+    object_id: uuid.UUID,
+    content: bytes,
+    record: Callable[[UnitOfWork, str], Awaitable[None]],
+    unavailable: str = "Le stockage des pièces ne répond pas, réessayez dans un instant.",
 ) -> str:
-    """Any file of the service (pièces, the thread's files): noted, stored whole, then ``record`` writes what lists
-    it (given the object's SHA-256) in the transaction that removes the note. A refusal of ``record`` forgets the
-    object; a process dying in between leaves the note to the sweep. Returns the SHA-256."""
+    """Any file of the service (pièces, the thread's files, the Caf's documents): noted, stored whole, then
+    ``record`` writes what lists it (given the object's SHA-256) in the transaction that removes the note. A refusal
+    of ``record`` forgets the object; a process dying in between leaves the note to the sweep. Returns the SHA-256;
+    ``unavailable``: the French refusal when the store does not answer."""
     async with runtime.unit_of_work() as uow:
         uow.session.add(AttachmentUpload(id=object_id, started_at=runtime.clock.now()))
     try:
         stored = await store_of(runtime).put(str(object_id), content)
     except StoreUnavailable as exc:
         log.warning("file %s not stored: %s", object_id, exc)
-        raise Unavailable("Le stockage des pièces ne répond pas, réessayez dans un instant.") from None
+        raise Unavailable(unavailable) from None
     try:
         async with runtime.unit_of_work() as uow:
             await record(uow, stored.sha256)

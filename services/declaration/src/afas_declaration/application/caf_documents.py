@@ -2,8 +2,9 @@
 convention, a letter), optionally tied to one of its activities and an exercice; the partner's users list them and
 open them, the first download by any of them recording when the partner first opened it (once).
 
-Stored like the pièces justificatives (``application.attachments``): a note, the object whole, then the row with the
-note removed in one transaction; a publication cut short leaves a note the attachments' sweep cleans up.
+Stored like the pièces justificatives (``attachments.store_then_record``): a note, the object whole, then the row
+(and the event that tells the partner) with the note removed in one transaction; a publication cut short leaves a
+note the attachments' sweep cleans up.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from afas_declaration.adapters.object_store import ObjectMissing, StoreUnavailable
-from afas_declaration.adapters.tables import ActivityCopy, AttachmentUpload, CafDocument, PartnerCopy
+from afas_declaration.adapters.tables import ActivityCopy, CafDocument, PartnerCopy
 from afas_declaration.application.actors import full_name
-from afas_declaration.application.attachments import Unavailable, store_of
+from afas_declaration.application.attachments import Unavailable, store_of, store_then_record
 from afas_declaration.application.errors import Forbidden, Invalid, NotFound
 from afas_declaration.domain import attachments as files
 from afas_shared.auth.caller import ForwardedCaller
 from afas_shared.clock import PARIS
 from afas_shared.contracts.events.declaration import CafDocumentPublishedV1
+from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
@@ -148,18 +150,13 @@ async def publish(
         published_by_name=full_name(author) or "Agent de la Caf",
         published_at=runtime.clock.now(),
     )
-    async with runtime.unit_of_work() as uow:
-        uow.session.add(AttachmentUpload(id=row.id, started_at=runtime.clock.now()))
-    try:
-        stored = await store_of(runtime).put(str(row.id), content)
-    except StoreUnavailable as exc:
-        log.warning("caf document %s not stored: %s", row.id, exc)
-        raise Unavailable(UNREADABLE) from None
-    row.sha256 = stored.sha256
-    async with runtime.unit_of_work() as uow:
+
+    async def listed(uow: UnitOfWork, sha256: str) -> None:
+        row.sha256 = sha256
         uow.session.add(row)
-        await uow.session.execute(sa.delete(AttachmentUpload).where(col(AttachmentUpload.id) == row.id))
         uow.publish(published_event(row), subject=str(row.id), aggregate_version=1)
+
+    await store_then_record(runtime, row.id, content, listed, UNREADABLE)
     return view(row)
 
 

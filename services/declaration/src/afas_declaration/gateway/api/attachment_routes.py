@@ -152,6 +152,16 @@ def upload_refusals(limit: int, *statuses: int) -> dict[int | str, dict[str, Any
     return refusals(*SESSION, *statuses, 413, 415, 422, 503, meanings=meanings)
 
 
+def file_download_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    """The answers of a route giving a stored file back: the file under any of its accepted types, or a refusal
+    (the store that does not answer included)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        200: {"description": description, "content": {kind.media_type: binary for kind in KINDS.values()}},
+        **refusals(*SESSION, 404, 422, 503),
+    }
+
+
 def file_response(listed: dict[str, Any], media_type: str, content: bytes) -> Response:
     """The file as an attachment (never shown inline: a PDF or an image from a partner is not run by the browser
     in the platform's origin), under its clean name (RFC 6266 ``filename*`` for accents)."""
@@ -204,15 +214,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/declarations/{declaration_id}/pieces-jointes/{attachment_id}",
         summary="Télécharger une pièce justificative",
         response_class=Response,
-        responses={
-            200: {
-                "description": "Le fichier, sous son type réel (lu dans son contenu au dépôt)",
-                "content": {
-                    kind.media_type: {"schema": {"type": "string", "format": "binary"}} for kind in KINDS.values()
-                },
-            },
-            **refusals(*SESSION, 404, 422, 503),
-        },
+        responses=file_download_responses("Le fichier, sous son type réel (lu dans son contenu au dépôt)"),
     )
     async def download(declaration_id: uuid.UUID, attachment_id: uuid.UUID, caller: Caller = who) -> Response:
         listed, media_type, content = await call_local(

@@ -12,7 +12,13 @@ from pydantic import BaseModel, Field
 
 from afas_declaration.application import caf_documents
 from afas_declaration.domain.attachments import KINDS, too_large_message
-from afas_declaration.gateway.api.attachment_routes import FILE_FIELD, file_response, read_upload, upload_refusals
+from afas_declaration.gateway.api.attachment_routes import (
+    FILE_FIELD,
+    file_download_responses,
+    file_response,
+    read_upload,
+    upload_refusals,
+)
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_fields import Timestamp, example
 from afas_declaration.gateway.api.reply_route import ReplyRoute
@@ -120,15 +126,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         "/partners/{partner_id}/documents/{document_id}",
         summary="Ouvrir un document de la Caf (utilisateurs du partenaire ; la première ouverture est datée)",
         response_class=Response,
-        responses={
-            200: {
-                "description": "Le fichier, sous son type réel",
-                "content": {
-                    kind.media_type: {"schema": {"type": "string", "format": "binary"}} for kind in KINDS.values()
-                },
-            },
-            **refusals(*SESSION, 404, 422, 503),
-        },
+        responses=file_download_responses("Le fichier, sous son type réel"),
     )
     async def download(partner_id: uuid.UUID, document_id: uuid.UUID, caller: Caller = who) -> Response:
         listed, media_type, content = await call_local(

@@ -12,7 +12,13 @@ from pydantic import BaseModel, Field
 
 from afas_declaration.application import thread
 from afas_declaration.domain.attachments import KINDS, too_large_message
-from afas_declaration.gateway.api.attachment_routes import FILE_FIELD, file_response, read_upload, upload_refusals
+from afas_declaration.gateway.api.attachment_routes import (
+    FILE_FIELD,
+    file_download_responses,
+    file_response,
+    read_upload,
+    upload_refusals,
+)
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_fields import Timestamp, example
 from afas_declaration.gateway.api.reply_route import ReplyRoute
@@ -179,15 +185,7 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         base + "/{message_id}/fichier",
         summary="Télécharger le fichier joint à un message",
         response_class=Response,
-        responses={
-            200: {
-                "description": "Le fichier, sous son type réel (lu dans son contenu au dépôt)",
-                "content": {
-                    kind.media_type: {"schema": {"type": "string", "format": "binary"}} for kind in KINDS.values()
-                },
-            },
-            **refusals(*SESSION, 404, 422, 503),
-        },
+        responses=file_download_responses("Le fichier, sous son type réel (lu dans son contenu au dépôt)"),
     )
     async def download(declaration_id: uuid.UUID, message_id: uuid.UUID, caller: Caller = who) -> Response:
         listed, media_type, content = await call_local(
