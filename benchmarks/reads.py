@@ -7,7 +7,8 @@ measures with a lean keep-alive client spread over several processes (benchmarks
 - at CONNECTIONS (50) connections, closed loop: « Mes déclarations » (first page) and one declaration, as the
   approbateur and as a Caf agent; a bare FastAPI hello and FastAPI + one SQL query, started by the benchmark with
   the gateway's worker count (benchmarks/read_load/baseline_app.py). Throughput, p50, p99, and each read's
-  throughput as a share of the bare hello's (target ≥ 30 %);
+  throughput as a share of the bare hello's (target ≥ 30 %), and the CPU each server spent per call (from /proc: what
+  the server itself did, much less sensitive to a loaded box than the throughput);
 - USERS (200) users with THINK (2 s) of think time between calls: each read's p99 (target < 50 ms).
 
 Before the platform starts, what each of the gateway's middlewares costs per request, in process
@@ -30,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.read_load import http_load  # noqa: E402
+from benchmarks.read_load import http_load, process_cpu  # noqa: E402
 from benchmarks.read_load.servers import baseline_server  # noqa: E402
 from benchmarks.read_load.volume import AGENT, APPROBATEUR, login, put_in_place  # noqa: E402
 
@@ -61,11 +62,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _line(name: str, result: http_load.Result, hello: float | None = None) -> str:
+def _line(name: str, result: http_load.Result, hello: float | None = None, cpu_ms: float | None = None) -> str:
     ratio = f"{result.per_second / hello:7.1%}" if hello else "       "
+    cpu = f"  CPU serveur {cpu_ms:6.2f} ms/appel" if cpu_ms is not None else ""
     return (
         f"{name:<44} {result.per_second:9.1f} appels/s  p50 {result.p50:7.1f} ms  p99 {result.percentile(99):8.1f} ms"
-        f"  {ratio}  erreurs {result.errors}"
+        f"  {ratio}{cpu}  erreurs {result.errors}"
         + (f" ({result.error_kinds()})" if result.errors else "")
         + (f"  reconnexions {result.reconnections}" if result.reconnections else "")
     )
@@ -109,19 +111,19 @@ async def measure(args: argparse.Namespace) -> bool:
         print(
             f"\nBoucle fermée, {args.connections} connexions, {args.seconds:.0f} s chacune, {args.workers} worker(s) :"
         )
-        with baseline_server(args.workers, database, volume.caf_declaration) as base:
-            closed = http_load.Load("", {}, args.connections, args.seconds)
-            hello = await asyncio.to_thread(http_load.run, _at(closed, f"{base}/hello", {}), args.processes)
-            print(_line("FastAPI nu (hello)", hello))
-            one = await asyncio.to_thread(http_load.run, _at(closed, f"{base}/one-query", {}), args.processes)
-            print(_line("FastAPI + une requête SQL", one, hello.per_second))
+        closed = http_load.Load("", {}, args.connections, args.seconds)
+        with baseline_server(args.workers, database, volume.caf_declaration) as (base, base_pid):
+            hello, cpu = await _measured(_at(closed, f"{base}/hello", {}), args.processes, base_pid)
+            print(_line("FastAPI nu (hello)", hello, None, cpu))
+            one, cpu = await _measured(_at(closed, f"{base}/one-query", {}), args.processes, base_pid)
+            print(_line("FastAPI + une requête SQL", one, hello.per_second, cpu))
         ratios = []
         for name, url, who in reads:
             headers = {"Authorization": f"Bearer {await login(running.gateway, who)}"}  # fresh: never refreshed
-            result = await asyncio.to_thread(http_load.run, _at(closed, url, headers), args.processes)
+            result, cpu = await _measured(_at(closed, url, headers), args.processes, running.pids["declaration"])
             ok &= result.errors == 0
             ratios.append(result.per_second / hello.per_second)
-            print(_line(name, result, hello.per_second))
+            print(_line(name, result, hello.per_second, cpu))
         print(
             f"\n{args.users} utilisateurs, {args.think:.0f} s de réflexion entre deux appels, "
             f"{args.think_seconds:.0f} s :"
@@ -140,6 +142,14 @@ async def measure(args: argparse.Namespace) -> bool:
         f"p99 < {P99_TARGET_MS:.0f} ms à {args.users} utilisateurs — mesuré {min(p99s):.1f} à {max(p99s):.1f} ms"
     )
     return ok
+
+
+async def _measured(load: http_load.Load, processes: int, server_pid: int) -> tuple[http_load.Result, float | None]:
+    """The load's result and the CPU the server spent per call meanwhile (ms; None without a call)."""
+    before = process_cpu.cpu_seconds(server_pid)
+    result = await asyncio.to_thread(http_load.run, load, processes)
+    spent = process_cpu.cpu_seconds(server_pid) - before
+    return result, (spent * 1000 / result.calls if result.calls else None)
 
 
 def _load_average() -> str:

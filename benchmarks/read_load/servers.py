@@ -19,8 +19,8 @@ STARTUP_SECONDS = 60.0
 
 
 @contextmanager
-def baseline_server(workers: int, database_url: str, declaration_id: str) -> Iterator[str]:
-    """``benchmarks.read_load.baseline_app`` under uvicorn; its base URL."""
+def baseline_server(workers: int, database_url: str, declaration_id: str) -> Iterator[tuple[str, int]]:
+    """``benchmarks.read_load.baseline_app`` under uvicorn; its base URL and its process id."""
     port = free_port()
     env = {**os.environ, "AFAS_BENCH_DATABASE_URL": database_url, "AFAS_BENCH_DECLARATION_ID": declaration_id}
     server = subprocess.Popen(
@@ -33,7 +33,7 @@ def baseline_server(workers: int, database_url: str, declaration_id: str) -> Ite
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(server, f"{base}/one-query")
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(15)

@@ -5,6 +5,7 @@ measured for each of the gateway's middlewares."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -82,3 +83,22 @@ def test_each_middleware_of_the_gateway_gets_its_cost():
     costs = dict(middleware_costs.measure(calls=20, rounds=2))
     assert list(costs)[2:] == [name for name, _, _ in middleware_costs.MIDDLEWARES]
     assert costs["FastAPI nu, une route (temps propre)"] > 0
+
+
+def test_the_cpu_a_server_spends_is_read_from_proc_with_its_children():
+    import subprocess
+
+    from benchmarks.read_load import process_cpu
+
+    burn = (
+        "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\nprint('ok', flush=True)\n"
+    )
+    before = process_cpu.cpu_seconds(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", burn + "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ok\n"  # its 0.3 s of CPU are spent
+        spent = process_cpu.cpu_seconds(os.getpid()) - before
+    finally:
+        child.kill()
+        child.wait()
+    assert 0.3 <= spent < 10, spent
