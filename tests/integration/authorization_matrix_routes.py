@@ -104,6 +104,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("PUT", "/api/v1/partners/{partner_id}"): route(CAF_HAB_OP, body="partner_body"),
     ("PUT", "/api/v1/partners/{partner_id}/delegation"): route(CAF_HAB_OP, body={"gestion_deleguee": True}),
     ("GET", "/api/v1/partners/{partner_id}/audit"): route(CAF_READERS),
+    ("POST", "/api/v1/partners/{partner_id}/exports"): route({OPERATOR}),
     ("POST", "/api/v1/partners/{partner_id}/conventions"): route(
         CAF_HAB_OP, body={"type": "contrat_service", "date_ouverture": "2026-01-01"}
     ),

@@ -144,6 +144,19 @@ async def test_a_partners_data_is_exported_with_its_users_activities_and_declara
     code, written = await afas(platform, "partner", "export", catalogue.partner, "--output", str(target))
     assert code == 0 and written == {"resultat": "fait", "fichier": str(target)}
     assert json.loads(target.read_text())["partenaire"]["id"] == catalogue.partner
+    # Each export is in identity's trail of the partner, durably: the operator, the partner's id, nothing else
+    async with platform.identity.db.sessions() as session:
+        query = sa.select(AuditEntry).where(AuditEntry.action == "partner.export").order_by(AuditEntry.id)
+        trail = (await session.execute(query)).scalars().all()
+    assert [(a.actor_kind, str(a.partner_id), a.target, a.outcome, a.detail) for a in trail] == [
+        ("operator", catalogue.partner, catalogue.partner, "ok", "{}")
+    ] * 2
+    assert "partner.export" in [e["action"] for e in export["journal"]]  # written before anything was read
+    # Nobody else records (nor makes) an export; an unknown partner is refused before anything is read
+    agent = await platform.client.post(f"/api/v1/partners/{catalogue.partner}/exports", headers=catalogue.agent)
+    assert agent.status_code == 403 and "opérateur" in agent.json()["detail"]
+    code, unknown = await afas(platform, "partner", "export", str(uuid.uuid4()))
+    assert code == 1 and unknown == {}
 
 
 async def test_the_signing_key_is_rotated_by_identity_and_earlier_tokens_still_verify(platform, monkeypatch):
@@ -163,6 +176,10 @@ async def test_the_signing_key_is_rotated_by_identity_and_earlier_tokens_still_v
     after = await platform.login("100000001")
     assert jwt.get_unverified_header(after["Authorization"].removeprefix("Bearer "))["kid"] == rotated["cle"]
     assert (await platform.client.get("/api/v1/auth/session", headers=after)).status_code == 200
+    async with platform.identity.db.sessions() as session:
+        query = sa.select(AuditEntry).where(AuditEntry.action == "signing_key.rotate")
+        trail = (await session.execute(query)).scalars().all()
+    assert [(a.actor_kind, a.target, a.outcome) for a in trail] == [("operator", rotated["cle"], "ok")]
 
 
 async def test_a_closed_accounts_personal_data_is_erased_once_and_every_copy_follows(platform, catalogue):

@@ -10,6 +10,8 @@ from prometheus_client import REGISTRY
 
 from afas_identity.adapters.tables import SigningKeyRow
 from afas_identity.application import signing_keys
+from afas_identity.application.context import Caller
+from afas_identity.domain.policy import Actor
 from afas_shared.clock import ManualClock
 from afas_shared.testing.fixtures import running
 
@@ -29,7 +31,7 @@ async def test_the_gauge_follows_the_active_key_through_a_rotation(make_settings
         assert created() == ring.active.created_at.timestamp()
 
         clock.advance(timedelta(days=91))
-        rotated = await signing_keys.rotate(identity)
+        rotated = await signing_keys.rotate(identity, Caller(Actor(user_id=None, kind="operator")))
         newest = (await signing_keys.key_ring(identity)).active
         assert newest.kid == rotated["kid"] and created() == newest.created_at.timestamp()
 

@@ -4,7 +4,9 @@ operator reads it through the gateway (each service answering for its own data, 
 identity: the partner, its users, its conventions, its audit trail; habilitation: its grants and its activities;
 declaration: each activity's declarations with their details, transmitted versions and supporting documents
 (names, sizes, hashes); estimation: each activity's payments for each exercice declared. Reading it changes
-nothing, so it is idempotent by nature; the command's audit line (stderr) says who exported whom, when.
+nothing, so it is idempotent by nature. Each export is first recorded in identity's audit trail of the partner
+(``partner.export``, its id only; ``POST /partners/{id}/exports``, the operator alone): nothing is read unless that
+line is written; the command's audit line (stderr) adds who ran it and the outcome.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ async def _activity(gateway: OperatorGateway, activity: dict[str, Any]) -> dict[
 
 
 async def export_partner(gateway: OperatorGateway, partner_id: str) -> dict[str, Any]:
+    await gateway.call("POST", f"/partners/{partner_id}/exports")  # durably audited before anything is read
     partner = await gateway.call("GET", f"/partners/{partner_id}")
     activities = await _activities(gateway, partner_id)
     return {

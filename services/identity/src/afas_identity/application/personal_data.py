@@ -7,6 +7,10 @@ The change is published as ``identity.user_updated.v1``, so every service's copy
 What stays, as accounting and public-funding law require: the account's id and identifiant, its dates, the
 audit trail, and the declarations it signed (their transmitted snapshots are the signed record the Caf paid on).
 Erasing an erased account changes nothing and publishes nothing; both are audited (``user.erase``).
+
+Exporting a partner's data (``afas partner export``) reads every service; identity, which owns the partner and its
+audit trail, records each export there first (``partner.export``: the partner's id, nothing else), so no export
+leaves without its line in the trail the Caf and the operators read.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from afas_identity.adapters.tables import UserAccount
+from afas_identity.adapters.tables import Partner, UserAccount
 from afas_identity.application import audit, users
 from afas_identity.application.context import Caller
-from afas_identity.application.errors import conflict
+from afas_identity.application.errors import conflict, not_found
 from afas_shared.contracts.events.identity import UserUpdatedV1
 from afas_shared.runtime import ServiceRuntime
 
@@ -63,3 +67,26 @@ async def erase(runtime: ServiceRuntime, caller: Caller, user_id: uuid.UUID) -> 
         detail = {"deja": already}
         audit.record(uow, runtime, caller, "user.erase", partner_id=user.partner_id, target=str(user.id), detail=detail)
     return {**users.view(user), "deja": already}
+
+
+async def record_export(runtime: ServiceRuntime, caller: Caller, partner_id: uuid.UUID) -> dict[str, Any]:
+    """The trail's line of an export about to be read: by the operator only, of a partner that exists."""
+    message = "Seul l'opérateur exporte les données d'un partenaire."
+    allowed = caller.actor.kind == "operator"
+    target = str(partner_id)
+    await audit.authorize(
+        runtime, caller, allowed, "partner.export", partner_id=partner_id, target=target, message=message
+    )
+    async with runtime.unit_of_work() as uow:
+        if await uow.session.get(Partner, partner_id) is None:
+            raise not_found("Partenaire inconnu.")
+        audit.record(uow, runtime, caller, "partner.export", partner_id=partner_id, target=target)
+    return {
+        "date": runtime.clock.now().isoformat(),
+        "acteur": str(caller.actor.user_id) if caller.actor.user_id else caller.actor.kind,
+        "adresse": caller.address,
+        "action": "partner.export",
+        "cible": target,
+        "resultat": "ok",
+        "detail": {},
+    }

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from afas_identity.adapters.metrics import SIGNING_KEY_CREATED
 from afas_identity.adapters.tables import SigningKeyRow
+from afas_identity.application import audit
+from afas_identity.application.context import Caller
 from afas_shared.auth.keys import KeyRing, SigningKey, generate_signing_key, jwks
 from afas_shared.runtime import ServiceRuntime
 
@@ -46,12 +48,14 @@ async def _load_or_create(runtime: ServiceRuntime) -> KeyRing:
     return KeyRing([SigningKey(kid=r.kid, private_pem=r.private_pem, created_at=r.created_at) for r in rows])
 
 
-async def rotate(runtime: ServiceRuntime) -> dict[str, Any]:
-    """New active key; the previous ones keep verifying the tokens they signed until retired."""
+async def rotate(runtime: ServiceRuntime, caller: Caller) -> dict[str, Any]:
+    """New active key; the previous ones keep verifying the tokens they signed until retired. The audit trail's
+    ``signing_key.rotate`` line (the new key's id, public) commits with the key."""
     ring = await key_ring(runtime)
     key = ring.rotate(runtime.clock.now())
-    async with runtime.db.transaction() as session:
-        session.add(SigningKeyRow(kid=key.kid, private_pem=key.private_pem, created_at=key.created_at))
+    async with runtime.unit_of_work() as uow:
+        uow.session.add(SigningKeyRow(kid=key.kid, private_pem=key.private_pem, created_at=key.created_at))
+        audit.record(uow, runtime, caller, "signing_key.rotate", target=key.kid)
     _created(key.created_at)
     return {"kid": key.kid}
 

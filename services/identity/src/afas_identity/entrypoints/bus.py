@@ -76,6 +76,7 @@ def register(runtime: ServiceRuntime) -> None:
     on("update_user", lambda r, c: users.update(runtime, c, r.user_id, r))
     on("close_user", lambda r, c: users.close(runtime, c, r.user_id, r.closing_date))
     on("erase_personal_data", lambda r, c: personal_data.erase(runtime, c, r.user_id))
+    on("record_partner_export", lambda r, c: personal_data.record_export(runtime, c, r.partner_id))
     on("suspend_user", lambda r, c: supervision.suspend(runtime, c, r.user_id, r.reason))
     on("reactivate_user", lambda r, c: supervision.reactivate(runtime, c, r.user_id))
     on("force_password_change", lambda r, c: supervision.force_password_change(runtime, c, r.user_id))
@@ -91,7 +92,7 @@ async def _cafs() -> list[dict[str, str]]:
 
 async def _operator_only(runtime: ServiceRuntime, caller: Caller, action) -> Any:
     await audit.authorize(runtime, caller, caller.actor.kind == "operator", "signing_key.rotate")
-    return await action(runtime)
+    return await action(runtime, caller)
 
 
 def register_demo(runtime: ServiceRuntime) -> None:

@@ -209,6 +209,7 @@ def _contracts() -> tuple[RpcContract, ...]:
         c("list_partners", Empty, list[PartnerV1]),
         c("get_partner", PartnerIdRequestV1, PartnerV1),
         c("audit_trail", PartnerIdRequestV1, list[AuditEntryV1]),
+        c("record_partner_export", PartnerIdRequestV1, AuditEntryV1),
         c("sign_convention", SignConventionRequestV1, ConventionV1),
         c("close_convention", CloseConventionRequestV1, ConventionV1),
         c("search_conventions", ConventionFiltersV1, list[ConventionV1]),

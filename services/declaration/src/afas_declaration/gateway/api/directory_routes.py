@@ -108,6 +108,17 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
         return await ask("audit_trail", caller, typed(c.PartnerIdRequestV1, partner_id=partner_id))
 
     @api.post(
+        "/partners/{partner_id}/exports",
+        status_code=201,
+        tags=["partenaires"],
+        summary="Consigner l'export des données d'un partenaire au journal (opérateur, demande d'accès RGPD)",
+        response_model=r.AuditEntryV1,
+        responses=refusals(*SESSION, 404, 422, 503),
+    )
+    async def record_export(partner_id: uuid.UUID, caller: Caller = who) -> dict[str, Any]:
+        return await ask("record_partner_export", caller, typed(c.PartnerIdRequestV1, partner_id=partner_id))
+
+    @api.post(
         "/partners/{partner_id}/conventions",
         status_code=201,
         tags=["conventions"],
