@@ -63,3 +63,9 @@ def test_the_page_counts_its_rows_and_links_only_to_pages_that_exist():
     )
     assert "Page précédente" in last and "Page suivante" not in last
     assert _text(navigation.render(liens={"precedente": None, "suivante": None}, nom_pages="Pages")) == ""
+
+
+def test_a_recently_counted_total_reads_environ():
+    count = environment.get_template("pagination_compte.html")
+    first = _page(20006, 1, 50, None, "apres") | {"total_approche": True}
+    assert _text(count.render(page=first, precision="")) == '<p role="status">1–50 sur environ 20 006 déclarations</p>'
