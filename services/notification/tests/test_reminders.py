@@ -200,19 +200,20 @@ async def test_restart_in_the_middle_of_a_batch_sends_no_duplicate_and_misses_no
         await n.send()  # role notices out of the way
         before = len(smtp.mailbox.messages())
 
-        # Planning dies after 5 declarations: those committed stay planned, the rest wait
-        real_handle, handled = schedule._handle, []
+        # Planning, 5 declarations a batch, dies after the first batch: those committed stay planned, the rest wait
+        real_handle, handled = schedule._handle_batch, []
 
         async def dying_handle(*args, **kwargs):
-            if len(handled) == 5:
+            if handled:
                 raise Killed
             handled.append(args[2])
             return await real_handle(*args, **kwargs)
 
-        monkeypatch.setattr(schedule, "_handle", dying_handle)
+        monkeypatch.setattr(schedule, "PLAN_BATCH", 5)
+        monkeypatch.setattr(schedule, "_handle_batch", dying_handle)
         with pytest.raises(Killed):
             await n.plan()
-        monkeypatch.setattr(schedule, "_handle", real_handle)
+        monkeypatch.setattr(schedule, "_handle_batch", real_handle)
         assert len([m for m in await n.messages() if m.kind == "rappel_ouverture"]) == 5
 
         # Sending dies at the 3rd reminder

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,7 +62,40 @@ async def enqueue(
     when the caller knows already (``wanted``)."""
     if mail is None:
         mail = await mail_wanted(session, user_id, rendered.category)
-    values = {
+    values = row(
+        key=key,
+        kind=kind,
+        rendered=rendered,
+        now=now,
+        sender=sender,
+        mail=mail,
+        user_id=user_id,
+        email=email,
+        declaration_id=declaration_id,
+        link=link,
+        inbox=inbox,
+        mail_link=mail_link,
+    )
+    return await insert_rows(session, [values]) == 1
+
+
+def row(
+    *,
+    key: str,
+    kind: str,
+    rendered: Rendered,
+    now: datetime,
+    sender: str,
+    mail: bool,
+    user_id: uuid.UUID | None = None,
+    email: str | None = None,
+    declaration_id: uuid.UUID | None = None,
+    link: str | None = None,
+    inbox: bool = True,
+    mail_link: str | None = None,
+) -> dict[str, Any]:
+    """The ``message`` row of ``enqueue``, for ``insert_rows``."""
+    return {
         "id": uuid.uuid4(),
         "key": key,
         "user_id": user_id,
@@ -81,9 +115,15 @@ async def enqueue(
         "next_attempt_at": now if mail else None,
         "message_id": message_id(key, sender),
     }
+
+
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert the messages whose key is new, by one statement; how many were."""
+    if not rows:
+        return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Message).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Message.id)
-    return (await session.execute(stmt)).first() is not None
+    stmt = dialect.insert(Message).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(Message.id)
+    return len((await session.execute(stmt)).all())
 
 
 async def cancel_pending_reminders(session: AsyncSession, declaration_id: uuid.UUID) -> None:

@@ -25,22 +25,21 @@ from afas_notification.adapters.tables import (
     DeclarationCopy,
     FormCopy,
     GrantCopy,
+    Preference,
     ReminderStage,
 )
 from afas_notification.application import messages
 from afas_notification.domain import reminders, templates
 from afas_shared.clock import paris_today
 from afas_shared.contracts.declaration_states import DeclarationState
+from afas_shared.db.types import UtcDateTime
 from afas_shared.read_models.grant_terms import acts
+from afas_shared.read_models.user_directory import KnownUser
 from afas_shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 # Once the Caf has it, nobody is reminded of the declaration
 CLOSED_OUTCOMES = frozenset({DeclarationState.transmise, DeclarationState.validee})
-
-
-class _AlreadyHandled(Exception):
-    """Another planner took this declaration first: roll back and move on."""
 
 
 async def caf_offsets(session: AsyncSession, settings, caf_code: str | None) -> tuple[tuple[int, ...], int]:
@@ -112,15 +111,6 @@ async def acting_lines(session: AsyncSession, activity_id: uuid.UUID, today: dat
     return [reminders.GrantState(g.user_id, g.role, g.site_id) for g in lines if acts(g, today)]
 
 
-async def next_actors(session: AsyncSession, declaration: DeclarationCopy, today: date) -> dict[uuid.UUID, set[str]]:
-    forms = (
-        await session.execute(sa.select(FormCopy).where(FormCopy.declaration_id == declaration.declaration_id))
-    ).scalars()
-    states = [reminders.FormState(f.form_id, f.kind, f.site_id, f.requested, f.filled) for f in forms]
-    lines = await acting_lines(session, declaration.activity_id, today)
-    return reminders.who_must_act(is_closed(declaration), declaration.ready, states, lines)
-
-
 async def facts_of(session: AsyncSession, declaration: DeclarationCopy) -> templates.DeclarationFacts:
     activity = await session.get(ActivityName, declaration.activity_id)
     return templates.DeclarationFacts(
@@ -149,65 +139,113 @@ async def run_due(runtime: ServiceRuntime) -> int:
             ).scalars()
         )
     written = 0
-    for declaration_id in due:
-        try:
-            async with runtime.db.transaction() as session:
-                written += await _handle(session, runtime.settings, declaration_id, now)
-        except _AlreadyHandled:
-            continue
+    for start in range(0, len(due), PLAN_BATCH):
+        async with runtime.db.transaction() as session:
+            written += await _handle_batch(session, runtime.settings, due[start : start + PLAN_BATCH], now)
     return written
 
 
-async def _handle(session: AsyncSession, settings, declaration_id: uuid.UUID, now: datetime) -> int:
-    waiting = list(
-        (
-            await session.execute(
-                sa.select(ReminderStage).where(
-                    ReminderStage.declaration_id == declaration_id,
-                    ReminderStage.state == "waiting",
-                    ReminderStage.due_at <= now,
+# Declarations planned together, in one transaction: a handful of statements for all of them
+PLAN_BATCH = 100
+# Each stage handled, only if still waiting (executed once per stage's values)
+_CLAIM = (
+    sa.update(ReminderStage.__table__)
+    .where(
+        ReminderStage.__table__.c.declaration_id == sa.bindparam("b_declaration"),
+        ReminderStage.__table__.c.kind == sa.bindparam("b_kind"),
+        ReminderStage.__table__.c.state == "waiting",
+    )
+    .values(state=sa.bindparam("b_state"), handled_at=sa.bindparam("b_now", type_=UtcDateTime()))
+)
+
+
+async def _handle_batch(session: AsyncSession, settings, declaration_ids: list[uuid.UUID], now: datetime) -> int:
+    """The due stages of these declarations: the newest due one ``done`` (older ones ``skipped``, all ``void`` once
+    the declaration is closed), and the messages of every done stage, by one insert. On PostgreSQL the copies are
+    locked first, skipping those another planner (a replica) holds: it handles them, and what it committed is read
+    here, after the lock, as no longer waiting."""
+    query = sa.select(DeclarationCopy).where(DeclarationCopy.declaration_id.in_(declaration_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    declarations = {d.declaration_id: d for d in (await session.execute(query)).scalars()}
+    waiting: dict[uuid.UUID, list[reminders.Stage]] = {}
+    stages = sa.select(ReminderStage.declaration_id, ReminderStage.kind, ReminderStage.due_at).where(
+        ReminderStage.declaration_id.in_(declarations), ReminderStage.state == "waiting", ReminderStage.due_at <= now
+    )
+    for declaration_id, kind, due_at in await session.execute(stages):
+        waiting.setdefault(declaration_id, []).append(reminders.Stage(due_at, kind))
+    claims, current = [], {}
+    for declaration_id, planned in waiting.items():
+        closed = is_closed(declarations[declaration_id])
+        latest, _older = reminders.latest_due(planned, now)
+        assert latest is not None  # every stage read is due
+        for stage in planned:
+            state = "void" if closed else ("done" if stage.kind == latest.kind else "skipped")
+            claims.append({"b_declaration": declaration_id, "b_kind": stage.kind, "b_state": state, "b_now": now})
+        if not closed:
+            current[declaration_id] = latest.kind
+    if claims:
+        await session.execute(_CLAIM, claims)
+    rows = await _reminder_rows(session, settings, [(declarations[d], kind) for d, kind in current.items()], now)
+    written = await messages.insert_rows(session, rows)
+    if current:
+        log.info("reminders of %d declaration(s): %d message(s)", len(current), written)
+    return written
+
+
+async def _reminder_rows(session: AsyncSession, settings, due: list[tuple[DeclarationCopy, str]], now: datetime):
+    """The messages of each declaration's done stage to whoever must act next, their facts read together."""
+    if not due:
+        return []
+    ids = [d.declaration_id for d, _ in due]
+    activities = {d.activity_id for d, _ in due}
+    forms: dict[uuid.UUID, list[reminders.FormState]] = {}
+    for f in (await session.execute(sa.select(FormCopy).where(FormCopy.declaration_id.in_(ids)))).scalars():
+        forms.setdefault(f.declaration_id, []).append(
+            reminders.FormState(f.form_id, f.kind, f.site_id, f.requested, f.filled)
+        )
+    today, lines = paris_today(now), {}
+    for g in (await session.execute(sa.select(GrantCopy).where(GrantCopy.activity_id.in_(activities)))).scalars():
+        if acts(g, today):
+            lines.setdefault(g.activity_id, []).append(reminders.GrantState(g.user_id, g.role, g.site_id))
+    named = sa.select(ActivityName.activity_id, ActivityName.name).where(ActivityName.activity_id.in_(activities))
+    names: dict[uuid.UUID, str] = {a: name for a, name in await session.execute(named)}
+    actors = {
+        d.declaration_id: reminders.who_must_act(
+            False, d.ready, forms.get(d.declaration_id, []), lines.get(d.activity_id, [])
+        )
+        for d, _ in due
+    }
+    users = {user for of_one in actors.values() for user in of_one}
+    first_names = sa.select(KnownUser.user_id, KnownUser.first_name).where(KnownUser.user_id.in_(users))
+    known: dict[uuid.UUID, str] = {user: name for user, name in await session.execute(first_names)}
+    preferences = {
+        p.user_id: p
+        for p in (await session.execute(sa.select(Preference).where(Preference.user_id.in_(users)))).scalars()
+    }
+    rows = []
+    for declaration, kind in due:
+        facts = templates.DeclarationFacts(
+            declaration.declaration_type or "",
+            declaration.exercice or 0,
+            names.get(declaration.activity_id),
+            declaration.deadline or date.min,
+        )
+        link = declaration_link(settings, declaration.declaration_id)
+        for user_id, tasks in sorted(actors[declaration.declaration_id].items()):
+            first_name = known[user_id] if user_id in known else templates.NAME_PLACEHOLDER  # as messages.first_name
+            rendered = templates.reminder(kind, facts, tasks, first_name, link)
+            rows.append(
+                messages.row(
+                    key=reminders.reminder_key(user_id, declaration.declaration_id, kind),
+                    kind=f"rappel_{kind}",
+                    rendered=rendered,
+                    now=now,
+                    sender=settings.mail_sender,
+                    mail=messages.wanted(preferences.get(user_id), rendered.category),
+                    user_id=user_id,
+                    declaration_id=declaration.declaration_id,
+                    link=link,
                 )
             )
-        ).scalars()
-    )
-    declaration = await session.get(DeclarationCopy, declaration_id)
-    if not waiting or declaration is None:
-        return 0
-    closed = is_closed(declaration)
-    current, _older = reminders.latest_due([reminders.Stage(s.due_at, s.kind) for s in waiting], now)
-    for stage in waiting:
-        state = "void" if closed else ("done" if stage.kind == current.kind else "skipped")
-        # Conditional on still waiting: a second planner (another replica) finds nothing to claim and backs off.
-        claimed = await session.execute(
-            sa.update(ReminderStage)
-            .where(
-                ReminderStage.declaration_id == declaration_id,
-                ReminderStage.kind == stage.kind,
-                ReminderStage.state == "waiting",
-            )
-            .values(state=state, handled_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            raise _AlreadyHandled(declaration_id)
-    if closed:
-        return 0
-    actors = await next_actors(session, declaration, paris_today(now))
-    facts = await facts_of(session, declaration)
-    link = declaration_link(settings, declaration_id)
-    written = 0
-    for user_id, tasks in sorted(actors.items()):
-        rendered = templates.reminder(current.kind, facts, tasks, await messages.first_name(session, user_id), link)
-        written += await messages.enqueue(
-            session,
-            key=reminders.reminder_key(user_id, declaration_id, current.kind),
-            kind=f"rappel_{current.kind}",
-            rendered=rendered,
-            now=now,
-            sender=settings.mail_sender,
-            user_id=user_id,
-            declaration_id=declaration_id,
-            link=link,
-        )
-    log.info("reminder %s of declaration %s: %d message(s)", current.kind, declaration_id, written)
-    return written
+    return rows
