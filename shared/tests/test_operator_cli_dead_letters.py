@@ -62,9 +62,17 @@ async def test_dead_letters_are_listed_replayed_and_discarded_once_each(probe, m
     code, waiting = await afas("list")
     assert waiting["lettres"] == []
     trail = [(a.dead_letter_id, a.action, a.actor) for a in await actions(p.db)]
-    assert trail == [(first, "replayed", "karim.bernard"), (second, "discarded", "karim.bernard")]
+    # Durably audited: who was shown which letters (the last listing showed none), replayed, discarded
+    assert trail == [
+        (first, "read", "karim.bernard"),
+        (second, "read", "karim.bernard"),
+        (first, "replayed", "karim.bernard"),
+        (second, "discarded", "karim.bernard"),
+    ]
     code, history = await afas("history")
     assert [(a["dead_letter_id"], a["action"]) for a in history["actions"]] == [
+        (first, "read"),
+        (second, "read"),
         (first, "replayed"),
         (second, "discarded"),
     ]

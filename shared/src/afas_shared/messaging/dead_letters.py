@@ -29,6 +29,7 @@ from afas_shared.messaging.tables import DeadLetter, DeadLetterAction, utcnow
 
 log = logging.getLogger(__name__)
 REPLAYED, REPLAY_FAILED, DISCARDED = "replayed", "replay_failed", "discarded"
+READ = "read"  # listed by ``afas dead-letters list`` (``record_reads``)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,14 @@ def _record(
     else:
         row.replayed_at = utcnow()
         _audit(session, row, REPLAYED, actor, reason, outcome)
+
+
+async def record_reads(db: Database, letters: list[DeadLetterView], actor: str) -> None:
+    """The desk's trail of who was shown which letters (their events may carry personal data): one ``read`` row per
+    letter listed, in one transaction."""
+    if letters:
+        async with db.transaction() as session:
+            session.add_all(DeadLetterAction(dead_letter_id=d.id, action=READ, actor=actor) for d in letters)
 
 
 async def discard(db: Database, dead_letter_id: int, *, actor: str, reason: str) -> None:

@@ -1,5 +1,6 @@
 """``afas dead-letters``: the dead-letter desk of one service (``afas_shared.messaging.dead_letters``), run where
-that service runs, on its database, each act recorded in its ``dead_letter_action`` table.
+that service runs, on its database, each act recorded in its ``dead_letter_action`` table — a listing too: who was
+shown which letters (``read``), their events possibly carrying personal data.
 
 Replaying a letter already replayed, or discarding one already discarded, answers ``deja`` and changes nothing.
 """
@@ -10,7 +11,14 @@ from typing import Any
 
 from afas_shared.db.engine import Database
 from afas_shared.messaging import dead_letter_cli
-from afas_shared.messaging.dead_letters import NothingToReplay, actions, discard, list_dead_letters, replay
+from afas_shared.messaging.dead_letters import (
+    NothingToReplay,
+    actions,
+    discard,
+    list_dead_letters,
+    record_reads,
+    replay,
+)
 from afas_shared.operator_cli.campaign_commands import ALREADY, CREATED
 
 
@@ -25,13 +33,12 @@ async def _state(db: Database, dead_letter_id: int) -> str:
     return letter.state
 
 
-async def list_letters(service: str, include_done: bool) -> dict[str, Any]:
+async def list_letters(service: str, include_done: bool, actor: str) -> dict[str, Any]:
     db = Database(dead_letter_cli.settings_for(service).database_url)
     try:
-        return {
-            "service": service,
-            "lettres": [d.as_json() for d in await list_dead_letters(db, include_replayed=include_done)],
-        }
+        letters = await list_dead_letters(db, include_replayed=include_done)
+        await record_reads(db, letters, actor)
+        return {"service": service, "lettres": [d.as_json() for d in letters]}
     finally:
         await db.dispose()
 

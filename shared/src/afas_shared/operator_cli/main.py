@@ -60,7 +60,7 @@ def operator_name(args: argparse.Namespace) -> str:
 
 async def _dead_letters(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "list":
-        return await letters.list_letters(args.service, args.all)
+        return await letters.list_letters(args.service, args.all, operator_name(args))
     if args.command == "history":
         return await letters.history(args.service, args.id)
     if args.command == "replay":
