@@ -1,6 +1,6 @@
 """Mail outcomes, for the mail dashboard and the undeliverable-mail alert.
 
-Counted where the sender records an attempt's outcome (``application.sender._record``), by the state the message
+Counted where the sender records an attempt's outcome (``application.sender._record_all``), by the state the message
 goes to: ``sent``; ``retry`` (the attempt failed, another is planned); ``undeliverable`` (every delay used, or the
 server refused for good); ``cancelled`` (its one-time link no longer valid). Labels are these words only.
 """

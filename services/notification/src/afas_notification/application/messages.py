@@ -118,12 +118,13 @@ def row(
 
 
 async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Insert the messages whose key is new, by one statement; how many were."""
+    """Insert the messages whose key is new, by one statement (SQLAlchemy pages it, a thousand rows a page, so a
+    large batch stays within the drivers' bound parameters); how many were."""
     if not rows:
         return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Message).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(Message.id)
-    return len((await session.execute(stmt)).all())
+    stmt = dialect.insert(Message).on_conflict_do_nothing(index_elements=["key"]).returning(Message.id)
+    return len((await session.execute(stmt, rows)).all())
 
 
 async def cancel_pending_reminders(session: AsyncSession, declaration_id: uuid.UUID) -> None:

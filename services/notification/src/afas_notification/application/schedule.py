@@ -170,7 +170,9 @@ async def _handle_batch(session: AsyncSession, settings, declaration_ids: list[u
     declarations = {d.declaration_id: d for d in (await session.execute(query)).scalars()}
     waiting: dict[uuid.UUID, list[reminders.Stage]] = {}
     stages = sa.select(ReminderStage.declaration_id, ReminderStage.kind, ReminderStage.due_at).where(
-        ReminderStage.declaration_id.in_(declarations), ReminderStage.state == "waiting", ReminderStage.due_at <= now
+        ReminderStage.declaration_id.in_(list(declarations)),
+        ReminderStage.state == "waiting",
+        ReminderStage.due_at <= now,
     )
     for declaration_id, kind, due_at in await session.execute(stages):
         waiting.setdefault(declaration_id, []).append(reminders.Stage(due_at, kind))

@@ -267,7 +267,8 @@ async def _record_all(runtime: ServiceRuntime, outcomes: list[tuple[uuid.UUID, d
     now = runtime.clock.now()
     rows = []
     for message_id, outcome in outcomes:
-        count_mail(outcome["mail_state"])  # every attempt's outcome passes here
+        if outcome is not HANDED_BACK:  # every attempt's outcome passes here; a message handed back had none
+            count_mail(outcome["mail_state"])
         rows.append(
             {
                 "b_id": message_id,
