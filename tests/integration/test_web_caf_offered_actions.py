@@ -147,3 +147,35 @@ async def test_suspending_an_account_asks_first_naming_whom_and_why(platform, ca
     done = await client.post(action, data={"csrf": csrf, "motif": "Départ de la structure", "confirmation": "oui"})
     assert done.status_code == 303, done.text
     assert await status() == "suspendu"
+
+
+async def test_a_reader_sees_the_baremes_but_no_local_rule_form_and_each_is_refused(
+    platform, catalogue, make_settings
+):
+    """The barème page: the agent who sets the Caf's local rules is offered its payment policy and territories; the
+    « lecture » agent reads the same values with neither form, and the services refuse both acts."""
+    from afas_shared.testing.fixtures import running
+
+    client = platform.client
+    await _reader(platform)
+    forms = {  # what each local-rule form posts (the EAJE's barème has both: a payment policy and territories)
+        "/caf/politique-paiement": {"famille": "eaje_psu", "politique": "caf_92", "motif_politique": "Délibération"},
+        "/caf/territoires": {"famille": "eaje_psu", "territoire_code": "NORD", "territoire_nom": "Nord de la Somme"},
+    }
+    async with running(make_settings("estimation")) as estimation:
+        estimation.clock = platform.clock
+        await _sign_in(client, AGENT)
+        shown = await client.get("/caf/baremes?famille=eaje_psu")
+        assert shown.status_code == 200, shown.text
+        for action in forms:
+            assert f'action="{action}"' in shown.text, action
+
+        await _sign_in(client, READER)
+        shown = await client.get("/caf/baremes?famille=eaje_psu")
+        assert shown.status_code == 200 and "Taux de prise en charge" in shown.text, shown.text
+        csrf = _csrf(shown.text)
+        for action, values in forms.items():
+            assert f'action="{action}"' not in shown.text, action
+            refused = await client.post(action, data={"csrf": csrf, **values})
+            assert refused.status_code == 403, (action, refused.status_code, refused.text[:300])
+        assert 'name="provenance_titre"' not in shown.text  # nor the national values' form (the Cnaf's)
