@@ -149,9 +149,7 @@ async def test_suspending_an_account_asks_first_naming_whom_and_why(platform, ca
     assert await status() == "suspendu"
 
 
-async def test_a_reader_sees_the_baremes_but_no_local_rule_form_and_each_is_refused(
-    platform, catalogue, make_settings
-):
+async def test_a_reader_sees_the_baremes_but_no_local_rule_form_and_each_is_refused(platform, catalogue, make_settings):
     """The barème page: the agent who sets the Caf's local rules is offered its payment policy and territories; the
     « lecture » agent reads the same values with neither form, and the services refuse both acts."""
     from afas_shared.testing.fixtures import running
