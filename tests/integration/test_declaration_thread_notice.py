@@ -20,6 +20,8 @@ CLAIRE_MAIL, KARIM_MAIL, SOPHIE_MAIL = (
 AGENT_MAIL = "agnes.lefevre@caf-somme.example"  # the demo's Caf agent (catalogue.agent)
 QUESTION = "Le relevé des heures de mars manque-t-il ?"
 ANSWER = "Le voici, avec les heures facturées."
+OPENING = "Bonjour, une question sur notre déclaration."
+CAF_MAILBOX = "partenaires@caf-somme.example"  # the Caf's shared mailbox, told while none of its agents took part
 
 
 async def test_a_message_in_the_thread_mails_the_other_side_without_its_content(secured_platform):
@@ -27,6 +29,7 @@ async def test_a_message_in_the_thread_mails_the_other_side_without_its_content(
     smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
     smtp.start()
     mail = {"smtp_port": port, "mail_poll_seconds": 0.2, "schedule_check_seconds": 3600}
+    mail["caf_mailboxes"] = {"080": CAF_MAILBOX}
     try:
         async with secured_platform(notification=mail) as secured:
             platform = Platform(
@@ -51,8 +54,6 @@ async def test_a_message_in_the_thread_mails_the_other_side_without_its_content(
 
             await eventually(grants_known, timeout=20)
             url = f"/api/v1/declarations/{declaration}/messages"
-            asked = await client.post(url, headers=catalogue.agent, data={"texte": QUESTION})
-            assert asked.status_code == 201, asked.text
 
             def mails_to(*addresses):
                 def found():
@@ -62,8 +63,19 @@ async def test_a_message_in_the_thread_mails_the_other_side_without_its_content(
 
                 return found
 
-            told = await eventually(mails_to(CLAIRE_MAIL, KARIM_MAIL, SOPHIE_MAIL), timeout=30)
-            for sent in told:
+            # the partner writes first: no agent has taken part yet, so the Caf's shared mailbox is told
+            opened = await client.post(url, headers=headers[ADMIN], data={"texte": OPENING})
+            assert opened.status_code == 201, opened.text
+            [to_mailbox] = await eventually(mails_to(CAF_MAILBOX), timeout=30)
+            body = to_mailbox.get_body(("plain",)).get_content()
+            assert "Le partenaire a écrit" in body and OPENING not in body and body.startswith("Bonjour,")
+
+            asked = await client.post(url, headers=catalogue.agent, data={"texte": QUESTION})
+            assert asked.status_code == 201, asked.text
+
+            partner_side = (CLAIRE_MAIL, KARIM_MAIL, SOPHIE_MAIL)
+            told = await eventually(mails_to(*partner_side), timeout=30)
+            for sent in (m for m in told if m["To"] in partner_side):
                 body = sent.get_body(("plain",)).get_content()
                 assert sent["Subject"].startswith("Nouveau message sur la déclaration prévisionnelle 2026")
                 assert "Votre Caf vous a écrit" in body and f"/declarations/{declaration}/messages" in body
@@ -78,7 +90,10 @@ async def test_a_message_in_the_thread_mails_the_other_side_without_its_content(
             assert not any(part.get_filename() for part in to_agent.iter_attachments())
             async with notification.db.sessions() as session:
                 query = "SELECT count(*) FROM message WHERE kind = 'message_fil'"
-                # the Caf's message to the approbateur and both providers, the answer to the agent only (not its author)
-                assert (await session.execute(sa.text(query))).scalar_one() == 4
+                # the opening to the Caf's mailbox; the Caf's message to the approbateur and both providers; the answer
+                # to the agent who took part only (not its author, nor the mailbox any more)
+                assert (await session.execute(sa.text(query))).scalar_one() == 5
+            with mailbox.lock:
+                assert [m["To"] for m in mailbox.received].count(CAF_MAILBOX) == 1
     finally:
         smtp.stop()

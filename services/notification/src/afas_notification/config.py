@@ -59,6 +59,14 @@ class Settings(ServiceSettings):
     schedule_check_seconds: float = Field(
         default=60.0, gt=0, description="How often reminders and notices due are looked for"
     )
+    # Where a partner's message goes when no agent of its Caf has taken part in the declaration yet
+    caf_mailboxes: dict[str, str] = Field(
+        default={},
+        description=(
+            "Each Caf's shared mailbox, told of a partner's message in a declaration's thread while none of its "
+            'agents has taken part yet (JSON object, Caf code to address: {"080": "partenaires@caf80.example"})'
+        ),
+    )
     # Base of the links in mails and ICS feeds (the gateway's public address)
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
@@ -69,6 +77,16 @@ class Settings(ServiceSettings):
     @classmethod
     def _offsets(cls, value: str) -> str:
         return ",".join(str(d) for d in parse_offsets(value))
+
+    @field_validator("caf_mailboxes")
+    @classmethod
+    def _mailboxes(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, address in value.items():
+            if not (len(code) == 3 and code.isdigit()):
+                raise ValueError(f"code de Caf sur 3 chiffres attendu, pas {code!r}")
+            if address.count("@") != 1 or address.startswith("@") or address.endswith("@"):
+                raise ValueError(f"adresse de courriel attendue pour la Caf {code}, pas {address!r}")
+        return value
 
     @field_validator("public_base_url")
     @classmethod

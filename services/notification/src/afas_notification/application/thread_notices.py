@@ -4,8 +4,9 @@ the message's content — only that a message waits on the platform, with the li
 Who is told: for a Caf agent's message, the partner's users acting on the activity today (its approbateur and its
 providers, each provider seeing the declaration); for a partner's message, the Caf's agents who took part in the
 declaration (who wrote in its thread or decided one of its versions), as the event names them — notification
-holds no list of a Caf's agents and their back-office roles, only users, and no Caf mailbox is set anywhere yet.
-A message written before any agent took part is found by the Caf in its instruction queue (the unread column).
+holds no list of a Caf's agents and their back-office roles, only users. Before any agent took part, the Caf's
+shared mailbox (``AFAS_NOTIFICATION_CAF_MAILBOXES``) is told, as partners e-mail it today; without one the message
+is found in the Caf's instruction queue (its unread column).
 One notice per message and recipient (its key): a replayed event sends nothing twice.
 """
 
@@ -53,12 +54,26 @@ async def on_thread_message_posted(
     else:
         recipients = set(m.caf_agents)
     recipients.discard(m.author_id)
-    if not recipients:
+    mailbox = None if from_caf or recipients else runtime.settings.caf_mailboxes.get(m.caf_code)
+    if not recipients and mailbox is None:
         log.info("thread message %s: nobody on the other side to tell by mail yet", m.message_id)
         return
     activity = await session.get(ActivityName, m.activity_id)
     facts = templates.DeclarationFacts(m.declaration_type, m.exercice, activity.name if activity else None, now.date())
     link = schedule.declaration_link(runtime.settings, m.declaration_id) + "/messages"
+    if mailbox is not None:
+        await messages.enqueue(
+            session,
+            key=reminders.notice_key("fil", str(m.message_id), f"caf-{m.caf_code}"),
+            kind="message_fil",
+            rendered=rendered(facts, from_caf, None, link),
+            now=now,
+            sender=runtime.settings.mail_sender,
+            email=mailbox,
+            declaration_id=m.declaration_id,
+            link=link,
+            inbox=False,  # a mailbox, not a user: no inbox to show it in
+        )
     for user_id in sorted(recipients, key=str):
         await messages.enqueue(
             session,
