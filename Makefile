@@ -25,11 +25,12 @@ stop: install
 reset-demo: install
 	@$(RUN) python tools/reset_demo.py
 
-# The test files spread over the machine's cores (at most 4: each worker holds its own services and database
-# connections); TEST_WORKERS=0 runs them in this process, one after the other
-TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n > 4 ? 4 : n )))
+# TEST_WORKERS=N spreads the test files over N processes (pytest-xdist, a file per worker). Off by default: on a
+# 2-core machine the suite is CPU-bound (each test starts services, brokers, browsers), so two workers took as long
+# as one and doubled the load every timeout has to absorb
+TEST_WORKERS ?= 0
 test: install browser-tools
-	@$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
+	@$(RUN) pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
 # The fault drills, long form (tests/faults; the bounded form runs in `make test`); RUNS=5 runs them 5 times in a
 # row and stops at the first failure

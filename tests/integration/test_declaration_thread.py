@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 
 from tests.integration.test_attachments import PDF, files
 from tests.integration.test_declaration_journey import ADMIN, KARIM, SOPHIE, _eaje_declaration, _estimation, _fill
@@ -41,6 +42,7 @@ async def test_the_caf_and_the_partner_write_read_and_count_their_unread_message
     assert seen["non_lus"] == 1 and seen["messages"][0]["texte"] == "Pouvez-vous joindre le relevé des heures ?"
     home = await client.get("/accueil", headers=claire)
     assert "Vous avez 1 message de la Caf non lu" in home.text and f"/declarations/{declaration}/messages" in home.text
+    platform.clock.advance(timedelta(minutes=5))  # the platform's clock stands still under test: the answer comes later
 
     # The partner answers with a file: its type from its content, its limits named; the Caf downloads it
     refused = await client.post(url, headers=claire, **files("relevé.pdf", b"MZ\x90\x00" + bytes(100), texte="Voici."))
