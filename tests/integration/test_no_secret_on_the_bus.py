@@ -9,45 +9,18 @@ with the operators' ``admin`` credential."""
 from __future__ import annotations
 
 import json
-import re
-import socket
-import threading
-from email import message_from_bytes, policy
 
 import nats
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from afas_shared.contracts.bus_permissions import ADMIN
 from afas_shared.testing.fixtures import eventually
 from afas_shared.testing.secured_nats import SecuredNats
-from tests.integration.conftest import DEMO_PASSWORD, OPERATOR, Platform
+from tests.integration.conftest import DEMO_PASSWORD
+from tests.integration.mailed_demo import mailed_demo
 
 PARTNER_ADMIN, SOPHIE = "200000001", "200000003"
 CHOSEN, RESET = "Crèche-Soleil-2026", "Reinit-Compte-2026!"
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.received = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook
-        with self.lock:
-            self.received.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def link_to(self, address: str, path: str) -> str | None:
-        with self.lock:
-            bodies = [m.get_body(("plain",)).get_content() for m in self.received if m["To"] == address]
-        found = [u for body in bodies for u in re.findall(r"https?://\S+", body) if path in u]
-        return found[-1] if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _every_stream_message(secured: SecuredNats) -> tuple[list[str], list[bytes]]:
@@ -69,64 +42,43 @@ async def _every_stream_message(secured: SecuredNats) -> tuple[list[str], list[b
 
 
 async def test_mails_carry_the_links_but_no_stream_holds_a_link_token_password_or_hash(secured_platform):
-    mailbox, port = _Mailbox(), _free_port()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    mail = {"smtp_port": port, "mail_poll_seconds": 0.2, "schedule_check_seconds": 3600}
-    try:
-        async with secured_platform(notification=mail) as secured:
-            notification = secured.runtimes["notification"]
-            platform = Platform(
-                secured.client,
-                secured.identity,
-                secured.gateway,
-                secured.runtimes["habilitation"],
-                secured.identity.clock,
-                secured.nats.url,
-            )
-            seeded = await platform.client.post("/api/v1/admin/demo", headers=OPERATOR)
-            assert seeded.status_code == 200, seeded.text
-            admin = await platform.login(PARTNER_ADMIN)
-            user = await platform.new_amiens_user(admin)
-            # the activation mail, as notification sent it, carries a working link
-            link = await eventually(lambda: mailbox.link_to("ines.garnier@amiens.example", "/activation"), timeout=20)
-            activation_token = link.split("jeton=")[1]
-            # and the identifiant the login form asks for, so the new user logs in alone (not a secret)
-            with mailbox.lock:
-                [sent] = [m for m in mailbox.received if m["To"] == "ines.garnier@amiens.example"]
-            assert (
-                f"Votre identifiant de connexion est {user['identifiant']}" in sent.get_body(("plain",)).get_content()
-            )
-            activated = await platform.client.post(
-                "/api/v1/auth/activation",
-                json={"jeton": activation_token, "mot_de_passe": CHOSEN, "confirmation": CHOSEN},
-            )
-            assert activated.status_code == 200, activated.text
-            await platform.login(user["identifiant"], CHOSEN)
+    async with mailed_demo(secured_platform) as (secured, platform, mailbox):
+        notification = secured.runtimes["notification"]
+        admin = await platform.login(PARTNER_ADMIN)
+        user = await platform.new_amiens_user(admin)
+        # the activation mail, as notification sent it, carries a working link
+        link = await eventually(lambda: mailbox.link_to("ines.garnier@amiens.example", "/activation"), timeout=20)
+        activation_token = link.split("jeton=")[1]
+        # and the identifiant the login form asks for, so the new user logs in alone (not a secret)
+        with mailbox.lock:
+            [sent] = [m for m in mailbox.received if m["To"] == "ines.garnier@amiens.example"]
+        assert f"Votre identifiant de connexion est {user['identifiant']}" in sent.get_body(("plain",)).get_content()
+        activated = await platform.client.post(
+            "/api/v1/auth/activation",
+            json={"jeton": activation_token, "mot_de_passe": CHOSEN, "confirmation": CHOSEN},
+        )
+        assert activated.status_code == 200, activated.text
+        await platform.login(user["identifiant"], CHOSEN)
 
-            # a reset: the mailed link works, once
-            asked = await platform.client.post("/api/v1/auth/password-reset", json={"identifiant": SOPHIE})
-            assert asked.status_code == 202
-            link = await eventually(
-                lambda: mailbox.link_to("sophie.petit@amiens.example", "/mot-de-passe/nouveau"), timeout=20
-            )
-            reset_token = link.split("jeton=")[1]
-            reset = await platform.client.post(
-                "/api/v1/auth/password-reset/confirm",
-                json={"jeton": reset_token, "mot_de_passe": RESET, "confirmation": RESET},
-            )
-            assert reset.status_code == 200, reset.text
-            session_token = (await platform.login(SOPHIE, RESET))["Authorization"][7:]
-            await platform.login(PARTNER_ADMIN, DEMO_PASSWORD)
+        # a reset: the mailed link works, once
+        asked = await platform.client.post("/api/v1/auth/password-reset", json={"identifiant": SOPHIE})
+        assert asked.status_code == 202
+        link = await eventually(
+            lambda: mailbox.link_to("sophie.petit@amiens.example", "/mot-de-passe/nouveau"), timeout=20
+        )
+        reset_token = link.split("jeton=")[1]
+        reset = await platform.client.post(
+            "/api/v1/auth/password-reset/confirm",
+            json={"jeton": reset_token, "mot_de_passe": RESET, "confirmation": RESET},
+        )
+        assert reset.status_code == 200, reset.text
+        session_token = (await platform.login(SOPHIE, RESET))["Authorization"][7:]
+        await platform.login(PARTNER_ADMIN, DEMO_PASSWORD)
 
-            async with notification.db.sessions() as session:
-                stored = " ".join(
-                    str(value)
-                    for row in (await session.execute(sa.text("SELECT * FROM message"))).all()
-                    for value in row
-                )
-    finally:
-        smtp.stop()
+        async with notification.db.sessions() as session:
+            stored = " ".join(
+                str(value) for row in (await session.execute(sa.text("SELECT * FROM message"))).all() for value in row
+            )
 
     assert stored and activation_token not in stored and reset_token not in stored and "jeton=" not in stored
     # the administrator's token made the request that published identity.user_created: it must not travel with it
