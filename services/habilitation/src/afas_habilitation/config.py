@@ -23,6 +23,20 @@ class Settings(ServiceSettings):
     )
     # A grant over more activities than this is a background job (202, its progress followed); up to it, the grant
     # answers its lines at once, all or nothing, as before.
+    # The pieces of a file whose last piece never came (the Caf agent closed the page, the gateway died) are removed
+    # once this old; an upload's pieces come seconds apart, so an hour leaves a slow connection ample time.
+    import_part_ttl_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        le=7 * 86400,
+        description="Age after which the pieces of an activities CSV upload that was never completed are removed",
+    )
+    import_part_sweep_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        le=86400,
+        description="How often the pieces of uncompleted activities CSV uploads are looked for and removed",
+    )
     grant_job_threshold: int = Field(
         default=100,
         ge=1,

@@ -6,9 +6,11 @@ The job itself is a row of ``background_job`` (``afas_shared.jobs.tables``); the
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+from afas_shared.db.types import UtcDateTime
 from afas_shared.jobs.tables import BackgroundJob
 
 __all__ = ["BackgroundJob", "ImportPart", "ImportRecord"]
@@ -16,7 +18,8 @@ __all__ = ["BackgroundJob", "ImportPart", "ImportRecord"]
 
 class ImportPart(SQLModel, table=True):
     """One piece of an uploaded file, as the gateway sent it (a request on the bus carries 512 KiB at most):
-    the job is created once the last piece is in, and the pieces go once the file is cut into records."""
+    the job is created once the last piece is in, and the pieces go once the file is cut into records. The pieces of a
+    file whose last piece never came are removed by the sweep, ``received_at`` telling how old they are."""
 
     __tablename__ = "import_part"
 
@@ -24,6 +27,8 @@ class ImportPart(SQLModel, table=True):
     position: int = Field(primary_key=True)
     requested_by: uuid.UUID | None = None
     data: bytes
+    # null only for a piece written by a replica older than migration 0008: the sweep dates it when it first sees it
+    received_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
 
 
 class ImportRecord(SQLModel, table=True):

@@ -12,8 +12,10 @@ imported twice, even by a second replica (it loses ``advance``'s race and rolls 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections import Counter
+from datetime import timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -34,6 +36,8 @@ NOT_CAF = "L'import du catalogue est réservé aux agents de la Caf."
 NOT_UTF8 = "Le fichier doit être encodé en UTF-8."
 SPLIT = "0"  # the cursor once the file is cut into records: no line handled yet
 
+log = logging.getLogger(__name__)
+
 
 def importer(runtime: ServiceRuntime) -> JobRunner:
     return jobs.runner(runtime, jobs.IMPORT, import_batch, runtime.settings.import_batch_size)  # type: ignore[attr-defined]
@@ -51,7 +55,13 @@ async def receive_part(runtime: ServiceRuntime, caller: ForwardedCaller, part: I
             kept = await uow.session.get(ImportPart, (part.upload_id, part.position))
             if kept is None:
                 uow.session.add(
-                    ImportPart(upload_id=part.upload_id, position=part.position, requested_by=caller.user_id, data=data)
+                    ImportPart(
+                        upload_id=part.upload_id,
+                        position=part.position,
+                        requested_by=caller.user_id,
+                        data=data,
+                        received_at=now,
+                    )
                 )
             elif kept.requested_by != caller.user_id:
                 raise RpcFailure("forbidden", "Cet envoi de fichier est celui d'une autre personne.")
@@ -214,3 +224,45 @@ async def _keep_outcomes(uow: UnitOfWork, job: BackgroundJob, payload: dict[str,
         .execution_options(synchronize_session=False)
     )
     await uow.session.execute(sa.delete(ImportRecord).where(ImportRecord.job_id == job.id))
+
+
+# --- the sweep of uploads never completed -----------------------------------------------------------------------------
+
+
+async def sweep_abandoned_parts(runtime: ServiceRuntime) -> int:
+    """Removes the pieces of uploads whose last piece never came, once the newest of them is older than the delay;
+    returns how many pieces went. Pieces of a completed upload are the job's until its first step drops them, so an
+    upload that has a job is never touched. Safe on every replica at once: each statement is idempotent."""
+    now = runtime.clock.now()
+    limit = now - timedelta(seconds=runtime.settings.import_part_ttl_seconds)  # type: ignore[attr-defined]
+    async with runtime.unit_of_work() as uow:
+        # pieces from before migration 0008 (or from a replica still on 0007) are dated the first time they are seen
+        await uow.session.execute(
+            sa.update(ImportPart)
+            .where(ImportPart.received_at.is_(None))  # type: ignore[union-attr]
+            .values(received_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        stale = (
+            sa.select(ImportPart.upload_id)
+            .where(ImportPart.upload_id.not_in(sa.select(BackgroundJob.id)))  # type: ignore[attr-defined]
+            .group_by(ImportPart.upload_id)
+            .having(sa.func.max(ImportPart.received_at) < limit)
+        )
+        removed = await uow.session.execute(
+            sa.delete(ImportPart)
+            .where(ImportPart.upload_id.in_(stale))  # type: ignore[attr-defined]
+            .execution_options(synchronize_session=False)
+        )
+    return int(cast("sa.CursorResult", removed).rowcount or 0)
+
+
+def part_sweeper(runtime: ServiceRuntime):
+    """The periodic job: ``sweep_abandoned_parts``, logging what it removed (counts only: a piece is file content)."""
+
+    async def sweep_import_parts() -> None:
+        removed = await sweep_abandoned_parts(runtime)
+        if removed:
+            log.info("import sweep: %d piece(s) of uploads never completed removed", removed)
+
+    return sweep_import_parts

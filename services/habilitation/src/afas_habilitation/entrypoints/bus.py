@@ -47,6 +47,7 @@ def register(runtime: ServiceRuntime) -> None:
     # started by the request creating a job; woken periodically too, so a job a crash interrupted resumes
     runtime.every(0.1, import_jobs.importer(runtime).work)
     runtime.every(0.1, grant_jobs.granter(runtime).work)
+    runtime.every(runtime.settings.import_part_sweep_seconds, import_jobs.part_sweeper(runtime))  # type: ignore[attr-defined]
 
     on("grant", lambda r, c: grants.grant(runtime, c, r))
     on("decide_grant", lambda r, c: grants.decide(runtime, c, r.grant_id, r.accept, r.reason))
