@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 # Python puts this file's directory first on sys.path when it runs it as a script, wherever the caller is.
-from manifest_checks import K8S_VERSION, RENDERINGS, REPO_ROOT, validate_all
+from manifest_checks import K8S_VERSIONS, RENDERINGS, REPO_ROOT, validate_all
 
 
 def _name(directory: Path) -> str:
@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         kinds = Counter(doc.kind for doc in report.docs)
         summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         where = _name(directory)
-        print(f"OK: {where}: {len(report.docs)} objects valid against Kubernetes {K8S_VERSION} + CRDs ({summary})")
+        versions = " and ".join(K8S_VERSIONS)
+        print(f"OK: {where}: {len(report.docs)} objects valid against Kubernetes {versions} + CRDs ({summary})")
     return 1 if failed else 0
 
 

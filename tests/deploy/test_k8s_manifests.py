@@ -81,6 +81,21 @@ def test_unknown_field_in_deployment_spec_is_rejected(objects, crds):
     assert problems and "replicaz" in problems[0]
 
 
+def test_built_in_objects_are_checked_against_the_oldest_and_the_newest_kubernetes(crds):
+    """An API version valid on 1.31 but removed since (flowcontrol v1beta3, gone in 1.32) is refused, naming 1.37."""
+    assert validate.K8S_VERSIONS == ("1.31", "1.37")
+    flow_schema = {
+        "kind": "FlowSchema",
+        "metadata": {"name": "afas"},
+        "spec": {"priorityLevelConfiguration": {"name": "workload-low"}, "matchingPrecedence": 1000},
+    }
+    current = {**flow_schema, "apiVersion": "flowcontrol.apiserver.k8s.io/v1"}
+    assert validate.validate_doc(current, crds) == []
+    removed = {**flow_schema, "apiVersion": "flowcontrol.apiserver.k8s.io/v1beta3"}
+    problems = validate.validate_doc(removed, crds)
+    assert problems and all("1.37" in p for p in problems)
+
+
 def test_wrong_type_in_service_is_rejected(objects, crds):
     service = objects[("Service", "declaration")]
     service["spec"]["ports"][0]["port"] = "eighty"

@@ -14,6 +14,9 @@ RENDERINGS = (BASE_DIR, OVERLAYS_DIR / "dev", OVERLAYS_DIR / "prod")
 
 # The oldest Kubernetes the base supports (deploy/k8s/README.md, "Prerequisites").
 K8S_VERSION = "1.31"
+# Built-in objects are validated against each of these: the oldest supported and the newest kubernetes-validate
+# knows, so an API version a later release removed (as 1.32 removed flowcontrol v1beta3) fails here, not at apply.
+K8S_VERSIONS = (K8S_VERSION, "1.37")
 
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
 HTTP_PORT = 8080

@@ -11,7 +11,7 @@ import jsonschema
 import kubernetes_validate
 
 from .documents import Doc, load_yaml_docs
-from .project import CRD_DIR, K8S_VERSION
+from .project import CRD_DIR, K8S_VERSIONS
 
 
 def _path(parts: Iterable[Any]) -> str:
@@ -21,15 +21,18 @@ def _path(parts: Iterable[Any]) -> str:
     return out or "<root>"
 
 
-def validate_builtin(data: dict[str, Any], k8s_version: str = K8S_VERSION) -> list[str]:
-    """Strict schema validation of a built-in kind; returns problem messages (empty when valid)."""
-    try:
-        kubernetes_validate.validate(data, k8s_version, strict=True)
-    except kubernetes_validate.ValidationError as exc:
-        return [f"{_path(exc.absolute_path)}: {exc.message}"]
-    except kubernetes_validate.SchemaNotFoundError as exc:
-        return [f"no Kubernetes {k8s_version} schema: {exc.message}"]
-    return []
+def validate_builtin(data: dict[str, Any], k8s_versions: Iterable[str] = K8S_VERSIONS) -> list[str]:
+    """Strict schema validation of a built-in kind against each Kubernetes version; returns problem messages
+    (empty when valid), each naming the version it fails on."""
+    problems = []
+    for version in k8s_versions:
+        try:
+            kubernetes_validate.validate(data, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            problems.append(f"Kubernetes {version}: {_path(exc.absolute_path)}: {exc.message}")
+        except kubernetes_validate.SchemaNotFoundError as exc:
+            problems.append(f"no Kubernetes {version} schema: {exc.message}")
+    return problems
 
 
 # CRDs only say `metadata: {type: object}`; the API server still validates ObjectMeta, so close it here.
