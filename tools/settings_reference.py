@@ -32,6 +32,7 @@ from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
 from afas_shared.settings import CommonSettings
+from afas_shared.telemetry.otel_config import STANDARD_VARIABLES
 
 SERVICES = ("identity", "habilitation", "declaration", "estimation", "notification")
 REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "operations" / "settings.md"
@@ -170,8 +171,7 @@ def render() -> tuple[str, list[str]]:
         "`AFAS_<SERVICE>_*` belong to one service. Lists are JSON (`[1, 5, 15]`). In production",
         "(`AFAS_ENV=production`) each service refuses to start without its database URL, its NATS password and",
         "real secrets (the deployment sets them from Secrets: deploy/k8s/base/secrets.yaml). The standard",
-        "OpenTelemetry variables (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_TRACES_SAMPLER`, `OTEL_SERVICE_NAME`…) are",
-        "read by afas_shared.telemetry as the OpenTelemetry specification defines them and are not repeated here.",
+        "OpenTelemetry variables every service honours are listed last (`OTEL_*`).",
         "",
         "## Common to every service (`AFAS_*`)",
         "",
@@ -182,6 +182,21 @@ def render() -> tuple[str, list[str]]:
         rows, missing = settings_of(service_settings(service))
         undocumented += missing
         out += ["", f"## {service} (`AFAS_{service.upper()}_*`)", ""] + _table(rows)
+    out += [
+        "",
+        "## OpenTelemetry, every service (`OTEL_*`)",
+        "",
+        "The specification's names, read by afas_shared.telemetry (exporters, sampler, resource) or by the SDK's",
+        "OTLP/HTTP exporters and metric reader (`afas_shared.telemetry.otel_config.STANDARD_VARIABLES`); an invalid",
+        "value stops the service at start naming the variable, and `make k8s-validate` refuses any other `OTEL_*`",
+        "name in the manifests.",
+        "",
+        "| Variable | Default | Description |",
+        "|---|---|---|",
+    ]
+    for variable in STANDARD_VARIABLES:
+        cells = (f"`{variable.name}`", variable.default, variable.description)
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(out) + "\n", undocumented
 
 

@@ -43,6 +43,18 @@ def test_broken_tree_is_rejected_end_to_end(tmp_path):
     assert "spec.instances" in joined
 
 
+def test_a_misspelt_opentelemetry_variable_is_refused(tmp_path):
+    """The SDK ignores an OTEL_* name it does not know: the validator does not."""
+    base = _broken_tree(tmp_path)
+    config = base / "config.yaml"
+    text = config.read_text()
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL:" in text
+    config.write_text(text.replace("OTEL_EXPORTER_OTLP_PROTOCOL:", "OTEL_EXPORTER_OTLP_PROTOCOLE:"))
+    problems = validate.validate_all(base).problems
+    assert any("OTEL_EXPORTER_OTLP_PROTOCOLE is not an OpenTelemetry variable" in p for p in problems), problems
+    assert not any("OTEL_EXPORTER_OTLP_ENDPOINT" in p for p in problems)
+
+
 def test_missing_service_and_dangling_secret_are_reported(tmp_path):
     base = _broken_tree(tmp_path)
     apps = base / "apps" / "kustomization.yaml"

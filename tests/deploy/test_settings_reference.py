@@ -39,6 +39,23 @@ def test_the_reference_lists_every_environment_variable_the_deployment_may_set()
     assert rows == set(validate.allowed_env_names())
 
 
+def test_the_reference_lists_every_opentelemetry_variable_the_services_read():
+    """Every OTEL_* name the telemetry code reads or documents is in the table the reference and the manifest check
+    use, and the reference has a row for each."""
+    import re
+
+    from afas_shared.telemetry.otel_config import STANDARD_VARIABLE_NAMES
+
+    text = _tool().REFERENCE.read_text(encoding="utf-8")
+    rows = {line.split("`")[1] for line in text.splitlines() if line.startswith("| `OTEL_")}
+    assert rows == set(STANDARD_VARIABLE_NAMES)
+    telemetry = REPO_ROOT / "shared" / "src" / "afas_shared" / "telemetry"
+    # Full names only: one followed by `_"` or `{` is a prefix the code builds names from.
+    found = (re.findall(r"OTEL_[A-Z_]*[A-Z](?![A-Z_{])", path.read_text()) for path in telemetry.glob("*.py"))
+    named = {name for names in found for name in names}
+    assert named and named <= STANDARD_VARIABLE_NAMES, sorted(named - STANDARD_VARIABLE_NAMES)
+
+
 class _Example(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AFAS_EXAMPLE_")
 

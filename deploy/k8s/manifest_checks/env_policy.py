@@ -1,9 +1,11 @@
-"""AFAS_* variables: every name is a real setting, and each service gets the ones production requires."""
+"""AFAS_* and OTEL_* variables: every name is a real setting, and each service gets the ones production requires."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+
+from afas_shared.telemetry.otel_config import STANDARD_VARIABLE_NAMES
 
 from .dockerfiles import dockerfile_env_names, dockerfile_path
 from .documents import Doc
@@ -37,6 +39,13 @@ def check_env_names(docs: list[Doc]) -> list[str]:
         for doc in docs
         for name in _env_names_in(doc)
         if name.startswith("AFAS_") and name not in allowed
+    ]
+    # The services never complain of an OTEL_* name they do not know: a misspelt one would be ignored at run time.
+    problems += [
+        f"{doc.label()}: {name} is not an OpenTelemetry variable the services honour"
+        for doc in docs
+        for name in _env_names_in(doc)
+        if name.startswith("OTEL_") and name not in STANDARD_VARIABLE_NAMES
     ]
     for svc in SERVICES:
         path = dockerfile_path(svc)

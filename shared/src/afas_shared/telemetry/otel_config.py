@@ -47,6 +47,76 @@ SAMPLERS = (
 )
 
 
+@dataclass(frozen=True)
+class StandardVariable:
+    """One ``OTEL_*`` variable a service honours, as the settings reference (docs/operations/settings.md) lists it."""
+
+    name: str
+    default: str
+    description: str
+
+
+# Every OTEL_* variable a service honours, read here or by the SDK's exporters, readers and providers: the settings
+# reference is generated from it and `make k8s-validate` refuses any other OTEL_* name in the manifests (a misspelt
+# one would be ignored silently, the way the spans were lost before).
+STANDARD_VARIABLES = (
+    StandardVariable(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "(none)",
+        "The collector's OTLP/HTTP base URL (`http://collector:4318`): set alone, traces and metrics go there "
+        "(`/v1/traces`, `/v1/metrics` appended)",
+    ),
+    StandardVariable(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "(none)", "The traces' full URL (`…/v1/traces`), instead of the base"
+    ),
+    StandardVariable(
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "(none)", "The metrics' full URL (`…/v1/metrics`), instead of the base"
+    ),
+    StandardVariable(
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "`http/protobuf`",
+        "The only protocol installed: any other (`grpc`, `http/json`) stops the service at start naming the variable "
+        "(use the collector's port 4318)",
+    ),
+    StandardVariable("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "`http/protobuf`", "Same, for traces alone"),
+    StandardVariable("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "`http/protobuf`", "Same, for metrics alone"),
+    *(
+        StandardVariable(f"OTEL_EXPORTER_OTLP{signal}_{field}", "SDK's", f"{meaning}, read by the OTLP exporter{whose}")
+        for signal, whose in (("", "s"), ("_TRACES", " of traces"), ("_METRICS", " of metrics"))
+        for field, meaning in (
+            ("HEADERS", "Headers sent to the collector (`key=value,…`: an authorization token)"),
+            ("TIMEOUT", "Milliseconds an export may take"),
+            ("COMPRESSION", "`gzip` or `none`"),
+            ("CERTIFICATE", "The CA file that verifies an `https://` collector"),
+        )
+    ),
+    StandardVariable(
+        "OTEL_TRACES_EXPORTER",
+        "`otlp` when an endpoint is set, else `none`",
+        "`otlp`, `console` or `none` (a list keeps its first real exporter)",
+    ),
+    StandardVariable("OTEL_METRICS_EXPORTER", "`otlp` when an endpoint is set, else `none`", "Same, for OTel metrics"),
+    StandardVariable(
+        "OTEL_TRACES_SAMPLER",
+        "`parentbased_traceidratio`",
+        "`always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, "
+        "`parentbased_traceidratio`",
+    ),
+    StandardVariable("OTEL_TRACES_SAMPLER_ARG", "`1.0`", "The sampler's ratio, 0 to 1"),
+    StandardVariable("OTEL_SERVICE_NAME", "`afas-<service>`", "The resource's service.name"),
+    StandardVariable(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "`service.namespace=afas`",
+        "More resource attributes (`deployment.environment.name=production`); they win over the defaults",
+    ),
+    StandardVariable("OTEL_METRIC_EXPORT_INTERVAL", "`60000`", "Milliseconds between two OTel metric exports"),
+    StandardVariable(
+        "OTEL_SDK_DISABLED", "`false`", "`true`: no spans, no OTel metrics (the Prometheus `/metrics` is unchanged)"
+    ),
+)
+STANDARD_VARIABLE_NAMES = frozenset(variable.name for variable in STANDARD_VARIABLES)
+
+
 class OtelConfigError(ValueError):
     """An ``OTEL_*`` variable this process cannot honour; the message names it."""
 
