@@ -82,3 +82,36 @@ def test_same_bytes_in_another_process_with_another_hash_seed():
         [sys.executable, "-c", code], input=data, capture_output=True, text=True, env=env, check=True, timeout=120
     )
     assert done.stdout.strip() == hashlib.sha256(render_receipt(json.loads(data))).hexdigest()
+
+
+def test_lines_break_where_fpdf2_multi_cell_breaks_them():
+    # The receipt breaks its lines itself (fpdf2's line breaking re-measures the line for each character): the
+    # same lines as fpdf2's multi_cell, in both styles and sizes, for words, long words, spaces at the edge and
+    # newlines
+    from fpdf.enums import MethodReturnValue
+
+    from afas_declaration.adapters.receipt_page import ReceiptPage
+
+    page = ReceiptPage(snapshot())
+    page.add_page()
+    texts = [
+        "",
+        "Court",
+        "Une très longue explication, répétée pour dépasser une ligne. " * 9,
+        "x" * 300,
+        "mot " + "y" * 150 + " fin",
+        "a\n",
+        "a\n\nb\n",
+        "\n",
+        "Espaces    multiples   " * 12,
+        "Œuvre « l’été » — 1\u00a0250,00\u00a0€ ; " * 10,
+        "bord" + " " * 80 + "suite",
+    ]
+    for bold, size in ((False, 9.0), (True, 12.0), (False, 7.5)):
+        page.font(bold=bold, size=size)
+        for width in (30.0, 61.3, page.epw):
+            for text in texts:
+                expected = page.multi_cell(width, 4.6, text, dry_run=True, output=MethodReturnValue.LINES) or [""]
+                # fpdf2 returns its lines' non-breaking spaces as spaces (it draws them as typed, as the receipt does)
+                ours = [line.replace("\u00a0", " ") for line in page._lines(text, width)]
+                assert ours == expected, (bold, size, width, text)

@@ -16,8 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import TTFFont
+from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR
 from fpdf.prefs import ViewerPreferences
+from fpdf.util import FloatTolerance
 
 from afas_declaration.adapters import receipt_archive, receipt_fonts
 from afas_declaration.adapters.receipt_fonts import FONT
@@ -193,20 +196,7 @@ class ReceiptPage(FPDF):
     def fit(self, text: str) -> str:
         """``text`` made printable in the current font: NFC, no control characters, missing glyphs as "?"."""
         text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-        cmap = getattr(self.current_font, "cmap", None)
-        kept = []
-        for char in text:
-            if char == "\n":
-                kept.append(char)
-            elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-                continue
-            elif cmap is not None and ord(char) not in cmap:
-                kept.append("?")
-            elif cmap is None and ord(char) > 0xFF:
-                kept.append("?")
-            else:
-                kept.append(char)
-        return "".join(kept)
+        return text.translate(_printable(getattr(self.current_font, "cmap", None)))
 
     def room(self, height: float) -> None:
         if self.get_y() + height > self.page_break_trigger:
@@ -219,7 +209,7 @@ class ReceiptPage(FPDF):
         if level == 1:
             self.set_text_color(*_BLUE)
         with self.tagged("H2" if level == 1 else "H3"):  # the receipt's title is the H1
-            self.multi_cell(0, 6 if level == 1 else 5, self.fit(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.block(self.fit(text), 0, 6 if level == 1 else 5)
         if level == 1:
             self.set_draw_color(*_BLUE)
             self.line(_MARGIN, self.get_y(), self.w - _MARGIN, self.get_y())
@@ -230,8 +220,20 @@ class ReceiptPage(FPDF):
         self.font(bold=bold, grey=grey, size=size)
         self.set_x(_MARGIN + indent)
         with self.tagged("P"):
-            self.multi_cell(self.epw - indent, _LINE, self.fit(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.block(self.fit(text), self.epw - indent, _LINE)
         self.font()
+
+    def block(self, text: str, width: float, height: float) -> None:
+        """``text`` left-aligned in lines of ``width`` (0: to the right margin) from the current position, each
+        ``height`` high, breaking pages as needed; then at the left margin below — as fpdf2's ``multi_cell``
+        draws it, with the lines broken by ``_lines``."""
+        if not width:
+            width = self.w - self.r_margin - self.x
+        x = self.x
+        for line in self._lines(text, width):
+            self.set_x(x)
+            self.cell(width, height, line, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        self.set_x(self.l_margin)
 
     def row(self, *cells: Cell, separator: bool = True) -> None:
         """Cells side by side, each wrapped in its width; a row taller than a page continues on the next one.
@@ -274,11 +276,52 @@ class ReceiptPage(FPDF):
         return [self.tags.element("TH" if c.header else "TD", row, scope if c.header else None) for c in cells]
 
     def _lines(self, text: str, width: float) -> list[str]:
-        """``text`` wrapped in ``width`` in the current font. Most cells hold one short line: measured once, they skip
-        fpdf2's line breaking, which re-measures the text for each character (most of a receipt's CPU otherwise)."""
-        if "\n" not in text and self.get_string_width(text) < width - 2 * self.c_margin:
-            return [text]
-        lines = self.multi_cell(width, _LINE, text, dry_run=True, output=MethodReturnValue.LINES)
+        """``text`` broken into lines of ``width`` in the current font, where fpdf2's ``multi_cell`` breaks them: after
+        the last breaking space that fits (the space dropped), within a word longer than the line, at each newline.
+
+        Each character is measured once from the font's width table, the line's width kept as a running sum of
+        the same integer widths fpdf2 adds up; fpdf2 re-measures the whole line for each character it adds, which
+        made line breaking the largest part of a receipt's CPU."""
+        font = self.current_font
+        assert isinstance(font, TTFFont)  # always DejaVu Sans (receipt_fonts): never a core font
+        advance = font.cw
+        size, k = self.font_size_pt, self.k
+        room = width - self.c_margin - self.c_margin
+        if "\n" not in text and not FloatTolerance.greater_than(
+            sum(map(advance.__getitem__, map(ord, text))) * size * 0.001 / k, room
+        ):
+            return [text]  # most cells: the whole text fits, so does every part of it
+        parts = text.split("\n")
+        lines: list[str] = []
+        for number, part in enumerate(parts, start=1):
+            start = index = 0
+            units: float = 0
+            space = -1
+            while index < len(part):
+                char = part[index]
+                char_units = advance[ord(char)]
+                # the same sums and the same comparison as fpdf2's, so that lines break at the same characters
+                if FloatTolerance.greater_than(units * size * 0.001 / k + char_units * size * 0.001 / k, room):
+                    if char in BREAKING_SPACE_SYMBOLS_STR:  # a space where the line is full: dropped
+                        lines.append(part[start:index])
+                        start = index = index + 1
+                        units, space = 0, -1
+                        continue
+                    if space >= 0:  # back to the line's last breaking space, dropped
+                        lines.append(part[start:space])
+                        start = index = space + 1
+                        units, space = 0, -1
+                        continue
+                    if index > start:  # a word longer than the line: cut before this character
+                        lines.append(part[start:index])
+                        start, units = index, 0
+                        continue
+                if char in BREAKING_SPACE_SYMBOLS_STR:
+                    space = index
+                units += char_units
+                index += 1
+            if number < len(parts) or units:  # a newline ends a line even when empty; the text's end only a drawn one
+                lines.append(part[start:])
         return lines or [""]
 
     def pair(self, label: str, value: str, *, align: str = "R", label_share: float = 0.62) -> None:
@@ -286,6 +329,42 @@ class ReceiptPage(FPDF):
         self.row(
             Cell(label, self.epw * label_share, header=True), Cell(value, self.epw * (1 - label_share), align=align)
         )
+
+
+class _Printable(dict[int, str | None]):
+    """What each character becomes in a font (``str.translate``'s table), worked out once per character: itself,
+    nothing for a control or unassigned character, "?" for one the font lacks (newlines are kept)."""
+
+    def __init__(self, cmap: Mapping[int, Any] | None) -> None:
+        super().__init__()
+        self.cmap = cmap
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        if char == "\n":
+            shown: str | None = char
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            shown = None
+        elif (code not in self.cmap) if self.cmap is not None else code > 0xFF:
+            shown = "?"
+        else:
+            shown = char
+        self[code] = shown
+        return shown
+
+
+_PRINTABLE: dict[int, _Printable] = {}
+
+
+def _printable(cmap: Mapping[int, Any] | None) -> _Printable:
+    """The translation table of the font whose character map is ``cmap`` (the fonts are the process's own, parsed
+    once: see receipt_fonts, so a table per map is kept for the process's life)."""
+    table = _PRINTABLE.get(id(cmap))
+    if table is None or table.cmap is not cmap:
+        if len(_PRINTABLE) >= 8:  # fonts parsed for each document (the benchmark's baseline): no table kept long
+            _PRINTABLE.clear()
+        table = _PRINTABLE[id(cmap)] = _Printable(cmap)
+    return table
 
 
 def declaration_type(snapshot: Mapping[str, Any]) -> str:

@@ -50,8 +50,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from fpdf.enums import XPos, YPos
-
 from afas_declaration.adapters import receipt_attachments
 from afas_declaration.adapters.receipt_page import (
     _KEEP_WITH_NEXT,
@@ -135,7 +133,7 @@ def _identification(
 ) -> None:
     pdf.font(bold=True, size=16)
     with pdf.tagged("H1"):
-        pdf.multi_cell(0, 8, pdf.fit(TITLE), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.block(pdf.fit(TITLE), 0, 8)
     pdf.ln(1)
     when = paris_parts(transmitted)
     code = as_text(partner.get("caf"))
@@ -323,4 +321,4 @@ def _signature(pdf: ReceiptPage, snapshot: Mapping[str, Any], transmitted: datet
     pdf.set_font(MONO, "", 9)
     pdf.set_text_color(0, 0, 0)
     with pdf.tagged("P"):
-        pdf.multi_cell(0, _LINE, pdf.fit(fingerprint), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.block(pdf.fit(fingerprint), 0, _LINE)
