@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -102,10 +102,13 @@ class Probe:
 
 
 @pytest.fixture
-def probe_settings(backends, common_settings: CommonSettings) -> Callable[..., ProbeSettings]:
+def probe_settings(backends, common_settings: CommonSettings) -> Iterator[Callable[..., ProbeSettings]]:
+    made: list[str] = []
+
     def make(common: CommonSettings | None = None, **overrides) -> ProbeSettings:
+        made.append(backends.database_url("probe"))
         values = {
-            "database_url": backends.database_url("probe"),
+            "database_url": made[-1],
             "consumer_max_deliver": 3,
             "consumer_backoff_seconds": [0.1, 0.2],
             "consumer_ack_wait_seconds": 3.0,
@@ -113,7 +116,8 @@ def probe_settings(backends, common_settings: CommonSettings) -> Callable[..., P
         values.update(overrides)
         return ProbeSettings(common=common or common_settings, **values)
 
-    return make
+    yield make
+    backends.release(made)  # the probes are stopped by now (``probe`` depends on this fixture)
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from pathlib import Path
 
 import nats
+import psycopg
+from sqlalchemy.engine import make_url
 
 from afas_shared.testing.backends import STREAM_LIST_PAGE
 
@@ -30,3 +33,17 @@ async def test_remove_streams_reads_every_page(backends):
         assert left == []
     finally:
         await nc.close()
+
+
+def test_a_released_database_is_dropped_before_the_run_ends(backends):
+    """A finished test's databases are dropped while the run goes on (``make_settings`` hands them back)."""
+    url = backends.migrated_database_url("identity")
+    backends.release([url])
+    backends.wait_for_releases()
+    if backends.pg_admin_url is None:
+        assert Path(make_url(url).database).exists()  # SQLite files stay with the run's temporary folder
+        return
+    admin = make_url(backends.pg_admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin) as conn:
+        left = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (make_url(url).database,)).fetchall()
+    assert left == []

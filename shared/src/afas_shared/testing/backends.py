@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,10 @@ from sqlalchemy.engine import make_url
 from afas_shared.local_nats import LocalNatsServer
 
 DROP_WORKERS = 8
+# Databases a finished test hands back are dropped while the next tests run, this many at a time: each DROP DATABASE
+# waits for a checkpoint (PostgreSQL 15 forces one), and a few side by side share it without taking many of the
+# server's connections from the tests.
+BACKGROUND_DROP_WORKERS = 3
 
 
 def _copy_sqlite(source: str, target: Path) -> None:
@@ -60,6 +65,8 @@ class Backends:
     _prefix_counter: int = 0
     _db_counter: int = 0
     _templates: dict[str, str] = field(default_factory=dict)  # service -> URL of its migrated database
+    _dropper: ThreadPoolExecutor | None = None
+    _background_drops: list[Future] = field(default_factory=list)
 
     @classmethod
     def start(cls, tmp: Path) -> Backends:
@@ -139,6 +146,32 @@ class Backends:
             self._templates[service] = template
         return self.database_url(service, template=self._templates[service])
 
+    def release(self, urls: Iterable[str]) -> None:
+        """Drop, while the run goes on, databases of this run no test will open again (a finished test's).
+
+        The run's end then has only the rest to drop: a run makes hundreds, and dropping them all at the end kept the
+        suite waiting (each DROP DATABASE waits for a checkpoint). SQLite files stay with the run's temporary folder.
+        """
+        if self.pg_admin_url is None:
+            return
+        names = [cast(str, make_url(url).database) for url in urls]
+        names = [name for name in names if name in self._created_databases]
+        if not names:
+            return
+        if self._dropper is None:
+            self._dropper = ThreadPoolExecutor(BACKGROUND_DROP_WORKERS, thread_name_prefix="afas-test-drop")
+        for name in names:
+            self._created_databases.remove(name)
+            self._background_drops.append(self._dropper.submit(self._drop, name))
+
+    def wait_for_releases(self) -> None:
+        """Wait for the drops of the databases released so far; a failed one raises here."""
+        for drop in self._background_drops:
+            drop.result()
+
+    def _drop(self, name: str) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def _admin(self, sql: str) -> None:
         import psycopg
 
@@ -173,8 +206,10 @@ class Backends:
     def close(self) -> None:
         # Each DROP DATABASE waits for a checkpoint: run side by side, they share them (a run makes hundreds)
         with ThreadPoolExecutor(DROP_WORKERS) as pool:
-            drops = [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in self._created_databases]
-            list(pool.map(self._admin, drops))
+            list(pool.map(self._drop, self._created_databases))
+        if self._dropper is not None:
+            self.wait_for_releases()  # a drop that failed fails the run's end, as the drops above do
+            self._dropper.shutdown()
         for stop in reversed(self._stoppers):
             stop()
 

@@ -63,19 +63,32 @@ SettingsFactory = Callable[..., ServiceSettings]
 
 
 @pytest.fixture
-def make_settings(backends: Backends, common_settings: CommonSettings) -> SettingsFactory:
+def make_settings(backends: Backends, common_settings: CommonSettings) -> Iterator[SettingsFactory]:
     """``make_settings("identity", consumer_max_deliver=3)``: a service's settings on a fresh database."""
-    return settings_factory(backends, common_settings)
+    made: list[str] = []
+    yield settings_factory(backends, common_settings, made)
+    # Every fixture that used these settings has stopped its services by now (they depend on this one)
+    backends.release(made)
 
 
-def settings_factory(backends: Backends, common_settings: CommonSettings) -> SettingsFactory:
-    """What ``make_settings`` gives, for a fixture of a wider scope (a module's one platform) to build its own."""
+def settings_factory(
+    backends: Backends, common_settings: CommonSettings, made: list[str] | None = None
+) -> SettingsFactory:
+    """What ``make_settings`` gives, for a fixture of a wider scope (a module's one platform) to build its own.
+
+    ``made`` collects the URLs of the databases it creates, for the caller to release once it is done with them.
+    """
 
     def make(service: str, *, common: CommonSettings | None = None, **overrides: Any) -> ServiceSettings:
         config = importlib.import_module(f"afas_{service}.config")
-        values: dict[str, Any] = {
+        database_url = overrides.get("database_url")
+        if not database_url:
             # a copy of a database migrated once per run (unless the test gives its own)
-            "database_url": overrides.get("database_url") or backends.migrated_database_url(service),
+            database_url = backends.migrated_database_url(service)
+            if made is not None:
+                made.append(database_url)
+        values: dict[str, Any] = {
+            "database_url": database_url,
             "consumer_backoff_seconds": [0.1, 0.2, 0.4],
             "consumer_ack_wait_seconds": 5.0,
             "outbox_poll_seconds": 0.2,
