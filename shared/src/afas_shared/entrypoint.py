@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import socket
 import sys
@@ -31,12 +32,42 @@ def serve(settings_cls: type[ServiceSettings], build: Callable[[ServiceSettings]
     asyncio.run(serve_both(runtime, settings))
 
 
+# The cyclic garbage collector's first threshold: container allocations (net of those freed) between two youngest
+# collections. Python's 700 made a list request of the gateway run several youngest collections, each promoting what
+# the other requests in flight held, so the older generations filled and were scanned again and again (issue 16).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """What the process built to serve — modules, routes, models, tables, templates: 265,000 tracked objects in the
+    gateway once started — is frozen out of the garbage collector's scans, and the youngest generation collected less
+    often.
+
+    A full collection scanned all of it, though it lives as long as the process: 170 ms of CPU on this box each time,
+    and under bench-reads' 50 concurrent requests the objects they held were promoted fast enough for full
+    collections to come every few hundred requests. Measured in process on a simulation of the list's allocations
+    with 50 requests in flight: 2.25 ms of CPU per request with the defaults, 1.11 frozen, 0.87 frozen with this
+    threshold. Garbage made afterwards is still collected; only the frozen objects are never scanned (they are
+    still freed by reference counting when released)."""
+    gc.collect()  # what the start left unreachable, not frozen with the rest
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
 class _Server(uvicorn.Server):
     """A uvicorn server that leaves signals to ``serve_both``: two servers must not both capture them."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.config.lifespan == "on" and not self.should_exit:
+            # the public app's lifespan has started the runtime (connections, subscriptions, caches): what it built
+            # is settled before the first request
+            settle_heap()
 
 
 def _config(app: Any, settings: ServiceSettings, port: int, lifespan: Literal["on", "off"]) -> uvicorn.Config:
