@@ -69,6 +69,51 @@ def exported_metric_names() -> frozenset[str]:
     return frozenset(names)
 
 
+# Added to every series by Prometheus from the scrape target (PodMonitor), not by the code.
+TARGET_LABELS = frozenset({"namespace", "pod", "container", "job", "instance", "endpoint", "le", "__name__"})
+
+
+def exported_metric_labels() -> dict[str, frozenset[str]]:
+    """The label names of every metric the code declares with ``labelnames`` (family name, without suffix); custom
+    collectors and the process collector are left out (their labels are not declared up front)."""
+    exported_metric_names()  # every service's metrics declared
+    labels = {}
+    for name, collector in REGISTRY._names_to_collectors.items():  # the client's only index of its metrics
+        declared = getattr(collector, "_labelnames", None)
+        if declared is not None:
+            labels[name] = frozenset(declared)
+    return labels
+
+
+def unknown_labels(expr: str, labels: dict[str, frozenset[str]]) -> set[str]:
+    """Labels an expression matches on or groups by that none of its metrics carries (``metric:label``)."""
+    root = promql_parser.parse(expand_grafana(expr))
+    selectors: list[tuple[str, list[str]]] = []
+    grouping: list[str] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        kind = type(node).__name__
+        if kind == "VectorSelector":
+            selectors.append((node.name, [m.name for m in node.matchers.matchers] if node.matchers else []))
+        elif kind == "AggregateExpr" and node.modifier is not None:
+            grouping.extend(node.modifier.labels)
+        stack.extend(_children(node))
+    wrong, carried = set(), set(TARGET_LABELS)
+    for name, matched in selectors:
+        family = next(
+            (name.removesuffix(s) for s in ("", *_SUFFIXES["histogram"], "_total") if name.removesuffix(s) in labels),
+            None,
+        )
+        if family is None:
+            return set()  # a metric whose labels are not declared: nothing to hold the expression to
+        carried |= labels[family]
+        wrong |= {f"{name}:{label}" for label in matched if label not in labels[family] | TARGET_LABELS}
+    # label_join's new label ("campaign") is made by the query itself
+    made = set(re.findall(r'label_(?:join|replace)\([^"]*"([A-Za-z_][A-Za-z0-9_]*)"', expr))
+    return wrong | {f"by:{label}" for label in grouping if label not in carried | made}
+
+
 def expand_grafana(expr: str) -> str:
     for variable, value in _GRAFANA_VARIABLES.items():
         expr = expr.replace(variable, value)

@@ -13,9 +13,11 @@ from tests.deploy.k8s_manifest_checks import REPO_ROOT, SERVICES, validate
 from tests.deploy.monitoring_checks import (
     NATS_EXPORTER_METRICS,
     dashboard_queries,
+    exported_metric_labels,
     exported_metric_names,
     grafana_query_metric_names,
     metric_names,
+    unknown_labels,
     unknown_metrics,
 )
 
@@ -113,6 +115,31 @@ def test_dashboards_are_well_formed_and_provisioned_as_files(dashboards, report)
         assert all(p["type"] != "graph" for p in dashboard["panels"])  # the removed legacy panel
     [config_map] = [doc.data for doc in report.docs if (doc.kind, doc.name) == ("ConfigMap", "afas-grafana-dashboards")]
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+
+
+def test_alerts_and_panels_filter_and_group_by_labels_their_metrics_carry(rules, dashboards):
+    """A matcher or a ``by`` on a label the metric does not have selects nothing: an empty panel, a silent alert."""
+    labels = exported_metric_labels()
+    queries = [(rule["alert"], rule["expr"]) for rule in rules]
+    queries += [
+        (f"{name}, {where}", expr)
+        for name, dashboard in dashboards.items()
+        for where, expr in dashboard_queries(dashboard)
+        if where.startswith("panel")
+    ]
+    assert len(queries) > 50
+    for where, expr in queries:
+        assert unknown_labels(expr, labels) == set(), f"{where}: {expr}"
+
+
+def test_the_label_checker_rejects_a_label_the_metric_lacks():
+    labels = exported_metric_labels()
+    assert labels["afas_mails"] == {"outcome"}
+    assert unknown_labels('sum by (outcome) (rate(afas_mails_total{outcome="sent"}[5m]))', labels) == set()
+    assert unknown_labels('sum by (campaign) (rate(afas_mails_total{state="sent"}[5m]))', labels) == {
+        "afas_mails_total:state",
+        "by:campaign",
+    }
 
 
 def test_the_checker_rejects_an_unknown_metric_and_bad_promql(known):
