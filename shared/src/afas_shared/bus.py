@@ -287,7 +287,35 @@ class Bus:
                 # With a credential, only a stream's producer may create it: wait for it (retried by the runtime).
                 await wait_for_stream(self.js, cast(str, config.name))  # stream_config always names it
         await self.broker.start()
+        await self._confirm_subscriptions(common.nats_connect_timeout_seconds)
         self.started = True
+
+    async def _confirm_subscriptions(self, timeout: float) -> None:
+        """Raise unless the server holds every subscription of this process (its verbs and its consumers).
+
+        A NATS subscription is a line written to the socket: ``broker.start()`` returns once they are written, not
+        once the server has them. A connection that went dead after its handshake (seen under load after connect
+        timeouts) took them nowhere, and the service said « up » and ready without answering a single request until
+        the client's pings gave up minutes later. The server answers a PING after every line sent before it, so one
+        flush proves the subscriptions are in place; failing here sends the runtime back to a fresh connection.
+        """
+        connection = await self.broker.connect()  # FastStream's connection, the one its subscribers use
+        # Every NATS subscriber of FastStream's has ``subscription`` (its typing only knows the base class).
+        idle = [
+            sub
+            for sub in self.broker.subscribers
+            if sub.calls and (not sub.running or getattr(sub, "subscription", None) is None)
+        ]
+        if idle:
+            raise ConnectionError(f"{len(idle)} subscription(s) not started on the broker connection")
+        if not connection.is_connected:
+            raise ConnectionError("the broker connection of the subscriptions is not connected")
+        try:
+            await connection.flush(timeout=max(1, round(timeout)))  # nats-py takes whole seconds
+        except (NatsTimeoutError, builtins.TimeoutError):
+            raise ConnectionError(
+                f"the broker did not confirm this process's subscriptions within {timeout:.0f}s"
+            ) from None
 
     async def close(self) -> None:
         self.started = False
@@ -295,7 +323,7 @@ class Bus:
             # Bounded: with the broker gone, FastStream may wait for it indefinitely.
             await asyncio.wait_for(self.broker.stop(), 5)
         except Exception:  # already closed, never started, or the broker is unreachable
-            pass
+            await self._drop_broker_connection()
         if self.nc is not None and not self.nc.is_closed:
             try:
                 await asyncio.wait_for(self.nc.drain(), 5)
@@ -303,8 +331,25 @@ class Bus:
                 await self.nc.close()
         self.nc = self.js = None
 
+    async def _drop_broker_connection(self) -> None:
+        """After a stop that failed or ran out of time, close FastStream's connection and forget it.
+
+        FastStream forgets its connection only once a drain succeeds; otherwise its next ``start()`` reuses the
+        same one (dead, draining or reconnecting) and subscribes on it again: a retried start-up must begin afresh.
+        """
+        connection = self.broker._connection  # FastStream keeps it here; no public way to discard it
+        self.broker._connection = None
+        self.broker.config.disconnect()
+        if connection is not None and not connection.is_closed:
+            with suppress(Exception):
+                await asyncio.wait_for(connection.close(), 5)
+
     def connected(self) -> bool:
-        return self.started and self.nc is not None and self.nc.is_connected
+        if not (self.started and self.nc is not None and self.nc.is_connected):
+            return False
+        # The subscriptions' own connection too: the relay's may be up while the one that answers is not.
+        subscriptions = self.broker._connection
+        return subscriptions is not None and subscriptions.is_connected
 
     def jetstream(self) -> JetStreamContext | None:
         return self.js if self.connected() else None
