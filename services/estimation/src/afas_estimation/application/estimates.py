@@ -11,9 +11,12 @@ entitlement of a validated declaration all call: same rules, same effective bar�
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from afas_estimation.application.baremes import Effective
 from afas_estimation.application.localised_baremes import LocalisedBaremes
@@ -69,8 +72,53 @@ def _wire(attribute: str) -> str:
     return info.alias or attribute
 
 
-async def estimate(baremes: LocalisedBaremes, request: EstimateRequestV1) -> dict[str, Any]:
-    """The explained estimate; raise ``EstimationError`` (the figures) or ``InvalidRequest`` (the request's fields)."""
+class Remembered:
+    """The explained estimates of the latest inputs, answered again without computing them: a declaration asks for
+    the same figures' estimate several times (the estimate step, its controls, its transmit).
+
+    An input is the request (figures, family, nature, exercice, type, Caf, activity) together with the barème
+    versions read for it — the family's national version and the Caf's local version, read on every request — so
+    a barème change, by any replica, is applied by the very next estimate. The ``size`` latest inputs are kept."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._answers: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        found = self._answers.get(key)
+        if found is not None:
+            self._answers.move_to_end(key)
+        return found
+
+    def keep(self, key: tuple[Any, ...], answer: dict[str, Any]) -> None:
+        self._answers[key] = answer
+        if len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+
+def _request_key(request: EstimateRequestV1, figures: Mapping[str, Any]) -> bytes | None:
+    """The request's inputs as canonical JSON (keys sorted); None when they do not write as JSON (never kept)."""
+    inputs = [
+        request.family,
+        request.nature,
+        request.exercice,
+        request.declaration_type,
+        request.caf_code,
+        request.activity_id,
+        figures,
+    ]
+    try:
+        return orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson's error for what it cannot write (a non-text key, an integer beyond 64 bits)
+        return None
+
+
+async def estimate(
+    baremes: LocalisedBaremes, request: EstimateRequestV1, remembered: Remembered | None = None
+) -> dict[str, Any]:
+    """The explained estimate; raise ``EstimationError`` (the figures) or ``InvalidRequest`` (the request's fields).
+
+    With ``remembered``: an input already estimated at the same barème versions is answered from it (a copy)."""
     figures = request.figures
     if figures is None:
         figures = {}
@@ -86,7 +134,11 @@ async def estimate(baremes: LocalisedBaremes, request: EstimateRequestV1) -> dic
         raise InvalidRequest("Indiquez le type d'activité (famille de prestation).", _wire("family"))
     activity_id = read_activity(request.activity_id)  # optional: selects the activity's territory
     try:
-        effective = await baremes.effective(family, request.caf_code, activity_id)
+        effective, versions = await baremes.versioned(family, request.caf_code, activity_id)
+        inputs = _request_key(request, figures) if remembered is not None else None
+        key = (versions, inputs)
+        if remembered is not None and inputs is not None and (found := remembered.get(key)) is not None:
+            return dict(found)
         result = compute_estimate(family, request.nature, request.exercice, figures, bareme=effective.bareme)
     except InvalidInputs:
         raise  # names the figure at fault by its id (a form's field, not the request's)
@@ -94,8 +146,12 @@ async def estimate(baremes: LocalisedBaremes, request: EstimateRequestV1) -> dic
         if exc.field in EstimateRequestV1.model_fields:
             raise InvalidRequest(exc.message, _wire(exc.field)) from None
         raise
-    return {
+    answer = {
         **explained(effective, result),
         "type_declaration": declaration_type,
         "caf_code": request.caf_code,
     }
+    if remembered is not None and inputs is not None:
+        remembered.keep(key, answer)
+        return dict(answer)  # the caller's own top level; what is below it is never changed once answered
+    return answer

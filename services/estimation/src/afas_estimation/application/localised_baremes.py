@@ -28,6 +28,12 @@ class LocalisedBaremes:
     async def effective(self, family: str, caf: str | None = None, activity_id: uuid.UUID | None = None) -> Effective:
         """For an instant estimate: the versions read on a bare connection (no session, and on PostgreSQL no
         transaction around one statement); a session only when something moved."""
+        return (await self.versioned(family, caf, activity_id))[0]
+
+    async def versioned(
+        self, family: str, caf: str | None = None, activity_id: uuid.UUID | None = None
+    ) -> tuple[Effective, tuple[int, int]]:
+        """``effective``, with the family's national version and the Caf's local version it was read at."""
         rule_for(family)  # an unknown family is refused before any read
         code = caf_code(caf)
         async with self._db.engine.connect() as connection:
@@ -36,26 +42,31 @@ class LocalisedBaremes:
             national_version, local_version = await self._versions(connection, family, code)
         found = self._kept(family, code, activity_id, national_version, local_version)
         if found is not None:
-            return found
+            return found, (national_version, local_version)
         async with self._db.sessions() as session:
-            return await self.localised(session, family, caf, activity_id)
+            return await self._localised(session, family, caf, activity_id)
 
     async def localised(
         self, session: AsyncSession, family: str, caf: str | None, activity_id: uuid.UUID | None = None
     ) -> Effective:
         """The barème of ``family`` for the declarations of ``caf`` (and of ``activity_id``) as ``session`` sees
         the versions; what moved is read again after them, never older than the versions read."""
+        return (await self._localised(session, family, caf, activity_id))[0]
+
+    async def _localised(
+        self, session: AsyncSession, family: str, caf: str | None, activity_id: uuid.UUID | None
+    ) -> tuple[Effective, tuple[int, int]]:
         rule_for(family)
         code = caf_code(caf)
         national_version, local_version = await self._versions(session, family, code)
         national = await self.national.national(session, family, national_version)
         if code is None:
-            return national
+            return national, (national_version, local_version)
         mine = self._cafs.get(code)
         if mine is None or mine.version != local_version:
             mine = await load(session, code, local_version)
             self._cafs[code] = mine
-        return mine.effective(national, activity_id)
+        return mine.effective(national, activity_id), (national_version, local_version)
 
     @staticmethod
     async def _versions(reader: AsyncConnection | AsyncSession, family: str, caf: str | None) -> tuple[int, int]:

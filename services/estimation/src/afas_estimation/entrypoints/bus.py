@@ -62,6 +62,7 @@ from afas_shared.runtime import ServiceRuntime
 
 def register(runtime: ServiceRuntime) -> None:
     cache = LocalisedBaremes(runtime.db)
+    remembered = estimates.Remembered()
     worker = reestimation.Reestimator(
         runtime.db, lambda: runtime.clock, runtime.relay.wake, runtime.settings.reestimation_batch_size
     )
@@ -79,7 +80,7 @@ def register(runtime: ServiceRuntime) -> None:
 
     async def estimate(request: rpc.EstimateRequestV1, _: Any) -> dict[str, Any]:
         try:
-            return await estimates.estimate(cache, request)
+            return await estimates.estimate(cache, request, remembered)
         except EstimationError as exc:
             raise RpcFailure("invalid", exc.message, exc.field) from None
         except estimates.InvalidRequest as exc:
