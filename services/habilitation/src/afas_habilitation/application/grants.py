@@ -101,16 +101,23 @@ def view(g: RoleGrant, today: date, activity: Activity | None = None, user: Know
 
 
 async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInput) -> list[dict[str, Any]]:
-    """A grant at once, all lines or none (a grant over many activities is a job: ``grant_jobs``)."""
+    """A grant at once, all lines or none (a grant over many activities is a job: ``grant_jobs``).
+
+    The gateway names the request (``job_id``, which becomes the lines' group): the same request sent again, because
+    its answer was lost on the way, is answered with the lines it gave, never granted twice nor refused as a
+    duplicate. The grantee's row is locked first, so a request sent again while the first is still running waits
+    for it and then finds its lines."""
     today = paris_today(runtime.clock.now())
     start = data.start_date or today
     async with runtime.unit_of_work() as uow:
-        user, partner = await grantee(uow.session, caller, data)
+        user, partner = await grantee(uow.session, caller, data, lock=True)
+        if data.job_id is not None and (given := await _lines_of_group(uow.session, data.job_id)):
+            return _replayed(given, user, today)
         in_declarer = await declarer_on(uow.session, user.user_id, start)
         scopes = await all_open_activities(uow.session, partner, start) if data.all_activities else data.scope
         if not scopes:
             raise RpcFailure("invalid", "Choisissez au moins une activité ou un lieu d'implantation.", "perimetre")
-        group_id, created = uuid.uuid4(), []
+        group_id, created = data.job_id or uuid.uuid4(), []
         existing = [facts(g) for g in await open_grants(uow.session, [s.activity_id for s in scopes], start)]
         for scope in scopes:
             activity = await uow.session.get(Activity, scope.activity_id)
@@ -128,9 +135,29 @@ async def grant(runtime: ServiceRuntime, caller: ForwardedCaller, data: GrantInp
     return created
 
 
-async def grantee(session, caller: ForwardedCaller, data: GrantInput) -> tuple[KnownUser, KnownPartner]:
-    """The user to grant and their partner, refused when the caller may not grant them or the account is barred."""
-    user = await session.get(KnownUser, data.user_id)
+async def _lines_of_group(session, group_id: uuid.UUID) -> list[tuple[RoleGrant, Activity]]:
+    rows = await session.execute(
+        sa.select(RoleGrant, Activity)
+        .join(Activity, Activity.id == RoleGrant.activity_id)
+        .where(RoleGrant.group_id == group_id)
+        .order_by(RoleGrant.created_at, RoleGrant.id)
+    )
+    return [(line, activity) for line, activity in rows.all()]
+
+
+def _replayed(given: list[tuple[RoleGrant, Activity]], user: KnownUser, today: date) -> list[dict[str, Any]]:
+    """The lines a request already gave, answered again; a request id reused for another user is refused."""
+    if any(line.user_id != user.user_id for line, _ in given):
+        raise RpcFailure("conflict", "Cette demande d'habilitation a déjà servi pour un autre utilisateur.")
+    return [view(line, today, activity, user) for line, activity in given]
+
+
+async def grantee(
+    session, caller: ForwardedCaller, data: GrantInput, lock: bool = False
+) -> tuple[KnownUser, KnownPartner]:
+    """The user to grant and their partner, refused when the caller may not grant them or the account is barred;
+    ``lock``: the user's row held until the transaction ends (grants to one user one after the other)."""
+    user = await session.get(KnownUser, data.user_id, with_for_update=True if lock else None)
     if user is None or user.partner_id is None:
         raise RpcFailure("invalid", "Utilisateur inconnu ou sans partenaire.", "utilisateur_id")
     partner = await session.get(KnownPartner, user.partner_id)

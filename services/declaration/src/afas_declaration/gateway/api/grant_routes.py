@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from afas_declaration.gateway.api.activity_schemas import GrantBody, Refusal
 from afas_declaration.gateway.api.refusals import SESSION, refusals
 from afas_declaration.gateway.api.reply_route import ReplyRoute
-from afas_declaration.gateway.clients.typed_calls import call_typed, carry, typed
+from afas_declaration.gateway.clients.typed_calls import HasCaller, call_typed, carry, typed
 from afas_declaration.gateway.session.caller import Caller
 from afas_shared.contracts.rpc import RpcRequest
 from afas_shared.contracts.rpc import habilitation as h
@@ -125,21 +125,26 @@ def router(runtime: ServiceRuntime, current_caller) -> APIRouter:
 
 
 async def grant_or_job(runtime: ServiceRuntime, caller: Caller, request: h.GrantRequestV1) -> Any:
-    """The grant's lines (201), or the job giving them over many activities (202). The request names the job it may
-    become (``job_id``): an answer lost on the way (503) is found again by asking for that job, so a grant going on
-    in the background answers 202, never 503."""
-    try:
-        outcome = await call_typed(runtime, "habilitation", "grant_or_start", request, caller)
-    except HTTPException as failure:
-        if failure.status_code != 503 or request.job_id is None:
-            raise
-        try:
-            started = await call_typed(
-                runtime, "habilitation", "job", typed(j.JobIdRequestV1, job_id=request.job_id), caller
-            )
-        except HTTPException:
-            raise failure from None
-        return JSONResponse(started, status_code=202)
+    """The grant's lines (201), or the job giving them over many activities (202)."""
+    outcome = await grant_outcome(runtime, caller, request)
     if outcome.get("traitement") is not None:
         return JSONResponse(outcome["traitement"], status_code=202)
     return outcome["lignes"]
+
+
+async def grant_outcome(runtime: ServiceRuntime, caller: HasCaller, request: h.GrantRequestV1) -> dict[str, Any]:
+    """habilitation's answer to ``grant_or_start``: ``{"lignes": …}`` or ``{"traitement": …}``, for the API and the
+    pages alike. The request names the job it may become and the group its lines form (``job_id``), so an answer lost
+    on the way (503) is found again: the job is asked for, and when there is none (a small grant, answered with its
+    lines) the same request is sent again, which habilitation answers with the lines it gave — a grant that was done
+    never answers 503."""
+    try:
+        return await call_typed(runtime, "habilitation", "grant_or_start", request, caller)
+    except HTTPException as failure:
+        if failure.status_code != 503 or request.job_id is None:
+            raise
+    try:
+        job = await call_typed(runtime, "habilitation", "job", typed(j.JobIdRequestV1, job_id=request.job_id), caller)
+        return {"traitement": job}
+    except HTTPException:  # no job of that id: a small grant, done or not; the same request again tells
+        return await call_typed(runtime, "habilitation", "grant_or_start", request, caller)

@@ -9,10 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from afas_declaration.gateway.clients.typed_calls import ask
+from afas_declaration.gateway.api.grant_routes import grant_outcome
+from afas_declaration.gateway.clients.typed_calls import ask, from_form
 from afas_declaration.gateway.web import confirmations
 from afas_declaration.gateway.web.declaration_pages import errors_of, failure_page
 from afas_declaration.gateway.web.pages import Viewer, check_csrf, redirect, render
+from afas_shared.contracts.rpc import habilitation as h
 from afas_shared.runtime import ServiceRuntime
 
 STATES = ("Actif", "Historique", "Inactif", "Non attribué")
@@ -156,9 +158,10 @@ def router(runtime: ServiceRuntime, viewer) -> APIRouter:
             "date_fin": submitted["date_fin"] or None,
             "perimetre": [] if submitted["toutes_activites"] else _scope(form),
             "toutes_activites": submitted["toutes_activites"],
+            "job_id": uuid.uuid4(),  # its answer, if lost on the way, is found again by this id
         }
         try:  # over many activities, a background job (issue 16): its lines come batch after batch
-            outcome = await habilitation(me, "grant_or_start", **body)
+            outcome = await grant_outcome(runtime, me.caller, from_form(h.GrantRequestV1, **body))
         except HTTPException as refusal:
             return await _grants(request, me, errors_of(refusal), submitted, refusal.status_code)
         done = "habilitation_en_cours" if outcome.get("traitement") else "habilitation"
