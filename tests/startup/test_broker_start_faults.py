@@ -18,7 +18,8 @@ import nats
 import pytest
 
 from afas_identity.bootstrap import build as build_identity
-from afas_shared.testing.fixtures import running
+from afas_shared.bus import MAX_OUTSTANDING_PINGS
+from afas_shared.testing.fixtures import eventually, running
 
 # The services' connect timeout in these tests: the confirmation waits as long (whole seconds, as nats-py counts).
 CONNECT_TIMEOUT_SECONDS = 1.0
@@ -33,7 +34,12 @@ class HalfDeadProxy:
         self.target = (url.hostname, url.port)
         self.frozen = frozen
         self.connections = 0
+        self._dead: dict[int, asyncio.Event] = {}  # per connection, by number: set once it swallows everything
         self._writers: list[asyncio.StreamWriter] = []
+
+    def freeze(self, n: int) -> None:
+        """Connection ``n`` goes dead from now on, without being closed."""
+        self._dead[n].set()
 
     async def __aenter__(self) -> HalfDeadProxy:
         self.server = await asyncio.start_server(self._forward, "127.0.0.1", 0)
@@ -47,7 +53,7 @@ class HalfDeadProxy:
 
     async def _forward(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        dead = asyncio.Event()
+        dead = self._dead[self.connections] = asyncio.Event()
         freezes = self.frozen(self.connections)
         server_reader, server_writer = await asyncio.open_connection(*self.target)
         self._writers += [client_writer, server_writer]
@@ -71,11 +77,11 @@ class HalfDeadProxy:
         del with_errors  # a connection reset at the end of the test: nothing to report
 
 
-async def _status(server_url: str, subject: str) -> bytes:
+async def _status(server_url: str, subject: str, timeout: float = 5) -> bytes:
     """identity's ``status`` verb asked over a connection of our own, straight to the server (no proxy)."""
     nc = await nats.connect(server_url)
     try:
-        return (await nc.request(subject, b"{}", timeout=5)).data
+        return (await nc.request(subject, b"{}", timeout=timeout)).data
     finally:
         await nc.close()
 
@@ -120,3 +126,41 @@ async def test_while_no_connection_carries_its_subscriptions_the_service_is_neve
     lines = [record.getMessage() for record in caplog.records]
     assert not any(line.startswith("identity up") for line in lines)
     assert any(line.startswith("broker connection failed") for line in lines)
+
+
+async def test_a_subscription_connection_that_dies_later_is_noticed_by_its_pings_and_replaced(
+    make_settings, common_settings
+):
+    """After start-up only the pings can tell a silent connection from an idle one: with
+    AFAS_NATS_PING_INTERVAL_SECONDS the client gives it up and subscribes again on a new one."""
+    ping = 1
+    async with HalfDeadProxy(common_settings.nats_url, lambda n: False) as proxy:
+        common = common_settings.model_copy(
+            update={
+                "nats_url": proxy.url,
+                "nats_connect_timeout_seconds": CONNECT_TIMEOUT_SECONDS,
+                "nats_ping_interval_seconds": ping,
+            }
+        )
+        async with running(make_settings("identity", common=common)) as identity:
+            subject = identity.bus.names.rpc("identity", "status", 1)
+            assert b'"name":"identity"' in await _status(common_settings.nats_url, subject)
+            opened = proxy.connections
+            proxy.freeze(2)  # the subscriptions' connection: identity's verbs go unheard
+            started = asyncio.get_running_loop().time()
+            # The server still routes to the dead connection (it has not noticed either): the request goes unanswered
+            with pytest.raises(nats.errors.TimeoutError):
+                await _status(common_settings.nats_url, subject, timeout=1)
+
+            async def answers() -> bool:
+                try:
+                    return b'"name":"identity"' in await _status(common_settings.nats_url, subject, timeout=1)
+                except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                    return False
+
+            # MAX_OUTSTANDING_PINGS + 1 intervals to give the connection up, then the reconnection (nats-py's
+            # default of 120 s x 2 would leave it deaf for minutes)
+            await eventually(answers, timeout=(MAX_OUTSTANDING_PINGS + 1) * ping + 10, interval=0.2)
+            deaf_for = asyncio.get_running_loop().time() - started
+    assert proxy.connections > opened
+    assert deaf_for < (MAX_OUTSTANDING_PINGS + 1) * ping + 10

@@ -97,6 +97,10 @@ async def _hand_over_each_fetch(self: stream_pull_subscriber.BatchPullStreamSubs
 
 stream_pull_subscriber.BatchPullStreamSubscriber._consume_pull = _hand_over_each_fetch  # type: ignore[method-assign]
 
+# Unanswered pings before a connection is taken for dead and reconnected (its subscriptions sent again); with
+# AFAS_NATS_PING_INTERVAL_SECONDS, how long a silently dead connection leaves a service deaf.
+MAX_OUTSTANDING_PINGS = 3
+
 RpcHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # A responder's handler with the request's headers, where the caller's credential travels.
 RpcHandlerWithHeaders = Callable[[dict[str, Any], dict[str, str]], Awaitable[dict[str, Any]]]
@@ -151,6 +155,8 @@ class Bus:
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,  # type: ignore[arg-type]  # faststream says int; nats-py takes float seconds
             connect_timeout=settings.common.nats_connect_timeout_seconds,  # type: ignore[arg-type]
+            ping_interval=settings.common.nats_ping_interval_seconds,
+            max_outstanding_pings=MAX_OUTSTANDING_PINGS,
             # Outside the `faststream` logger tree, so lines go through our JSON handler; one line per
             # message is debugging detail, not an operator's concern.
             logger=_broker_logger(service, settings.common.log_level),
@@ -270,6 +276,8 @@ class Bus:
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=common.nats_connect_timeout_seconds,
+            ping_interval=common.nats_ping_interval_seconds,
+            max_outstanding_pings=MAX_OUTSTANDING_PINGS,
             allow_reconnect=True,
         )
         self.js = self.nc.jetstream(publish_async_max_pending=4000)

@@ -49,6 +49,12 @@ class CommonSettings(BaseSettings):
         description="How long connecting to the broker may take, its check of the service's password (bcrypt) "
         "included: on a busy box a shorter wait fails the handshake, and every service reconnects in a loop",
     )
+    nats_ping_interval_seconds: int = Field(
+        default=20,
+        ge=1,
+        description="Seconds between a connection's pings to the broker; three unanswered in a row and it reconnects "
+        "and subscribes again: a connection gone dead without closing is noticed in about 80 s, not nats-py's 6 min",
+    )
     bus_prefix: str = Field(
         default="",
         pattern=r"^[a-z0-9_]*$",
