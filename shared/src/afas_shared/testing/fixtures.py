@@ -153,8 +153,11 @@ async def running(settings: ServiceSettings, **runtime_options: Any) -> AsyncIte
         await runtime.stop()
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll an (async) check until it returns a truthy value; fail with its last value otherwise."""
+async def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
+    """Poll an (async) check until it returns a truthy value; fail with its last value otherwise.
+
+    The default wait is sized for a loaded 2-core box (an event through outbox, broker and consumer took over 10 s
+    at load 15–20); a check that holds returns as soon as it does, so only a failure waits it out."""
     deadline = asyncio.get_running_loop().time() + timeout
     last = None
     while asyncio.get_running_loop().time() < deadline:
