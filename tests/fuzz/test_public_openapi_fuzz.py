@@ -16,8 +16,9 @@ command reproducing it. And every body matches the model the OpenAPI gives for i
 documents its success and the refusals it can answer (``{"detail": ...}``, the list of fields at fault for
 a 422), so a reply that drifts from its documentation fails here.
 
-Bounded: ``AFAS_FUZZ_EXAMPLES`` examples per operation and caller (default 4, five times as many per form),
-Hypothesis derandomized (same cases every run). A larger run: ``AFAS_FUZZ_EXAMPLES=100 pytest tests/fuzz``.
+Bounded: ``AFAS_FUZZ_EXAMPLES`` examples per operation and caller (default 4, five times as many per form; a
+quarter, at least one, for the anonymous caller of an operation that needs a session: it is refused whatever it
+sends), Hypothesis derandomized (same cases every run). A larger run: ``AFAS_FUZZ_EXAMPLES=100 pytest tests/fuzz``.
 The gateway's rate limits are raised for this test, or it would fuzz its 429s.
 """
 
