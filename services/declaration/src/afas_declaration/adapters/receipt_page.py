@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import TTFFont
 from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR
 from fpdf.prefs import ViewerPreferences
@@ -47,6 +47,7 @@ _KEEP_WITH_NEXT = 22.0
 # A snapshot date in the distant past when transmise_le is absent: still deterministic
 _NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 _PAGES = "{nb}"
+_ALIGN = {"L": Align.L, "R": Align.R, "C": Align.C}  # fpdf2 coerces a letter for each cell otherwise
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ class ReceiptPage(FPDF):
         x = self.x
         for line in self._lines(text, width):
             self.set_x(x)
-            self.cell(width, height, line, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self.cell(width, height, line, align=Align.L, new_x=XPos.LEFT, new_y=YPos.NEXT)
         self.set_x(self.l_margin)
 
     def row(self, *cells: Cell, separator: bool = True) -> None:
@@ -253,11 +254,12 @@ class ReceiptPage(FPDF):
             y = self.get_y()
             x = self.l_margin
             for cell, lines, element in zip(cells, split, elements, strict=True):
-                self.font(bold=cell.bold, size=cell.size, grey=cell.grey)
-                self.set_xy(x, y)
-                self._element = element
-                self.cell(cell.width, _LINE, lines[index] if index < len(lines) else "", align=cell.align)
-                self._element = None
+                if index < len(lines) and lines[index]:  # a cell's lines run out before its row's: nothing drawn
+                    self.font(bold=cell.bold, size=cell.size, grey=cell.grey)
+                    self.set_xy(x, y)
+                    self._element = element
+                    self.cell(cell.width, _LINE, lines[index], align=_ALIGN[cell.align])
+                    self._element = None
                 x += cell.width
             self.set_xy(self.l_margin, y + _LINE)
         self.ln(0.5)
