@@ -78,7 +78,7 @@ class _WriterQueue:
 class Database:
     """Owns the engine and hands out sessions; ``transaction()`` is the unit of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 20, busy_timeout_seconds: float = 10.0) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_seconds: float = 10.0) -> None:
         self.url = url
         self.backend = backend_name(url)
         if self.backend == "sqlite":
@@ -94,9 +94,11 @@ class Database:
             # No pre-ping (a round trip per checkout): a connection the server closed is seen on its socket.
             # ``pool_size`` connections at most, each kept once opened, and no overflow: an overflow connection is
             # closed as soon as it is returned, so under a steady load above the pool's size (bench-reads at 50
-            # connections, 10 + 10 before) many requests opened a PostgreSQL connection — its startup
-            # and authentication in the gateway (5 % of its CPU, profiled) and a backend forked by the server each
-            # time. A request beyond the pool's size waits its turn for a connection instead.
+            # connections, 10 + 10 before) many requests opened a PostgreSQL connection — its startup and
+            # authentication in the gateway (5 % of its CPU, profiled) and a backend forked by the server each time.
+            # A request beyond the pool's size waits its turn for a connection instead. Ten, as many as were kept
+            # before: keeping twenty per service used up the server's 100 connections beside the benchmark's
+            # baseline and the tests' platforms; ten at once are more than two cores serve in parallel.
             self.engine = create_async_engine(
                 async_url(url), pool_size=pool_size, max_overflow=0, pool_recycle=liveness.RECYCLE_SECONDS
             )
