@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.habilitation import GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
+from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
 from afas_shared.contracts.events.identity import UserCreatedV1
 from afas_shared.db.engine import Database
 from afas_shared.messaging.consumer import IdempotentConsumer, with_batch
@@ -323,8 +323,9 @@ async def test_a_set_based_apply_of_two_groups_ends_as_one_event_after_the_other
 
 
 async def test_grant_lines_applied_set_based_end_as_one_event_after_the_other(db):
-    """``grant_all`` / ``decide_all`` over batches holding grants, decisions that overtook their grant, a decision
-    repeated and a grant replayed: the same lines, and the same no-ops, as ``grant`` / ``decide`` one by one."""
+    """``grant_all`` / ``decide_all`` / ``end_all`` over batches holding grants, decisions and ends that overtook
+    their grant, a decision and an end repeated, a later end after an earlier one and a grant replayed: the same
+    lines, and the same no-ops, as ``grant`` / ``decide`` / ``end`` one by one."""
     ids = [uuid.uuid4() for _ in range(4)]
 
     def granted(grant_id):
@@ -351,21 +352,38 @@ async def test_grant_lines_applied_set_based_end_as_one_event_after_the_other(db
     ]
     grants = [granted(ids[1]), granted(ids[2]), granted(ids[0]), granted(ids[3]), granted(ids[3])]
     one_by_one, batched = GrantLines(LinesOneByOne), GrantLines(LinesBatched)
+
+    def ended(grant_id, day):
+        return GrantEndedV1(
+            grant_id=grant_id, user_id=uuid.UUID(int=7), activity_id=uuid.UUID(int=9), end_date=day, reason="ended"
+        )
+
+    ends = [
+        ended(ids[3], date(2026, 6, 30)),  # before its grant
+        ended(ids[1], date(2026, 6, 30)),
+        ended(ids[1], date(2026, 6, 30)),  # the same end again: a no-op
+        ended(ids[1], date(2026, 9, 30)),  # a later end than the one applied: a no-op
+        ended(ids[2], date(2026, 9, 30)),
+        ended(ids[2], date(2026, 3, 31)),  # an earlier end: applied
+    ]
     async with db.transaction() as session:
         expected = [(await one_by_one.grant(session, g)) for g in grants[:2]]
         expected_decided = [(await one_by_one.decide(session, d)) is not None for d in decisions]
+        expected_ended = [(await one_by_one.end(session, e)) is not None for e in ends]
         expected += [(await one_by_one.grant(session, g)) for g in grants[2:]]
     async with db.transaction() as session:
         got = await batched.grant_all(session, grants[:2])
         got_decided = [line is not None for line in await batched.decide_all(session, decisions)]
+        got_ended = [line is not None for line in await batched.end_all(session, ends)]
         got += await batched.grant_all(session, grants[2:])
     assert got == expected
-    assert got[-1] is Granted.REPLAYED and Granted.COMPLETED in got
+    assert got[-1] is Granted.REPLAYED and got[-2] is Granted.COMPLETED  # ids[3]'s end came first: its grant completes
     assert got_decided == expected_decided == [True, True, True, False]
+    assert got_ended == expected_ended == [True, True, False, False, True, True]
 
     async def lines(model):
         async with db.sessions() as session:
             found = (await session.execute(sa.select(model))).scalars().all()
-            return sorted((str(r.grant_id), r.role, r.start_date, r.validation, r.ended) for r in found)
+            return sorted((str(r.grant_id), r.role, r.start_date, r.end_date, r.validation, r.ended) for r in found)
 
     assert await lines(LinesBatched) == await lines(LinesOneByOne)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from afas_notification.adapters.tables import DeclarationCopy, FormCopy, GrantCopy, Message, ReminderStage
 from afas_shared.clock import ManualClock
 from afas_shared.contracts.events.declaration import DeclarationExpectedV1, ExpectedFormV1, FormSavedV1
-from afas_shared.contracts.events.habilitation import GrantValidatedV1, RoleGrantedV1
+from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
 from afas_shared.testing.delivery import deliver, deliver_batch, event
 from afas_shared.testing.fixtures import running
 
@@ -55,8 +55,8 @@ def scenario():
             )
             saved.append(event(save, declaration, version, time=T0 + timedelta(minutes=version)))
     expected.append(expected[0].model_copy(update={"id": uuid.uuid4()}))
-    granted, validated = [], []
-    for g, role in (("g1", "approbateur"), ("g2", "fda")):
+    granted, validated, rejected, ended = [], [], [], []
+    for g, role in (("g1", "approbateur"), ("g2", "fda"), ("g3", "approbateur")):
         grant, user, activity = new(g), new(f"{g}-user"), new(f"{g}-activity")
         data = RoleGrantedV1(
             grant_id=grant,
@@ -69,11 +69,19 @@ def scenario():
             validation="pending" if role == "approbateur" else "not_required",
         )
         granted.append(event(data, grant, 1))
-        if role == "approbateur":
+        if g == "g1":
             decision = GrantValidatedV1(grant_id=grant, user_id=user, activity_id=activity)
             validated += [event(decision, grant, 2), event(decision, grant, 2)]  # the second: a counted no-op
+        if g == "g3":
+            refusal = GrantRejectedV1(grant_id=grant, user_id=user, activity_id=activity, reason="pièces manquantes")
+            rejected += [event(refusal, grant, 2), event(refusal, grant, 2)]
+        if g == "g2":
+            end = GrantEndedV1(
+                grant_id=grant, user_id=user, activity_id=activity, end_date=date(2026, 6, 30), reason="ended"
+            )
+            ended += [event(end, grant, 2), event(end, grant, 2)]
     granted.append(granted[0].model_copy(update={"id": uuid.uuid4()}))
-    return names, expected + saved, granted, validated
+    return names, expected + saved, granted, validated + rejected + ended
 
 
 async def state(runtime, names) -> dict[str, list[tuple]]:
@@ -88,7 +96,9 @@ async def state(runtime, names) -> dict[str, list[tuple]]:
         notices = (await session.execute(sa.select(Message))).scalars().all()
     return {
         "lines": sorted(
-            (name(g.grant_id), name(g.user_id), g.role, g.validation) for g in lines if g.grant_id in names
+            (name(g.grant_id), name(g.user_id), g.role, g.validation, g.end_date, g.ended)
+            for g in lines
+            if g.grant_id in names
         ),
         "notices": sorted(
             (name(m.user_id), m.kind, m.subject, m.body_text, m.mail_state) for m in notices if m.user_id in names
@@ -119,11 +129,13 @@ async def test_the_busiest_events_in_batches_end_as_one_by_one(make_settings):
         names, declared, granted, validated = scenario()
         expected, saved = declared[:3], declared[3:]
         batched = []
-        for batch in (expected, saved, granted, validated):
-            batched += await deliver_batch(runtime, batch)
+        for batch in (expected, saved, granted, validated[:2], validated[2:4], validated[4:]):
+            batched += await deliver_batch(runtime, batch)  # validated, rejected, ended: one batch per event type
         got = await state(runtime, names)
     declarations = ["handled"] * 3 + ["handled", "stale", "handled", "stale"]
-    assert batched == one_by_one == declarations + ["handled", "handled", "stale", "handled", "stale"]
+    grants = ["handled"] * 3 + ["stale"] + ["handled", "stale"] * 3
+    assert batched == one_by_one == declarations + grants
     assert got == reference
     assert reference["stages"] and len(reference["declarations"]) == 2
-    assert {n[1] for n in reference["notices"]} == {"approbateur_en_attente", "role_accorde", "approbateur_valide"}
+    kinds = {"approbateur_en_attente", "role_accorde", "approbateur_valide", "approbateur_refuse", "role_fin"}
+    assert {n[1] for n in reference["notices"]} == kinds

@@ -122,7 +122,18 @@ class GrantLines(Generic[Line]):
 
     async def end(self, session: AsyncSession, e: GrantEndedV1) -> Line | None:
         """The line ended on ``e.end_date`` (its earliest end); None (a counted no-op) when ended as early already."""
-        line = await self._known(session, e)
+        return self._end(await self._known(session, e), e)
+
+    async def end_all(self, session: AsyncSession, ends: Sequence[GrantEndedV1]) -> list[Line | None]:
+        """:meth:`end` for a consumer's batch, in order: each ended line, None for a counted no-op."""
+        lines = await self._lines(session, [e.grant_id for e in ends])
+        out = []
+        for e in ends:
+            lines[e.grant_id] = lines.get(e.grant_id) or self._not_yet_granted(session, e)
+            out.append(self._end(lines[e.grant_id], e))
+        return out
+
+    def _end(self, line: Line, e: GrantEndedV1) -> Line | None:
         if line.ended and line.end_date is not None and line.end_date <= e.end_date:
             stale()
             return None

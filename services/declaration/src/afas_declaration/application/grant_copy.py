@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from afas_declaration.application.permissions import GRANT_LINES
 from afas_shared.contracts.envelope import Envelope
-from afas_shared.contracts.events.habilitation import GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
+from afas_shared.contracts.events.habilitation import GrantEndedV1, GrantRejectedV1, GrantValidatedV1, RoleGrantedV1
 from afas_shared.messaging.unit_of_work import UnitOfWork
 from afas_shared.read_models.grant_lines import Granted
 
@@ -22,3 +22,7 @@ async def on_grants_decided(
     uow: UnitOfWork, envelopes: Sequence[Envelope[GrantValidatedV1 | GrantRejectedV1]]
 ) -> list[bool]:
     return [line is not None for line in await GRANT_LINES.decide_all(uow.session, [e.data for e in envelopes])]
+
+
+async def on_grants_ended(uow: UnitOfWork, envelopes: Sequence[Envelope[GrantEndedV1]]) -> list[bool]:
+    return [line is not None for line in await GRANT_LINES.end_all(uow.session, [e.data for e in envelopes])]

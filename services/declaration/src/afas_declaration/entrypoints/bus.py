@@ -41,7 +41,7 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.consume(RoleGrantedV1, with_batch(permissions.on_role_granted, grant_copy.on_roles_granted))
     runtime.consume(GrantValidatedV1, with_batch(permissions.on_grant_validated, grant_copy.on_grants_decided))
     runtime.consume(GrantRejectedV1, with_batch(permissions.on_grant_rejected, grant_copy.on_grants_decided))
-    runtime.consume(GrantEndedV1, permissions.on_grant_ended)
+    runtime.consume(GrantEndedV1, with_batch(permissions.on_grant_ended, grant_copy.on_grants_ended))
     activity_state = with_batch(activity_copy.on_activity_state, activity_copy.on_activity_states)
     runtime.consume(ActivityRegisteredV1, activity_state)
     runtime.consume(ActivityUpdatedV1, activity_state)

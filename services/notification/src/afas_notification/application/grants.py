@@ -188,7 +188,22 @@ async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: 
     line = await GRANT_LINES.decide(uow.session, envelope.data)
     if line is None:  # rejected already: nothing notified again
         return
-    name, reason = await _activity_name(uow, line.activity_id), envelope.data.reason
+    await _rejected(runtime, uow, line, await _activity_name(uow, line.activity_id), envelope.data.reason)
+
+
+async def on_grants_rejected(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[GrantRejectedV1]]
+) -> list[bool]:
+    """``on_grant_rejected`` for a consumer's batch (issue 16), as ``on_grants_validated``."""
+    lines = await GRANT_LINES.decide_all(uow.session, [e.data for e in envelopes])
+    decided = [(line, e.data.reason) for line, e in zip(lines, envelopes, strict=True) if line is not None]
+    known = await Known.load(uow.session, {x.activity_id for x, _ in decided}, {x.user_id for x, _ in decided})
+    for line, reason in decided:
+        await _rejected(runtime, uow, line, known.names.get(line.activity_id), reason, known)
+    return [line is not None for line in lines]
+
+
+async def _rejected(runtime: ServiceRuntime, uow: UnitOfWork, line, name, reason, known: Known | None = None) -> None:
     await _notify(
         runtime,
         uow,
@@ -196,14 +211,31 @@ async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: 
         line.grant_id,
         line.user_id,
         lambda first, link: templates.approbateur_rejected(name, reason, first, link),
+        known,
     )
 
 
 async def on_grant_ended(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> None:
-    line, end = await GRANT_LINES.end(uow.session, envelope.data), envelope.data.end_date
+    line = await GRANT_LINES.end(uow.session, envelope.data)
     if line is None:  # ended as early already
         return
-    name, role = await _activity_name(uow, line.activity_id), line.role
+    await _ended(runtime, uow, line, await _activity_name(uow, line.activity_id), envelope.data.end_date)
+
+
+async def on_grants_ended(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[GrantEndedV1]]
+) -> list[bool]:
+    """``on_grant_ended`` for a consumer's batch (issue 16): a partner's user leaving ends all their lines at once."""
+    lines = await GRANT_LINES.end_all(uow.session, [e.data for e in envelopes])
+    ended = [(line, e.data.end_date) for line, e in zip(lines, envelopes, strict=True) if line is not None]
+    known = await Known.load(uow.session, {x.activity_id for x, _ in ended}, {x.user_id for x, _ in ended})
+    for line, end in ended:
+        await _ended(runtime, uow, line, known.names.get(line.activity_id), end, known)
+    return [line is not None for line in lines]
+
+
+async def _ended(runtime: ServiceRuntime, uow: UnitOfWork, line, name, end, known: Known | None = None) -> None:
+    role = line.role
     await _notify(
         runtime,
         uow,
@@ -211,4 +243,5 @@ async def on_grant_ended(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Env
         line.grant_id,
         line.user_id,
         lambda first, link: templates.role_ended(role, name, end, first, link),
+        known,
     )

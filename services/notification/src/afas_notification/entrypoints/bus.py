@@ -94,6 +94,8 @@ BATCH_FORMS = {
     FormSavedV1: declarations.on_forms_saved,
     RoleGrantedV1: grants.on_roles_granted,
     GrantValidatedV1: grants.on_grants_validated,
+    GrantRejectedV1: grants.on_grants_rejected,
+    GrantEndedV1: grants.on_grants_ended,
 }
 
 
