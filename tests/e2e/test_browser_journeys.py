@@ -11,10 +11,53 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+import pytest_asyncio
+
+from afas_shared.settings import CommonSettings
+from afas_shared.testing.fixtures import settings_factory
+from tests.e2e.conftest import browsing, serving
+from tests.integration.conftest import demo_catalogue, started_platform
 from tests.integration.test_declaration_journey import ACTIVITY, ADMIN, BUDGET, KARIM, SOPHIE
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 AGENT = "100000001"
 PASSWORD = "Demo-Afas-2026!"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def served(backends, tmp_path_factory):
+    """One platform, served and browsed, for the module's two tests: the idle warning only signs Karim in, in a
+    browser context and on a page clock of its own, which the journeys leave as they found them."""
+    common = CommonSettings(
+        nats_url=backends.nats_url, bus_prefix=backends.bus_prefix(), var_dir=tmp_path_factory.mktemp("journeys")
+    )
+    made: list[str] = []
+    make_settings = settings_factory(backends, common, made)
+    try:
+        async with started_platform(make_settings, backends) as platform:
+            async with serving(platform, make_settings) as url, browsing(url) as site:
+                yield platform, site
+    finally:
+        backends.release(made)
+
+
+@pytest.fixture
+def platform(served):
+    return served[0]
+
+
+@pytest.fixture
+def site(served):
+    site = served[1]
+    site.violations.clear()  # each test states the accessibility of its own pages
+    return site
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def catalogue(platform):
+    return await demo_catalogue(platform)
 
 
 async def _sign_in(site, identifier: str, shot: str | None = None):
