@@ -3,11 +3,13 @@ roles allow, the filters of the seed screen, the home page's count and each acti
 
 from __future__ import annotations
 
-import json
+import functools
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass, fields
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from afas_declaration.adapters.tables import Transmission
@@ -139,13 +141,23 @@ def _checked(filters: Filters | None) -> Filters:
 
 
 def _grouped(result: Any) -> list[_Declared]:
-    """The list statement's rows (one per declaration and form) grouped by declaration, in their order."""
+    """The list statement's rows (one per declaration and form) grouped by declaration, in their order.
+
+    Each row is copied once into a plain named tuple of its columns: a page's shaping reads some fifty columns per
+    declaration, and a SQLAlchemy row's attribute costs twenty times a named tuple's (0.29 against 0.014 µs here)."""
+    plain = _plain_row(tuple(result.keys()))
     grouped: dict[uuid.UUID, _Declared] = {}
-    for row in result.all():
+    for row in map(plain._make, result.all()):
         declared = grouped.setdefault(row.id, _Declared(row))
         if row.form_id is not None:
             declared.forms.append(row)
     return list(grouped.values())
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_row(columns: tuple[str, ...]) -> Any:
+    """A named tuple class for the list statement's columns (one per statement shape's columns)."""
+    return namedtuple("ListRow", columns)  # its fields are the statement's, known when it runs
 
 
 class _Declared:
@@ -245,7 +257,7 @@ def _row(d: Any, forms: list[Any], actions: list[dict[str, str]]) -> dict[str, A
             }
             for f in sorted(forms, key=lambda f: (f.form_kind, f.form_site or ""))
         ],
-        "lieux": [s["name"] for s in json.loads(d.sites)],
+        "lieux": [s["name"] for s in orjson.loads(d.sites)],
         "actions": actions,
     }
 
