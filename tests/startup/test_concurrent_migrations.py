@@ -21,16 +21,20 @@ from afas_shared.contracts.bus_permissions import SERVICES
 from afas_shared.db.engine import backend_name, sync_url
 from afas_shared.db.migrations import alembic_config
 
-# Imports everything first, waits for the start signal, then migrates: both replicas hit the database together.
+# Imports everything first, says so, waits for the start signal, then migrates: both replicas hit the database
+# together.
 REPLICA = """
-import sys, time
+import importlib, sys, time
 from pathlib import Path
 from afas_shared.db import migrations
-package, url, go = sys.argv[1:4]
+package, url, go, ready = sys.argv[1:5]
+importlib.import_module(package)
+Path(ready).touch()
 while not Path(go).exists():
     time.sleep(0.005)
 migrations.upgrade(package, url)
 """
+IMPORTS_TIMEOUT_SECONDS = 120.0  # a replica's imports, on a loaded runner
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -38,13 +42,25 @@ def test_two_replicas_migrating_at_once_both_succeed(backends, tmp_path, service
     url = backends.database_url(f"{service}_replicas")
     package = f"afas_{service}"
     go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{n}" for n in range(2)]
     replicas = [
         subprocess.Popen(
-            [sys.executable, "-c", REPLICA, package, url, str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [sys.executable, "-c", REPLICA, package, url, str(go), str(flag)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
-        for _ in range(2)
+        for flag in ready
     ]
-    time.sleep(3)  # both have imported alembic and the service's package by now (they wait for `go` anyway)
+    # both have imported alembic and the service's package before the signal, whatever the runner's load
+    deadline = time.monotonic() + IMPORTS_TIMEOUT_SECONDS
+    while not all(flag.exists() for flag in ready):
+        exited = [p.returncode for p in replicas if p.poll() is not None]
+        if exited or time.monotonic() > deadline:
+            for replica in replicas:
+                replica.kill()
+            errors = [replica.stderr.read().decode()[-2000:] for replica in replicas]
+            pytest.fail(f"a replica did not get ready (exit codes {exited}): {errors}")
+        time.sleep(0.01)
     started = time.monotonic()
     go.touch()
     results = [(p.wait(timeout=180), p.stderr.read().decode()[-3000:]) for p in replicas]
