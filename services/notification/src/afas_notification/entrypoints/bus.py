@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 
+from afas_notification.adapters import metrics
 from afas_notification.application import (
     accounts,
     caf_documents,
@@ -109,6 +110,7 @@ def register(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     runtime.every(settings.schedule_check_seconds, lambda: schedule.run_due(runtime))
     runtime.every(settings.mail_poll_seconds, lambda: sender.send_due(runtime))
+    runtime.every(metrics.SAMPLE_SECONDS, metrics.mail_queue_sampler(runtime.db, lambda: runtime.clock.now()))
 
     def on(verb: str, handler, who=forwarded_caller) -> None:
         answer_contract(runtime.rpc, contract_for("notification", verb), handler, who)
