@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import dataclass
 
 import pytest
+import pytest_asyncio
 
 from afas_shared.contracts.limits import (
     BUS_MAX_PAYLOAD,
@@ -15,7 +17,9 @@ from afas_shared.contracts.limits import (
     CATALOGUE_IMPORT_MAX_BYTES,
     CATALOGUE_IMPORT_PART_BYTES,
 )
-from afas_shared.testing.fixtures import eventually
+from afas_shared.settings import CommonSettings
+from afas_shared.testing.fixtures import eventually, settings_factory
+from tests.integration.conftest import Platform, started_platform
 
 AGENT, ADMIN, SOPHIE = "100000001", "200000001", "200000003"
 AMIENS_SIRET = "21800021900004"
@@ -157,6 +161,28 @@ async def test_an_oversized_or_control_character_csv_field_is_a_rejection_naming
 # --- oversized and control-character fields in the API ------------------------------------------------
 
 
+@dataclass
+class Refusing:
+    """One platform for the module's refused requests: a refusal changes nothing another test could see, so they
+    need not each start one (three services and the demo data, most of such a test's time)."""
+
+    platform: Platform
+    admin: dict[str, str]
+    agent: dict[str, str]
+    amiens: str
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def refusing(backends, tmp_path_factory):
+    common = CommonSettings(
+        nats_url=backends.nats_url, bus_prefix=backends.bus_prefix(), var_dir=tmp_path_factory.mktemp("refusing")
+    )
+    async with started_platform(settings_factory(backends, common), backends) as platform:
+        # signed in once: the tests' requests (about 25) stay within one session's burst of the gateway's rate limit
+        admin = await platform.login(ADMIN)
+        yield Refusing(platform, admin, await platform.login(AGENT), await platform.amiens(admin))
+
+
 def _person(**overrides) -> dict:
     return {
         "nom": "Blanc",
@@ -178,11 +204,10 @@ def _person(**overrides) -> dict:
         ("telephone", "03\x85"),
     ],
 )
-async def test_control_and_bidi_characters_in_a_name_are_a_422_naming_the_field(platform, field, value):
-    admin = await platform.login(ADMIN)
-    amiens = await platform.amiens(admin)
-    response = await platform.client.post(
-        f"/api/v1/partners/{amiens}/users", headers=admin, json=_person(**{field: value})
+@pytest.mark.asyncio(loop_scope="module")
+async def test_control_and_bidi_characters_in_a_name_are_a_422_naming_the_field(refusing, field, value):
+    response = await refusing.platform.client.post(
+        f"/api/v1/partners/{refusing.amiens}/users", headers=refusing.admin, json=_person(**{field: value})
     )
     assert response.status_code == 422, response.text
     [error] = response.json()["detail"]
@@ -209,19 +234,19 @@ async def test_line_breaks_stay_allowed_in_a_multi_line_text_but_not_nul(platfor
         ("/api/v1/partners/{amiens}/users", _person(nom="N" * 200_000), "nom"),
     ],
 )
-async def test_an_oversized_field_is_a_422_naming_it(platform, path, body, field):
-    admin = await platform.login(ADMIN)
-    amiens = await platform.amiens(admin)
-    response = await platform.client.post(path.format(amiens=amiens), headers=admin, json=body)
+@pytest.mark.asyncio(loop_scope="module")
+async def test_an_oversized_field_is_a_422_naming_it(refusing, path, body, field):
+    response = await refusing.platform.client.post(
+        path.format(amiens=refusing.amiens), headers=refusing.admin, json=body
+    )
     assert response.status_code == 422, response.text[:300]
     assert [e["loc"] for e in response.json()["detail"]] == [["body", field]]
 
 
-async def test_oversized_activity_fields_are_a_422_naming_them(platform):
-    agent = await platform.login(AGENT)
-    amiens = await platform.amiens(agent)
+@pytest.mark.asyncio(loop_scope="module")
+async def test_oversized_activity_fields_are_a_422_naming_them(refusing):
     base = {
-        "partenaire_id": amiens,
+        "partenaire_id": refusing.amiens,
         "type": "laep",
         "nature": "general",
         "nom": "LAEP",
@@ -235,7 +260,9 @@ async def test_oversized_activity_fields_are_a_422_naming_them(platform):
         ("lieux", ["Lieu"] * 100_000),
         ("nom", "Crèche\u202e"),
     ):
-        response = await platform.client.post("/api/v1/activities", headers=agent, json={**base, field: value})
+        response = await refusing.platform.client.post(
+            "/api/v1/activities", headers=refusing.agent, json={**base, field: value}
+        )
         assert response.status_code == 422, (field, response.text[:300])
         assert response.json()["detail"][0]["loc"][:2] == ["body", field]
 
