@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from prometheus_client import REGISTRY
 
-from afas_notification.adapters.tables import Message
 from afas_notification.application import sender
 from afas_shared.telemetry.bus_gauges import CONSUMER_PENDING, DEAD_LETTERS_WAITING
 from afas_shared.testing.fixtures import eventually, running
+from services.notification.tests.mail_rows import reminder_mail
 
 
 def sampled(name: str, service: str) -> dict[str, float]:
@@ -31,21 +30,8 @@ def counted(outcome: str) -> float:
 async def _queue(runtime, key: str) -> None:
     now = runtime.clock.now()
     async with runtime.db.transaction() as session:
-        session.add(
-            Message(
-                id=uuid.uuid4(),
-                key=key,
-                email="lea.roux@asso.example",
-                kind="rappel",
-                category="rappel",
-                subject="Rappel",
-                body_text="Bonjour",
-                body_html="<p>Bonjour</p>",
-                created_at=now,
-                next_attempt_at=now - timedelta(seconds=1),
-                message_id=f"<{key}@afas.test>",
-            )
-        )
+        due = now - timedelta(seconds=1)
+        session.add(reminder_mail(now, next_attempt=due, key=key, message_id=f"<{key}@afas.test>"))
 
 
 async def test_sent_and_failed_attempts_are_counted(notif_settings, smtp):

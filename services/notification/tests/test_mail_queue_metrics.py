@@ -3,7 +3,6 @@ age of the oldest mail that is due (one planned again for later is waiting, not 
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY
@@ -11,26 +10,13 @@ from prometheus_client import REGISTRY
 from afas_notification.adapters.metrics import sample_mail_queue
 from afas_notification.adapters.tables import Message
 from afas_shared.db.engine import Database
+from services.notification.tests.mail_rows import reminder_mail
 
 NOW = datetime(2026, 5, 29, 9, 0, tzinfo=UTC)
 
 
 def mail(state: str, created: datetime, next_attempt: datetime | None = None) -> Message:
-    key = f"m-{uuid.uuid4()}"
-    return Message(
-        id=uuid.uuid4(),
-        key=key,
-        email="lea.roux@asso.example",
-        kind="rappel",
-        category="rappel",
-        subject="Rappel",
-        body_text="Bonjour",
-        body_html="<p>Bonjour</p>",
-        created_at=created,
-        mail_state=state,
-        next_attempt_at=next_attempt,
-        message_id=f"<{key}@afas.test>",
-    )
+    return reminder_mail(created, next_attempt=next_attempt, state=state)
 
 
 def exported(name: str, labels: dict[str, str] | None = None) -> float | None:

@@ -16,6 +16,7 @@ from afas_notification.adapters.tables import Message
 from afas_notification.application import sender
 from afas_shared.clock import ManualClock
 from afas_shared.testing.fixtures import running
+from services.notification.tests.mail_rows import reminder_mail
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -33,21 +34,7 @@ async def queue(runtime, count: int) -> list[str]:
     ids = [f"<{uuid.uuid4().hex}@afas.test>" for _ in range(count)]
     async with runtime.db.transaction() as session:
         for i, message_id in enumerate(ids):
-            session.add(
-                Message(
-                    id=uuid.uuid4(),
-                    key=message_id,
-                    email="lea.roux@asso.example",
-                    kind="rappel",
-                    category="rappel",
-                    subject="Rappel",
-                    body_text="Bonjour",
-                    body_html="<p>Bonjour</p>",
-                    created_at=T0,
-                    next_attempt_at=T0 - timedelta(minutes=count - i),
-                    message_id=message_id,
-                )
-            )
+            session.add(reminder_mail(T0, next_attempt=T0 - timedelta(minutes=count - i), message_id=message_id))
     return ids
 
 

@@ -157,7 +157,7 @@ async def on_grant_validated(runtime: ServiceRuntime, uow: UnitOfWork, envelope:
     line = await GRANT_LINES.decide(uow.session, envelope.data)
     if line is None:  # validated already: nothing notified again
         return
-    await _validated(runtime, uow, line, await _activity_name(uow, line.activity_id))
+    await _validated(runtime, uow, line, await _activity_name(uow, line.activity_id), envelope.data)
 
 
 async def on_grants_validated(
@@ -165,14 +165,51 @@ async def on_grants_validated(
 ) -> list[bool]:
     """``on_grant_validated`` for a consumer's batch (issue 16), as ``on_roles_granted``."""
     lines = await GRANT_LINES.decide_all(uow.session, [e.data for e in envelopes])
-    decided = [line for line in lines if line is not None]
-    known = await Known.load(uow.session, {x.activity_id for x in decided}, {x.user_id for x in decided})
-    for line in decided:
-        await _validated(runtime, uow, line, known.names.get(line.activity_id), known)
+    return await _notify_applied(runtime, uow, envelopes, lines, _validated)
+
+
+async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantRejectedV1]) -> None:
+    line = await GRANT_LINES.decide(uow.session, envelope.data)
+    if line is None:  # rejected already: nothing notified again
+        return
+    await _rejected(runtime, uow, line, await _activity_name(uow, line.activity_id), envelope.data)
+
+
+async def on_grants_rejected(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[GrantRejectedV1]]
+) -> list[bool]:
+    """``on_grant_rejected`` for a consumer's batch (issue 16)."""
+    lines = await GRANT_LINES.decide_all(uow.session, [e.data for e in envelopes])
+    return await _notify_applied(runtime, uow, envelopes, lines, _rejected)
+
+
+async def on_grant_ended(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> None:
+    line = await GRANT_LINES.end(uow.session, envelope.data)
+    if line is None:  # ended as early already
+        return
+    await _ended(runtime, uow, line, await _activity_name(uow, line.activity_id), envelope.data)
+
+
+async def on_grants_ended(
+    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[GrantEndedV1]]
+) -> list[bool]:
+    """``on_grant_ended`` for a consumer's batch (issue 16): a partner's user leaving ends all their lines at once."""
+    return await _notify_applied(
+        runtime, uow, envelopes, await GRANT_LINES.end_all(uow.session, [e.data for e in envelopes]), _ended
+    )
+
+
+async def _notify_applied(runtime: ServiceRuntime, uow: UnitOfWork, envelopes, lines, notice) -> list[bool]:
+    """A batch's notices once its events are applied: one per line the event changed (``lines``, None for a counted
+    no-op), with what the notices need read by one query each; whether each event was handled."""
+    changed = [(line, e.data) for line, e in zip(lines, envelopes, strict=True) if line is not None]
+    known = await Known.load(uow.session, {x.activity_id for x, _ in changed}, {x.user_id for x, _ in changed})
+    for line, data in changed:
+        await notice(runtime, uow, line, known.names.get(line.activity_id), data, known)
     return [line is not None for line in lines]
 
 
-async def _validated(runtime: ServiceRuntime, uow: UnitOfWork, line, name, known: Known | None = None) -> None:
+async def _validated(runtime: ServiceRuntime, uow: UnitOfWork, line, name, _: GrantValidatedV1, known=None) -> None:
     await _notify(
         runtime,
         uow,
@@ -184,57 +221,19 @@ async def _validated(runtime: ServiceRuntime, uow: UnitOfWork, line, name, known
     )
 
 
-async def on_grant_rejected(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantRejectedV1]) -> None:
-    line = await GRANT_LINES.decide(uow.session, envelope.data)
-    if line is None:  # rejected already: nothing notified again
-        return
-    await _rejected(runtime, uow, line, await _activity_name(uow, line.activity_id), envelope.data.reason)
-
-
-async def on_grants_rejected(
-    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[GrantRejectedV1]]
-) -> list[bool]:
-    """``on_grant_rejected`` for a consumer's batch (issue 16), as ``on_grants_validated``."""
-    lines = await GRANT_LINES.decide_all(uow.session, [e.data for e in envelopes])
-    decided = [(line, e.data.reason) for line, e in zip(lines, envelopes, strict=True) if line is not None]
-    known = await Known.load(uow.session, {x.activity_id for x, _ in decided}, {x.user_id for x, _ in decided})
-    for line, reason in decided:
-        await _rejected(runtime, uow, line, known.names.get(line.activity_id), reason, known)
-    return [line is not None for line in lines]
-
-
-async def _rejected(runtime: ServiceRuntime, uow: UnitOfWork, line, name, reason, known: Known | None = None) -> None:
+async def _rejected(runtime: ServiceRuntime, uow: UnitOfWork, line, name, data: GrantRejectedV1, known=None) -> None:
     await _notify(
         runtime,
         uow,
         "approbateur_refuse",
         line.grant_id,
         line.user_id,
-        lambda first, link: templates.approbateur_rejected(name, reason, first, link),
+        lambda first, link: templates.approbateur_rejected(name, data.reason, first, link),
         known,
     )
 
 
-async def on_grant_ended(runtime: ServiceRuntime, uow: UnitOfWork, envelope: Envelope[GrantEndedV1]) -> None:
-    line = await GRANT_LINES.end(uow.session, envelope.data)
-    if line is None:  # ended as early already
-        return
-    await _ended(runtime, uow, line, await _activity_name(uow, line.activity_id), envelope.data.end_date)
-
-
-async def on_grants_ended(
-    runtime: ServiceRuntime, uow: UnitOfWork, envelopes: Sequence[Envelope[GrantEndedV1]]
-) -> list[bool]:
-    """``on_grant_ended`` for a consumer's batch (issue 16): a partner's user leaving ends all their lines at once."""
-    lines = await GRANT_LINES.end_all(uow.session, [e.data for e in envelopes])
-    ended = [(line, e.data.end_date) for line, e in zip(lines, envelopes, strict=True) if line is not None]
-    known = await Known.load(uow.session, {x.activity_id for x, _ in ended}, {x.user_id for x, _ in ended})
-    for line, end in ended:
-        await _ended(runtime, uow, line, known.names.get(line.activity_id), end, known)
-    return [line is not None for line in lines]
-
-
-async def _ended(runtime: ServiceRuntime, uow: UnitOfWork, line, name, end, known: Known | None = None) -> None:
+async def _ended(runtime: ServiceRuntime, uow: UnitOfWork, line, name, data: GrantEndedV1, known=None) -> None:
     role = line.role
     await _notify(
         runtime,
@@ -242,6 +241,6 @@ async def _ended(runtime: ServiceRuntime, uow: UnitOfWork, line, name, end, know
         "role_fin",
         line.grant_id,
         line.user_id,
-        lambda first, link: templates.role_ended(role, name, end, first, link),
+        lambda first, link: templates.role_ended(role, name, data.end_date, first, link),
         known,
     )
