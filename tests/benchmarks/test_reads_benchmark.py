@@ -101,4 +101,5 @@ def test_the_cpu_a_server_spends_is_read_from_proc_with_its_children():
     finally:
         child.kill()
         child.wait()
-    assert 0.3 <= spent < 10, spent
+    tick = 1 / os.sysconf("SC_CLK_TCK")  # /proc counts whole clock ticks; the child's own clock is finer
+    assert 0.3 - 2 * tick <= spent < 10, spent
