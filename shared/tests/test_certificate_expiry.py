@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from prometheus_client import REGISTRY
 
-from afas_shared.bus import client_options
+from afas_shared.messaging.connection_options import client_options
 
 
 def _ca(path: Path, name: str, not_after: dt.datetime) -> None:

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from afas_shared.bus import tls_context
 from afas_shared.contracts.bus_permissions import GATEWAY, inbox_prefix
+from afas_shared.messaging.connection_options import tls_context
 from afas_shared.nats_auth import TlsOptions, local_client_env, password_env
 from afas_shared.testing.fixtures import running
 from afas_shared.testing.secured_nats import SecuredNats, start_secured_nats

@@ -14,7 +14,7 @@ from fast_depends.pydantic.serializer import PydanticSerializer
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from afas_shared.bus import decoded_reply, encoded_reply
+from afas_shared.messaging.reply_json import decoded_reply, encoded_reply
 from shared.tests.conftest import Probe
 
 

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import json
 import logging
-import ssl
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any, cast
 
 import nats
-import orjson
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
@@ -31,7 +28,6 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import ServiceUnavailableError
 from opentelemetry.sdk.trace import TracerProvider
-from pydantic_core import to_jsonable_python
 
 from afas_shared.auth.credential import CREDENTIAL_HEADER, current_credential
 from afas_shared.contracts.bus_permissions import inbox_prefix
@@ -39,38 +35,17 @@ from afas_shared.contracts.envelope import EventData
 from afas_shared.contracts.registry import envelope_model, produced_by
 from afas_shared.messaging import context
 from afas_shared.messaging.call_budgets import timeout_for
+from afas_shared.messaging.connection_options import client_options
 from afas_shared.messaging.consumer import AggregateKey, Handler, IdempotentConsumer
 from afas_shared.messaging.naming import BusNames
+from afas_shared.messaging.reply_json import decoded_reply, encoded_reply
 from afas_shared.messaging.rpc import RemoteError, RpcFailure, ServiceUnavailable
 from afas_shared.messaging.streams import ensure_stream, history_days, stream_config, wait_for_stream
 from afas_shared.refusals import Refused
-from afas_shared.settings import CommonSettings, ServiceSettings
-from afas_shared.telemetry import certificates
+from afas_shared.settings import ServiceSettings
 from afas_shared.telemetry.rpc_metrics import timed_request, timed_responder
 
 log = logging.getLogger(__name__)
-
-# A reply's JSON as FastStream would write it (its encoder walks the reply with pydantic's to_jsonable_python, then
-# orjson), but with orjson walking it: ~10x less CPU for a 11-KB estimate. Only what orjson does not write the same
-# way goes through pydantic's conversion: datetimes (pydantic writes UTC as "Z"), Decimals, sets, models.
-_REPLY_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
-
-
-def encoded_reply(reply: dict[str, Any]) -> bytes | dict[str, Any]:
-    """``reply`` as JSON bytes, or as it is for FastStream to encode when orjson cannot (an integer beyond 64 bits)."""
-    try:
-        return orjson.dumps(reply, default=to_jsonable_python, option=_REPLY_OPTIONS)
-    except orjson.JSONEncodeError:
-        return reply
-
-
-def decoded_reply(body: bytes) -> Any:
-    """A reply's JSON; the standard library's parser for what orjson refuses (an integer beyond 64 bits, NaN)."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return json.loads(body)
-
 
 # FastStream's pull loop suppresses nats-py's ``nats.errors.TimeoutError`` around ``fetch``, but nats-py also raises
 # the builtin ``TimeoutError`` when a fetch's deadline runs out (``JetStreamContext._fetch_n``): the loop task then
@@ -104,28 +79,6 @@ MAX_OUTSTANDING_PINGS = 3
 RpcHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # A responder's handler with the request's headers, where the caller's credential travels.
 RpcHandlerWithHeaders = Callable[[dict[str, Any], dict[str, str]], Awaitable[dict[str, Any]]]
-
-
-def tls_context(common: CommonSettings) -> ssl.SSLContext | None:
-    """The broker's certificate checked against ``AFAS_NATS_TLS_CA_FILE`` (a private CA), hostname included; None:
-    the system's CAs, which nats-py uses by itself when the broker requires TLS."""
-    if common.nats_tls_ca_file is None:
-        return None
-    return ssl.create_default_context(cafile=str(common.nats_tls_ca_file))
-
-
-def client_options(settings: ServiceSettings, service: str | None = None) -> dict[str, Any]:
-    """How a service's process connects to the broker (``nats.connect`` keywords): its own user and password (none:
-    an unauthenticated local broker, refused in production by the settings), its own inbox prefix, and the CA of a
-    broker with TLS. Operator commands acting as a service (``afas-rotate-signing-key``) connect the same way."""
-    options: dict[str, Any] = {"inbox_prefix": inbox_prefix(service or settings.service_name())}
-    if settings.nats_password:
-        options |= {"user": settings.nats_user, "password": settings.nats_password}
-    if (tls := tls_context(settings.common)) is not None:
-        options["tls"] = tls
-        if settings.common.nats_tls_ca_file is not None:  # what the context trusts: its end, for the expiry alert
-            certificates.record(service or settings.service_name(), "nats_ca", settings.common.nats_tls_ca_file)
-    return options
 
 
 def _broker_logger(service: str, level: str) -> logging.Logger:

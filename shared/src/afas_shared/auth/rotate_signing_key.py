@@ -34,9 +34,9 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from afas_shared.auth.credential import CREDENTIAL_HEADER
-from afas_shared.bus import client_options
 from afas_shared.contracts.bus_permissions import GATEWAY
 from afas_shared.messaging.call_budgets import timeout_for
+from afas_shared.messaging.connection_options import client_options
 from afas_shared.messaging.naming import BusNames
 from afas_shared.messaging.rpc import RemoteError
 from afas_shared.nats_auth import local_client_env
